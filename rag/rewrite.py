@@ -1,0 +1,80 @@
+"""Turn a follow-up ("那它和 DDPM 比呢?") into a standalone question before retrieval.
+
+With an LLM, the model rewrites it from the conversation; without one (or if it fails), a
+heuristic carries the previous question's subject over: its names and key words are put in
+front of the follow-up.
+
+Example:
+    >>> history = [{"role": "user", "content": "DDIM 需要重新训练模型吗?"},
+    ...            {"role": "assistant", "content": "不需要 [1]。"}]
+    >>> heuristic_rewrite("那它和 DDPM 比呢?", history)
+    'DDIM 需要重新训练模型吗? 那它和 DDPM 比呢?'
+    >>> heuristic_rewrite("FlashAttention 为什么快?", history)
+    'FlashAttention 为什么快?'
+"""
+
+from __future__ import annotations
+
+import re
+
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|它|它们|这个|那个|这些|那些|其|此|还有|另外|再|and |what about|how about|and what|"
+    r"why|then )|(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|\bit\b|\bthey\b|"
+    r"\bthis\b|\bthat\b|\bthose\b|\bthese\b|\bits\b|\bthem\b)",
+    re.IGNORECASE,
+)
+
+REWRITE_PROMPT = {
+    "zh": "根据对话，把用户最后的问题改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题。",
+    "en": "Rewrite the user's last question as a standalone question that needs no context. "
+    "Output only the rewritten question.",
+}
+
+
+def needs_rewrite(question: str, history: list[dict[str, str]] | None) -> bool:
+    """True when there is history and the question refers back to it."""
+    if not history or not any(t.get("role") == "user" for t in history):
+        return False
+    q = question.strip()
+    return bool(_FOLLOW_UP.search(q)) or len(q) <= 8
+
+
+def last_user_question(history: list[dict[str, str]]) -> str:
+    """The most recent user turn."""
+    for turn in reversed(history):
+        if turn.get("role") == "user" and str(turn.get("content") or "").strip():
+            return str(turn["content"]).strip()
+    return ""
+
+
+def heuristic_rewrite(question: str, history: list[dict[str, str]] | None) -> str:
+    """Prefix a follow-up with the previous question (so its subject is retrieved too)."""
+    if not needs_rewrite(question, history):
+        return question
+    previous = last_user_question(history or [])
+    return f"{previous} {question}".strip() if previous else question
+
+
+def rewrite_messages(question: str, history: list[dict[str, str]], lang: str) -> list[dict[str, str]]:
+    """Chat messages asking an LLM for the standalone form of ``question``."""
+    lines = []
+    for turn in history[-6:]:
+        role = "用户" if turn.get("role") == "user" else "助手"
+        if lang != "zh":
+            role = "User" if turn.get("role") == "user" else "Assistant"
+        lines.append(f"{role}: {str(turn.get('content') or '')[:300]}")
+    last = "用户最后的问题" if lang == "zh" else "User's last question"
+    convo = "\n".join(lines) + f"\n{last}: {question}"
+    return [
+        {"role": "system", "content": REWRITE_PROMPT.get(lang, REWRITE_PROMPT["en"])},
+        {"role": "user", "content": convo},
+    ]
+
+
+def clean_rewrite(text: str, fallback: str) -> str:
+    """The model's rewrite, or ``fallback`` when it is empty or implausible."""
+    text = text.strip().strip('"“”').splitlines()[0].strip() if text.strip() else ""
+    text = re.sub(r"^(改写后的问题|问题|Rewritten question|Question)\s*[:：]\s*", "", text)
+    if not text or len(text) > 4 * max(len(fallback), 40):
+        return fallback
+    return text

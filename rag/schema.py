@@ -1,0 +1,101 @@
+"""The records that flow through the pipeline: Document -> Chunk -> Passage -> Answer.
+
+Field names of :class:`Passage` and :class:`Answer` are a public contract (the CLI's ``--json``,
+the HTTP API and the evaluation report use them); do not rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded document.
+
+    Args:
+        doc_id: Stable id (the ``id`` of a JSONL line or front matter, else a slug of the path).
+        text: The document text, as displayed and as chunk offsets refer to it.
+        title: Short human title.
+        source: Where it came from (a path relative to the corpus, or a URL).
+        lang: ``zh``, ``en`` or ``mixed``.
+        meta: Anything else from the front matter (kept, not interpreted).
+    """
+
+    doc_id: str
+    text: str
+    title: str
+    source: str
+    lang: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous span of a document: ``text == document.text[start:end]``."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    text: str
+    n_tokens: int = 0
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores.
+
+    ``score`` is the score of the mode that ranked it (RRF for hybrid, cosine for dense, BM25
+    for bm25); ``dense_score`` and ``bm25_score`` are the component scores when known.
+    """
+
+    text: str
+    doc_id: str
+    title: str
+    source: str
+    chunk_id: str
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    rank: int = 0
+    start: int = 0
+    end: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What :meth:`rag.Assistant.ask` returns.
+
+    Args:
+        text: The answer, with ``[n]`` citations numbered as in ``passages``.
+        citations: The cited passages, in order of first citation.
+        passages: All passages given to the model (``[n]`` is ``passages[n-1]``).
+        abstained: True when the articles do not cover the question.
+        llm: Which model answered, or ``extractive``.
+        timings: Seconds per stage (``retrieve``, ``first_token``, ``total``...).
+        notice: A message for the user (LLM unreachable, citations dropped...), or None.
+        question: The question as asked; ``standalone_question`` as retrieved with.
+        usage: Token counts (``prompt_tokens``, ``completion_tokens``) when known.
+    """
+
+    text: str
+    citations: list[Passage]
+    passages: list[Passage]
+    abstained: bool
+    llm: str
+    timings: dict[str, float] = field(default_factory=dict)
+    notice: str | None = None
+    question: str = ""
+    standalone_question: str = ""
+    usage: dict[str, int] = field(default_factory=dict)
+    unsupported: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

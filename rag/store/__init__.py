@@ -1,0 +1,1 @@
+"""Stores: where chunks and their vectors live (local FAISS + BM25 directory by default)."""

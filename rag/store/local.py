@@ -1,0 +1,248 @@
+"""The default store: a directory with a FAISS index, a BM25 index and SQLite chunk metadata.
+
+Layout of ``index_dir``::
+
+    CURRENT                  name of the live generation (replaced atomically)
+    .lock                    held by a running ingest
+    embed-cache.sqlite       vectors by (embedder fingerprint, text hash); makes re-runs cheap
+    gen-<time>-<rand>/       one complete, immutable index
+        manifest.json        embedder, chunker, versions, per-document hashes, counts
+        chunks.sqlite        documents and chunks (text, offsets, titles, sources)
+        vectors.npy          float32 [n_chunks, dim], row i = chunk id i
+        dense.faiss          IndexIDMap2 over the configured factory (Flat by default)
+        bm25/                bm25s index over jieba terms, doc i = chunk id i
+
+An ingest writes a new generation beside the old one and then replaces ``CURRENT``, so a reader
+sees the old index or the new one, never a mix, and a crash leaves the old one intact.
+
+Example:
+    >>> store = LocalStore.open(Path("data/index"))      # doctest: +SKIP
+    >>> store.stats()["chunks"]                           # doctest: +SKIP
+    41
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.store.base import ChunkRecord, IndexCorrupt, IndexNotFound
+
+CURRENT = "CURRENT"
+LOCK = ".lock"
+MANIFEST = "manifest.json"
+CHUNKS_DB = "chunks.sqlite"
+VECTORS = "vectors.npy"
+DENSE = "dense.faiss"
+BM25_DIR = "bm25"
+CACHE_DB = "embed-cache.sqlite"
+FORMAT_VERSION = 1
+
+REBUILD_HINT = "rebuild it with `rag ingest --rebuild`"
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation directory, or None when no index was committed yet."""
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexCorrupt(f"{pointer}: cannot read ({exc}); {REBUILD_HINT}") from exc
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorrupt(f"{pointer} is damaged; {REBUILD_HINT}")
+    return index_dir / name
+
+
+def read_manifest(gen_dir: Path) -> dict[str, Any]:
+    """The manifest of a generation; raises :class:`IndexCorrupt` if missing or unreadable."""
+    path = gen_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"{path} is missing; {REBUILD_HINT}") from exc
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{path} is damaged ({exc}); {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise IndexCorrupt(f"{path}: unknown index format; {REBUILD_HINT}")
+    return manifest
+
+
+class LocalStore:
+    """Read side of a local index generation. Thread-safe for concurrent searches."""
+
+    def __init__(self, index_dir: Path, gen_dir: Path, manifest: dict[str, Any]) -> None:
+        self.index_dir = index_dir
+        self.gen_dir = gen_dir
+        self.manifest = manifest
+        self._lock = threading.Lock()
+        self._load()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, index_dir: Path) -> LocalStore:
+        """Open the live generation of ``index_dir``.
+
+        Raises:
+            IndexNotFound: nothing was ever committed there.
+            IndexCorrupt: a file is missing, truncated or inconsistent (message says how to fix).
+        """
+        index_dir = Path(index_dir)
+        gen = current_generation(index_dir)
+        if gen is None:
+            raise IndexNotFound(f"no index at {index_dir}; build one with `rag ingest`")
+        if not gen.is_dir():
+            raise IndexCorrupt(f"{gen} (named in {index_dir / CURRENT}) is missing; {REBUILD_HINT}")
+        return cls(index_dir, gen, read_manifest(gen))
+
+    def _load(self) -> None:
+        import bm25s
+        import faiss
+
+        gen, expected = self.gen_dir, int(self.manifest.get("counts", {}).get("chunks", -1))
+        what = "?"
+        try:
+            what = DENSE
+            self.dense = faiss.read_index(str(gen / DENSE), faiss.IO_FLAG_MMAP)
+            what = VECTORS
+            self.vectors = np.load(gen / VECTORS, mmap_mode="r")
+            what = BM25_DIR
+            self.bm25 = bm25s.BM25.load(str(gen / BM25_DIR), mmap=True, show_progress=False)
+            what = CHUNKS_DB
+            db_path = gen / CHUNKS_DB
+            if not db_path.is_file():
+                raise FileNotFoundError(db_path)
+            self.db = sqlite3.connect(
+                f"file:{db_path}?mode=ro", uri=True, check_same_thread=False
+            )
+            (n_rows,) = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        except IndexCorrupt:
+            raise
+        except Exception as exc:
+            raise IndexCorrupt(
+                f"index file {gen / what} is missing or damaged ({type(exc).__name__}: {exc}); "
+                f"{REBUILD_HINT}"
+            ) from exc
+        n_bm25 = int(getattr(self.bm25, "scores", {}).get("num_docs", n_rows))
+        sizes = {
+            "manifest": expected,
+            DENSE: int(self.dense.ntotal),
+            VECTORS: int(self.vectors.shape[0]),
+            CHUNKS_DB: int(n_rows),
+            BM25_DIR: n_bm25,
+        }
+        if len(set(sizes.values())) != 1:
+            raise IndexCorrupt(
+                f"index at {gen} is inconsistent (chunk counts {sizes}); {REBUILD_HINT}"
+            )
+        dim = int(self.manifest.get("embedder", {}).get("dim", self.vectors.shape[1]))
+        if self.vectors.ndim != 2 or self.vectors.shape[1] != dim or self.dense.d != dim:
+            raise IndexCorrupt(f"index at {gen} has vectors of the wrong size; {REBUILD_HINT}")
+
+    # ------------------------------------------------------------------ search
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        k = min(k, int(self.dense.ntotal))
+        if k <= 0:
+            return []
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        scores, ids = self.dense.search(query, k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def dense_scores(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        if not ids:
+            return {}
+        rows = np.asarray(self.vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+        sims = rows @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        return {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
+
+    def _bm25_all(self, terms: list[str]) -> np.ndarray:
+        vocab = self.bm25.vocab_dict
+        known = [t for t in terms if t in vocab]
+        if not known:
+            return np.zeros(int(self.vectors.shape[0]), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def sparse_search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
+        scores = self._bm25_all(terms)
+        k = min(k, scores.shape[0])
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def sparse_scores(self, terms: list[str], ids: Sequence[int]) -> dict[int, float]:
+        scores = self._bm25_all(terms)
+        return {int(i): float(scores[i]) for i in ids}
+
+    # ------------------------------------------------------------------ records
+    def chunks(self, ids: Sequence[int]) -> list[ChunkRecord]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT id, chunk_id, doc_id, title, source, start, end, text "
+                f"FROM chunks WHERE id IN ({marks})",
+                [int(i) for i in ids],
+            ).fetchall()
+        by_id = {row[0]: ChunkRecord(*row) for row in rows}
+        missing = [i for i in ids if int(i) not in by_id]
+        if missing:
+            raise IndexCorrupt(f"chunks {missing[:5]} missing from {self.gen_dir}; {REBUILD_HINT}")
+        return [by_id[int(i)] for i in ids]
+
+    def document_text(self, doc_id: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document's id, title, source, language and chunk count."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT doc_id, title, source, lang, n_chunks FROM documents ORDER BY doc_id"
+            ).fetchall()
+        return [
+            {"doc_id": r[0], "title": r[1], "source": r[2], "lang": r[3], "chunks": r[4]}
+            for r in rows
+        ]
+
+    def stats(self) -> dict[str, Any]:
+        size = sum(f.stat().st_size for f in self.gen_dir.rglob("*") if f.is_file())
+        counts = self.manifest.get("counts", {})
+        return {
+            "index_dir": str(self.index_dir),
+            "generation": self.gen_dir.name,
+            "created": self.manifest.get("created"),
+            "documents": counts.get("documents"),
+            "chunks": counts.get("chunks"),
+            "embedder": self.manifest.get("embedder", {}).get("name"),
+            "embedder_fingerprint": self.manifest.get("embedder", {}).get("fingerprint"),
+            "dim": self.manifest.get("embedder", {}).get("dim"),
+            "faiss": self.manifest.get("faiss", {}).get("factory"),
+            "size_bytes": size,
+            "store": "local",
+        }
+
+    def close(self) -> None:
+        with self._lock, contextlib.suppress(Exception):
+            self.db.close()
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry to disk (after renames)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

