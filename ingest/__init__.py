@@ -1,1 +1,4 @@
-"""Ingestion: loading, chunking and embedding documents."""
+"""Ingestion: load -> clean -> chunk -> embed -> index.
+
+Each stage is one module; :func:`ingest.pipeline.ingest` runs them in that order.
+"""

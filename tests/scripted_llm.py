@@ -64,7 +64,7 @@ class ScriptedLLM:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with outer._lock:
                     outer.requests.append(body)
-                    outer.headers.append(dict(self.headers.items()))
+                    outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                     reply = outer.queue.pop(0) if outer.queue else outer.default
                 if reply.kind == "hang":
                     time.sleep(reply.delay)
