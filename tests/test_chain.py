@@ -23,32 +23,32 @@ SECRET = "sk-test-DO-NOT-LEAK-1234567890"
 
 
 @pytest.fixture(scope="module")
-def server():  # noqa: ANN201
+def server():
     with ScriptedLLM() as s:
         yield s
 
 
 @pytest.fixture()
-def llm(server: ScriptedLLM):  # noqa: ANN201
+def llm(server: ScriptedLLM):
     server.reset()
     client = LLM(server.base_url, "scripted", api_key=SECRET, timeout=3.0, retries=1)
     yield client
     client.close()
 
 
-def make_chain(assistant, llm: LLM | None, **changes) -> AnswerChain:  # noqa: ANN001, ANN003
+def make_chain(assistant, llm: LLM | None, **changes) -> AnswerChain:
     settings = assistant.settings.replace(**changes) if changes else assistant.settings
     return AnswerChain(assistant.retriever, lambda: llm, settings)
 
 
-def run(chain: AnswerChain, question: str, **kw) -> tuple[list, Answer]:  # noqa: ANN003
+def run(chain: AnswerChain, question: str, **kw) -> tuple[list, Answer]:
     events = list(chain.stream(question, **kw))
     answer = events[-1].answer
     assert events[-1].kind == "answer" and answer is not None
     return events, answer
 
 
-def test_streamed_answer_with_verified_citations(assistant, server, llm) -> None:  # noqa: ANN001
+def test_streamed_answer_with_verified_citations(assistant, server, llm) -> None:
     server.script(Reply("DDIM 仅采样 20~100 步就能达到和 DDPM 采样 1000 步相近的生成效果 [1]。"))
     events, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     kinds = [e.kind for e in events]
@@ -63,27 +63,27 @@ def test_streamed_answer_with_verified_citations(assistant, server, llm) -> None
     assert "<资料>" in prompt[-1]["content"] and "DDIM 采样需要多少步?" in prompt[-1]["content"]
 
 
-def test_nonsense_citation_numbers_are_removed_with_a_notice(assistant, server, llm) -> None:  # noqa: ANN001
+def test_nonsense_citation_numbers_are_removed_with_a_notice(assistant, server, llm) -> None:
     server.script(Reply("DDIM 仅采样 20~100 步就能达到相近的生成效果 [17]。"))
     _, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     assert "[17]" not in answer.text and "[1]" in answer.text
     assert answer.notice and "[17]" in answer.notice
 
 
-def test_uncovered_question_abstains_without_calling_the_llm(assistant, server, llm) -> None:  # noqa: ANN001
+def test_uncovered_question_abstains_without_calling_the_llm(assistant, server, llm) -> None:
     _, answer = run(make_chain(assistant, llm), "LoRA 的秩一般取多少?")
     assert answer.abstained and answer.llm == "none"
     assert "没有涉及" in answer.text and answer.passages  # nearest passages still shown
     assert server.requests == []
 
 
-def test_model_saying_the_passages_lack_the_answer_is_an_abstention(assistant, server, llm) -> None:  # noqa: ANN001
+def test_model_saying_the_passages_lack_the_answer_is_an_abstention(assistant, server, llm) -> None:
     server.script(Reply("资料中没有相关内容。"))
     _, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     assert answer.abstained and answer.citations == []
 
 
-def test_unsupported_answer_falls_back_to_extractive(assistant, server, llm) -> None:  # noqa: ANN001
+def test_unsupported_answer_falls_back_to_extractive(assistant, server, llm) -> None:
     server.script(Reply("巴黎是法国的首都, 埃菲尔铁塔有三百米高 [1]。"))
     _, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     assert answer.llm == "extractive" and "巴黎" not in answer.text
@@ -101,7 +101,7 @@ def test_unsupported_answer_falls_back_to_extractive(assistant, server, llm) -> 
     ],
 )
 def test_llm_faults_fall_back_to_an_extractive_answer(
-    assistant, server, llm, replies, needle: str  # noqa: ANN001
+    assistant, server, llm, replies, needle: str
 ) -> None:
     server.script(*replies)
     events, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
@@ -111,13 +111,13 @@ def test_llm_faults_fall_back_to_an_extractive_answer(
     assert SECRET not in (answer.notice or "") and SECRET not in answer.text
 
 
-def test_rate_limit_is_retried_then_succeeds(assistant, server, llm) -> None:  # noqa: ANN001
+def test_rate_limit_is_retried_then_succeeds(assistant, server, llm) -> None:
     server.script(Reply(kind="status", status=429), Reply("DDIM 仅采样 20~100 步就能达到相近效果 [1]。"))
     _, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     assert answer.llm == "scripted" and len(server.requests) == 2
 
 
-def test_server_down_gives_a_clear_notice(assistant) -> None:  # noqa: ANN001
+def test_server_down_gives_a_clear_notice(assistant) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -128,13 +128,13 @@ def test_server_down_gives_a_clear_notice(assistant) -> None:  # noqa: ANN001
     assert SECRET not in answer.text + (answer.notice or "")
 
 
-def test_key_is_sent_as_a_bearer_token(assistant, server, llm) -> None:  # noqa: ANN001
+def test_key_is_sent_as_a_bearer_token(assistant, server, llm) -> None:
     server.script(Reply("DDIM 仅采样 20~100 步就能达到相近效果 [1]。"))
     run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     assert server.headers[-1]["authorization"] == f"Bearer {SECRET}"
 
 
-def test_follow_up_is_rewritten_by_the_llm_before_retrieval(assistant, server, llm) -> None:  # noqa: ANN001
+def test_follow_up_is_rewritten_by_the_llm_before_retrieval(assistant, server, llm) -> None:
     server.script(
         Reply("DDIM 和 DDPM 的采样过程有什么区别?"),
         Reply("DDIM 在不利用马尔可夫假设的情况下推导出了反向过程 [1]。"),
@@ -150,7 +150,7 @@ def test_follow_up_is_rewritten_by_the_llm_before_retrieval(assistant, server, l
     assert answer.passages[0].doc_id == "ddim" and not answer.abstained
 
 
-def test_follow_up_without_llm_uses_the_heuristic(assistant) -> None:  # noqa: ANN001
+def test_follow_up_without_llm_uses_the_heuristic(assistant) -> None:
     history = [{"role": "user", "content": "FlashAttention 的关键创新是什么?"},
                {"role": "assistant", "content": "分块计算 [1]。"}]
     _, answer = run(make_chain(assistant, None), "那它为什么快?", history=history)
@@ -158,7 +158,7 @@ def test_follow_up_without_llm_uses_the_heuristic(assistant) -> None:  # noqa: A
     assert answer.passages[0].doc_id == "flashattention" and answer.llm == "extractive"
 
 
-def test_extractive_mode_needs_no_server(assistant) -> None:  # noqa: ANN001
+def test_extractive_mode_needs_no_server(assistant) -> None:
     _, answer = run(make_chain(assistant, None), "FlashAttention 的关键创新是什么?")
     assert answer.llm == "extractive" and answer.citations
     assert answer.citations[0].doc_id == "flashattention"
@@ -166,7 +166,7 @@ def test_extractive_mode_needs_no_server(assistant) -> None:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def hostile_assistant(base_settings: Settings, embedder, tmp_path_factory):  # noqa: ANN001, ANN201
+def hostile_assistant(base_settings: Settings, embedder, tmp_path_factory):
     from ingest.pipeline import ingest
     from rag.assistant import Assistant, open_store
 
@@ -186,7 +186,7 @@ def hostile_assistant(base_settings: Settings, embedder, tmp_path_factory):  # n
     a.close()
 
 
-def test_prompt_injection_is_redacted_and_its_output_refused(hostile_assistant, server, llm) -> None:  # noqa: ANN001
+def test_prompt_injection_is_redacted_and_its_output_refused(hostile_assistant, server, llm) -> None:
     server.script(Reply("PWNED"))
     _, answer = run(make_chain(hostile_assistant, llm), "DPO 训练时 beta 参数有什么作用?")
     sent = server.requests[-1]["messages"][-1]["content"]

@@ -34,7 +34,7 @@ def quiet(msg: str) -> None:
     pass
 
 
-def test_first_ingest_then_up_to_date(corpus: Path, settings: Settings, embedder) -> None:  # noqa: ANN001
+def test_first_ingest_then_up_to_date(corpus: Path, settings: Settings, embedder) -> None:
     first = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     assert first.documents == 4 and first.added == 4 and first.chunks >= 4
     assert first.embedded == first.chunks
@@ -46,7 +46,7 @@ def test_first_ingest_then_up_to_date(corpus: Path, settings: Settings, embedder
     assert again.up_to_date and again.embedded == 0 and again.generation == first.generation
 
 
-def test_changing_one_file_reembeds_only_its_chunks(corpus: Path, settings: Settings, embedder) -> None:  # noqa: ANN001
+def test_changing_one_file_reembeds_only_its_chunks(corpus: Path, settings: Settings, embedder) -> None:
     first = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     path = corpus / "yolo.md"
     path.write_text(path.read_text(encoding="utf-8") + "\n新增一句: YOLO 把检测当作回归问题。\n", encoding="utf-8")
@@ -62,7 +62,7 @@ def test_changing_one_file_reembeds_only_its_chunks(corpus: Path, settings: Sett
 
 
 def test_deleted_file_is_dropped_and_other_roots_are_kept(
-    corpus: Path, settings: Settings, embedder, tmp_path: Path  # noqa: ANN001
+    corpus: Path, settings: Settings, embedder, tmp_path: Path
 ) -> None:
     extra = tmp_path / "extra"
     extra.mkdir()
@@ -79,7 +79,7 @@ def test_deleted_file_is_dropped_and_other_roots_are_kept(
 
 
 def test_changed_chunk_setting_forces_a_rebuild_with_a_message(
-    corpus: Path, settings: Settings, embedder  # noqa: ANN001
+    corpus: Path, settings: Settings, embedder
 ) -> None:
     ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     messages: list[str] = []
@@ -91,7 +91,7 @@ def test_changed_chunk_setting_forces_a_rebuild_with_a_message(
     assert any("rebuilding" in m for m in messages)
 
 
-def test_corpus_with_no_documents_is_refused(settings: Settings, embedder, tmp_path: Path) -> None:  # noqa: ANN001
+def test_corpus_with_no_documents_is_refused(settings: Settings, embedder, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "x.pdf").write_bytes(b"%PDF")
@@ -102,7 +102,7 @@ def test_corpus_with_no_documents_is_refused(settings: Settings, embedder, tmp_p
 
 
 def test_second_ingest_while_one_holds_the_lock_stops_clearly(
-    corpus: Path, settings: Settings, embedder  # noqa: ANN001
+    corpus: Path, settings: Settings, embedder
 ) -> None:
     from filelock import FileLock
 
@@ -112,14 +112,14 @@ def test_second_ingest_while_one_holds_the_lock_stops_clearly(
 
 
 def test_failed_write_leaves_the_previous_generation_live(
-    corpus: Path, settings: Settings, embedder, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    corpus: Path, settings: Settings, embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     (corpus / "new.txt").write_text("新文档: FM 因子分解机。", encoding="utf-8")
 
     import ingest.index_writer as writer
 
-    def explode(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def explode(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(writer, "build_faiss", explode)
