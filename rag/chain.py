@@ -45,6 +45,10 @@ NOTICES = {
         "zh": "文章中没有涉及这个问题。以下是最接近的段落，供参考。",
         "en": "The articles don't cover this. The nearest passages are listed below.",
     },
+    "no_direct": {
+        "zh": "文章没有直接回答这个问题。最相关的原文：",
+        "en": "The articles don't answer this directly. The most relevant sentences:",
+    },
 }
 
 
@@ -216,13 +220,23 @@ class AnswerChain:
             nums = ", ".join(f"[{n}]" for n in sorted(set(checked.dropped_numbers)))
             notices.append(f"removed citation {nums}: no such passage")
         if checked.abstained:
+            # The model found no answer although retrieval looked relevant: say so, and show
+            # the closest sentences (cited) so the reader can judge.
+            extract = extractive_answer(
+                question, [_redacted(p) for p in passages], self.retriever.tokenizer,
+                similarity=self._question_similarity,
+            )
+            text = NOTICES["no_direct"][lang] + extract.text if extract.text else (
+                NOTICES["abstain"][lang]
+            )
             timings["total"] = time.perf_counter() - t0
             yield StreamEvent(
                 "answer",
                 answer=Answer(
-                    text=NOTICES["abstain"][lang], citations=[], passages=given, abstained=True,
-                    llm=llm.name, timings=timings, usage=usage,
-                    notice="the model found no answer in the passages", **base,
+                    text=text, citations=[passages[n - 1] for n in extract.cited],
+                    passages=passages, abstained=True, llm=llm.name, timings=timings,
+                    usage=usage, notice="the model found no direct answer in the passages",
+                    **base,
                 ),
             )
             return

@@ -225,16 +225,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Later modules register their subcommands here (answering, UI, evaluation, serving...).
+# Subcommands that live in their own modules; each has ``register(subparsers, common)``.
+COMMAND_MODULES = (
+    "rag.cli_answer",  # ask, chat
+    "rag.cli_ui",  # ui
+    "rag.cli_eval",  # eval
+    "rag.cli_serve",  # serve
+    "rag.cli_store",  # migrate
+)
 _EXTRA_COMMANDS: list[Callable[[Any, argparse.ArgumentParser], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rag`` console script."""
-    from rag.cli_answer import register as register_answer
+    import importlib
+    import importlib.util
 
-    if register_answer not in _EXTRA_COMMANDS:
-        _EXTRA_COMMANDS.append(register_answer)
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            register = importlib.import_module(name).register
+            if register not in _EXTRA_COMMANDS:
+                _EXTRA_COMMANDS.append(register)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

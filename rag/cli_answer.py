@@ -13,7 +13,7 @@ from rag.schema import Answer, Passage
 
 def _sources(answer: Answer, out: Any = sys.stdout) -> None:
     cited = {p.chunk_id for p in answer.citations}
-    if answer.abstained:
+    if answer.abstained and not cited:
         if answer.passages:
             print("\nNearest passages:", file=out)
         for i, p in enumerate(answer.passages[:3], start=1):

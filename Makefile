@@ -1,0 +1,46 @@
+# Two commands for a new machine (Linux, Python 3.11, registries only):
+#   make run    install into .venv, then answer a question on the embedded default (no key, no server)
+#   make test   install with the test extras (and Debian's Chromium for the browser test), run the suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+QUESTION ?= DDIM 需要重新训练模型吗?
+# The CPU build of torch: on these machines `torch==2.13.0` resolves to the local +cpu wheel.
+# Elsewhere set TORCH_INDEX=--extra-index-url=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+
+.PHONY: install install-test run test browser-deps lint clean-index
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q $(TORCH_INDEX) "torch==2.13.0"
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/rag ask "$(QUESTION)"
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install-test browser-deps
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean-index:
+	rm -rf data/index
