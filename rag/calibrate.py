@@ -18,6 +18,7 @@ import argparse
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class Case:
     split: str
 
 
-def balanced_accuracy(cases: list[Case], policy: CoveragePolicy, terms) -> float:  # noqa: ANN001
+def balanced_accuracy(cases: list[Case], policy: CoveragePolicy, terms: Callable[[str], list[str]]) -> float:
     """Mean of the answered rate on answerable and the abstained rate on unanswerable."""
     pos = [c for c in cases if c.answerable]
     neg = [c for c in cases if not c.answerable]
@@ -46,7 +47,9 @@ def balanced_accuracy(cases: list[Case], policy: CoveragePolicy, terms) -> float
     return 0.5 * (tp / len(pos) + tn / len(neg))
 
 
-def best_policy(cases: list[Case], terms) -> tuple[CoveragePolicy, float]:  # noqa: ANN001
+def best_policy(
+    cases: list[Case], terms: Callable[[str], list[str]]
+) -> tuple[CoveragePolicy, float]:
     """Grid search; ties prefer the policy closest to the defaults (stable choice)."""
     default = CoveragePolicy()
     if not cases:
