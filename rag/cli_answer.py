@@ -11,7 +11,8 @@ from typing import Any
 from rag.schema import Answer, Passage
 
 
-def _sources(answer: Answer, out: Any = sys.stdout) -> None:
+def _sources(answer: Answer, out: Any = None) -> None:
+    out = out or sys.stdout
     cited = {p.chunk_id for p in answer.citations}
     if answer.abstained and not cited:
         if answer.passages:

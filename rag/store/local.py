@@ -97,12 +97,22 @@ class LocalStore:
             IndexCorrupt: a file is missing, truncated or inconsistent (message says how to fix).
         """
         index_dir = Path(index_dir)
-        gen = current_generation(index_dir)
-        if gen is None:
-            raise IndexNotFound(f"no index at {index_dir}; build one with `rag ingest`")
-        if not gen.is_dir():
-            raise IndexCorrupt(f"{gen} (named in {index_dir / CURRENT}) is missing; {REBUILD_HINT}")
-        return cls(index_dir, gen, read_manifest(gen))
+        for attempt in range(3):
+            gen = current_generation(index_dir)
+            if gen is None:
+                raise IndexNotFound(f"no index at {index_dir}; build one with `rag ingest`")
+            try:
+                if not gen.is_dir():
+                    raise IndexCorrupt(
+                        f"{gen} (named in {index_dir / CURRENT}) is missing; {REBUILD_HINT}"
+                    )
+                return cls(index_dir, gen, read_manifest(gen))
+            except IndexCorrupt:
+                # An ingest may have switched generations and removed this one between our
+                # reading CURRENT and opening its files: read the pointer again.
+                if attempt == 2 or current_generation(index_dir) == gen:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _load(self) -> None:
         import bm25s
