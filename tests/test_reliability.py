@@ -83,7 +83,7 @@ def test_sigkill_during_ingest_never_breaks_the_index(base_settings: Settings, e
                 assert store.gen_dir.name == old_gen
         finally:
             store.close()
-    done = subprocess.run(cmd + ["--json"], env=env_for(settings), capture_output=True, text=True, timeout=600)
+    done = subprocess.run([*cmd, "--json"], env=env_for(settings), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["documents"] == 52
@@ -205,7 +205,7 @@ def test_index_from_another_embedder_is_refused(built: Settings, embedder) -> No
     manifest["embedder"]["fingerprint"] = "0123456789abcdef"
     manifest["embedder"]["name"] = "some/other-model"
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="some/other-model.*rag ingest --rebuild"):
+    with pytest.raises(IndexMismatch, match=r"some/other-model.*rag ingest --rebuild"):
         Assistant.open(settings=built, llm="none", auto_ingest=False, progress=False)
 
 
