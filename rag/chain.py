@@ -265,6 +265,7 @@ class AnswerChain:
                 notice="; ".join(notices) or None,
                 usage=usage,
                 unsupported=checked.unsupported,
+                finish_reason=state.finish_reason,
                 **base,
             ),
         )

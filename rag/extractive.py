@@ -60,13 +60,19 @@ def extractive_answer(
         max_sentences: Sentences in the answer.
         max_passages: How many top passages to draw from.
     """
+    from rag.coverage import normalize_name, question_entities
+
     q_terms = set(terms(question))
+    names = [normalize_name(e) for e in question_entities(question)]
     candidates: list[tuple[float, int, int, str]] = []  # score, passage no, position, sentence
     for pno, p in enumerate(passages[:max_passages], start=1):
         for pos, s in enumerate(_sentences(p.text)):
             s_terms = set(terms(s))
             overlap = len(q_terms & s_terms) / max(1, len(q_terms))
-            candidates.append((overlap - 0.02 * (pno - 1) - 0.001 * pos, pno, pos, s))
+            flat = normalize_name(s)
+            named = sum(1 for n in names if n in flat) / len(names) if names else 0.0
+            score = overlap + 0.5 * named - 0.05 * (pno - 1) - 0.001 * pos
+            candidates.append((score, pno, pos, s))
     if not candidates:
         return Extract(text="", cited=[])
     if similarity is not None:

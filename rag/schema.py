@@ -83,6 +83,8 @@ class Answer:
         notice: A message for the user (LLM unreachable, citations dropped...), or None.
         question: The question as asked; ``standalone_question`` as retrieved with.
         usage: Token counts (``prompt_tokens``, ``completion_tokens``) when known.
+        unsupported: Indices of answer sentences no passage supports (they carry no citation).
+        finish_reason: Why the LLM stopped (``stop``, ``length``), when an LLM answered.
     """
 
     text: str
@@ -96,6 +98,7 @@ class Answer:
     standalone_question: str = ""
     usage: dict[str, int] = field(default_factory=dict)
     unsupported: list[int] = field(default_factory=list)
+    finish_reason: str | None = None  # the LLM's ("stop", "length"), when it answered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

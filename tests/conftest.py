@@ -67,3 +67,14 @@ def assistant(articles_settings: Settings, articles_index, embedder):
     a = Assistant(articles_settings, open_store(articles_settings), embedder, llm="none")
     yield a
     a.close()
+
+
+@pytest.fixture(scope="session")
+def embedded_llm(base_settings: Settings):  # noqa: ANN201 - rag.llm.EmbeddedLLM
+    """The real embedded model (llama.cpp server on loopback), started once per session."""
+    from rag.llm import EmbeddedLLM
+
+    llm = EmbeddedLLM(base_settings.replace(llm_ctx=4096))
+    llm.start()
+    yield llm
+    llm.close()

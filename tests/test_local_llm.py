@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from rag.local_llm import (
     LocalLLMServer,
     LocalModelError,
     ensure_gguf,
-    start_embedded_llm,
 )
 
 # --------------------------------------------------------------------------- join logic
@@ -129,20 +127,10 @@ def test_start_reports_an_unloadable_model(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- real server
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("RAG_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "rag-articles"
-
-
 @pytest.fixture(scope="session")
-def llm() -> Iterator[LocalLLMServer]:
-    """One real server for the session; the 1.1 GB join is cached outside tmp."""
-    with start_embedded_llm(_cache_dir(), n_ctx=2048, progress=False) as server:
-        yield server
-    assert not server.is_running
+def llm(embedded_llm) -> LocalLLMServer:
+    """The session's real server (see conftest); the 1.1 GB join is cached outside tmp."""
+    return embedded_llm._server
 
 
 QUESTION = [{"role": "user", "content": "用一句话回答:1+1 等于几?"}]
