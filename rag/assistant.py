@@ -34,9 +34,9 @@ class IndexMismatch(StoreError):
 
 def open_store(settings: Settings) -> Store:
     """Open the configured store (the local directory, or a Milvus URI)."""
-    if settings.vector_store.startswith("milvus://") or settings.vector_store.endswith(".db"):
-        from rag.store.milvus import MilvusStore
+    from rag.store.milvus import MilvusStore, is_milvus_uri  # pymilvus is imported on open only
 
+    if is_milvus_uri(settings.vector_store):
         return MilvusStore.open(settings)
     from rag.store.local import LocalStore
 
@@ -68,6 +68,7 @@ class Assistant:
         self._llm: LLM | None = None if isinstance(llm, str) else llm
         self._llm_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._retired: list[Store] = []
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -151,12 +152,26 @@ class Assistant:
                 self._llm = make_llm(self.settings)
             return self._llm
 
-    def chain(self, **overrides: Any) -> AnswerChain:
-        """An answer chain bound to this assistant (settings overridable per call)."""
+    def chain(self, llm: LLM | str | None = None, **overrides: Any) -> AnswerChain:
+        """An answer chain bound to this assistant.
+
+        Args:
+            llm: ``None`` (this assistant's LLM), ``"none"`` (extractive answers), or another
+                :class:`rag.llm.LLM` for this chain only.
+            **overrides: Settings for this chain only (``llm_temperature``, ``k``...).
+        """
         from rag.chain import AnswerChain
 
         settings = self.settings.replace(**overrides) if overrides else self.settings
-        return AnswerChain(self.retriever, lambda: self.llm, settings)
+        if llm == "none":
+            factory = lambda: None  # noqa: E731
+        elif llm is None:
+            factory = lambda: self.llm  # noqa: E731
+        elif isinstance(llm, str):
+            raise ValueError(f"llm must be None, 'none' or an LLM, not {llm!r}")
+        else:
+            factory = lambda: llm  # noqa: E731
+        return AnswerChain(self.retriever, factory, settings)
 
     def ask(
         self,
@@ -164,7 +179,8 @@ class Assistant:
         history: list[dict[str, str]] | None = None,
         k: int | None = None,
         mode: str | None = None,
-        llm: str | None = None,
+        llm: LLM | str | None = None,
+        **overrides: Any,
     ) -> Answer:
         """Answer ``question`` from the articles, citing passages as [n].
 
@@ -173,9 +189,10 @@ class Assistant:
             history: Earlier turns, ``[{"role": "user"|"assistant", "content": ...}, ...]``.
             k: Passages to retrieve.
             mode: Retrieval mode.
-            llm: ``"none"`` for an extractive answer without the LLM.
+            llm: ``"none"`` for an extractive answer without the LLM, or another LLM.
+            **overrides: Settings for this question only (e.g. ``llm_temperature=0``).
         """
-        return self.chain().ask(question, history=history, k=k, mode=mode, use_llm=llm != "none")
+        return self.chain(llm, **overrides).ask(question, history=history, k=k, mode=mode)
 
     def ask_stream(
         self,
@@ -183,12 +200,11 @@ class Assistant:
         history: list[dict[str, str]] | None = None,
         k: int | None = None,
         mode: str | None = None,
-        llm: str | None = None,
+        llm: LLM | str | None = None,
+        **overrides: Any,
     ) -> Iterator[StreamEvent]:
         """Like :meth:`ask`, yielding events: passages first, then tokens, then the Answer."""
-        return self.chain().stream(
-            question, history=history, k=k, mode=mode, use_llm=llm != "none"
-        )
+        return self.chain(llm, **overrides).stream(question, history=history, k=k, mode=mode)
 
     # ------------------------------------------------------------------ housekeeping
     def reload(self) -> None:
@@ -197,7 +213,11 @@ class Assistant:
             new = open_store(self.settings)
             old, self.store = self.store, new
             self.retriever.store = new
-            old.close()
+            # A question retrieving in another thread may still hold the old store: close it
+            # at the next reload rather than now.
+            for retired in self._retired:
+                retired.close()
+            self._retired = [old]
 
     def stats(self) -> dict[str, Any]:
         """Documents, chunks, embedder and size of the index."""
@@ -206,5 +226,7 @@ class Assistant:
     def close(self) -> None:
         """Release the index and stop the embedded model if this assistant started it."""
         self.store.close()
+        for retired in self._retired:
+            retired.close()
         if self._llm is not None:
             self._llm.close()

@@ -36,6 +36,8 @@ def _sentences(text: str) -> list[str]:
     out = []
     for match in _SENT.finditer(text):
         s = match.group(0).strip()
+        if s.startswith("#"):  # a Markdown heading is not an answer
+            continue
         if len(re.findall(r"\w", s)) >= 6:
             out.append(s)
     return out

@@ -208,6 +208,7 @@ class EmbeddedLLM(LLM):
         self._server: Any = None
         self._client = None  # type: ignore[assignment]
         self._lock = threading.Lock()
+        self._busy = threading.Lock()  # one request at a time: a 2-core CPU cannot do better
         self.status = "not started"
         self.load_seconds: float | None = None
 
@@ -245,11 +246,13 @@ class EmbeddedLLM(LLM):
 
     def complete(self, messages: list[dict[str, str]], **kwargs: Any) -> Completion:
         self.start()
-        return super().complete(messages, **kwargs)
+        with self._busy:
+            return super().complete(messages, **kwargs)
 
     def stream(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
         self.start()
-        return super().stream(messages, **kwargs)
+        with self._busy:  # held until the stream ends or its consumer closes it
+            yield from super().stream(messages, **kwargs)
 
     def close(self) -> None:
         with self._lock:

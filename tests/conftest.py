@@ -70,7 +70,7 @@ def assistant(articles_settings: Settings, articles_index, embedder):
 
 
 @pytest.fixture(scope="session")
-def embedded_llm(base_settings: Settings):  # noqa: ANN201 - rag.llm.EmbeddedLLM
+def embedded_llm(base_settings: Settings):
     """The real embedded model (llama.cpp server on loopback), started once per session."""
     from rag.llm import EmbeddedLLM
 

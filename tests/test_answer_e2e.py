@@ -21,13 +21,13 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def real(articles_settings: Settings, articles_index, embedder, embedded_llm):  # noqa: ANN001, ANN201
+def real(articles_settings: Settings, articles_index, embedder, embedded_llm):
     a = Assistant(articles_settings, open_store(articles_settings), embedder, llm=embedded_llm)
     yield a
     a.store.close()  # the session fixture owns the model
 
 
-def test_answers_a_covered_question_with_verified_citations(real) -> None:  # noqa: ANN001
+def test_answers_a_covered_question_with_verified_citations(real) -> None:
     events = list(real.ask_stream("DPO 为什么不需要单独训练奖励模型?"))
     kinds = [e.kind for e in events]
     assert kinds.index("passages") < kinds.index("answer")
@@ -41,7 +41,7 @@ def test_answers_a_covered_question_with_verified_citations(real) -> None:  # no
     assert answer.timings["first_token"] > 0 and answer.timings["total"] >= answer.timings["first_token"]
 
 
-def test_the_readme_question_gets_cited_sentences(real) -> None:  # noqa: ANN001
+def test_the_readme_question_gets_cited_sentences(real) -> None:
     answer = real.ask("DDIM 需要重新训练模型吗?")
     # The articles imply it (DDIM is implicit in a trained DDPM) without saying it; the small
     # model either answers from them or says so, and in both cases the reader gets the
@@ -51,14 +51,14 @@ def test_the_readme_question_gets_cited_sentences(real) -> None:  # noqa: ANN001
     assert CJK.search(answer.text) and "[" in answer.text
 
 
-def test_uncovered_question_abstains_before_the_model(real) -> None:  # noqa: ANN001
+def test_uncovered_question_abstains_before_the_model(real) -> None:
     answer = real.ask("LoRA 的秩一般取多少?")
     assert answer.abstained and answer.llm == "none"
     assert "first_token" not in answer.timings  # the LLM was never asked
 
 
 def test_prompt_injection_does_not_reach_the_answer(
-    base_settings: Settings, embedder, embedded_llm, tmp_path: Path  # noqa: ANN001
+    base_settings: Settings, embedder, embedded_llm, tmp_path: Path
 ) -> None:
     from ingest.pipeline import ingest
 
