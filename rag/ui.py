@@ -1310,6 +1310,13 @@ class ChatUI:
                 api_visibility="private",
                 show_progress="hidden",
             )
+
+            def search(query: str, mode: str = "hybrid", k: float = 5) -> list[dict[str, Any]]:
+                """Passages only (no answer): ``[{"text", "doc_id", "title", "score"...}]``."""
+                a = self.assistant
+                return [p.to_dict() for p in a.retrieve(query, k=int(k), mode=mode)]
+
+            gr.api(search, api_name="search", concurrency_limit=None)
         return app
 
     def _tick(self) -> tuple[str, Any]:

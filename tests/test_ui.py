@@ -617,3 +617,12 @@ def test_auth_protects_the_page_and_the_api(served) -> None:
         assert "cleared" in shown  # reached the app: a fresh session has no citations yet
     finally:
         app.close()
+
+
+def test_search_api_returns_passages_without_an_answer(served, scripted: ScriptedLLM) -> None:
+    scripted.reset()
+    client = _client(served)
+    passages = client.predict("DPO 为什么不需要奖励模型", "bm25", 3, api_name="/search")
+    assert [p["doc_id"] for p in passages][:1] == ["dpo"]
+    assert {"text", "title", "source", "score", "chunk_id"} <= set(passages[0])
+    assert scripted.requests == []  # retrieval only: the LLM was not asked
