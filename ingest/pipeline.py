@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -31,27 +30,13 @@ from tqdm.auto import tqdm
 from ingest.chunker import Chunker, embedding_text
 from ingest.embed_cache import EmbedCache, text_key
 from ingest.embedder import Embedder
-from ingest.index_writer import (
-    ChunkRow,
-    DocRow,
-    collect_garbage,
-    commit_generation,
-    library_versions,
-    write_generation,
-)
+from ingest.index_writer import ChunkRow, DocRow, library_versions
 from ingest.loaders import LoadResult, load_paths
+from ingest.store_writer import IndexChange, StoreWriter, open_writer
 from rag.config import Settings
 from rag.schema import Document
-from rag.store.base import IndexBusy, IndexCorrupt, StoreError
-from rag.store.local import (
-    CACHE_DB,
-    CHUNKS_DB,
-    FORMAT_VERSION,
-    LOCK,
-    current_generation,
-    read_manifest,
-)
-from rag.tokenize_zh import TOKENIZER_VERSION, BM25Tokenizer
+from rag.store.base import IndexBusy, StoreError
+from rag.store.local import FORMAT_VERSION
 
 
 class NothingToIndex(StoreError):
@@ -103,37 +88,6 @@ def _within(origin: str, roots: Sequence[str]) -> bool:
     return any(path == Path(r) or path.is_relative_to(Path(r)) for r in roots)
 
 
-def _previous(index_dir: Path) -> tuple[dict[str, Any] | None, Path | None]:
-    try:
-        gen = current_generation(index_dir)
-        if gen is None or not gen.is_dir():
-            return None, None
-        return read_manifest(gen), gen
-    except IndexCorrupt:
-        return None, None  # a damaged index is simply rebuilt
-
-
-def _previous_rows(gen: Path) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
-    db = sqlite3.connect(f"file:{gen / CHUNKS_DB}?mode=ro", uri=True)
-    try:
-        docs = {
-            r[0]: DocRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8] or "{}"))
-            for r in db.execute(
-                "SELECT doc_id, title, source, lang, sha256, origin, n_chunks, text, meta "
-                "FROM documents"
-            )
-        }
-        chunks: dict[str, list[ChunkRow]] = {}
-        for r in db.execute(
-            "SELECT chunk_id, doc_id, title, source, start, end, text, n_tokens, embed_key "
-            "FROM chunks ORDER BY id"
-        ):
-            chunks.setdefault(r[1], []).append(ChunkRow(*r))
-        return docs, chunks
-    finally:
-        db.close()
-
-
 def ingest(
     paths: Sequence[Path] | None,
     settings: Settings,
@@ -144,7 +98,10 @@ def ingest(
     log: Callable[[str], None] | None = None,
     lock_timeout: float = 0.0,
 ) -> IngestReport:
-    """Bring the index at ``settings.index_dir`` in line with the documents under ``paths``.
+    """Bring the index in line with the documents under ``paths``.
+
+    The index is ``settings.index_dir``, or the Milvus collection named by
+    ``settings.vector_store`` (see :mod:`ingest.store_writer`).
 
     Args:
         paths: Files or directories (default: ``settings.corpus_dir``).
@@ -166,16 +123,18 @@ def ingest(
     say = log or (lambda msg: print(msg, file=sys.stderr))
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_dir / LOCK))
+    writer = open_writer(settings)
+    lock = FileLock(str(writer.lock_path))
     try:
         lock.acquire(timeout=lock_timeout)
     except Timeout as exc:
         raise IndexBusy(
-            f"another `rag ingest` is writing {index_dir}; wait for it to finish and run again"
+            f"another `rag ingest` is writing {writer.label}; wait for it to finish and run again"
         ) from exc
     try:
-        return _ingest_locked(paths, settings, fmt, rebuild, progress, embedder, say)
+        return _ingest_locked(paths, settings, fmt, rebuild, progress, embedder, say, writer)
     finally:
+        writer.close()
         lock.release()
 
 
@@ -187,11 +146,11 @@ def _ingest_locked(
     progress: bool,
     embedder: Embedder | None,
     say: Callable[[str], None],
+    writer: StoreWriter,
 ) -> IngestReport:
     t0 = time.perf_counter()
     report = IngestReport()
-    index_dir = Path(settings.index_dir)
-    collect_garbage(index_dir)
+    writer.prepare()
     paths = list(paths) if paths else [Path(settings.corpus_dir)]
 
     # ---------------------------------------------------------------- load + clean
@@ -212,11 +171,12 @@ def _ingest_locked(
     emb = embedder or Embedder.load(settings, progress=progress)
     report.seconds["load_embedder"] = time.perf_counter() - t1
     chunker = Chunker(emb.count_passage_tokens, settings.chunk_tokens, settings.chunk_overlap)
-    manifest_prev, gen_prev = (None, None) if rebuild else _previous(index_dir)
+    previous = None if rebuild else writer.previous_manifest()
+    manifest_prev, gen_prev = previous if previous is not None else (None, None)
     prev_docs: dict[str, DocRow] = {}
     prev_chunks: dict[str, list[ChunkRow]] = {}
     compatible = False
-    if manifest_prev is not None and gen_prev is not None:
+    if manifest_prev is not None:
         reasons = []
         if manifest_prev.get("embedder", {}).get("fingerprint") != emb.fingerprint:
             reasons.append(
@@ -224,13 +184,11 @@ def _ingest_locked(
             )
         if manifest_prev.get("chunker") != chunker.settings():
             reasons.append("chunker settings changed")
-        if manifest_prev.get("bm25", {}).get("tokenizer") != TOKENIZER_VERSION:
-            reasons.append("BM25 tokenizer changed")
-        if manifest_prev.get("faiss", {}).get("factory") != settings.faiss_factory:
-            reasons.append("FAISS index type changed")
+        reasons.extend(writer.incompatibilities(manifest_prev))
         try:
-            prev_docs, prev_chunks = _previous_rows(gen_prev)
-        except sqlite3.Error:
+            # Carried documents need their text only when everything is re-chunked.
+            prev_docs, prev_chunks = writer.previous_rows(with_text=bool(reasons))
+        except sqlite3.Error:  # a damaged local generation; Milvus errors abort instead
             reasons.append("previous index unreadable")
             prev_docs, prev_chunks = {}, {}
         compatible = not reasons
@@ -256,12 +214,22 @@ def _ingest_locked(
     t2 = time.perf_counter()
     doc_rows: list[DocRow] = []
     chunk_rows: list[ChunkRow] = []
+    carried_chunks = 0  # chunks of carried documents that stay in the store as they are
+    rewritten: set[str] = set()
+
+    def carry(row: DocRow) -> None:
+        nonlocal carried_chunks
+        doc_rows.append(row)
+        if writer.full_rewrite:
+            chunk_rows.extend(prev_chunks.get(row.doc_id, []))
+        else:
+            carried_chunks += row.n_chunks
+
     bar = tqdm(total=len(loaded.documents), desc="chunking", unit="doc", disable=not progress,
                file=sys.stderr, leave=False)
-    for doc_id, row in kept.items():
+    for row in kept.values():
         if compatible:
-            doc_rows.append(row)
-            chunk_rows.extend(prev_chunks.get(doc_id, []))
+            carry(row)
         else:  # re-chunk kept documents too, with the new settings
             loaded.documents.append(
                 Document(row.doc_id, row.text, row.title, row.source, row.lang, row.meta)
@@ -272,8 +240,7 @@ def _ingest_locked(
         old = prev_docs.get(doc.doc_id)
         if compatible and old is not None and old.sha256 == sha:
             report.unchanged += 1
-            doc_rows.append(old)
-            chunk_rows.extend(prev_chunks.get(doc.doc_id, []))
+            carry(old)
             bar.update()
             continue
         if old is None:
@@ -291,11 +258,13 @@ def _ingest_locked(
             DocRow(doc.doc_id, doc.title, doc.source, doc.lang, sha,
                    loaded.origins.get(doc.doc_id, ""), len(chunks), doc.text, doc.meta)
         )
+        rewritten.add(doc.doc_id)
         bar.update()
     bar.close()
     loaded_ids = set(loaded.origins)
-    report.removed = sum(1 for d in prev_docs if d not in loaded_ids and d not in kept)
-    report.documents, report.chunks = len(doc_rows), len(chunk_rows)
+    removed = {d for d in prev_docs if d not in loaded_ids and d not in kept}
+    report.removed = len(removed)
+    report.documents, report.chunks = len(doc_rows), len(chunk_rows) + carried_chunks
     report.seconds["chunk"] = time.perf_counter() - t2
 
     if (
@@ -304,15 +273,16 @@ def _ingest_locked(
         and report.changed == 0
         and report.removed == 0
         and set(prev_docs) == {d.doc_id for d in doc_rows}
+        and not writer.dirty
     ):
         report.up_to_date = True
-        report.generation = gen_prev.name if gen_prev else ""
+        report.generation = gen_prev or ""
         report.seconds["total"] = time.perf_counter() - t0
         return report
 
     # ---------------------------------------------------------------- embed (cached)
     t3 = time.perf_counter()
-    cache = EmbedCache(index_dir / CACHE_DB, emb.fingerprint, emb.dim)
+    cache = EmbedCache(writer.cache_path, emb.fingerprint, emb.dim)
     try:
         keys = [c.embed_key for c in chunk_rows]
         have = cache.get(set(keys))
@@ -344,8 +314,6 @@ def _ingest_locked(
 
         # ------------------------------------------------------------ index + commit
         t4 = time.perf_counter()
-        tokenizer = BM25Tokenizer(Path(settings.cache_dir) / "jieba")
-        terms = [tokenizer(embedding_text(c.title, c.text, chunker.title_prefix)) for c in chunk_rows]
         manifest = {
             "format": FORMAT_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -358,18 +326,17 @@ def _ingest_locked(
                 "passage_prompt": emb.passage_prompt,
             },
             "chunker": chunker.settings(),
-            "bm25": {"tokenizer": TOKENIZER_VERSION, "library": "bm25s", "k1": 1.5, "b": 0.75},
             "versions": library_versions(),
             "roots": sorted(set(loaded.roots)),
-            "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title, "source": d.source,
-                                     "chunks": d.n_chunks} for d in doc_rows},
         }
-        gen = write_generation(
-            index_dir, doc_rows, chunk_rows, vectors, terms, manifest, settings.faiss_factory
+        change = IndexChange(
+            docs=doc_rows, chunks=chunk_rows, vectors=vectors, manifest=manifest,
+            rewritten=rewritten, removed=removed, rebuild=not compatible,
+            title_prefix=chunker.title_prefix, n_chunks=report.chunks,
         )
-        commit_generation(index_dir, gen)
-        report.generation = gen.name
-        cache.prune(keys)
+        report.generation = writer.write(change)
+        if writer.full_rewrite:
+            cache.prune(keys)
         report.seconds["index"] = time.perf_counter() - t4
     finally:
         cache.close()

@@ -34,9 +34,11 @@ class IndexMismatch(StoreError):
 
 def open_store(settings: Settings) -> Store:
     """Open the configured store (the local directory, or a Milvus URI)."""
-    from rag.store.milvus import MilvusStore, is_milvus_uri  # pymilvus is imported on open only
+    store = settings.vector_store.strip()
+    # Same test as rag.store.milvus.is_milvus_uri, without importing it for the local store.
+    if store.startswith(("milvus://", "milvus-lite://")) or store.split("?", 1)[0].endswith(".db"):
+        from rag.store.milvus import MilvusStore  # pymilvus itself is imported on open only
 
-    if is_milvus_uri(settings.vector_store):
         return MilvusStore.open(settings)
     from rag.store.local import LocalStore
 

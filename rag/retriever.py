@@ -78,7 +78,7 @@ class Retriever:
             timings["dense"] = time.perf_counter() - t
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
-            sparse = self.store.sparse_search(terms, depth)
+            sparse = self.store.sparse_search(terms, depth, query=query)
             timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -100,7 +100,7 @@ class Retriever:
             dense_scores.update(self.store.dense_scores(vector, missing_dense))
         missing_sparse = [i for i in ids if i not in sparse_scores]
         if missing_sparse and terms:
-            sparse_scores.update(self.store.sparse_scores(terms, missing_sparse))
+            sparse_scores.update(self.store.sparse_scores(terms, missing_sparse, query=query))
         timings["fusion"] = time.perf_counter() - t
 
         t = time.perf_counter()

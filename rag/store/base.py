@@ -56,12 +56,20 @@ class Store(Protocol):
         """Exact inner products for given chunk ids."""
         ...
 
-    def sparse_search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
-        """Top ``k`` chunk ids by BM25 over pre-tokenized query terms."""
+    def sparse_search(
+        self, terms: list[str], k: int, *, query: str | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` chunk ids by BM25 over pre-tokenized query terms.
+
+        ``query`` is the raw question, for stores that tokenize it themselves (Milvus's BM25
+        function); stores with their own BM25 index use ``terms`` and ignore it.
+        """
         ...
 
-    def sparse_scores(self, terms: list[str], ids: Sequence[int]) -> dict[int, float]:
-        """BM25 scores for given chunk ids."""
+    def sparse_scores(
+        self, terms: list[str], ids: Sequence[int], *, query: str | None = None
+    ) -> dict[int, float]:
+        """BM25 scores for given chunk ids (``query`` as in :meth:`sparse_search`)."""
         ...
 
     def chunks(self, ids: Sequence[int]) -> list[ChunkRecord]:
