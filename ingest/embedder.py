@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.config import DEFAULT_EMBEDDER, Settings
+from rag.config import DEFAULT_EMBEDDER, Settings, configure_native_threads
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -67,11 +67,8 @@ class Embedder:
     @classmethod
     def load(cls, settings: Settings, progress: bool = True) -> Embedder:
         """Load the embedder named by ``settings.embedder`` (building the default once)."""
-        import torch
-
-        torch.set_num_threads(settings.n_threads)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
+        configure_native_threads()
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own bars say what is happening
@@ -88,8 +85,22 @@ class Embedder:
                 extra = json.loads(info.read_text(encoding="utf-8"))
         else:
             path = str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+        backend = settings.embed_backend
         try:
-            model = SentenceTransformer(path, device="cpu")
+            if backend == "torch":
+                import torch  # the ONNX backends never import torch at query time
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(settings.n_threads)
+                model = SentenceTransformer(path, device="cpu")
+            else:
+                from ingest.onnx_embed import load_onnx_model
+
+                model = load_onnx_model(  # duck-types the SentenceTransformer methods used here
+                    Path(path), Path(settings.cache_dir), quantized=backend == "onnx-int8",
+                    threads=settings.n_threads, progress=progress,
+                )
+                extra = {**extra, "backend": backend, "onnx_bytes": model.onnx_path.stat().st_size}
         except Exception as exc:  # the library raises many types; the user needs one message
             raise EmbedderError(
                 f"cannot load embedder {name!r} ({type(exc).__name__}: {exc}). Use the default "
@@ -197,6 +208,8 @@ def _fingerprint(
         "max_seq_length": model.max_seq_length,
         "source": {k: extra.get(k) for k in ("source_sha256", "converter_version") if k in extra},
     }
+    if extra.get("backend"):  # ONNX vectors differ slightly: their own fingerprint
+        parts["backend"] = {k: extra[k] for k in ("backend", "onnx_bytes")}
     folder = Path(path)
     if folder.is_dir():
         files = {}

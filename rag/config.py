@@ -38,6 +38,17 @@ def _default_cache_dir() -> Path:
     return base / "rag-articles"
 
 
+def configure_native_threads() -> None:
+    """Make OpenMP threads sleep instead of spinning while they wait (unless the user chose).
+
+    Call before torch or faiss are first imported (their OpenMP runtime reads it once). On a
+    small machine shared with other work, spinning threads that wait at a barrier for a
+    descheduled sibling made a single query embedding 6x slower (1.9 s vs 0.32 s p50 at load 7
+    on 2 cores; bench/results/backends.json); on an idle machine the cost is negligible.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 class ConfigError(ValueError):
     """A setting has a value that cannot be used; the message names the setting."""
 
@@ -61,6 +72,10 @@ class Settings:
     query_prompt: str | None = None  # None: the model's own ("query: " for e5)
     passage_prompt: str | None = None  # None: the model's own ("passage: " for e5)
     embed_batch_size: int = 32
+    # Inference engine: torch (fp32), onnx (ONNX Runtime fp32) or onnx-int8 (dynamic int8,
+    # ~2x faster on CPU, vectors at cosine ~0.99 to torch; its own fingerprint, so the index
+    # rebuilds). The ONNX export runs once into cache_dir (needs onnxruntime, onnx, onnxscript).
+    embed_backend: str = "torch"
     threads: int = 0  # 0: one per core (never more)
 
     # --- chunking
@@ -68,7 +83,11 @@ class Settings:
     chunk_overlap: float = 0.15  # share of chunk_tokens repeated from the previous chunk
 
     # --- indexing
-    faiss_factory: str = "Flat"  # any FAISS index_factory string; wrapped in IndexIDMap2
+    # Any FAISS index_factory string (wrapped in IndexIDMap2), or "auto": Flat up to
+    # faiss_auto_threshold chunks, then faiss_auto_factory (see bench/faiss_types.py).
+    faiss_factory: str = "Flat"
+    faiss_auto_threshold: int = 200_000
+    faiss_auto_factory: str = "HNSW32,Flat"
     max_file_mb: float = 20.0  # files above this are refused with a message naming the limit
 
     # --- retrieval
@@ -143,12 +162,28 @@ class Settings:
             raise ConfigError("RAG_CHUNK_TOKENS must be at least 32")
         if self.max_file_mb <= 0:
             raise ConfigError("RAG_MAX_FILE_MB must be positive")
+        if self.embed_backend not in ("torch", "onnx", "onnx-int8"):
+            raise ConfigError(
+                f"RAG_EMBED_BACKEND must be torch, onnx or onnx-int8, not {self.embed_backend!r}"
+            )
 
     # ------------------------------------------------------------------ derived values
     @property
     def uses_embedded_llm(self) -> bool:
         """True when no endpoint is configured: answers come from the bundled local model."""
         return not self.llm_base_url and not self.llm_api_key
+
+    def faiss_factory_for(self, n_vectors: int) -> str:
+        """The FAISS factory string to build for ``n_vectors`` (resolves ``"auto"``).
+
+        Example:
+            >>> s = Settings.load(env={}, faiss_factory="auto")
+            >>> s.faiss_factory_for(1000), s.faiss_factory_for(10**6)
+            ('Flat', 'HNSW32,Flat')
+        """
+        if self.faiss_factory.strip().lower() != "auto":
+            return self.faiss_factory
+        return "Flat" if n_vectors <= self.faiss_auto_threshold else self.faiss_auto_factory
 
     @property
     def n_threads(self) -> int:

@@ -85,6 +85,9 @@ class LocalStore:
         self.gen_dir = gen_dir
         self.manifest = manifest
         self._lock = threading.Lock()
+        self._bm25_lock = threading.Lock()
+        self._bm25: Any = None
+        self._bm25_last: tuple[tuple[str, ...], np.ndarray] | None = None
         self._load()
 
     # ------------------------------------------------------------------ opening
@@ -115,18 +118,22 @@ class LocalStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _load(self) -> None:
-        import bm25s
+        from rag.config import configure_native_threads
+
+        configure_native_threads()
         import faiss
 
         gen, expected = self.gen_dir, int(self.manifest.get("counts", {}).get("chunks", -1))
         what = "?"
         try:
             what = DENSE
-            self.dense = faiss.read_index(str(gen / DENSE), faiss.IO_FLAG_MMAP)
+            self.dense = _read_faiss(str(gen / DENSE))
             what = VECTORS
             self.vectors = np.load(gen / VECTORS, mmap_mode="r")
             what = BM25_DIR
-            self.bm25 = bm25s.BM25.load(str(gen / BM25_DIR), mmap=True, show_progress=False)
+            # The BM25 index itself is loaded on the first sparse search (bm25s and scipy take
+            # ~1 s to import: `rag stats` never needs them); its size is checked here.
+            n_bm25 = _bm25_num_docs(gen / BM25_DIR)
             what = CHUNKS_DB
             db_path = gen / CHUNKS_DB
             if not db_path.is_file():
@@ -142,7 +149,6 @@ class LocalStore:
                 f"index file {gen / what} is missing or damaged ({type(exc).__name__}: {exc}); "
                 f"{REBUILD_HINT}"
             ) from exc
-        n_bm25 = int(getattr(self.bm25, "scores", {}).get("num_docs", n_rows))
         sizes = {
             "manifest": expected,
             DENSE: int(self.dense.ntotal),
@@ -157,6 +163,26 @@ class LocalStore:
         dim = int(self.manifest.get("embedder", {}).get("dim", self.vectors.shape[1]))
         if self.vectors.ndim != 2 or self.vectors.shape[1] != dim or self.dense.d != dim:
             raise IndexCorrupt(f"index at {gen} has vectors of the wrong size; {REBUILD_HINT}")
+        _set_search_params(self.dense, faiss)
+
+    @property
+    def bm25(self) -> Any:
+        """The bm25s index, loaded (memory-mapped) on first use."""
+        if self._bm25 is None:
+            with self._bm25_lock:
+                if self._bm25 is None:
+                    try:
+                        import bm25s
+
+                        self._bm25 = bm25s.BM25.load(
+                            str(self.gen_dir / BM25_DIR), mmap=True, show_progress=False
+                        )
+                    except Exception as exc:
+                        raise IndexCorrupt(
+                            f"index file {self.gen_dir / BM25_DIR} is damaged "
+                            f"({type(exc).__name__}: {exc}); {REBUILD_HINT}"
+                        ) from exc
+        return self._bm25
 
     # ------------------------------------------------------------------ search
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -179,9 +205,19 @@ class LocalStore:
         known = [t for t in terms if t in vocab]
         if not known:
             return np.zeros(int(self.vectors.shape[0]), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        # Hybrid retrieval asks twice for the same question (top-k, then scores of the dense
+        # hits): keep the last score vector instead of scoring the whole corpus again.
+        key = tuple(known)
+        last = self._bm25_last
+        if last is not None and last[0] == key:
+            return last[1]
+        scores = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        self._bm25_last = (key, scores)  # one tuple assignment: safe across threads
+        return scores
 
-    def sparse_search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
+    def sparse_search(
+        self, terms: list[str], k: int, *, query: str | None = None
+    ) -> list[tuple[int, float]]:
         scores = self._bm25_all(terms)
         k = min(k, scores.shape[0])
         if k <= 0:
@@ -190,7 +226,9 @@ class LocalStore:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def sparse_scores(self, terms: list[str], ids: Sequence[int]) -> dict[int, float]:
+    def sparse_scores(
+        self, terms: list[str], ids: Sequence[int], *, query: str | None = None
+    ) -> dict[int, float]:
         scores = self._bm25_all(terms)
         return {int(i): float(scores[i]) for i in ids}
 
@@ -247,6 +285,54 @@ class LocalStore:
     def close(self) -> None:
         with self._lock, contextlib.suppress(Exception):
             self.db.close()
+
+
+# Search-time parameters of approximate indexes (measured in bench/faiss_types.py: recall@10
+# >= 0.95 on e5 vectors); exact Flat indexes ignore them.
+HNSW_EF_SEARCH = 128
+IVF_NPROBE = 32
+
+
+def _read_faiss(path: str) -> Any:
+    """Read a FAISS index with its vectors memory-mapped where FAISS allows.
+
+    ``IO_FLAG_MMAP_IFC`` maps flat codes in place (a 200k-vector Flat index opened in 0.1 s and
+    +4 MB RSS instead of 2.4 s and +300 MB); older FAISS or other index types fall back to
+    ``IO_FLAG_MMAP`` (which maps inverted lists only). Generations are never modified in place,
+    so a mapped file stays valid even after a newer ingest removes it.
+    """
+    import faiss
+
+    flag = getattr(faiss, "IO_FLAG_MMAP_IFC", None)
+    if flag is not None:
+        try:
+            return faiss.read_index(path, flag)
+        except RuntimeError:
+            pass
+    return faiss.read_index(path, faiss.IO_FLAG_MMAP)
+
+
+def _set_search_params(index: Any, faiss: Any) -> None:
+    """efSearch / nprobe of an HNSW or IVF index inside the IndexIDMap2 wrapper."""
+    base = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    if hasattr(base, "hnsw"):
+        base.hnsw.efSearch = max(int(base.hnsw.efSearch), HNSW_EF_SEARCH)
+    ivf = faiss.try_extract_index_ivf(base) if hasattr(faiss, "try_extract_index_ivf") else None
+    if ivf is not None:
+        ivf.nprobe = max(int(ivf.nprobe), IVF_NPROBE)
+
+
+def _bm25_num_docs(folder: Path) -> int:
+    """Documents of a saved bm25s index, from its files, without importing bm25s."""
+    params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+    for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy",
+                 "vocab.index.json"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(folder / name)
+    indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
+    if indptr.ndim != 1:
+        raise ValueError("bm25 indptr is not a vector")
+    return int(params["num_docs"])
 
 
 def fsync_dir(path: Path) -> None:
