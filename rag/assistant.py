@@ -125,8 +125,9 @@ class Assistant:
         if built_with and built_with != embedder.fingerprint:
             name = store.manifest.get("embedder", {}).get("name")
             store.close()
+            where = settings.index_dir if settings.vector_store == "local" else settings.vector_store
             raise IndexMismatch(
-                f"the index at {settings.index_dir} was built with embedder {name!r} but the "
+                f"the index at {where} was built with embedder {name!r} but the "
                 f"configured embedder is {settings.embedder!r}; rebuild it with "
                 "`rag ingest --rebuild` or set RAG_EMBEDDER back"
             )
