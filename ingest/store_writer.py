@@ -179,7 +179,9 @@ class LocalWriter:
         reasons = []
         if manifest.get("bm25", {}).get("tokenizer") != TOKENIZER_VERSION:
             reasons.append("BM25 tokenizer changed")
-        if manifest.get("faiss", {}).get("factory") != self.settings.faiss_factory:
+        faiss_meta = manifest.get("faiss", {})
+        wanted = self.settings.faiss_factory_for(int(faiss_meta.get("ntotal", 0)))
+        if faiss_meta.get("factory") != wanted:
             reasons.append("FAISS index type changed")
         return reasons
 
@@ -206,7 +208,7 @@ class LocalWriter:
         }
         gen = write_generation(
             self.index_dir, change.docs, change.chunks, change.vectors, terms, manifest,
-            self.settings.faiss_factory,
+            self.settings.faiss_factory_for(len(change.chunks)),
         )
         commit_generation(self.index_dir, gen)
         return gen.name

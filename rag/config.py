@@ -77,6 +77,9 @@ class Settings:
     # rebuilds). The ONNX export runs once into cache_dir (needs onnxruntime, onnx, onnxscript).
     embed_backend: str = "torch"
     threads: int = 0  # 0: one per core (never more)
+    # torch threads for embedding one question: on 2 shared cores a second thread gave the same
+    # p50 and a 6x worse p95 (bench/results/backends.json); batches at ingest use `threads`.
+    query_threads: int = 1
 
     # --- chunking
     chunk_tokens: int = 256  # upper bound, counted with the embedder's tokenizer incl. prompt
@@ -85,7 +88,7 @@ class Settings:
     # --- indexing
     # Any FAISS index_factory string (wrapped in IndexIDMap2), or "auto": Flat up to
     # faiss_auto_threshold chunks, then faiss_auto_factory (see bench/faiss_types.py).
-    faiss_factory: str = "Flat"
+    faiss_factory: str = "auto"
     faiss_auto_threshold: int = 200_000
     faiss_auto_factory: str = "HNSW32,Flat"
     max_file_mb: float = 20.0  # files above this are refused with a message naming the limit

@@ -130,3 +130,29 @@ def test_failed_write_leaves_the_previous_generation_live(
     store = LocalStore.open(settings.index_dir)
     assert store.stats()["documents"] == 4
     store.close()
+
+
+def test_auto_index_type_switches_to_hnsw_past_the_threshold(
+    corpus: Path, settings: Settings, embedder
+) -> None:
+    import json
+
+    from rag.store.local import current_generation
+
+    small = settings.replace(faiss_factory="auto", faiss_auto_threshold=10_000)
+    first = ingest([corpus], small, progress=False, embedder=embedder, log=quiet)
+    manifest = json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())
+    assert manifest["faiss"]["factory"] == "Flat"
+    store = LocalStore.open(settings.index_dir)
+    query = embedder.embed_queries(["DPO 为什么不需要奖励模型"])[0]
+    flat_top = [i for i, _ in store.dense_search(query, 3)]
+    store.close()
+
+    grown = small.replace(faiss_auto_threshold=first.chunks - 1)  # now the corpus is "large"
+    second = ingest([corpus], grown, progress=False, embedder=embedder, log=quiet)
+    assert second.embedded == 0  # only the index type changed: vectors come from the cache
+    manifest = json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())
+    assert manifest["faiss"]["factory"] == grown.faiss_auto_factory
+    store = LocalStore.open(settings.index_dir)
+    assert [i for i, _ in store.dense_search(query, 3)] == flat_top
+    store.close()
