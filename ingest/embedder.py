@@ -62,6 +62,8 @@ class Embedder:
         self.dim = _dimension(model)
         self.max_tokens = int(model.max_seq_length or 512)
         self.embed_calls = 0  # passages embedded since load (tests and reports read it)
+        self.threads = 0  # torch threads for batches (0: leave torch's setting alone)
+        self.query_threads = 0  # torch threads for questions (0: same as batches)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -119,7 +121,10 @@ class Embedder:
             else prompts.get("passage", prompts.get("document", ""))
         )
         fingerprint = _fingerprint(path, name, query_prompt, passage_prompt, model, extra)
-        return cls(model, name, fingerprint, query_prompt, passage_prompt)
+        emb = cls(model, name, fingerprint, query_prompt, passage_prompt)
+        if backend == "torch":
+            emb.threads, emb.query_threads = settings.n_threads, max(0, settings.query_threads)
+        return emb
 
     # ------------------------------------------------------------------ tokens
     def count_tokens(self, texts: Sequence[str], prompt: str = "") -> list[int]:
@@ -175,14 +180,23 @@ class Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalized float32 vectors of questions, shape ``(len(texts), dim)``."""
-        vecs = self.model.encode(
-            list(texts),
-            prompt=self.query_prompt or None,
-            batch_size=32,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+        few = self.query_threads and self.threads and self.query_threads != self.threads
+        if few:  # a short question gains nothing from a second thread (see Settings.query_threads)
+            import torch
+
+            torch.set_num_threads(min(self.query_threads, self.threads))
+        try:
+            vecs = self.model.encode(
+                list(texts),
+                prompt=self.query_prompt or None,
+                batch_size=32,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        finally:
+            if few:
+                torch.set_num_threads(self.threads)
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
 
