@@ -9,7 +9,7 @@ QUESTION ?= DDIM 需要重新训练模型吗?
 # Elsewhere set TORCH_INDEX=--extra-index-url=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 
-.PHONY: install install-test run test browser-deps lint clean-index
+.PHONY: install install-test install-bench run test browser-deps lint clean-index
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,14 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]" || $(BIN)/pip install -q -e ".[test]"
 	touch $@
 
+# The benchmark extra (ONNX Runtime, LlamaIndex, LangChain): only for `python -m bench`.
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[bench]" || $(BIN)/pip install -q -e ".[bench]"
+	touch $@
+
 install: $(VENV)/.installed
+
+install-bench: $(VENV)/.installed-bench
 
 install-test: $(VENV)/.installed-test
 

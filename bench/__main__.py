@@ -1,0 +1,144 @@
+"""``python -m bench``: performance benchmarks of rag-articles (see bench/README.md).
+
+Examples::
+
+    python -m bench corpora                 # build small/medium/large under bench/work/
+    python -m bench ingest small medium     # ours vs the raw SentenceTransformer.encode
+    python -m bench peers small             # + LlamaIndex and LangChain, interleaved
+    python -m bench query small             # cold start, warm p50/p95 per retrieval step
+    python -m bench answer                  # embedded LLM TTFT at context 400 and 800
+    python -m bench faiss                   # FAISS index types: latency, recall@10
+    python -m bench all                     # everything, then SUMMARY.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+CORPUS_CHOICES = ("small", "medium", "large-part", "large")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Where time and memory go: ingest, query, answer, at three corpus sizes, "
+        "against the raw embedder and the default LlamaIndex/LangChain pipelines.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("corpora", help="build the corpora under bench/work/corpora/")
+    p.add_argument("--large-chunks", type=int, default=10_000,
+                   help="chunks of the bounded large subset (default 10000)")
+
+    def corpora_arg(q: argparse.ArgumentParser, default: list[str]) -> None:
+        q.add_argument("corpora", nargs="*", choices=CORPUS_CHOICES, default=default,
+                       metavar="CORPUS", help=f"{', '.join(CORPUS_CHOICES)} (default {' '.join(default)})")
+        q.add_argument("--threads", type=int, default=2, help="threads for every pipeline")
+
+    p = sub.add_parser("ingest", help="our ingest vs the raw SentenceTransformer.encode")
+    corpora_arg(p, ["small", "medium"])
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--raw-limit", type=int, help="raw-encode an even sample of N chunks")
+
+    p = sub.add_parser("peers", help="ours, raw encode, LlamaIndex and LangChain, interleaved")
+    corpora_arg(p, ["small", "medium", "large-part"])
+    p.add_argument("--repeats", type=int, default=1)
+
+    p = sub.add_parser("query", help="cold start and warm latency per retrieval step")
+    corpora_arg(p, ["small", "medium", "large-part"])
+    p.add_argument("--n", type=int, default=20, help="questions")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--tag", default="", help="index variant (e.g. onnx-int8)")
+
+    p = sub.add_parser("large", help="the >=10k-chunk corpus: our ingest + raw/ours on a sample")
+    p.add_argument("--backend", default="onnx-int8", choices=["torch", "onnx", "onnx-int8"])
+    p.add_argument("--sample", type=int, default=400)
+
+    p = sub.add_parser("cache", help="re-ingest after a chunk_overlap change (embedding cache)")
+    p.add_argument("--corpus", default="medium", choices=CORPUS_CHOICES)
+
+    p = sub.add_parser("backends", help="torch / onnx / onnx-int8 x 1/2 threads; int8 quality")
+    p.add_argument("--sample", type=int, default=48)
+    p.add_argument("--names", nargs="+", default=["torch", "onnx-int8"],
+                   choices=["torch", "onnx", "onnx-int8"])
+
+    sub.add_parser("startup", help="rag stats / search wall time, import times")
+
+    p = sub.add_parser("answer", help="embedded LLM: time to first token, total")
+    p.add_argument("--n", type=int, default=3, help="questions per context budget")
+
+    p = sub.add_parser("faiss", help="FAISS index types: build, latency, recall@10")
+    p.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000],
+                   help="random-vector sizes (none: only the large index's real vectors)")
+    p.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size")
+    p.add_argument("--queries", type=int, default=200)
+
+    sub.add_parser("summary", help="write bench/results/SUMMARY.md from the result files")
+
+    p = sub.add_parser("all", help="every benchmark in order, then the summary")
+    p.add_argument("--skip", nargs="*", default=[], help="steps to skip (e.g. faiss answer)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    args = build_parser().parse_args(argv)
+    if not args.command:
+        build_parser().print_help()
+        return 2
+    from bench import runs
+    from bench.summary import write_summary
+
+    if args.command == "corpora":
+        runs.corpora(args.large_chunks)
+    elif args.command == "ingest":
+        for c in args.corpora:
+            runs.ingest(c, ("ours", "raw"), repeats=args.repeats, raw_limit=args.raw_limit,
+                        threads=args.threads)
+    elif args.command == "peers":
+        for c in args.corpora:
+            runs.ingest(c, runs.PIPELINES, repeats=args.repeats, threads=args.threads)
+    elif args.command == "query":
+        for c in args.corpora:
+            runs.query(c, n=args.n, repeats=args.repeats, threads=args.threads, tag=args.tag)
+    elif args.command == "large":
+        runs.ingest_large(args.backend, sample=args.sample)
+    elif args.command == "cache":
+        runs.cache(args.corpus)
+    elif args.command == "backends":
+        runs.backends(sample=args.sample, names=tuple(args.names))
+    elif args.command == "startup":
+        runs.startup()
+    elif args.command == "answer":
+        runs.answer(n=args.n)
+    elif args.command == "faiss":
+        runs.faiss_types(args.sizes, args.hnsw_max, args.queries)
+    elif args.command == "all":
+        steps = {
+            "peers": lambda: [runs.ingest(c) for c in ("small", "medium", "large-part")],
+            "query": lambda: [runs.query(c) for c in ("small", "medium", "large-part")],
+            "cache": lambda: runs.cache("medium"),
+            "backends": runs.backends,
+            "startup": runs.startup,
+            "answer": runs.answer,
+            "faiss": lambda: runs.faiss_types([100_000, 1_000_000], 1_000_000, 200),
+        }
+        for name, step in steps.items():
+            if name not in args.skip:
+                step()
+    if args.command in ("summary", "all") or args.command != "corpora":
+        path = write_summary()
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

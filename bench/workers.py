@@ -1,0 +1,438 @@
+"""Benchmark tasks, each run in a fresh interpreter by :func:`bench.common.run_worker`.
+
+``python -m bench.workers TASK ARGS_JSON OUT_FILE`` runs one task and writes its JSON result
+(with the process's own peak RSS) to ``OUT_FILE``. A fresh process per task gives honest cold
+starts and per-task peak memory; thread counts come from the environment (``RAG_THREADS``,
+``OMP_NUM_THREADS``) and are also set explicitly in torch for the peers.
+
+Example:
+    >>> sorted(TASKS)[:3]
+    ['answer', 'encode_raw', 'ingest_ours']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+T_PROCESS = time.perf_counter()
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _threads() -> int:
+    return int(os.environ.get("RAG_THREADS") or 0) or len(os.sched_getaffinity(0))
+
+
+def _questions(corpus: str, n: int) -> list[dict[str, Any]]:
+    from bench.common import CORPORA, ROOT
+
+    path = (ROOT / "data" / "eval" / "questions.jsonl" if corpus == "small"
+            else CORPORA / f"{corpus.split('-')[0]}-questions.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return rows[:n]
+
+
+def _chunk_texts(index_dir: Path, limit: int | None) -> list[str]:
+    """The exact texts the pipeline embedded (title line + chunk), in id order."""
+    from ingest.chunker import embedding_text
+    from rag.store.local import CHUNKS_DB, current_generation, read_manifest
+
+    gen = current_generation(index_dir)
+    assert gen is not None, f"no index at {index_dir}"
+    prefix = bool(read_manifest(gen).get("chunker", {}).get("title_prefix", True))
+    db = sqlite3.connect(f"file:{gen / CHUNKS_DB}?mode=ro", uri=True)
+    rows = db.execute("SELECT title, text FROM chunks ORDER BY id").fetchall()
+    db.close()
+    if limit and limit < len(rows):  # an evenly spread sample keeps the length distribution
+        step = len(rows) / limit
+        rows = [rows[int(i * step)] for i in range(limit)]
+    return [embedding_text(t, x, prefix) for t, x in rows]
+
+
+# ---------------------------------------------------------------------------- ours
+def ingest_ours(a: dict[str, Any]) -> dict[str, Any]:
+    """Ingest a corpus into ``index_dir`` with the product's pipeline; report + sizes."""
+    from bench.common import corpus_path, dir_size
+    from ingest.pipeline import ingest
+    from rag.config import Settings
+    from rag.store.local import CACHE_DB, current_generation
+
+    index_dir = Path(a["index_dir"])
+    if a.get("fresh", True):
+        shutil.rmtree(index_dir, ignore_errors=True)
+    settings = Settings.load(index_dir=index_dir, **a.get("overrides", {}))
+    t = time.perf_counter()
+    report = ingest([corpus_path(a["corpus"])], settings, rebuild=a.get("rebuild", False),
+                    progress=False, log=lambda _m: None)
+    seconds = time.perf_counter() - t
+    gen = current_generation(index_dir)
+    files = {f.name: dir_size(f) for f in gen.iterdir()} if gen else {}
+    return {
+        "report": {k: v for k, v in report.__dict__.items() if k not in ("skipped", "errors")},
+        "n_skipped": len(report.skipped), "n_errors": len(report.errors),
+        "ingest_call_s": seconds,
+        "index_bytes": dir_size(gen) if gen else 0,
+        "index_files_bytes": files,
+        "embed_cache_bytes": dir_size(index_dir / CACHE_DB) if (index_dir / CACHE_DB).exists() else 0,
+        "threads": settings.n_threads,
+        "embed_backend": settings.embed_backend,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def encode_raw(a: dict[str, Any]) -> dict[str, Any]:
+    """The limit: ``SentenceTransformer.encode`` on the chunk texts the pipeline embedded."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from bench.common import EMBEDDER_DIR
+
+    texts = _chunk_texts(Path(a["index_dir"]), a.get("limit"))
+    torch.set_num_threads(_threads())
+    t = time.perf_counter()
+    model = SentenceTransformer(str(EMBEDDER_DIR), device="cpu")
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    model.encode(texts, prompt="passage: ", batch_size=a.get("batch_size", 32),
+                 normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    encode_s = time.perf_counter() - t
+    return {"texts": len(texts), "load_s": load_s, "encode_s": encode_s,
+            "passages_per_s": len(texts) / encode_s, "threads": torch.get_num_threads(),
+            "peak_rss_mb": _rss_mb()}
+
+
+def embed_ours(a: dict[str, Any]) -> dict[str, Any]:
+    """``Embedder.embed_passages`` alone on the same texts (backend/threads from settings)."""
+    from ingest.embedder import Embedder
+    from rag.config import Settings
+
+    texts = _chunk_texts(Path(a["index_dir"]), a.get("limit"))
+    settings = Settings.load(**a.get("overrides", {}))
+    t = time.perf_counter()
+    emb = Embedder.load(settings, progress=False)
+    load_s = time.perf_counter() - t
+    emb.embed_passages(texts[:8], settings.embed_batch_size)  # warm-up (graph/allocator)
+    t = time.perf_counter()
+    step = max(settings.embed_batch_size * 4, 64) if a.get("pipeline_steps", True) else len(texts)
+    for begin in range(0, len(texts), step):
+        emb.embed_passages(texts[begin : begin + step], settings.embed_batch_size)
+    encode_s = time.perf_counter() - t
+    return {"texts": len(texts), "load_s": load_s, "encode_s": encode_s,
+            "passages_per_s": len(texts) / encode_s, "threads": settings.n_threads,
+            "backend": settings.embed_backend, "peak_rss_mb": _rss_mb()}
+
+
+def query_embed(a: dict[str, Any]) -> dict[str, Any]:
+    """Latency of embedding one question at a time (backend/threads from the overrides)."""
+    import torch
+
+    from bench.common import percentiles
+    from ingest.embedder import Embedder
+    from rag.config import Settings
+
+    settings = Settings.load(**a.get("overrides", {}))
+    emb = Embedder.load(settings, progress=False)
+    if a.get("torch_threads"):
+        torch.set_num_threads(int(a["torch_threads"]))
+    questions = [q["question"] for q in _questions("small", a.get("n", 20))]
+    emb.embed_queries(questions[:1])
+    lat = []
+    for _ in range(a.get("repeats", 2)):
+        for q in questions:
+            t = time.perf_counter()
+            emb.embed_queries([q])
+            lat.append(time.perf_counter() - t)
+    return {"latency": percentiles(lat), "threads": settings.n_threads,
+            "torch_threads": torch.get_num_threads(), "backend": settings.embed_backend,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""), "peak_rss_mb": _rss_mb()}
+
+
+def query_ours(a: dict[str, Any]) -> dict[str, Any]:
+    """Cold start (imports, open, first query) and warm per-step latencies of ``Retriever.run``."""
+    t_imp = time.perf_counter()
+    from bench.common import percentiles
+    from rag.assistant import Assistant
+    from rag.config import Settings
+
+    import_s = time.perf_counter() - t_imp
+    settings = Settings.load(index_dir=Path(a["index_dir"]), **a.get("overrides", {}))
+    questions = [q["question"] for q in _questions(a["corpus"], a.get("n", 20))]
+    t = time.perf_counter()
+    assistant = Assistant.open(settings=settings, llm="none", auto_ingest=False, progress=False)
+    open_s = time.perf_counter() - t
+    t = time.perf_counter()
+    assistant.retrieve(questions[0])
+    first_s = time.perf_counter() - t
+    cold = {"interpreter_to_ready_s": time.perf_counter() - T_PROCESS, "import_s": import_s,
+            "open_s": open_s, "first_query_s": first_s}
+    steps: dict[str, dict[str, list[float]]] = {}
+    for _ in range(a.get("repeats", 3)):
+        for q in questions:
+            for mode in ("hybrid", "dense", "bm25"):
+                r = assistant.retriever.run(q, mode=mode)
+                for step, sec in r.timings.items():
+                    steps.setdefault(mode, {}).setdefault(step, []).append(sec)
+    warm = {mode: {s: percentiles(v) for s, v in d.items()} for mode, d in steps.items()}
+    stats = assistant.stats() if hasattr(assistant, "stats") else {}
+    assistant.close()
+    return {"cold": cold, "warm": warm, "questions": len(questions),
+            "chunks": stats.get("chunks"), "faiss": stats.get("faiss"),
+            "peak_rss_mb": _rss_mb()}
+
+
+def quality_ours(a: dict[str, Any]) -> dict[str, Any]:
+    """hit@5 and MRR@10 (document level) on the answerable questions of a question file."""
+    from rag.assistant import Assistant
+    from rag.config import Settings
+
+    settings = Settings.load(index_dir=Path(a["index_dir"]), **a.get("overrides", {}))
+    rows = [q for q in _questions(a["corpus"], a.get("n", 10_000)) if q.get("gold_doc_ids")]
+    assistant = Assistant.open(settings=settings, llm="none", auto_ingest=False, progress=False)
+    out: dict[str, Any] = {"questions": len(rows)}
+    for mode in ("dense", "hybrid", "bm25"):
+        hits, rr = 0, 0.0
+        for q in rows:
+            docs: list[str] = []
+            for p in assistant.retrieve(q["question"], k=30, mode=mode):
+                if p.doc_id not in docs:
+                    docs.append(p.doc_id)
+            gold = set(q["gold_doc_ids"])
+            hits += any(d in gold for d in docs[:5])
+            rank = next((i for i, d in enumerate(docs[:10], 1) if d in gold), None)
+            rr += 1 / rank if rank else 0.0
+        out[mode] = {"hit@5": hits / len(rows), "mrr@10": rr / len(rows)}
+    assistant.close()
+    return out
+
+
+def answer(a: dict[str, Any]) -> dict[str, Any]:
+    """Time to first token and total of the embedded LLM at several context budgets."""
+    from rag.assistant import Assistant
+    from rag.config import Settings
+
+    settings = Settings.load(index_dir=Path(a["index_dir"]))
+    questions = [q["question"] for q in _questions("small", 40) if q.get("gold_doc_ids")]
+    questions = questions[: a.get("n", 3)]
+    assistant = Assistant.open(settings=settings, auto_ingest=False, progress=False)
+    llm = assistant.llm
+    t = time.perf_counter()
+    if hasattr(llm, "start"):
+        llm.start()
+    start_s = time.perf_counter() - t
+    runs = []
+    for budget in a.get("budgets", [400, 800]):
+        chain = assistant.chain(context_tokens=budget)
+        for q in questions:
+            t = time.perf_counter()
+            first = None
+            tokens = 0
+            final = None
+            for ev in chain.stream(q):
+                if ev.kind == "token":
+                    tokens += 1
+                    if first is None:
+                        first = time.perf_counter() - t
+                elif ev.kind == "answer":
+                    final = ev.answer
+            total = time.perf_counter() - t
+            usage = dict(getattr(final, "usage", {}) or {})
+            runs.append({"context_tokens": budget, "question": q, "ttft_s": first,
+                         "total_s": total, "pieces": tokens, "usage": usage,
+                         "abstained": bool(getattr(final, "abstained", False)),
+                         "llm_timings": dict(getattr(final, "timings", {}) or {})})
+    assistant.close()
+    return {"llm_start_s": start_s, "runs": runs, "llm_threads": settings.llm_threads,
+            "llm_batch_threads": settings.llm_batch_threads, "peak_rss_mb": _rss_mb()}
+
+
+# ---------------------------------------------------------------------------- peers
+def _peer_docs(corpus: str) -> tuple[list[Any], float]:
+    """The corpus's documents through the product's own loader (same text for everyone)."""
+    from bench.common import corpus_path
+    from ingest.loaders import load_paths
+
+    t = time.perf_counter()
+    docs = load_paths([corpus_path(corpus)], fmt="auto", max_bytes=20_000_000).documents
+    return docs, time.perf_counter() - t
+
+
+def _hf_tokenizer() -> Any:
+    from transformers import AutoTokenizer
+
+    from bench.common import EMBEDDER_DIR
+
+    return AutoTokenizer.from_pretrained(str(EMBEDDER_DIR))
+
+
+def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
+    """LlamaIndex default pipeline: SentenceSplitter + HuggingFaceEmbedding + VectorStoreIndex."""
+    import torch
+
+    torch.set_num_threads(_threads())
+    from llama_index.core import Document, StorageContext, VectorStoreIndex, load_index_from_storage
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    from bench.common import EMBEDDER_DIR, dir_size, percentiles
+
+    persist = Path(a["persist_dir"])
+    t0 = time.perf_counter()
+    embed = HuggingFaceEmbedding(
+        model_name=str(EMBEDDER_DIR), query_instruction="query: ", text_instruction="passage: ",
+        embed_batch_size=a.get("batch_size", 32), device="cpu", normalize=True,
+    )
+    tok = _hf_tokenizer()
+    load_model_s = time.perf_counter() - t0
+    if a.get("mode") == "cold":
+        t = time.perf_counter()
+        index = load_index_from_storage(StorageContext.from_defaults(persist_dir=str(persist)),
+                                        embed_model=embed)
+        open_s = time.perf_counter() - t
+        q = _questions(a["corpus"], 1)[0]["question"]
+        t = time.perf_counter()
+        index.as_retriever(similarity_top_k=5).retrieve(q)
+        return {"load_model_s": load_model_s, "open_s": open_s,
+                "first_query_s": time.perf_counter() - t,
+                "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
+                "peak_rss_mb": _rss_mb()}
+    shutil.rmtree(persist, ignore_errors=True)
+    raw, load_s = _peer_docs(a["corpus"])
+    docs = [Document(text=d.text, metadata={"title": d.title}, id_=d.doc_id) for d in raw]
+    splitter = SentenceSplitter(chunk_size=a.get("chunk_tokens", 256),
+                                chunk_overlap=a.get("chunk_overlap", 38),
+                                tokenizer=lambda s: tok.encode(s, add_special_tokens=False))
+    t = time.perf_counter()
+    nodes = splitter.get_nodes_from_documents(docs)
+    chunk_s = time.perf_counter() - t
+    t = time.perf_counter()
+    index = VectorStoreIndex(nodes, embed_model=embed, show_progress=False)
+    embed_index_s = time.perf_counter() - t
+    t = time.perf_counter()
+    index.storage_context.persist(persist_dir=str(persist))
+    persist_s = time.perf_counter() - t
+    retriever = index.as_retriever(similarity_top_k=5)
+    lat = []
+    for _ in range(a.get("repeats", 3)):
+        for q in _questions(a["corpus"], a.get("n", 20)):
+            t = time.perf_counter()
+            retriever.retrieve(q["question"])
+            lat.append(time.perf_counter() - t)
+    return {
+        "documents": len(docs), "chunks": len(nodes), "load_model_s": load_model_s,
+        "seconds": {"load": load_s, "chunk": chunk_s, "embed+index": embed_index_s,
+                    "persist": persist_s, "total": load_s + chunk_s + embed_index_s + persist_s},
+        "query": percentiles(lat), "index_bytes": dir_size(persist), "peak_rss_mb": _rss_mb(),
+    }
+
+
+def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
+    """LangChain default pipeline: RecursiveCharacterTextSplitter + HuggingFaceEmbeddings + FAISS."""
+    import torch
+
+    torch.set_num_threads(_threads())
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.documents import Document
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from bench.common import EMBEDDER_DIR, dir_size, percentiles
+
+    persist = Path(a["persist_dir"])
+    t0 = time.perf_counter()
+    embed = HuggingFaceEmbeddings(
+        model_name=str(EMBEDDER_DIR), model_kwargs={"device": "cpu"},
+        encode_kwargs={"batch_size": a.get("batch_size", 32), "normalize_embeddings": True,
+                       "prompt": "passage: "},
+        query_encode_kwargs={"normalize_embeddings": True, "prompt": "query: "},
+    )
+    tok = _hf_tokenizer()
+    load_model_s = time.perf_counter() - t0
+    if a.get("mode") == "cold":
+        t = time.perf_counter()
+        db = FAISS.load_local(str(persist), embed, allow_dangerous_deserialization=True)
+        open_s = time.perf_counter() - t
+        q = _questions(a["corpus"], 1)[0]["question"]
+        t = time.perf_counter()
+        db.similarity_search(q, k=5)
+        return {"load_model_s": load_model_s, "open_s": open_s,
+                "first_query_s": time.perf_counter() - t,
+                "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
+                "peak_rss_mb": _rss_mb()}
+    shutil.rmtree(persist, ignore_errors=True)
+    raw, load_s = _peer_docs(a["corpus"])
+    docs = [Document(page_content=d.text, metadata={"title": d.title, "id": d.doc_id})
+            for d in raw]
+    splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
+        tok, chunk_size=a.get("chunk_tokens", 256), chunk_overlap=a.get("chunk_overlap", 38)
+    )
+    t = time.perf_counter()
+    chunks = splitter.split_documents(docs)
+    chunk_s = time.perf_counter() - t
+    t = time.perf_counter()
+    db = FAISS.from_documents(chunks, embed)
+    embed_index_s = time.perf_counter() - t
+    t = time.perf_counter()
+    db.save_local(str(persist))
+    persist_s = time.perf_counter() - t
+    lat = []
+    for _ in range(a.get("repeats", 3)):
+        for q in _questions(a["corpus"], a.get("n", 20)):
+            t = time.perf_counter()
+            db.similarity_search(q["question"], k=5)
+            lat.append(time.perf_counter() - t)
+    return {
+        "documents": len(docs), "chunks": len(chunks), "load_model_s": load_model_s,
+        "seconds": {"load": load_s, "chunk": chunk_s, "embed+index": embed_index_s,
+                    "persist": persist_s, "total": load_s + chunk_s + embed_index_s + persist_s},
+        "query": percentiles(lat), "index_bytes": dir_size(persist), "peak_rss_mb": _rss_mb(),
+    }
+
+
+def imports(a: dict[str, Any]) -> dict[str, Any]:
+    """Which heavy modules a code path imports (for the start-up benchmark)."""
+    import importlib
+
+    t = time.perf_counter()
+    for name in a["modules"]:
+        importlib.import_module(name)
+    heavy = [m for m in ("torch", "sentence_transformers", "transformers", "faiss", "bm25s",
+                         "gradio", "fastapi", "onnxruntime", "openai", "jieba", "scipy")
+             if m in sys.modules]
+    return {"import_s": time.perf_counter() - t, "heavy_loaded": heavy, "peak_rss_mb": _rss_mb()}
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "ingest_ours": ingest_ours,
+    "encode_raw": encode_raw,
+    "embed_ours": embed_ours,
+    "query_ours": query_ours,
+    "query_embed": query_embed,
+    "quality_ours": quality_ours,
+    "answer": answer,
+    "peer_llamaindex": peer_llamaindex,
+    "peer_langchain": peer_langchain,
+    "imports": imports,
+}
+
+
+def main(argv: list[str]) -> int:
+    task, args, out = argv[0], json.loads(argv[1]), Path(argv[2])
+    result = TASKS[task](args)
+    result.setdefault("peak_rss_mb", _rss_mb())
+    out.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
