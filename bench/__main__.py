@@ -35,12 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("corpora", help="build the corpora under bench/work/corpora/")
-    p.add_argument("--large-chunks", type=int, default=10_000,
-                   help="chunks of the bounded large subset (default 10000)")
+    p.add_argument(
+        "--large-chunks",
+        type=int,
+        default=10_000,
+        help="chunks of the bounded large subset (default 10000)",
+    )
 
     def corpora_arg(q: argparse.ArgumentParser, default: list[str]) -> None:
-        q.add_argument("corpora", nargs="*", choices=CORPUS_CHOICES, default=default,
-                       metavar="CORPUS", help=f"{', '.join(CORPUS_CHOICES)} (default {' '.join(default)})")
+        q.add_argument(
+            "corpora",
+            nargs="*",
+            choices=CORPUS_CHOICES,
+            default=default,
+            metavar="CORPUS",
+            help=f"{', '.join(CORPUS_CHOICES)} (default {' '.join(default)})",
+        )
         q.add_argument("--threads", type=int, default=2, help="threads for every pipeline")
 
     p = sub.add_parser("ingest", help="our ingest vs the raw SentenceTransformer.encode")
@@ -67,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backends", help="torch / onnx / onnx-int8 x 1/2 threads; int8 quality")
     p.add_argument("--sample", type=int, default=48)
-    p.add_argument("--names", nargs="+", default=["torch", "onnx-int8"],
-                   choices=["torch", "onnx", "onnx-int8"])
+    p.add_argument(
+        "--names", nargs="+", default=["torch", "onnx-int8"], choices=["torch", "onnx", "onnx-int8"]
+    )
 
     sub.add_parser("startup", help="rag stats / search wall time, import times")
 
@@ -76,8 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=3, help="questions per context budget")
 
     p = sub.add_parser("faiss", help="FAISS index types: build, latency, recall@10")
-    p.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000],
-                   help="random-vector sizes (none: only the large index's real vectors)")
+    p.add_argument(
+        "--sizes",
+        type=int,
+        nargs="*",
+        default=[100_000, 1_000_000],
+        help="random-vector sizes (none: only the large index's real vectors)",
+    )
     p.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size")
     p.add_argument("--queries", type=int, default=200)
 
@@ -101,8 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs.corpora(args.large_chunks)
     elif args.command == "ingest":
         for c in args.corpora:
-            runs.ingest(c, ("ours", "raw"), repeats=args.repeats, raw_limit=args.raw_limit,
-                        threads=args.threads)
+            runs.ingest(
+                c,
+                ("ours", "raw"),
+                repeats=args.repeats,
+                raw_limit=args.raw_limit,
+                threads=args.threads,
+            )
     elif args.command == "peers":
         for c in args.corpora:
             runs.ingest(c, runs.PIPELINES, repeats=args.repeats, threads=args.threads)

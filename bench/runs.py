@@ -46,8 +46,13 @@ def _median(values: list[float]) -> float | None:
 
 
 # ---------------------------------------------------------------------------- ingest + peers
-def ingest(corpus: str, pipelines: tuple[str, ...] = PIPELINES, repeats: int = 1,
-           raw_limit: int | None = None, threads: int = 2) -> dict[str, Any]:
+def ingest(
+    corpus: str,
+    pipelines: tuple[str, ...] = PIPELINES,
+    repeats: int = 1,
+    raw_limit: int | None = None,
+    threads: int = 2,
+) -> dict[str, Any]:
     """Ingest ``corpus`` with each pipeline, interleaved, ``repeats`` rounds; ratios to ours."""
     runs: dict[str, list[dict[str, Any]]] = {p: [] for p in pipelines}
     for r in range(repeats):
@@ -55,20 +60,36 @@ def ingest(corpus: str, pipelines: tuple[str, ...] = PIPELINES, repeats: int = 1
             say(f"ingest {corpus}: {p} (round {r + 1}/{repeats})")
             la = loadavg()
             if p == "ours":
-                res = run_worker("ingest_ours", {"corpus": corpus, "index_dir": str(index_dir(corpus))},
-                                 threads=threads)
+                res = run_worker(
+                    "ingest_ours",
+                    {"corpus": corpus, "index_dir": str(index_dir(corpus))},
+                    threads=threads,
+                )
             elif p == "raw":
                 if not runs.get("ours") and not (index_dir(corpus) / "CURRENT").exists():
-                    raise RuntimeError("the raw encoder needs our index's chunk texts: run ours first")
-                res = run_worker("encode_raw", {"index_dir": str(index_dir(corpus)),
-                                                "limit": raw_limit}, threads=threads)
+                    raise RuntimeError(
+                        "the raw encoder needs our index's chunk texts: run ours first"
+                    )
+                res = run_worker(
+                    "encode_raw",
+                    {"index_dir": str(index_dir(corpus)), "limit": raw_limit},
+                    threads=threads,
+                )
             else:
-                res = run_worker(f"peer_{p}", {"corpus": corpus, "persist_dir":
-                                               str(index_dir(corpus, p))}, threads=threads)
+                res = run_worker(
+                    f"peer_{p}",
+                    {"corpus": corpus, "persist_dir": str(index_dir(corpus, p))},
+                    threads=threads,
+                )
             res["loadavg_before"] = la
             runs[p].append(res)
-    payload: dict[str, Any] = {"corpus": corpus, "repeats": repeats, "threads": threads,
-                               "batch_size": 32, "runs": runs}
+    payload: dict[str, Any] = {
+        "corpus": corpus,
+        "repeats": repeats,
+        "threads": threads,
+        "batch_size": 32,
+        "runs": runs,
+    }
     payload["summary"] = summarize_ingest(runs)
     write_result(f"ingest-{corpus}", payload)
     return payload
@@ -80,57 +101,90 @@ def summarize_ingest(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     ours = runs.get("ours") or []
     if ours:
         rep = [r["report"] for r in ours]
-        sec = {k: _median([x["seconds"].get(k, 0.0) for x in rep])
-               for k in ("load", "load_embedder", "chunk", "embed", "index", "total")}
+        sec = {
+            k: _median([x["seconds"].get(k, 0.0) for x in rep])
+            for k in ("load", "load_embedder", "chunk", "embed", "index", "total")
+        }
         chunks, docs = rep[0]["chunks"], rep[0]["documents"]
         work = sec["total"] - sec["load_embedder"]  # model load is a one-off, reported apart
         out["ours"] = {
-            "documents": docs, "chunks": chunks, "seconds": sec,
-            "docs_per_s": docs / work, "chunks_per_s": chunks / work,
+            "documents": docs,
+            "chunks": chunks,
+            "seconds": sec,
+            "docs_per_s": docs / work,
+            "chunks_per_s": chunks / work,
             "embed_chunks_per_s": chunks / sec["embed"] if sec["embed"] else None,
             "peak_rss_mb": _median([r["peak_rss_mb"] for r in ours]),
-            "index_bytes": ours[-1]["index_bytes"], "index_files_bytes": ours[-1]["index_files_bytes"],
+            "index_bytes": ours[-1]["index_bytes"],
+            "index_files_bytes": ours[-1]["index_files_bytes"],
             "embed_cache_bytes": ours[-1]["embed_cache_bytes"],
         }
     raw = runs.get("raw") or []
     if raw:
-        out["raw"] = {"texts": raw[0]["texts"],
-                      "passages_per_s": _median([r["passages_per_s"] for r in raw]),
-                      "peak_rss_mb": _median([r["peak_rss_mb"] for r in raw])}
+        out["raw"] = {
+            "texts": raw[0]["texts"],
+            "passages_per_s": _median([r["passages_per_s"] for r in raw]),
+            "peak_rss_mb": _median([r["peak_rss_mb"] for r in raw]),
+        }
         if "ours" in out and out["ours"]["embed_chunks_per_s"]:
-            out["ratio_ours_embed_to_raw"] = out["ours"]["embed_chunks_per_s"] / out["raw"]["passages_per_s"]
-            out["ratio_ours_ingest_to_raw"] = out["ours"]["chunks_per_s"] / out["raw"]["passages_per_s"]
+            out["ratio_ours_embed_to_raw"] = (
+                out["ours"]["embed_chunks_per_s"] / out["raw"]["passages_per_s"]
+            )
+            out["ratio_ours_ingest_to_raw"] = (
+                out["ours"]["chunks_per_s"] / out["raw"]["passages_per_s"]
+            )
     for peer in ("llamaindex", "langchain"):
         rs = runs.get(peer) or []
         if not rs:
             continue
         total = _median([r["seconds"]["total"] for r in rs])
-        out[peer] = {"documents": rs[0]["documents"], "chunks": rs[0]["chunks"],
-                     "seconds_total": total, "seconds": rs[-1]["seconds"],
-                     "docs_per_s": rs[0]["documents"] / total,
-                     "chunks_per_s": rs[0]["chunks"] / total,
-                     "query_p50_s": _median([r["query"]["p50"] for r in rs]),
-                     "query_p95_s": _median([r["query"]["p95"] for r in rs]),
-                     "peak_rss_mb": _median([r["peak_rss_mb"] for r in rs]),
-                     "index_bytes": rs[-1]["index_bytes"]}
+        out[peer] = {
+            "documents": rs[0]["documents"],
+            "chunks": rs[0]["chunks"],
+            "seconds_total": total,
+            "seconds": rs[-1]["seconds"],
+            "docs_per_s": rs[0]["documents"] / total,
+            "chunks_per_s": rs[0]["chunks"] / total,
+            "query_p50_s": _median([r["query"]["p50"] for r in rs]),
+            "query_p95_s": _median([r["query"]["p95"] for r in rs]),
+            "peak_rss_mb": _median([r["peak_rss_mb"] for r in rs]),
+            "index_bytes": rs[-1]["index_bytes"],
+        }
         if "ours" in out:
             ours_work = out["ours"]["seconds"]["total"] - out["ours"]["seconds"]["load_embedder"]
             out[peer]["ingest_time_ratio_to_ours"] = total / ours_work
-            out[peer]["docs_per_s_ratio_ours_over_peer"] = out["ours"]["docs_per_s"] / out[peer]["docs_per_s"]
+            out[peer]["docs_per_s_ratio_ours_over_peer"] = (
+                out["ours"]["docs_per_s"] / out[peer]["docs_per_s"]
+            )
     return out
 
 
 # ---------------------------------------------------------------------------- query
-def query(corpus: str, n: int = 20, repeats: int = 3, threads: int = 2,
-          peers: bool = True, tag: str = "", overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def query(
+    corpus: str,
+    n: int = 20,
+    repeats: int = 3,
+    threads: int = 2,
+    peers: bool = True,
+    tag: str = "",
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Cold start and warm latencies of ours; cold start of the peers' persisted indexes."""
     if tag in ("onnx", "onnx-int8"):  # an index built with that backend needs it for queries
         overrides = {"embed_backend": tag, **(overrides or {})}
     say(f"query {corpus}{'-' + tag if tag else ''}: ours")
     la = loadavg()
-    ours = run_worker("query_ours", {"corpus": corpus, "index_dir": str(index_dir(corpus, tag)),
-                                     "n": n, "repeats": repeats, "overrides": overrides or {}},
-                      threads=threads)
+    ours = run_worker(
+        "query_ours",
+        {
+            "corpus": corpus,
+            "index_dir": str(index_dir(corpus, tag)),
+            "n": n,
+            "repeats": repeats,
+            "overrides": overrides or {},
+        },
+        threads=threads,
+    )
     ours["loadavg_before"] = la
     payload: dict[str, Any] = {"corpus": corpus, "tag": tag, "threads": threads, "ours": ours}
     if peers:
@@ -138,18 +192,23 @@ def query(corpus: str, n: int = 20, repeats: int = 3, threads: int = 2,
             if index_dir(corpus, p).exists():
                 say(f"query {corpus}: {p} cold start")
                 payload[f"{p}_cold"] = run_worker(
-                    f"peer_{p}", {"corpus": corpus, "persist_dir": str(index_dir(corpus, p)),
-                                  "mode": "cold"}, threads=threads)
+                    f"peer_{p}",
+                    {"corpus": corpus, "persist_dir": str(index_dir(corpus, p)), "mode": "cold"},
+                    threads=threads,
+                )
         ing = read_result(f"ingest-{corpus}")
         if ing:
             s = ing.get("summary", {})
             ours_dense = ours["warm"]["dense"]["total"]["p50"]
             ours_hybrid = ours["warm"]["hybrid"]["total"]["p50"]
             payload["ratios"] = {
-                p: {"peer_query_p50_s": s[p]["query_p50_s"],
+                p: {
+                    "peer_query_p50_s": s[p]["query_p50_s"],
                     "peer_over_ours_dense": s[p]["query_p50_s"] / ours_dense,
-                    "peer_over_ours_hybrid": s[p]["query_p50_s"] / ours_hybrid}
-                for p in ("llamaindex", "langchain") if p in s
+                    "peer_over_ours_hybrid": s[p]["query_p50_s"] / ours_hybrid,
+                }
+                for p in ("llamaindex", "langchain")
+                if p in s
             }
     write_result(f"query-{corpus}{'-' + tag if tag else ''}", payload)
     return payload
@@ -176,20 +235,34 @@ def cache(corpus: str = "medium", threads: int = 2) -> dict[str, Any]:
         ("chunk_overlap 0.15 -> 0.25", {"chunk_overlap": 0.25}, False),
     ):
         say(f"cache {corpus}: {label}")
-        r = run_worker("ingest_ours", {"corpus": corpus, "index_dir": str(idx), "fresh": fresh,
-                                       "overrides": overrides}, threads=threads)
+        r = run_worker(
+            "ingest_ours",
+            {"corpus": corpus, "index_dir": str(idx), "fresh": fresh, "overrides": overrides},
+            threads=threads,
+        )
         rep = r["report"]
-        steps.append({"step": label, "chunks": rep["chunks"], "embedded": rep["embedded"],
-                      "reused_vectors": rep["reused_vectors"], "rebuilt": rep["rebuilt"],
-                      "up_to_date": rep["up_to_date"], "seconds": rep["seconds"]})
+        steps.append(
+            {
+                "step": label,
+                "chunks": rep["chunks"],
+                "embedded": rep["embedded"],
+                "reused_vectors": rep["reused_vectors"],
+                "rebuilt": rep["rebuilt"],
+                "up_to_date": rep["up_to_date"],
+                "seconds": rep["seconds"],
+            }
+        )
     payload = {"corpus": corpus, "steps": steps}
     write_result(f"cache-{corpus}", payload)
     return payload
 
 
 # ---------------------------------------------------------------------------- backends, threads
-def backends(threads_list: tuple[int, ...] = (1, 2), sample: int = 48,
-             names: tuple[str, ...] = ("torch", "onnx-int8")) -> dict[str, Any]:
+def backends(
+    threads_list: tuple[int, ...] = (1, 2),
+    sample: int = 48,
+    names: tuple[str, ...] = ("torch", "onnx-int8"),
+) -> dict[str, Any]:
     """Embedding throughput of torch / onnx / onnx-int8 at 1 and 2 threads (same texts,
     interleaved), and the retrieval quality of onnx-int8 against torch on the eval questions."""
     src = index_dir("medium") if (index_dir("medium") / "CURRENT").exists() else index_dir("small")
@@ -197,34 +270,60 @@ def backends(threads_list: tuple[int, ...] = (1, 2), sample: int = 48,
     for backend in names:
         for th in threads_list:
             say(f"backends: {backend} x{th} threads")
-            r = run_worker("embed_ours", {"index_dir": str(src), "limit": sample,
-                                          "overrides": {"embed_backend": backend, "threads": th}},
-                           threads=th)
-            q = run_worker("query_embed", {"overrides": {"embed_backend": backend, "threads": th,
-                                                         "query_threads": th}},
-                           threads=th)
+            r = run_worker(
+                "embed_ours",
+                {
+                    "index_dir": str(src),
+                    "limit": sample,
+                    "overrides": {"embed_backend": backend, "threads": th},
+                },
+                threads=th,
+            )
+            q = run_worker(
+                "query_embed",
+                {"overrides": {"embed_backend": backend, "threads": th, "query_threads": th}},
+                threads=th,
+            )
             rows.append({"backend": backend, "threads": th, **r, "query_latency": q["latency"]})
     policies = []
     for rnd in range(2):  # OpenMP waiting policy, torch, 2 threads, interleaved
         for policy in ("", "PASSIVE"):  # "": set but empty, so libgomp keeps its default
             say(f"backends: OMP_WAIT_POLICY={policy or '(library default)'} (round {rnd + 1})")
-            q = run_worker("query_embed", {"overrides": {"threads": 2, "query_threads": 2}}, threads=2,
-                           env={"OMP_WAIT_POLICY": policy})
-            policies.append({"policy": policy or "library default (spin, then sleep)",
-                             "threads": 2, "latency": q["latency"],
-                             "loadavg_after": q["loadavg_after"]})
+            q = run_worker(
+                "query_embed",
+                {"overrides": {"threads": 2, "query_threads": 2}},
+                threads=2,
+                env={"OMP_WAIT_POLICY": policy},
+            )
+            policies.append(
+                {
+                    "policy": policy or "library default (spin, then sleep)",
+                    "threads": 2,
+                    "latency": q["latency"],
+                    "loadavg_after": q["loadavg_after"],
+                }
+            )
     say("backends: quality of onnx-int8 vs torch on data/eval/questions.jsonl")
     quality: dict[str, Any] = {}
     for backend in ("torch", "onnx-int8"):
         tag = "" if backend == "torch" else backend
         idx = index_dir("small", tag)
         if not (idx / "CURRENT").exists() or backend != "torch":
-            run_worker("ingest_ours", {"corpus": "small", "index_dir": str(idx),
-                                       "overrides": {"embed_backend": backend}})
-        quality[backend] = run_worker("quality_ours", {"corpus": "small", "index_dir": str(idx),
-                                                       "overrides": {"embed_backend": backend}})
-    payload = {"texts_from": src.name, "sample": sample, "throughput": rows,
-               "omp_wait_policy": policies, "quality": quality}
+            run_worker(
+                "ingest_ours",
+                {"corpus": "small", "index_dir": str(idx), "overrides": {"embed_backend": backend}},
+            )
+        quality[backend] = run_worker(
+            "quality_ours",
+            {"corpus": "small", "index_dir": str(idx), "overrides": {"embed_backend": backend}},
+        )
+    payload = {
+        "texts_from": src.name,
+        "sample": sample,
+        "throughput": rows,
+        "omp_wait_policy": policies,
+        "quality": quality,
+    }
     write_result("backends", payload)
     return payload
 
@@ -245,24 +344,46 @@ def startup(corpus: str = "small", runs: int = 5) -> dict[str, Any]:
         times = []
         for _ in range(runs if name != "rag search" else max(2, runs // 2)):
             t = time.perf_counter()
-            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           check=True, cwd=ROOT)
+            subprocess.run(
+                cmd,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+                cwd=ROOT,
+            )
             times.append(time.perf_counter() - t)
         out[name] = percentiles(times)
         say(f"startup: {name} p50 {out[name]['p50']:.2f}s")
     # What `rag stats` imports, and the slowest modules by cumulative import time.
-    out["imports_stats_path"] = run_worker("imports", {"modules": ["rag.cli", "rag.assistant",
-                                                                   "rag.store.local"]})
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                           "import rag.cli, rag.cli_answer, rag.cli_ui, rag.cli_eval, "
-                           "rag.cli_serve, rag.cli_store, rag.assistant, rag.store.local"],
-                          env=env, capture_output=True, text=True, cwd=ROOT)
+    out["imports_stats_path"] = run_worker(
+        "imports", {"modules": ["rag.cli", "rag.assistant", "rag.store.local"]}
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import rag.cli, rag.cli_answer, rag.cli_ui, rag.cli_eval, "
+            "rag.cli_serve, rag.cli_store, rag.assistant, rag.store.local",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     rows = []
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
         if m:
-            rows.append({"module": m.group(4), "cumulative_ms": int(m.group(2)) / 1000,
-                         "depth": len(m.group(3)) // 2})
+            rows.append(
+                {
+                    "module": m.group(4),
+                    "cumulative_ms": int(m.group(2)) / 1000,
+                    "depth": len(m.group(3)) // 2,
+                }
+            )
     top = sorted((r for r in rows if r["depth"] <= 1), key=lambda r: -r["cumulative_ms"])[:15]
     out["importtime_top"] = top
     out["importtime_total_ms"] = sum(r["cumulative_ms"] for r in rows if r["depth"] == 0)
@@ -274,8 +395,9 @@ def startup(corpus: str = "small", runs: int = 5) -> dict[str, Any]:
 def answer(budgets: tuple[int, ...] = (400, 800), n: int = 3) -> dict[str, Any]:
     """TTFT and total of the embedded LLM on the small corpus at two context budgets."""
     say("answer: embedded LLM")
-    r = run_worker("answer", {"index_dir": str(index_dir("small")), "budgets": list(budgets),
-                              "n": n})
+    r = run_worker(
+        "answer", {"index_dir": str(index_dir("small")), "budgets": list(budgets), "n": n}
+    )
     by_budget: dict[str, Any] = {}
     for b in budgets:
         rs = [x for x in r["runs"] if x["context_tokens"] == b]
@@ -312,8 +434,9 @@ def corpus_info() -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def ingest_large(backend: str = "onnx-int8", sample: int = 400, threads: int = 2,
-                 reuse: Path | None = None) -> dict[str, Any]:
+def ingest_large(
+    backend: str = "onnx-int8", sample: int = 400, threads: int = 2, reuse: Path | None = None
+) -> dict[str, Any]:
     """The bounded large corpus (>= 10k chunks) with our pipeline on ``backend``, then the raw
     torch encoder and our embedder (same backend) on an even sample of the same chunk texts.
 
@@ -327,19 +450,36 @@ def ingest_large(backend: str = "onnx-int8", sample: int = 400, threads: int = 2
     else:
         say(f"ingest large ({backend})")
         la = loadavg()
-        ours = run_worker("ingest_ours", {"corpus": "large", "index_dir": str(idx),
-                                          "overrides": {"embed_backend": backend}}, threads=threads)
+        ours = run_worker(
+            "ingest_ours",
+            {"corpus": "large", "index_dir": str(idx), "overrides": {"embed_backend": backend}},
+            threads=threads,
+        )
         ours["loadavg_before"] = la
     say(f"ingest large: raw torch encode and our {backend} embedder on {sample} chunks")
     raw = run_worker("encode_raw", {"index_dir": str(idx), "limit": sample}, threads=threads)
-    mine = run_worker("embed_ours", {"index_dir": str(idx), "limit": sample,
-                                     "overrides": {"embed_backend": backend}}, threads=threads)
+    mine = run_worker(
+        "embed_ours",
+        {"index_dir": str(idx), "limit": sample, "overrides": {"embed_backend": backend}},
+        threads=threads,
+    )
     runs_ = {"ours": [ours], "raw": [raw]}
     summary = summarize_ingest(runs_)
-    summary["sample_embed_ours"] = {"backend": backend, "passages_per_s": mine["passages_per_s"],
-                                    "texts": mine["texts"]}
-    summary["ratio_ours_backend_to_raw_torch_same_sample"] = mine["passages_per_s"] / raw["passages_per_s"]
-    payload = {"corpus": "large", "backend": backend, "threads": threads, "runs": runs_,
-               "embed_ours_sample": mine, "summary": summary}
+    summary["sample_embed_ours"] = {
+        "backend": backend,
+        "passages_per_s": mine["passages_per_s"],
+        "texts": mine["texts"],
+    }
+    summary["ratio_ours_backend_to_raw_torch_same_sample"] = (
+        mine["passages_per_s"] / raw["passages_per_s"]
+    )
+    payload = {
+        "corpus": "large",
+        "backend": backend,
+        "threads": threads,
+        "runs": runs_,
+        "embed_ours_sample": mine,
+        "summary": summary,
+    }
     write_result("ingest-large", payload)
     return payload

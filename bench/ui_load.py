@@ -80,9 +80,7 @@ def _answer(url: str, question: str, llm_kind: str) -> float:
 
     client = Client(url, verbose=False)
     t = time.perf_counter()
-    result = client.predict(
-        question, [], "hybrid", 5, llm_kind, "", "", "", 0.1, api_name="/ask"
-    )
+    result = client.predict(question, [], "hybrid", 5, llm_kind, "", "", "", 0.1, api_name="/ask")
     chat = result[0]
     if not chat or chat[-1]["role"] != "assistant":
         raise RuntimeError("no answer in the chat")
@@ -110,7 +108,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for i in range(args.searches):
                 futures[pool.submit(_search, url, QUESTIONS[i % len(QUESTIONS)])] = "search"
             for i in range(args.answers):
-                futures[pool.submit(_answer, url, QUESTIONS[i % len(QUESTIONS)], llm_kind)] = "answer"
+                futures[pool.submit(_answer, url, QUESTIONS[i % len(QUESTIONS)], llm_kind)] = (
+                    "answer"
+                )
             for future in as_completed(futures, timeout=args.timeout):
                 kind = futures[future]
                 try:

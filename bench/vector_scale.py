@@ -62,7 +62,9 @@ def synthetic(n: int, dim: int, seed: int, centres: int = 2000) -> np.ndarray:
     out = np.empty((n, dim), dtype=np.float32)
     for begin in range(0, n, 100_000):
         m = min(100_000, n - begin)
-        x = mu[rng.integers(0, centres, m)] + rng.normal(scale=0.03, size=(m, dim)).astype(np.float32)
+        x = mu[rng.integers(0, centres, m)] + rng.normal(scale=0.03, size=(m, dim)).astype(
+            np.float32
+        )
         out[begin : begin + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
 
@@ -83,12 +85,17 @@ def exact_top(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
 
 
 def recall(found: list[list[int]], truth: np.ndarray) -> float:
-    return float(np.mean([len(set(f[:K]) & set(t.tolist())) / K for f, t in zip(found, truth, strict=True)]))
+    return float(
+        np.mean([len(set(f[:K]) & set(t.tolist())) / K for f, t in zip(found, truth, strict=True)])
+    )
 
 
 def latency_stats(seconds: list[float]) -> dict[str, float]:
     ms = np.asarray(seconds) * 1000
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+    }
 
 
 # ---------------------------------------------------------------------------- local (FAISS)
@@ -101,14 +108,18 @@ def build_local(base: np.ndarray, factory: str) -> Any:
     if not factory.startswith("IVF"):
         return build_faiss(base, factory)
     inner = faiss.index_factory(base.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
-    sample = base[np.random.default_rng(3).choice(len(base), min(len(base), 100_000), replace=False)]
+    sample = base[
+        np.random.default_rng(3).choice(len(base), min(len(base), 100_000), replace=False)
+    ]
     inner.train(sample)
     index = faiss.IndexIDMap2(inner)
     index.add_with_ids(base, np.arange(len(base), dtype=np.int64))
     return index
 
 
-def run_local(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, factory: str) -> dict[str, Any]:
+def run_local(
+    base: np.ndarray, queries: np.ndarray, truth: np.ndarray, factory: str
+) -> dict[str, Any]:
     import faiss
 
     t = time.perf_counter()
@@ -127,8 +138,11 @@ def run_local(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, factory:
         seconds.append(time.perf_counter() - t)
         found.append([int(i) for i in ids[0]])
     return {
-        "store": "local", "index": factory, "build_s": round(build, 1),
-        "bytes_per_vector": round(size / len(base), 1), "recall@10": round(recall(found, truth), 4),
+        "store": "local",
+        "index": factory,
+        "build_s": round(build, 1),
+        "bytes_per_vector": round(size / len(base), 1),
+        "recall@10": round(recall(found, truth), 4),
         **latency_stats(seconds),
     }
 
@@ -154,8 +168,14 @@ def _create_index(client: Any, name: str, kind: str, build_params: dict[str, Any
         raise RuntimeError(f"expected a {kind} index, found {made}")
 
 
-def run_milvus(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, kinds: list[str],
-               uri: str, deadline: float) -> list[dict[str, Any]]:
+def run_milvus(
+    base: np.ndarray,
+    queries: np.ndarray,
+    truth: np.ndarray,
+    kinds: list[str],
+    uri: str,
+    deadline: float,
+) -> list[dict[str, Any]]:
     """Insert ``base`` once, then build, load and search each index type in turn."""
     from pymilvus import DataType
 
@@ -191,17 +211,28 @@ def run_milvus(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, kinds: 
         found, seconds = [], []
         for q in queries:
             t = time.perf_counter()
-            hits = client.search(name, data=[q.tolist()], anns_field="vector", limit=K,
-                                 output_fields=["pk"],
-                                 search_params={"metric_type": "IP", "params": search_params})
+            hits = client.search(
+                name,
+                data=[q.tolist()],
+                anns_field="vector",
+                limit=K,
+                output_fields=["pk"],
+                search_params={"metric_type": "IP", "params": search_params},
+            )
             seconds.append(time.perf_counter() - t)
             found.append([int(h["pk"]) for h in hits[0]])
-        out.append({
-            "store": "milvus-lite" if target.lite else "milvus", "index": kind,
-            "build_params": build_params, "search_params": search_params,
-            "insert_s": round(insert, 1), "build_s": round(build, 1),
-            "recall@10": round(recall(found, truth), 4), **latency_stats(seconds),
-        })
+        out.append(
+            {
+                "store": "milvus-lite" if target.lite else "milvus",
+                "index": kind,
+                "build_params": build_params,
+                "search_params": search_params,
+                "insert_s": round(insert, 1),
+                "build_s": round(build, 1),
+                "recall@10": round(recall(found, truth), 4),
+                **latency_stats(seconds),
+            }
+        )
         print(json.dumps({"n": len(base), **out[-1]}), flush=True)
     client.drop_collection(name)
     client.close()
@@ -213,10 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=200, help="queries at 100k (fewer above)")
     parser.add_argument("--stores", default="local,milvus")
-    parser.add_argument("--local-index", default="Flat;HNSW32;IVF{nlist},SQ8;IVF{nlist},PQ48",
-                        help="FAISS factories, ;-separated")
-    parser.add_argument("--milvus-index", default="FLAT,HNSW,IVF_SQ8",
-                        help="Milvus index types (HNSW is skipped above --hnsw-max on Milvus Lite)")
+    parser.add_argument(
+        "--local-index",
+        default="Flat;HNSW32;IVF{nlist},SQ8;IVF{nlist},PQ48",
+        help="FAISS factories, ;-separated",
+    )
+    parser.add_argument(
+        "--milvus-index",
+        default="FLAT,HNSW,IVF_SQ8",
+        help="Milvus index types (HNSW is skipped above --hnsw-max on Milvus Lite)",
+    )
     parser.add_argument("--hnsw-max", type=int, default=100_000)
     parser.add_argument("--milvus-uri", default="", help="default: Milvus Lite in a temp folder")
     parser.add_argument("--max-minutes", type=float, default=90.0, help="bound per Milvus config")
@@ -233,16 +270,21 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "benchmark": "dense search, synthetic clustered unit vectors (dim 384), one query at a time",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "faiss_threads": args.threads,
-                    "load_average_at_start": os.getloadavg()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "faiss_threads": args.threads,
+            "load_average_at_start": os.getloadavg()[0],
+        },
         "runs": [],
     }
     if args.out.exists():
         with contextlib.suppress(Exception):
             old = json.loads(args.out.read_text(encoding="utf-8"))
             results["runs"] = [  # keep other sizes and other stores' runs
-                r for r in old.get("runs", [])
+                r
+                for r in old.get("runs", [])
                 if str(r.get("n")) not in args.sizes.split(",")
                 or str(r.get("store", "")).split("-")[0] not in args.stores.split(",")
             ]
@@ -260,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
             base = synthetic(n, DIM, seed=1)
             queries = synthetic(nq, DIM, seed=2)
             truth = exact_top(base, queries, K)
-            print(f"n={n}: data + exact top-{K} for {nq} queries in {time.perf_counter() - t:.1f}s", flush=True)
+            print(
+                f"n={n}: data + exact top-{K} for {nq} queries in {time.perf_counter() - t:.1f}s",
+                flush=True,
+            )
             if "local" in args.stores:
                 for factory in args.local_index.replace("{nlist}", str(IVF_NLIST)).split(";"):
                     row = {"n": n, "queries": nq, **run_local(base, queries, truth, factory)}
@@ -271,8 +316,14 @@ def main(argv: list[str] | None = None) -> int:
                 kinds = []
                 for kind in args.milvus_index.split(","):
                     if kind.startswith("HNSW") and n > args.hnsw_max and not args.milvus_uri:
-                        results["runs"].append({"n": n, "store": "milvus-lite", "index": kind,
-                                                "skipped": f"Milvus Lite builds HNSW segment by segment from Python; above {args.hnsw_max} rows that takes hours on 2 shared cores"})
+                        results["runs"].append(
+                            {
+                                "n": n,
+                                "store": "milvus-lite",
+                                "index": kind,
+                                "skipped": f"Milvus Lite builds HNSW segment by segment from Python; above {args.hnsw_max} rows that takes hours on 2 shared cores",
+                            }
+                        )
                     else:
                         kinds.append(kind)
                 deadline = time.perf_counter() + args.max_minutes * 60
@@ -289,8 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in results["runs"]:
         if "skipped" in r:
             continue
-        print(f"| {r['n']:,} | {r['store']} | {r['index']} | {r['recall@10']:.3f} | {r['p50_ms']} | "
-              f"{r['p95_ms']} | {r.get('build_s', '')} | {r.get('bytes_per_vector', '')} |")
+        print(
+            f"| {r['n']:,} | {r['store']} | {r['index']} | {r['recall@10']:.3f} | {r['p50_ms']} | "
+            f"{r['p95_ms']} | {r.get('build_s', '')} | {r.get('bytes_per_vector', '')} |"
+        )
     return 0
 
 

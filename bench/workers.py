@@ -37,8 +37,11 @@ def _threads() -> int:
 def _questions(corpus: str, n: int) -> list[dict[str, Any]]:
     from bench.common import CORPORA, ROOT
 
-    path = (ROOT / "data" / "eval" / "questions.jsonl" if corpus == "small"
-            else CORPORA / f"{corpus.split('-')[0]}-questions.jsonl")
+    path = (
+        ROOT / "data" / "eval" / "questions.jsonl"
+        if corpus == "small"
+        else CORPORA / f"{corpus.split('-')[0]}-questions.jsonl"
+    )
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return rows[:n]
 
@@ -73,18 +76,26 @@ def ingest_ours(a: dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(index_dir, ignore_errors=True)
     settings = Settings.load(index_dir=index_dir, **a.get("overrides", {}))
     t = time.perf_counter()
-    report = ingest([corpus_path(a["corpus"])], settings, rebuild=a.get("rebuild", False),
-                    progress=False, log=lambda _m: None)
+    report = ingest(
+        [corpus_path(a["corpus"])],
+        settings,
+        rebuild=a.get("rebuild", False),
+        progress=False,
+        log=lambda _m: None,
+    )
     seconds = time.perf_counter() - t
     gen = current_generation(index_dir)
     files = {f.name: dir_size(f) for f in gen.iterdir()} if gen else {}
     return {
         "report": {k: v for k, v in report.__dict__.items() if k not in ("skipped", "errors")},
-        "n_skipped": len(report.skipped), "n_errors": len(report.errors),
+        "n_skipped": len(report.skipped),
+        "n_errors": len(report.errors),
         "ingest_call_s": seconds,
         "index_bytes": dir_size(gen) if gen else 0,
         "index_files_bytes": files,
-        "embed_cache_bytes": dir_size(index_dir / CACHE_DB) if (index_dir / CACHE_DB).exists() else 0,
+        "embed_cache_bytes": dir_size(index_dir / CACHE_DB)
+        if (index_dir / CACHE_DB).exists()
+        else 0,
         "threads": settings.n_threads,
         "embed_backend": settings.embed_backend,
         "peak_rss_mb": _rss_mb(),
@@ -104,12 +115,23 @@ def encode_raw(a: dict[str, Any]) -> dict[str, Any]:
     model = SentenceTransformer(str(EMBEDDER_DIR), device="cpu")
     load_s = time.perf_counter() - t
     t = time.perf_counter()
-    model.encode(texts, prompt="passage: ", batch_size=a.get("batch_size", 32),
-                 normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    model.encode(
+        texts,
+        prompt="passage: ",
+        batch_size=a.get("batch_size", 32),
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
     encode_s = time.perf_counter() - t
-    return {"texts": len(texts), "load_s": load_s, "encode_s": encode_s,
-            "passages_per_s": len(texts) / encode_s, "threads": torch.get_num_threads(),
-            "peak_rss_mb": _rss_mb()}
+    return {
+        "texts": len(texts),
+        "load_s": load_s,
+        "encode_s": encode_s,
+        "passages_per_s": len(texts) / encode_s,
+        "threads": torch.get_num_threads(),
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def embed_ours(a: dict[str, Any]) -> dict[str, Any]:
@@ -128,9 +150,15 @@ def embed_ours(a: dict[str, Any]) -> dict[str, Any]:
     for begin in range(0, len(texts), step):
         emb.embed_passages(texts[begin : begin + step], settings.embed_batch_size)
     encode_s = time.perf_counter() - t
-    return {"texts": len(texts), "load_s": load_s, "encode_s": encode_s,
-            "passages_per_s": len(texts) / encode_s, "threads": settings.n_threads,
-            "backend": settings.embed_backend, "peak_rss_mb": _rss_mb()}
+    return {
+        "texts": len(texts),
+        "load_s": load_s,
+        "encode_s": encode_s,
+        "passages_per_s": len(texts) / encode_s,
+        "threads": settings.n_threads,
+        "backend": settings.embed_backend,
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def query_embed(a: dict[str, Any]) -> dict[str, Any]:
@@ -153,9 +181,14 @@ def query_embed(a: dict[str, Any]) -> dict[str, Any]:
             t = time.perf_counter()
             emb.embed_queries([q])
             lat.append(time.perf_counter() - t)
-    return {"latency": percentiles(lat), "threads": settings.n_threads,
-            "torch_threads": torch.get_num_threads(), "backend": settings.embed_backend,
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""), "peak_rss_mb": _rss_mb()}
+    return {
+        "latency": percentiles(lat),
+        "threads": settings.n_threads,
+        "torch_threads": torch.get_num_threads(),
+        "backend": settings.embed_backend,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def query_ours(a: dict[str, Any]) -> dict[str, Any]:
@@ -174,8 +207,12 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     assistant.retrieve(questions[0])
     first_s = time.perf_counter() - t
-    cold = {"interpreter_to_ready_s": time.perf_counter() - T_PROCESS, "import_s": import_s,
-            "open_s": open_s, "first_query_s": first_s}
+    cold = {
+        "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
+        "import_s": import_s,
+        "open_s": open_s,
+        "first_query_s": first_s,
+    }
     steps: dict[str, dict[str, list[float]]] = {}
     for _ in range(a.get("repeats", 3)):
         for q in questions:
@@ -186,9 +223,14 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
     warm = {mode: {s: percentiles(v) for s, v in d.items()} for mode, d in steps.items()}
     stats = assistant.stats() if hasattr(assistant, "stats") else {}
     assistant.close()
-    return {"cold": cold, "warm": warm, "questions": len(questions),
-            "chunks": stats.get("chunks"), "faiss": stats.get("faiss"),
-            "peak_rss_mb": _rss_mb()}
+    return {
+        "cold": cold,
+        "warm": warm,
+        "questions": len(questions),
+        "chunks": stats.get("chunks"),
+        "faiss": stats.get("faiss"),
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def quality_ours(a: dict[str, Any]) -> dict[str, Any]:
@@ -247,13 +289,26 @@ def answer(a: dict[str, Any]) -> dict[str, Any]:
                     final = ev.answer
             total = time.perf_counter() - t
             usage = dict(getattr(final, "usage", {}) or {})
-            runs.append({"context_tokens": budget, "question": q, "ttft_s": first,
-                         "total_s": total, "pieces": tokens, "usage": usage,
-                         "abstained": bool(getattr(final, "abstained", False)),
-                         "llm_timings": dict(getattr(final, "timings", {}) or {})})
+            runs.append(
+                {
+                    "context_tokens": budget,
+                    "question": q,
+                    "ttft_s": first,
+                    "total_s": total,
+                    "pieces": tokens,
+                    "usage": usage,
+                    "abstained": bool(getattr(final, "abstained", False)),
+                    "llm_timings": dict(getattr(final, "timings", {}) or {}),
+                }
+            )
     assistant.close()
-    return {"llm_start_s": start_s, "runs": runs, "llm_threads": settings.llm_threads,
-            "llm_batch_threads": settings.llm_batch_threads, "peak_rss_mb": _rss_mb()}
+    return {
+        "llm_start_s": start_s,
+        "runs": runs,
+        "llm_threads": settings.llm_threads,
+        "llm_batch_threads": settings.llm_batch_threads,
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 # ---------------------------------------------------------------------------- peers
@@ -289,29 +344,39 @@ def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
     persist = Path(a["persist_dir"])
     t0 = time.perf_counter()
     embed = HuggingFaceEmbedding(
-        model_name=str(EMBEDDER_DIR), query_instruction="query: ", text_instruction="passage: ",
-        embed_batch_size=a.get("batch_size", 32), device="cpu", normalize=True,
+        model_name=str(EMBEDDER_DIR),
+        query_instruction="query: ",
+        text_instruction="passage: ",
+        embed_batch_size=a.get("batch_size", 32),
+        device="cpu",
+        normalize=True,
     )
     tok = _hf_tokenizer()
     load_model_s = time.perf_counter() - t0
     if a.get("mode") == "cold":
         t = time.perf_counter()
-        index = load_index_from_storage(StorageContext.from_defaults(persist_dir=str(persist)),
-                                        embed_model=embed)
+        index = load_index_from_storage(
+            StorageContext.from_defaults(persist_dir=str(persist)), embed_model=embed
+        )
         open_s = time.perf_counter() - t
         q = _questions(a["corpus"], 1)[0]["question"]
         t = time.perf_counter()
         index.as_retriever(similarity_top_k=5).retrieve(q)
-        return {"load_model_s": load_model_s, "open_s": open_s,
-                "first_query_s": time.perf_counter() - t,
-                "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
-                "peak_rss_mb": _rss_mb()}
+        return {
+            "load_model_s": load_model_s,
+            "open_s": open_s,
+            "first_query_s": time.perf_counter() - t,
+            "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
+            "peak_rss_mb": _rss_mb(),
+        }
     shutil.rmtree(persist, ignore_errors=True)
     raw, load_s = _peer_docs(a["corpus"])
     docs = [Document(text=d.text, metadata={"title": d.title}, id_=d.doc_id) for d in raw]
-    splitter = SentenceSplitter(chunk_size=a.get("chunk_tokens", 256),
-                                chunk_overlap=a.get("chunk_overlap", 38),
-                                tokenizer=lambda s: tok.encode(s, add_special_tokens=False))
+    splitter = SentenceSplitter(
+        chunk_size=a.get("chunk_tokens", 256),
+        chunk_overlap=a.get("chunk_overlap", 38),
+        tokenizer=lambda s: tok.encode(s, add_special_tokens=False),
+    )
     t = time.perf_counter()
     nodes = splitter.get_nodes_from_documents(docs)
     chunk_s = time.perf_counter() - t
@@ -329,10 +394,19 @@ def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
             retriever.retrieve(q["question"])
             lat.append(time.perf_counter() - t)
     return {
-        "documents": len(docs), "chunks": len(nodes), "load_model_s": load_model_s,
-        "seconds": {"load": load_s, "chunk": chunk_s, "embed+index": embed_index_s,
-                    "persist": persist_s, "total": load_s + chunk_s + embed_index_s + persist_s},
-        "query": percentiles(lat), "index_bytes": dir_size(persist), "peak_rss_mb": _rss_mb(),
+        "documents": len(docs),
+        "chunks": len(nodes),
+        "load_model_s": load_model_s,
+        "seconds": {
+            "load": load_s,
+            "chunk": chunk_s,
+            "embed+index": embed_index_s,
+            "persist": persist_s,
+            "total": load_s + chunk_s + embed_index_s + persist_s,
+        },
+        "query": percentiles(lat),
+        "index_bytes": dir_size(persist),
+        "peak_rss_mb": _rss_mb(),
     }
 
 
@@ -351,9 +425,13 @@ def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
     persist = Path(a["persist_dir"])
     t0 = time.perf_counter()
     embed = HuggingFaceEmbeddings(
-        model_name=str(EMBEDDER_DIR), model_kwargs={"device": "cpu"},
-        encode_kwargs={"batch_size": a.get("batch_size", 32), "normalize_embeddings": True,
-                       "prompt": "passage: "},
+        model_name=str(EMBEDDER_DIR),
+        model_kwargs={"device": "cpu"},
+        encode_kwargs={
+            "batch_size": a.get("batch_size", 32),
+            "normalize_embeddings": True,
+            "prompt": "passage: ",
+        },
         query_encode_kwargs={"normalize_embeddings": True, "prompt": "query: "},
     )
     tok = _hf_tokenizer()
@@ -365,14 +443,16 @@ def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
         q = _questions(a["corpus"], 1)[0]["question"]
         t = time.perf_counter()
         db.similarity_search(q, k=5)
-        return {"load_model_s": load_model_s, "open_s": open_s,
-                "first_query_s": time.perf_counter() - t,
-                "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
-                "peak_rss_mb": _rss_mb()}
+        return {
+            "load_model_s": load_model_s,
+            "open_s": open_s,
+            "first_query_s": time.perf_counter() - t,
+            "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
+            "peak_rss_mb": _rss_mb(),
+        }
     shutil.rmtree(persist, ignore_errors=True)
     raw, load_s = _peer_docs(a["corpus"])
-    docs = [Document(page_content=d.text, metadata={"title": d.title, "id": d.doc_id})
-            for d in raw]
+    docs = [Document(page_content=d.text, metadata={"title": d.title, "id": d.doc_id}) for d in raw]
     splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
         tok, chunk_size=a.get("chunk_tokens", 256), chunk_overlap=a.get("chunk_overlap", 38)
     )
@@ -392,10 +472,19 @@ def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
             db.similarity_search(q["question"], k=5)
             lat.append(time.perf_counter() - t)
     return {
-        "documents": len(docs), "chunks": len(chunks), "load_model_s": load_model_s,
-        "seconds": {"load": load_s, "chunk": chunk_s, "embed+index": embed_index_s,
-                    "persist": persist_s, "total": load_s + chunk_s + embed_index_s + persist_s},
-        "query": percentiles(lat), "index_bytes": dir_size(persist), "peak_rss_mb": _rss_mb(),
+        "documents": len(docs),
+        "chunks": len(chunks),
+        "load_model_s": load_model_s,
+        "seconds": {
+            "load": load_s,
+            "chunk": chunk_s,
+            "embed+index": embed_index_s,
+            "persist": persist_s,
+            "total": load_s + chunk_s + embed_index_s + persist_s,
+        },
+        "query": percentiles(lat),
+        "index_bytes": dir_size(persist),
+        "peak_rss_mb": _rss_mb(),
     }
 
 
@@ -406,9 +495,23 @@ def imports(a: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     for name in a["modules"]:
         importlib.import_module(name)
-    heavy = [m for m in ("torch", "sentence_transformers", "transformers", "faiss", "bm25s",
-                         "gradio", "fastapi", "onnxruntime", "openai", "jieba", "scipy")
-             if m in sys.modules]
+    heavy = [
+        m
+        for m in (
+            "torch",
+            "sentence_transformers",
+            "transformers",
+            "faiss",
+            "bm25s",
+            "gradio",
+            "fastapi",
+            "onnxruntime",
+            "openai",
+            "jieba",
+            "scipy",
+        )
+        if m in sys.modules
+    ]
     return {"import_s": time.perf_counter() - t, "heavy_loaded": heavy, "peak_rss_mb": _rss_mb()}
 
 

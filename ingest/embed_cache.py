@@ -61,7 +61,8 @@ class EmbedCache:
             part = keys[begin : begin + 500]
             marks = ",".join("?" * len(part))
             rows = self.db.execute(
-                f"SELECT key, v FROM vec WHERE fp = ? AND key IN ({marks})", [self.fingerprint, *part]
+                f"SELECT key, v FROM vec WHERE fp = ? AND key IN ({marks})",
+                [self.fingerprint, *part],
             ).fetchall()
             for key, blob in rows:
                 vec = np.frombuffer(blob, dtype=np.float32)

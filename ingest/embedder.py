@@ -99,8 +99,11 @@ class Embedder:
                 from ingest.onnx_embed import load_onnx_model
 
                 model = load_onnx_model(  # duck-types the SentenceTransformer methods used here
-                    Path(path), Path(settings.cache_dir), quantized=backend == "onnx-int8",
-                    threads=settings.n_threads, progress=progress,
+                    Path(path),
+                    Path(settings.cache_dir),
+                    quantized=backend == "onnx-int8",
+                    threads=settings.n_threads,
+                    progress=progress,
                 )
                 extra = {**extra, "backend": backend, "onnx_bytes": model.onnx_path.stat().st_size}
         except Exception as exc:  # the library raises many types; the user needs one message
@@ -111,9 +114,7 @@ class Embedder:
             ) from exc
         prompts = dict(getattr(model, "prompts", {}) or {})
         query_prompt = (
-            settings.query_prompt
-            if settings.query_prompt is not None
-            else prompts.get("query", "")
+            settings.query_prompt if settings.query_prompt is not None else prompts.get("query", "")
         )
         passage_prompt = (
             settings.passage_prompt

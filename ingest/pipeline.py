@@ -200,7 +200,8 @@ def _ingest_locked(
 
     # Documents of the previous index outside the given paths are kept as they are.
     kept = {
-        d: row for d, row in prev_docs.items()
+        d: row
+        for d, row in prev_docs.items()
         if not _within(row.origin, loaded.roots) and d not in loaded.origins
     }
     if not loaded.documents and not kept:
@@ -225,8 +226,14 @@ def _ingest_locked(
         else:
             carried_chunks += row.n_chunks
 
-    bar = tqdm(total=len(loaded.documents), desc="chunking", unit="doc", disable=not progress,
-               file=sys.stderr, leave=False)
+    bar = tqdm(
+        total=len(loaded.documents),
+        desc="chunking",
+        unit="doc",
+        disable=not progress,
+        file=sys.stderr,
+        leave=False,
+    )
     for row in kept.values():
         if compatible:
             carry(row)
@@ -251,12 +258,30 @@ def _ingest_locked(
         for c in chunks:
             etext = embedding_text(c.title, c.text, chunker.title_prefix)
             chunk_rows.append(
-                ChunkRow(c.chunk_id, c.doc_id, c.title, c.source, c.start, c.end, c.text,
-                         c.n_tokens, text_key(etext))
+                ChunkRow(
+                    c.chunk_id,
+                    c.doc_id,
+                    c.title,
+                    c.source,
+                    c.start,
+                    c.end,
+                    c.text,
+                    c.n_tokens,
+                    text_key(etext),
+                )
             )
         doc_rows.append(
-            DocRow(doc.doc_id, doc.title, doc.source, doc.lang, sha,
-                   loaded.origins.get(doc.doc_id, ""), len(chunks), doc.text, doc.meta)
+            DocRow(
+                doc.doc_id,
+                doc.title,
+                doc.source,
+                doc.lang,
+                sha,
+                loaded.origins.get(doc.doc_id, ""),
+                len(chunks),
+                doc.text,
+                doc.meta,
+            )
         )
         rewritten.add(doc.doc_id)
         bar.update()
@@ -291,8 +316,14 @@ def _ingest_locked(
         for c in chunk_rows:
             if c.embed_key not in have and c.embed_key not in todo:
                 todo[c.embed_key] = embedding_text(c.title, c.text, chunker.title_prefix)
-        bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress,
-                   file=sys.stderr, leave=False)
+        bar = tqdm(
+            total=len(todo),
+            desc="embedding",
+            unit="chunk",
+            disable=not progress,
+            file=sys.stderr,
+            leave=False,
+        )
         todo_items = list(todo.items())
         step = max(settings.embed_batch_size * 4, 64)
         for begin in range(0, len(todo_items), step):
@@ -330,9 +361,15 @@ def _ingest_locked(
             "roots": sorted(set(loaded.roots)),
         }
         change = IndexChange(
-            docs=doc_rows, chunks=chunk_rows, vectors=vectors, manifest=manifest,
-            rewritten=rewritten, removed=removed, rebuild=not compatible,
-            title_prefix=chunker.title_prefix, n_chunks=report.chunks,
+            docs=doc_rows,
+            chunks=chunk_rows,
+            vectors=vectors,
+            manifest=manifest,
+            rewritten=rewritten,
+            removed=removed,
+            rebuild=not compatible,
+            title_prefix=chunker.title_prefix,
+            n_chunks=report.chunks,
         )
         report.generation = writer.write(change)
         if writer.full_rewrite:

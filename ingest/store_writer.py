@@ -84,9 +84,7 @@ class StoreWriter(Protocol):
         """Store-specific reasons why the previous index cannot be updated in place."""
         ...
 
-    def previous_rows(
-        self, with_text: bool
-    ) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
+    def previous_rows(self, with_text: bool) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
         """Documents of the live index, and (for full rewrites) their chunks."""
         ...
 
@@ -185,9 +183,7 @@ class LocalWriter:
             reasons.append("FAISS index type changed")
         return reasons
 
-    def previous_rows(
-        self, with_text: bool
-    ) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
+    def previous_rows(self, with_text: bool) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
         if self._gen is None:
             return {}, {}
         return read_rows(self._gen)
@@ -197,17 +193,34 @@ class LocalWriter:
         from rag.tokenize_zh import TOKENIZER_VERSION, BM25Tokenizer
 
         tokenizer = BM25Tokenizer(Path(self.settings.cache_dir) / "jieba")
-        terms = [tokenizer(embedding_text(c.title, c.text, change.title_prefix)) for c in change.chunks]
+        terms = [
+            tokenizer(embedding_text(c.title, c.text, change.title_prefix)) for c in change.chunks
+        ]
         manifest = dict(change.manifest)
         versions, roots = manifest.pop("versions", {}), manifest.pop("roots", [])
-        manifest["bm25"] = {"tokenizer": TOKENIZER_VERSION, "library": "bm25s", "k1": 1.5, "b": 0.75}
+        manifest["bm25"] = {
+            "tokenizer": TOKENIZER_VERSION,
+            "library": "bm25s",
+            "k1": 1.5,
+            "b": 0.75,
+        }
         manifest["versions"], manifest["roots"] = versions, roots
         manifest["documents"] = {
-            d.doc_id: {"sha256": d.sha256, "title": d.title, "source": d.source, "chunks": d.n_chunks}
+            d.doc_id: {
+                "sha256": d.sha256,
+                "title": d.title,
+                "source": d.source,
+                "chunks": d.n_chunks,
+            }
             for d in change.docs
         }
         gen = write_generation(
-            self.index_dir, change.docs, change.chunks, change.vectors, terms, manifest,
+            self.index_dir,
+            change.docs,
+            change.chunks,
+            change.vectors,
+            terms,
+            manifest,
             self.settings.faiss_factory_for(len(change.chunks)),
         )
         commit_generation(self.index_dir, gen)
@@ -279,21 +292,29 @@ class MilvusWriter:
         if manifest.get("milvus", {}).get("schema") != MILVUS_FORMAT:
             reasons.append("Milvus schema changed")
         bm25 = manifest.get("bm25", {})
-        if bm25.get("analyzer") != analyzer_params() or bm25.get("bm25_k1") != BM25_PARAMS["bm25_k1"]:
+        if (
+            bm25.get("analyzer") != analyzer_params()
+            or bm25.get("bm25_k1") != BM25_PARAMS["bm25_k1"]
+        ):
             reasons.append("BM25 analyzer changed")
         return reasons
 
-    def previous_rows(
-        self, with_text: bool
-    ) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
+    def previous_rows(self, with_text: bool) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
         try:
             rows = self.writer.documents(with_text=with_text)
         except Exception as exc:
             raise StoreError(f"Milvus at {self.label}: {type(exc).__name__}: {exc}") from exc
         docs = {
             r["doc_id"]: DocRow(
-                r["doc_id"], r["title"], r["source"], r["lang"], r["sha256"], r["origin"],
-                int(r["n_chunks"]), r.get("text", ""), r.get("meta") or {},
+                r["doc_id"],
+                r["title"],
+                r["source"],
+                r["lang"],
+                r["sha256"],
+                r["origin"],
+                int(r["n_chunks"]),
+                r.get("text", ""),
+                r.get("meta") or {},
             )
             for r in rows
             if r["doc_id"] not in self._pending  # half-written: re-done (or removed) now
@@ -307,9 +328,14 @@ class MilvusWriter:
         roots = [str(r) for r in change.manifest.get("roots", [])]
         heal = {d for d, their in self._pending.items() if _overlap(their, roots)}
         return self.writer.apply(
-            list(rewritten.values()), change.chunks, change.vectors, change.manifest,
-            delete_doc_ids=change.removed | heal, rebuild=change.rebuild,
-            n_documents=len(change.docs), n_chunks=change.n_chunks,
+            list(rewritten.values()),
+            change.chunks,
+            change.vectors,
+            change.manifest,
+            delete_doc_ids=change.removed | heal,
+            rebuild=change.rebuild,
+            n_documents=len(change.docs),
+            n_chunks=change.n_chunks,
             title_prefix=change.title_prefix,
         )
 

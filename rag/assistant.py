@@ -125,7 +125,9 @@ class Assistant:
         if built_with and built_with != embedder.fingerprint:
             name = store.manifest.get("embedder", {}).get("name")
             store.close()
-            where = settings.index_dir if settings.vector_store == "local" else settings.vector_store
+            where = (
+                settings.index_dir if settings.vector_store == "local" else settings.vector_store
+            )
             raise IndexMismatch(
                 f"the index at {where} was built with embedder {name!r} but the "
                 f"configured embedder is {settings.embedder!r}; rebuild it with "
@@ -136,7 +138,9 @@ class Assistant:
         return cls(settings, store, embedder, llm=None if llm == "auto" else llm)
 
     # ------------------------------------------------------------------ retrieval
-    def retrieve(self, question: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
+    def retrieve(
+        self, question: str, k: int | None = None, mode: str | None = None
+    ) -> list[Passage]:
         """The ``k`` passages that best match ``question`` (``mode``: hybrid, dense, bm25)."""
         from rag.guard import check_question
 

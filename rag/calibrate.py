@@ -36,7 +36,9 @@ class Case:
     split: str
 
 
-def balanced_accuracy(cases: list[Case], policy: CoveragePolicy, terms: Callable[[str], list[str]]) -> float:
+def balanced_accuracy(
+    cases: list[Case], policy: CoveragePolicy, terms: Callable[[str], list[str]]
+) -> float:
     """Mean of the answered rate on answerable and the abstained rate on unanswerable."""
     pos = [c for c in cases if c.answerable]
     neg = [c for c in cases if not c.answerable]
@@ -54,7 +56,10 @@ def best_policy(
     default = CoveragePolicy()
     if not cases:
         return default, 0.0
-    def search(lang_cases: list[Case], highs: list[float], lows: list[float]) -> tuple[float, float, float, float]:
+
+    def search(
+        lang_cases: list[Case], highs: list[float], lows: list[float]
+    ) -> tuple[float, float, float, float]:
         best, best_score = (highs[0], lows[0], 0.5, 0.75), -1.0
         for high, low, omin, ostrong in itertools.product(
             highs, lows, [0.34, 0.4, 0.5, 0.6], [0.67, 0.75, 0.85, 1.01]
@@ -69,8 +74,12 @@ def best_policy(
 
     zh = [c for c in cases if _is_zh(c.question)]
     en = [c for c in cases if not _is_zh(c.question)]
-    hz, lz, omin, ostrong = search(zh, [0.84, 0.85, 0.86, 0.87, 0.88, 0.89], [0.80, 0.82, 0.84, 0.85, 0.86])
-    he, le, _, _ = search(en, [0.80, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86], [0.76, 0.78, 0.79, 0.80, 0.81])
+    hz, lz, omin, ostrong = search(
+        zh, [0.84, 0.85, 0.86, 0.87, 0.88, 0.89], [0.80, 0.82, 0.84, 0.85, 0.86]
+    )
+    he, le, _, _ = search(
+        en, [0.80, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86], [0.76, 0.78, 0.79, 0.80, 0.81]
+    )
     best = CoveragePolicy(hz, lz, he, le, omin, ostrong)
     return best, balanced_accuracy(cases, best, terms)
 
@@ -94,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         q = json.loads(line)
         passages = assistant.retrieve(q["question"], k=args.k)
-        cases.append(Case(q["question"], passages, bool(q.get("gold_doc_ids")), q.get("split", "dev")))
+        cases.append(
+            Case(q["question"], passages, bool(q.get("gold_doc_ids")), q.get("split", "dev"))
+        )
     terms = assistant.tokenizer
     dev = [c for c in cases if c.split == "dev"]
     test = [c for c in cases if c.split != "dev"]

@@ -171,9 +171,7 @@ class AnswerChain:
         # 4. no LLM: extractive
         if llm is None:
             reason = notices[0] if notices else None
-            yield from self._extractive(
-                question, passages, lang, timings, t0, base, reason=reason
-            )
+            yield from self._extractive(question, passages, lang, timings, t0, base, reason=reason)
             return
 
         # 5. prompt + generate
@@ -207,8 +205,15 @@ class AnswerChain:
         usage = state.usage or {"prompt_tokens": prompt.tokens, "completion_tokens": len(pieces)}
         if not raw:
             yield from self._extractive(
-                question, passages, lang, timings, t0, base,
-                reason="the LLM returned an empty answer", llm_name=llm.name, usage=usage,
+                question,
+                passages,
+                lang,
+                timings,
+                t0,
+                base,
+                reason="the LLM returned an empty answer",
+                llm_name=llm.name,
+                usage=usage,
             )
             return
 
@@ -223,28 +228,43 @@ class AnswerChain:
             # The model found no answer although retrieval looked relevant: say so, and show
             # the closest sentences (cited) so the reader can judge.
             extract = extractive_answer(
-                question, [_redacted(p) for p in passages], self.retriever.tokenizer,
+                question,
+                [_redacted(p) for p in passages],
+                self.retriever.tokenizer,
                 similarity=self._question_similarity,
             )
-            text = NOTICES["no_direct"][lang] + extract.text if extract.text else (
-                NOTICES["abstain"][lang]
+            text = (
+                NOTICES["no_direct"][lang] + extract.text
+                if extract.text
+                else (NOTICES["abstain"][lang])
             )
             timings["total"] = time.perf_counter() - t0
             yield StreamEvent(
                 "answer",
                 answer=Answer(
-                    text=text, citations=[passages[n - 1] for n in extract.cited],
-                    passages=passages, abstained=True, llm=llm.name, timings=timings,
-                    usage=usage, notice="the model found no direct answer in the passages",
+                    text=text,
+                    citations=[passages[n - 1] for n in extract.cited],
+                    passages=passages,
+                    abstained=True,
+                    llm=llm.name,
+                    timings=timings,
+                    usage=usage,
+                    notice="the model found no direct answer in the passages",
                     **base,
                 ),
             )
             return
         if not checked.cited or checked.support < 0.5:
             yield from self._extractive(
-                question, passages, lang, timings, t0, base,
+                question,
+                passages,
+                lang,
+                timings,
+                t0,
+                base,
                 reason="the model's answer was not supported by the passages",
-                llm_name=llm.name, usage=usage,
+                llm_name=llm.name,
+                usage=usage,
             )
             return
         if checked.unsupported:
@@ -340,9 +360,17 @@ def _redacted(p: Passage) -> Passage:
     if text == p.text:
         return p
     return Passage(
-        text=text, doc_id=p.doc_id, title=p.title, source=p.source, chunk_id=p.chunk_id,
-        score=p.score, dense_score=p.dense_score, bm25_score=p.bm25_score, rank=p.rank,
-        start=p.start, end=p.end,
+        text=text,
+        doc_id=p.doc_id,
+        title=p.title,
+        source=p.source,
+        chunk_id=p.chunk_id,
+        score=p.score,
+        dense_score=p.dense_score,
+        bm25_score=p.bm25_score,
+        rank=p.rank,
+        start=p.start,
+        end=p.end,
     )
 
 

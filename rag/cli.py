@@ -47,7 +47,9 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    return (not getattr(args, "quiet", False) and sys.stderr.isatty()) or getattr(args, "progress", False)
+    return (not getattr(args, "quiet", False) and sys.stderr.isatty()) or getattr(
+        args, "progress", False
+    )
 
 
 def _say(msg: str) -> None:
@@ -179,20 +181,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
-        "ingest", parents=[common], help="index documents (incremental)",
+        "ingest",
+        parents=[common],
+        help="index documents (incremental)",
         description="Index Markdown, text, HTML, JSONL or feed files. Re-running embeds only "
         "new or changed documents and drops documents whose files were deleted.",
     )
     p.add_argument("paths", nargs="*", help="files or folders (default data/articles)")
     p.add_argument(
-        "--format", default="auto",
+        "--format",
+        default="auto",
         choices=["auto", "markdown", "text", "html", "jsonl", "feed"],
         help="how to read the files (auto: by extension; feed: a saved blog listing page)",
     )
     p.add_argument("--rebuild", action="store_true", help="start the index from scratch")
     p.add_argument("--max-file-mb", type=float, help="refuse files above this size (default 20)")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for another running ingest (default: fail at once)")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another running ingest (default: fail at once)",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 when some file had an error")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)
@@ -262,7 +272,11 @@ def run(args: argparse.Namespace) -> int:
     from rag.store.base import StoreError
 
     expected: tuple[type[BaseException], ...] = (
-        StoreError, QuestionError, EmbedderError, ConfigError, FileNotFoundError,
+        StoreError,
+        QuestionError,
+        EmbedderError,
+        ConfigError,
+        FileNotFoundError,
     )
     try:
         return int(args.func(args) or 0)

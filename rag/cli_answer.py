@@ -151,20 +151,26 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     llm_opts.add_argument("--k", type=int, help="passages to retrieve (default 5)")
     llm_opts.add_argument("--mode", choices=["hybrid", "dense", "bm25"], help="default hybrid")
     llm_opts.add_argument(
-        "--no-llm", action="store_true",
+        "--no-llm",
+        action="store_true",
         help="answer with the best-matching sentences of the passages, without an LLM",
     )
     llm_opts.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (RAG_LLM_BASE_URL)")
     llm_opts.add_argument("--llm-model", help="model name at that endpoint (RAG_LLM_MODEL)")
     llm_opts.add_argument("--context-tokens", type=int, help="passage budget (default 700)")
     llm_opts.add_argument(
-        "--stream", dest="stream", action="store_true", default=None,
+        "--stream",
+        dest="stream",
+        action="store_true",
+        default=None,
         help="print the answer as it is generated (default when printing to a terminal)",
     )
     llm_opts.add_argument("--no-stream", dest="stream", action="store_false")
 
     p = sub.add_parser(
-        "ask", parents=[common, llm_opts], help="answer a question from the articles, with sources",
+        "ask",
+        parents=[common, llm_opts],
+        help="answer a question from the articles, with sources",
         description="Answer a question from the articles. With no endpoint configured, the "
         "embedded local model answers (first answer ~20-40 s on 2 cores).",
     )

@@ -100,7 +100,9 @@ def migrate(index_dir: Path, to: str, force: bool = False, log: Any = None) -> M
     if len(rows) != int(manifest.get("counts", {}).get("chunks", len(rows))) or (
         len(ids) and int(ids.max()) >= vectors.shape[0]
     ):
-        raise IndexCorrupt(f"index at {gen} is inconsistent; rebuild it with `rag ingest --rebuild`")
+        raise IndexCorrupt(
+            f"index at {gen} is inconsistent; rebuild it with `rag ingest --rebuild`"
+        )
     chunks = [ChunkRow(*r[1:]) for r in rows]
 
     target = parse_milvus_uri(to)
@@ -117,8 +119,13 @@ def migrate(index_dir: Path, to: str, force: bool = False, log: Any = None) -> M
         say(f"copying {len(docs)} documents and {len(chunks)} chunks to {target.label}...")
         in_order = bool(np.array_equal(ids, np.arange(len(ids))))
         generation = writer.apply(
-            docs, chunks, vectors[: len(ids)] if in_order else vectors[ids],
-            base, rebuild=True, n_documents=len(docs), n_chunks=len(chunks),
+            docs,
+            chunks,
+            vectors[: len(ids)] if in_order else vectors[ids],
+            base,
+            rebuild=True,
+            n_documents=len(docs),
+            n_chunks=len(chunks),
             title_prefix=bool(manifest.get("chunker", {}).get("title_prefix", True)),
         )
     finally:
@@ -149,12 +156,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``migrate`` to the ``rag`` parser."""
     p = sub.add_parser(
-        "migrate", parents=[common], help="copy the local index into Milvus (no re-embedding)",
+        "migrate",
+        parents=[common],
+        help="copy the local index into Milvus (no re-embedding)",
         description="Copy the live local index (--index, default data/index) into a Milvus "
         "collection: vectors, chunks, documents and manifest. Milvus computes BM25 itself.",
     )
-    p.add_argument("--to", metavar="URI",
-                   help="milvus://host:19530[?collection=name], milvus-lite:///path.db or x.db")
+    p.add_argument(
+        "--to",
+        metavar="URI",
+        help="milvus://host:19530[?collection=name], milvus-lite:///path.db or x.db",
+    )
     p.add_argument("--force", action="store_true", help="replace an index already there")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_migrate)

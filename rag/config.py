@@ -142,7 +142,9 @@ class Settings:
             if name not in hints:
                 raise ConfigError(f"unknown setting {name!r}")
             if value is not None:
-                values[name] = _coerce(name, value, hints[name]) if isinstance(value, str) else value
+                values[name] = (
+                    _coerce(name, value, hints[name]) if isinstance(value, str) else value
+                )
         settings = cls(**values)
         settings.validate()
         return settings

@@ -30,7 +30,39 @@ from rag.schema import Passage
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _GENERIC_TERMS = frozenset(
-    ["模型", "方法", "问题", "使用", "什么", "怎么", "为什么", "如何", "哪些", "一般", "主要", "作用", "区别", "原理", "需要", "通常", "可以", "是否", "一种", "之间", "相比", "比较", "介绍", "文章", "本文", "model", "models", "method", "methods", "use", "used"]
+    [
+        "模型",
+        "方法",
+        "问题",
+        "使用",
+        "什么",
+        "怎么",
+        "为什么",
+        "如何",
+        "哪些",
+        "一般",
+        "主要",
+        "作用",
+        "区别",
+        "原理",
+        "需要",
+        "通常",
+        "可以",
+        "是否",
+        "一种",
+        "之间",
+        "相比",
+        "比较",
+        "介绍",
+        "文章",
+        "本文",
+        "model",
+        "models",
+        "method",
+        "methods",
+        "use",
+        "used",
+    ]
 )
 _COMMON_ACRONYMS = frozenset({"ai", "ml", "dl", "nlp", "cv", "gpu", "cpu", "api"})
 
@@ -121,7 +153,10 @@ def decide_coverage(
         p_terms.update(terms(f"{p.title}\n{p.text}"))
     overlap = sum(1 for t in q_terms if t in p_terms) / len(q_terms) if q_terms else 0.0
     evidence = dict(
-        top_dense=top_dense, top_bm25=top_bm25, overlap=overlap, entities=entities,
+        top_dense=top_dense,
+        top_bm25=top_bm25,
+        overlap=overlap,
+        entities=entities,
         missing_entities=missing,
     )
     if entities and (entities[0] in missing or len(missing) == len(entities)):

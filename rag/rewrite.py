@@ -55,7 +55,9 @@ def heuristic_rewrite(question: str, history: list[dict[str, str]] | None) -> st
     return f"{previous} {question}".strip() if previous else question
 
 
-def rewrite_messages(question: str, history: list[dict[str, str]], lang: str) -> list[dict[str, str]]:
+def rewrite_messages(
+    question: str, history: list[dict[str, str]], lang: str
+) -> list[dict[str, str]]:
     """Chat messages asking an LLM for the standalone form of ``question``."""
     lines = []
     for turn in history[-6:]:

@@ -107,10 +107,7 @@ def verify_answer(
     bodies = [CITE.sub("", s).strip() for s in sentences]
     lex = [[lexical_support(b, p.text) if b else 0.0 for p in passages] for b in bodies]
     sem: list[list[float]] | None = None
-    need_sem = [
-        i for i, b in enumerate(bodies)
-        if b and (not lex[i] or max(lex[i]) < LEXICAL_OK)
-    ]
+    need_sem = [i for i, b in enumerate(bodies) if b and (not lex[i] or max(lex[i]) < LEXICAL_OK)]
     if similarity is not None and need_sem and passages:
         matrix = similarity([bodies[i] for i in need_sem], [p.text for p in passages])
         sem = [[0.0] * n for _ in bodies]

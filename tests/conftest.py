@@ -47,7 +47,9 @@ def embedder(base_settings: Settings):
 
 
 @pytest.fixture(scope="session")
-def articles_settings(base_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def articles_settings(
+    base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return base_settings.replace(index_dir=tmp_path_factory.mktemp("articles-index"))
 
 
@@ -56,7 +58,9 @@ def articles_index(articles_settings: Settings, embedder):
     """A real index of data/articles (built once per session); returns its ingest report."""
     from ingest.pipeline import ingest
 
-    return ingest([ARTICLES], articles_settings, progress=False, embedder=embedder, log=lambda m: None)
+    return ingest(
+        [ARTICLES], articles_settings, progress=False, embedder=embedder, log=lambda m: None
+    )
 
 
 @pytest.fixture(scope="session")

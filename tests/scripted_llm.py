@@ -55,7 +55,9 @@ class ScriptedLLM:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    self._json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+                    self._json(
+                        200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+                    )
                 else:
                     self._json(404, {"error": {"message": "not found"}})
 
@@ -69,7 +71,10 @@ class ScriptedLLM:
                 if reply.kind == "hang":
                     time.sleep(reply.delay)
                 if reply.kind == "status":
-                    self._json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
+                    self._json(
+                        reply.status,
+                        {"error": {"message": "scripted failure", "type": "server_error"}},
+                    )
                     return
                 text = "" if reply.kind == "empty" else reply.text
                 if body.get("stream"):
@@ -101,16 +106,27 @@ class ScriptedLLM:
                     return
                 self._event(_chunk("", "stop"))
                 self._event(
-                    {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
-                     "choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": len(pieces),
-                                              "total_tokens": 10 + len(pieces)}}
+                    {
+                        "id": "x",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": "scripted",
+                        "choices": [],
+                        "usage": {
+                            "prompt_tokens": 10,
+                            "completion_tokens": len(pieces),
+                            "total_tokens": 10 + len(pieces),
+                        },
+                    }
                 )
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True
 
             def _event(self, payload: dict[str, Any]) -> None:
-                self.wfile.write(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")
+                self.wfile.write(
+                    b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
+                )
                 self.wfile.flush()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -148,15 +164,23 @@ def _completion(text: str, body: dict[str, Any]) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 0,
         "model": body.get("model", "scripted"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": len(text), "total_tokens": 10 + len(text)},
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {
+            "prompt_tokens": 10,
+            "completion_tokens": len(text),
+            "total_tokens": 10 + len(text),
+        },
     }
 
 
 def _chunk(piece: str, finish: str | None) -> dict[str, Any]:
     delta = {"content": piece} if piece else {}
     return {
-        "id": "x", "object": "chat.completion.chunk", "created": 0, "model": "scripted",
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "scripted",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }

@@ -38,7 +38,10 @@ def test_answers_a_covered_question_with_verified_citations(real) -> None:
     assert CJK.search(answer.text), "answers in the question's language"
     assert re.search(r"\[\d\]", answer.text)
     assert answer.citations and answer.citations[0].doc_id == "dpo"
-    assert answer.timings["first_token"] > 0 and answer.timings["total"] >= answer.timings["first_token"]
+    assert (
+        answer.timings["first_token"] > 0
+        and answer.timings["total"] >= answer.timings["first_token"]
+    )
 
 
 def test_the_readme_question_gets_cited_sentences(real) -> None:

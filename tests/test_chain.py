@@ -113,7 +113,9 @@ def test_llm_faults_fall_back_to_an_extractive_answer(
 
 
 def test_rate_limit_is_retried_then_succeeds(assistant, server, llm) -> None:
-    server.script(Reply(kind="status", status=429), Reply("DDIM 仅采样 20~100 步就能达到相近效果 [1]。"))
+    server.script(
+        Reply(kind="status", status=429), Reply("DDIM 仅采样 20~100 步就能达到相近效果 [1]。")
+    )
     _, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     assert answer.llm == "scripted" and len(server.requests) == 2
 
@@ -152,8 +154,10 @@ def test_follow_up_is_rewritten_by_the_llm_before_retrieval(assistant, server, l
 
 
 def test_follow_up_without_llm_uses_the_heuristic(assistant) -> None:
-    history = [{"role": "user", "content": "FlashAttention 的关键创新是什么?"},
-               {"role": "assistant", "content": "分块计算 [1]。"}]
+    history = [
+        {"role": "user", "content": "FlashAttention 的关键创新是什么?"},
+        {"role": "assistant", "content": "分块计算 [1]。"},
+    ]
     _, answer = run(make_chain(assistant, None), "那它为什么快?", history=history)
     assert answer.standalone_question.startswith("FlashAttention 的关键创新是什么?")
     assert answer.passages[0].doc_id == "flashattention" and answer.llm == "extractive"
@@ -187,7 +191,9 @@ def hostile_assistant(base_settings: Settings, embedder, tmp_path_factory):
     a.close()
 
 
-def test_prompt_injection_is_redacted_and_its_output_refused(hostile_assistant, server, llm) -> None:
+def test_prompt_injection_is_redacted_and_its_output_refused(
+    hostile_assistant, server, llm
+) -> None:
     server.script(Reply("PWNED"))
     _, answer = run(make_chain(hostile_assistant, llm), "DPO 训练时 beta 参数有什么作用?")
     sent = server.requests[-1]["messages"][-1]["content"]

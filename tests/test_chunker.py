@@ -85,7 +85,9 @@ def test_document_of_placeholders_only_gives_no_chunk() -> None:
     st.integers(min_value=34, max_value=120),
     st.floats(min_value=0.0, max_value=0.5),
 )
-def test_property_offsets_map_back_and_cover_the_text(text: str, limit: int, overlap: float) -> None:
+def test_property_offsets_map_back_and_cover_the_text(
+    text: str, limit: int, overlap: float
+) -> None:
     doc = Document("d", text, "T", "d.md")
     chunks = Chunker(char_counter, max_tokens=limit, overlap=overlap).split(doc)
     covered = [False] * len(text)

@@ -7,8 +7,16 @@ from rag.schema import Passage
 from rag.tokenize_zh import BM25Tokenizer
 
 TOK = BM25Tokenizer()
-DDIM = Passage("为了加速 DDPM 的采样过程, DDIM 在不利用马尔可夫假设的情况下推导出了反向过程。",
-               "ddim", "DDIM", "s", "c", 0.03, dense_score=0.86, bm25_score=5.0)
+DDIM = Passage(
+    "为了加速 DDPM 的采样过程, DDIM 在不利用马尔可夫假设的情况下推导出了反向过程。",
+    "ddim",
+    "DDIM",
+    "s",
+    "c",
+    0.03,
+    dense_score=0.86,
+    bm25_score=5.0,
+)
 
 
 def test_entities_of_chinese_and_english_questions() -> None:

@@ -22,7 +22,12 @@ def test_rrf_weights() -> None:
 
 
 def test_env_then_overrides() -> None:
-    env = {"RAG_K": "7", "RAG_MODE": "bm25", "RAG_INDEX_DIR": "/tmp/x", "OPENAI_API_KEY": "sk-secret"}
+    env = {
+        "RAG_K": "7",
+        "RAG_MODE": "bm25",
+        "RAG_INDEX_DIR": "/tmp/x",
+        "OPENAI_API_KEY": "sk-secret",
+    }
     s = Settings.load(env=env, mode="dense")
     assert s.k == 7 and s.mode == "dense" and s.index_dir == Path("/tmp/x")
     assert s.llm_api_key == "sk-secret" and not s.uses_embedded_llm

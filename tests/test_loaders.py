@@ -133,7 +133,9 @@ def test_feed_seeds_give_37_distinct_articles_keeping_the_longest_text() -> None
     articles = parse_feed(pages)
     assert len(articles) == 37
     texts = [a.text for a in articles]
-    assert not any(t in ("Python", "1 2 3 ... 5") or (t[:4].isdigit() and len(t) < 12) for t in texts)
+    assert not any(
+        t in ("Python", "1 2 3 ... 5") or (t[:4].isdigit() and len(t) < 12) for t in texts
+    )
     post_training = next(a for a in articles if a.text.startswith("简介 后训练"))
     assert len(post_training.sources) == 4
     # Each article is the longest version found on any page, verbatim.
@@ -162,7 +164,10 @@ def test_feed_format_loads_a_saved_listing_page(tmp_path: Path) -> None:
 
 def test_derive_title_finds_the_subject() -> None:
     assert derive_title("TFRecord TFRecord 是谷歌推荐的一种二进制文件格式") == "TFRecord"
-    assert derive_title("简介 24年12月,研究团队开发了 DeepSeek-V3,这是 DeepSeek-V3 和 DeepSeek-V3") == "DeepSeek-V3"
+    assert (
+        derive_title("简介 24年12月,研究团队开发了 DeepSeek-V3,这是 DeepSeek-V3 和 DeepSeek-V3")
+        == "DeepSeek-V3"
+    )
     assert derive_title("引言与背景 蒙特卡洛方法是强化学习中的重要算法类别") == "蒙特卡洛方法"
 
 

@@ -46,10 +46,15 @@ def test_first_ingest_then_up_to_date(corpus: Path, settings: Settings, embedder
     assert again.up_to_date and again.embedded == 0 and again.generation == first.generation
 
 
-def test_changing_one_file_reembeds_only_its_chunks(corpus: Path, settings: Settings, embedder) -> None:
+def test_changing_one_file_reembeds_only_its_chunks(
+    corpus: Path, settings: Settings, embedder
+) -> None:
     first = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     path = corpus / "yolo.md"
-    path.write_text(path.read_text(encoding="utf-8") + "\n新增一句: YOLO 把检测当作回归问题。\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n新增一句: YOLO 把检测当作回归问题。\n",
+        encoding="utf-8",
+    )
     before = embedder.embed_calls
     second = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     store = LocalStore.open(settings.index_dir)
@@ -84,7 +89,10 @@ def test_changed_chunk_setting_forces_a_rebuild_with_a_message(
     ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     messages: list[str] = []
     report = ingest(
-        [corpus], settings.replace(chunk_tokens=128), progress=False, embedder=embedder,
+        [corpus],
+        settings.replace(chunk_tokens=128),
+        progress=False,
+        embedder=embedder,
         log=messages.append,
     )
     assert report.rebuilt and "chunker settings changed" in report.rebuild_reason

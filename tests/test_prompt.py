@@ -45,8 +45,10 @@ def test_first_passage_is_truncated_rather_than_dropped() -> None:
 def test_history_keeps_the_most_recent_turns_within_budget() -> None:
     history = []
     for i in range(20):
-        history += [{"role": "user", "content": f"问题{i} " + "词" * 30},
-                    {"role": "assistant", "content": f"回答{i} " + "字" * 200}]
+        history += [
+            {"role": "user", "content": f"问题{i} " + "词" * 30},
+            {"role": "assistant", "content": f"回答{i} " + "字" * 200},
+        ]
     msgs = PromptBuilder(history_tokens=200).build("那它呢?", [passage(1, "x")], history).messages
     middle = msgs[1:-1]
     assert middle and middle[0]["role"] == "user"

@@ -56,7 +56,9 @@ def env_for(settings: Settings) -> dict[str, str]:
 
 # ------------------------------------------------------------------------- data safety
 @pytest.mark.slow
-def test_sigkill_during_ingest_never_breaks_the_index(base_settings: Settings, embedder, tmp_path: Path) -> None:
+def test_sigkill_during_ingest_never_breaks_the_index(
+    base_settings: Settings, embedder, tmp_path: Path
+) -> None:
     settings = base_settings.replace(index_dir=tmp_path / "index")
     corpus = small_corpus(tmp_path / "corpus")
     ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
@@ -70,7 +72,9 @@ def test_sigkill_during_ingest_never_breaks_the_index(base_settings: Settings, e
     cmd = [sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--quiet"]
     rng = random.Random(7)
     for delay in (1.5, 4.0, 7.0, 10.0):
-        proc = subprocess.Popen(cmd, env=env_for(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd, env=env_for(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         time.sleep(delay + rng.uniform(0, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -83,7 +87,9 @@ def test_sigkill_during_ingest_never_breaks_the_index(base_settings: Settings, e
                 assert store.gen_dir.name == old_gen
         finally:
             store.close()
-    done = subprocess.run([*cmd, "--json"], env=env_for(settings), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [*cmd, "--json"], env=env_for(settings), capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["documents"] == 52
@@ -93,7 +99,9 @@ def test_sigkill_during_ingest_never_breaks_the_index(base_settings: Settings, e
     assert not list(settings.index_dir.glob(".gen-*.tmp"))
 
 
-def test_readers_during_ingests_see_a_whole_index(base_settings: Settings, embedder, tmp_path: Path) -> None:
+def test_readers_during_ingests_see_a_whole_index(
+    base_settings: Settings, embedder, tmp_path: Path
+) -> None:
     settings = base_settings.replace(index_dir=tmp_path / "index")
     corpus = small_corpus(tmp_path / "corpus")
     ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
@@ -117,7 +125,9 @@ def test_readers_during_ingests_see_a_whole_index(base_settings: Settings, embed
     thread.start()
     try:
         for i in range(4):
-            (corpus / f"extra-{i}.txt").write_text(f"第 {i} 个新增文档: Rectified Flow 与 ODE。", encoding="utf-8")
+            (corpus / f"extra-{i}.txt").write_text(
+                f"第 {i} 个新增文档: Rectified Flow 与 ODE。", encoding="utf-8"
+            )
             ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     finally:
         stop.set()
@@ -126,7 +136,9 @@ def test_readers_during_ingests_see_a_whole_index(base_settings: Settings, embed
     assert len(seen) >= 2  # the reader saw old and new generations, each whole
 
 
-def test_old_reader_keeps_working_after_a_new_generation(base_settings: Settings, embedder, tmp_path: Path) -> None:
+def test_old_reader_keeps_working_after_a_new_generation(
+    base_settings: Settings, embedder, tmp_path: Path
+) -> None:
     settings = base_settings.replace(index_dir=tmp_path / "index")
     corpus = small_corpus(tmp_path / "corpus")
     ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
@@ -143,7 +155,9 @@ def test_old_reader_keeps_working_after_a_new_generation(base_settings: Settings
 @pytest.fixture()
 def built(base_settings: Settings, embedder, tmp_path: Path) -> Settings:
     settings = base_settings.replace(index_dir=tmp_path / "index")
-    ingest([small_corpus(tmp_path / "corpus")], settings, progress=False, embedder=embedder, log=quiet)
+    ingest(
+        [small_corpus(tmp_path / "corpus")], settings, progress=False, embedder=embedder, log=quiet
+    )
     return settings
 
 
@@ -230,7 +244,9 @@ def test_html_loader_never_crashes(html: str) -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.text(max_size=60), st.just('{"text": "段落", "id": "a"}')), max_size=8))
+@given(
+    st.lists(st.one_of(st.text(max_size=60), st.just('{"text": "段落", "id": "a"}')), max_size=8)
+)
 def test_jsonl_loader_keeps_good_lines_and_names_bad_ones(lines: list[str]) -> None:
     text = "\n".join(line.replace("\n", " ") for line in lines)
     docs, errors = parse_jsonl(text, "c.jsonl", "c")
@@ -238,7 +254,9 @@ def test_jsonl_loader_keeps_good_lines_and_names_bad_ones(lines: list[str]) -> N
     assert all(e.startswith("c.jsonl:") for e in errors)
 
 
-def test_whitespace_and_huge_questions_from_the_cli(built: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_whitespace_and_huge_questions_from_the_cli(
+    built: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     for question, needle in (("   \n\t ", "empty"), ("字" * 100_000, "100,000 characters")):
         code = rag_main(["search", question, "--index", str(built.index_dir)])
         err = capsys.readouterr().err
@@ -253,8 +271,17 @@ def test_llm_down_from_the_cli_falls_back_and_keeps_the_key_secret(
     monkeypatch.setenv("RAG_LLM_API_KEY", secret)
     monkeypatch.setenv("RAG_CACHE_DIR", str(built.cache_dir))
     code = rag_main(
-        ["ask", "DDIM 采样需要多少步?", "--index", str(built.index_dir),
-         "--llm-base-url", "http://127.0.0.1:9/v1", "--llm-model", "m", "--no-stream"]
+        [
+            "ask",
+            "DDIM 采样需要多少步?",
+            "--index",
+            str(built.index_dir),
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-model",
+            "m",
+            "--no-stream",
+        ]
     )
     out = capsys.readouterr()
     assert code == 0, out.err

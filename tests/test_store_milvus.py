@@ -59,16 +59,29 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory):
     port = free_port()
     log = open(data.parent / "milvus-server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data / "data"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "milvus_lite",
+            "server",
+            "--data-dir",
+            str(data / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     uri = f"milvus://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"milvus-lite server exited: {(data.parent / 'milvus-server.log').read_text()}")
+                raise RuntimeError(
+                    f"milvus-lite server exited: {(data.parent / 'milvus-server.log').read_text()}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
@@ -129,7 +142,11 @@ class CachedQueries:
 
 @pytest.fixture(scope="module")
 def questions() -> list[str]:
-    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in QUESTIONS.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     answerable = [r["question"] for r in rows if r.get("gold_doc_ids")]
     return answerable[:10]
 
@@ -138,7 +155,12 @@ def questions() -> list[str]:
 def test_store_uris_are_recognized_and_parsed(tmp_path: Path) -> None:
     assert not is_milvus_uri("local") and not is_milvus_uri("")
     t = parse_milvus_uri("milvus://alice:s3cret@db.internal:29530/kb?collection=docs_v2&secure=1")
-    assert (t.client_uri, t.db_name, t.collection, t.token) == ("https://db.internal:29530", "kb", "docs_v2", "alice:s3cret")
+    assert (t.client_uri, t.db_name, t.collection, t.token) == (
+        "https://db.internal:29530",
+        "kb",
+        "docs_v2",
+        "alice:s3cret",
+    )
     assert "s3cret" not in t.uri and "s3cret" not in repr(t)
     assert parse_milvus_uri("milvus://h").client_uri == "http://h:19530"
     lite = parse_milvus_uri(f"{tmp_path}/x.db?collection=c2")
@@ -177,7 +199,9 @@ def test_same_index_as_the_local_store(milvus_articles, assistant) -> None:
     assert a.store.document_text("no-such-doc") is None
 
 
-def test_same_top_results_as_the_local_store(milvus_articles, assistant, embedder, questions) -> None:
+def test_same_top_results_as_the_local_store(
+    milvus_articles, assistant, embedder, questions
+) -> None:
     kind, _settings, _report, a = milvus_articles
     cached = CachedQueries(embedder)
     assistant.retriever.embedder = a.retriever.embedder = cached
@@ -197,7 +221,9 @@ def test_same_top_results_as_the_local_store(milvus_articles, assistant, embedde
                 if mode == "dense":  # same vectors, exact search: same chunks and scores
                     ref = assistant.retrieve(q, k=5, mode=mode)
                     assert [p.chunk_id for p in got] == [p.chunk_id for p in ref]
-                    assert np.allclose([p.dense_score for p in got], [p.dense_score for p in ref], atol=1e-4)
+                    assert np.allclose(
+                        [p.dense_score for p in got], [p.dense_score for p in ref], atol=1e-4
+                    )
                 if mode == "bm25" and got:
                     assert all(p.bm25_score and p.bm25_score > 0 for p in got)
                     ref = assistant.retrieve(q, k=1, mode=mode)
@@ -221,8 +247,10 @@ def test_milvus_native_hybrid_search_equals_our_rrf(milvus_articles, embedder, q
     for q in questions[:3]:
         v = embedder.embed_queries([q])[0]
         ours = reciprocal_rank_fusion(
-            {"dense": [i for i, _ in store.dense_search(v, 30)],
-             "bm25": [i for i, _ in store.sparse_search([], 30, query=q)]},
+            {
+                "dense": [i for i, _ in store.dense_search(v, 30)],
+                "bm25": [i for i, _ in store.sparse_search([], 30, query=q)],
+            },
             k=settings.rrf_k,
         )[:10]
         native = store.hybrid_search(v, q, k=10, depth=30, rrf_k=settings.rrf_k)
@@ -246,14 +274,21 @@ def test_incremental_ingest_and_deletion_on_milvus(
     milvus_server, articles_settings, articles_index, embedder, tmp_path
 ) -> None:
     corpus = _small_corpus(tmp_path / "corpus")
-    settings = _milvus_settings(articles_settings, tmp_path / "work", milvus_server + "?collection=incremental")
+    settings = _milvus_settings(
+        articles_settings, tmp_path / "work", milvus_server + "?collection=incremental"
+    )
     first = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     assert (first.added, first.documents) == (4, 4)
 
     (corpus / "ddim.md").unlink()
     yolo = corpus / "yolo.md"
-    yolo.write_text(yolo.read_text(encoding="utf-8") + "\n补充: YOLO 的作者用 Darknet 训练。\n", encoding="utf-8")
-    (corpus / "fm.txt").write_text("因子分解机 (FM) 用隐向量的内积建模特征交叉，适合稀疏的点击率数据。", encoding="utf-8")
+    yolo.write_text(
+        yolo.read_text(encoding="utf-8") + "\n补充: YOLO 的作者用 Darknet 训练。\n",
+        encoding="utf-8",
+    )
+    (corpus / "fm.txt").write_text(
+        "因子分解机 (FM) 用隐向量的内积建模特征交叉，适合稀疏的点击率数据。", encoding="utf-8"
+    )
     before = embedder.embed_calls
     second = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     assert (second.added, second.changed, second.removed, second.unchanged) == (1, 1, 1, 2)
@@ -267,7 +302,10 @@ def test_incremental_ingest_and_deletion_on_milvus(
         assert "Darknet" in store.document_text("yolo")
         hits = store.chunks([i for i, _ in store.sparse_search([], 3, query="因子分解机 隐向量")])
         assert hits[0].doc_id == "fm"
-        assert all(r.doc_id != "ddim" for r in store.chunks([i for i, _ in store.sparse_search([], 20, query="DDIM 采样")]))
+        assert all(
+            r.doc_id != "ddim"
+            for r in store.chunks([i for i, _ in store.sparse_search([], 20, query="DDIM 采样")])
+        )
     finally:
         store.close()
 
@@ -313,7 +351,9 @@ def test_migrate_copies_the_local_index_without_embedding(
             (best, score), *_ = store.dense_search(np.asarray(local.vectors[i]), 3)
             assert store.chunks([best])[0].chunk_id == local.chunks([i])[0].chunk_id
             assert score == pytest.approx(1.0, abs=1e-4)
-        assert store.manifest["embedder"]["fingerprint"] == local.manifest["embedder"]["fingerprint"]
+        assert (
+            store.manifest["embedder"]["fingerprint"] == local.manifest["embedder"]["fingerprint"]
+        )
         assert store.manifest["migrated_from"]["generation"] == local.gen_dir.name
     finally:
         store.close()
@@ -328,7 +368,9 @@ def test_cli_ingest_and_ask_against_the_server(
     from rag.cli import main
 
     # The CLI would load the same model again (slow on 2 cores): hand it the session's.
-    monkeypatch.setattr(Embedder, "load", classmethod(lambda cls, settings, progress=True: embedder))
+    monkeypatch.setattr(
+        Embedder, "load", classmethod(lambda cls, settings, progress=True: embedder)
+    )
     corpus = _small_corpus(tmp_path / "corpus")
     work = _milvus_settings(articles_settings, tmp_path / "work", "unused").index_dir
     store = milvus_server + "?collection=cli"
@@ -357,8 +399,14 @@ def test_long_documents_and_odd_ids_round_trip(tmp_path: Path) -> None:
         DocRow("plain", "P", "s", "en", "h2", "/x/b.md", 0, "short", {}),
     ]
     writer = MilvusIndexWriter(target)
-    writer.apply(docs, [], np.zeros((0, 8), np.float32), {"embedder": {"dim": 8}, "roots": ["/x"]},
-                 n_documents=2, n_chunks=0)
+    writer.apply(
+        docs,
+        [],
+        np.zeros((0, 8), np.float32),
+        {"embedder": {"dim": 8}, "roots": ["/x"]},
+        n_documents=2,
+        n_chunks=0,
+    )
     writer.close()
     store = MilvusStore.open_target(target)
     try:
@@ -366,7 +414,10 @@ def test_long_documents_and_odd_ids_round_trip(tmp_path: Path) -> None:
         assert [d["doc_id"] for d in store.documents()] == ["plain", 'q"uote\\d']
         assert store.stats()["documents"] == 2 and store.count() == 0
         assert store.dense_search(np.ones(8, np.float32) / np.sqrt(8), 5) == []
-        rows = {r["doc_id"]: r for r in MilvusIndexWriter(target, store.client).documents(with_text=True)}
+        rows = {
+            r["doc_id"]: r
+            for r in MilvusIndexWriter(target, store.client).documents(with_text=True)
+        }
         assert rows['q"uote\\d']["meta"] == {"tags": ["a"]} and rows['q"uote\\d']["text"] == text
         assert rows["plain"]["sha256"] == "h2" and rows["plain"]["origin"] == "/x/b.md"
     finally:

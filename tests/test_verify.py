@@ -6,10 +6,22 @@ from rag.schema import Passage
 from rag.verify import is_abstention, split_sentences, verify_answer
 
 P = [
-    Passage("DDIM 在不利用马尔可夫假设的情况下推导出反向过程, 仅采样 20~100 步就能达到相近效果。",
-            "ddim", "DDIM", "ddim.md", "ddim#0", 1.0),
-    Passage("FlashAttention 使用分块(tiling)计算, 无需访问GPU全局内存来存储中间结果。",
-            "flashattention", "FlashAttention", "fa.md", "fa#0", 0.9),
+    Passage(
+        "DDIM 在不利用马尔可夫假设的情况下推导出反向过程, 仅采样 20~100 步就能达到相近效果。",
+        "ddim",
+        "DDIM",
+        "ddim.md",
+        "ddim#0",
+        1.0,
+    ),
+    Passage(
+        "FlashAttention 使用分块(tiling)计算, 无需访问GPU全局内存来存储中间结果。",
+        "flashattention",
+        "FlashAttention",
+        "fa.md",
+        "fa#0",
+        0.9,
+    ),
 ]
 
 
@@ -58,5 +70,7 @@ def test_cross_lingual_support_uses_the_similarity_function() -> None:
 
 def test_split_sentences_keeps_trailing_citations() -> None:
     assert split_sentences("第一句。[1][2]第二句 [2]. Third [1].") == [
-        "第一句。[1][2]", "第二句 [2].", " Third [1]."
+        "第一句。[1][2]",
+        "第二句 [2].",
+        " Third [1].",
     ]

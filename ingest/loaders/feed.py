@@ -32,13 +32,39 @@ _MARKER = re.compile(r"^\s*LATEST UPDATES\s*$", re.IGNORECASE | re.MULTILINE)
 
 # Section headings an article often opens with; they say nothing about its subject.
 _GENERIC_HEADINGS = (
-    "引言与背景", "模型概述", "基础概念", "问题表示", "简介", "概述", "引言", "背景", "摘要", "前言",
-    "介绍", "Overview", "Introduction", "Quick Start", "Background", "Abstract", "Summary",
+    "引言与背景",
+    "模型概述",
+    "基础概念",
+    "问题表示",
+    "简介",
+    "概述",
+    "引言",
+    "背景",
+    "摘要",
+    "前言",
+    "介绍",
+    "Overview",
+    "Introduction",
+    "Quick Start",
+    "Background",
+    "Abstract",
+    "Summary",
 )
 _LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _BOOK_TITLE = re.compile(r"《([^》]{2,80})》")
 _NOT_SUBJECTS = {
-    "the", "a", "an", "of", "in", "and", "to", "paper", "github", "api", "python", "example",
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "and",
+    "to",
+    "paper",
+    "github",
+    "api",
+    "python",
+    "example",
 }
 
 

@@ -20,12 +20,43 @@ from ingest.loaders.base import detect_lang, first_line_title
 from rag.schema import Document
 
 _SKIP = {
-    "script", "style", "nav", "footer", "aside", "noscript", "template", "svg", "form",
-    "iframe", "button", "select", "head",
+    "script",
+    "style",
+    "nav",
+    "footer",
+    "aside",
+    "noscript",
+    "template",
+    "svg",
+    "form",
+    "iframe",
+    "button",
+    "select",
+    "head",
 }
 _BLOCK = {
-    "p", "div", "section", "article", "main", "header", "li", "ul", "ol", "table", "tr",
-    "blockquote", "pre", "figure", "figcaption", "dl", "dt", "dd", "br", "hr", "td", "th",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "dl",
+    "dt",
+    "dd",
+    "br",
+    "hr",
+    "td",
+    "th",
 }
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 

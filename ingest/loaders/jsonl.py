@@ -37,7 +37,7 @@ def parse_jsonl(text: str, source: str, default_id: str) -> tuple[list[Document]
             continue
         body = record.get("text")
         if not isinstance(body, str) or not body.strip():
-            errors.append(f"{source}:{line_no}: missing or empty \"text\"")
+            errors.append(f'{source}:{line_no}: missing or empty "text"')
             continue
         doc_id = str(record.get("id") or f"{default_id}-{line_no}")
         if doc_id in seen:

@@ -138,9 +138,7 @@ class LocalStore:
             db_path = gen / CHUNKS_DB
             if not db_path.is_file():
                 raise FileNotFoundError(db_path)
-            self.db = sqlite3.connect(
-                f"file:{db_path}?mode=ro", uri=True, check_same_thread=False
-            )
+            self.db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
             (n_rows,) = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()
         except IndexCorrupt:
             raise
@@ -251,7 +249,9 @@ class LocalStore:
 
     def document_text(self, doc_id: str) -> str | None:
         with self._lock:
-            row = self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+            row = self.db.execute(
+                "SELECT text FROM documents WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
         return row[0] if row else None
 
     def documents(self) -> list[dict[str, Any]]:
@@ -325,8 +325,12 @@ def _set_search_params(index: Any, faiss: Any) -> None:
 def _bm25_num_docs(folder: Path) -> int:
     """Documents of a saved bm25s index, from its files, without importing bm25s."""
     params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
-    for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy",
-                 "vocab.index.json"):
+    for name in (
+        "data.csc.index.npy",
+        "indices.csc.index.npy",
+        "indptr.csc.index.npy",
+        "vocab.index.json",
+    ):
         if not (folder / name).is_file():
             raise FileNotFoundError(folder / name)
     indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")

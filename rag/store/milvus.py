@@ -165,10 +165,7 @@ def is_milvus_uri(uri: str | None) -> bool:
     if not uri:
         return False
     uri = str(uri).strip()
-    return (
-        uri.startswith(("milvus://", "milvus-lite://"))
-        or uri.split("?", 1)[0].endswith(".db")
-    )
+    return uri.startswith(("milvus://", "milvus-lite://")) or uri.split("?", 1)[0].endswith(".db")
 
 
 def parse_milvus_uri(uri: str, environ: dict[str, str] | None = None) -> MilvusTarget:
@@ -208,7 +205,7 @@ def parse_milvus_uri(uri: str, environ: dict[str, str] | None = None) -> MilvusT
     token = query.get("token") or env.get("MILVUS_TOKEN", "")
     shown_query = "&".join(f"{k}={v}" for k, v in query.items() if k != "token")
     if base.startswith("milvus-lite://") or (base.endswith(".db") and "://" not in base):
-        path = base[len("milvus-lite://"):] if base.startswith("milvus-lite://") else base
+        path = base[len("milvus-lite://") :] if base.startswith("milvus-lite://") else base
         path = unquote(path)
         if not path.endswith(".db"):
             raise StoreError(f"{raw!r}: a Milvus Lite path must end with .db")
@@ -247,7 +244,9 @@ def chunk_pk(chunk_id: str) -> int:
     return int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
-def choose_index(n_chunks: int, forced: str | None = None) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def choose_index(
+    n_chunks: int, forced: str | None = None
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """Vector index type, build parameters and search parameters for a collection size.
 
     Example:
@@ -258,7 +257,13 @@ def choose_index(n_chunks: int, forced: str | None = None) -> tuple[str, dict[st
     """
     kind = (forced or "").upper()
     if not kind:
-        kind = "FLAT" if n_chunks < FLAT_MAX_CHUNKS else "HNSW" if n_chunks < IVF_MIN_CHUNKS else "IVF_SQ8"
+        kind = (
+            "FLAT"
+            if n_chunks < FLAT_MAX_CHUNKS
+            else "HNSW"
+            if n_chunks < IVF_MIN_CHUNKS
+            else "IVF_SQ8"
+        )
     if kind in ("HNSW", "HNSW_SQ"):
         return kind, dict(HNSW_BUILD), {"ef": HNSW_EF}
     if kind.startswith("IVF"):
@@ -350,8 +355,11 @@ def connect(target: MilvusTarget, timeout: float | None = None) -> Any:
         # A dedicated channel per store: pymilvus's shared channels are health-checked and
         # "recovered" when another client left them idle, which can fail on a busy server.
         return MilvusClient(
-            uri=target.client_uri, token=target.token, db_name=target.db_name,
-            timeout=timeout or target.timeout, dedicated=True,
+            uri=target.client_uri,
+            token=target.token,
+            db_name=target.db_name,
+            timeout=timeout or target.timeout,
+            dedicated=True,
         )
     except Exception as exc:
         raise StoreError(
@@ -360,7 +368,9 @@ def connect(target: MilvusTarget, timeout: float | None = None) -> Any:
         ) from exc
 
 
-def _rows(client: Any, collection: str, expr: str, fields: list[str], batch: int = 1000) -> Iterator[dict]:
+def _rows(
+    client: Any, collection: str, expr: str, fields: list[str], batch: int = 1000
+) -> Iterator[dict]:
     """Every row matching ``expr`` (paged with a query iterator)."""
     it = client.query_iterator(collection, batch_size=batch, filter=expr, output_fields=fields)
     try:
@@ -455,13 +465,19 @@ class MilvusStore:
         return cls(target, client, manifest)
 
     # ------------------------------------------------------------------ search
-    def _search(self, data: list[Any], field_name: str, k: int, params: dict[str, Any],
-                expr: str = "") -> list[tuple[int, float]]:
+    def _search(
+        self, data: list[Any], field_name: str, k: int, params: dict[str, Any], expr: str = ""
+    ) -> list[tuple[int, float]]:
         if k <= 0:
             return []
         hits = self.client.search(
-            self.target.collection, data=data, anns_field=field_name, limit=int(k),
-            filter=expr, output_fields=[PK], search_params=params,
+            self.target.collection,
+            data=data,
+            anns_field=field_name,
+            limit=int(k),
+            filter=expr,
+            output_fields=[PK],
+            search_params=params,
         )
         return [(int(h[PK]), float(h["distance"])) for h in hits[0]] if hits else []
 
@@ -482,9 +498,7 @@ class MilvusStore:
             self.target.collection, filter=in_filter(PK, list(ids)), output_fields=[PK, VECTOR]
         )
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        return {
-            int(r[PK]): float(np.asarray(r[VECTOR], dtype=np.float32) @ query) for r in rows
-        }
+        return {int(r[PK]): float(np.asarray(r[VECTOR], dtype=np.float32) @ query) for r in rows}
 
     @staticmethod
     def _query_text(terms: list[str], query: str | None) -> str:
@@ -508,7 +522,9 @@ class MilvusStore:
         out = {int(i): 0.0 for i in ids}
         if not text or not ids:
             return out
-        hits = self._search([text], SPARSE, len(ids), {"metric_type": "BM25"}, in_filter(PK, list(ids)))
+        hits = self._search(
+            [text], SPARSE, len(ids), {"metric_type": "BM25"}, in_filter(PK, list(ids))
+        )
         out.update({i: _bm25(s) for i, s in hits})
         return out
 
@@ -523,14 +539,19 @@ class MilvusStore:
         from pymilvus import AnnSearchRequest, RRFRanker
 
         dense = AnnSearchRequest(
-            data=[np.asarray(vector, dtype=np.float32).reshape(-1).tolist()], anns_field=VECTOR,
-            param=self._dense_params(depth), limit=depth,
+            data=[np.asarray(vector, dtype=np.float32).reshape(-1).tolist()],
+            anns_field=VECTOR,
+            param=self._dense_params(depth),
+            limit=depth,
         )
         sparse = AnnSearchRequest(
             data=[query], anns_field=SPARSE, param={"metric_type": "BM25"}, limit=depth
         )
         hits = self.client.hybrid_search(
-            self.target.collection, [dense, sparse], ranker=RRFRanker(rrf_k), limit=k,
+            self.target.collection,
+            [dense, sparse],
+            ranker=RRFRanker(rrf_k),
+            limit=k,
             output_fields=[PK],
         )
         return [(int(h[PK]), float(h["distance"])) for h in hits[0]] if hits else []
@@ -544,8 +565,14 @@ class MilvusStore:
         )
         by_id = {
             int(r[PK]): ChunkRecord(
-                int(r[PK]), r["chunk_id"], r["doc_id"], r["title"], r["source"], int(r["start"]),
-                int(r["end"]), r["text"],
+                int(r[PK]),
+                r["chunk_id"],
+                r["doc_id"],
+                r["title"],
+                r["source"],
+                int(r["start"]),
+                int(r["end"]),
+                r["text"],
             )
             for r in rows
         }
@@ -559,7 +586,8 @@ class MilvusStore:
 
     def document_text(self, doc_id: str) -> str | None:
         rows = self.client.query(
-            self.target.docs_collection, filter=f"doc_id == {_quote(doc_id)}",
+            self.target.docs_collection,
+            filter=f"doc_id == {_quote(doc_id)}",
             output_fields=["part", "text"],
         )
         if not rows:
@@ -568,11 +596,20 @@ class MilvusStore:
 
     def documents(self) -> list[dict[str, Any]]:
         """Every document's id, title, source, language and chunk count."""
-        rows = _rows(self.client, self.target.docs_collection, "part == 0",
-                     ["doc_id", "title", "source", "lang", "n_chunks"])
+        rows = _rows(
+            self.client,
+            self.target.docs_collection,
+            "part == 0",
+            ["doc_id", "title", "source", "lang", "n_chunks"],
+        )
         out = [
-            {"doc_id": r["doc_id"], "title": r["title"], "source": r["source"], "lang": r["lang"],
-             "chunks": int(r["n_chunks"])}
+            {
+                "doc_id": r["doc_id"],
+                "title": r["title"],
+                "source": r["source"],
+                "lang": r["lang"],
+                "chunks": int(r["n_chunks"]),
+            }
             for r in rows
         ]
         return sorted(out, key=lambda d: d["doc_id"])
@@ -625,13 +662,22 @@ def _chunk_schema(client: Any, dim: int) -> Any:
     schema.add_field("n_tokens", DataType.INT64)
     schema.add_field("embed_key", DataType.VARCHAR, max_length=64)
     schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dim)
-    schema.add_field(BM25_TEXT, DataType.VARCHAR, max_length=65_535, enable_analyzer=True,
-                     analyzer_params=analyzer_params())
+    schema.add_field(
+        BM25_TEXT,
+        DataType.VARCHAR,
+        max_length=65_535,
+        enable_analyzer=True,
+        analyzer_params=analyzer_params(),
+    )
     schema.add_field(SPARSE, DataType.SPARSE_FLOAT_VECTOR)
-    schema.add_function(Function(
-        name="bm25", function_type=FunctionType.BM25, input_field_names=[BM25_TEXT],
-        output_field_names=[SPARSE],
-    ))
+    schema.add_function(
+        Function(
+            name="bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=[BM25_TEXT],
+            output_field_names=[SPARSE],
+        )
+    )
     return schema
 
 
@@ -729,28 +775,49 @@ class MilvusIndexWriter:
         if not c.has_collection(t.meta_collection):  # first: it marks the others as ours
             params = c.prepare_index_params()
             params.add_index("_v", index_type="FLAT", metric_type="L2")
-            c.create_collection(t.meta_collection, schema=_meta_schema(c), index_params=params,
-                                consistency_level="Strong")
+            c.create_collection(
+                t.meta_collection,
+                schema=_meta_schema(c),
+                index_params=params,
+                consistency_level="Strong",
+            )
         if not c.has_collection(t.collection):
             kind, build, _ = choose_index(n_chunks, t.index)
             params = c.prepare_index_params()
             params.add_index(VECTOR, index_type=kind, metric_type="IP", params=build)
-            params.add_index(SPARSE, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                             params=dict(BM25_PARAMS))
+            params.add_index(
+                SPARSE,
+                index_type="SPARSE_INVERTED_INDEX",
+                metric_type="BM25",
+                params=dict(BM25_PARAMS),
+            )
             extra = {"num_shards": t.shards} if t.shards else {}
-            c.create_collection(t.collection, schema=_chunk_schema(c, dim), index_params=params,
-                                consistency_level="Strong", **extra)
+            c.create_collection(
+                t.collection,
+                schema=_chunk_schema(c, dim),
+                index_params=params,
+                consistency_level="Strong",
+                **extra,
+            )
         if not c.has_collection(t.docs_collection):
             params = c.prepare_index_params()
             params.add_index("_v", index_type="FLAT", metric_type="L2")
-            c.create_collection(t.docs_collection, schema=_docs_schema(c), index_params=params,
-                                consistency_level="Strong")
+            c.create_collection(
+                t.docs_collection,
+                schema=_docs_schema(c),
+                index_params=params,
+                consistency_level="Strong",
+            )
         for name in (t.collection, t.docs_collection, t.meta_collection):
             c.load_collection(name)
 
     def drop(self) -> None:
         """Remove the three collections (the manifest last: it marks the others as ours)."""
-        for name in (self.target.collection, self.target.docs_collection, self.target.meta_collection):
+        for name in (
+            self.target.collection,
+            self.target.docs_collection,
+            self.target.meta_collection,
+        ):
             if self.client.has_collection(name):
                 self.client.drop_collection(name)
 
@@ -761,7 +828,9 @@ class MilvusIndexWriter:
             self.client.delete(t.docs_collection, filter=expr)
             self.client.delete(t.collection, filter=expr)
 
-    def _insert_chunks(self, chunks: Sequence[Any], vectors: np.ndarray, title_prefix: bool) -> None:
+    def _insert_chunks(
+        self, chunks: Sequence[Any], vectors: np.ndarray, title_prefix: bool
+    ) -> None:
         from ingest.chunker import embedding_text
 
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -769,13 +838,22 @@ class MilvusIndexWriter:
             rows = []
             for i in range(begin, min(begin + BATCH_ROWS, len(chunks))):
                 c = chunks[i]
-                rows.append({
-                    PK: chunk_pk(c.chunk_id), "chunk_id": c.chunk_id, "doc_id": c.doc_id,
-                    "title": _cut_utf8(c.title, LABEL_CHARS), "source": _cut_utf8(c.source, LABEL_CHARS),
-                    "start": int(c.start), "end": int(c.end), "text": _cut_utf8(c.text, 65_535),
-                    "n_tokens": int(c.n_tokens), "embed_key": c.embed_key, VECTOR: vectors[i].tolist(),
-                    BM25_TEXT: _cut_utf8(embedding_text(c.title, c.text, title_prefix), 65_535),
-                })
+                rows.append(
+                    {
+                        PK: chunk_pk(c.chunk_id),
+                        "chunk_id": c.chunk_id,
+                        "doc_id": c.doc_id,
+                        "title": _cut_utf8(c.title, LABEL_CHARS),
+                        "source": _cut_utf8(c.source, LABEL_CHARS),
+                        "start": int(c.start),
+                        "end": int(c.end),
+                        "text": _cut_utf8(c.text, 65_535),
+                        "n_tokens": int(c.n_tokens),
+                        "embed_key": c.embed_key,
+                        VECTOR: vectors[i].tolist(),
+                        BM25_TEXT: _cut_utf8(embedding_text(c.title, c.text, title_prefix), 65_535),
+                    }
+                )
             self.client.insert(self.target.collection, rows)
 
     def _insert_docs(self, docs: Sequence[Any]) -> None:
@@ -784,15 +862,23 @@ class MilvusIndexWriter:
             pieces = text_parts(d.text)
             for part, piece in enumerate(pieces):
                 head = part == 0
-                rows.append({
-                    "key": f"{_key(d.doc_id)}:{part}", "doc_id": d.doc_id, "part": part,
-                    "n_parts": len(pieces), "title": _cut_utf8(d.title, LABEL_CHARS) if head else "",
-                    "source": _cut_utf8(d.source, LABEL_CHARS) if head else "",
-                    "origin": _cut_utf8(d.origin, LABEL_CHARS) if head else "",
-                    "lang": (d.lang or "")[:32] if head else "", "sha256": d.sha256 if head else "",
-                    "n_chunks": int(d.n_chunks), "meta": (d.meta or {}) if head else {},
-                    "text": piece, "_v": [0.0, 0.0],
-                })
+                rows.append(
+                    {
+                        "key": f"{_key(d.doc_id)}:{part}",
+                        "doc_id": d.doc_id,
+                        "part": part,
+                        "n_parts": len(pieces),
+                        "title": _cut_utf8(d.title, LABEL_CHARS) if head else "",
+                        "source": _cut_utf8(d.source, LABEL_CHARS) if head else "",
+                        "origin": _cut_utf8(d.origin, LABEL_CHARS) if head else "",
+                        "lang": (d.lang or "")[:32] if head else "",
+                        "sha256": d.sha256 if head else "",
+                        "n_chunks": int(d.n_chunks),
+                        "meta": (d.meta or {}) if head else {},
+                        "text": piece,
+                        "_v": [0.0, 0.0],
+                    }
+                )
             if len(rows) >= BATCH_ROWS:
                 self.client.insert(self.target.docs_collection, rows)
                 rows = []
@@ -801,8 +887,12 @@ class MilvusIndexWriter:
 
     def _set_pending(self, doc_ids: Iterable[str], roots: Sequence[str] = ()) -> None:
         rows = [
-            {"key": f"pending:{_key(d)}", "kind": "pending",
-             "value": {"doc_id": d, "roots": list(roots)}, "_v": [0.0, 0.0]}
+            {
+                "key": f"pending:{_key(d)}",
+                "kind": "pending",
+                "value": {"doc_id": d, "roots": list(roots)},
+                "_v": [0.0, 0.0],
+            }
             for d in doc_ids
         ]
         for part in _batches(rows, BATCH_ROWS):
@@ -884,7 +974,9 @@ class MilvusIndexWriter:
         if rebuild:
             self.drop()
         self._create(dim, n_chunks)
-        touched = sorted(set(delete_doc_ids) | {d.doc_id for d in docs} | {c.doc_id for c in chunks})
+        touched = sorted(
+            set(delete_doc_ids) | {d.doc_id for d in docs} | {c.doc_id for c in chunks}
+        )
         roots = list(manifest.get("roots", []))
         self._set_pending(touched, roots)
         self._delete_docs(touched)
@@ -906,23 +998,37 @@ class MilvusIndexWriter:
             versions["pymilvus"] = metadata.version("pymilvus")
             versions["milvus-server"] = str(self.client.get_server_version())
         manifest["versions"] = versions
-        manifest.update({
-            "format": MILVUS_FORMAT,
-            "generation": generation,
-            "roots": roots,
-            "counts": {"documents": n_documents, "chunks": n_chunks},
-            "milvus": {
-                "uri": self.target.uri, "collection": self.target.collection,
-                "docs_collection": self.target.docs_collection, "schema": MILVUS_FORMAT,
-                "index": {"type": kind, "metric": "IP", "build_params": build, "search_params": search},
-            },
-            "bm25": {"library": "milvus", "analyzer": analyzer_params(), **BM25_PARAMS},
-        })
-        self.client.upsert(self.target.meta_collection, [
-            {"key": "manifest", "kind": "manifest", "value": manifest, "_v": [0.0, 0.0]}
-        ])
+        manifest.update(
+            {
+                "format": MILVUS_FORMAT,
+                "generation": generation,
+                "roots": roots,
+                "counts": {"documents": n_documents, "chunks": n_chunks},
+                "milvus": {
+                    "uri": self.target.uri,
+                    "collection": self.target.collection,
+                    "docs_collection": self.target.docs_collection,
+                    "schema": MILVUS_FORMAT,
+                    "index": {
+                        "type": kind,
+                        "metric": "IP",
+                        "build_params": build,
+                        "search_params": search,
+                    },
+                },
+                "bm25": {"library": "milvus", "analyzer": analyzer_params(), **BM25_PARAMS},
+            }
+        )
+        self.client.upsert(
+            self.target.meta_collection,
+            [{"key": "manifest", "kind": "manifest", "value": manifest, "_v": [0.0, 0.0]}],
+        )
         self._clear_pending(touched)
-        for name in (self.target.collection, self.target.docs_collection, self.target.meta_collection):
+        for name in (
+            self.target.collection,
+            self.target.docs_collection,
+            self.target.meta_collection,
+        ):
             self.client.flush(name)
         return generation
 
