@@ -324,7 +324,9 @@ def _ingest_locked(
             file=sys.stderr,
             leave=False,
         )
-        todo_items = list(todo.items())
+        # Longest first across the whole corpus, so each batch pads to similar lengths (as
+        # SentenceTransformer.encode does for one call); parts are still cached as they finish.
+        todo_items = sorted(todo.items(), key=lambda kv: -len(kv[1]))
         step = max(settings.embed_batch_size * 4, 64)
         for begin in range(0, len(todo_items), step):
             part = todo_items[begin : begin + step]
