@@ -35,6 +35,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
         "index_dir": getattr(args, "index", None),
         "vector_store": getattr(args, "store", None),
         "embedder": getattr(args, "embedder", None),
+        "embed_backend": getattr(args, "embed_backend", None),
         "k": getattr(args, "k", None),
         "mode": getattr(args, "mode", None),
         "max_file_mb": getattr(args, "max_file_mb", None),
@@ -169,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--embedder", metavar="NAME", help="sentence-transformers model name or folder"
+    )
+    common.add_argument(
+        "--embed-backend",
+        choices=["torch", "onnx", "onnx-int8"],
+        help="embedder runtime (default torch; onnx-int8 needs onnxruntime, see README)",
     )
     common.add_argument("--quiet", action="store_true", help="no progress bars")
     common.add_argument("--progress", action="store_true", help="progress bars even when piped")
