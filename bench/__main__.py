@@ -85,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("answer", help="embedded LLM: time to first token, total")
     p.add_argument("--n", type=int, default=3, help="questions per context budget")
+    p.add_argument(
+        "--question",
+        action="append",
+        dest="questions",
+        metavar="Q",
+        help="ask this question instead (repeatable); writes answer-small-questions.json",
+    )
+    p.add_argument(
+        "--budgets",
+        type=int,
+        nargs="+",
+        default=[400, 800],
+        metavar="TOKENS",
+        help="context budgets in tokens (default 400 800)",
+    )
 
     p = sub.add_parser("faiss", help="FAISS index types: build, latency, recall@10")
     p.add_argument(
@@ -139,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "startup":
         runs.startup()
     elif args.command == "answer":
-        runs.answer(n=args.n)
+        runs.answer(tuple(args.budgets), n=args.n, questions=args.questions)
     elif args.command == "faiss":
         runs.faiss_types(args.sizes, args.hnsw_max, args.queries)
     elif args.command == "all":

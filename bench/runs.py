@@ -392,11 +392,23 @@ def startup(corpus: str = "small", runs: int = 5) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- answer
-def answer(budgets: tuple[int, ...] = (400, 800), n: int = 3) -> dict[str, Any]:
-    """TTFT and total of the embedded LLM on the small corpus at two context budgets."""
+def answer(
+    budgets: tuple[int, ...] = (400, 800), n: int = 3, questions: list[str] | None = None
+) -> dict[str, Any]:
+    """TTFT and total of the embedded LLM on the small corpus at two context budgets.
+
+    ``questions``: ask these (e.g. the README's) instead of the first ``n`` eval questions;
+    the result then goes to ``answer-small-questions.json``.
+    """
     say("answer: embedded LLM")
     r = run_worker(
-        "answer", {"index_dir": str(index_dir("small")), "budgets": list(budgets), "n": n}
+        "answer",
+        {
+            "index_dir": str(index_dir("small")),
+            "budgets": list(budgets),
+            "n": n,
+            "questions": questions or [],
+        },
     )
     by_budget: dict[str, Any] = {}
     for b in budgets:
@@ -406,7 +418,7 @@ def answer(budgets: tuple[int, ...] = (400, 800), n: int = 3) -> dict[str, Any]:
             "total": percentiles([x["total_s"] for x in rs]),
         }
     payload = {"result": r, "by_budget": by_budget}
-    write_result("answer-small", payload)
+    write_result("answer-small-questions" if questions else "answer-small", payload)
     return payload
 
 

@@ -264,8 +264,12 @@ def answer(a: dict[str, Any]) -> dict[str, Any]:
     from rag.config import Settings
 
     settings = Settings.load(index_dir=Path(a["index_dir"]))
-    questions = [q["question"] for q in _questions("small", 40) if q.get("gold_doc_ids")]
-    questions = questions[: a.get("n", 3)]
+    questions = (
+        a.get("questions")
+        or [q["question"] for q in _questions("small", 40) if q.get("gold_doc_ids")][
+            : a.get("n", 3)
+        ]
+    )
     assistant = Assistant.open(settings=settings, auto_ingest=False, progress=False)
     llm = assistant.llm
     t = time.perf_counter()
@@ -298,6 +302,9 @@ def answer(a: dict[str, Any]) -> dict[str, Any]:
                     "pieces": tokens,
                     "usage": usage,
                     "abstained": bool(getattr(final, "abstained", False)),
+                    "answer": getattr(final, "text", None),
+                    "cited": [p.doc_id for p in getattr(final, "citations", [])],
+                    "notice": getattr(final, "notice", None),
                     "llm_timings": dict(getattr(final, "timings", {}) or {}),
                 }
             )
