@@ -163,21 +163,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index", metavar="DIR", help="index directory (default data/index)")
-    common.add_argument(
-        "--store", metavar="URI", help="vector store: local (default) or milvus://host:port"
-    )
-    common.add_argument(
-        "--embedder", metavar="NAME", help="sentence-transformers model name or folder"
-    )
-    common.add_argument(
-        "--embed-backend",
-        choices=["torch", "onnx", "onnx-int8"],
-        help="embedder runtime (default torch; onnx-int8 needs onnxruntime, see README)",
-    )
-    common.add_argument("--quiet", action="store_true", help="no progress bars")
-    common.add_argument("--progress", action="store_true", help="progress bars even when piped")
+    from rag.cli_common import common_parser
+
+    common = common_parser()
 
     parser = argparse.ArgumentParser(
         prog="rag",

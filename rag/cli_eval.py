@@ -115,18 +115,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def common_parser() -> argparse.ArgumentParser:
-    """The shared options of ``rag`` (mirrors ``rag.cli``'s), for ``python -m rag.eval``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index", metavar="DIR", help="index directory (default data/index)")
-    common.add_argument(
-        "--store", metavar="URI", help="vector store: local (default) or milvus://host:port"
-    )
-    common.add_argument(
-        "--embedder", metavar="NAME", help="sentence-transformers model name or folder"
-    )
-    common.add_argument("--quiet", action="store_true", help="no progress bars")
-    common.add_argument("--progress", action="store_true", help="progress bars even when piped")
-    return common
+    """The shared options of ``rag`` (see :mod:`rag.cli_common`), for ``python -m rag.eval``."""
+    from rag.cli_common import common_parser as shared
+
+    return shared()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,6 +200,7 @@ def canonical_command(args: argparse.Namespace) -> str:
         ("--index", args.index),
         ("--store", args.store),
         ("--embedder", args.embedder),
+        ("--embed-backend", getattr(args, "embed_backend", None)),
     ):
         if value is not None:
             words += [flag, str(value)]
