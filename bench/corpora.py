@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -35,7 +36,11 @@ from typing import Any
 
 from bench.common import CORPORA, EMBEDDER_DIR, ROOT, WORK, say
 
-CMRC_TRIAL = Path("/work/shared/datasets/cmrc2018/cmrc2018_trial.json")
+# The CMRC 2018 trial split beside the checkout (../shared/datasets/), or RAG_CMRC_TRIAL.
+CMRC_TRIAL = Path(
+    os.environ.get("RAG_CMRC_TRIAL")
+    or ROOT.parent / "shared" / "datasets" / "cmrc2018" / "cmrc2018_trial.json"
+)
 DEB_PACKAGES = ("manpages-zh", "debian-reference-zh-cn", "libreoffice-help-zh-cn")
 DEBS = WORK / "debs"
 PKG = WORK / "pkg"
