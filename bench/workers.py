@@ -337,6 +337,54 @@ def _hf_tokenizer() -> Any:
     return AutoTokenizer.from_pretrained(str(EMBEDDER_DIR))
 
 
+def _peer_cold(
+    a: dict[str, Any], load_model_s: float, open_index: Callable[[], Callable[[str], Any]]
+) -> dict[str, Any]:
+    """Cold start of a peer: open its persisted index, answer one question."""
+    t = time.perf_counter()
+    search = open_index()
+    open_s = time.perf_counter() - t
+    t = time.perf_counter()
+    search(_questions(a["corpus"], 1)[0]["question"])
+    return {
+        "load_model_s": load_model_s,
+        "open_s": open_s,
+        "first_query_s": time.perf_counter() - t,
+        "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def _peer_warm(
+    a: dict[str, Any],
+    search: Callable[[str], Any],
+    *,
+    documents: int,
+    chunks: int,
+    load_model_s: float,
+    seconds: dict[str, float],
+    persist: Path,
+) -> dict[str, Any]:
+    """A peer's ingest timings plus its warm query latency (``repeats`` x ``n`` questions)."""
+    from bench.common import dir_size, percentiles
+
+    lat = []
+    for _ in range(a.get("repeats", 3)):
+        for q in _questions(a["corpus"], a.get("n", 20)):
+            t = time.perf_counter()
+            search(q["question"])
+            lat.append(time.perf_counter() - t)
+    return {
+        "documents": documents,
+        "chunks": chunks,
+        "load_model_s": load_model_s,
+        "seconds": {**seconds, "total": sum(seconds.values())},
+        "query": percentiles(lat),
+        "index_bytes": dir_size(persist),
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
 def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
     """LlamaIndex default pipeline: SentenceSplitter + HuggingFaceEmbedding + VectorStoreIndex."""
     import torch
@@ -346,7 +394,7 @@ def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-    from bench.common import EMBEDDER_DIR, dir_size, percentiles
+    from bench.common import EMBEDDER_DIR
 
     persist = Path(a["persist_dir"])
     t0 = time.perf_counter()
@@ -361,21 +409,17 @@ def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
     tok = _hf_tokenizer()
     load_model_s = time.perf_counter() - t0
     if a.get("mode") == "cold":
-        t = time.perf_counter()
-        index = load_index_from_storage(
-            StorageContext.from_defaults(persist_dir=str(persist)), embed_model=embed
+        return _peer_cold(
+            a,
+            load_model_s,
+            lambda: (
+                load_index_from_storage(
+                    StorageContext.from_defaults(persist_dir=str(persist)), embed_model=embed
+                )
+                .as_retriever(similarity_top_k=5)
+                .retrieve
+            ),
         )
-        open_s = time.perf_counter() - t
-        q = _questions(a["corpus"], 1)[0]["question"]
-        t = time.perf_counter()
-        index.as_retriever(similarity_top_k=5).retrieve(q)
-        return {
-            "load_model_s": load_model_s,
-            "open_s": open_s,
-            "first_query_s": time.perf_counter() - t,
-            "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
-            "peak_rss_mb": _rss_mb(),
-        }
     shutil.rmtree(persist, ignore_errors=True)
     raw, load_s = _peer_docs(a["corpus"])
     docs = [Document(text=d.text, metadata={"title": d.title}, id_=d.doc_id) for d in raw]
@@ -393,28 +437,20 @@ def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     index.storage_context.persist(persist_dir=str(persist))
     persist_s = time.perf_counter() - t
-    retriever = index.as_retriever(similarity_top_k=5)
-    lat = []
-    for _ in range(a.get("repeats", 3)):
-        for q in _questions(a["corpus"], a.get("n", 20)):
-            t = time.perf_counter()
-            retriever.retrieve(q["question"])
-            lat.append(time.perf_counter() - t)
-    return {
-        "documents": len(docs),
-        "chunks": len(nodes),
-        "load_model_s": load_model_s,
-        "seconds": {
+    return _peer_warm(
+        a,
+        index.as_retriever(similarity_top_k=5).retrieve,
+        documents=len(docs),
+        chunks=len(nodes),
+        load_model_s=load_model_s,
+        seconds={
             "load": load_s,
             "chunk": chunk_s,
             "embed+index": embed_index_s,
             "persist": persist_s,
-            "total": load_s + chunk_s + embed_index_s + persist_s,
         },
-        "query": percentiles(lat),
-        "index_bytes": dir_size(persist),
-        "peak_rss_mb": _rss_mb(),
-    }
+        persist=persist,
+    )
 
 
 def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
@@ -427,7 +463,7 @@ def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from bench.common import EMBEDDER_DIR, dir_size, percentiles
+    from bench.common import EMBEDDER_DIR
 
     persist = Path(a["persist_dir"])
     t0 = time.perf_counter()
@@ -444,19 +480,12 @@ def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
     tok = _hf_tokenizer()
     load_model_s = time.perf_counter() - t0
     if a.get("mode") == "cold":
-        t = time.perf_counter()
-        db = FAISS.load_local(str(persist), embed, allow_dangerous_deserialization=True)
-        open_s = time.perf_counter() - t
-        q = _questions(a["corpus"], 1)[0]["question"]
-        t = time.perf_counter()
-        db.similarity_search(q, k=5)
-        return {
-            "load_model_s": load_model_s,
-            "open_s": open_s,
-            "first_query_s": time.perf_counter() - t,
-            "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
-            "peak_rss_mb": _rss_mb(),
-        }
+
+        def open_db() -> Callable[[str], Any]:
+            db = FAISS.load_local(str(persist), embed, allow_dangerous_deserialization=True)
+            return lambda q: db.similarity_search(q, k=5)
+
+        return _peer_cold(a, load_model_s, open_db)
     shutil.rmtree(persist, ignore_errors=True)
     raw, load_s = _peer_docs(a["corpus"])
     docs = [Document(page_content=d.text, metadata={"title": d.title, "id": d.doc_id}) for d in raw]
@@ -472,27 +501,20 @@ def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     db.save_local(str(persist))
     persist_s = time.perf_counter() - t
-    lat = []
-    for _ in range(a.get("repeats", 3)):
-        for q in _questions(a["corpus"], a.get("n", 20)):
-            t = time.perf_counter()
-            db.similarity_search(q["question"], k=5)
-            lat.append(time.perf_counter() - t)
-    return {
-        "documents": len(docs),
-        "chunks": len(chunks),
-        "load_model_s": load_model_s,
-        "seconds": {
+    return _peer_warm(
+        a,
+        lambda q: db.similarity_search(q, k=5),
+        documents=len(docs),
+        chunks=len(chunks),
+        load_model_s=load_model_s,
+        seconds={
             "load": load_s,
             "chunk": chunk_s,
             "embed+index": embed_index_s,
             "persist": persist_s,
-            "total": load_s + chunk_s + embed_index_s + persist_s,
         },
-        "query": percentiles(lat),
-        "index_bytes": dir_size(persist),
-        "peak_rss_mb": _rss_mb(),
-    }
+        persist=persist,
+    )
 
 
 def imports(a: dict[str, Any]) -> dict[str, Any]:
