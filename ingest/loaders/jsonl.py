@@ -11,6 +11,8 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from ingest.clean import clean_text
 from ingest.loaders.base import detect_lang, first_line_title
@@ -19,11 +21,14 @@ from rag.schema import Document
 _KNOWN = {"id", "text", "title", "url", "lang"}
 
 
-def parse_jsonl(text: str, source: str, default_id: str) -> tuple[list[Document], list[str]]:
-    """Return the documents of a JSONL file and one message per line that could not be used."""
-    docs: list[Document] = []
-    errors: list[str] = []
-    seen: set[str] = set()
+def json_objects(text: str, source: str, errors: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each JSON-object line; a message in ``errors`` for the rest.
+
+    Example:
+        >>> errors = []
+        >>> list(json_objects('{"a": 1}\\n\\n[2]\\n{', "f.jsonl", errors)), errors
+        ([(1, {'a': 1})], ['f.jsonl:3: expected a JSON object', 'f.jsonl:4: not valid JSON (Expecting property name enclosed in double quotes)'])
+    """
     for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -35,6 +40,15 @@ def parse_jsonl(text: str, source: str, default_id: str) -> tuple[list[Document]
         if not isinstance(record, dict):
             errors.append(f"{source}:{line_no}: expected a JSON object")
             continue
+        yield line_no, record
+
+
+def parse_jsonl(text: str, source: str, default_id: str) -> tuple[list[Document], list[str]]:
+    """Return the documents of a JSONL file and one message per line that could not be used."""
+    docs: list[Document] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for line_no, record in json_objects(text, source, errors):
         body = record.get("text")
         if not isinstance(body, str) or not body.strip():
             errors.append(f'{source}:{line_no}: missing or empty "text"')

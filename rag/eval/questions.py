@@ -15,11 +15,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.loaders.jsonl import json_objects
 from rag.language import question_language
 
 _KNOWN = {"id", "question", "gold_doc_ids", "answers", "lang"}
@@ -64,18 +64,8 @@ def parse_questions(text: str, source: str) -> tuple[list[Question], list[str]]:
     questions: list[Question] = []
     errors: list[str] = []
     seen: set[str] = set()
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
+    for line_no, record in json_objects(text, source, errors):
         where = f"{source}:{line_no}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"{where}: not valid JSON ({exc.msg})")
-            continue
-        if not isinstance(record, dict):
-            errors.append(f"{where}: expected a JSON object")
-            continue
         question = record.get("question")
         if not isinstance(question, str) or not question.strip():
             errors.append(f'{where}: missing or empty "question"')
