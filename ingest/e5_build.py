@@ -56,6 +56,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.errors import E5BuildError
+
 __all__ = [
     "CONVERTER_VERSION",
     "E5_MODEL_NAME",
@@ -100,10 +102,6 @@ CHECK_TEXTS: tuple[str, ...] = (
     "用 PyTorch 实现 Transformer 的 multi-head attention 需要注意 mask 的形状。",
     "RLHF 的三个阶段：SFT、reward model 训练、PPO 优化（RL from human feedback）。",
 )
-
-
-class E5BuildError(RuntimeError):
-    """The embedder folder cannot be built; the message names the file and the fix."""
 
 
 # --------------------------------------------------------------------------- locating

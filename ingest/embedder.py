@@ -24,15 +24,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.config import DEFAULT_EMBEDDER, Settings, configure_native_threads
+from rag.errors import EmbedderError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
-
-
-class EmbedderError(RuntimeError):
-    """The embedder cannot be loaded; the message says which model and what to do."""
 
 
 class Embedder:

@@ -34,13 +34,9 @@ from ingest.index_writer import ChunkRow, DocRow, library_versions
 from ingest.loaders import LoadResult, load_paths
 from ingest.store_writer import IndexChange, StoreWriter, open_writer
 from rag.config import Settings
+from rag.errors import IndexBusy, NothingToIndex
 from rag.schema import Document
-from rag.store.base import IndexBusy, StoreError
 from rag.store.local import FORMAT_VERSION
-
-
-class NothingToIndex(StoreError):
-    """The given paths hold no usable document; the message lists what was skipped."""
 
 
 @dataclass

@@ -18,18 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
+from rag.errors import IndexMismatch, IndexNotFound
 from rag.schema import Answer, Passage
-from rag.store.base import IndexNotFound, Store, StoreError
+from rag.store.base import Store
 
 if TYPE_CHECKING:
     from ingest.embedder import Embedder
     from rag.chain import AnswerChain, StreamEvent
     from rag.llm import LLM
     from rag.retriever import Retriever
-
-
-class IndexMismatch(StoreError):
-    """The index was built with another embedder than the one configured."""
 
 
 def open_store(settings: Settings) -> Store:

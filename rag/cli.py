@@ -260,21 +260,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run a parsed command, turning expected failures into one clear line on stderr."""
-    from ingest.embedder import EmbedderError
-    from rag.config import ConfigError
-    from rag.guard import QuestionError
-    from rag.store.base import StoreError
+    from rag.errors import RagError
 
-    expected: tuple[type[BaseException], ...] = (
-        StoreError,
-        QuestionError,
-        EmbedderError,
-        ConfigError,
-        FileNotFoundError,
-    )
     try:
         return int(args.func(args) or 0)
-    except expected as exc:
+    except (RagError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,10 +9,7 @@ Example:
 from __future__ import annotations
 
 from rag.config import Settings
-
-
-class QuestionError(ValueError):
-    """The question cannot be answered as given; the message says why."""
+from rag.errors import QuestionError
 
 
 def check_question(question: object, settings: Settings) -> str:

@@ -22,10 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-
-
-class LLMError(RuntimeError):
-    """The LLM could not answer (down, timed out, refused, empty); the message says which."""
+from rag.errors import LLMError
 
 
 @dataclass

@@ -45,6 +45,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from rag.errors import LocalModelError
+
 MODEL_FILE_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SIZE = 1_117_320_768
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -56,10 +58,6 @@ LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
 _CHUNK = 8 * 1024 * 1024
 _LOCK_TIMEOUT_S = 30 * 60.0  # another process joining 1.1 GB on a slow disk
-
-
-class LocalModelError(RuntimeError):
-    """The embedded model cannot be prepared or served; the message says how to fix it."""
 
 
 # --------------------------------------------------------------------------- weights

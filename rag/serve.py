@@ -19,7 +19,7 @@ Example:
     >>> check_bind("0.0.0.0", None)
     Traceback (most recent call last):
     ...
-    rag.serve.ServeConfigError: refusing to listen on 0.0.0.0 without an API key: ...
+    rag.errors.ServeConfigError: refusing to listen on 0.0.0.0 without an API key: ...
     >>> app = create_app(Assistant.open(llm="none"))                      # doctest: +SKIP
     >>> with ServerThread(app) as server:                                 # doctest: +SKIP
     ...     print(server.base_url)
@@ -43,7 +43,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.config import Settings
-from rag.guard import QuestionError, check_question
+from rag.errors import QuestionError, ServeConfigError
+from rag.guard import check_question
 from rag.language import question_language
 from rag.schema import Answer
 
@@ -79,10 +80,6 @@ CHECKED_HEADING = {
 }
 _RULE = "\n\n---\n**"
 _BEARER = HTTPBearer(auto_error=False, description=f"the key in the server's {API_KEY_ENV}")
-
-
-class ServeConfigError(ValueError):
-    """The server cannot start as configured; the message says what to change."""
 
 
 # ---------------------------------------------------------------------------- startup checks

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
+from rag.errors import BindError, RagError, UploadError
 from rag.schema import Answer, Passage
 
 if TYPE_CHECKING:
@@ -66,15 +67,6 @@ _CITE = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _REF = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-# ---------------------------------------------------------------------------- errors
-class UploadError(ValueError):
-    """An uploaded file is refused; the message names the file and the reason."""
-
-
-class BindError(ValueError):
-    """Serving on a non-loopback address without ``--auth`` or ``--insecure``."""
 
 
 # ---------------------------------------------------------------------------- highlighting
@@ -510,7 +502,7 @@ def validate_upload(path: Path, name: str, max_mb: float) -> str:
     Example:
         >>> validate_upload(Path("/nonexistent"), "x.exe", 20)
         Traceback (most recent call last):
-        rag.ui.UploadError: x.exe: only .md, .markdown, .txt, .html, .htm, .jsonl files can be added
+        rag.errors.UploadError: x.exe: only .md, .markdown, .txt, .html, .htm, .jsonl files can be added
     """
     safe = safe_filename(name)
     display = Path(str(name).replace("\\", "/")).name or safe
@@ -1356,9 +1348,7 @@ def _status(text: str, kind: str = "busy") -> str:
 
 
 def _explain(exc: Exception) -> str:
-    from rag.store.base import StoreError
-
-    if isinstance(exc, (StoreError, ValueError)):
+    if isinstance(exc, (RagError, ValueError)):
         return str(exc)
     return f"unexpected {type(exc).__name__}: {exc}"
 

@@ -12,21 +12,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rag.errors import IndexBusy, IndexCorrupt, IndexNotFound, StoreError
 
-class StoreError(RuntimeError):
-    """The index cannot be used; the message says why and how to fix it."""
-
-
-class IndexNotFound(StoreError):
-    """No index has been built yet at that place."""
-
-
-class IndexCorrupt(StoreError):
-    """The index exists but is damaged or inconsistent; the message says how to rebuild."""
-
-
-class IndexBusy(StoreError):
-    """Another ingest holds the index lock."""
+__all__ = ["ChunkRecord", "IndexBusy", "IndexCorrupt", "IndexNotFound", "Store", "StoreError"]
 
 
 @dataclass(frozen=True)
