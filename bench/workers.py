@@ -48,7 +48,7 @@ def _questions(corpus: str, n: int) -> list[dict[str, Any]]:
 
 def _chunk_texts(index_dir: Path, limit: int | None) -> list[str]:
     """The exact texts the pipeline embedded (title line + chunk), in id order."""
-    from ingest.chunker import embedding_text
+    from ingest.chunk import embedding_text
     from rag.store.local import CHUNKS_DB, current_generation, read_manifest
 
     gen = current_generation(index_dir)
@@ -136,8 +136,8 @@ def encode_raw(a: dict[str, Any]) -> dict[str, Any]:
 
 def embed_ours(a: dict[str, Any]) -> dict[str, Any]:
     """``Embedder.embed_passages`` alone on the same texts (backend/threads from settings)."""
-    from ingest.embedder import Embedder
     from rag.config import Settings
+    from rag.embed.embedder import Embedder
 
     texts = _chunk_texts(Path(a["index_dir"]), a.get("limit"))
     settings = Settings.load(**a.get("overrides", {}))
@@ -166,8 +166,8 @@ def query_embed(a: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from bench.common import percentiles
-    from ingest.embedder import Embedder
     from rag.config import Settings
+    from rag.embed.embedder import Embedder
 
     settings = Settings.load(**a.get("overrides", {}))
     emb = Embedder.load(settings, progress=False)
@@ -195,7 +195,7 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
     """Cold start (imports, open, first query) and warm per-step latencies of ``Retriever.run``."""
     t_imp = time.perf_counter()
     from bench.common import percentiles
-    from rag.assistant import Assistant
+    from rag.api import Assistant
     from rag.config import Settings
 
     import_s = time.perf_counter() - t_imp
@@ -235,7 +235,7 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
 
 def quality_ours(a: dict[str, Any]) -> dict[str, Any]:
     """hit@5 and MRR@10 (document level) on the answerable questions of a question file."""
-    from rag.assistant import Assistant
+    from rag.api import Assistant
     from rag.config import Settings
 
     settings = Settings.load(index_dir=Path(a["index_dir"]), **a.get("overrides", {}))
@@ -260,7 +260,7 @@ def quality_ours(a: dict[str, Any]) -> dict[str, Any]:
 
 def answer(a: dict[str, Any]) -> dict[str, Any]:
     """Time to first token and total of the embedded LLM at several context budgets."""
-    from rag.assistant import Assistant
+    from rag.api import Assistant
     from rag.config import Settings
 
     settings = Settings.load(index_dir=Path(a["index_dir"]))

@@ -27,13 +27,13 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from ingest.chunker import Chunker, embedding_text
-from ingest.embed_cache import EmbedCache, text_key
-from ingest.embedder import Embedder
+from ingest.chunk import Chunker, embedding_text
 from ingest.index_writer import ChunkRow, DocRow, library_versions
 from ingest.loaders import LoadResult, load_paths
 from ingest.store_writer import IndexChange, StoreWriter, open_writer
 from rag.config import Settings
+from rag.embed.cache import EmbedCache, text_key
+from rag.embed.embedder import Embedder
 from rag.errors import IndexBusy, NothingToIndex
 from rag.schema import Document
 from rag.store.local import FORMAT_VERSION

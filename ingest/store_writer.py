@@ -172,7 +172,7 @@ class LocalWriter:
         return manifest, gen.name
 
     def incompatibilities(self, manifest: dict[str, Any]) -> list[str]:
-        from rag.tokenize_zh import TOKENIZER_VERSION
+        from rag.text.tokenize_zh import TOKENIZER_VERSION
 
         reasons = []
         if manifest.get("bm25", {}).get("tokenizer") != TOKENIZER_VERSION:
@@ -189,8 +189,8 @@ class LocalWriter:
         return read_rows(self._gen)
 
     def write(self, change: IndexChange) -> str:
-        from ingest.chunker import embedding_text
-        from rag.tokenize_zh import TOKENIZER_VERSION, BM25Tokenizer
+        from ingest.chunk import embedding_text
+        from rag.text.tokenize_zh import TOKENIZER_VERSION, BM25Tokenizer
 
         tokenizer = BM25Tokenizer(Path(self.settings.cache_dir) / "jieba")
         terms = [

@@ -9,9 +9,9 @@ Example:
 
 from __future__ import annotations
 
-from rag.assistant import Assistant, IndexMismatch
+from rag.answer.guard import QuestionError
+from rag.api import Assistant, IndexMismatch
 from rag.config import Settings
-from rag.guard import QuestionError
 from rag.schema import Answer, Chunk, Document, Passage
 from rag.store.base import IndexBusy, IndexCorrupt, IndexNotFound, StoreError
 

@@ -1,9 +1,9 @@
 """Calibrate the coverage (abstention) thresholds on a question set.
 
 Runs retrieval for every question, computes the coverage evidence, and grid-searches the
-:class:`rag.coverage.CoveragePolicy` thresholds for the best balanced accuracy (answerable
+:class:`rag.answer.coverage.CoveragePolicy` thresholds for the best balanced accuracy (answerable
 questions answered, unanswerable ones abstained) on the ``dev`` split, then reports both
-splits. The defaults in :mod:`rag.coverage` come from this command::
+splits. The defaults in :mod:`rag.answer.coverage` come from this command::
 
     python -m rag.calibrate data/eval/questions.jsonl
 
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rag.coverage import CoveragePolicy, decide_coverage
+from rag.answer.coverage import CoveragePolicy, decide_coverage
 from rag.schema import Passage
 
 

@@ -119,7 +119,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from rag.assistant import open_store
+    from rag.api import open_store
 
     store = open_store(_settings(args))
     try:
@@ -148,12 +148,12 @@ def cmd_convert_feed(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     """Prepare the embedded models (embedder folder, and with --llm the GGUF)."""
     settings = _settings(args)
-    from ingest.embedder import Embedder
+    from rag.embed.embedder import Embedder
 
     emb = Embedder.load(settings, progress=True)
     print(f"embedder ready: {emb.name} (dim {emb.dim}, fingerprint {emb.fingerprint})")
     if args.llm:
-        from rag.local_llm import ensure_gguf
+        from rag.llm.local import ensure_gguf
 
         path = ensure_gguf(Path(settings.cache_dir), progress=True)
         print(f"local LLM ready: {path}")

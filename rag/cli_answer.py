@@ -111,8 +111,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from rag.answer.guard import QuestionError
     from rag.cli import _open_assistant
-    from rag.guard import QuestionError
 
     assistant = _open_assistant(args, llm="none" if args.no_llm else None)
     history: list[dict[str, str]] = []

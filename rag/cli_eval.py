@@ -234,8 +234,8 @@ def _load_embedder(settings: Any, args: argparse.Namespace, cache: dict[str, Any
     if shared is not None:
         return shared
     if settings.embedder not in cache:
-        from ingest.embedder import Embedder
         from rag.cli import _progress
+        from rag.embed.embedder import Embedder
 
         cache[settings.embedder] = Embedder.load(settings, progress=_progress(args))
     return cache[settings.embedder]

@@ -42,17 +42,17 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer.guard import check_question
 from rag.config import Settings
 from rag.errors import QuestionError, ServeConfigError
-from rag.guard import check_question
-from rag.language import question_language
 from rag.schema import Answer
+from rag.text.language import question_language
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from rag.assistant import Assistant
-    from rag.chain import StreamEvent
+    from rag.answer.chain import StreamEvent
+    from rag.api import Assistant
 
 # ``model`` -> retrieval mode (None: the server's default, ``settings.mode``).
 MODELS: dict[str, str | None] = {
@@ -416,7 +416,7 @@ def sources_text(sources: list[Source], lang: str) -> str:
 
 
 def _token_count(text: str) -> int:
-    from rag.budget import TokenBudget
+    from rag.answer.budget import TokenBudget
 
     return TokenBudget().count(text) if text else 0
 
@@ -835,7 +835,7 @@ def create_app(
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from rag import __version__
-    from rag.llm import EmbeddedLLM
+    from rag.llm.client import EmbeddedLLM
 
     settings = settings or assistant.settings
     started = int(time.time())

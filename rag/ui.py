@@ -44,9 +44,9 @@ from rag.schema import Answer, Passage
 if TYPE_CHECKING:
     import gradio as gr
 
-    from rag.assistant import Assistant
-    from rag.chain import StreamEvent
-    from rag.llm import LLM
+    from rag.answer.chain import StreamEvent
+    from rag.api import Assistant
+    from rag.llm.client import LLM
 
 ALLOWED_EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm", ".jsonl")
 MAX_UPLOAD_FILES = 20
@@ -677,7 +677,7 @@ class OneAtATime:
 
 def start_llm_in_background(assistant: Assistant) -> threading.Thread | None:
     """Start the embedded model now (in a thread) so the first answer does not wait for it."""
-    from rag.llm import EmbeddedLLM, LLMError
+    from rag.llm.client import EmbeddedLLM, LLMError
 
     llm = assistant.llm
     if not isinstance(llm, EmbeddedLLM) or llm.status != "not started":
@@ -832,7 +832,7 @@ class ChatUI:
     # ------------------------------------------------------------------ LLM selection
     def default_llm_kind(self) -> str:
         """``embedded``, ``endpoint`` or ``none``: what the "default" choice means here."""
-        from rag.llm import EmbeddedLLM
+        from rag.llm.client import EmbeddedLLM
 
         llm = self.assistant.llm
         if llm is None:
@@ -864,8 +864,8 @@ class ChatUI:
 
     def _chain(self, choice: LLMChoice) -> tuple[Any, bool, Callable[[], None], OneAtATime | None]:
         """(answer chain, use_llm, cleanup, serialized model or None) for one question."""
-        from rag.chain import AnswerChain
-        from rag.llm import LLM
+        from rag.answer.chain import AnswerChain
+        from rag.llm.client import LLM
 
         a = self.assistant
         settings = a.settings.replace(llm_temperature=float(choice.temperature))
@@ -910,7 +910,7 @@ class ChatUI:
         """
         import gradio as gr
 
-        from rag.guard import QuestionError, check_question
+        from rag.answer.guard import QuestionError, check_question
 
         skip = gr.skip()
         session = session if isinstance(session, dict) else new_session()

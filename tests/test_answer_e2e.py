@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.assistant import Assistant, open_store
+from rag.api import Assistant, open_store
 from rag.config import Settings
 from tests.conftest import ARTICLES
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.chain import AnswerChain
+from rag.answer.chain import AnswerChain
 from rag.config import Settings
-from rag.llm import LLM
+from rag.llm.client import LLM
 from rag.schema import Answer
 from tests.conftest import ARTICLES
 from tests.scripted_llm import Reply, ScriptedLLM
@@ -173,7 +173,7 @@ def test_extractive_mode_needs_no_server(assistant) -> None:
 @pytest.fixture(scope="module")
 def hostile_assistant(base_settings: Settings, embedder, tmp_path_factory):
     from ingest.pipeline import ingest
-    from rag.assistant import Assistant, open_store
+    from rag.api import Assistant, open_store
 
     corpus = tmp_path_factory.mktemp("hostile")
     shutil.copy(ARTICLES / "dpo.md", corpus / "dpo.md")

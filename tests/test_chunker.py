@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunker import Chunker, embedding_text, has_content
+from ingest.chunk import Chunker, embedding_text, has_content
 from rag.schema import Document
 
 ARTICLE = (

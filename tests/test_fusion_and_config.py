@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import ConfigError, Settings
-from rag.fusion import reciprocal_rank_fusion
+from rag.retrieval.fusion import reciprocal_rank_fusion
 
 
 def test_rrf_rewards_agreement() -> None:

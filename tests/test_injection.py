@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.injection import MARKER, redact_instructions
+from rag.answer.injection import MARKER, redact_instructions
 
 
 @pytest.mark.parametrize(

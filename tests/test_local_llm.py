@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import local_llm
-from rag.local_llm import (
+from rag.llm import local as local_llm
+from rag.llm.local import (
     LOCAL_MODEL_NAME,
     MODEL_FILE_NAME,
     LocalLLMServer,

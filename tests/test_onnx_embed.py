@@ -24,7 +24,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def int8_embedder(base_settings: Settings):
-    from ingest.embedder import Embedder
+    from rag.embed.embedder import Embedder
 
     return Embedder.load(base_settings.replace(embed_backend="onnx-int8"), progress=False)
 

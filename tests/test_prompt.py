@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.budget import TokenBudget
-from rag.prompt import NO_ANSWER, PromptBuilder
+from rag.answer.budget import TokenBudget
+from rag.answer.prompt import NO_ANSWER, PromptBuilder
 from rag.schema import Passage
 
 

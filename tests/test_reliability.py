@@ -212,7 +212,7 @@ def test_damaged_index_is_rebuilt_by_ingest(built: Settings, embedder, tmp_path:
 
 
 def test_index_from_another_embedder_is_refused(built: Settings, embedder) -> None:
-    from rag.assistant import Assistant, IndexMismatch
+    from rag.api import Assistant, IndexMismatch
 
     manifest_path = gen_dir(built) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

@@ -35,7 +35,7 @@ def test_hybrid_ranks_by_fused_score(assistant) -> None:
 
 
 def test_empty_and_huge_questions_are_refused_clearly(assistant) -> None:
-    from rag.guard import QuestionError
+    from rag.answer.guard import QuestionError
 
     with pytest.raises(QuestionError, match="empty"):
         assistant.retrieve("   ")

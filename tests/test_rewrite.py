@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite
+from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite
 
 HISTORY = [
     {"role": "user", "content": "DDIM 需要重新训练模型吗?"},

@@ -14,7 +14,7 @@ import httpx
 import openai
 import pytest
 
-from rag.llm import LLM
+from rag.llm.client import LLM
 from rag.serve import CHECKED_HEADING, ServeConfigError, ServerThread, check_bind, create_app
 from tests.scripted_llm import Reply, ScriptedLLM
 
@@ -31,7 +31,7 @@ def scripted():
 @pytest.fixture(scope="module")
 def llm_assistant(assistant, scripted: ScriptedLLM):
     """The session index and embedder, answering through the scripted LLM."""
-    from rag.assistant import Assistant, open_store
+    from rag.api import Assistant, open_store
 
     llm = LLM(scripted.base_url, "scripted", timeout=5.0, retries=0)
     a = Assistant(assistant.settings, open_store(assistant.settings), assistant.embedder, llm=llm)

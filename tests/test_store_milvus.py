@@ -24,9 +24,9 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from ingest.pipeline import ingest
-from rag.assistant import Assistant, open_store
+from rag.api import Assistant, open_store
 from rag.config import PROJECT_ROOT, Settings
-from rag.fusion import reciprocal_rank_fusion
+from rag.retrieval.fusion import reciprocal_rank_fusion
 from rag.store.base import IndexNotFound, StoreError
 from rag.store.local import CACHE_DB
 from rag.store.milvus import (
@@ -364,8 +364,8 @@ def test_migrate_copies_the_local_index_without_embedding(
 def test_cli_ingest_and_ask_against_the_server(
     milvus_server, articles_settings, embedder, tmp_path, capsys, monkeypatch
 ) -> None:
-    from ingest.embedder import Embedder
     from rag.cli import main
+    from rag.embed.embedder import Embedder
 
     # The CLI would load the same model again (slow on 2 cores): hand it the session's.
     monkeypatch.setattr(

@@ -340,7 +340,7 @@ def test_one_at_a_time_serializes_streams() -> None:
 
 
 def test_preloading_the_embedded_model_shows_loading_then_ready() -> None:
-    from rag.llm import EmbeddedLLM
+    from rag.llm.client import EmbeddedLLM
     from rag.ui import ChatUI, start_llm_in_background
 
     settings = Settings.load(env={})
@@ -390,8 +390,8 @@ def served(
     tmp_path_factory: pytest.TempPathFactory,
 ):
     """The page on a free loopback port, over a private copy of the articles index."""
-    from rag.assistant import Assistant, open_store
-    from rag.llm import LLM
+    from rag.api import Assistant, open_store
+    from rag.llm.client import LLM
     from rag.ui import build_app, launch
 
     root = tmp_path_factory.mktemp("ui")

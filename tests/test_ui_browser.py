@@ -61,7 +61,7 @@ def real_app(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[SimpleNamespace]:
     """The page over a copy of the articles index, answering with the session's embedded model."""
-    from rag.assistant import Assistant, open_store
+    from rag.api import Assistant, open_store
     from rag.ui import build_app, launch
 
     root = tmp_path_factory.mktemp("ui-browser")

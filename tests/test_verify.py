@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from rag.answer.verify import is_abstention, split_sentences, verify_answer
 from rag.schema import Passage
-from rag.verify import is_abstention, split_sentences, verify_answer
 
 P = [
     Passage(

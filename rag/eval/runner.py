@@ -31,11 +31,11 @@ from rag.eval.metrics import (
     retrieval_scores,
 )
 from rag.eval.questions import Question, load_questions
-from rag.retriever import MODES, Retriever
+from rag.retrieval.retriever import MODES, Retriever
 
 if TYPE_CHECKING:
-    from ingest.embedder import Embedder
-    from rag.assistant import Assistant
+    from rag.api import Assistant
+    from rag.embed.embedder import Embedder
 
 
 @dataclass
@@ -126,7 +126,7 @@ def open_assistant(
     settings: Settings, embedder: Embedder, llm: str | None, say: Callable[[str], None]
 ) -> Assistant:
     """An Assistant over ``settings.index_dir`` sharing ``embedder`` (builds the default corpus if needed)."""
-    from rag.assistant import Assistant, IndexMismatch, open_store
+    from rag.api import Assistant, IndexMismatch, open_store
     from rag.store.base import IndexNotFound
 
     try:
@@ -224,7 +224,7 @@ def evaluate_question(
     ``retriever`` (default: the assistant's) may share one query embedding across the modes
     (see :class:`QueryVectors`); the answer chain always runs exactly as a user's question.
     """
-    from rag.guard import check_question
+    from rag.answer.guard import check_question
 
     retriever = retriever or assistant.retriever
     vectors = retriever.embedder if isinstance(retriever.embedder, QueryVectors) else None
@@ -327,7 +327,7 @@ def run_eval(
         raise FileNotFoundError(f"no question file at {config.questions}")
     config.out_dir.mkdir(parents=True, exist_ok=True)
     if embedder is None:
-        from ingest.embedder import Embedder
+        from rag.embed.embedder import Embedder
 
         embedder = Embedder.load(settings, progress=progress)
     question_file = Path(config.questions)
@@ -422,7 +422,7 @@ def previous_records(path: Path, config: EvalConfig) -> dict[str, dict[str, Any]
 
 def _start_llm(assistant: Assistant, say: Callable[[str], None]) -> tuple[float | None, str | None]:
     """Start the embedded model before timing answers (its start-up is reported separately)."""
-    from rag.llm import LLMError
+    from rag.llm.client import LLMError
 
     try:
         llm = assistant.llm

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import SquadError
-from rag.language import question_language
+from rag.text.language import question_language
 
 
 @dataclass

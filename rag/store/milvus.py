@@ -80,7 +80,7 @@ CHUNK_FIELDS = ["pk", "chunk_id", "doc_id", "title", "source", "start", "end", "
 DOC_FIELDS = ["doc_id", "title", "source", "lang", "sha256", "origin", "n_chunks", "meta"]
 
 # Punctuation and function words dropped by the analyzer, like the local BM25 tokenizer does
-# (rag.tokenize_zh). Milvus's jieba tokenizer keeps punctuation as tokens; a stop filter works
+# (rag.text.tokenize_zh). Milvus's jieba tokenizer keeps punctuation as tokens; a stop filter works
 # both on Milvus and on Milvus Lite (which ignores the `removepunct` filter).
 _PUNCT = list("，。、；：？！“”‘’（）《》【】「」『』…—～·,.;:?!\"'()[]{}<>-_/\\|@#$%^&*+=~`")
 
@@ -95,7 +95,7 @@ def analyzer_params() -> dict[str, Any]:
         >>> analyzer_params()["tokenizer"]["type"]
         'jieba'
     """
-    from rag.tokenize_zh import _STOP_SINGLE_CJK, STOPWORDS
+    from rag.text.tokenize_zh import _STOP_SINGLE_CJK, STOPWORDS
 
     stop = sorted(set(STOPWORDS) | set(_STOP_SINGLE_CJK) | set(_PUNCT))
     return {
@@ -831,7 +831,7 @@ class MilvusIndexWriter:
     def _insert_chunks(
         self, chunks: Sequence[Any], vectors: np.ndarray, title_prefix: bool
     ) -> None:
-        from ingest.chunker import embedding_text
+        from ingest.chunk import embedding_text
 
         vectors = np.asarray(vectors, dtype=np.float32)
         for begin in range(0, len(chunks), BATCH_ROWS):

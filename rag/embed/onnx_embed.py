@@ -3,7 +3,7 @@
 sentence-transformers' own ``backend="onnx"`` needs ``optimum-onnx``, which pins
 ``transformers<4.58`` (this project uses 5.x), so the export is done here with
 ``torch.onnx.export`` and ``onnxruntime.quantization.quantize_dynamic``. The result is a
-drop-in for the ``SentenceTransformer`` methods :class:`ingest.embedder.Embedder` uses
+drop-in for the ``SentenceTransformer`` methods :class:`rag.embed.embedder.Embedder` uses
 (``encode``, ``tokenizer``, ``max_seq_length``, ``prompts``, ``get_embedding_dimension``) with
 mean pooling and L2 normalization, as the e5 models define.
 

@@ -2,7 +2,7 @@
 
 One code path for every endpoint: OpenAI, vLLM, Ollama, a llama.cpp server, or the embedded
 local model (a llama.cpp server started in this process on loopback, see
-:mod:`rag.local_llm`). Retries with backoff on 429/5xx and connection errors are the SDK's own
+:mod:`rag.llm.local`). Retries with backoff on 429/5xx and connection errors are the SDK's own
 (``max_retries``); a stream is only retried before its first token.
 
 Example:
@@ -196,7 +196,7 @@ class EmbeddedLLM(LLM):
     """
 
     def __init__(self, settings: Settings) -> None:
-        from rag.local_llm import LOCAL_MODEL_NAME
+        from rag.llm.local import LOCAL_MODEL_NAME
 
         self.settings = settings
         self.name = LOCAL_MODEL_NAME
@@ -217,7 +217,7 @@ class EmbeddedLLM(LLM):
             import httpx
             import openai
 
-            from rag.local_llm import start_embedded_llm
+            from rag.llm.local import start_embedded_llm
 
             self.status = "loading"
             t = time.perf_counter()

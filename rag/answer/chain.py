@@ -21,18 +21,18 @@ from typing import Literal
 
 import numpy as np
 
+from rag.answer.coverage import Coverage, CoveragePolicy, decide_coverage
+from rag.answer.extractive import extractive_answer
+from rag.answer.guard import check_question
+from rag.answer.injection import redact_instructions
+from rag.answer.prompt import PromptBuilder
+from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
+from rag.answer.verify import verify_answer
 from rag.config import Settings
-from rag.coverage import Coverage, CoveragePolicy, decide_coverage
-from rag.extractive import extractive_answer
-from rag.guard import check_question
-from rag.injection import redact_instructions
-from rag.language import question_language
-from rag.llm import LLM, LLMError, StreamState
-from rag.prompt import PromptBuilder
-from rag.retriever import Retriever
-from rag.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
+from rag.llm.client import LLM, LLMError, StreamState
+from rag.retrieval.retriever import Retriever
 from rag.schema import Answer, Passage
-from rag.verify import verify_answer
+from rag.text.language import question_language
 
 EventKind = Literal["status", "passages", "token", "notice", "answer"]
 

@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.prompt import NO_ANSWER
+from rag.answer.prompt import NO_ANSWER
+from rag.answer.support import lexical_support
 from rag.schema import Passage
-from rag.support import lexical_support
 
 CITE = re.compile(r"\s*(?:\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】)")
 _SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n+|$)|[^.]*\.(?=\s|$)")
@@ -168,7 +168,7 @@ def verify_answer(
 
 
 def features_of(text: str) -> set[str]:
-    """Content features of a sentence (see :func:`rag.support.features`)."""
-    from rag.support import features
+    """Content features of a sentence (see :func:`rag.answer.support.features`)."""
+    from rag.answer.support import features
 
     return features(text)

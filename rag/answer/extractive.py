@@ -62,7 +62,7 @@ def extractive_answer(
         max_sentences: Sentences in the answer.
         max_passages: How many top passages to draw from.
     """
-    from rag.coverage import normalize_name, question_entities
+    from rag.answer.coverage import normalize_name, question_entities
 
     q_terms = set(terms(question))
     names = [normalize_name(e) for e in question_entities(question)]

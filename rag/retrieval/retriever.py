@@ -15,12 +15,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ingest.embedder import Embedder
 from rag.config import Settings
-from rag.fusion import reciprocal_rank_fusion
+from rag.embed.embedder import Embedder
+from rag.retrieval.fusion import reciprocal_rank_fusion
 from rag.schema import Passage
 from rag.store.base import Store
-from rag.tokenize_zh import BM25Tokenizer
+from rag.text.tokenize_zh import BM25Tokenizer
 
 MODES = ("hybrid", "dense", "bm25")
 

@@ -15,7 +15,7 @@ the object (no global singleton here) and should share it.
 Example:
     >>> from pathlib import Path
     >>> import openai
-    >>> from rag.local_llm import start_embedded_llm
+    >>> from rag.llm.local import start_embedded_llm
     >>> with start_embedded_llm(Path("~/.cache/rag-articles").expanduser()) as llm:  # doctest: +SKIP
     ...     client = openai.OpenAI(base_url=llm.base_url, api_key="local")
     ...     reply = client.chat.completions.create(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.budget import TokenBudget
+from rag.answer.budget import TokenBudget
 from rag.schema import Passage
 
 NO_ANSWER = {
@@ -62,7 +62,7 @@ def _defang(text: str) -> str:
 
 
 class PromptBuilder:
-    """Assemble prompts within budgets counted by :class:`rag.budget.TokenBudget`.
+    """Assemble prompts within budgets counted by :class:`rag.answer.budget.TokenBudget`.
 
     Args:
         context_tokens: Budget for the passages block.
