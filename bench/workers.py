@@ -48,8 +48,8 @@ def _questions(corpus: str, n: int) -> list[dict[str, Any]]:
 
 def _chunk_texts(index_dir: Path, limit: int | None) -> list[str]:
     """The exact texts the pipeline embedded (title line + chunk), in id order."""
-    from ingest.chunk import embedding_text
-    from rag.store.local import CHUNKS_DB, current_generation, read_manifest
+    from rag.schema import embedding_text
+    from rag.store.local.layout import CHUNKS_DB, current_generation, read_manifest
 
     gen = current_generation(index_dir)
     assert gen is not None, f"no index at {index_dir}"
@@ -69,7 +69,7 @@ def ingest_ours(a: dict[str, Any]) -> dict[str, Any]:
     from bench.common import corpus_path, dir_size
     from ingest.pipeline import ingest
     from rag.config import Settings
-    from rag.store.local import CACHE_DB, current_generation
+    from rag.store.local.layout import CACHE_DB, current_generation
 
     index_dir = Path(a["index_dir"])
     if a.get("fresh", True):

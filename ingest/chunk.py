@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.schema import Chunk, Document
+from rag.schema import Chunk, Document, embedding_text
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -60,7 +60,7 @@ class Chunker:
         max_tokens: Upper bound per chunk, as counted by ``count_tokens`` on the embedded text.
         overlap: Share of ``max_tokens`` repeated from the end of the previous chunk.
         title_prefix: Embed ``"{title}\\n{text}"`` rather than the text alone (see
-            :func:`embedding_text`); the title then counts against the limit.
+            :func:`rag.schema.embedding_text`); the title then counts against the limit.
     """
 
     count_tokens: TokenCounter
@@ -213,11 +213,6 @@ class Chunker:
             hc = self.count_tokens([prefix + h.text for h in halves])
             pending[:0] = list(zip(halves, hc, strict=True))
         return [_renumber(c, i) for i, c in enumerate(out)]
-
-
-def embedding_text(title: str, text: str, title_prefix: bool = True) -> str:
-    """The text that is embedded and BM25-indexed for a chunk: its title line, then the text."""
-    return f"{title}\n{text}" if title_prefix and title else text
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -27,16 +27,17 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from ingest.chunk import Chunker, embedding_text
-from ingest.index_writer import ChunkRow, DocRow, library_versions
+from ingest.chunk import Chunker
 from ingest.loaders import LoadResult, load_paths
-from ingest.store_writer import IndexChange, StoreWriter, open_writer
 from rag.config import Settings
 from rag.embed.cache import EmbedCache, text_key
 from rag.embed.embedder import Embedder
 from rag.errors import IndexBusy, NothingToIndex
-from rag.schema import Document
-from rag.store.local import FORMAT_VERSION
+from rag.schema import Document, chunk_fields, embedding_text
+from rag.store.base import ChunkRow, DocRow, IndexChange, StoreWriter
+from rag.store.factory import open_writer
+from rag.store.local.layout import FORMAT_VERSION
+from rag.versions import library_versions
 
 
 @dataclass
@@ -97,7 +98,7 @@ def ingest(
     """Bring the index in line with the documents under ``paths``.
 
     The index is ``settings.index_dir``, or the Milvus collection named by
-    ``settings.vector_store`` (see :mod:`ingest.store_writer`).
+    ``settings.vector_store`` (see :mod:`rag.store.factory`).
 
     Args:
         paths: Files or directories (default: ``settings.corpus_dir``).
@@ -253,19 +254,7 @@ def _ingest_locked(
         chunks = chunker.split(doc)
         for c in chunks:
             etext = embedding_text(c.title, c.text, chunker.title_prefix)
-            chunk_rows.append(
-                ChunkRow(
-                    c.chunk_id,
-                    c.doc_id,
-                    c.title,
-                    c.source,
-                    c.start,
-                    c.end,
-                    c.text,
-                    c.n_tokens,
-                    text_key(etext),
-                )
-            )
+            chunk_rows.append(ChunkRow(**chunk_fields(c), embed_key=text_key(etext)))
         doc_rows.append(
             DocRow(
                 doc.doc_id,

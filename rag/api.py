@@ -21,25 +21,13 @@ from rag.config import Settings
 from rag.errors import IndexMismatch, IndexNotFound
 from rag.schema import Answer, Passage
 from rag.store.base import Store
+from rag.store.factory import open_store
 
 if TYPE_CHECKING:
     from rag.answer.chain import AnswerChain, StreamEvent
     from rag.embed.embedder import Embedder
     from rag.llm.client import LLM
     from rag.retrieval.retriever import Retriever
-
-
-def open_store(settings: Settings) -> Store:
-    """Open the configured store (the local directory, or a Milvus URI)."""
-    store = settings.vector_store.strip()
-    # Same test as rag.store.milvus.is_milvus_uri, without importing it for the local store.
-    if store.startswith(("milvus://", "milvus-lite://")) or store.split("?", 1)[0].endswith(".db"):
-        from rag.store.milvus import MilvusStore  # pymilvus itself is imported on open only
-
-        return MilvusStore.open(settings)
-    from rag.store.local import LocalStore
-
-    return LocalStore.open(Path(settings.index_dir))
 
 
 class Assistant:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.api import Assistant, open_store
+from rag.api import Assistant
 from rag.errors import IndexMismatch
+from rag.store.factory import open_store
 
 __all__ = ["Assistant", "IndexMismatch", "open_store"]

@@ -119,7 +119,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from rag.api import open_store
+    from rag.store.factory import open_store
 
     store = open_store(_settings(args))
     try:

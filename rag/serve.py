@@ -557,7 +557,7 @@ def sse_chat_stream(
 
 def _describe_failure(exc: BaseException) -> tuple[int, ErrorResponse]:
     """HTTP status and OpenAI error body for an exception (never a secret or a traceback)."""
-    from rag.store.base import StoreError
+    from rag.errors import StoreError
 
     if isinstance(exc, ApiError):
         return exc.status, exc.body

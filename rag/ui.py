@@ -1036,7 +1036,7 @@ class ChatUI:
     def upload(self, files: Sequence[Any] | None, progress: Any = None) -> tuple[str, str, Any]:
         """Save valid uploads, index the upload folder, reload: (report, index panel, files)."""
         from ingest.pipeline import ingest
-        from rag.store.base import StoreError
+        from rag.errors import StoreError
 
         pairs = [(Path(_file_path(f)), _file_name(f)) for f in (files or [])]
         if not pairs:

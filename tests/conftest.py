@@ -66,7 +66,8 @@ def articles_index(articles_settings: Settings, embedder):
 @pytest.fixture(scope="session")
 def assistant(articles_settings: Settings, articles_index, embedder):
     """An Assistant over the articles index, extractive only (LLM tests bring their own)."""
-    from rag.api import Assistant, open_store
+    from rag.api import Assistant
+    from rag.store.factory import open_store
 
     a = Assistant(articles_settings, open_store(articles_settings), embedder, llm="none")
     yield a

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.api import Assistant, open_store
+from rag.api import Assistant
 from rag.config import Settings
+from rag.store.factory import open_store
 from tests.conftest import ARTICLES
 
 pytestmark = pytest.mark.slow

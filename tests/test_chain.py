@@ -173,7 +173,8 @@ def test_extractive_mode_needs_no_server(assistant) -> None:
 @pytest.fixture(scope="module")
 def hostile_assistant(base_settings: Settings, embedder, tmp_path_factory):
     from ingest.pipeline import ingest
-    from rag.api import Assistant, open_store
+    from rag.api import Assistant
+    from rag.store.factory import open_store
 
     corpus = tmp_path_factory.mktemp("hostile")
     shutil.copy(ARTICLES / "dpo.md", corpus / "dpo.md")

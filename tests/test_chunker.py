@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunk import Chunker, embedding_text, has_content
-from rag.schema import Document
+from ingest.chunk import Chunker, has_content
+from rag.schema import Document, embedding_text
 
 ARTICLE = (
     "背景 RLHF 通常包括三个阶段。有监督微调(SFT)是第一步!奖励建模是第二步;RL 微调是第三步？"

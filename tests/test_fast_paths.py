@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.index_writer import build_faiss
 from rag.config import ConfigError, Settings
-from rag.store.local import HNSW_EF_SEARCH, IVF_NPROBE, LocalStore, _read_faiss
+from rag.store.local.reader import HNSW_EF_SEARCH, IVF_NPROBE, LocalStore, _read_faiss
+from rag.store.local.writer import build_faiss
 
 
 def test_embed_backend_setting_is_validated() -> None:
@@ -39,7 +39,7 @@ def test_mapped_index_finds_the_same_neighbours(factory: str, tmp_path: Path) ->
     path = tmp_path / "dense.faiss"
     faiss.write_index(index, str(path))
     mapped = _read_faiss(str(path))
-    from rag.store.local import _set_search_params
+    from rag.store.local.reader import _set_search_params
 
     _set_search_params(mapped, faiss)
     base = faiss.downcast_index(mapped.index)

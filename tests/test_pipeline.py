@@ -9,8 +9,9 @@ import pytest
 
 from ingest.pipeline import NothingToIndex, ingest
 from rag.config import Settings
-from rag.store.base import IndexBusy, IndexNotFound
-from rag.store.local import CURRENT, LocalStore
+from rag.errors import IndexBusy, IndexNotFound
+from rag.store.local.layout import CURRENT
+from rag.store.local.reader import LocalStore
 from tests.conftest import ARTICLES
 
 PICK = ["dpo.md", "ddim.md", "flashattention.md", "yolo.md"]
@@ -125,7 +126,7 @@ def test_failed_write_leaves_the_previous_generation_live(
     first = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
     (corpus / "new.txt").write_text("新文档: FM 因子分解机。", encoding="utf-8")
 
-    import ingest.index_writer as writer
+    import rag.store.local.writer as writer
 
     def explode(*args, **kwargs):
         raise OSError("disk full")
@@ -145,7 +146,7 @@ def test_auto_index_type_switches_to_hnsw_past_the_threshold(
 ) -> None:
     import json
 
-    from rag.store.local import current_generation
+    from rag.store.local.layout import current_generation
 
     small = settings.replace(faiss_factory="auto", faiss_auto_threshold=10_000)
     first = ingest([corpus], small, progress=False, embedder=embedder, log=quiet)

@@ -24,8 +24,9 @@ from ingest.loaders.markdown import parse_markdown
 from ingest.pipeline import ingest
 from rag.cli import main as rag_main
 from rag.config import PROJECT_ROOT, Settings
-from rag.store.base import IndexCorrupt
-from rag.store.local import CURRENT, LocalStore
+from rag.errors import IndexCorrupt
+from rag.store.local.layout import CURRENT
+from rag.store.local.reader import LocalStore
 from tests.conftest import ARTICLES
 
 PICK = ["dpo.md", "ddim.md", "flashattention.md", "yolo.md"]

@@ -31,7 +31,8 @@ def scripted():
 @pytest.fixture(scope="module")
 def llm_assistant(assistant, scripted: ScriptedLLM):
     """The session index and embedder, answering through the scripted LLM."""
-    from rag.api import Assistant, open_store
+    from rag.api import Assistant
+    from rag.store.factory import open_store
 
     llm = LLM(scripted.base_url, "scripted", timeout=5.0, retries=0)
     a = Assistant(assistant.settings, open_store(assistant.settings), assistant.embedder, llm=llm)

@@ -24,18 +24,16 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from ingest.pipeline import ingest
-from rag.api import Assistant, open_store
+from rag.api import Assistant
 from rag.config import PROJECT_ROOT, Settings
+from rag.errors import IndexNotFound, StoreError
 from rag.retrieval.fusion import reciprocal_rank_fusion
-from rag.store.base import IndexNotFound, StoreError
-from rag.store.local import CACHE_DB
-from rag.store.milvus import (
-    MilvusIndexWriter,
-    MilvusStore,
-    chunk_pk,
-    is_milvus_uri,
-    parse_milvus_uri,
-)
+from rag.store.factory import open_store
+from rag.store.local.layout import CACHE_DB
+from rag.store.milvus.reader import MilvusStore
+from rag.store.milvus.schema import chunk_pk
+from rag.store.milvus.target import is_milvus_uri, parse_milvus_uri
+from rag.store.milvus.writer import MilvusIndexWriter
 from tests.conftest import ARTICLES
 
 QUESTIONS = PROJECT_ROOT / "data" / "eval" / "questions.jsonl"
@@ -390,7 +388,7 @@ def test_cli_ingest_and_ask_against_the_server(
 
 
 def test_long_documents_and_odd_ids_round_trip(tmp_path: Path) -> None:
-    from ingest.index_writer import DocRow
+    from rag.store.base import DocRow
 
     target = parse_milvus_uri(f"{tmp_path}/odd.db?collection=odd")
     text = "长文档。" * 12_000 + "结尾"  # 48k characters: more than one VARCHAR part

@@ -390,8 +390,9 @@ def served(
     tmp_path_factory: pytest.TempPathFactory,
 ):
     """The page on a free loopback port, over a private copy of the articles index."""
-    from rag.api import Assistant, open_store
+    from rag.api import Assistant
     from rag.llm.client import LLM
+    from rag.store.factory import open_store
     from rag.ui import build_app, launch
 
     root = tmp_path_factory.mktemp("ui")

@@ -61,7 +61,8 @@ def real_app(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[SimpleNamespace]:
     """The page over a copy of the articles index, answering with the session's embedded model."""
-    from rag.api import Assistant, open_store
+    from rag.api import Assistant
+    from rag.store.factory import open_store
     from rag.ui import build_app, launch
 
     root = tmp_path_factory.mktemp("ui-browser")

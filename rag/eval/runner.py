@@ -126,8 +126,9 @@ def open_assistant(
     settings: Settings, embedder: Embedder, llm: str | None, say: Callable[[str], None]
 ) -> Assistant:
     """An Assistant over ``settings.index_dir`` sharing ``embedder`` (builds the default corpus if needed)."""
-    from rag.api import Assistant, IndexMismatch, open_store
-    from rag.store.base import IndexNotFound
+    from rag.api import Assistant
+    from rag.errors import IndexMismatch, IndexNotFound
+    from rag.store.factory import open_store
 
     try:
         store = open_store(settings)

@@ -106,18 +106,12 @@ class Retriever:
         t = time.perf_counter()
         records = self.store.chunks(ids)
         passages = [
-            Passage(
-                text=r.text,
-                doc_id=r.doc_id,
-                title=r.title,
-                source=r.source,
-                chunk_id=r.chunk_id,
-                score=float(score),
+            Passage.from_chunk(
+                r,
+                float(score),
                 dense_score=dense_scores.get(i),
                 bm25_score=sparse_scores.get(i, 0.0),
                 rank=rank,
-                start=r.start,
-                end=r.end,
             )
             for rank, ((i, score), r) in enumerate(zip(ranked, records, strict=True), start=1)
         ]

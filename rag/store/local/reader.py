@@ -1,19 +1,8 @@
-"""The default store: a directory with a FAISS index, a BM25 index and SQLite chunk metadata.
+"""Read side of the local store: FAISS, BM25 and SQLite of the live generation, searched.
 
-Layout of ``index_dir``::
-
-    CURRENT                  name of the live generation (replaced atomically)
-    .lock                    held by a running ingest
-    embed-cache.sqlite       vectors by (embedder fingerprint, text hash); makes re-runs cheap
-    gen-<time>-<rand>/       one complete, immutable index
-        manifest.json        embedder, chunker, versions, per-document hashes, counts
-        chunks.sqlite        documents and chunks (text, offsets, titles, sources)
-        vectors.npy          float32 [n_chunks, dim], row i = chunk id i
-        dense.faiss          IndexIDMap2 over the configured factory (Flat by default)
-        bm25/                bm25s index over jieba terms, doc i = chunk id i
-
-An ingest writes a new generation beside the old one and then replaces ``CURRENT``, so a reader
-sees the old index or the new one, never a mix, and a crash leaves the old one intact.
+See :mod:`rag.store.local.layout` for the files. An ingest writes a new generation beside the
+old one and then replaces ``CURRENT`` (:mod:`rag.store.local.writer`), so a reader sees the old
+index or the new one, never a mix, and a crash leaves the old one intact.
 
 Example:
     >>> store = LocalStore.open(Path("data/index"))      # doctest: +SKIP
@@ -25,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -34,47 +22,18 @@ from typing import Any
 
 import numpy as np
 
-from rag.store.base import ChunkRecord, IndexCorrupt, IndexNotFound
-
-CURRENT = "CURRENT"
-LOCK = ".lock"
-MANIFEST = "manifest.json"
-CHUNKS_DB = "chunks.sqlite"
-VECTORS = "vectors.npy"
-DENSE = "dense.faiss"
-BM25_DIR = "bm25"
-CACHE_DB = "embed-cache.sqlite"
-FORMAT_VERSION = 1
-
-REBUILD_HINT = "rebuild it with `rag ingest --rebuild`"
-
-
-def current_generation(index_dir: Path) -> Path | None:
-    """The live generation directory, or None when no index was committed yet."""
-    pointer = index_dir / CURRENT
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise IndexCorrupt(f"{pointer}: cannot read ({exc}); {REBUILD_HINT}") from exc
-    if not name or "/" in name or name.startswith("."):
-        raise IndexCorrupt(f"{pointer} is damaged; {REBUILD_HINT}")
-    return index_dir / name
-
-
-def read_manifest(gen_dir: Path) -> dict[str, Any]:
-    """The manifest of a generation; raises :class:`IndexCorrupt` if missing or unreadable."""
-    path = gen_dir / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise IndexCorrupt(f"{path} is missing; {REBUILD_HINT}") from exc
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"{path} is damaged ({exc}); {REBUILD_HINT}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
-        raise IndexCorrupt(f"{path}: unknown index format; {REBUILD_HINT}")
-    return manifest
+from rag.errors import IndexCorrupt, IndexNotFound
+from rag.schema import CHUNK_FIELDS, Chunk
+from rag.store.local.layout import (
+    BM25_DIR,
+    CHUNKS_DB,
+    CURRENT,
+    DENSE,
+    REBUILD_HINT,
+    VECTORS,
+    current_generation,
+    read_manifest,
+)
 
 
 class LocalStore:
@@ -231,17 +190,16 @@ class LocalStore:
         return {int(i): float(scores[i]) for i in ids}
 
     # ------------------------------------------------------------------ records
-    def chunks(self, ids: Sequence[int]) -> list[ChunkRecord]:
+    def chunks(self, ids: Sequence[int]) -> list[Chunk]:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         with self._lock:
             rows = self.db.execute(
-                "SELECT id, chunk_id, doc_id, title, source, start, end, text "
-                f"FROM chunks WHERE id IN ({marks})",
+                f"SELECT id, {', '.join(CHUNK_FIELDS)} FROM chunks WHERE id IN ({marks})",
                 [int(i) for i in ids],
             ).fetchall()
-        by_id = {row[0]: ChunkRecord(*row) for row in rows}
+        by_id = {row[0]: Chunk(*row[1:]) for row in rows}
         missing = [i for i in ids if int(i) not in by_id]
         if missing:
             raise IndexCorrupt(f"chunks {missing[:5]} missing from {self.gen_dir}; {REBUILD_HINT}")
@@ -290,6 +248,8 @@ class LocalStore:
 # Search-time parameters of approximate indexes (measured in bench/faiss_types.py: recall@10
 # >= 0.95 on e5 vectors); exact Flat indexes ignore them.
 HNSW_EF_SEARCH = 128
+
+
 IVF_NPROBE = 32
 
 
@@ -337,12 +297,3 @@ def _bm25_num_docs(folder: Path) -> int:
     if indptr.ndim != 1:
         raise ValueError("bm25 indptr is not a vector")
     return int(params["num_docs"])
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry to disk (after renames)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

