@@ -139,7 +139,7 @@ class Assistant:
             if self._no_llm:
                 return None
             if self._llm is None:
-                from rag.llm.client import make_llm
+                from rag.llm.factory import make_llm
 
                 self._llm = make_llm(self.settings)
             return self._llm

@@ -153,7 +153,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     emb = Embedder.load(settings, progress=True)
     print(f"embedder ready: {emb.name} (dim {emb.dim}, fingerprint {emb.fingerprint})")
     if args.llm:
-        from rag.llm.local import ensure_gguf
+        from rag.llm.gguf import ensure_gguf
 
         path = ensure_gguf(Path(settings.cache_dir), progress=True)
         print(f"local LLM ready: {path}")

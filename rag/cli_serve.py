@@ -40,7 +40,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def _preload(assistant: Any, say: Any) -> None:
     """Start the embedded model in the background so the first answer is not the slow one."""
-    from rag.llm.client import EmbeddedLLM, LLMError
+    from rag.errors import LLMError
+    from rag.llm.local import EmbeddedLLM
 
     llm = assistant.llm
     if isinstance(llm, EmbeddedLLM):

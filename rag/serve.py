@@ -835,7 +835,7 @@ def create_app(
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from rag import __version__
-    from rag.llm.client import EmbeddedLLM
+    from rag.llm.local import EmbeddedLLM
 
     settings = settings or assistant.settings
     started = int(time.time())

@@ -677,7 +677,8 @@ class OneAtATime:
 
 def start_llm_in_background(assistant: Assistant) -> threading.Thread | None:
     """Start the embedded model now (in a thread) so the first answer does not wait for it."""
-    from rag.llm.client import EmbeddedLLM, LLMError
+    from rag.errors import LLMError
+    from rag.llm.local import EmbeddedLLM
 
     llm = assistant.llm
     if not isinstance(llm, EmbeddedLLM) or llm.status != "not started":
@@ -832,7 +833,7 @@ class ChatUI:
     # ------------------------------------------------------------------ LLM selection
     def default_llm_kind(self) -> str:
         """``embedded``, ``endpoint`` or ``none``: what the "default" choice means here."""
-        from rag.llm.client import EmbeddedLLM
+        from rag.llm.local import EmbeddedLLM
 
         llm = self.assistant.llm
         if llm is None:

@@ -77,7 +77,7 @@ def assistant(articles_settings: Settings, articles_index, embedder):
 @pytest.fixture(scope="session")
 def embedded_llm(base_settings: Settings):
     """The real embedded model (llama.cpp server on loopback), started once per session."""
-    from rag.llm.client import EmbeddedLLM
+    from rag.llm.local import EmbeddedLLM
 
     llm = EmbeddedLLM(base_settings.replace(llm_ctx=4096))
     llm.start()

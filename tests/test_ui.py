@@ -340,7 +340,7 @@ def test_one_at_a_time_serializes_streams() -> None:
 
 
 def test_preloading_the_embedded_model_shows_loading_then_ready() -> None:
-    from rag.llm.client import EmbeddedLLM
+    from rag.llm.local import EmbeddedLLM
     from rag.ui import ChatUI, start_llm_in_background
 
     settings = Settings.load(env={})

@@ -29,7 +29,8 @@ from rag.answer.prompt import PromptBuilder
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
 from rag.answer.verify import verify_answer
 from rag.config import Settings
-from rag.llm.client import LLM, LLMError, StreamState
+from rag.errors import LLMError
+from rag.llm.client import LLM, StreamState
 from rag.retrieval.retriever import Retriever
 from rag.schema import Answer, Passage
 from rag.text.language import question_language

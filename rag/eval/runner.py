@@ -423,7 +423,7 @@ def previous_records(path: Path, config: EvalConfig) -> dict[str, dict[str, Any]
 
 def _start_llm(assistant: Assistant, say: Callable[[str], None]) -> tuple[float | None, str | None]:
     """Start the embedded model before timing answers (its start-up is reported separately)."""
-    from rag.llm.client import LLMError
+    from rag.errors import LLMError
 
     try:
         llm = assistant.llm

@@ -6,22 +6,16 @@ local model (a llama.cpp server started in this process on loopback, see
 (``max_retries``); a stream is only retried before its first token.
 
 Example:
-    >>> from rag.config import Settings
-    >>> llm = make_llm(Settings.load(llm_base_url="http://127.0.0.1:8080/v1", llm_model="m"))
-    >>> llm.name
-    'm'
+    >>> llm = LLM("http://127.0.0.1:8080/v1", "m")
+    >>> llm.name, llm.where
+    ('m', 'http://127.0.0.1:8080/v1')
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from rag.config import Settings
 from rag.errors import LLMError
 
 
@@ -185,102 +179,3 @@ class LLM:
     def close(self) -> None:
         """Release connections."""
         self._client.close()
-
-
-class EmbeddedLLM(LLM):
-    """The bundled local model, started on first use and stopped by :meth:`close`.
-
-    Args:
-        settings: ``cache_dir``, ``llm_ctx``, ``llm_threads``, ``llm_batch_threads``,
-            ``llm_timeout``.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        from rag.llm.local import LOCAL_MODEL_NAME
-
-        self.settings = settings
-        self.name = LOCAL_MODEL_NAME
-        self.where = "the embedded local model"
-        self.base_url = None
-        self._server: Any = None
-        self._client = None  # type: ignore[assignment]
-        self._lock = threading.Lock()
-        self._busy = threading.Lock()  # one request at a time: a 2-core CPU cannot do better
-        self.status = "not started"
-        self.load_seconds: float | None = None
-
-    def start(self) -> None:
-        """Join the model once (cached), start the server, connect the SDK to it."""
-        with self._lock:
-            if self._client is not None:
-                return
-            import httpx
-            import openai
-
-            from rag.llm.local import start_embedded_llm
-
-            self.status = "loading"
-            t = time.perf_counter()
-            try:
-                self._server = start_embedded_llm(
-                    Path(self.settings.cache_dir),
-                    n_ctx=self.settings.llm_ctx,
-                    threads=self.settings.llm_threads,
-                    batch_threads=self.settings.llm_batch_threads,
-                )
-            except Exception as exc:
-                self.status = f"failed: {exc}"
-                raise LLMError(f"the embedded local model could not start: {exc}") from exc
-            self.base_url = self._server.base_url
-            self._client = openai.OpenAI(
-                base_url=self.base_url,
-                api_key="local",
-                timeout=httpx.Timeout(self.settings.llm_timeout, connect=10.0),
-                max_retries=0,
-            )
-            self.load_seconds = time.perf_counter() - t
-            self.status = "ready"
-
-    def complete(self, messages: list[dict[str, str]], **kwargs: Any) -> Completion:
-        self.start()
-        with self._busy:
-            return super().complete(messages, **kwargs)
-
-    def stream(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
-        self.start()
-        with self._busy:  # held until the stream ends or its consumer closes it
-            yield from super().stream(messages, **kwargs)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
-            if self._server is not None:
-                self._server.stop()
-                self._server = None
-            self.status = "stopped"
-
-
-def make_llm(settings: Settings, kind: str | None = None) -> LLM | None:
-    """The LLM the settings ask for.
-
-    Args:
-        settings: ``llm_base_url``, ``llm_model``, ``llm_api_key``, timeouts.
-        kind: ``"none"`` for no LLM (extractive answers); None for the configured one.
-
-    Returns:
-        An endpoint client, the embedded model (nothing configured), or None for ``"none"``.
-    """
-    if kind == "none":
-        return None
-    if settings.uses_embedded_llm:
-        return EmbeddedLLM(settings)
-    model = settings.llm_model or "gpt-4o-mini"
-    return LLM(
-        settings.llm_base_url,
-        model,
-        api_key=settings.llm_api_key,
-        timeout=settings.llm_timeout,
-        retries=settings.llm_retries,
-    )
