@@ -23,12 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.schema import Chunk, Document, embedding_text
+from rag.text.sentences import clause_spans, sentence_spans
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 CHUNKER_VERSION = 2
-_SENTENCE_END = re.compile(r"[。！？；!?;…]+[”\"’』」)）]*|\.(?=\s)|\.$|\n+")
-_CLAUSE_END = re.compile(r"[，,、：:]+")
 _PLACEHOLDER = re.compile(r"\[(?:Math|公式|代码|Code|图片|Image|Formula|表格|Table)\]")
 _CONTENT = re.compile(r"\w", re.UNICODE)
 
@@ -36,18 +35,6 @@ _CONTENT = re.compile(r"\w", re.UNICODE)
 def has_content(text: str, min_chars: int = 4) -> bool:
     """False for text that is only placeholders, punctuation and whitespace."""
     return len(_CONTENT.findall(_PLACEHOLDER.sub("", text))) >= min_chars
-
-
-def _spans(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
-    """Cut ``text[start:end]`` after every match of ``pattern``; the spans cover it exactly."""
-    spans, pos = [], start
-    for match in pattern.finditer(text, start, end):
-        if match.end() > pos:
-            spans.append((pos, match.end()))
-            pos = match.end()
-    if pos < end:
-        spans.append((pos, end))
-    return spans
 
 
 @dataclass
@@ -118,14 +105,14 @@ class Chunker:
     def _units(self, text: str, budget: int, overhead: int) -> list[tuple[int, int, int]]:
         """Sentence spans with their token counts, long sentences split to fit ``budget``."""
         empty = self.count_tokens([""])[0]
-        sentences = _spans(text, 0, len(text), _SENTENCE_END)
+        sentences = sentence_spans(text)
         counts = self._unit_tokens([text[s:e] for s, e in sentences], empty)
         units: list[tuple[int, int, int]] = []
         for (s, e), n in zip(sentences, counts, strict=True):
             if n <= budget:
                 units.append((s, e, n))
                 continue
-            clauses = _spans(text, s, e, _CLAUSE_END)
+            clauses = clause_spans(text, s, e)
             clause_counts = self._unit_tokens([text[a:b] for a, b in clauses], empty)
             for (a, b), m in zip(clauses, clause_counts, strict=True):
                 if m <= budget:

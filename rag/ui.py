@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from rag.config import Settings
 from rag.errors import BindError, RagError, UploadError
 from rag.schema import Answer, Passage
+from rag.text.citations import CITATION, citation_numbers
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -63,7 +64,6 @@ EXAMPLES: tuple[str, ...] = (
 
 LLM_DEFAULT, LLM_ENDPOINT, LLM_EXTRACTIVE = "default", "endpoint", "extractive"
 
-_CITE = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _REF = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
@@ -161,12 +161,12 @@ def linkify_citations(text_html: str, turn: int, passages: Sequence[Passage]) ->
     """
 
     def sub(m: re.Match[str]) -> str:
-        nums = [int(x) for x in re.findall(r"\d+", m.group(0))]
+        nums = citation_numbers(m)
         if not all(1 <= n <= len(passages) for n in nums):
             return m.group(0)
         return "".join(_cite_link(turn, n, passages) for n in nums)
 
-    return _CITE.sub(sub, text_html)
+    return CITATION.sub(sub, text_html)
 
 
 def cited_numbers(text: str, n_passages: int) -> list[int]:
@@ -176,8 +176,8 @@ def cited_numbers(text: str, n_passages: int) -> list[int]:
     [2, 1]
     """
     out: list[int] = []
-    for m in _CITE.finditer(text):
-        for n in (int(x) for x in re.findall(r"\d+", m.group(0))):
+    for m in CITATION.finditer(text):
+        for n in citation_numbers(m):
             if 1 <= n <= n_passages and n not in out:
                 out.append(n)
     return out

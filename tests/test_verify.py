@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rag.answer.verify import is_abstention, split_sentences, verify_answer
+from rag.answer.verify import is_abstention, verify_answer
 from rag.schema import Passage
+from rag.text.sentences import answer_sentences as split_sentences
 
 P = [
     Passage(

@@ -14,15 +14,16 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from rag.answer.coverage import Coverage, CoveragePolicy, decide_coverage
-from rag.answer.extractive import extractive_answer
+from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
 from rag.answer.injection import redact_instructions
 from rag.answer.prompt import PromptBuilder
@@ -66,6 +67,36 @@ class StreamEvent:
     text: str = ""
     passages: list[Passage] = field(default_factory=list)
     answer: Answer | None = None
+
+
+History = list[dict[str, str]]
+
+
+@dataclass
+class _Turn:
+    """One question on its way through the chain: what every step reads and adds to."""
+
+    question: str
+    lang: str
+    history: History | None
+    t0: float
+    standalone: str = ""
+    rewritten_by_llm: bool = False
+    llm: LLM | None = None
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Draft:
+    """The LLM's raw answer, the passages it numbered, and what the stream reported."""
+
+    raw: str
+    numbered: list[Passage]  # the (redacted) passages of the prompt, [n] = numbered[n-1]
+    given: list[Passage]  # the same passages as retrieved
+    usage: dict[str, int]
+    finish_reason: str | None
 
 
 class AnswerChain:
@@ -121,65 +152,68 @@ class AnswerChain:
         Raises:
             QuestionError: the question is empty or too long (before anything else happens).
         """
+        turn = self._start(question, history, use_llm)
+        if history and needs_rewrite(turn.question, history):
+            yield StreamEvent("status", "rewriting the follow-up question")
+            self._standalone(turn)
+        yield StreamEvent("status", "retrieving passages")
+        self._retrieve(turn, k, mode)
+        yield StreamEvent("passages", passages=turn.passages)
+        coverage = decide_coverage(
+            turn.standalone, turn.passages, self.retriever.tokenizer, self.policy
+        )
+        if not coverage.covered:
+            text = NOTICES["abstain"][turn.lang]
+            yield self._answer(turn, text, [], True, "none", _coverage_note(coverage))
+        elif turn.llm is None:
+            yield from self._extractive(turn, turn.notices[0] if turn.notices else None)
+        else:
+            draft = yield from self._generate(turn, turn.llm)
+            if draft is not None:
+                yield from self._verify(turn, turn.llm, draft)
+
+    # ------------------------------------------------------------------ steps
+    def _start(self, question: str, history: History | None, use_llm: bool) -> _Turn:
+        """Check the question and get the LLM (its failure becomes a notice, not an error)."""
         t0 = time.perf_counter()
         question = check_question(question, self.settings)
-        lang = question_language(question)
-        timings: dict[str, float] = {}
-        llm: LLM | None = None
-        notices: list[str] = []
+        turn = _Turn(question, question_language(question), history, t0, standalone=question)
         if use_llm:
             try:
-                llm = self.llm_factory()
+                turn.llm = self.llm_factory()
             except LLMError as exc:
-                notices.append(str(exc))
+                turn.notices.append(str(exc))
+        return turn
 
-        # 1. standalone question
-        standalone, rewritten_by_llm = question, False
-        if history and needs_rewrite(question, history):
-            yield StreamEvent("status", "rewriting the follow-up question")
-            t = time.perf_counter()
-            standalone, rewritten_by_llm = self._rewrite(question, history, lang, llm)
-            timings["rewrite"] = time.perf_counter() - t
+    def _standalone(self, turn: _Turn) -> None:
+        """Rewrite a follow-up as a standalone question (by the LLM, else a heuristic)."""
+        assert turn.history is not None
+        t = time.perf_counter()
+        fallback = heuristic_rewrite(turn.question, turn.history)
+        turn.standalone = fallback
+        if turn.llm is not None:
+            messages = rewrite_messages(turn.question, turn.history, turn.lang)
+            try:
+                done = turn.llm.complete(messages, max_tokens=64, temperature=0.0)
+            except LLMError:
+                pass
+            else:
+                turn.standalone = clean_rewrite(done.text, fallback)
+                turn.rewritten_by_llm = turn.standalone != fallback
+        turn.timings["rewrite"] = time.perf_counter() - t
 
-        # 2. retrieve
-        yield StreamEvent("status", "retrieving passages")
-        retrieval = self.retriever.run(standalone, k, mode)
-        passages = retrieval.passages
-        timings["retrieve"] = retrieval.timings.get("total", 0.0)
-        yield StreamEvent("passages", passages=passages)
+    def _retrieve(self, turn: _Turn, k: int | None, mode: str | None) -> None:
+        retrieval = self.retriever.run(turn.standalone, k, mode)
+        turn.passages = retrieval.passages
+        turn.timings["retrieve"] = retrieval.timings.get("total", 0.0)
 
-        base = dict(question=question, standalone_question=standalone)
-
-        # 3. coverage
-        coverage = decide_coverage(standalone, passages, self.retriever.tokenizer, self.policy)
-        if not coverage.covered:
-            timings["total"] = time.perf_counter() - t0
-            yield StreamEvent(
-                "answer",
-                answer=Answer(
-                    text=NOTICES["abstain"][lang],
-                    citations=[],
-                    passages=passages,
-                    abstained=True,
-                    llm="none",
-                    timings=timings,
-                    notice=_coverage_note(coverage),
-                    **base,
-                ),
-            )
-            return
-
-        # 4. no LLM: extractive
-        if llm is None:
-            reason = notices[0] if notices else None
-            yield from self._extractive(question, passages, lang, timings, t0, base, reason=reason)
-            return
-
-        # 5. prompt + generate
-        ask_with = standalone if rewritten_by_llm else question
-        safe = [_redacted(p) for p in passages]
-        prompt = self.prompts.build(ask_with, safe, None if rewritten_by_llm else history, lang)
-        given = [passages[safe.index(p)] for p in prompt.passages]
+    def _generate(self, turn: _Turn, llm: LLM) -> Generator[StreamEvent, None, _Draft | None]:
+        """Prompt the LLM and stream its tokens; on failure, the extractive answer instead."""
+        ask_with = turn.standalone if turn.rewritten_by_llm else turn.question
+        safe = [_redacted(p) for p in turn.passages]
+        history = None if turn.rewritten_by_llm else turn.history
+        prompt = self.prompts.build(ask_with, safe, history, turn.lang)
+        given = [turn.passages[safe.index(p)] for p in prompt.passages]
         yield StreamEvent("status", f"asking {llm.name}")
         state = StreamState()
         pieces: list[str] = []
@@ -192,120 +226,112 @@ class AnswerChain:
                 state=state,
             ):
                 if not pieces:
-                    timings["first_token"] = time.perf_counter() - t0
+                    turn.timings["first_token"] = time.perf_counter() - turn.t0
                 pieces.append(piece)
                 yield StreamEvent("token", piece)
         except LLMError as exc:
-            timings["generate"] = time.perf_counter() - t
-            yield from self._extractive(
-                question, passages, lang, timings, t0, base, reason=str(exc), llm_name=llm.name
-            )
-            return
-        timings["generate"] = time.perf_counter() - t
+            turn.timings["generate"] = time.perf_counter() - t
+            yield from self._extractive(turn, str(exc))
+            return None
+        turn.timings["generate"] = time.perf_counter() - t
         raw = "".join(pieces).strip()
         usage = state.usage or {"prompt_tokens": prompt.tokens, "completion_tokens": len(pieces)}
         if not raw:
-            yield from self._extractive(
-                question,
-                passages,
-                lang,
-                timings,
-                t0,
-                base,
-                reason="the LLM returned an empty answer",
-                llm_name=llm.name,
-                usage=usage,
-            )
-            return
+            yield from self._extractive(turn, "the LLM returned an empty answer", usage)
+            return None
+        return _Draft(raw, prompt.passages, given, usage, state.finish_reason)
 
-        # 6. verify
+    def _verify(self, turn: _Turn, llm: LLM, draft: _Draft) -> Iterator[StreamEvent]:
+        """Check the draft's citations and support; fall back when the passages disagree."""
         t = time.perf_counter()
-        checked = verify_answer(raw, prompt.passages, lang, self._similarity)
-        timings["verify"] = time.perf_counter() - t
+        checked = verify_answer(draft.raw, draft.numbered, turn.lang, self._similarity)
+        turn.timings["verify"] = time.perf_counter() - t
         if checked.dropped_numbers:
             nums = ", ".join(f"[{n}]" for n in sorted(set(checked.dropped_numbers)))
-            notices.append(f"removed citation {nums}: no such passage")
+            turn.notices.append(f"removed citation {nums}: no such passage")
         if checked.abstained:
             # The model found no answer although retrieval looked relevant: say so, and show
             # the closest sentences (cited) so the reader can judge.
-            extract = extractive_answer(
-                question,
-                [_redacted(p) for p in passages],
-                self.retriever.tokenizer,
-                similarity=self._question_similarity,
-            )
-            text = (
-                NOTICES["no_direct"][lang] + extract.text
-                if extract.text
-                else (NOTICES["abstain"][lang])
-            )
-            timings["total"] = time.perf_counter() - t0
-            yield StreamEvent(
-                "answer",
-                answer=Answer(
-                    text=text,
-                    citations=[passages[n - 1] for n in extract.cited],
-                    passages=passages,
-                    abstained=True,
-                    llm=llm.name,
-                    timings=timings,
-                    usage=usage,
-                    notice="the model found no direct answer in the passages",
-                    **base,
-                ),
-            )
+            extract = self._extract(turn)
+            text = NOTICES["abstain"][turn.lang]
+            if extract.text:
+                text = NOTICES["no_direct"][turn.lang] + extract.text
+            cited = [turn.passages[n - 1] for n in extract.cited]
+            notice = "the model found no direct answer in the passages"
+            yield self._answer(turn, text, cited, True, llm.name, notice, usage=draft.usage)
             return
         if not checked.cited or checked.support < 0.5:
-            yield from self._extractive(
-                question,
-                passages,
-                lang,
-                timings,
-                t0,
-                base,
-                reason="the model's answer was not supported by the passages",
-                llm_name=llm.name,
-                usage=usage,
-            )
+            reason = "the model's answer was not supported by the passages"
+            yield from self._extractive(turn, reason, draft.usage)
             return
         if checked.unsupported:
-            notices.append(
+            turn.notices.append(
                 f"{len(checked.unsupported)} sentence(s) of the answer are not supported by any "
                 "passage and carry no citation"
             )
-        timings["total"] = time.perf_counter() - t0
-        yield StreamEvent(
-            "answer",
-            answer=Answer(
-                text=checked.text,
-                citations=[given[n - 1] for n in checked.cited],
-                passages=given,
-                abstained=False,
-                llm=llm.name,
-                timings=timings,
-                notice="; ".join(notices) or None,
-                usage=usage,
-                unsupported=checked.unsupported,
-                finish_reason=state.finish_reason,
-                **base,
-            ),
+        yield self._answer(
+            turn,
+            checked.text,
+            [draft.given[n - 1] for n in checked.cited],
+            False,
+            llm.name,
+            "; ".join(turn.notices) or None,
+            passages=draft.given,
+            usage=draft.usage,
+            unsupported=checked.unsupported,
+            finish_reason=draft.finish_reason,
         )
 
-    # ------------------------------------------------------------------ steps
-    def _rewrite(
-        self, question: str, history: list[dict[str, str]], lang: str, llm: LLM | None
-    ) -> tuple[str, bool]:
-        fallback = heuristic_rewrite(question, history)
-        if llm is None:
-            return fallback, False
-        try:
-            done = llm.complete(
-                rewrite_messages(question, history, lang), max_tokens=64, temperature=0.0
-            )
-        except LLMError:
-            return fallback, False
-        rewritten = clean_rewrite(done.text, fallback)
-        return rewritten, rewritten != fallback
+    def _extractive(
+        self, turn: _Turn, reason: str | None = None, usage: dict[str, int] | None = None
+    ) -> Iterator[StreamEvent]:
+        """The passages' own best sentences, cited (no LLM, or the LLM failed: ``reason``)."""
+        if reason:
+            yield StreamEvent("notice", reason)
+        extract = self._extract(turn)
+        text = extract.text or NOTICES["abstain"][turn.lang]
+        if reason:
+            text = f"{text}\n{NOTICES['fallback'][turn.lang].format(reason=reason)}"
+        cited = [turn.passages[n - 1] for n in extract.cited]
+        yield self._answer(turn, text, cited, not extract.text, "extractive", reason, usage=usage)
+
+    def _extract(self, turn: _Turn) -> Extract:
+        safe = [_redacted(p) for p in turn.passages]
+        return extractive_answer(
+            turn.question, safe, self.retriever.tokenizer, similarity=self._question_similarity
+        )
+
+    def _answer(
+        self,
+        turn: _Turn,
+        text: str,
+        citations: list[Passage],
+        abstained: bool,
+        llm: str,
+        notice: str | None,
+        *,
+        passages: list[Passage] | None = None,
+        usage: dict[str, int] | None = None,
+        unsupported: list[int] | None = None,
+        finish_reason: str | None = None,
+    ) -> StreamEvent:
+        """The final event: every :class:`Answer` of the chain is built here."""
+        turn.timings["total"] = time.perf_counter() - turn.t0
+        answer = Answer(
+            text=text,
+            citations=citations,
+            passages=turn.passages if passages is None else passages,
+            abstained=abstained,
+            llm=llm,
+            timings=turn.timings,
+            notice=notice,
+            question=turn.question,
+            standalone_question=turn.standalone,
+            usage=usage or {},
+            unsupported=unsupported or [],
+            finish_reason=finish_reason,
+        )
+        return StreamEvent("answer", answer=answer)
 
     def _similarity(self, sentences: list[str], passages: list[str]) -> list[list[float]]:
         emb = self.retriever.embedder
@@ -318,61 +344,11 @@ class AnswerChain:
         q = emb.embed_queries([question])[0]
         return emb.embed_passages(sentences) @ q
 
-    def _extractive(
-        self,
-        question: str,
-        passages: list[Passage],
-        lang: str,
-        timings: dict[str, float],
-        t0: float,
-        base: dict[str, str],
-        reason: str | None = None,
-        llm_name: str | None = None,
-        usage: dict[str, int] | None = None,
-    ) -> Iterator[StreamEvent]:
-        if reason:
-            yield StreamEvent("notice", reason)
-        safe = [_redacted(p) for p in passages]
-        extract = extractive_answer(
-            question, safe, self.retriever.tokenizer, similarity=self._question_similarity
-        )
-        text = extract.text or NOTICES["abstain"][lang]
-        if reason:
-            text = f"{text}\n{NOTICES['fallback'][lang].format(reason=reason)}"
-        timings["total"] = time.perf_counter() - t0
-        yield StreamEvent(
-            "answer",
-            answer=Answer(
-                text=text,
-                citations=[passages[n - 1] for n in extract.cited],
-                passages=passages,
-                abstained=not extract.text,
-                llm="extractive",
-                timings=timings,
-                notice=reason,
-                usage=usage or {},
-                **base,
-            ),
-        )
-
 
 def _redacted(p: Passage) -> Passage:
+    """``p`` with instruction-like sentences replaced by a marker (the same object if none)."""
     text = redact_instructions(p.text)
-    if text == p.text:
-        return p
-    return Passage(
-        text=text,
-        doc_id=p.doc_id,
-        title=p.title,
-        source=p.source,
-        chunk_id=p.chunk_id,
-        score=p.score,
-        dense_score=p.dense_score,
-        bm25_score=p.bm25_score,
-        rank=p.rank,
-        start=p.start,
-        end=p.end,
-    )
+    return p if text == p.text else dataclasses.replace(p, text=text)
 
 
 def _coverage_note(c: Coverage) -> str:

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.schema import Passage
-
-_SENT = re.compile(r"[^。！？!?;；\n]+[。！？!?;；]*")
+from rag.text.sentences import quotable_sentences
 
 
 @dataclass
@@ -30,17 +29,6 @@ class Extract:
 
     text: str
     cited: list[int]
-
-
-def _sentences(text: str) -> list[str]:
-    out = []
-    for match in _SENT.finditer(text):
-        s = match.group(0).strip()
-        if s.startswith("#"):  # a Markdown heading is not an answer
-            continue
-        if len(re.findall(r"\w", s)) >= 6:
-            out.append(s)
-    return out
 
 
 def extractive_answer(
@@ -68,7 +56,7 @@ def extractive_answer(
     names = [normalize_name(e) for e in question_entities(question)]
     candidates: list[tuple[float, int, int, str]] = []  # score, passage no, position, sentence
     for pno, p in enumerate(passages[:max_passages], start=1):
-        for pos, s in enumerate(_sentences(p.text)):
+        for pos, s in enumerate(quotable_sentences(p.text)):
             s_terms = set(terms(s))
             overlap = len(q_terms & s_terms) / max(1, len(q_terms))
             flat = normalize_name(s)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text.sentences import PASSAGE_SENTENCE
+
 MARKER = "[removed: instruction-like text]"
 
 _PATTERNS = re.compile(
@@ -26,13 +28,12 @@ _PATTERNS = re.compile(
     r"|(请|你必须|必须)(只)?(回答|输出|回复)[\"“「]?[A-Za-z]{4,}",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^。！？!?\n.]*(?:[。！？!?\n]+|\.(?:\s+|$)|$)")
 
 
 def instruction_sentences(text: str) -> list[tuple[int, int]]:
     """Spans of sentences in ``text`` that look like instructions to the model."""
     spans = []
-    for match in _SENTENCE.finditer(text):
+    for match in PASSAGE_SENTENCE.finditer(text):
         sentence = match.group(0)
         if sentence.strip() and _PATTERNS.search(sentence):
             spans.append((match.start(), match.end()))

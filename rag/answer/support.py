@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import re
 
+from rag.text.citations import CITATION
+
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
-_CITATION = re.compile(r"\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】")
 _FUNCTION_BIGRAMS = frozenset({"的是", "是一", "一个", "可以", "我们", "这个", "因为", "所以"})
 
 
 def features(text: str) -> set[str]:
     """Character bigrams of Chinese runs plus lowercased words of everything else."""
-    text = _CITATION.sub(" ", text)
+    text = CITATION.sub(" ", text)
     out: set[str] = set()
     for run in _CJK_RUN.findall(text):
         if len(run) == 1:

@@ -21,11 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rag.answer.prompt import NO_ANSWER
-from rag.answer.support import lexical_support
+from rag.answer.support import features, lexical_support
 from rag.schema import Passage
+from rag.text.citations import CITATION_AFTER, citation_numbers
+from rag.text.sentences import answer_sentences
 
-CITE = re.compile(r"\s*(?:\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】)")
-_SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n+|$)|[^.]*\.(?=\s|$)")
+CITE = CITATION_AFTER
 
 ABSTAIN_PATTERNS = re.compile(
     r"资料中没有|没有相关内容|没有提到|未提及|并未提及|没有涉及|无法回答|无法从|不包含|没有包含|没有给出|"
@@ -51,28 +52,6 @@ class Verified:
     sentences: int = 0
     abstained: bool = False
     support: float = 0.0  # share of sentences supported
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of an answer, each keeping the citations that follow it."""
-    pieces: list[str] = []
-    pos = 0
-    for match in re.finditer(r"[。！？!?]+|\.(?=\s|$)|\n+", text):
-        end = match.end()
-        follow = CITE.match(text, end)
-        while follow:  # "...模型。[1][2]" keeps its citations
-            end = follow.end()
-            follow = CITE.match(text, end)
-        pieces.append(text[pos:end])
-        pos = end
-    if pos < len(text):
-        pieces.append(text[pos:])
-    return [p for p in pieces if p.strip()]
-
-
-def _numbers(match: re.Match[str]) -> list[int]:
-    raw = match.group(1) or match.group(2) or ""
-    return [int(n) for n in re.findall(r"\d+", raw)]
 
 
 def is_abstention(text: str) -> bool:
@@ -103,16 +82,8 @@ def verify_answer(
     if is_abstention(text):
         return Verified(text=NO_ANSWER.get(lang, NO_ANSWER["en"]), abstained=True)
     n = len(passages)
-    sentences = split_sentences(text)
-    bodies = [CITE.sub("", s).strip() for s in sentences]
-    lex = [[lexical_support(b, p.text) if b else 0.0 for p in passages] for b in bodies]
-    sem: list[list[float]] | None = None
-    need_sem = [i for i, b in enumerate(bodies) if b and (not lex[i] or max(lex[i]) < LEXICAL_OK)]
-    if similarity is not None and need_sem and passages:
-        matrix = similarity([bodies[i] for i in need_sem], [p.text for p in passages])
-        sem = [[0.0] * n for _ in bodies]
-        for row, i in zip(matrix, need_sem, strict=True):
-            sem[i] = list(row)
+    sentences = answer_sentences(text)
+    lex, sem = _support_scores([CITE.sub("", s).strip() for s in sentences], passages, similarity)
 
     def supports(i: int, j: int) -> bool:
         if lex[i][j] >= LEXICAL_OK:
@@ -125,14 +96,7 @@ def verify_answer(
     cited: list[int] = []
     supported_count = 0
     for i, sentence in enumerate(sentences):
-        numbers = [num for m in CITE.finditer(sentence) for num in _numbers(m)]
-        valid = []
-        for num in numbers:
-            if 1 <= num <= n:
-                if num not in valid:
-                    valid.append(num)
-            else:
-                dropped.append(num)
+        valid = _valid_numbers(sentence, n, dropped)
         body = CITE.sub("", sentence)
         trailing = re.search(r"[。！？!?.\s]*$", body)
         end_punct = trailing.group(0) if trailing else ""
@@ -167,8 +131,36 @@ def verify_answer(
     )
 
 
+def _support_scores(
+    bodies: list[str],
+    passages: Sequence[Passage],
+    similarity: Callable[[list[str], list[str]], list[list[float]]] | None,
+) -> tuple[list[list[float]], list[list[float]] | None]:
+    """Lexical support of each sentence by each passage; cosine where the words differ."""
+    n = len(passages)
+    lex = [[lexical_support(b, p.text) if b else 0.0 for p in passages] for b in bodies]
+    sem: list[list[float]] | None = None
+    need_sem = [i for i, b in enumerate(bodies) if b and (not lex[i] or max(lex[i]) < LEXICAL_OK)]
+    if similarity is not None and need_sem and passages:
+        matrix = similarity([bodies[i] for i in need_sem], [p.text for p in passages])
+        sem = [[0.0] * n for _ in bodies]
+        for row, i in zip(matrix, need_sem, strict=True):
+            sem[i] = list(row)
+    return lex, sem
+
+
+def _valid_numbers(sentence: str, n: int, dropped: list[int]) -> list[int]:
+    """Citation numbers of ``sentence`` that name one of ``n`` passages (others: ``dropped``)."""
+    valid: list[int] = []
+    for num in (num for m in CITE.finditer(sentence) for num in citation_numbers(m)):
+        if 1 <= num <= n:
+            if num not in valid:
+                valid.append(num)
+        else:
+            dropped.append(num)
+    return valid
+
+
 def features_of(text: str) -> set[str]:
     """Content features of a sentence (see :func:`rag.answer.support.features`)."""
-    from rag.answer.support import features
-
     return features(text)
