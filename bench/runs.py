@@ -365,8 +365,7 @@ def startup(corpus: str = "small", runs: int = 5) -> dict[str, Any]:
             "-X",
             "importtime",
             "-c",
-            "import rag.cli, rag.cli_answer, rag.cli_ui, rag.cli_eval, "
-            "rag.cli_serve, rag.cli_store, rag.api, rag.store.local.reader",
+            "import rag.cli, rag.api, rag.store.local.reader",
         ],
         env=env,
         capture_output=True,

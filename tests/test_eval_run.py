@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli_eval import main
+from rag.cli.eval import main
 from rag.config import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "tests" / "data" / "cmrc2018_sample.json"

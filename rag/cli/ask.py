@@ -1,4 +1,4 @@
-"""``rag ask`` and ``rag chat``: answers in the terminal, streamed, with their sources."""
+"""``rag ask``: an answer in the terminal, streamed, with its sources (shared with ``rag chat``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import textwrap
 from typing import Any
 
+from rag.cli.common import open_assistant
 from rag.schema import Answer, Passage
 
 
@@ -94,9 +95,8 @@ def run_question(
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.cli import _open_assistant
 
-    assistant = _open_assistant(args, llm="none" if args.no_llm else None)
+    assistant = open_assistant(args, llm="none" if args.no_llm else None)
     try:
         if args.json:
             answer = assistant.ask(
@@ -112,9 +112,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from rag.answer.guard import QuestionError
-    from rag.cli import _open_assistant
 
-    assistant = _open_assistant(args, llm="none" if args.no_llm else None)
+    assistant = open_assistant(args, llm="none" if args.no_llm else None)
     history: list[dict[str, str]] = []
     print("Ask about the articles. Commands: /clear (new conversation), /quit.", file=sys.stderr)
     try:
@@ -145,8 +144,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``ask`` and ``chat`` to the ``rag`` parser."""
+def llm_options() -> argparse.ArgumentParser:
+    """The answering options of ``ask`` and ``chat`` (a parent parser)."""
     llm_opts = argparse.ArgumentParser(add_help=False)
     llm_opts.add_argument("--k", type=int, help="passages to retrieve (default 5)")
     llm_opts.add_argument("--mode", choices=["hybrid", "dense", "bm25"], help="default hybrid")
@@ -166,10 +165,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="print the answer as it is generated (default when printing to a terminal)",
     )
     llm_opts.add_argument("--no-stream", dest="stream", action="store_false")
+    return llm_opts
 
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``ask`` to the ``rag`` parser."""
     p = sub.add_parser(
         "ask",
-        parents=[common, llm_opts],
+        parents=[common, llm_options()],
         help="answer a question from the articles, with sources",
         description="Answer a question from the articles. With no endpoint configured, the "
         "embedded local model answers (first answer ~20-40 s on 2 cores).",
@@ -177,6 +180,3 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as one JSON object")
     p.set_defaults(func=cmd_ask)
-
-    p = sub.add_parser("chat", parents=[common, llm_opts], help="a conversation in the terminal")
-    p.set_defaults(func=cmd_chat)

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_USAGE = 2
+from rag.cli.common import EXIT_USAGE, open_assistant
 
 
 def add_ui_arguments(p: argparse.ArgumentParser) -> None:
@@ -69,7 +69,6 @@ def add_ui_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """Open the index, build the page and serve it until interrupted."""
-    from rag.cli import _open_assistant
     from rag.ui import BindError, build_app, check_bind, launch, parse_auth
 
     try:
@@ -80,7 +79,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if warning:
         print(warning, file=sys.stderr)
-    assistant = _open_assistant(args, llm="none" if args.no_llm else None)
+    assistant = open_assistant(args, llm="none" if args.no_llm else None)
     try:
         app = build_app(
             assistant,

@@ -19,18 +19,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rag.cli.common import say, settings_from_args
+
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """``rag migrate``: local index -> Milvus."""
-    from rag.cli import _say, _settings
     from rag.store.migrate import migrate
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     to = args.to or (settings.vector_store if settings.vector_store != "local" else None)
     if not to:
         print("error: say where to: --to milvus://host:19530 (or a .db path)", file=sys.stderr)
         return 2
-    report = migrate(Path(settings.index_dir), to, force=args.force, log=_say)
+    report = migrate(Path(settings.index_dir), to, force=args.force, log=say)
     if args.json:
         print(json.dumps(report.__dict__, ensure_ascii=False, indent=1))
     else:

@@ -1,4 +1,4 @@
-"""``rag eval``: batch evaluation of retrieval and answers; ``rag convert-squad``.
+"""``rag eval``: batch evaluation of retrieval and answers (and ``python -m rag.eval``).
 
 Examples::
 
@@ -19,6 +19,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from rag.cli.common import common_parser, progress_enabled, run, say, settings_from_args
+from rag.cli.convert_squad import convert_parser
 
 DEFAULT_MODES = "bm25,dense,hybrid"
 
@@ -92,7 +95,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``eval`` and ``convert-squad`` to the ``rag`` command."""
+    """Add ``eval`` to the ``rag`` command."""
     p = sub.add_parser(
         "eval",
         parents=[common],
@@ -102,23 +105,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
-    p = sub.add_parser(
-        "convert-squad",
-        help="turn a SQuAD-format file into corpus.jsonl + questions.jsonl",
-        description="Every paragraph becomes a document (id = paragraph id, title = article title); "
-        "every question's gold document is its paragraph. Index the corpus with "
-        "`rag ingest --format jsonl DIR/corpus.jsonl --index DIR/index`.",
-    )
-    p.add_argument("file", help="SQuAD-format JSON (SQuAD, CMRC 2018, DRCD...)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default eval-out/<name>/)")
-    p.set_defaults(func=cmd_convert_squad)
-
-
-def common_parser() -> argparse.ArgumentParser:
-    """The shared options of ``rag`` (see :mod:`rag.cli_common`), for ``python -m rag.eval``."""
-    from rag.cli_common import common_parser as shared
-
-    return shared()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,31 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _convert_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m rag.eval convert-squad")
-    p.add_argument("file")
-    p.add_argument("--out", metavar="DIR")
-    p.set_defaults(func=cmd_convert_squad)
-    return p
-
-
 def main(argv: Sequence[str] | None = None, *, embedder: Any = None) -> int:
     """Entry point of ``python -m rag.eval`` (``embedder``: share an already loaded one)."""
-    from rag.cli import run
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["convert-squad"]:
-        return run(_convert_parser().parse_args(argv[1:]))
+        return run(convert_parser().parse_args(argv[1:]))
     args = build_parser().parse_args(argv)
     args.shared_embedder = embedder
     return run(args)
 
 
 # ---------------------------------------------------------------------------- commands
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr)
-
-
 def _modes(text: str) -> list[str]:
     return [m.strip() for m in text.split(",") if m.strip()]
 
@@ -234,10 +206,9 @@ def _load_embedder(settings: Any, args: argparse.Namespace, cache: dict[str, Any
     if shared is not None:
         return shared
     if settings.embedder not in cache:
-        from rag.cli import _progress
         from rag.embed.embedder import Embedder
 
-        cache[settings.embedder] = Embedder.load(settings, progress=_progress(args))
+        cache[settings.embedder] = Embedder.load(settings, progress=progress_enabled(args))
     return cache[settings.embedder]
 
 
@@ -263,7 +234,6 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """``rag eval``."""
-    from rag.cli import _progress, _settings
     from rag.eval.check import ExpectedError
     from rag.eval.runner import run_eval
     from rag.eval.squad import SquadError
@@ -272,30 +242,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.check is not None:
             return _check(args)
         if not args.questions:
-            _say("error: give a question file (or --check)")
+            say("error: give a question file (or --check)")
             return 2
         config = _config(args)
-        settings = _settings(args)
+        settings = settings_from_args(args)
         result = run_eval(
             config,
             settings,
             embedder=_load_embedder(settings, args, {}),
-            log=_say,
-            progress=_progress(args),
+            log=say,
+            progress=progress_enabled(args),
         )
     except (SquadError, ExpectedError, ValueError) as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 1
     _print_summary(result.summary)
     print(f"report: {result.out_dir / 'report.md'} (+ report.json, {len(result.files) - 4} plots)")
     if result.input_errors:
-        _say(f"{len(result.input_errors)} input line(s) skipped (see the errors above)")
+        say(f"{len(result.input_errors)} input line(s) skipped (see the errors above)")
         return 1
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from rag.cli import _settings
     from rag.eval.check import ExpectedRun, load_expected, run_check
     from rag.eval.runner import run_eval
 
@@ -304,7 +273,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.only:
         unknown = sorted(set(args.only) - {r.name for r in runs})
         if unknown:
-            _say(f"error: no run named {', '.join(unknown)} in {path}")
+            say(f"error: no run named {', '.join(unknown)} in {path}")
             return 2
         runs = [r for r in runs if r.name in args.only]
     out_base = Path(args.out) if args.out else Path("eval-out") / "check"
@@ -315,9 +284,9 @@ def _check(args: argparse.Namespace) -> int:
         sub = parser.parse_args(run.eval_args())
         sub.out = str(out_base / run.name)
         sub.shared_embedder = getattr(args, "shared_embedder", None)
-        settings = _settings(sub)
+        settings = settings_from_args(sub)
         result = run_eval(
-            _config(sub), settings, embedder=_load_embedder(settings, sub, embedders), log=_say
+            _config(sub), settings, embedder=_load_embedder(settings, sub, embedders), log=say
         )
         return result.summary
 
@@ -325,20 +294,3 @@ def _check(args: argparse.Namespace) -> int:
     failed = sum(1 for line in lines if line.status == "FAIL")
     print(f"check {path}: {len(lines) - failed} OK, {failed} FAIL")
     return 1 if failed else 0
-
-
-def cmd_convert_squad(args: argparse.Namespace) -> int:
-    """``rag convert-squad FILE --out DIR``."""
-    from rag.eval.squad import SquadError, write_squad
-
-    source = Path(args.file)
-    out = Path(args.out) if args.out else Path("eval-out") / source.stem
-    try:
-        report = write_squad(source, out)
-    except SquadError as exc:
-        _say(f"error: {exc}")
-        return 1
-    print(f"wrote {report.corpus_path} and {report.questions_path}: {report.summary()}")
-    for note in report.skipped:
-        _say(f"skipped: {note}")
-    return 0

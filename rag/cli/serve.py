@@ -13,9 +13,10 @@ import argparse
 import os
 import signal
 import socket
-import sys
 import threading
 from typing import Any
+
+from rag.cli.common import open_assistant, say
 
 # The same as rag.serve.API_KEY_ENV (not imported from there: keeps every `rag` command fast).
 API_KEY_ENV = "RAG_SERVE_API_KEY"
@@ -53,26 +54,25 @@ def _preload(assistant: Any, say: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from rag.cli import _open_assistant, _say
     from rag.serve import ServeConfigError, check_bind, create_app
 
     key = os.environ.get(args.api_key_env) or None
     try:
         check_bind(args.host, key, args.api_key_env)
     except ServeConfigError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     try:
         import uvicorn
     except ImportError:  # pragma: no cover - a dependency
-        _say("error: `rag serve` needs fastapi and uvicorn: pip install fastapi uvicorn")
+        say("error: `rag serve` needs fastapi and uvicorn: pip install fastapi uvicorn")
         return 1
     try:
         sock = _bind(args.host, args.port)
     except OSError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 1
-    assistant = _open_assistant(args, llm="none" if args.no_llm else None)
+    assistant = open_assistant(args, llm="none" if args.no_llm else None)
     try:
         app = create_app(
             assistant,
@@ -83,14 +83,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         llm = assistant.llm
         host = f"[{args.host}]" if ":" in args.host else args.host
-        _say(
+        say(
             f"serving the articles at http://{host}:{args.port}/v1 (OpenAI-compatible; models: "
             "rag, rag-hybrid, rag-dense, rag-bm25; answers by "
             f"{llm.name if llm is not None else 'extractive sentences, no LLM'}; API key "
             f"{'required' if key else 'not required'}). Schema: http://{host}:{args.port}/openapi.json"
         )
         if args.preload:
-            threading.Thread(target=_preload, args=(assistant, _say), daemon=True).start()
+            threading.Thread(target=_preload, args=(assistant, say), daemon=True).start()
         config = uvicorn.Config(
             app,
             log_level=args.log_level,
@@ -104,7 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             uvicorn.Server(config).run(sockets=[sock])
         except KeyboardInterrupt:
-            _say("stopped")
+            say("stopped")
         finally:
             signal.signal(signal.SIGTERM, previous)
     finally:
@@ -165,9 +165,3 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-access-log", action="store_true", help="no line per request")
     p.set_defaults(func=cmd_serve)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from rag.cli import main
-
-    sys.exit(main(["serve", *sys.argv[1:]]))
