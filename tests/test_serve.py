@@ -14,8 +14,11 @@ import httpx
 import openai
 import pytest
 
+from rag.errors import ServeConfigError
 from rag.llm.client import LLM
-from rag.serve import CHECKED_HEADING, ServeConfigError, ServerThread, check_bind, create_app
+from rag.serve.app import ServerThread, create_app
+from rag.serve.convert import CHECKED_HEADING
+from rag.serve.security import check_bind
 from tests.scripted_llm import Reply, ScriptedLLM
 
 DDIM_ANSWER = "DDIM 仅采样 20~100 步就能达到和 DDPM 采样 1000 步相近的生成效果 [1]。"

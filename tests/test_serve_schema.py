@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from rag.config import Settings
-from rag.serve import ServerThread, create_app
+from rag.serve.app import ServerThread, create_app
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typing import Any
 
 from rag.cli.common import open_assistant, say
 
-# The same as rag.serve.API_KEY_ENV (not imported from there: keeps every `rag` command fast).
+# The same as rag.serve.security.API_KEY_ENV (not imported from there: keeps every `rag` command fast).
 API_KEY_ENV = "RAG_SERVE_API_KEY"
 
 
@@ -54,7 +54,9 @@ def _preload(assistant: Any, say: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from rag.serve import ServeConfigError, check_bind, create_app
+    from rag.errors import ServeConfigError
+    from rag.serve.app import create_app
+    from rag.serve.security import check_bind
 
     key = os.environ.get(args.api_key_env) or None
     try:
