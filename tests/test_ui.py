@@ -20,23 +20,23 @@ from typing import Any
 import pytest
 
 from rag.config import PROJECT_ROOT, Settings
+from rag.errors import BindError, UploadError
 from rag.schema import Answer, Passage
-from rag.ui import (
-    ALLOWED_EXTENSIONS,
-    BindError,
-    OneAtATime,
-    UploadError,
-    check_bind,
+from rag.ui.chat import OneAtATime
+from rag.ui.launch import check_bind, parse_auth
+from rag.ui.render import (
     cited_numbers,
-    default_upload_dir,
     highlight,
     linkify_citations,
-    parse_auth,
     parse_ref,
     render_answer,
     render_model_status,
     render_passage,
     render_sources,
+)
+from rag.ui.uploads import (
+    ALLOWED_EXTENSIONS,
+    default_upload_dir,
     safe_filename,
     save_upload,
     save_uploads,
@@ -341,7 +341,7 @@ def test_one_at_a_time_serializes_streams() -> None:
 
 def test_preloading_the_embedded_model_shows_loading_then_ready() -> None:
     from rag.llm.local import EmbeddedLLM
-    from rag.ui import ChatUI, start_llm_in_background
+    from rag.ui.chat import ChatUI, start_llm_in_background
 
     settings = Settings.load(env={})
     llm = EmbeddedLLM(settings)  # not started: the real start is replaced below

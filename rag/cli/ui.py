@@ -69,7 +69,9 @@ def add_ui_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """Open the index, build the page and serve it until interrupted."""
-    from rag.ui import BindError, build_app, check_bind, launch, parse_auth
+    from rag.errors import BindError
+    from rag.ui.launch import check_bind, launch, parse_auth
+    from rag.ui.layout import build_app
 
     try:
         auth = parse_auth(args.auth)
