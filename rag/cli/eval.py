@@ -180,7 +180,7 @@ def canonical_command(args: argparse.Namespace) -> str:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from rag.eval.runner import EvalConfig
+    from rag.eval.config import EvalConfig
 
     questions = _resolve(args.questions)
     return EvalConfig(

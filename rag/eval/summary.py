@@ -25,8 +25,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from rag.eval.config import EvalConfig
 from rag.eval.metrics import latency_summary, mean
-from rag.eval.runner import EvalConfig
 
 # Beyond the libraries that shape the index: the ones that shape answers, metrics and plots.
 EVAL_LIBRARIES = ("xllamacpp", "openai", "matplotlib", "pytrec-eval-terrier", "pyyaml")
