@@ -1,20 +1,14 @@
 """The Milvus store: the same ingest, retrieval and CLI on Milvus, over the real protocol.
 
-Milvus Lite serves the Milvus gRPC API two ways and both are tested: embedded (a ``.db`` path,
-served in this process) and as a separate ``milvus-lite server`` process on a loopback port,
-which is the protocol a Milvus cluster speaks. The articles are ingested into each (vectors come
-from the embedding cache of the session's local index, so nothing is embedded twice) and must
-give the same passages as the local FAISS + BM25 store.
+Both modes of Milvus Lite (embedded, and a server on loopback; see ``conftest.py``) must give
+the same passages as the local FAISS + BM25 store. What every store must do is in
+``test_contract.py``.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,102 +18,19 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from ingest.pipeline import ingest
-from rag.api import Assistant
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import IndexNotFound, StoreError
 from rag.retrieval.fusion import reciprocal_rank_fusion
 from rag.store.factory import open_store
-from rag.store.local.layout import CACHE_DB
 from rag.store.milvus.reader import MilvusStore
 from rag.store.milvus.schema import chunk_pk
 from rag.store.milvus.target import is_milvus_uri, parse_milvus_uri
 from rag.store.milvus.writer import MilvusIndexWriter
 from tests.conftest import ARTICLES
+from tests.store.conftest import free_port, milvus_settings, quiet
 
 QUESTIONS = PROJECT_ROOT / "data" / "eval" / "questions.jsonl"
 MODES = ("dense", "bm25", "hybrid")
-
-
-def quiet(msg: str) -> None:
-    pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def milvus_server(tmp_path_factory: pytest.TempPathFactory):
-    """A ``milvus-lite server`` process on a free loopback port; yields its milvus:// URI."""
-    data = tmp_path_factory.mktemp("milvus-server")
-    port = free_port()
-    log = open(data.parent / "milvus-server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "milvus_lite",
-            "server",
-            "--data-dir",
-            str(data / "data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    uri = f"milvus://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"milvus-lite server exited: {(data.parent / 'milvus-server.log').read_text()}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield uri
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def _milvus_settings(articles_settings: Settings, tmp: Path, store: str) -> Settings:
-    """Settings for a Milvus store whose work dir starts with the local index's embedding cache."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    cache = Path(articles_settings.index_dir) / CACHE_DB
-    if cache.exists() and not (tmp / CACHE_DB).exists():
-        shutil.copy(cache, tmp / CACHE_DB)
-    return articles_settings.replace(index_dir=tmp, vector_store=store)
-
-
-@pytest.fixture(scope="module", params=["embedded", "server"])
-def milvus_articles(request, articles_settings, articles_index, embedder, tmp_path_factory):
-    """The articles ingested into Milvus Lite, embedded or behind the loopback server."""
-    tmp = tmp_path_factory.mktemp(f"milvus-{request.param}")
-    if request.param == "embedded":
-        store = f"milvus-lite://{tmp / 'articles.db'}"
-    else:
-        store = request.getfixturevalue("milvus_server") + "?collection=articles"
-    settings = _milvus_settings(articles_settings, tmp / "work", store)
-    report = ingest([ARTICLES], settings, progress=False, embedder=embedder, log=quiet)
-    a = Assistant(settings, open_store(settings), embedder, llm="none")
-    yield request.param, settings, report, a
-    a.close()
 
 
 class CachedQueries:
@@ -272,7 +183,7 @@ def test_incremental_ingest_and_deletion_on_milvus(
     milvus_server, articles_settings, articles_index, embedder, tmp_path
 ) -> None:
     corpus = _small_corpus(tmp_path / "corpus")
-    settings = _milvus_settings(
+    settings = milvus_settings(
         articles_settings, tmp_path / "work", milvus_server + "?collection=incremental"
     )
     first = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
@@ -370,7 +281,7 @@ def test_cli_ingest_and_ask_against_the_server(
         Embedder, "load", classmethod(lambda cls, settings, progress=True: embedder)
     )
     corpus = _small_corpus(tmp_path / "corpus")
-    work = _milvus_settings(articles_settings, tmp_path / "work", "unused").index_dir
+    work = milvus_settings(articles_settings, tmp_path / "work", "unused").index_dir
     store = milvus_server + "?collection=cli"
     common = ["--store", store, "--index", str(work), "--quiet"]
     assert main(["ingest", str(corpus), *common, "--json"]) == 0

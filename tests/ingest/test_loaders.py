@@ -14,7 +14,7 @@ from ingest.read import SkipFile, read_text
 def _seeds_dir() -> Path:
     """The four seed listing pages (read-only, beside the checkout: ``../shared/seeds``)."""
     candidates = [
-        Path(__file__).resolve().parents[2] / "shared" / "seeds",
+        Path(__file__).resolve().parents[3] / "shared" / "seeds",
         Path("/work/shared/seeds"),
     ]
     if os.environ.get("RAG_SEEDS_DIR"):
@@ -188,7 +188,7 @@ def test_derive_title_finds_the_subject() -> None:
 def test_committed_articles_match_the_converter_output(tmp_path: Path) -> None:
     from ingest.loaders.feed import read_titles, write_articles
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     curated = read_titles(root / "data" / "feed_titles.tsv")
     written = write_articles(sorted(SEEDS.glob("*.txt")), tmp_path, curated)
     assert len(written) == 37
