@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -212,38 +213,12 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _respan(chunk: Chunk, start: int, end: int, text: str) -> Chunk:
     start, end = _trim(text, start, end)
-    return Chunk(
-        chunk_id=chunk.chunk_id,
-        doc_id=chunk.doc_id,
-        title=chunk.title,
-        source=chunk.source,
-        start=start,
-        end=end,
-        text=text[start:end],
-    )
+    return dataclasses.replace(chunk, start=start, end=end, text=text[start:end], n_tokens=0)
 
 
 def _renumber(chunk: Chunk, index: int) -> Chunk:
-    return Chunk(
-        chunk_id=f"{chunk.doc_id}#{index}",
-        doc_id=chunk.doc_id,
-        title=chunk.title,
-        source=chunk.source,
-        start=chunk.start,
-        end=chunk.end,
-        text=chunk.text,
-        n_tokens=chunk.n_tokens,
-    )
+    return dataclasses.replace(chunk, chunk_id=f"{chunk.doc_id}#{index}")
 
 
 def _with_tokens(chunk: Chunk, n: int) -> Chunk:
-    return Chunk(
-        chunk_id=chunk.chunk_id,
-        doc_id=chunk.doc_id,
-        title=chunk.title,
-        source=chunk.source,
-        start=chunk.start,
-        end=chunk.end,
-        text=chunk.text,
-        n_tokens=n,
-    )
+    return dataclasses.replace(chunk, n_tokens=n)

@@ -110,40 +110,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace) -> int:
-    from rag.answer.guard import QuestionError
-
-    assistant = open_assistant(args, llm="none" if args.no_llm else None)
-    history: list[dict[str, str]] = []
-    print("Ask about the articles. Commands: /clear (new conversation), /quit.", file=sys.stderr)
-    try:
-        while True:
-            try:
-                question = input("\n? ").strip()
-            except EOFError:
-                break
-            if question in ("/quit", "/exit", "/q"):
-                break
-            if question == "/clear":
-                history.clear()
-                print("(conversation cleared)", file=sys.stderr)
-                continue
-            if not question:
-                continue
-            try:
-                answer = run_question(assistant, question, history, args)
-            except QuestionError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                continue
-            history += [
-                {"role": "user", "content": question},
-                {"role": "assistant", "content": answer.text},
-            ]
-    finally:
-        assistant.close()
-    return 0
-
-
 def llm_options() -> argparse.ArgumentParser:
     """The answering options of ``ask`` and ``chat`` (a parent parser)."""
     llm_opts = argparse.ArgumentParser(add_help=False)
