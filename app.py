@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from rag.cli import run  # also keeps model hubs offline (HF_HUB_OFFLINE=1)
-from rag.cli_ui import standalone_parser
+from rag.cli.common import run  # importing rag.cli keeps model hubs offline (HF_HUB_OFFLINE=1)
+from rag.cli.ui import standalone_parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -257,7 +257,7 @@ def _chunk_counts(docs: list[dict[str, str]]) -> list[int]:
     """Chunks per document with the product's chunker and the embedder's tokenizer."""
     from transformers import AutoTokenizer
 
-    from ingest.chunker import Chunker
+    from ingest.chunk import Chunker
     from ingest.clean import clean_text
     from rag.schema import Document
 

@@ -141,7 +141,7 @@ def _rss_now_mb() -> float:
 
 def real_vectors(n_queries: int = 200) -> tuple[np.ndarray, np.ndarray] | None:
     """The large benchmark index's e5 vectors: (base, held-out queries), or None."""
-    from rag.store.local import VECTORS, current_generation
+    from rag.store.local.layout import VECTORS, current_generation
 
     for name in ("large", "large-onnx-int8"):
         gen = current_generation(WORK / "idx" / name)

@@ -357,7 +357,7 @@ def startup(corpus: str = "small", runs: int = 5) -> dict[str, Any]:
         say(f"startup: {name} p50 {out[name]['p50']:.2f}s")
     # What `rag stats` imports, and the slowest modules by cumulative import time.
     out["imports_stats_path"] = run_worker(
-        "imports", {"modules": ["rag.cli", "rag.assistant", "rag.store.local"]}
+        "imports", {"modules": ["rag.cli", "rag.api", "rag.store.local.reader"]}
     )
     proc = subprocess.run(
         [
@@ -365,8 +365,7 @@ def startup(corpus: str = "small", runs: int = 5) -> dict[str, Any]:
             "-X",
             "importtime",
             "-c",
-            "import rag.cli, rag.cli_answer, rag.cli_ui, rag.cli_eval, "
-            "rag.cli_serve, rag.cli_store, rag.assistant, rag.store.local",
+            "import rag.cli, rag.api, rag.store.local.reader",
         ],
         env=env,
         capture_output=True,

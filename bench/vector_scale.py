@@ -6,11 +6,11 @@ any approximate index), queries drawn the same way. Ground truth is the exact to
 product (numpy). Each configuration searches one query at a time, as the retriever does, and
 reports p50/p95 latency and recall@10 against the exact answer.
 
-* local: the index the local store builds (``ingest.index_writer.build_faiss``: IndexIDMap2 over
+* local: the index the local store builds (``rag.store.local.writer.build_faiss``: IndexIDMap2 over
   a FAISS factory, inner product; IVF types trained on a 100k sample) searched in-process, as
   ``LocalStore.dense_search`` does, FAISS on one thread (``--threads``).
 * milvus: a collection with the chunk store's vector field, index and search parameters
-  (``rag.store.milvus.choose_index``), searched through ``MilvusClient.search`` over gRPC.
+  (``rag.store.milvus.schema.choose_index``), searched through ``MilvusClient.search`` over gRPC.
   By default that is Milvus Lite (pure Python) in a temporary folder; ``--milvus-uri`` points
   it at a real server instead (``milvus://host:19530``).
 
@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "vector_scale.json"
 DIM = 384
 K = 10
-IVF_NLIST = 1024  # as rag.store.milvus.IVF_NLIST
+IVF_NLIST = 1024  # as rag.store.milvus.schema.IVF_NLIST
 
 
 def synthetic(n: int, dim: int, seed: int, centres: int = 2000) -> np.ndarray:
@@ -103,7 +103,7 @@ def build_local(base: np.ndarray, factory: str) -> Any:
     """The local store's index (``build_faiss``); IVF types are trained on a 100k sample."""
     import faiss
 
-    from ingest.index_writer import build_faiss
+    from rag.store.local.writer import build_faiss
 
     if not factory.startswith("IVF"):
         return build_faiss(base, factory)
@@ -179,7 +179,9 @@ def run_milvus(
     """Insert ``base`` once, then build, load and search each index type in turn."""
     from pymilvus import DataType
 
-    from rag.store.milvus import choose_index, connect, parse_milvus_uri
+    from rag.store.milvus.client import connect
+    from rag.store.milvus.schema import choose_index
+    from rag.store.milvus.target import parse_milvus_uri
 
     target = parse_milvus_uri(uri)
     client = connect(target, timeout=600)

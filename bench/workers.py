@@ -48,8 +48,8 @@ def _questions(corpus: str, n: int) -> list[dict[str, Any]]:
 
 def _chunk_texts(index_dir: Path, limit: int | None) -> list[str]:
     """The exact texts the pipeline embedded (title line + chunk), in id order."""
-    from ingest.chunker import embedding_text
-    from rag.store.local import CHUNKS_DB, current_generation, read_manifest
+    from rag.schema import embedding_text
+    from rag.store.local.layout import CHUNKS_DB, current_generation, read_manifest
 
     gen = current_generation(index_dir)
     assert gen is not None, f"no index at {index_dir}"
@@ -69,7 +69,7 @@ def ingest_ours(a: dict[str, Any]) -> dict[str, Any]:
     from bench.common import corpus_path, dir_size
     from ingest.pipeline import ingest
     from rag.config import Settings
-    from rag.store.local import CACHE_DB, current_generation
+    from rag.store.local.layout import CACHE_DB, current_generation
 
     index_dir = Path(a["index_dir"])
     if a.get("fresh", True):
@@ -136,8 +136,8 @@ def encode_raw(a: dict[str, Any]) -> dict[str, Any]:
 
 def embed_ours(a: dict[str, Any]) -> dict[str, Any]:
     """``Embedder.embed_passages`` alone on the same texts (backend/threads from settings)."""
-    from ingest.embedder import Embedder
     from rag.config import Settings
+    from rag.embed.embedder import Embedder
 
     texts = _chunk_texts(Path(a["index_dir"]), a.get("limit"))
     settings = Settings.load(**a.get("overrides", {}))
@@ -166,8 +166,8 @@ def query_embed(a: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from bench.common import percentiles
-    from ingest.embedder import Embedder
     from rag.config import Settings
+    from rag.embed.embedder import Embedder
 
     settings = Settings.load(**a.get("overrides", {}))
     emb = Embedder.load(settings, progress=False)
@@ -195,7 +195,7 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
     """Cold start (imports, open, first query) and warm per-step latencies of ``Retriever.run``."""
     t_imp = time.perf_counter()
     from bench.common import percentiles
-    from rag.assistant import Assistant
+    from rag.api import Assistant
     from rag.config import Settings
 
     import_s = time.perf_counter() - t_imp
@@ -235,7 +235,7 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
 
 def quality_ours(a: dict[str, Any]) -> dict[str, Any]:
     """hit@5 and MRR@10 (document level) on the answerable questions of a question file."""
-    from rag.assistant import Assistant
+    from rag.api import Assistant
     from rag.config import Settings
 
     settings = Settings.load(index_dir=Path(a["index_dir"]), **a.get("overrides", {}))
@@ -260,7 +260,7 @@ def quality_ours(a: dict[str, Any]) -> dict[str, Any]:
 
 def answer(a: dict[str, Any]) -> dict[str, Any]:
     """Time to first token and total of the embedded LLM at several context budgets."""
-    from rag.assistant import Assistant
+    from rag.api import Assistant
     from rag.config import Settings
 
     settings = Settings.load(index_dir=Path(a["index_dir"]))

@@ -22,25 +22,23 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from ingest.chunker import Chunker, embedding_text
-from ingest.embed_cache import EmbedCache, text_key
-from ingest.embedder import Embedder
-from ingest.index_writer import ChunkRow, DocRow, library_versions
+from ingest.chunk import Chunker
 from ingest.loaders import LoadResult, load_paths
-from ingest.store_writer import IndexChange, StoreWriter, open_writer
 from rag.config import Settings
-from rag.schema import Document
-from rag.store.base import IndexBusy, StoreError
-from rag.store.local import FORMAT_VERSION
-
-
-class NothingToIndex(StoreError):
-    """The given paths hold no usable document; the message lists what was skipped."""
+from rag.embed.cache import EmbedCache, text_key
+from rag.embed.embedder import Embedder
+from rag.errors import IndexBusy, NothingToIndex
+from rag.schema import Document, chunk_fields, embedding_text
+from rag.store.base import ChunkRow, DocRow, IndexChange, StoreWriter
+from rag.store.factory import open_writer
+from rag.store.local.layout import FORMAT_VERSION
+from rag.versions import library_versions
 
 
 @dataclass
@@ -101,7 +99,7 @@ def ingest(
     """Bring the index in line with the documents under ``paths``.
 
     The index is ``settings.index_dir``, or the Milvus collection named by
-    ``settings.vector_store`` (see :mod:`ingest.store_writer`).
+    ``settings.vector_store`` (see :mod:`rag.store.factory`).
 
     Args:
         paths: Files or directories (default: ``settings.corpus_dir``).
@@ -148,14 +146,102 @@ def _ingest_locked(
     say: Callable[[str], None],
     writer: StoreWriter,
 ) -> IngestReport:
+    """The stages, in order, while this ingest holds the index lock."""
     t0 = time.perf_counter()
     report = IngestReport()
     writer.prepare()
     paths = list(paths) if paths else [Path(settings.corpus_dir)]
+    loaded = _load(paths, settings, fmt, progress, say, report)
+    report.seconds["load"] = time.perf_counter() - t0
 
-    # ---------------------------------------------------------------- load + clean
-    bar = tqdm(desc="loading", unit="file", disable=not progress, file=sys.stderr, leave=False)
-    loaded: LoadResult = load_paths(
+    t1 = time.perf_counter()
+    emb = embedder or Embedder.load(settings, progress=progress)
+    report.seconds["load_embedder"] = time.perf_counter() - t1
+    chunker = Chunker(emb.count_passage_tokens, settings.chunk_tokens, settings.chunk_overlap)
+    previous = _previous_index(writer, emb, chunker, rebuild, say, report)
+    kept = _kept_documents(previous, loaded)
+    if not loaded.documents and not kept:
+        detail = "; ".join((loaded.skipped + loaded.errors)[:5]) or "no supported files"
+        raise NothingToIndex(
+            f"no documents to index under {', '.join(str(p) for p in paths)} ({detail}). "
+            "Supported: .md .txt .html .jsonl (and --format feed)."
+        )
+
+    t2 = time.perf_counter()
+    plan = _chunk(loaded, kept, previous, chunker, writer, progress, report)
+    report.seconds["chunk"] = time.perf_counter() - t2
+    if _is_up_to_date(previous, plan, writer, report):
+        report.up_to_date = True
+        report.generation = previous.generation
+        report.seconds["total"] = time.perf_counter() - t0
+        return report
+
+    cache = EmbedCache(writer.cache_path, emb.fingerprint, emb.dim)
+    try:
+        t3 = time.perf_counter()
+        vectors = _embed(plan.chunks, cache, emb, chunker, settings, progress, report)
+        report.seconds["embed"] = time.perf_counter() - t3
+        t4 = time.perf_counter()
+        change = IndexChange(
+            docs=plan.docs,
+            chunks=plan.chunks,
+            vectors=vectors,
+            manifest=_manifest(emb, chunker, loaded),
+            rewritten=plan.rewritten,
+            removed=plan.removed,
+            rebuild=not previous.compatible,
+            title_prefix=chunker.title_prefix,
+            n_chunks=report.chunks,
+        )
+        report.generation = writer.write(change)
+        if writer.full_rewrite:
+            cache.prune([c.embed_key for c in plan.chunks])
+        report.seconds["index"] = time.perf_counter() - t4
+    finally:
+        cache.close()
+    report.seconds["total"] = time.perf_counter() - t0
+    return report
+
+
+# ---------------------------------------------------------------------------- stages
+@dataclass
+class _Previous:
+    """The index as it was: its generation, rows, and whether it can be updated in place."""
+
+    generation: str = ""
+    docs: dict[str, DocRow] = field(default_factory=dict)
+    chunks: dict[str, list[ChunkRow]] = field(default_factory=dict)
+    compatible: bool = False
+
+
+@dataclass
+class _Plan:
+    """What the new index holds: every document, the chunks to write, what changed."""
+
+    docs: list[DocRow] = field(default_factory=list)
+    chunks: list[ChunkRow] = field(default_factory=list)
+    carried_chunks: int = 0  # chunks of carried documents that stay in the store as they are
+    rewritten: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+
+
+def _bar(progress: bool, desc: str, unit: str, total: int | None = None) -> tqdm:
+    return tqdm(
+        total=total, desc=desc, unit=unit, disable=not progress, file=sys.stderr, leave=False
+    )
+
+
+def _load(
+    paths: list[Path],
+    settings: Settings,
+    fmt: str,
+    progress: bool,
+    say: Callable[[str], None],
+    report: IngestReport,
+) -> LoadResult:
+    """Load and clean: every supported file under ``paths``; skipped files are reported."""
+    bar = _bar(progress, "loading", "file")
+    loaded = load_paths(
         paths, fmt=fmt, max_bytes=int(settings.max_file_mb * 1e6), on_file=lambda _p: bar.update()
     )
     bar.close()
@@ -164,78 +250,77 @@ def _ingest_locked(
         say(f"skipped: {msg}")
     for msg in loaded.errors:
         say(f"error: {msg}")
-    report.seconds["load"] = time.perf_counter() - t0
+    return loaded
 
-    # ---------------------------------------------------------------- compare with previous
-    t1 = time.perf_counter()
-    emb = embedder or Embedder.load(settings, progress=progress)
-    report.seconds["load_embedder"] = time.perf_counter() - t1
-    chunker = Chunker(emb.count_passage_tokens, settings.chunk_tokens, settings.chunk_overlap)
+
+def _previous_index(
+    writer: StoreWriter,
+    emb: Embedder,
+    chunker: Chunker,
+    rebuild: bool,
+    say: Callable[[str], None],
+    report: IngestReport,
+) -> _Previous:
+    """Compare with the index as it is: reuse it, or say why everything is rebuilt."""
     previous = None if rebuild else writer.previous_manifest()
-    manifest_prev, gen_prev = previous if previous is not None else (None, None)
-    prev_docs: dict[str, DocRow] = {}
-    prev_chunks: dict[str, list[ChunkRow]] = {}
-    compatible = False
-    if manifest_prev is not None:
-        reasons = []
-        if manifest_prev.get("embedder", {}).get("fingerprint") != emb.fingerprint:
-            reasons.append(
-                f"embedder changed ({manifest_prev.get('embedder', {}).get('name')} -> {emb.name})"
-            )
-        if manifest_prev.get("chunker") != chunker.settings():
-            reasons.append("chunker settings changed")
-        reasons.extend(writer.incompatibilities(manifest_prev))
-        try:
-            # Carried documents need their text only when everything is re-chunked.
-            prev_docs, prev_chunks = writer.previous_rows(with_text=bool(reasons))
-        except sqlite3.Error:  # a damaged local generation; Milvus errors abort instead
-            reasons.append("previous index unreadable")
-            prev_docs, prev_chunks = {}, {}
-        compatible = not reasons
-        if reasons:
-            report.rebuilt, report.rebuild_reason = True, "; ".join(reasons)
-            say(f"{report.rebuild_reason}: rebuilding the whole index")
-    elif rebuild:
-        report.rebuilt, report.rebuild_reason = True, "--rebuild"
+    if previous is None:
+        if rebuild:
+            report.rebuilt, report.rebuild_reason = True, "--rebuild"
+        return _Previous()
+    manifest, generation = previous
+    out = _Previous(generation=generation)
+    reasons = []
+    if manifest.get("embedder", {}).get("fingerprint") != emb.fingerprint:
+        reasons.append(
+            f"embedder changed ({manifest.get('embedder', {}).get('name')} -> {emb.name})"
+        )
+    if manifest.get("chunker") != chunker.settings():
+        reasons.append("chunker settings changed")
+    reasons.extend(writer.incompatibilities(manifest))
+    try:
+        # Carried documents need their text only when everything is re-chunked.
+        out.docs, out.chunks = writer.previous_rows(with_text=bool(reasons))
+    except sqlite3.Error:  # a damaged local generation; Milvus errors abort instead
+        reasons.append("previous index unreadable")
+        out.docs, out.chunks = {}, {}
+    out.compatible = not reasons
+    if reasons:
+        report.rebuilt, report.rebuild_reason = True, "; ".join(reasons)
+        say(f"{report.rebuild_reason}: rebuilding the whole index")
+    return out
 
-    # Documents of the previous index outside the given paths are kept as they are.
-    kept = {
+
+def _kept_documents(previous: _Previous, loaded: LoadResult) -> dict[str, DocRow]:
+    """Documents of the previous index outside the given paths: kept as they are."""
+    return {
         d: row
-        for d, row in prev_docs.items()
+        for d, row in previous.docs.items()
         if not _within(row.origin, loaded.roots) and d not in loaded.origins
     }
-    if not loaded.documents and not kept:
-        detail = "; ".join((loaded.skipped + loaded.errors)[:5]) or "no supported files"
-        raise NothingToIndex(
-            f"no documents to index under {', '.join(str(p) for p in paths)} ({detail}). "
-            "Supported: .md .txt .html .jsonl (and --format feed)."
-        )
 
-    # ---------------------------------------------------------------- chunk
-    t2 = time.perf_counter()
-    doc_rows: list[DocRow] = []
-    chunk_rows: list[ChunkRow] = []
-    carried_chunks = 0  # chunks of carried documents that stay in the store as they are
-    rewritten: set[str] = set()
+
+def _chunk(
+    loaded: LoadResult,
+    kept: dict[str, DocRow],
+    previous: _Previous,
+    chunker: Chunker,
+    writer: StoreWriter,
+    progress: bool,
+    report: IngestReport,
+) -> _Plan:
+    """Chunk new and changed documents; carry unchanged ones (and kept ones) as they are."""
+    plan = _Plan()
 
     def carry(row: DocRow) -> None:
-        nonlocal carried_chunks
-        doc_rows.append(row)
+        plan.docs.append(row)
         if writer.full_rewrite:
-            chunk_rows.extend(prev_chunks.get(row.doc_id, []))
+            plan.chunks.extend(previous.chunks.get(row.doc_id, []))
         else:
-            carried_chunks += row.n_chunks
+            plan.carried_chunks += row.n_chunks
 
-    bar = tqdm(
-        total=len(loaded.documents),
-        desc="chunking",
-        unit="doc",
-        disable=not progress,
-        file=sys.stderr,
-        leave=False,
-    )
+    bar = _bar(progress, "chunking", "doc", total=len(loaded.documents))
     for row in kept.values():
-        if compatible:
+        if previous.compatible:
             carry(row)
         else:  # re-chunk kept documents too, with the new settings
             loaded.documents.append(
@@ -244,140 +329,112 @@ def _ingest_locked(
             loaded.origins[row.doc_id] = row.origin
     for doc in loaded.documents:
         sha = document_hash(doc)
-        old = prev_docs.get(doc.doc_id)
-        if compatible and old is not None and old.sha256 == sha:
+        old = previous.docs.get(doc.doc_id)
+        if previous.compatible and old is not None and old.sha256 == sha:
             report.unchanged += 1
             carry(old)
-            bar.update()
-            continue
-        if old is None:
-            report.added += 1
         else:
-            report.changed += 1
-        chunks = chunker.split(doc)
-        for c in chunks:
-            etext = embedding_text(c.title, c.text, chunker.title_prefix)
-            chunk_rows.append(
-                ChunkRow(
-                    c.chunk_id,
-                    c.doc_id,
-                    c.title,
-                    c.source,
-                    c.start,
-                    c.end,
-                    c.text,
-                    c.n_tokens,
-                    text_key(etext),
-                )
-            )
-        doc_rows.append(
-            DocRow(
-                doc.doc_id,
-                doc.title,
-                doc.source,
-                doc.lang,
-                sha,
-                loaded.origins.get(doc.doc_id, ""),
-                len(chunks),
-                doc.text,
-                doc.meta,
-            )
-        )
-        rewritten.add(doc.doc_id)
+            if old is None:
+                report.added += 1
+            else:
+                report.changed += 1
+            _split(doc, sha, loaded.origins.get(doc.doc_id, ""), chunker, plan)
         bar.update()
     bar.close()
     loaded_ids = set(loaded.origins)
-    removed = {d for d in prev_docs if d not in loaded_ids and d not in kept}
-    report.removed = len(removed)
-    report.documents, report.chunks = len(doc_rows), len(chunk_rows) + carried_chunks
-    report.seconds["chunk"] = time.perf_counter() - t2
+    plan.removed = {d for d in previous.docs if d not in loaded_ids and d not in kept}
+    report.removed = len(plan.removed)
+    report.documents, report.chunks = len(plan.docs), len(plan.chunks) + plan.carried_chunks
+    return plan
 
-    if (
-        compatible
+
+def _split(doc: Document, sha: str, origin: str, chunker: Chunker, plan: _Plan) -> None:
+    """Add a new or changed document and its chunks (keyed by their embedded text) to ``plan``."""
+    chunks = chunker.split(doc)
+    for c in chunks:
+        etext = embedding_text(c.title, c.text, chunker.title_prefix)
+        plan.chunks.append(ChunkRow(**chunk_fields(c), embed_key=text_key(etext)))
+    plan.docs.append(
+        DocRow(
+            doc.doc_id,
+            doc.title,
+            doc.source,
+            doc.lang,
+            sha,
+            origin,
+            len(chunks),
+            doc.text,
+            doc.meta,
+        )
+    )
+    plan.rewritten.add(doc.doc_id)
+
+
+def _is_up_to_date(
+    previous: _Previous, plan: _Plan, writer: StoreWriter, report: IngestReport
+) -> bool:
+    """Nothing to write: same documents, none changed, and no interrupted ingest to finish."""
+    return (
+        previous.compatible
         and report.added == 0
         and report.changed == 0
         and report.removed == 0
-        and set(prev_docs) == {d.doc_id for d in doc_rows}
+        and set(previous.docs) == {d.doc_id for d in plan.docs}
         and not writer.dirty
-    ):
-        report.up_to_date = True
-        report.generation = gen_prev or ""
-        report.seconds["total"] = time.perf_counter() - t0
-        return report
+    )
 
-    # ---------------------------------------------------------------- embed (cached)
-    t3 = time.perf_counter()
-    cache = EmbedCache(writer.cache_path, emb.fingerprint, emb.dim)
-    try:
-        keys = [c.embed_key for c in chunk_rows]
-        have = cache.get(set(keys))
-        report.reused_vectors = sum(1 for k in keys if k in have)
-        todo: dict[str, str] = {}
-        for c in chunk_rows:
-            if c.embed_key not in have and c.embed_key not in todo:
-                todo[c.embed_key] = embedding_text(c.title, c.text, chunker.title_prefix)
-        bar = tqdm(
-            total=len(todo),
-            desc="embedding",
-            unit="chunk",
-            disable=not progress,
-            file=sys.stderr,
-            leave=False,
-        )
-        # Longest first across the whole corpus, so each batch pads to similar lengths (as
-        # SentenceTransformer.encode does for one call); parts are still cached as they finish.
-        todo_items = sorted(todo.items(), key=lambda kv: -len(kv[1]))
-        step = max(settings.embed_batch_size * 4, 64)
-        for begin in range(0, len(todo_items), step):
-            part = todo_items[begin : begin + step]
-            vecs = emb.embed_passages(
-                [t for _, t in part], settings.embed_batch_size, on_batch=bar.update
-            )
-            fresh = {k: vecs[i] for i, (k, _) in enumerate(part)}
-            cache.put(fresh)  # committed now: a killed ingest keeps this work
-            have.update(fresh)
-        bar.close()
-        report.embedded = len(todo)
-        vectors = (
-            np.stack([have[k] for k in keys]).astype(np.float32)
-            if keys
-            else np.zeros((0, emb.dim), dtype=np.float32)
-        )
-        report.seconds["embed"] = time.perf_counter() - t3
 
-        # ------------------------------------------------------------ index + commit
-        t4 = time.perf_counter()
-        manifest = {
-            "format": FORMAT_VERSION,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "embedder": {
-                "name": emb.name,
-                "fingerprint": emb.fingerprint,
-                "dim": emb.dim,
-                "max_seq_length": emb.max_tokens,
-                "query_prompt": emb.query_prompt,
-                "passage_prompt": emb.passage_prompt,
-            },
-            "chunker": chunker.settings(),
-            "versions": library_versions(),
-            "roots": sorted(set(loaded.roots)),
-        }
-        change = IndexChange(
-            docs=doc_rows,
-            chunks=chunk_rows,
-            vectors=vectors,
-            manifest=manifest,
-            rewritten=rewritten,
-            removed=removed,
-            rebuild=not compatible,
-            title_prefix=chunker.title_prefix,
-            n_chunks=report.chunks,
+def _embed(
+    chunks: list[ChunkRow],
+    cache: EmbedCache,
+    emb: Embedder,
+    chunker: Chunker,
+    settings: Settings,
+    progress: bool,
+    report: IngestReport,
+) -> np.ndarray:
+    """One vector per chunk: cached ones reused, the rest embedded and cached as they finish."""
+    keys = [c.embed_key for c in chunks]
+    have = cache.get(set(keys))
+    report.reused_vectors = sum(1 for k in keys if k in have)
+    todo: dict[str, str] = {}
+    for c in chunks:
+        if c.embed_key not in have and c.embed_key not in todo:
+            todo[c.embed_key] = embedding_text(c.title, c.text, chunker.title_prefix)
+    bar = _bar(progress, "embedding", "chunk", total=len(todo))
+    # Longest first across the whole corpus, so each batch pads to similar lengths (as
+    # SentenceTransformer.encode does for one call); parts are still cached as they finish.
+    todo_items = sorted(todo.items(), key=lambda kv: -len(kv[1]))
+    step = max(settings.embed_batch_size * 4, 64)
+    for begin in range(0, len(todo_items), step):
+        part = todo_items[begin : begin + step]
+        vecs = emb.embed_passages(
+            [t for _, t in part], settings.embed_batch_size, on_batch=bar.update
         )
-        report.generation = writer.write(change)
-        if writer.full_rewrite:
-            cache.prune(keys)
-        report.seconds["index"] = time.perf_counter() - t4
-    finally:
-        cache.close()
-    report.seconds["total"] = time.perf_counter() - t0
-    return report
+        fresh = {k: vecs[i] for i, (k, _) in enumerate(part)}
+        cache.put(fresh)  # committed now: a killed ingest keeps this work
+        have.update(fresh)
+    bar.close()
+    report.embedded = len(todo)
+    if not keys:
+        return np.zeros((0, emb.dim), dtype=np.float32)
+    return np.stack([have[k] for k in keys]).astype(np.float32)
+
+
+def _manifest(emb: Embedder, chunker: Chunker, loaded: LoadResult) -> dict[str, Any]:
+    """The store-independent manifest fields: embedder, chunker, library versions, roots."""
+    return {
+        "format": FORMAT_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "embedder": {
+            "name": emb.name,
+            "fingerprint": emb.fingerprint,
+            "dim": emb.dim,
+            "max_seq_length": emb.max_tokens,
+            "query_prompt": emb.query_prompt,
+            "passage_prompt": emb.passage_prompt,
+        },
+        "chunker": chunker.settings(),
+        "versions": library_versions(),
+        "roots": sorted(set(loaded.roots)),
+    }

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.errors import LoadError, SkipFile
 
-class SkipFile(Exception):
-    """The file is not an error but holds nothing to index (empty, binary); the message says why."""
-
-
-class LoadError(Exception):
-    """The file cannot be read as a document; the message names the file and the fix."""
+__all__ = ["LoadError", "SkipFile", "looks_binary", "read_text"]
 
 
 _CONTROL_OK = {9, 10, 12, 13, 27}

@@ -9,11 +9,17 @@ Example:
 
 from __future__ import annotations
 
-from rag.assistant import Assistant, IndexMismatch
+from rag.api import Assistant
 from rag.config import Settings
-from rag.guard import QuestionError
+from rag.errors import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexNotFound,
+    QuestionError,
+    StoreError,
+)
 from rag.schema import Answer, Chunk, Document, Passage
-from rag.store.base import IndexBusy, IndexCorrupt, IndexNotFound, StoreError
 
 __all__ = [
     "Answer",

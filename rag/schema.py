@@ -6,7 +6,7 @@ the HTTP API and the evaluation report use them); do not rename them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -33,7 +33,12 @@ class Document:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A contiguous span of a document: ``text == document.text[start:end]``."""
+    """A contiguous span of a document: ``text == document.text[start:end]``.
+
+    The one declaration of a chunk's fields: a store returns chunks, the stored row
+    (:class:`rag.store.base.ChunkRow`) extends it, :meth:`Passage.from_chunk` turns it into a
+    retrieved passage, and the HTTP API's passage model is derived from :class:`Passage`.
+    """
 
     chunk_id: str
     doc_id: str
@@ -64,6 +69,37 @@ class Passage:
     rank: int = 0
     start: int = 0
     end: int = 0
+
+    @classmethod
+    def from_chunk(
+        cls,
+        chunk: Chunk,
+        score: float,
+        *,
+        dense_score: float | None = None,
+        bm25_score: float | None = None,
+        rank: int = 0,
+    ) -> Passage:
+        """The passage of a retrieved chunk, with its scores.
+
+        Example:
+            >>> c = Chunk("dpo#0", "dpo", "DPO", "dpo.md", 0, 3, "DPO", 5)
+            >>> Passage.from_chunk(c, 0.5, rank=1).chunk_id
+            'dpo#0'
+        """
+        return cls(
+            text=chunk.text,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            source=chunk.source,
+            chunk_id=chunk.chunk_id,
+            score=score,
+            dense_score=dense_score,
+            bm25_score=bm25_score,
+            rank=rank,
+            start=chunk.start,
+            end=chunk.end,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,3 +138,22 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: The names of a chunk's fields, in order (what stores select and return).
+CHUNK_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Chunk))
+
+
+def chunk_fields(chunk: Chunk) -> dict[str, Any]:
+    """The :class:`Chunk` fields of ``chunk`` (or of a record that extends it), by name."""
+    return {name: getattr(chunk, name) for name in CHUNK_FIELDS}
+
+
+def embedding_text(title: str, text: str, title_prefix: bool = True) -> str:
+    """The text that is embedded and BM25-indexed for a chunk: its title line, then the text.
+
+    Example:
+        >>> embedding_text("DPO", "直接偏好优化"), embedding_text("DPO", "x", title_prefix=False)
+        ('DPO\\n直接偏好优化', 'x')
+    """
+    return f"{title}\n{text}" if title_prefix and title else text

@@ -41,7 +41,7 @@ def base_settings(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def embedder(base_settings: Settings):
     """The real default embedder (rebuilt once into the cache)."""
-    from ingest.embedder import Embedder
+    from rag.embed.embedder import Embedder
 
     return Embedder.load(base_settings, progress=False)
 
@@ -66,7 +66,8 @@ def articles_index(articles_settings: Settings, embedder):
 @pytest.fixture(scope="session")
 def assistant(articles_settings: Settings, articles_index, embedder):
     """An Assistant over the articles index, extractive only (LLM tests bring their own)."""
-    from rag.assistant import Assistant, open_store
+    from rag.api import Assistant
+    from rag.store.factory import open_store
 
     a = Assistant(articles_settings, open_store(articles_settings), embedder, llm="none")
     yield a
@@ -76,7 +77,7 @@ def assistant(articles_settings: Settings, articles_index, embedder):
 @pytest.fixture(scope="session")
 def embedded_llm(base_settings: Settings):
     """The real embedded model (llama.cpp server on loopback), started once per session."""
-    from rag.llm import EmbeddedLLM
+    from rag.llm.local import EmbeddedLLM
 
     llm = EmbeddedLLM(base_settings.replace(llm_ctx=4096))
     llm.start()

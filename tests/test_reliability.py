@@ -24,8 +24,9 @@ from ingest.loaders.markdown import parse_markdown
 from ingest.pipeline import ingest
 from rag.cli import main as rag_main
 from rag.config import PROJECT_ROOT, Settings
-from rag.store.base import IndexCorrupt
-from rag.store.local import CURRENT, LocalStore
+from rag.errors import IndexCorrupt
+from rag.store.local.layout import CURRENT
+from rag.store.local.reader import LocalStore
 from tests.conftest import ARTICLES
 
 PICK = ["dpo.md", "ddim.md", "flashattention.md", "yolo.md"]
@@ -212,7 +213,7 @@ def test_damaged_index_is_rebuilt_by_ingest(built: Settings, embedder, tmp_path:
 
 
 def test_index_from_another_embedder_is_refused(built: Settings, embedder) -> None:
-    from rag.assistant import Assistant, IndexMismatch
+    from rag.api import Assistant, IndexMismatch
 
     manifest_path = gen_dir(built) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

@@ -14,8 +14,9 @@ Example:
 
 from __future__ import annotations
 
+from rag.eval.config import EvalConfig, EvalResult
 from rag.eval.questions import Question, load_questions
-from rag.eval.runner import EvalConfig, EvalResult, run_eval
+from rag.eval.runner import run_eval
 from rag.eval.squad import convert_squad, write_squad
 
 __all__ = [

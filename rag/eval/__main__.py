@@ -1,10 +1,10 @@
-"""``python -m rag.eval``: the same as ``rag eval`` (see :mod:`rag.cli_eval`)."""
+"""``python -m rag.eval``: the same as ``rag eval`` (see :mod:`rag.cli.eval`)."""
 
 from __future__ import annotations
 
 import sys
 
-from rag.cli_eval import main
+from rag.cli.eval import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,15 +33,12 @@ from typing import Any
 import yaml
 
 from rag.config import PROJECT_ROOT
+from rag.errors import ExpectedError
 
 DEFAULT_EXPECTED = PROJECT_ROOT / "data" / "eval" / "expected.yaml"
 DEFAULT_TOLERANCE = 0.01
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10")
 ANSWER_KEYS = ("abstention_accuracy", "containment", "f1", "citation_precision", "supported_rate")
-
-
-class ExpectedError(ValueError):
-    """The expected-scores file is malformed; the message says where."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Retrieval metrics follow trec_eval's definitions with binary relevance (``success_k`` = hit@k,
 ``recall_k``, ``recip_rank`` on a run cut at 10 = MRR@10, ``ndcg_cut_10``);
-``tests/test_eval_metrics.py`` checks them against ``pytrec_eval``. Answer metrics follow the
+``tests/eval/test_eval_metrics.py`` checks them against ``pytrec_eval``. Answer metrics follow the
 CMRC 2018 script for Chinese (F1 from the longest common substring of the character segments,
 punctuation removed, max over gold answers) and SQuAD for English (token-level F1).
 

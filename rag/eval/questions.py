@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.loaders.jsonl import json_objects
-from rag.language import question_language
+from rag.text.language import question_language
 
 _KNOWN = {"id", "question", "gold_doc_ids", "answers", "lang"}
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rag.eval.check import dump_block, expected_block
 
 if TYPE_CHECKING:
-    from rag.eval.runner import EvalResult
+    from rag.eval.config import EvalResult
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:

@@ -18,11 +18,11 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
+from rag.eval.config import EvalConfig, EvalResult
 from rag.eval.metrics import (
     answer_f1,
     contains_answer,
@@ -31,94 +31,13 @@ from rag.eval.metrics import (
     retrieval_scores,
 )
 from rag.eval.questions import Question, load_questions
-from rag.retriever import MODES, Retriever
+from rag.eval.report import write_report
+from rag.eval.summary import summarize
+from rag.retrieval.retriever import Retriever
 
 if TYPE_CHECKING:
-    from ingest.embedder import Embedder
-    from rag.assistant import Assistant
-
-
-@dataclass
-class EvalConfig:
-    """What to evaluate and how.
-
-    Args:
-        questions: The question file (JSONL), or a SQuAD-format JSON file with ``fmt="squad"``.
-        fmt: ``auto`` (``.json``: squad, else jsonl), ``jsonl`` or ``squad``.
-        name: Name of the run (default: the file's stem); the default output is ``eval-out/<name>``.
-        out_dir: Where the report goes.
-        index_dir: Index of a converted SQuAD corpus (default ``<out_dir>/index``).
-        modes: Retrieval modes to compare.
-        k: Documents evaluated per mode (hit@1/3/5/k, MRR@k, nDCG@k).
-        depth: Chunks retrieved per mode before folding them into documents (default 3*k).
-        answers: Run the answer chain too (False: retrieval only).
-        no_llm: Extractive answers without the LLM.
-        limit: Evaluate only the first ``limit`` questions.
-        worst: Rows of the worst-misses table.
-        resume: Keep the records already in ``<out_dir>/results.jsonl`` (same modes, answers
-            if needed) and evaluate only the other questions.
-        command: The command line, for the report and the expected-scores snippet.
-    """
-
-    questions: Path
-    fmt: str = "auto"
-    name: str | None = None
-    out_dir: Path | None = None
-    index_dir: Path | None = None
-    modes: Sequence[str] = MODES
-    k: int = 10
-    depth: int | None = None
-    answers: bool = True
-    no_llm: bool = False
-    limit: int | None = None
-    worst: int = 10
-    resume: bool = False
-    command: str = ""
-
-    def resolved(self) -> EvalConfig:
-        """A copy with the defaults filled in (format, name, output dir, depth); validates."""
-        from dataclasses import replace
-
-        questions = Path(self.questions)
-        fmt = self.fmt
-        if fmt == "auto":
-            fmt = "squad" if questions.suffix.lower() == ".json" else "jsonl"
-        if fmt not in ("jsonl", "squad"):
-            raise ValueError(f"format must be auto, jsonl or squad, not {self.fmt!r}")
-        bad = [m for m in self.modes if m not in MODES]
-        if bad or not self.modes:
-            raise ValueError(
-                f"modes must be some of {', '.join(MODES)}, not {','.join(self.modes)!r}"
-            )
-        if self.k < 1:
-            raise ValueError("k must be at least 1")
-        name = self.name or questions.stem
-        out = Path(self.out_dir) if self.out_dir else Path("eval-out") / name
-        return replace(
-            self,
-            questions=questions,
-            fmt=fmt,
-            name=name,
-            out_dir=out,
-            modes=tuple(dict.fromkeys(self.modes)),
-            depth=self.depth or 3 * self.k,
-        )
-
-    def cutoffs(self) -> list[int]:
-        """The hit@/recall@ cutoffs: 1, 3, 5, 10 up to ``k``, and ``k``."""
-        return sorted({c for c in (1, 3, 5, 10) if c <= self.k} | {self.k})
-
-
-@dataclass
-class EvalResult:
-    """Everything a run produced: per-question records, the aggregate summary, and where it went."""
-
-    config: EvalConfig
-    records: list[dict[str, Any]]
-    summary: dict[str, Any]
-    out_dir: Path
-    input_errors: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
+    from rag.api import Assistant
+    from rag.embed.embedder import Embedder
 
 
 # ---------------------------------------------------------------------------- opening
@@ -126,8 +45,9 @@ def open_assistant(
     settings: Settings, embedder: Embedder, llm: str | None, say: Callable[[str], None]
 ) -> Assistant:
     """An Assistant over ``settings.index_dir`` sharing ``embedder`` (builds the default corpus if needed)."""
-    from rag.assistant import Assistant, IndexMismatch, open_store
-    from rag.store.base import IndexNotFound
+    from rag.api import Assistant
+    from rag.errors import IndexMismatch, IndexNotFound
+    from rag.store.factory import open_store
 
     try:
         store = open_store(settings)
@@ -224,7 +144,7 @@ def evaluate_question(
     ``retriever`` (default: the assistant's) may share one query embedding across the modes
     (see :class:`QueryVectors`); the answer chain always runs exactly as a user's question.
     """
-    from rag.guard import check_question
+    from rag.answer.guard import check_question
 
     retriever = retriever or assistant.retriever
     vectors = retriever.embedder if isinstance(retriever.embedder, QueryVectors) else None
@@ -318,8 +238,6 @@ def run_eval(
         SquadError: a ``squad`` input is not in SQuAD format.
         StoreError: the index cannot be opened.
     """
-    from rag.eval.summary import summarize
-
     say = log or (lambda msg: print(msg, file=sys.stderr))
     config = config.resolved()
     assert config.out_dir is not None
@@ -327,7 +245,7 @@ def run_eval(
         raise FileNotFoundError(f"no question file at {config.questions}")
     config.out_dir.mkdir(parents=True, exist_ok=True)
     if embedder is None:
-        from ingest.embedder import Embedder
+        from rag.embed.embedder import Embedder
 
         embedder = Embedder.load(settings, progress=progress)
     question_file = Path(config.questions)
@@ -391,8 +309,6 @@ def run_eval(
     summary = summarize(records, config, context)
     result = EvalResult(config, records, summary, config.out_dir, input_errors)
     if write:
-        from rag.eval.report import write_report
-
         result.files = write_report(result)
     return result
 
@@ -422,7 +338,7 @@ def previous_records(path: Path, config: EvalConfig) -> dict[str, dict[str, Any]
 
 def _start_llm(assistant: Assistant, say: Callable[[str], None]) -> tuple[float | None, str | None]:
     """Start the embedded model before timing answers (its start-up is reported separately)."""
-    from rag.llm import LLMError
+    from rag.errors import LLMError
 
     try:
         llm = assistant.llm

@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.language import question_language
-
-
-class SquadError(ValueError):
-    """The file is not in SQuAD format; the message says what is missing."""
+from rag.errors import SquadError
+from rag.text.language import question_language
 
 
 @dataclass

@@ -25,8 +25,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from rag.eval.config import EvalConfig
 from rag.eval.metrics import latency_summary, mean
-from rag.eval.runner import EvalConfig
 
 # Beyond the libraries that shape the index: the ones that shape answers, metrics and plots.
 EVAL_LIBRARIES = ("xllamacpp", "openai", "matplotlib", "pytrec-eval-terrier", "pyyaml")
@@ -34,8 +34,8 @@ EVAL_LIBRARIES = ("xllamacpp", "openai", "matplotlib", "pytrec-eval-terrier", "p
 
 def library_versions() -> dict[str, str]:
     """Python and the versions of the libraries that shape the numbers."""
-    from ingest.index_writer import INDEX_LIBRARIES
-    from ingest.index_writer import library_versions as versions
+    from rag.versions import INDEX_LIBRARIES
+    from rag.versions import library_versions as versions
 
     return {"python": platform.python_version(), **versions(INDEX_LIBRARIES + EVAL_LIBRARIES)}
 

@@ -1,46 +1,45 @@
-"""The narrow waist between the retrieval chain and where chunks live.
+"""The narrow waist between the pipeline and where chunks live: what a store reads and writes.
 
-The chain and the UI only see :class:`Store`; the local FAISS + BM25 directory
-(:class:`rag.store.local.LocalStore`) is the default implementation.
+The chain and the UI only see :class:`Store`; ingest only sees :class:`StoreWriter`. Two
+implementations: the local FAISS + BM25 directory (:mod:`rag.store.local`, the default) and
+Milvus (:mod:`rag.store.milvus`); :mod:`rag.store.factory` picks one from the settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-
-class StoreError(RuntimeError):
-    """The index cannot be used; the message says why and how to fix it."""
-
-
-class IndexNotFound(StoreError):
-    """No index has been built yet at that place."""
-
-
-class IndexCorrupt(StoreError):
-    """The index exists but is damaged or inconsistent; the message says how to rebuild."""
-
-
-class IndexBusy(StoreError):
-    """Another ingest holds the index lock."""
+from rag.schema import Chunk
 
 
 @dataclass(frozen=True)
-class ChunkRecord:
-    """A stored chunk: what a passage is made of."""
+class DocRow:
+    """A document as stored in ``chunks.sqlite``."""
 
-    id: int
-    chunk_id: str
     doc_id: str
     title: str
     source: str
-    start: int
-    end: int
+    lang: str
+    sha256: str
+    origin: str
+    n_chunks: int
     text: str
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChunkRow(Chunk):
+    """A chunk as stored: its fields and the key of its embedded text (``embed_key``).
+
+    Its position in the list written is its numeric id.
+    """
+
+    embed_key: str = ""
 
 
 class Store(Protocol):
@@ -72,12 +71,16 @@ class Store(Protocol):
         """BM25 scores for given chunk ids (``query`` as in :meth:`sparse_search`)."""
         ...
 
-    def chunks(self, ids: Sequence[int]) -> list[ChunkRecord]:
+    def chunks(self, ids: Sequence[int]) -> list[Chunk]:
         """Records of the given chunk ids, in that order."""
         ...
 
     def document_text(self, doc_id: str) -> str | None:
         """The full text of a document (for showing a passage in context)."""
+        ...
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document's id, title, source, language and chunk count, by id."""
         ...
 
     def stats(self) -> dict[str, Any]:
@@ -86,4 +89,66 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release files and connections."""
+        ...
+
+
+@dataclass
+class IndexChange:
+    """What an ingest writes.
+
+    Attributes:
+        docs: Every document of the new index (carried ones may have an empty ``text`` when the
+            writer does not rewrite them).
+        chunks: Chunks to write: every chunk for a full rewrite, else those of ``rewritten``.
+        vectors: One normalized vector per entry of ``chunks``.
+        manifest: Store-independent manifest fields (embedder, chunker, versions, roots).
+        rewritten: Documents whose chunks are in ``chunks`` (new, changed, re-chunked).
+        removed: Documents of the previous index that are gone.
+        rebuild: The previous index is not reused at all.
+        title_prefix: Chunks are embedded and BM25-indexed as ``"{title}\\n{text}"``.
+        n_chunks: Chunks in the index after the write.
+    """
+
+    docs: list[DocRow]
+    chunks: list[ChunkRow]
+    vectors: np.ndarray
+    manifest: dict[str, Any]
+    rewritten: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    rebuild: bool = False
+    title_prefix: bool = True
+    n_chunks: int = 0
+
+
+class StoreWriter(Protocol):
+    """The write side of a store, as the ingest pipeline uses it."""
+
+    label: str  # for messages
+    lock_path: Path  # held while an ingest runs
+    cache_path: Path  # the embedding cache
+    full_rewrite: bool  # True: write() needs every chunk and vector, and the cache is pruned
+    dirty: bool  # True: an interrupted ingest left work to finish, even if no file changed
+
+    def prepare(self) -> None:
+        """Connect, clean up after crashed runs."""
+        ...
+
+    def previous_manifest(self) -> tuple[dict[str, Any], str] | None:
+        """The live index's manifest and generation name, or None (nothing, or unreadable)."""
+        ...
+
+    def incompatibilities(self, manifest: dict[str, Any]) -> list[str]:
+        """Store-specific reasons why the previous index cannot be updated in place."""
+        ...
+
+    def previous_rows(self, with_text: bool) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
+        """Documents of the live index, and (for full rewrites) their chunks."""
+        ...
+
+    def write(self, change: IndexChange) -> str:
+        """Apply the change; returns the new generation's name."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
         ...

@@ -1,0 +1,1 @@
+"""The answer chain: rewrite -> retrieve -> decide coverage -> prompt -> generate -> verify."""

@@ -1,0 +1,84 @@
+"""Where sentences end, for each job that cuts text into sentences.
+
+The rules differ on purpose, and each is kept as it was measured:
+
+* chunking (:func:`sentence_spans`, :func:`clause_spans`): Chinese ``。！？；`` and their ASCII
+  forms, ``…``, closing quotes kept with their sentence, a period before a space or at the end,
+  line breaks; spans cover the text exactly, so chunk offsets map back to the document.
+* answers (:func:`answer_sentences`): ``。！？`` and ``!?``, a period before a space, line
+  breaks; the citation marks that follow a sentence stay with it.
+* quoting passages (:func:`quotable_sentences`): ``。！？；`` and ``!?;``, line breaks; headings
+  and fragments are left out (the extractive answer quotes these).
+* instruction spotting (:data:`PASSAGE_SENTENCE`): sentences of a passage, periods included,
+  checked one by one for text that addresses the model.
+
+Example:
+    >>> text = "第一句。第二句！Third one. 第四"
+    >>> [text[s:e] for s, e in sentence_spans(text)]
+    ['第一句。', '第二句！', 'Third one.', ' 第四']
+    >>> answer_sentences("DDIM 不需要重新训练。[1] 它更快 [2]")
+    ['DDIM 不需要重新训练。[1]', ' 它更快 [2]']
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text.citations import CITATION_AFTER
+
+SENTENCE_END = re.compile(r"[。！？；!?;…]+[”\"’』」)）]*|\.(?=\s)|\.$|\n+")
+CLAUSE_END = re.compile(r"[，,、：:]+")
+ANSWER_SENTENCE_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
+QUOTABLE_SENTENCE = re.compile(r"[^。！？!?;；\n]+[。！？!?;；]*")
+PASSAGE_SENTENCE = re.compile(r"[^。！？!?\n.]*(?:[。！？!?\n]+|\.(?:\s+|$)|$)")
+
+
+def spans(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Cut ``text[start:end]`` after every match of ``pattern``; the spans cover it exactly."""
+    out, pos = [], start
+    for match in pattern.finditer(text, start, end):
+        if match.end() > pos:
+            out.append((pos, match.end()))
+            pos = match.end()
+    if pos < end:
+        out.append((pos, end))
+    return out
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """The chunker's sentences of ``text[start:end]`` as ``(start, end)`` offsets."""
+    return spans(text, start, len(text) if end is None else end, SENTENCE_END)
+
+
+def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut after commas, enumeration commas and colons (long sentences)."""
+    return spans(text, start, end, CLAUSE_END)
+
+
+def answer_sentences(text: str) -> list[str]:
+    """Sentences of an answer, each keeping the citations that follow it."""
+    pieces: list[str] = []
+    pos = 0
+    for match in ANSWER_SENTENCE_END.finditer(text):
+        end = match.end()
+        follow = CITATION_AFTER.match(text, end)
+        while follow:  # "...模型。[1][2]" keeps its citations
+            end = follow.end()
+            follow = CITATION_AFTER.match(text, end)
+        pieces.append(text[pos:end])
+        pos = end
+    if pos < len(text):
+        pieces.append(text[pos:])
+    return [p for p in pieces if p.strip()]
+
+
+def quotable_sentences(text: str) -> list[str]:
+    """Sentences of a passage worth quoting: not a Markdown heading, at least 6 word characters."""
+    out = []
+    for match in QUOTABLE_SENTENCE.finditer(text):
+        s = match.group(0).strip()
+        if s.startswith("#"):  # a Markdown heading is not an answer
+            continue
+        if len(re.findall(r"\w", s)) >= 6:
+            out.append(s)
+    return out

@@ -1,0 +1,32 @@
+"""Follow-up questions become standalone before retrieval."""
+
+from __future__ import annotations
+
+from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite
+
+HISTORY = [
+    {"role": "user", "content": "DDIM 需要重新训练模型吗?"},
+    {"role": "assistant", "content": "不需要 [1]。"},
+]
+
+
+def test_follow_ups_are_detected() -> None:
+    assert needs_rewrite("那它和 DDPM 比呢?", HISTORY)
+    assert needs_rewrite("What about its speed?", HISTORY)
+    assert not needs_rewrite("FlashAttention 为什么快?", HISTORY)
+    assert not needs_rewrite("那它和 DDPM 比呢?", [])
+
+
+def test_heuristic_carries_the_previous_subject() -> None:
+    assert (
+        heuristic_rewrite("那它和 DDPM 比呢?", HISTORY)
+        == "DDIM 需要重新训练模型吗? 那它和 DDPM 比呢?"
+    )
+
+
+def test_llm_rewrite_is_cleaned_or_rejected() -> None:
+    assert (
+        clean_rewrite("改写后的问题：DDIM 和 DDPM 相比有什么不同?\n多余", "fb")
+        == "DDIM 和 DDPM 相比有什么不同?"
+    )
+    assert clean_rewrite("   ", "fallback") == "fallback"

@@ -1,0 +1,43 @@
+"""Retrieval over the real articles index: the acceptance queries and the passage fields."""
+
+from __future__ import annotations
+
+import pytest
+
+DPO_QUERIES = ["DPO 为什么不需要单独训练奖励模型?", "How does DPO avoid training a reward model?"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+@pytest.mark.parametrize("query", DPO_QUERIES)
+def test_dpo_article_is_first(assistant, query: str, mode: str) -> None:
+    passages = assistant.retrieve(query, k=5, mode=mode)
+    assert passages[0].doc_id == "dpo", [p.doc_id for p in passages]
+
+
+def test_passages_carry_text_ids_titles_sources_and_both_scores(assistant) -> None:
+    passages = assistant.retrieve("FlashAttention 为什么不需要把注意力矩阵写回显存?", k=3)
+    top = passages[0]
+    assert top.doc_id == "flashattention" and top.title == "FlashAttention"
+    assert top.chunk_id.startswith("flashattention#")
+    assert top.source.endswith("flashattention.md")
+    assert top.dense_score is not None and 0.5 < top.dense_score <= 1.0
+    assert top.bm25_score is not None and top.bm25_score > 0
+    assert [p.rank for p in passages] == [1, 2, 3]
+    full = assistant.store.document_text("flashattention")
+    assert full[top.start : top.end] == top.text
+
+
+def test_hybrid_ranks_by_fused_score(assistant) -> None:
+    passages = assistant.retrieve("DeepSeek-V3 总参数量是多少", k=5, mode="hybrid")
+    scores = [p.score for p in passages]
+    assert scores == sorted(scores, reverse=True)
+    assert passages[0].doc_id == "deepseek-v3"
+
+
+def test_empty_and_huge_questions_are_refused_clearly(assistant) -> None:
+    from rag.answer.guard import QuestionError
+
+    with pytest.raises(QuestionError, match="empty"):
+        assistant.retrieve("   ")
+    with pytest.raises(QuestionError, match="100,000 characters"):
+        assistant.retrieve("问" * 100_000)
