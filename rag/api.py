@@ -43,6 +43,7 @@ class Assistant:
         embedder: Embedder,
         llm: LLM | str | None = None,
     ) -> None:
+        from rag.answer.tools import AnswerTools
         from rag.retrieval.retriever import Retriever
         from rag.text.tokenize_zh import BM25Tokenizer
 
@@ -51,6 +52,9 @@ class Assistant:
         self.embedder = embedder
         self.tokenizer = BM25Tokenizer(Path(settings.cache_dir) / "jieba")
         self.retriever: Retriever = Retriever(store, embedder, self.tokenizer, settings)
+        self.answer_tools = AnswerTools(
+            self.tokenizer, embedder.embed_queries, embedder.embed_passages
+        )
         self._no_llm = llm == "none"
         self._llm: LLM | None = None if isinstance(llm, str) else llm
         self._llm_lock = threading.Lock()
@@ -163,7 +167,7 @@ class Assistant:
             raise ValueError(f"llm must be None, 'none' or an LLM, not {llm!r}")
         else:
             factory = lambda: llm  # noqa: E731
-        return AnswerChain(self.retriever, factory, settings)
+        return AnswerChain(self.retriever, factory, settings, self.answer_tools)
 
     def ask(
         self,

@@ -107,8 +107,15 @@ class Settings:
     llm_retries: int = 2
     llm_temperature: float = 0.1
     llm_max_tokens: int = 320
-    context_tokens: int = 700  # passages in the prompt, counted with tiktoken
+    context_tokens: int = 700  # whole passages in the prompt (evidence_sentences=0), tiktoken
     history_tokens: int = 300
+    # Evidence: the model reads the best sentences of the passages, not whole passages
+    # (rag/answer/evidence.py). 0 sentences: whole passages within context_tokens.
+    evidence_sentences: int = 6
+    evidence_tokens: int = 250  # budget of those sentences, tiktoken
+    # Coverage: below this probability the chain abstains (None: the calibrated default in
+    # rag/answer/coverage_model.json); see python -m rag.calibrate.
+    abstain_threshold: float | None = None
     max_question_chars: int = 2000
     llm_ctx: int = 4096  # context window of the embedded model
     llm_threads: int = 1  # decode threads of the embedded model
@@ -163,6 +170,10 @@ class Settings:
             raise ConfigError("RAG_CHUNK_OVERLAP must be in [0, 0.9)")
         if self.chunk_tokens < 32:
             raise ConfigError("RAG_CHUNK_TOKENS must be at least 32")
+        if self.abstain_threshold is not None and not 0 <= self.abstain_threshold <= 1:
+            raise ConfigError("RAG_ABSTAIN_THRESHOLD must be a probability in [0, 1]")
+        if self.evidence_sentences < 0 or self.evidence_tokens < 20:
+            raise ConfigError("RAG_EVIDENCE_SENTENCES must be >= 0 and RAG_EVIDENCE_TOKENS >= 20")
         if self.max_file_mb <= 0:
             raise ConfigError("RAG_MAX_FILE_MB must be positive")
         if self.embed_backend not in ("torch", "onnx", "onnx-int8"):

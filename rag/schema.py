@@ -119,8 +119,13 @@ class Answer:
         notice: A message for the user (LLM unreachable, citations dropped...), or None.
         question: The question as asked; ``standalone_question`` as retrieved with.
         usage: Token counts (``prompt_tokens``, ``completion_tokens``) when known.
-        unsupported: Indices of answer sentences no passage supports (they carry no citation).
+        unsupported: Indices of answer sentences no passage supports (they carry no citation;
+            the claim check removes such text instead, so this stays empty for its answers).
         finish_reason: Why the LLM stopped (``stop``, ``length``), when an LLM answered.
+        coverage: The calibrated probability that the articles cover the question (None when
+            it was not computed).
+        unsupported_claims: Clauses of the model's answer that no passage supports and that
+            were removed, each ``{"text": ..., "reason": ...}``.
     """
 
     text: str
@@ -135,6 +140,8 @@ class Answer:
     usage: dict[str, int] = field(default_factory=dict)
     unsupported: list[int] = field(default_factory=list)
     finish_reason: str | None = None  # the LLM's ("stop", "length"), when it answered
+    coverage: float | None = None
+    unsupported_claims: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

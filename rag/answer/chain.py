@@ -1,20 +1,24 @@
-"""The answer chain: rewrite -> retrieve -> decide coverage -> prompt -> generate -> verify.
+"""The answer chain: rewrite -> retrieve -> evidence -> coverage -> draft -> generate -> check.
 
-The LLM is never trusted blindly: the chain abstains without calling it when the retrieval
-evidence says the articles don't cover the question, checks every citation of its answer, and
-falls back to an extractive answer (with a notice) when the LLM is down, slow, empty, or says
-things the passages do not support.
+The LLM is never trusted blindly. The chain picks the few sentences that answer the question
+(:mod:`rag.answer.evidence`), decides from them whether the articles cover it at all
+(:mod:`rag.answer.coverage`, a calibrated probability with a low-confidence band), shows an
+extractive draft at once, asks the model with a short prompt, and checks every clause the model
+writes against the passages (:mod:`rag.answer.claims`): unsupported clauses are removed with a
+notice, wrong citations repaired, and when nothing supported is left the extractive answer
+stands in (or, when coverage was already doubtful, the chain abstains).
 
 Example:
     >>> from rag import Assistant
     >>> chain = Assistant.open().chain()                         # doctest: +SKIP
-    >>> for event in chain.stream("DDIM 需要重新训练模型吗?"):     # doctest: +SKIP
+    >>> for event in chain.stream("DDIM 相比 DDPM 采样快多少倍?"):  # doctest: +SKIP
     ...     print(event.kind, event.text)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -22,13 +26,16 @@ from typing import Literal
 
 import numpy as np
 
-from rag.answer.coverage import Coverage, CoveragePolicy, decide_coverage
+from rag.answer.budget import TokenBudget
+from rag.answer.claims import CheckedAnswer, check_answer
+from rag.answer.coverage import Coverage, decide_coverage
+from rag.answer.evidence import EvidenceSet
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
 from rag.answer.injection import redact_instructions
 from rag.answer.prompt import PromptBuilder
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
-from rag.answer.verify import verify_answer
+from rag.answer.tools import AnswerTools
 from rag.config import Settings
 from rag.errors import LLMError
 from rag.llm.client import LLM, StreamState
@@ -36,7 +43,7 @@ from rag.retrieval.retriever import Retriever
 from rag.schema import Answer, Passage
 from rag.text.language import question_language
 
-EventKind = Literal["status", "passages", "token", "notice", "answer"]
+EventKind = Literal["status", "passages", "draft", "token", "notice", "answer"]
 
 NOTICES = {
     "fallback": {
@@ -47,10 +54,6 @@ NOTICES = {
         "zh": "文章中没有涉及这个问题。以下是最接近的段落，供参考。",
         "en": "The articles don't cover this. The nearest passages are listed below.",
     },
-    "no_direct": {
-        "zh": "文章没有直接回答这个问题。最相关的原文：",
-        "en": "The articles don't answer this directly. The most relevant sentences:",
-    },
 }
 
 
@@ -58,9 +61,12 @@ NOTICES = {
 class StreamEvent:
     """One step of a streamed answer.
 
-    ``status``: what the chain is doing; ``passages``: the retrieved passages (sent before any
-    token); ``token``: a piece of the LLM's raw answer; ``notice``: something the user should
-    know (fallback, dropped citations); ``answer``: the final, verified :class:`Answer`.
+    ``status``: what the chain is doing; ``passages``: the retrieved passages (before anything
+    else); ``draft``: the extractive answer, shown at once while the model reads (``answer``
+    holds it as an :class:`Answer`, ``passages`` the passages its ``[n]`` and the model's
+    tokens number); ``token``: a piece of the LLM's raw answer; ``notice``: something the
+    user should know (fallback, removed clauses); ``answer``: the final, checked
+    :class:`Answer`.
     """
 
     kind: EventKind
@@ -84,17 +90,20 @@ class _Turn:
     rewritten_by_llm: bool = False
     llm: LLM | None = None
     passages: list[Passage] = field(default_factory=list)
+    query_vector: np.ndarray | None = None
+    evidence: EvidenceSet | None = None
+    given: list[Passage] = field(default_factory=list)  # [n] = given[n-1]
+    coverage: Coverage | None = None
+    extract: Extract | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
 
 
 @dataclass
-class _Draft:
-    """The LLM's raw answer, the passages it numbered, and what the stream reported."""
+class _Reply:
+    """The LLM's raw answer and what the stream reported."""
 
     raw: str
-    numbered: list[Passage]  # the (redacted) passages of the prompt, [n] = numbered[n-1]
-    given: list[Passage]  # the same passages as retrieved
     usage: dict[str, int]
     finish_reason: str | None
 
@@ -105,8 +114,8 @@ class AnswerChain:
     Args:
         retriever: Finds passages.
         llm_factory: Returns the LLM (started lazily), or None for extractive answers only.
-        settings: Budgets, generation settings.
-        policy: Coverage thresholds.
+        settings: Budgets, generation settings, ``abstain_threshold``.
+        tools: Shared glossary, models and sentence-vector cache (one per assistant).
     """
 
     def __init__(
@@ -114,13 +123,18 @@ class AnswerChain:
         retriever: Retriever,
         llm_factory: Callable[[], LLM | None],
         settings: Settings,
-        policy: CoveragePolicy | None = None,
+        tools: AnswerTools | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm_factory = llm_factory
         self.settings = settings
-        self.policy = policy or CoveragePolicy()
-        self.prompts = PromptBuilder(settings.context_tokens, settings.history_tokens)
+        self.budget = TokenBudget()
+        self.tools = tools or AnswerTools(
+            retriever.tokenizer,
+            retriever.embedder.embed_queries,
+            retriever.embedder.embed_passages,
+        )
+        self.prompts = PromptBuilder(settings.context_tokens, settings.history_tokens, self.budget)
 
     # ------------------------------------------------------------------ public
     def ask(
@@ -147,7 +161,7 @@ class AnswerChain:
         mode: str | None = None,
         use_llm: bool = True,
     ) -> Iterator[StreamEvent]:
-        """Yield status, passages, tokens and notices, then the final answer.
+        """Yield status, passages, the draft, tokens and notices, then the final answer.
 
         Raises:
             QuestionError: the question is empty or too long (before anything else happens).
@@ -159,18 +173,18 @@ class AnswerChain:
         yield StreamEvent("status", "retrieving passages")
         self._retrieve(turn, k, mode)
         yield StreamEvent("passages", passages=turn.passages)
-        coverage = decide_coverage(
-            turn.standalone, turn.passages, self.retriever.tokenizer, self.policy
-        )
+        coverage = self._evidence_and_coverage(turn)
         if not coverage.covered:
             text = NOTICES["abstain"][turn.lang]
-            yield self._answer(turn, text, [], True, "none", _coverage_note(coverage))
-        elif turn.llm is None:
+            yield self._answer(turn, text, [], True, "none", coverage.note(), every=True)
+            return
+        yield self._draft(turn)
+        if turn.llm is None:
             yield from self._extractive(turn, turn.notices[0] if turn.notices else None)
-        else:
-            draft = yield from self._generate(turn, turn.llm)
-            if draft is not None:
-                yield from self._verify(turn, turn.llm, draft)
+            return
+        reply = yield from self._generate(turn, turn.llm)
+        if reply is not None:
+            yield from self._check(turn, turn.llm, reply)
 
     # ------------------------------------------------------------------ steps
     def _start(self, question: str, history: History | None, use_llm: bool) -> _Turn:
@@ -205,15 +219,58 @@ class AnswerChain:
     def _retrieve(self, turn: _Turn, k: int | None, mode: str | None) -> None:
         retrieval = self.retriever.run(turn.standalone, k, mode)
         turn.passages = retrieval.passages
+        turn.query_vector = retrieval.query_vector
         turn.timings["retrieve"] = retrieval.timings.get("total", 0.0)
 
-    def _generate(self, turn: _Turn, llm: LLM) -> Generator[StreamEvent, None, _Draft | None]:
+    def _evidence_and_coverage(self, turn: _Turn) -> Coverage:
+        """Choose the evidence sentences, then decide whether they cover the question."""
+        t = time.perf_counter()
+        glossary = self.tools.glossary_for(turn.lang)
+        turn.evidence = self.tools.selector.select(
+            turn.standalone,
+            turn.passages,
+            turn.query_vector,
+            max_sentences=self.settings.evidence_sentences or None,
+            budget_tokens=self.settings.evidence_tokens,
+            count_tokens=self.budget.count,
+            glossary=glossary,
+        )
+        turn.given = [turn.passages[i] for i in turn.evidence.passages_used()]
+        turn.timings["evidence"] = time.perf_counter() - t
+        t = time.perf_counter()
+        turn.coverage = decide_coverage(
+            turn.standalone,
+            turn.passages,
+            self.retriever.tokenizer,
+            model=self.tools.coverage_model,
+            evidence=turn.evidence,
+            abstain_below=self.settings.abstain_threshold,
+        )
+        turn.timings["coverage"] = time.perf_counter() - t
+        return turn.coverage
+
+    def _draft(self, turn: _Turn) -> StreamEvent:
+        """The extractive answer, at once: the reader has something while the model reads."""
+        assert turn.evidence is not None
+        turn.extract = extractive_answer(turn.evidence)
+        turn.timings["draft"] = time.perf_counter() - turn.t0
+        draft = self._answer(turn, turn.extract.text, self._cited(turn), False, "extractive", None)
+        assert draft.answer is not None
+        return StreamEvent("draft", turn.extract.text, list(turn.given), draft.answer)
+
+    def _generate(self, turn: _Turn, llm: LLM) -> Generator[StreamEvent, None, _Reply | None]:
         """Prompt the LLM and stream its tokens; on failure, the extractive answer instead."""
+        assert turn.evidence is not None
         ask_with = turn.standalone if turn.rewritten_by_llm else turn.question
-        safe = [_redacted(p) for p in turn.passages]
         history = None if turn.rewritten_by_llm else turn.history
-        prompt = self.prompts.build(ask_with, safe, history, turn.lang)
-        given = [turn.passages[safe.index(p)] for p in prompt.passages]
+        if self.settings.evidence_sentences:
+            prompt = self.prompts.build(
+                ask_with, turn.passages, history, turn.lang, turn.evidence.chosen
+            )
+        else:
+            safe = [_redacted(p) for p in turn.passages]
+            prompt = self.prompts.build(ask_with, safe, history, turn.lang)
+            turn.given = [turn.passages[safe.index(p)] for p in prompt.passages]
         yield StreamEvent("status", f"asking {llm.name}")
         state = StreamState()
         pieces: list[str] = []
@@ -239,67 +296,87 @@ class AnswerChain:
         if not raw:
             yield from self._extractive(turn, "the LLM returned an empty answer", usage)
             return None
-        return _Draft(raw, prompt.passages, given, usage, state.finish_reason)
+        return _Reply(raw, usage, state.finish_reason)
 
-    def _verify(self, turn: _Turn, llm: LLM, draft: _Draft) -> Iterator[StreamEvent]:
-        """Check the draft's citations and support; fall back when the passages disagree."""
+    def _check(self, turn: _Turn, llm: LLM, reply: _Reply) -> Iterator[StreamEvent]:
+        """Check every clause; keep what the passages support, else fall back or abstain."""
+        assert turn.coverage is not None
         t = time.perf_counter()
-        checked = verify_answer(draft.raw, draft.numbered, turn.lang, self._similarity)
+        checked = check_answer(
+            reply.raw,
+            [_redacted(p) for p in turn.given],
+            question=turn.standalone,
+            lang=turn.lang,
+            terms=self.retriever.tokenizer,
+            glossary=self.tools.claims_glossary if _english(reply.raw) else None,
+            similarity=self.tools.similarity,
+        )
         turn.timings["verify"] = time.perf_counter() - t
         if checked.dropped_numbers:
             nums = ", ".join(f"[{n}]" for n in sorted(set(checked.dropped_numbers)))
             turn.notices.append(f"removed citation {nums}: no such passage")
-        if checked.abstained:
-            # The model found no answer although retrieval looked relevant: say so, and show
-            # the closest sentences (cited) so the reader can judge.
-            extract = self._extract(turn)
-            text = NOTICES["abstain"][turn.lang]
-            if extract.text:
-                text = NOTICES["no_direct"][turn.lang] + extract.text
-            cited = [turn.passages[n - 1] for n in extract.cited]
-            notice = "the model found no direct answer in the passages"
-            yield self._answer(turn, text, cited, True, llm.name, notice, usage=draft.usage)
+        if checked.abstained or checked.empty:
+            yield from self._no_answer(turn, llm, reply, checked)
             return
-        if not checked.cited or checked.support < 0.5:
-            reason = "the model's answer was not supported by the passages"
-            yield from self._extractive(turn, reason, draft.usage)
-            return
-        if checked.unsupported:
-            turn.notices.append(
-                f"{len(checked.unsupported)} sentence(s) of the answer are not supported by any "
-                "passage and carry no citation"
-            )
+        if checked.notice:
+            turn.notices.append(checked.notice)
+        if not turn.coverage.confident:
+            turn.notices.insert(0, turn.coverage.note())
         yield self._answer(
             turn,
             checked.text,
-            [draft.given[n - 1] for n in checked.cited],
+            [turn.given[n - 1] for n in checked.cited],
             False,
             llm.name,
             "; ".join(turn.notices) or None,
-            passages=draft.given,
-            usage=draft.usage,
-            unsupported=checked.unsupported,
-            finish_reason=draft.finish_reason,
+            usage=reply.usage,
+            finish_reason=reply.finish_reason,
+            checked=checked,
+        )
+
+    def _no_answer(
+        self, turn: _Turn, llm: LLM, reply: _Reply, checked: CheckedAnswer
+    ) -> Iterator[StreamEvent]:
+        """The model found nothing (or nothing it wrote holds): trust the coverage decision.
+
+        After a confident "covered", the extractive answer is the answer (with a notice); in
+        the low-confidence band the model's failure tips the decision: the chain abstains.
+        """
+        assert turn.coverage is not None
+        why = (
+            "the model found no direct answer in the passages"
+            if checked.abstained
+            else "the model's answer was not supported by the passages"
+        )
+        if turn.coverage.confident and turn.extract and turn.extract.text:
+            yield from self._extractive(turn, why, reply.usage)
+            return
+        notice = f"{turn.coverage.note()}; {why}"
+        text = NOTICES["abstain"][turn.lang]
+        yield self._answer(
+            turn, text, [], True, llm.name, notice, usage=reply.usage, checked=checked, every=True
         )
 
     def _extractive(
         self, turn: _Turn, reason: str | None = None, usage: dict[str, int] | None = None
     ) -> Iterator[StreamEvent]:
-        """The passages' own best sentences, cited (no LLM, or the LLM failed: ``reason``)."""
+        """The evidence's own best sentences, cited (no LLM, or the LLM failed: ``reason``)."""
+        assert turn.coverage is not None
         if reason:
             yield StreamEvent("notice", reason)
-        extract = self._extract(turn)
+        extract = turn.extract or Extract("", [])
         text = extract.text or NOTICES["abstain"][turn.lang]
         if reason:
             text = f"{text}\n{NOTICES['fallback'][turn.lang].format(reason=reason)}"
-        cited = [turn.passages[n - 1] for n in extract.cited]
-        yield self._answer(turn, text, cited, not extract.text, "extractive", reason, usage=usage)
-
-    def _extract(self, turn: _Turn) -> Extract:
-        safe = [_redacted(p) for p in turn.passages]
-        return extractive_answer(
-            turn.question, safe, self.retriever.tokenizer, similarity=self._question_similarity
+        low = None if turn.coverage.confident else turn.coverage.note()
+        notice = "; ".join(n for n in (reason, low) if n) or None
+        yield self._answer(
+            turn, text, self._cited(turn), not extract.text, "extractive", notice, usage=usage
         )
+
+    # ------------------------------------------------------------------ helpers
+    def _cited(self, turn: _Turn) -> list[Passage]:
+        return [turn.given[n - 1] for n in (turn.extract.cited if turn.extract else [])]
 
     def _answer(
         self,
@@ -310,49 +387,45 @@ class AnswerChain:
         llm: str,
         notice: str | None,
         *,
-        passages: list[Passage] | None = None,
         usage: dict[str, int] | None = None,
-        unsupported: list[int] | None = None,
         finish_reason: str | None = None,
+        checked: CheckedAnswer | None = None,
+        every: bool = False,
     ) -> StreamEvent:
-        """The final event: every :class:`Answer` of the chain is built here."""
+        """The final event: every :class:`Answer` of the chain is built here.
+
+        ``every``: number all retrieved passages (an abstention shows the nearest ones), else
+        the passages of the evidence (``[n]`` = ``passages[n-1]``).
+        """
         turn.timings["total"] = time.perf_counter() - turn.t0
+        removed = checked.removed if checked else []
         answer = Answer(
             text=text,
             citations=citations,
-            passages=turn.passages if passages is None else passages,
+            passages=list(turn.passages if every or not turn.given else turn.given),
             abstained=abstained,
             llm=llm,
-            timings=turn.timings,
+            timings=dict(turn.timings),
             notice=notice,
             question=turn.question,
             standalone_question=turn.standalone,
             usage=usage or {},
-            unsupported=unsupported or [],
             finish_reason=finish_reason,
+            coverage=round(turn.coverage.probability, 4) if turn.coverage else None,
+            unsupported_claims=[{"text": c.text, "reason": c.reason} for c in removed],
         )
         return StreamEvent("answer", answer=answer)
 
-    def _similarity(self, sentences: list[str], passages: list[str]) -> list[list[float]]:
-        emb = self.retriever.embedder
-        s = emb.embed_queries(sentences)
-        p = emb.embed_passages(passages)
-        return (s @ p.T).tolist()
 
-    def _question_similarity(self, question: str, sentences: list[str]) -> np.ndarray:
-        emb = self.retriever.embedder
-        q = emb.embed_queries([question])[0]
-        return emb.embed_passages(sentences) @ q
+_ENGLISH = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+
+
+def _english(text: str) -> bool:
+    """True when ``text`` has English prose (three words in a row), not just names."""
+    return bool(_ENGLISH.search(text))
 
 
 def _redacted(p: Passage) -> Passage:
     """``p`` with instruction-like sentences replaced by a marker (the same object if none)."""
     text = redact_instructions(p.text)
     return p if text == p.text else dataclasses.replace(p, text=text)
-
-
-def _coverage_note(c: Coverage) -> str:
-    return (
-        f"not covered: {c.reason} (best similarity {c.top_dense:.3f}, "
-        f"{c.overlap:.0%} of the question's words found)"
-    )

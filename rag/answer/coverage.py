@@ -1,107 +1,72 @@
-"""Decide from the retrieval evidence alone whether the articles cover a question.
+"""Do the articles cover the question? A calibrated probability from the retrieval evidence.
 
 The LLM is not asked when they don't: a small model asked about something the passages lack
-invents an answer. Evidence:
+invents an answer. Raw similarity thresholds don't separate the cases (e5 cosines cluster in
+0.75-0.92 and shift with the language pair), so the decision is a small logistic model per
+question language over evidence features:
 
-* ``missing_entities``: names in the question (``LoRA``, ``BERT``, ``YOLOv8``...) that appear in
-  none of the retrieved passages. When every name the question asks about is missing, the
-  articles are about something else.
-* ``top_dense``: the best cosine similarity (e5 scores cluster high: related text 0.80-0.90).
-* ``overlap``: the share of the question's content words found in the top passages.
+* ``top_dense``, ``dense_gap``: the best passage's e5 cosine and its lead over the others;
+* ``top_sentence_sim``: the best e5 cosine of one *sentence* to the question;
+* ``term_share``, ``top1_term_share``, ``title_term_share``, ``sentence_term_share``: the share of
+  the question's words found in the top passages / the first passage / a title / one sentence
+  (for English questions through the Chinese renderings of :mod:`rag.text.glossary`);
+* ``entity_share``: the share of the question's names (``LoRA``, ``YOLOv8``) found at all;
+* ``bm25_per_term``: the best BM25 score per question term.
 
-The thresholds were calibrated on the ``dev`` split of ``data/eval/questions.jsonl`` with
-``python -m rag.calibrate`` (see README, "Abstention"); the ``test`` split reports them.
+The weights live in ``coverage_model.json`` beside this module, fitted by
+``python -m rag.calibrate`` on the dev splits of our questions and of CMRC 2018 (with
+leave-one-out near misses: the same question with its gold document removed). Two thresholds
+cut the probability into three bands: below ``abstain_below`` the chain abstains; up to
+``confident_above`` it answers under a visible low-confidence notice; above, it answers.
+``RAG_ABSTAIN_THRESHOLD`` moves the first.
 
 Example:
     >>> from rag.schema import Passage
+    >>> model = CoverageModel.load()
     >>> p = Passage("DDIM 只需采样 20~100 步", "ddim", "DDIM", "s", "c", 0.03, dense_score=0.86)
-    >>> decide_coverage("LoRA 的秩一般取多少?", [p], lambda t: ["lora", "秩"]).covered
+    >>> decide_coverage("LoRA 的秩一般取多少?", [p], lambda t: ["lora", "秩"], model=model).covered
     False
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from rag.answer.evidence import EvidenceSet, QuestionTerms
+from rag.errors import RagError
 from rag.schema import Passage
+
+MODEL_FILE = Path(__file__).with_name("coverage_model.json")
+
+FEATURES = (
+    "top_dense",
+    "dense_gap",
+    "top_sentence_sim",
+    "term_share",
+    "top1_term_share",
+    "title_term_share",
+    "sentence_term_share",
+    "entity_share",
+    "bm25_per_term",
+)
+# More similar evidence must never make "covered" less likely: these weights are kept >= 0.
+MONOTONE = ("top_dense", "dense_gap", "top_sentence_sim")
 
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_GENERIC_TERMS = frozenset(
-    [
-        "模型",
-        "方法",
-        "问题",
-        "使用",
-        "什么",
-        "怎么",
-        "为什么",
-        "如何",
-        "哪些",
-        "一般",
-        "主要",
-        "作用",
-        "区别",
-        "原理",
-        "需要",
-        "通常",
-        "可以",
-        "是否",
-        "一种",
-        "之间",
-        "相比",
-        "比较",
-        "介绍",
-        "文章",
-        "本文",
-        "model",
-        "models",
-        "method",
-        "methods",
-        "use",
-        "used",
-    ]
-)
 _COMMON_ACRONYMS = frozenset({"ai", "ml", "dl", "nlp", "cv", "gpu", "cpu", "api"})
 
 
-@dataclass(frozen=True)
-class CoveragePolicy:
-    """Thresholds of the coverage decision (calibrated, see module docstring).
-
-    Cross-lingual similarity is lower with e5 (an English question against Chinese articles
-    scores 0.80-0.85 where a Chinese one scores 0.88-0.95), so the dense thresholds are kept
-    per question language.
-    """
-
-    dense_high_zh: float = 0.88  # at or above: covered whatever the words say
-    dense_low_zh: float = 0.80  # below: not covered unless the words match strongly
-    dense_high_en: float = 0.80
-    dense_low_en: float = 0.76
-    overlap_min: float = 0.5  # share of content words found in the top passages
-    overlap_strong: float = 0.67
-    top_passages: int = 3
-
-    def dense(self, lang: str) -> tuple[float, float]:
-        """``(high, low)`` similarity thresholds for a question language."""
-        if lang == "zh":
-            return self.dense_high_zh, self.dense_low_zh
-        return self.dense_high_en, self.dense_low_en
-
-
-@dataclass
-class Coverage:
-    """The decision and the evidence behind it."""
-
-    covered: bool
-    reason: str
-    top_dense: float = 0.0
-    top_bm25: float = 0.0
-    overlap: float = 0.0
-    entities: list[str] = field(default_factory=list)
-    missing_entities: list[str] = field(default_factory=list)
+class CoverageModelError(RagError, ValueError):
+    """The coverage model file is missing, damaged, or was fitted on other features."""
 
 
 def normalize_name(name: str) -> str:
@@ -124,48 +89,201 @@ def question_entities(question: str) -> list[str]:
     return out
 
 
+def coverage_features(
+    question: str, passages: Sequence[Passage], evidence: EvidenceSet, qterms: QuestionTerms
+) -> dict[str, float]:
+    """The evidence features of :data:`FEATURES` for one question and its passages."""
+    dense = sorted((p.dense_score or 0.0 for p in passages), reverse=True)
+    top_dense = dense[0] if dense else 0.0
+    gap = top_dense - float(np.mean(dense[1:])) if len(dense) > 1 else 0.0
+    top3 = passages[:3]
+    names = question_entities(question)
+    haystack = normalize_name("\n".join(f"{p.title}\n{p.text}" for p in passages))
+    found_names = sum(1 for n in names if normalize_name(n) in haystack)
+    bm25 = max((p.bm25_score or 0.0 for p in passages), default=0.0)
+    return {
+        "top_dense": top_dense,
+        "dense_gap": gap,
+        # no sentence scored by e5 (no embedder at hand): the passage's own similarity
+        "top_sentence_sim": evidence.best_similarity
+        if any(c.similarity is not None for c in evidence.candidates)
+        else top_dense,
+        "term_share": qterms.share("\n".join(f"{p.title}\n{p.text}" for p in top3)),
+        "top1_term_share": qterms.share(f"{passages[0].title}\n{passages[0].text}")
+        if passages
+        else 0.0,
+        "title_term_share": max((qterms.share(p.title) for p in top3), default=0.0),
+        "sentence_term_share": evidence.best_lexical,
+        "entity_share": found_names / len(names) if names else 1.0,
+        "bm25_per_term": bm25 / max(1, len(qterms.terms)),
+    }
+
+
+@dataclass
+class LanguageModel:
+    """Logistic regression on standardised features, for one question language."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    def probability(self, x: np.ndarray) -> float:
+        z = float(((x - self.mean) / self.scale) @ self.weights + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+@dataclass
+class CoverageModel:
+    """The fitted coverage decision (see module docstring).
+
+    Args:
+        features: Feature names, in the order of the weights.
+        models: One :class:`LanguageModel` per question language (``zh``, ``en``).
+        abstain_below: Below this probability the chain abstains.
+        confident_above: Below this (and above ``abstain_below``) it answers with a notice.
+        meta: How it was fitted: data, counts, scores (kept in the JSON file).
+    """
+
+    features: tuple[str, ...]
+    models: dict[str, LanguageModel]
+    abstain_below: float
+    confident_above: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> CoverageModel:
+        """Read the model file; fail loudly when it does not fit the code's features."""
+        path = path or MODEL_FILE
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            features = tuple(data["features"])
+            models = {
+                lang: LanguageModel(
+                    np.array(m["mean"], float),
+                    np.array(m["scale"], float),
+                    np.array(m["weights"], float),
+                    float(m["bias"]),
+                )
+                for lang, m in data["models"].items()
+            }
+            model = cls(
+                features,
+                models,
+                float(data["abstain_below"]),
+                float(data["confident_above"]),
+                data.get("meta", {}),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CoverageModelError(
+                f"cannot read the coverage model {path}: {exc}; refit it with "
+                "`python -m rag.calibrate`"
+            ) from exc
+        if features != FEATURES:
+            raise CoverageModelError(
+                f"the coverage model {path} was fitted on features {list(features)} but the code "
+                f"computes {list(FEATURES)}; refit it with `python -m rag.calibrate`"
+            )
+        for lang, m in models.items():
+            if not (len(m.weights) == len(m.mean) == len(m.scale) == len(FEATURES)):
+                raise CoverageModelError(f"the coverage model {path} is damaged ({lang} weights)")
+        return model
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form written by ``python -m rag.calibrate``."""
+        return {
+            "features": list(self.features),
+            "models": {
+                lang: {
+                    "mean": m.mean.round(6).tolist(),
+                    "scale": m.scale.round(6).tolist(),
+                    "weights": m.weights.round(6).tolist(),
+                    "bias": round(m.bias, 6),
+                }
+                for lang, m in self.models.items()
+            },
+            "abstain_below": self.abstain_below,
+            "confident_above": self.confident_above,
+            "meta": self.meta,
+        }
+
+    def probability(self, features: dict[str, float], lang: str) -> float:
+        """P(covered) for a question in ``lang`` (``zh``; anything else uses ``en``)."""
+        model = self.models.get(lang) or self.models["en" if lang != "zh" else "zh"]
+        return model.probability(np.array([features[f] for f in self.features], float))
+
+
+@dataclass
+class Coverage:
+    """The decision, its probability and the evidence behind it."""
+
+    covered: bool
+    reason: str
+    probability: float = 0.0
+    confident: bool = False  # covered and above the low-confidence band
+    features: dict[str, float] = field(default_factory=dict)
+    missing_entities: list[str] = field(default_factory=list)
+
+    @property
+    def top_dense(self) -> float:
+        return self.features.get("top_dense", 0.0)
+
+    @property
+    def overlap(self) -> float:
+        return self.features.get("term_share", 0.0)
+
+    def note(self) -> str:
+        """One line for ``Answer.notice``: what was decided and why."""
+        head = "not covered" if not self.covered else "low confidence"
+        return (
+            f"{head}: {self.reason} (p={self.probability:.2f}; best similarity "
+            f"{self.features.get('top_sentence_sim', self.top_dense):.3f}, "
+            f"{self.overlap:.0%} of the question's words found)"
+        )
+
+
 def decide_coverage(
     question: str,
     passages: Sequence[Passage],
     terms: Callable[[str], list[str]],
-    policy: CoveragePolicy | None = None,
+    *,
+    model: CoverageModel,
+    evidence: EvidenceSet | None = None,
+    qterms: QuestionTerms | None = None,
+    abstain_below: float | None = None,
 ) -> Coverage:
     """Do the retrieved ``passages`` cover ``question``?
 
     Args:
         question: The (standalone) question.
         passages: Retrieved passages, best first, with ``dense_score`` filled in.
-        terms: The BM25 tokenizer (content words of a text).
-        policy: Thresholds (default: the calibrated ones).
+        terms: The BM25 tokenizer.
+        model: The fitted model (:meth:`CoverageModel.load`).
+        evidence: The selected sentences (:class:`rag.answer.evidence.EvidenceSelector`);
+            without it the sentence features fall back to words alone.
+        qterms: The question's terms (built from ``terms`` when not given).
+        abstain_below: Override of the model's abstention threshold (``RAG_ABSTAIN_THRESHOLD``).
     """
-    policy = policy or CoveragePolicy()
     if not passages:
         return Coverage(False, "nothing was retrieved")
-    top = list(passages[: policy.top_passages])
-    top_dense = max((p.dense_score or 0.0) for p in passages)
-    top_bm25 = max((p.bm25_score or 0.0) for p in passages)
-    haystack = normalize_name("\n".join(f"{p.title}\n{p.text}" for p in passages))
-    entities = question_entities(question)
-    missing = [e for e in entities if normalize_name(e) not in haystack]
-    q_terms = [t for t in dict.fromkeys(terms(question)) if t not in _GENERIC_TERMS]
-    p_terms: set[str] = set()
-    for p in top:
-        p_terms.update(terms(f"{p.title}\n{p.text}"))
-    overlap = sum(1 for t in q_terms if t in p_terms) / len(q_terms) if q_terms else 0.0
-    evidence = dict(
-        top_dense=top_dense,
-        top_bm25=top_bm25,
-        overlap=overlap,
-        entities=entities,
-        missing_entities=missing,
-    )
-    if entities and (entities[0] in missing or len(missing) == len(entities)):
-        return Coverage(False, f"no passage mentions {', '.join(missing)}", **evidence)
-    high, low = policy.dense("zh" if _CJK.search(question) else "en")
-    if top_dense >= high:
-        return Coverage(True, "a passage is very similar to the question", **evidence)
-    if top_dense >= low and overlap >= policy.overlap_min:
-        return Coverage(True, "similar passages share the question's words", **evidence)
-    if overlap >= policy.overlap_strong and top_bm25 > 0:
-        return Coverage(True, "the passages contain the question's words", **evidence)
-    return Coverage(False, "no passage is close enough to the question", **evidence)
+    qterms = qterms or (evidence.terms if evidence and evidence.terms else None)
+    qterms = qterms or QuestionTerms(question, terms)
+    if evidence is None:
+        evidence = EvidenceSet([], [], qterms)
+    feats = coverage_features(question, passages, evidence, qterms)
+    lang = "zh" if _CJK.search(question) else "en"
+    p = model.probability(feats, lang)
+    names = question_entities(question)
+    haystack = normalize_name("\n".join(f"{x.title}\n{x.text}" for x in passages))
+    missing = [n for n in names if normalize_name(n) not in haystack]
+    low = model.abstain_below if abstain_below is None else abstain_below
+    if p < low:
+        reason = (
+            f"no passage mentions {', '.join(missing)}"
+            if missing
+            else "no passage is close enough to the question"
+        )
+        return Coverage(False, reason, p, False, feats, missing)
+    if p < max(low, model.confident_above):
+        return Coverage(True, "the passages may not answer this", p, False, feats, missing)
+    return Coverage(True, "the passages match the question", p, True, feats, missing)

@@ -56,6 +56,7 @@ def run_question(
     answer: Answer | None = None
     streamed: list[str] = []
     passages: list[Passage] = []
+    shown: list[str] = []
     for event in assistant.ask_stream(
         question, history=history, k=args.k, mode=args.mode, llm=None if use_llm else "none"
     ):
@@ -69,10 +70,17 @@ def run_question(
             if not args.quiet and passages:
                 titles = ", ".join(dict.fromkeys(p.title for p in passages))
                 print(f"… found: {titles}", file=sys.stderr, flush=True)
+        elif event.kind == "draft" and use_llm and not args.quiet and event.text:
+            print(
+                f"… draft (the articles' own words, while the model reads): {event.text}",
+                file=sys.stderr,
+                flush=True,
+            )
         elif event.kind == "token" and stream:
             streamed.append(event.text)
             print(event.text, end="", flush=True)
         elif event.kind == "notice" and not args.quiet:
+            shown.append(event.text)
             print(f"\nnotice: {event.text}", file=sys.stderr, flush=True)
         elif event.kind == "answer":
             answer = event.answer
@@ -85,7 +93,7 @@ def run_question(
             print(answer.text)
     else:
         print(answer.text)
-    if answer.notice and not args.quiet and answer.abstained:
+    if answer.notice and not args.quiet and answer.notice not in shown:
         print(f"({answer.notice})", file=sys.stderr)
     _sources(answer)
     if not args.quiet:

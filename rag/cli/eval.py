@@ -73,6 +73,15 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-model", metavar="NAME", help="model name at that endpoint")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     p.add_argument(
+        "--split", metavar="NAME", help="only questions whose `split` field is NAME (e.g. test)"
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="a fixed sample of N questions (the same N questions on every run: seeded)",
+    )
+    p.add_argument(
         "--resume",
         action="store_true",
         help="continue an interrupted run in the same --out: questions already in its "
@@ -166,6 +175,8 @@ def canonical_command(args: argparse.Namespace) -> str:
     for flag, value in (
         ("--depth", args.depth),
         ("--limit", args.limit),
+        ("--split", args.split),
+        ("--sample", args.sample),
         ("--name", args.name),
         ("--llm-base-url", args.llm_base_url),
         ("--llm-model", args.llm_model),
@@ -195,6 +206,8 @@ def _config(args: argparse.Namespace) -> Any:
         answers=not args.retrieval_only,
         no_llm=args.no_llm,
         limit=args.limit,
+        split=args.split,
+        sample=args.sample,
         worst=args.worst,
         resume=args.resume,
         command=canonical_command(args),

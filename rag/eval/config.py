@@ -34,6 +34,8 @@ class EvalConfig:
         answers: Run the answer chain too (False: retrieval only).
         no_llm: Extractive answers without the LLM.
         limit: Evaluate only the first ``limit`` questions.
+        split: Evaluate only the questions whose ``split`` field has this value.
+        sample: Evaluate a fixed, seeded sample of this many questions (after ``split``).
         worst: Rows of the worst-misses table.
         resume: Keep the records already in ``<out_dir>/results.jsonl`` (same modes, answers
             if needed) and evaluate only the other questions.
@@ -51,6 +53,8 @@ class EvalConfig:
     answers: bool = True
     no_llm: bool = False
     limit: int | None = None
+    split: str | None = None
+    sample: int | None = None
     worst: int = 10
     resume: bool = False
     command: str = ""

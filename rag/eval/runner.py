@@ -92,6 +92,36 @@ def prepare_squad(
     return conv.questions_path, squad_settings
 
 
+def _english_answers(q: Question) -> list[str]:
+    extra = q.meta.get("answers_en") or []
+    return [a for a in extra if isinstance(a, str) and a.strip()]
+
+
+def select_questions(questions: list[Question], config: EvalConfig) -> list[Question]:
+    """The questions a run evaluates: its ``split``, a fixed seeded ``sample``, the ``limit``.
+
+    Example:
+        >>> from rag.eval.questions import Question
+        >>> qs = [Question(f"q{i}", "?", [], [], "zh", i, {"split": "dev" if i % 2 else "test"})
+        ...       for i in range(10)]
+        >>> cfg = EvalConfig(Path("q.jsonl"), split="test", sample=3)
+        >>> [q.qid for q in select_questions(qs, cfg)] == [q.qid for q in select_questions(qs, cfg)]
+        True
+        >>> len(select_questions(qs, cfg)), {q.meta["split"] for q in select_questions(qs, cfg)}
+        (3, {'test'})
+    """
+    import random
+
+    if config.split is not None:
+        questions = [q for q in questions if q.meta.get("split") == config.split]
+    if config.sample is not None and config.sample < len(questions):
+        keep = set(random.Random(20261201).sample(range(len(questions)), config.sample))
+        questions = [q for i, q in enumerate(questions) if i in keep]
+    if config.limit is not None:
+        questions = questions[: config.limit]
+    return questions
+
+
 # ---------------------------------------------------------------------------- one question
 class QueryVectors:
     """The embedder, remembering the last question's vector so every mode reuses it.
@@ -201,8 +231,12 @@ def evaluate_question(
                 "seconds": seconds,
                 "timings": answer.timings,
                 "usage": answer.usage,
-                # an abstention on a question with gold answers scores 0
-                "contains": contains_answer(answer.text, q.answers)
+                "coverage": answer.coverage,
+                "unsupported_claims": answer.unsupported_claims,
+                "model_refused": "no direct answer" in (answer.notice or ""),
+                # an abstention on a question with gold answers scores 0; an English question's
+                # answer may state the fact in English (``answers_en``) or quote the Chinese
+                "contains": contains_answer(answer.text, q.answers + _english_answers(q))
                 if scored
                 else (False if q.answers else None),
                 "f1": answer_f1(answer.text, q.answers) if scored else (0.0 if q.answers else None),
@@ -254,8 +288,7 @@ def run_eval(
     questions, input_errors = load_questions(question_file)
     for err in input_errors:
         say(f"error: {err} (line skipped)")
-    if config.limit is not None:
-        questions = questions[: config.limit]
+    questions = select_questions(questions, config)
 
     llm = "none" if config.no_llm or not config.answers else None
     assistant = open_assistant(settings, embedder, llm, say)

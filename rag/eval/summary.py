@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.eval.config import EvalConfig
-from rag.eval.metrics import latency_summary, mean
+from rag.eval.metrics import latency_summary, mean, percentile
 
 # Beyond the libraries that shape the index: the ones that shape answers, metrics and plots.
 EVAL_LIBRARIES = ("xllamacpp", "openai", "matplotlib", "pytrec-eval-terrier", "pyyaml")
@@ -121,6 +121,28 @@ def _answers(ok: list[dict[str, Any]]) -> dict[str, Any]:
             "completion_mean": mean(completion),
         },
         "answered_by": dict(Counter(r["answer"]["llm"] for r in done)),
+        "refused_answerable": conf["abstained_answerable"]
+        / len([r for r in labelled if r["gold_doc_ids"]])
+        if any(r["gold_doc_ids"] for r in labelled)
+        else None,
+        "model_refusals": sum(1 for r in done if r["answer"].get("model_refused")),
+        "contained_with_gold_citation": mean(
+            1.0 if r["answer"]["cited_gold"] else 0.0
+            for r in answered_gold
+            if r["answer"]["contains"]
+        ),
+        "prompt_tokens_p50": percentile(prompt, 50),
+        "first_token": latency_summary(
+            [
+                r["answer"]["timings"]["first_token"]
+                for r in done
+                if "first_token" in r["answer"]["timings"]
+            ]
+        ),
+        "draft": latency_summary(
+            [r["answer"]["timings"]["draft"] for r in done if "draft" in r["answer"]["timings"]]
+        ),
+        "removed_claims": sum(len(r["answer"].get("unsupported_claims") or []) for r in done),
     }
 
 

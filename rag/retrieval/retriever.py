@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from rag.config import Settings
 from rag.embed.embedder import Embedder
 from rag.retrieval.fusion import reciprocal_rank_fusion
@@ -31,6 +33,7 @@ class Retrieval:
 
     passages: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
+    query_vector: np.ndarray | None = None  # the question's embedding (the answer chain reuses it)
 
 
 class Retriever:
@@ -117,4 +120,4 @@ class Retriever:
         ]
         timings["fetch"] = time.perf_counter() - t
         timings["total"] = sum(timings.values())
-        return Retrieval(passages, timings)
+        return Retrieval(passages, timings, vector)

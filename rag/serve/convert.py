@@ -125,4 +125,6 @@ def rag_info(answer: Answer, mode: str) -> RagInfo:
         notice=answer.notice,
         standalone_question=answer.standalone_question,
         timings={k: round(v, 4) for k, v in answer.timings.items()},
+        coverage=answer.coverage,
+        unsupported_claims=answer.unsupported_claims,
     )

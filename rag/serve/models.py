@@ -132,6 +132,8 @@ class RagInfo(BaseModel):
     notice: str | None = None
     standalone_question: str = ""
     timings: dict[str, float] = Field(default_factory=dict)
+    coverage: float | None = None  # P(the articles cover the question), when computed
+    unsupported_claims: list[dict[str, str]] = Field(default_factory=list)  # removed, with why
 
 
 class AssistantMessage(BaseModel):
@@ -171,6 +173,14 @@ class ChunkChoice(BaseModel):
     logprobs: None = None
 
 
+class Draft(BaseModel):
+    """The instant extractive answer, sent before the model's tokens in its own chunk (with an
+    empty delta, so the OpenAI stream stays valid); the final answer replaces it."""
+
+    text: str
+    sources: list[Source]
+
+
 class ChatCompletionChunk(BaseModel):
     """One server-sent event of a streamed answer; the last one carries ``sources``."""
 
@@ -182,6 +192,7 @@ class ChatCompletionChunk(BaseModel):
     usage: Usage | None = None
     sources: list[Source] | None = None
     rag: RagInfo | None = None
+    rag_draft: Draft | None = None
 
 
 class ModelCard(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from rag.schema import Answer
 from rag.serve.convert import CHECKED_HEADING, answer_sources, make_usage, rag_info, sources_text
 from rag.serve.errors import describe_failure
-from rag.serve.models import ChatCompletionChunk, ChunkChoice, Delta
+from rag.serve.models import ChatCompletionChunk, ChunkChoice, Delta, Draft
 from rag.text.language import question_language
 
 if TYPE_CHECKING:
@@ -51,8 +51,9 @@ def sse_chat_stream(
     Tokens are sent as they come (``live``); the chain verifies the answer only at the end, so
     when the checked answer differs from what was streamed (a dropped citation, a fallback to
     an extractive answer) it follows under a heading. Status messages go out as SSE comments,
-    which clients ignore. The last chunk carries ``sources``, ``rag`` and ``usage``; then
-    ``data: [DONE]``. A failure mid-stream is sent as an OpenAI error event.
+    which clients ignore. The extractive draft goes out at once in a chunk of its own (empty
+    delta, the draft in ``rag_draft``). The last chunk carries ``sources``, ``rag`` and
+    ``usage``; then ``data: [DONE]``. A failure mid-stream is sent as an OpenAI error event.
 
     Args:
         events: From :meth:`rag.Assistant.ask_stream`.
@@ -90,6 +91,9 @@ def sse_chat_stream(
                 yield chunk(Delta(content=event.text))
             elif event.kind == "status":
                 yield f": {' '.join(event.text.split())}\n\n".encode()
+            elif event.kind == "draft" and event.answer is not None:
+                draft = Draft(text=event.text, sources=answer_sources(event.answer))
+                yield chunk(Delta(), rag_draft=draft)
             elif event.kind == "answer":
                 answer = event.answer
         if answer is None:  # pragma: no cover - the chain always ends with an answer

