@@ -312,9 +312,6 @@ class AnswerChain:
             similarity=self.tools.similarity,
         )
         turn.timings["verify"] = time.perf_counter() - t
-        if checked.dropped_numbers:
-            nums = ", ".join(f"[{n}]" for n in sorted(set(checked.dropped_numbers)))
-            turn.notices.append(f"removed citation {nums}: no such passage")
         if checked.abstained or checked.empty:
             yield from self._no_answer(turn, llm, reply, checked)
             return

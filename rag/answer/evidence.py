@@ -180,6 +180,8 @@ class EvidenceSelector:
         cache_size: Sentence vectors kept in memory (a long-running server reuses them).
         flag: ``text -> spans`` of sentences that must never be evidence (instructions to the
             model hidden in a document, :func:`rag.answer.injection.instruction_sentences`).
+        max_gap: A sentence scoring more than this below the best one is not kept (the budget
+            is a ceiling, not a quota: weak sentences only cost prompt time).
     """
 
     def __init__(
@@ -193,6 +195,7 @@ class EvidenceSelector:
         lexical_weight: float = 0.15,
         cache_size: int = 4096,
         flag: Callable[[str], list[tuple[int, int]]] | None = None,
+        max_gap: float = 0.12,
     ) -> None:
         self.terms = terms
         self.flag = flag
@@ -202,6 +205,7 @@ class EvidenceSelector:
         self.max_sentences = max_sentences
         self.rescore = rescore
         self.lexical_weight = lexical_weight
+        self.max_gap = max_gap
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
@@ -269,8 +273,10 @@ class EvidenceSelector:
         keep = max_sentences or self.max_sentences
         chosen: list[Evidence] = []
         spent = 0
-        for c in sorted(candidates, key=lambda c: -c.score):
-            if len(chosen) >= keep:
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        floor = ranked[0].score - self.max_gap
+        for c in ranked:
+            if len(chosen) >= keep or (chosen and c.score < floor):
                 break
             if budget_tokens is not None and count_tokens is not None:
                 cost = count_tokens(c.text)

@@ -94,12 +94,13 @@ def english_terms(text: str) -> list[str]:
 
 @dataclass
 class Glossary:
-    """Chinese renderings of English word stems.
+    """Chinese renderings of English word stems (``zh_by_en``) and the reverse (``en_by_zh``).
 
     Use :meth:`load` (the packaged dictionaries) or :meth:`from_lines`.
     """
 
     zh_by_en: dict[str, frozenset[str]] = field(default_factory=dict)
+    en_by_zh: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, max_sense_words: int = 1) -> Glossary:
@@ -155,7 +156,14 @@ class Glossary:
             if chinese.strip():
                 for w in english_terms(english):
                     table[w].add(chinese.strip())
-        return cls({k: frozenset(v) for k, v in table.items()})
+        reverse: dict[str, set[str]] = defaultdict(set)
+        for english, renderings in table.items():
+            for chinese in renderings:
+                reverse[chinese].add(english)
+        return cls(
+            {k: frozenset(v) for k, v in table.items()},
+            {k: frozenset(v) for k, v in reverse.items()},
+        )
 
     def zh_for(self, english: str) -> frozenset[str]:
         """Chinese renderings of an English word (any inflection)."""
