@@ -1627,9 +1627,10 @@ def check_answer(
     del question
     model = model or default_model()
     if sentence_spans is None:
-        from rag.answer.evidence import evidence_spans as _spans
+        from rag.answer.evidence import evidence_spans
 
-        sentence_spans = _spans
+        # the sentences the claim model was calibrated on: cut at 90 characters
+        sentence_spans = lambda text: evidence_spans(text, 90)  # noqa: E731
     text = answer.strip()
     if is_abstention(text):
         return CheckedAnswer(text=NO_ANSWER.get(lang, NO_ANSWER["en"]), abstained=True, support=1.0)
