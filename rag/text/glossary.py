@@ -100,6 +100,7 @@ class Glossary:
     """
 
     zh_by_en: dict[str, frozenset[str]] = field(default_factory=dict)
+    _en_by_zh: dict[str, frozenset[str]] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, max_sense_words: int = 1) -> Glossary:
@@ -160,6 +161,22 @@ class Glossary:
     def zh_for(self, english: str) -> frozenset[str]:
         """Chinese renderings of an English word (any inflection)."""
         return self.zh_by_en.get(stem(english), frozenset())
+
+    def en_for(self, chinese: str) -> frozenset[str]:
+        """English stems a Chinese word renders (the table read backwards; built on first use).
+
+        Example:
+            >>> g = Glossary({"sampl": frozenset({"采样"}), "specimen": frozenset({"采样", "样本"})})
+            >>> sorted(g.en_for("采样")), sorted(g.en_for("样本"))
+            (['sampl', 'specimen'], ['specimen'])
+        """
+        if self._en_by_zh is None:
+            table: dict[str, set[str]] = defaultdict(set)
+            for en, renderings in self.zh_by_en.items():
+                for zh in renderings:
+                    table[zh].add(en)
+            self._en_by_zh = {k: frozenset(v) for k, v in table.items()}
+        return self._en_by_zh.get(chinese, frozenset())
 
     def found(self, stems: Iterable[str], text: str) -> list[str]:
         """The stems whose English form or one of whose renderings occurs in ``text``."""

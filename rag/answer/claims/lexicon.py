@@ -267,7 +267,7 @@ class Lexicon:
                 self.glossary is not None
                 and not CJK.search(text[:400])
                 and stems
-                and any(s in stems for s in self.glossary.en_by_zh.get(u.key, ()))
+                and any(s in stems for s in self.glossary.en_for(u.key))
             ):
                 return 1.0
             covered: set[int] = set()
