@@ -23,7 +23,8 @@ Modules, bottom up: :mod:`~.words` (character classes, stop words, word forms),
 :mod:`~.negation` (polarity and comparison rules), :mod:`~.lexicon` (content units, renderings,
 coverage), :mod:`~.result` (:class:`Clause`, :class:`CheckedAnswer`), :mod:`~.clauses`
 (sentences, clauses, citations), :mod:`~.model` (:class:`ClaimModel`, features),
-:mod:`~.compose` (the rebuilt answer), :mod:`~.check` (:func:`check_answer`).
+:mod:`~.compose` (the rebuilt answer), :mod:`~.check` (:func:`check_answer`); :mod:`~.fit`
+refits the model (``python -m rag.eval.faithfulness --fit``).
 
 Example:
     >>> from rag.schema import Passage

@@ -24,10 +24,10 @@ Example:
 from __future__ import annotations
 
 import bisect
-import os
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rag.answer.claims.names import name_in, strong_names
@@ -59,22 +59,24 @@ from rag.answer.claims.words import (
 from rag.schema import Passage
 from rag.text.glossary import Glossary
 
-__all__ = ["EXTRA_TERMS", "Lexicon", "prefix_renderings"]
+__all__ = ["EXTRA_TERMS", "Lexicon", "dev_terms_left_out", "prefix_renderings"]
 
 _TERMS_PATH = Path(__file__).with_name("claims_terms.tsv")
 
 
-def _load_terms(path: Path = _TERMS_PATH) -> dict[str, frozenset[str]]:
-    """English stem -> Chinese renderings from ``claims_terms.tsv`` (supplements the glossary)."""
+def _load_terms(path: Path = _TERMS_PATH, dev: bool = True) -> dict[str, frozenset[str]]:
+    """English stem -> Chinese renderings from ``claims_terms.tsv`` (supplements the glossary).
+
+    Sections marked "(dev)" were written from the dev split's answers: ``dev=False`` leaves
+    them out, so that a fit on dev sees features like those of unseen text.
+    """
     out: dict[str, set[str]] = {}
     if not path.exists():
         return {}
     skip = False
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("# ---"):
-            # sections marked "(dev)" were written from the dev split's answers: a fit can leave
-            # them out so that its features look like those of unseen text
-            skip = "(dev)" in line and os.environ.get("CLAIMS_TERMS_NO_DEV") == "1"
+            skip = "(dev)" in line and not dev
         if skip or line.startswith("#") or "\t" not in line:
             continue
         en, zh = line.split("\t", 1)
@@ -84,6 +86,20 @@ def _load_terms(path: Path = _TERMS_PATH) -> dict[str, frozenset[str]]:
 
 
 EXTRA_TERMS: dict[str, frozenset[str]] = _load_terms()
+
+
+@contextmanager
+def dev_terms_left_out() -> Iterator[None]:
+    """:data:`EXTRA_TERMS` without its "(dev)" sections while the block runs (fitting on dev)."""
+    saved = dict(EXTRA_TERMS)
+    EXTRA_TERMS.clear()
+    EXTRA_TERMS.update(_load_terms(dev=False))
+    try:
+        yield
+    finally:
+        EXTRA_TERMS.clear()
+        EXTRA_TERMS.update(saved)
+
 
 _PREFIX_INDEX: dict[int, list[str]] = {}
 

@@ -34,7 +34,7 @@ from rag.answer.claims.negation import comparison_unmade, neg_mismatch
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import CJK
 
-__all__ = ["FEATURES", "ClaimModel", "default_model", "features", "model_reason"]
+__all__ = ["FEATURES", "MODEL_PATH", "ClaimModel", "default_model", "features", "model_reason"]
 
 FEATURES = (
     "cov",
@@ -48,7 +48,7 @@ FEATURES = (
     "sim_x",
     "short",
 )
-_MODEL_PATH = Path(__file__).with_name("claims_model.json")
+MODEL_PATH = Path(__file__).with_name("claims_model.json")
 
 
 @dataclass
@@ -66,11 +66,11 @@ class ClaimModel:
     @classmethod
     def load(cls, path: Path | str | None = None) -> ClaimModel:
         """The model of ``path`` (default: ``claims_model.json`` beside this module)."""
-        data = json.loads(Path(path or _MODEL_PATH).read_text(encoding="utf-8"))
+        data = json.loads(Path(path or MODEL_PATH).read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(
-                f"claims model {path or _MODEL_PATH} was fitted for features {data['features']}, "
-                f"the code computes {list(FEATURES)}: refit it (bench_faithfulness.py --fit)"
+                f"claims model {path or MODEL_PATH} was fitted for features {data['features']}, "
+                f"the code computes {list(FEATURES)}: refit it (python -m rag.eval.faithfulness --fit)"
             )
         return cls(data["weights"], data["threshold"], data.get("meta", {}))
 
@@ -82,7 +82,7 @@ class ClaimModel:
             "threshold": self.threshold,
             "meta": self.meta,
         }
-        Path(path or _MODEL_PATH).write_text(
+        Path(path or MODEL_PATH).write_text(
             json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
         )
 
