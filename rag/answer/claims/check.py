@@ -21,7 +21,7 @@ from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import name_in
-from rag.answer.claims.negation import negated_scope_asserted
+from rag.answer.claims.negation import comparison_unmade, negated_scope_asserted
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.schema import Passage
@@ -178,7 +178,10 @@ class _Judge:
         for k in self.shortlist[ci]:
             c = lex.cands[k]
             if c.passage not in local:  # first candidate of a passage = its best by coverage
-                local[c.passage] = self._passage_context(info, c, self.coverage[(ci, k)])
+                mine = [
+                    lex.cands[j] for j in self.shortlist[ci] if lex.cands[j].passage == c.passage
+                ]
+                local[c.passage] = self._passage_context(info, mine, self.coverage[(ci, k)])
             miss_units, share, names_here, veto = local[c.passage]
             feats = features(
                 lex, info, c, self.coverage[(ci, k)], share, miss_units, self.sim_of.get((ci, k))
@@ -200,10 +203,14 @@ class _Judge:
             return
         self._settle(ci, clause, info, best, per_passage, miss_all_units)
 
-    def _passage_context(self, info: ClauseInfo, c: Candidate, cov: float) -> _PassageContext:
-        """What the clause's best candidate ``c`` of a passage says about the whole passage:
-        the units and names missing from it, and a negation or comparison veto."""
+    def _passage_context(
+        self, info: ClauseInfo, mine: list[Candidate], cov: float
+    ) -> _PassageContext:
+        """What the clause's shortlisted candidates of a passage (``mine``, best first) say about
+        the whole passage: the units and names missing from it, and a veto: a negation the best
+        candidate contradicts, or a comparison none of them makes."""
         lex = self.lex
+        c = mine[0]
         pc = lex.pass_cands[c.passage]
         miss_units = [u for u in info.units if lex.unit_score(u, pc) < 0.5]
         share = sum(u.weight for u in miss_units) / max(1.0, sum(u.weight for u in info.units))
@@ -216,7 +223,7 @@ class _Judge:
         top = features(lex, info, c, cov, share, miss_units, None)
         if top["neg"] > 0 and (not info.english or negated_scope_asserted(info, c, lex.renderings)):
             veto = (f"negation not in the source [{c.passage + 1}]", "negation")
-        elif top["cmp"] > 0:
+        elif top["cmp"] > 0 and all(comparison_unmade(info, o) for o in mine[1:]):
             veto = (f"comparison not made by [{c.passage + 1}]", "comparison")
             gone = [u.surface for u in sorted(miss_units, key=lambda u: -u.weight)[:2]]
             if gone:
