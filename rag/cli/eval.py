@@ -5,6 +5,7 @@ Examples::
     rag eval data/eval/questions.jsonl --no-llm          # retrieval (3 modes) + extractive answers
     rag eval data/eval/questions.jsonl                   # answers from the embedded LLM (slow)
     rag eval --format squad ../shared/datasets/cmrc2018/cmrc2018_trial.json --no-llm
+    rag eval data/eval/faithfulness.jsonl --format faithfulness --split test   # the claim checker
     rag eval --check                                     # rerun data/eval/expected.yaml: OK/FAIL
     rag convert-squad FILE.json --out DIR                # corpus.jsonl + questions.jsonl
 
@@ -36,8 +37,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         default="auto",
-        choices=["auto", "jsonl", "squad"],
-        help="auto (default): .json is SQuAD, anything else JSONL questions",
+        choices=["auto", "jsonl", "squad", "faithfulness"],
+        help="auto (default): .json is SQuAD, anything else JSONL questions; faithfulness: the "
+        "claim checker on a detection set (data/eval/faithfulness.jsonl)",
     )
     p.add_argument("--name", help="name of the run (default: the file name without extension)")
     p.add_argument("--out", metavar="DIR", help="report folder (default eval-out/<name>/)")
@@ -225,7 +227,33 @@ def _load_embedder(settings: Any, args: argparse.Namespace, cache: dict[str, Any
     return cache[settings.embedder]
 
 
+def _evaluate(config: Any, settings: Any, embedder: Any, log: Any, progress: bool = False) -> Any:
+    """Run one evaluation: the question set (:func:`run_eval`) or the faithfulness benchmark."""
+    if config.fmt == "faithfulness":
+        from rag.eval.faithfulness import run_faithfulness
+
+        return run_faithfulness(config, settings, embedder=embedder, log=log)
+    from rag.eval.runner import run_eval
+
+    return run_eval(config, settings, embedder=embedder, log=log, progress=progress)
+
+
+def _print_faithfulness(summary: dict[str, Any]) -> None:
+    for group, m in summary["faithfulness"].items():
+        if "/" in group:
+            continue
+        print(
+            f"{group:<4} cases {m['cases']:<4} injected removed {m['injected_recall']:.3f}  "
+            f"correct clauses removed {m['false_removal_rate']:.3f}  flagged "
+            f"{m['false_alarm_rate']:.3f}  citation recall {m['citation_recall']:.3f} / "
+            f"precision {m['citation_precision']:.3f}  {m['cpu_ms_per_answer']:.1f} ms CPU/answer"
+        )
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
+    if summary.get("format") == "faithfulness":
+        _print_faithfulness(summary)
+        return
     k = summary["config"]["k"]
     for mode, b in summary["retrieval"].items():
         keys = [
@@ -248,7 +276,6 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     """``rag eval``."""
     from rag.eval.check import ExpectedError
-    from rag.eval.runner import run_eval
     from rag.eval.squad import SquadError
 
     try:
@@ -259,18 +286,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return 2
         config = _config(args)
         settings = settings_from_args(args)
-        result = run_eval(
+        result = _evaluate(
             config,
             settings,
-            embedder=_load_embedder(settings, args, {}),
-            log=say,
+            _load_embedder(settings, args, {}),
+            say,
             progress=progress_enabled(args),
         )
     except (SquadError, ExpectedError, ValueError) as exc:
         say(f"error: {exc}")
         return 1
     _print_summary(result.summary)
-    print(f"report: {result.out_dir / 'report.md'} (+ report.json, {len(result.files) - 4} plots)")
+    plots = f", {len(result.files) - 4} plots" if len(result.files) > 4 else ""
+    print(f"report: {result.out_dir / 'report.md'} (+ report.json{plots})")
     if result.input_errors:
         say(f"{len(result.input_errors)} input line(s) skipped (see the errors above)")
         return 1
@@ -279,7 +307,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from rag.eval.check import ExpectedRun, load_expected, run_check
-    from rag.eval.runner import run_eval
 
     path = _resolve(args.check)
     runs = load_expected(path)
@@ -298,9 +325,7 @@ def _check(args: argparse.Namespace) -> int:
         sub.out = str(out_base / run.name)
         sub.shared_embedder = getattr(args, "shared_embedder", None)
         settings = settings_from_args(sub)
-        result = run_eval(
-            _config(sub), settings, embedder=_load_embedder(settings, sub, embedders), log=say
-        )
+        result = _evaluate(_config(sub), settings, _load_embedder(settings, sub, embedders), say)
         return result.summary
 
     lines = run_check(runs, evaluate, say=print)

@@ -3,7 +3,9 @@
 Modules: :mod:`~rag.eval.questions` (the JSONL question set), :mod:`~rag.eval.squad` (SQuAD-format
 files to corpus + questions), :mod:`~rag.eval.metrics` (the formulas), :mod:`~rag.eval.runner`
 (runs the questions), :mod:`~rag.eval.summary` (aggregates), :mod:`~rag.eval.report` and
-:mod:`~rag.eval.plots` (report.json, report.md, PNGs), :mod:`~rag.eval.check` (expected scores).
+:mod:`~rag.eval.plots` (report.json, report.md, PNGs), :mod:`~rag.eval.check` (expected scores),
+:mod:`~rag.eval.faithfulness` (``--format faithfulness``: the claim checker on a detection set,
+and refitting its model; report in :mod:`~rag.eval.faithfulness_report`).
 
 Example:
     >>> from rag.config import Settings

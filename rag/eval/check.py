@@ -11,6 +11,9 @@
           bm25: {hit@5: 0.906, mrr@10: 0.83}
           answers: {abstention_accuracy: 0.8}
 
+A faithfulness run (``--format faithfulness``) declares its scores per group of its report
+(``zh``, ``en``, ``all``, ``zh/number``...): ``zh: {injected_recall: 0.85, false_removal_rate: 0.045}``.
+
 Each score is one condition (run, mode, metric@k); ``rag eval --check`` reruns every command
 and prints ``OK`` or ``FAIL`` per condition, and exits non-zero if any failed. A run writes the
 block for its own scores to ``<out>/expected-scores.yaml``, to paste into the file.
@@ -39,6 +42,15 @@ DEFAULT_EXPECTED = PROJECT_ROOT / "data" / "eval" / "expected.yaml"
 DEFAULT_TOLERANCE = 0.01
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10")
 ANSWER_KEYS = ("abstention_accuracy", "containment", "f1", "citation_precision", "supported_rate")
+# A faithfulness run (``--format faithfulness``) declares its scores per group: zh, en, all...
+FAITHFULNESS_KEYS = (
+    "injected_recall",
+    "false_removal_rate",
+    "false_alarm_rate",
+    "citation_recall",
+    "citation_precision",
+)
+FAITHFULNESS_GROUPS = ("zh", "en", "all")
 
 
 @dataclass(frozen=True)
@@ -134,12 +146,17 @@ def load_expected(path: Path) -> list[ExpectedRun]:
 
 
 def measured(summary: dict[str, Any], group: str, metric: str) -> float | None:
-    """A score of a report summary: ``group`` is a mode or ``answers``.
+    """A score of a report summary: ``group`` is a mode or ``answers`` (or, for a faithfulness
+    run, a group of its ``faithfulness`` block: ``zh``, ``en``, ``zh/number``, ``all``...).
 
     >>> measured({"answers": {"abstention": {"accuracy": 0.75}}}, "answers", "abstention_accuracy")
     0.75
+    >>> measured({"faithfulness": {"zh": {"injected_recall": 0.86}}}, "zh", "injected_recall")
+    0.86
     """
-    if group == "answers":
+    if summary.get("faithfulness") is not None:
+        value = (summary["faithfulness"].get(group) or {}).get(metric)
+    elif group == "answers":
         answers = summary.get("answers") or {}
         if metric == "abstention_accuracy":
             return (answers.get("abstention") or {}).get("accuracy")
@@ -183,6 +200,10 @@ def run_check(
 def expected_block(summary: dict[str, Any], tolerance: float | None = None) -> dict[str, Any]:
     """The expected-scores entry for a finished run (what ``expected-scores.yaml`` holds)."""
     scores: dict[str, dict[str, float]] = {}
+    for group in FAITHFULNESS_GROUPS:
+        block = (summary.get("faithfulness") or {}).get(group)
+        if block:
+            scores[group] = {k: round(float(block[k]), 4) for k in FAITHFULNESS_KEYS}
     for mode, block in (summary.get("retrieval") or {}).items():
         scores[mode] = {
             k: round(float(block[k]), 4) for k in RETRIEVAL_KEYS if block.get(k) is not None

@@ -17,6 +17,8 @@ from typing import Any
 
 from rag.retrieval.retriever import MODES
 
+FORMATS = ("jsonl", "squad", "faithfulness")
+
 
 @dataclass
 class EvalConfig:
@@ -24,7 +26,8 @@ class EvalConfig:
 
     Args:
         questions: The question file (JSONL), or a SQuAD-format JSON file with ``fmt="squad"``.
-        fmt: ``auto`` (``.json``: squad, else jsonl), ``jsonl`` or ``squad``.
+        fmt: ``auto`` (``.json``: squad, else jsonl), ``jsonl``, ``squad`` or ``faithfulness``
+            (the claim checker on a detection set: :mod:`rag.eval.faithfulness`).
         name: Name of the run (default: the file's stem); the default output is ``eval-out/<name>``.
         out_dir: Where the report goes.
         index_dir: Index of a converted SQuAD corpus (default ``<out_dir>/index``).
@@ -67,8 +70,8 @@ class EvalConfig:
         fmt = self.fmt
         if fmt == "auto":
             fmt = "squad" if questions.suffix.lower() == ".json" else "jsonl"
-        if fmt not in ("jsonl", "squad"):
-            raise ValueError(f"format must be auto, jsonl or squad, not {self.fmt!r}")
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be auto, {', '.join(FORMATS)}, not {self.fmt!r}")
         bad = [m for m in self.modes if m not in MODES]
         if bad or not self.modes:
             raise ValueError(

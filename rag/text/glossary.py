@@ -94,13 +94,13 @@ def english_terms(text: str) -> list[str]:
 
 @dataclass
 class Glossary:
-    """Chinese renderings of English word stems (``zh_by_en``) and the reverse (``en_by_zh``).
+    """Chinese renderings of English word stems.
 
     Use :meth:`load` (the packaged dictionaries) or :meth:`from_lines`.
     """
 
     zh_by_en: dict[str, frozenset[str]] = field(default_factory=dict)
-    en_by_zh: dict[str, frozenset[str]] = field(default_factory=dict)
+    _en_by_zh: dict[str, frozenset[str]] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def load(cls, max_sense_words: int = 1) -> Glossary:
@@ -156,18 +156,27 @@ class Glossary:
             if chinese.strip():
                 for w in english_terms(english):
                     table[w].add(chinese.strip())
-        reverse: dict[str, set[str]] = defaultdict(set)
-        for english, renderings in table.items():
-            for chinese in renderings:
-                reverse[chinese].add(english)
-        return cls(
-            {k: frozenset(v) for k, v in table.items()},
-            {k: frozenset(v) for k, v in reverse.items()},
-        )
+        return cls({k: frozenset(v) for k, v in table.items()})
 
     def zh_for(self, english: str) -> frozenset[str]:
         """Chinese renderings of an English word (any inflection)."""
         return self.zh_by_en.get(stem(english), frozenset())
+
+    def en_for(self, chinese: str) -> frozenset[str]:
+        """English stems a Chinese word renders (the table read backwards; built on first use).
+
+        Example:
+            >>> g = Glossary({"sampl": frozenset({"采样"}), "specimen": frozenset({"采样", "样本"})})
+            >>> sorted(g.en_for("采样")), sorted(g.en_for("样本"))
+            (['sampl', 'specimen'], ['specimen'])
+        """
+        if self._en_by_zh is None:
+            table: dict[str, set[str]] = defaultdict(set)
+            for en, renderings in self.zh_by_en.items():
+                for zh in renderings:
+                    table[zh].add(en)
+            self._en_by_zh = {k: frozenset(v) for k, v in table.items()}
+        return self._en_by_zh.get(chinese, frozenset())
 
     def found(self, stems: Iterable[str], text: str) -> list[str]:
         """The stems whose English form or one of whose renderings occurs in ``text``."""

@@ -156,6 +156,15 @@ def test_negation_not_in_the_source_is_removed(tools):
     assert bad.removed and bad.removed[0].reason.startswith("negation not in the source")
 
 
+def test_chinese_clause_over_an_english_sentence_uses_the_glossary_backwards(tools):
+    # a passage sentence without Chinese: the clause's Chinese terms are looked up through the
+    # English words they render (this crashed: the glossary had no Chinese -> English table)
+    english = [_p("Prefix tuning optimizes continuous prompts. DDIM speeds up sampling.", "pt")]
+    c = check("DDIM 加速了采样 [1]。", english, tools)
+    assert c.removed == [] and c.text == "DDIM 加速了采样 [1]。"
+    assert check("DDIM 加速了采样 [1]。", english, {**tools, "glossary": None}).removed
+
+
 def test_abstention(tools):
     c = check("资料中没有相关内容。", P3, tools)
     assert c.abstained and c.text == "资料中没有相关内容。" and c.removed == [] and not c.empty

@@ -1,0 +1,327 @@
+"""The check: every clause of an answer against the passages, as a pipeline of small steps.
+
+1. :func:`~rag.answer.claims.clauses.parse_answer`: sentences, clauses, their citations;
+2. :func:`_shortlist`: the evidence candidates of each passage ranked by lexical coverage, the
+   best ``candidates_per_passage`` kept per clause;
+3. :func:`_similarities`: ONE batched e5 call for every clause and shortlisted candidate;
+4. :func:`_judge`: the rules (numbers, names, negation, comparison) and the calibrated model
+   decide each clause; its citations are repaired to the passages that support it;
+5. :func:`~rag.answer.claims.compose.compose`: the answer rebuilt from what is supported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer.claims.clauses import NO_ANSWER, is_abstention, parse_answer, strip_lead
+from rag.answer.claims.compose import compose, notice
+from rag.answer.claims.lexicon import Lexicon
+from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
+from rag.answer.claims.names import name_in
+from rag.answer.claims.negation import comparison_unmade, negated_scope_asserted
+from rag.answer.claims.result import CheckedAnswer, Clause
+from rag.answer.claims.units import Candidate, ClauseInfo, Unit
+from rag.schema import Passage
+from rag.text.glossary import Glossary
+
+__all__ = ["check_answer"]
+
+Similarity = Callable[[list[str], list[str]], np.ndarray]
+# (probability, candidate index, features, reason, rule) of a clause's best candidate
+_Best = tuple[float, int, dict[str, float], str, str]
+# per passage: units missing from it, their share, names missing from it, (veto reason, rule)
+_PassageContext = tuple[list[Unit], float, list[str], tuple[str, str]]
+
+
+def check_answer(
+    answer: str,
+    passages: Sequence[Passage],
+    *,
+    question: str = "",
+    lang: str = "zh",
+    terms: Callable[[str], list[str]],
+    glossary: Glossary | None = None,
+    similarity: Similarity | None = None,
+    model: ClaimModel | None = None,
+    sentence_spans: Callable[[str], list[tuple[int, int]]] | None = None,
+    candidates_per_passage: int = 2,
+) -> CheckedAnswer:
+    """Verify every clause of ``answer`` against ``passages`` (``[n]`` is ``passages[n-1]``).
+
+    Args:
+        answer: The LLM's answer with ``[n]`` citations.
+        passages: The numbered passages of the prompt.
+        question: The user's question: words and names an answer repeats from it are given,
+            not claims (a small model often restates the question around its answer).
+        lang: Language of the reply (message of an abstention, notice wording).
+        terms: Tokenizer giving jieba terms, lowercased Latin words and numbers.
+        glossary: English<->Chinese renderings; needed for English clauses over Chinese text.
+        similarity: ``(clauses, sentences) -> matrix`` of cosine similarities (one call per
+            answer); without it the similarity features take a neutral value.
+        model: The calibrated clause model (default: ``claims_model.json``).
+        sentence_spans: Sentence splitter for passages (default: :func:`evidence.evidence_spans`).
+        candidates_per_passage: Evidence sentences per passage and clause scored with e5.
+
+    Returns:
+        The :class:`CheckedAnswer`.
+    """
+    model = model or default_model()
+    if sentence_spans is None:
+        from rag.answer.evidence import evidence_spans
+
+        # the sentences the claim model was calibrated on: cut at 90 characters
+        sentence_spans = lambda text: evidence_spans(text, 90)  # noqa: E731
+    text = answer.strip()
+    if is_abstention(text):
+        return CheckedAnswer(text=NO_ANSWER.get(lang, NO_ANSWER["en"]), abstained=True, support=1.0)
+    lex = Lexicon(passages, terms, glossary, sentence_spans)
+    parsed = parse_answer(text, len(passages))
+    clauses = parsed.clauses
+    infos = [
+        given_by_question(lex.clause_info(strip_lead(c.text, english), english), question)
+        for c, english in ((c, parsed.sentences[c.sentence].english) for c in clauses)
+    ]
+    shortlist, coverage = _shortlist(lex, infos, candidates_per_passage)
+    judge = _Judge(
+        lex, model, shortlist, coverage, _similarities(similarity, lex, infos, shortlist)
+    )
+    for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
+        judge.clause(ci, clause, info)
+    final, cited = compose(text, parsed, lang)
+    removed = [c for c in clauses if not c.supported]
+    return CheckedAnswer(
+        text=final,
+        clauses=clauses,
+        removed=removed,
+        cited=cited,
+        dropped_numbers=parsed.dropped,
+        abstained=False,
+        notice=notice(removed, parsed.dropped, lang),
+        support=(sum(c.supported for c in clauses) / len(clauses)) if clauses else 0.0,
+    )
+
+
+def _shortlist(
+    lex: Lexicon, infos: list[ClauseInfo], per_passage: int
+) -> tuple[list[list[int]], dict[tuple[int, int], float]]:
+    """Per clause, the best candidates of each passage by lexical coverage (a candidate missing
+    a figure of the clause ranks last); and the coverage of every (clause, candidate)."""
+    shortlist: list[list[int]] = []
+    coverage: dict[tuple[int, int], float] = {}
+    for ci, info in enumerate(infos):
+        chosen: list[int] = []
+        for ks in lex.by_passage:
+            scored = []
+            for k in ks:
+                c = lex.cands[k]
+                cov = lex.coverage(info, c)
+                coverage[(ci, k)] = cov
+                miss_num = len(lex.numbers_missing(info, c))
+                scored.append((-(miss_num > 0), cov, -(c.end - c.start), k))
+            scored.sort(reverse=True)
+            chosen.extend(k for *_, k in scored[:per_passage])
+        shortlist.append(chosen)
+    return shortlist, coverage
+
+
+def _similarities(
+    similarity: Similarity | None,
+    lex: Lexicon,
+    infos: list[ClauseInfo],
+    shortlist: list[list[int]],
+) -> dict[tuple[int, int], float]:
+    """e5 similarity of every (clause, shortlisted candidate), in one batched call."""
+    sim_of: dict[tuple[int, int], float] = {}
+    if similarity is None or not infos:
+        return sim_of
+    union = sorted({k for ks in shortlist for k in ks})
+    if not union:
+        return sim_of
+    matrix = np.asarray(
+        similarity([i.text for i in infos], [lex.cands[k].text for k in union]),
+        dtype=np.float32,
+    )
+    col = {k: j for j, k in enumerate(union)}
+    for ci, ks in enumerate(shortlist):
+        for k in ks:
+            sim_of[(ci, k)] = float(matrix[ci, col[k]])
+    return sim_of
+
+
+@dataclass
+def given_by_question(info: ClauseInfo, question: str) -> ClauseInfo:
+    """``info`` without the content words and names the question already has.
+
+    A clause's claims are what it adds to the question: "DDIM 是靠放弃马尔可夫假设来加快采样的" only
+    claims 马尔可夫假设 when the question was "DDIM 是靠放弃什么假设来加快采样的?". Numbers stay:
+    a figure must come from the passages whoever wrote it first. A clause that only repeats the
+    question keeps its units (nothing would be left to check).
+
+    Example:
+        >>> from rag.answer.claims.units import Unit
+        >>> info = ClauseInfo("靠放弃马尔可夫假设来加快", False, [], [], [
+        ...     Unit("zh", "放弃", 1.0, "放弃"), Unit("zh", "马尔可夫", 1.0, "马尔可夫")], False, [])
+        >>> [u.key for u in given_by_question(info, "DDIM 是靠放弃什么假设来加快采样的?").units]
+        ['马尔可夫']
+    """
+    if not question:
+        return info
+    low = question.lower()
+    units = [u for u in info.units if u.surface.lower() not in low and u.key.lower() not in low]
+    names = [n for n in info.names if n[0].lower() not in low]
+    if not units and not names and not info.numbers:
+        return info
+    return dataclasses.replace(info, units=units, names=names)
+
+
+class _Judge:
+    """Decides each clause from its shortlisted candidates (rules first, then the model)."""
+
+    lex: Lexicon
+    model: ClaimModel
+    shortlist: list[list[int]]
+    coverage: dict[tuple[int, int], float]
+    sim_of: dict[tuple[int, int], float]
+
+    def clause(self, ci: int, clause: Clause, info: ClauseInfo) -> None:
+        """Set the clause's verdict, evidence, score, support and reason."""
+        lex = self.lex
+        lang = "en" if info.english else "zh"
+        clause.lang = lang
+        # (the order of these look-ups is kept: the lexicon caches renderings by stem)
+        miss_all_units = [u for u in info.units if lex.unit_score(u, None) < 0.5]
+        missing_names = [
+            n
+            for n, norm in info.names
+            if norm and not name_in(norm, lex.all_norm) and not lex.name_rendered(n)
+        ]
+        best: _Best | None = None
+        per_passage: dict[int, float] = {}
+        local: dict[int, _PassageContext] = {}
+        for k in self.shortlist[ci]:
+            c = lex.cands[k]
+            if c.passage not in local:  # first candidate of a passage = its best by coverage
+                mine = [
+                    lex.cands[j] for j in self.shortlist[ci] if lex.cands[j].passage == c.passage
+                ]
+                local[c.passage] = self._passage_context(info, mine, self.coverage[(ci, k)])
+            miss_units, share, names_here, veto = local[c.passage]
+            feats = features(
+                lex, info, c, self.coverage[(ci, k)], share, miss_units, self.sim_of.get((ci, k))
+            )
+            reason, rule = _rule(lex, info, c, missing_names, names_here, veto)
+            prob = 0.0 if reason else self.model.prob(lang, feats)
+            if prob >= self.model.threshold[lang]:
+                per_passage[c.passage] = max(per_passage.get(c.passage, 0.0), prob)
+            key = (prob, feats["cov"])
+            if (
+                best is None
+                or key > (best[0], best[2]["cov"])
+                or (best[3] and not reason and prob == best[0] and feats["cov"] > best[2]["cov"])
+            ):
+                best = (prob, k, feats, reason, rule)
+        if best is None:  # no passage at all
+            clause.status = "unsupported"
+            clause.reason = "no passages"
+            return
+        self._settle(ci, clause, info, best, per_passage, miss_all_units)
+
+    def _passage_context(
+        self, info: ClauseInfo, mine: list[Candidate], cov: float
+    ) -> _PassageContext:
+        """What the clause's shortlisted candidates of a passage (``mine``, best first) say about
+        the whole passage: the units and names missing from it, and a veto: a negation the best
+        candidate contradicts, or a comparison none of them makes."""
+        lex = self.lex
+        c = mine[0]
+        pc = lex.pass_cands[c.passage]
+        miss_units = [u for u in info.units if lex.unit_score(u, pc) < 0.5]
+        share = sum(u.weight for u in miss_units) / max(1.0, sum(u.weight for u in info.units))
+        names_here = [
+            n
+            for n, norm in info.names
+            if norm and not name_in(norm, pc.norm) and not lex.name_rendered(n)
+        ]
+        veto = ("", "")
+        top = features(lex, info, c, cov, share, miss_units, None)
+        if top["neg"] > 0 and (not info.english or negated_scope_asserted(info, c, lex.renderings)):
+            veto = (f"negation not in the source [{c.passage + 1}]", "negation")
+        elif top["cmp"] > 0 and all(comparison_unmade(info, o) for o in mine[1:]):
+            veto = (f"comparison not made by [{c.passage + 1}]", "comparison")
+            gone = [u.surface for u in sorted(miss_units, key=lambda u: -u.weight)[:2]]
+            if gone:
+                veto = ("'" + "', '".join(gone) + "' not in the passages", "comparison")
+        return miss_units, share, names_here, veto
+
+    def _settle(
+        self,
+        ci: int,
+        clause: Clause,
+        info: ClauseInfo,
+        best: _Best,
+        per_passage: dict[int, float],
+        miss_all_units: list[Unit],
+    ) -> None:
+        """Record the best candidate; support and repaired citations, or the reason."""
+        lex = self.lex
+        prob, k, feats, reason, rule = best
+        c = lex.cands[k]
+        clause.score = prob
+        clause.features.update(feats)
+        clause.similarity = feats.get("sim_raw")
+        clause.evidence_passage = c.passage + 1
+        clause.evidence_start, clause.evidence_end = c.start, c.end
+        clause.evidence = c.text
+        if per_passage:
+            cited_ok = [x for x in clause.cited if (x - 1) in per_passage]
+            if cited_ok:
+                clause.support = cited_ok
+            else:
+                top = max(per_passage, key=lambda p: per_passage[p])
+                clause.support = [top + 1]
+                if clause.evidence_passage != top + 1:
+                    self._evidence_in(ci, clause, top)
+            clause.status = "supported"
+        else:
+            clause.status = "unsupported"
+            clause.rule = rule
+            clause.reason = reason or model_reason(
+                lex, self.model, clause.lang, info, feats, c, miss_all_units, clause.cited
+            )
+        clause.features.pop("sim_raw", None)
+
+    def _evidence_in(self, ci: int, clause: Clause, passage: int) -> None:
+        """Point the clause's evidence at its best candidate in ``passage`` (citation moved)."""
+        ks = [k for k in self.shortlist[ci] if self.lex.cands[k].passage == passage]
+        if not ks:
+            return
+        k = max(ks, key=lambda k: self.coverage[(ci, k)])
+        c = self.lex.cands[k]
+        clause.evidence_passage = passage + 1
+        clause.evidence_start, clause.evidence_end, clause.evidence = c.start, c.end, c.text
+
+
+def _rule(
+    lex: Lexicon,
+    info: ClauseInfo,
+    c: Candidate,
+    missing_names: list[str],
+    names_here: list[str],
+    veto: tuple[str, str],
+) -> tuple[str, str]:
+    """(reason, rule) when a rule rejects the clause against candidate ``c``, else ("", "")."""
+    num_missing = lex.numbers_missing(info, c)
+    if num_missing:
+        return f"number {num_missing[0].surface} not in [{c.passage + 1}]", "number"
+    if missing_names:
+        return f"'{missing_names[0]}' not in the passages", "name"
+    if names_here:
+        return f"'{names_here[0]}' not in [{c.passage + 1}]", "name"
+    if veto[0]:
+        return veto
+    return "", ""

@@ -1,0 +1,126 @@
+"""The checked answer's text: the supported clauses with repaired citations, and the notice.
+
+A sentence keeps its supported clauses in order; a clause's citation mark becomes the passages
+that support it (clauses that shared a mark and are supported by the same passages still share
+one). A sentence whose main clause went and whose rest cannot open a sentence (which/while/
+because, 其中/从而) is dropped. Punctuation left dangling is tidied.
+
+Example:
+    >>> tidy("DDIM 更快 ， [1] 。")
+    'DDIM 更快， [1]。'
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.claims.clauses import Parsed, Sentence, dependent, strip_lead
+from rag.answer.claims.result import Clause
+from rag.answer.claims.words import CITE
+
+__all__ = ["compose", "notice", "tidy"]
+
+
+def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
+    """The answer rebuilt from its supported clauses, and the passages it cites (in order).
+
+    Marks the clauses of a sentence that lost its main clause as unsupported.
+    """
+    out_sentences: list[str] = []
+    cited: list[int] = []
+    for sentence in parsed.sentences:
+        rebuilt = _sentence_text(text, sentence, parsed, cited)
+        if rebuilt is not None:
+            out_sentences.append(rebuilt)
+    layout = parsed.sentences
+    joiner = " " if lang == "en" or all(lay.english for lay in layout) else ""
+    return tidy(joiner.join(out_sentences)), cited
+
+
+def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -> str | None:
+    """One sentence of the answer rebuilt (None when nothing of it stays)."""
+    clauses = parsed.clauses
+    idxs = lay.clauses
+    kept = [i for i in idxs if clauses[i].supported]
+    if not kept:
+        return None
+    first = kept[0]
+    english = lay.english
+    if first != idxs[0] and dependent(clauses[first].text, english):
+        for i in kept:  # the rest cannot stand alone: drop the sentence
+            clauses[i].status = "unsupported"
+            clauses[i].reason = "its sentence lost its main clause"
+        return None
+    pieces: list[str] = []
+    # citation groups: clauses sharing one citation mark
+    groups: dict[float, list[int]] = {}
+    for i in idxs:
+        groups.setdefault(parsed.groups[i], []).append(i)
+    for j, i in enumerate(kept):
+        cl = clauses[i]
+        piece = CITE.sub("", text[cl.start : cl.end]).rstrip()
+        if j == 0:
+            piece = re.sub(r"^[\s，,；;：:]+", "", piece)
+            if i != idxs[0]:
+                piece = strip_lead(piece, english)
+                if english and piece:
+                    piece = piece[0].upper() + piece[1:]
+        members = [m for m in groups[parsed.groups[i]] if clauses[m].supported]
+        marks = _marks(cl, [clauses[m] for m in members], i == members[-1])
+        if marks:
+            piece += " " + "".join(f"[{x}]" for x in marks)
+            for x in marks:
+                if x not in cited:
+                    cited.append(x)
+        pieces.append(piece)
+    sentence = "".join(pieces).strip()
+    sentence = re.sub(r"[，,；;：:\s]+$", "", sentence)
+    punct = lay.punct or ("." if english else "。")
+    return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
+
+
+def _marks(cl: Clause, members: list[Clause], last_in_group: bool) -> list[int]:
+    """The passage numbers to cite after clause ``cl``: its own support when the clauses of
+    its citation group differ, else the group's, once, after the group's last clause."""
+    same = all(m.support == cl.support for m in members)
+    marks: list[int] = []
+    if not same or last_in_group:
+        src = [cl] if not same else members
+        for m in src:
+            for x in m.support:
+                if x not in marks:
+                    marks.append(x)
+    return marks
+
+
+def tidy(text: str) -> str:
+    """Spaces before punctuation, doubled commas and stray spaces removed."""
+    text = re.sub(r"[ \t]+([，。！？；：,.!?;:])", r"\1", text)
+    text = re.sub(r"(\])([。！？.!?])", r"\1\2", text)
+    text = re.sub(r"\s+(\[\d)", r" \1", text)
+    text = re.sub(r"([，,；;])\s*[，,；;]+", r"\1", text)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return text.strip()
+
+
+def notice(removed: list[Clause], dropped: list[int], lang: str) -> str | None:
+    """One line naming the removed clauses (up to 3) and the invalid citations, or None."""
+    if not removed and not dropped:
+        return None
+    parts = []
+    if removed:
+        shown = [c.text if len(c.text) <= 40 else c.text[:38] + "…" for c in removed[:3]]
+        quoted = (
+            "、".join(f"“{s}”" for s in shown)
+            if lang == "zh"
+            else "; ".join(f'"{s}"' for s in shown)
+        )
+        parts.append(
+            ("已删除资料不支持的内容：" if lang == "zh" else "Removed unsupported: ") + quoted
+        )
+    if dropped:
+        nums = "".join(f"[{n}]" for n in dropped)
+        parts.append(
+            f"无效引用 {nums} 已移除" if lang == "zh" else f"invalid citation {nums} removed"
+        )
+    return ("；" if lang == "zh" else "; ").join(parts)

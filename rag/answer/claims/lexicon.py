@@ -1,0 +1,400 @@
+"""The lexicon: a clause's content units and how much of them an evidence candidate covers.
+
+A clause's content units are its jieba terms (a term inside a longer one counts with it) and,
+for an English clause, its word stems. A unit is found in a candidate literally, partly (a
+Chinese compound: its sub-terms and character bigrams give partial credit), or, for an English
+word over Chinese text, through its Chinese renderings: the glossary (CC-CEDICT + ML terms),
+``claims_terms.tsv`` beside this module, inflection variants and long shared prefixes.
+
+:class:`Lexicon` holds the passages' evidence candidates (every sentence and every pair of
+adjacent sentences) with caches, built once per answer.
+
+Example:
+    >>> from rag.schema import Passage
+    >>> terms = lambda t: [w for w in ("采样", "加速", "模型") if w in t]
+    >>> lex = Lexicon([Passage("DDIM 加速采样。", "d", "d", "d.md", "d#0", 1.0)], terms, None,
+    ...               lambda t: [(0, len(t))])
+    >>> info = lex.clause_info("DDIM 加速了模型的采样")
+    >>> [u.key for u in info.units], info.names
+    (['采样', '加速', '模型'], [('DDIM', 'ddim')])
+    >>> round(lex.coverage(info, lex.cands[0]), 3)  # 模型 (2 of 7.5) is missing
+    0.733
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rag.answer.claims.names import name_in, strong_names
+from rag.answer.claims.negation import EN_CMP, EN_NEG, ZH_CMP, predicate, zh_negations
+from rag.answer.claims.numbers import (
+    ARABIC,
+    EN_NUM,
+    Number,
+    is_numeral,
+    number_found,
+    number_keys,
+    numbers_in,
+)
+from rag.answer.claims.units import Candidate, ClauseInfo, Unit
+from rag.answer.claims.words import (
+    CJK,
+    EN_EXTRA_STOP,
+    EN_STOP,
+    EN_STOP_STEMS,
+    EN_WORD,
+    LATIN_GROUP,
+    NORM_DROP,
+    ZH_STOP,
+    is_english,
+    stem,
+    stems_of,
+    variants,
+)
+from rag.schema import Passage
+from rag.text.glossary import Glossary
+
+__all__ = ["EXTRA_TERMS", "Lexicon", "dev_terms_left_out", "prefix_renderings"]
+
+_TERMS_PATH = Path(__file__).with_name("claims_terms.tsv")
+
+
+def _load_terms(path: Path = _TERMS_PATH, dev: bool = True) -> dict[str, frozenset[str]]:
+    """English stem -> Chinese renderings from ``claims_terms.tsv`` (supplements the glossary).
+
+    Sections marked "(dev)" were written from the dev split's answers: ``dev=False`` leaves
+    them out, so that a fit on dev sees features like those of unseen text.
+    """
+    out: dict[str, set[str]] = {}
+    if not path.exists():
+        return {}
+    skip = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# ---"):
+            skip = "(dev)" in line and not dev
+        if skip or line.startswith("#") or "\t" not in line:
+            continue
+        en, zh = line.split("\t", 1)
+        for form in variants(en.strip().lower()) | {stem(w) for w in en.lower().split()}:
+            out.setdefault(form, set()).add(zh.strip())
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+EXTRA_TERMS: dict[str, frozenset[str]] = _load_terms()
+
+
+@contextmanager
+def dev_terms_left_out() -> Iterator[None]:
+    """:data:`EXTRA_TERMS` without its "(dev)" sections while the block runs (fitting on dev)."""
+    saved = dict(EXTRA_TERMS)
+    EXTRA_TERMS.clear()
+    EXTRA_TERMS.update(_load_terms(dev=False))
+    try:
+        yield
+    finally:
+        EXTRA_TERMS.clear()
+        EXTRA_TERMS.update(saved)
+
+
+_PREFIX_INDEX: dict[int, list[str]] = {}
+
+
+def prefix_renderings(glossary: Glossary, word: str) -> set[str]:
+    """Renderings of glossary words sharing a long prefix (``assumption`` ~ ``assume``)."""
+
+    keys = _PREFIX_INDEX.get(id(glossary))
+    if keys is None:
+        keys = sorted(k for k in glossary.zh_by_en if len(k) >= 5)
+        _PREFIX_INDEX.clear()
+        _PREFIX_INDEX[id(glossary)] = keys
+    head = word[:5]
+    out: set[str] = set()
+    i = bisect.bisect_left(keys, head)
+    while i < len(keys) and keys[i].startswith(head):
+        k = keys[i]
+        common = 0
+        for a, b in zip(k, word, strict=False):
+            if a != b:
+                break
+            common += 1
+        if common >= max(5, min(len(k), len(word)) - 2):
+            out.update(glossary.zh_by_en[k])
+        i += 1
+    return out
+
+
+class Lexicon:
+    """The passages' evidence candidates, and how a clause's units are found in them.
+
+    Args:
+        passages: The numbered passages (``[n]`` is ``passages[n-1]``).
+        terms: The tokenizer (jieba terms, lowercased Latin words, numbers); cached here.
+        glossary: English<->Chinese renderings (None: English words match only literally).
+        sentence_spans: Sentence splitter for passages.
+    """
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        terms: Callable[[str], list[str]],
+        glossary: Glossary | None,
+        sentence_spans: Callable[[str], list[tuple[int, int]]],
+    ) -> None:
+        self.passages = passages
+        self.terms = terms
+        self.glossary = glossary
+        self._term_cache: dict[str, list[str]] = {}
+        self._render_cache: dict[str, frozenset[str]] = {}
+        self.cands: list[Candidate] = []
+        self.by_passage: list[list[int]] = []
+        for pi, p in enumerate(passages):
+            idx: list[int] = []
+            spans = sentence_spans(p.text)
+            singles = [self._candidate(pi, p.text, s, e) for s, e in spans]
+            for k, c in enumerate(singles):
+                idx.append(len(self.cands))
+                self.cands.append(c)
+                if k + 1 < len(singles):
+                    nxt = singles[k + 1]
+                    idx.append(len(self.cands))
+                    self.cands.append(self._merge(p.text, c, nxt))
+            self.by_passage.append(idx)
+        # each passage as one pseudo-candidate: "is this word anywhere in passage p?"
+        self.pass_cands: list[Candidate] = []
+        for pi, p in enumerate(passages):
+            low = unicodedata.normalize("NFKC", p.text).lower()
+            mine = [self.cands[k] for k in self.by_passage[pi]]
+            self.pass_cands.append(
+                Candidate(
+                    pi,
+                    0,
+                    len(p.text),
+                    p.text,
+                    low,
+                    NORM_DROP.sub("", low),
+                    frozenset(t for c in mine for t in c.terms),
+                    frozenset(s for c in mine for s in c.stems),
+                    frozenset(n for c in mine for n in c.numbers),
+                    [],
+                )
+            )
+        whole = " ".join(p.text for p in passages)
+        self.all_low = unicodedata.normalize("NFKC", whole).lower()
+        self.all_norm = NORM_DROP.sub("", self.all_low)
+        self.all_terms = frozenset(t for c in self.cands for t in c.terms)
+        self.all_stems = frozenset(s for c in self.cands for s in c.stems) | stems_of(whole)
+
+    # ---- evidence side
+    def tok(self, text: str) -> list[str]:
+        """The tokenizer's terms of ``text`` (cached)."""
+        got = self._term_cache.get(text)
+        if got is None:
+            got = self.terms(text)
+            self._term_cache[text] = got
+        return got
+
+    def _candidate(self, pi: int, ptext: str, s: int, e: int) -> Candidate:
+        text = ptext[s:e]
+        low = unicodedata.normalize("NFKC", text).lower()
+        return Candidate(
+            pi,
+            s,
+            e,
+            text,
+            low,
+            NORM_DROP.sub("", low),
+            frozenset(t for t in self.tok(text) if CJK.search(t)),
+            stems_of(text),
+            number_keys(text),
+            zh_negations(text) if CJK.search(text) else [],
+        )
+
+    def _merge(self, ptext: str, a: Candidate, b: Candidate) -> Candidate:
+        text = ptext[a.start : b.end]
+        low = unicodedata.normalize("NFKC", text).lower()
+        return Candidate(
+            a.passage,
+            a.start,
+            b.end,
+            text,
+            low,
+            NORM_DROP.sub("", low),
+            a.terms | b.terms,
+            a.stems | b.stems,
+            a.numbers | b.numbers | number_keys(text),
+            zh_negations(text) if CJK.search(text) else [],
+        )
+
+    # ---- clause side
+    def clause_info(self, text: str, english: bool | None = None) -> ClauseInfo:
+        """What a clause claims: figures, names, content units, polarity, comparison."""
+        text = unicodedata.normalize("NFKC", text)
+        if english is None:
+            english = is_english(text)
+        numbers = numbers_in(text, strict=True)
+        names = _names(text, english)
+        units = _english_units(text, names) if english else []
+        units += self._chinese_units(text)
+        negated = False
+        preds: list[str] = []
+        scope: list[Unit] = []
+        if english:
+            for m in EN_NEG.finditer(text):
+                if m.group(0).lower() == "no" and re.match(r"\s*[,.]", text[m.end() :]):
+                    continue  # the answer particle "No, ..."
+                negated = True
+                after = [u for u in units if u.pos >= m.end()]
+                after.sort(key=lambda u: u.pos)
+                scope.extend(after[:1])
+        else:
+            for _s, e in zh_negations(text):
+                negated = True
+                preds.append(predicate(text, e, self.tok))
+        comparative = bool((EN_CMP if english else ZH_CMP).search(text))
+        return ClauseInfo(text, english, numbers, names, units, negated, preds, scope, comparative)
+
+    def _chinese_units(self, text: str) -> list[Unit]:
+        """The maximal jieba terms of ``text`` (the shorter terms inside each kept with it)."""
+        units = []
+        cjk_terms = [t for t in dict.fromkeys(self.tok(text)) if CJK.search(t)]
+        cjk_terms = [t for t in cjk_terms if t not in ZH_STOP and not is_numeral(t)]
+        maximal = [t for t in cjk_terms if not any(t != o and t in o for o in cjk_terms)]
+        for t in maximal:
+            subs = tuple(o for o in cjk_terms if o != t and o in t)
+            units.append(Unit("zh", t, float(min(len(t), 4)), t, subs, max(0, text.find(t))))
+        return units
+
+    # ---- matching
+    def unit_score(self, u: Unit, c: Candidate | None) -> float:
+        """1 when the unit is in the candidate (``None``: in any passage), partial for compounds."""
+        if c is None:
+            text, terms, stems = self.all_low, self.all_terms, self.all_stems
+        else:
+            text, terms, stems = c.low, c.terms, c.stems
+        if u.kind == "zh":
+            if u.key in terms or u.key in text:
+                return 1.0
+            if (
+                self.glossary is not None
+                and not CJK.search(text[:400])
+                and stems
+                and any(s in stems for s in self.glossary.en_for(u.key))
+            ):
+                return 1.0
+            covered: set[int] = set()
+            for st in u.subterms:
+                if st in terms or st in text:
+                    i = u.key.find(st)
+                    covered.update(range(i, i + len(st)))
+            for i in range(len(u.key) - 1):
+                if u.key[i : i + 2] in text:
+                    covered.update((i, i + 1))
+            return len(covered) / len(u.key) * 0.9
+        # an English word (its variants)
+        forms = u.subterms or (u.key,)
+        if any(v in stems for v in forms):
+            return 1.0
+        if len(u.key) >= 5 and u.key in text:
+            return 1.0
+        if CJK.search(text):
+            for z in self.renderings(u):
+                if z in text:
+                    return 1.0
+        return 0.0
+
+    def renderings(self, u: Unit) -> frozenset[str]:
+        """Chinese renderings of an English unit (glossary plus one-character words)."""
+        got = self._render_cache.get(u.key)
+        if got is None:
+            out: set[str] = set()
+            for v in u.subterms or (u.key,):
+                if self.glossary is not None:
+                    out.update(self.glossary.zh_by_en.get(v, ()))
+                out.update(EXTRA_TERMS.get(v, ()))
+                if self.glossary is not None and len(v) >= 6:
+                    out.update(prefix_renderings(self.glossary, v))
+            got = frozenset(out)
+            self._render_cache[u.key] = got
+        return got
+
+    def name_rendered(self, name: str) -> bool:
+        """A name written in Latin letters whose every word has a rendering in the passages
+        (``US Navy`` ~ ``美国海军``); acronyms and words with digits need their letters."""
+        words = name.split()
+        if not CJK.search(self.all_low):
+            return False
+        for w in words:
+            lw = w.lower()
+            if re.search(r"\d", w) or (
+                sum(ch.isupper() for ch in w) >= 2 and lw not in EXTRA_TERMS
+            ):
+                return False
+            unit = Unit("en", stem(lw), 1.0, w, tuple(sorted(variants(lw))))
+            if self.unit_score(unit, None) < 0.5:
+                return False
+        return True
+
+    def coverage(self, info: ClauseInfo, c: Candidate | None) -> float:
+        total = sum(u.weight for u in info.units) + 1.5 * len(info.names)
+        if total == 0:
+            return 1.0
+        got = sum(u.weight * self.unit_score(u, c) for u in info.units)
+        norm = self.all_norm if c is None else c.norm
+        got += 1.5 * sum(1 for _, n in info.names if n and name_in(n, norm))
+        return got / total
+
+    def numbers_missing(self, info: ClauseInfo, c: Candidate) -> list[Number]:
+        return [n for n in info.numbers if not number_found(n, c.numbers)]
+
+
+def _names(text: str, english: bool) -> list[tuple[str, str]]:
+    """(surface, normalised) names: the strong names of an English clause, every Latin run of
+    a Chinese one."""
+    names: list[tuple[str, str]] = []
+    for m in LATIN_GROUP.finditer(text):
+        group = m.group(0)
+        if english:
+            for name in strong_names(group, text, m.start()):
+                names.append((name, NORM_DROP.sub("", name.lower())))
+        else:
+            if not re.search(r"[A-Za-z]", group):
+                continue
+            names.append((group, NORM_DROP.sub("", group.lower())))
+    return names
+
+
+def _english_units(text: str, names: list[tuple[str, str]]) -> list[Unit]:
+    """The content words of an English clause as stems (names, figures, stop words left out)."""
+    num_spans = [m.span() for m in ARABIC.finditer(text)]
+    units: list[Unit] = []
+    strong = {n for n, _ in names}
+    seen: set[str] = set()
+    for m in EN_WORD.finditer(text):
+        w = m.group(0).strip("'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if any(w in s.split() or w == s for s in strong):
+            continue
+        if any(s <= m.start() < e for s, e in num_spans):
+            continue
+        lw = w.lower()
+        if lw in EN_NUM or lw in EN_STOP or lw in EN_EXTRA_STOP or len(lw) < 3:
+            continue
+        if lw in ("times", "fold") and re.search(
+            r"\d\s*$|\b(?:" + "|".join(EN_NUM) + r")\s*$", text[: m.start()].rstrip()
+        ):
+            continue
+        st = stem(lw)
+        if st in EN_STOP_STEMS or st in seen:
+            continue
+        seen.add(st)
+        weight = 0.5 if lw.endswith("ly") else 1.0
+        if w[:1].isupper() and m.start() > 0:
+            weight = 1.5  # a Capitalised word inside the clause: likely a name
+        units.append(Unit("en", st, weight, w, tuple(sorted(variants(lw))), m.start()))
+    return units

@@ -1,0 +1,83 @@
+"""Names: the model names, acronyms and Latin terms of a clause, and finding them in a text.
+
+In an English clause a name is a run of tokens holding an acronym, a CamelCase word or a word
+with digits, with the Capitalised words next to it (``Faster RCNN``, ``GPT-4o``); in a Chinese
+clause every Latin run is one. Names are compared normalised (lowercase, letters and digits):
+a plural, a "-like/-based" suffix or one typo in a long name still match.
+
+Example:
+    >>> strong_names("the Faster RCNN detector", "the Faster RCNN detector", 0)
+    ['Faster RCNN']
+    >>> name_in("maskrcnn", "fasterrcnn"), name_in("transformers", "atransformerblock")
+    (False, True)
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.claims.numbers import EN_NUM
+from rag.answer.claims.words import EN_STOP
+
+__all__ = ["name_in", "strong_names"]
+
+_NAME_SUFFIX = re.compile(r"(?:like|based|style|styled|wise|level|free|aware|type)$")
+
+
+def name_in(name: str, hay: str) -> bool:
+    """A normalised name in a normalised text: exactly, as a plural, or with one typo if long."""
+    if name in hay:
+        return True
+    head = _NAME_SUFFIX.sub("", name)
+    if head != name and len(head) >= 2 and head in hay:
+        return True
+    if name.endswith("s") and len(name) > 3 and name[:-1] in hay:
+        return True
+    n = len(name)
+    if n < 8:
+        return False
+    first, last = name[:2], name[-2:]
+    for i in range(len(hay) - n + 1):
+        window = hay[i : i + n]
+        if window[:2] != first and window[-2:] != last:
+            continue
+        if sum(a != b for a, b in zip(window, name, strict=True)) <= 2:
+            return True
+    return False
+
+
+def strong_names(group: str, text: str, offset: int) -> list[str]:
+    """The names of an English Latin group: runs holding an acronym, a CamelCase word or a word
+    with digits, with the Capitalised words next to them (``Faster RCNN``, ``GPT-4o``)."""
+    tokens = list(re.finditer(r"[A-Za-z0-9][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*", group))
+    out: list[str] = []
+    run: list[str] = []
+    has_strong = False
+
+    def flush() -> None:
+        nonlocal run, has_strong
+        if run and has_strong:
+            out.append(" ".join(run))
+        run, has_strong = [], False
+
+    for m in tokens:
+        tok = m.group(0)
+        at_start = not text[: offset + m.start()].strip(" ,;:(（")
+        strong = (
+            sum(ch.isupper() for ch in tok) >= 2
+            or (re.search(r"\d", tok) is not None and re.search(r"[A-Za-z]", tok) is not None)
+            or re.search(r"[a-z][A-Z]", tok) is not None
+        )
+        capital = (
+            tok[:1].isupper()
+            and tok.lower() not in EN_STOP
+            and tok.lower() not in EN_NUM
+            and not at_start
+        )
+        if strong or capital:
+            run.append(tok)
+            has_strong = has_strong or strong
+        else:
+            flush()
+    flush()
+    return out

@@ -1,0 +1,183 @@
+"""Polarity and comparison: the rules that veto a clause its evidence contradicts.
+
+- **Negation.** In Chinese, a negated predicate on one side and the same predicate un-negated
+  on the other (不/没有/无需/无法/不再…; 不同/要不/无模型 are not negations). In English, the
+  first content word after not/no/never/without/cannot must not be asserted, un-negated, by its
+  Chinese rendering; a word the clause asserts must not follow a negation in the evidence.
+- **Comparison.** A comparative or superlative (than/most/-est, 比/更/最/超过/优于…) needs a
+  comparison in the evidence (相比/更/倍/加速…).
+
+Example:
+    >>> t = "不再需要锚框, 不同的方法"
+    >>> [t[s:e] for s, e in zh_negations(t)]
+    ['不再']
+    >>> predicate("不再需要预定义的锚框", 2, lambda t: ["需要", "预定义", "的", "锚框"])
+    '预定义'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.answer.claims.units import Candidate, ClauseInfo, Unit
+from rag.answer.claims.words import CJK, CJK_RUN
+
+__all__ = [
+    "EN_CMP",
+    "EN_NEG",
+    "ZH_CMP",
+    "comparison_unmade",
+    "neg_mismatch",
+    "negated_before",
+    "negated_scope_asserted",
+    "predicate",
+    "zh_negations",
+]
+
+Renderings = Callable[[Unit], frozenset[str]]
+Terms = Callable[[str], list[str]]
+
+_ZH_NEG = re.compile(
+    r"不再|不是|不能|不会|不需要|不需|不必|不用|不可|没有|没|无需|无法|无须|未|不|非|无|别|勿"
+)
+# words a negation may pass over to reach its predicate (不再需要预定义的锚框 -> 预定义)
+_ZH_MODAL = frozenset(
+    """特别 非常 很 太 再 一定 能 会 需要 必须 可以 能够 用 要 够 都 也 就 只 仅 是 被 在 那么 这么
+    完全 直接 一样 太过 怎么 总是 一直 再次 得 该 应该 应 算 做 去 来 会有 有""".split()  # noqa: SIM905 - a word list reads better as text
+)
+# words that start with (or hold) a negation character but negate nothing
+_ZH_NEG_FALSE = tuple(
+    """不同 不断 不少 不仅 不过 不管 不论 无论 非常 不久 不一 无穷 无限 未来 除非 并非常 是否 否则
+    非线性 不胜枚举 非零 不错 无关紧要 不定 非负 无偏 要不 不然 要么""".split()  # noqa: SIM905 - a word list reads better as text
+)
+EN_NEG = re.compile(
+    r"\b(?:not|no|never|without|cannot|none|neither|nor|unlike|instead of|rather than|no longer|"
+    r"\w+n't)\b",
+    re.IGNORECASE,
+)
+
+
+EN_CMP = re.compile(
+    r"(?<!rather )\bthan\b|\b(?:most|best|worst|least|outperform\w*|surpass\w*|beats?)\b"
+    r"|\b(?!(?:inter|sugg|requ|lat|contest|protest|forest|hon|mod|manif|dig|inv|harv|att|inges|arr|"
+    r"gu|n|w|r|t|p|v|z|ch|cr|j|l|qu)est\b)[a-z]{2,}est\b",
+    re.IGNORECASE,
+)
+ZH_CMP = re.compile(
+    r"比(?![例较如赛特])|更(?![新改换正])|最(?![终初后近新])|超过|优于|胜过|不如|高于|低于|强于|弱于|远超|领先|全面"
+)
+CMP_EVIDENCE_ZH = re.compile(
+    r"比(?![例如赛特])|更(?![新改换正])|最(?![终初后])|相比|相较|超过|优于|胜过|不如|高于|低于|强于|弱于|远超|"
+    r"领先|加速|提速|倍|\bthan\b"
+)
+CMP_EVIDENCE_EN = re.compile(
+    r"\bthan\b|\b(?:most|best|worst|least|more|less|fewer)\b|[a-z]{3,}(?:er|est)\b", re.IGNORECASE
+)
+
+
+def zh_negations(text: str) -> list[tuple[int, int]]:
+    """Spans of the negations of a Chinese text (not those inside 不同, 无论, 非线性…)."""
+    spans = []
+    for m in _ZH_NEG.finditer(text):
+        s = m.start()
+        if any(
+            text.startswith(w, s) or (s > 0 and text.startswith(w, s - 1) and w[1:2] == text[s])
+            for w in _ZH_NEG_FALSE
+        ):
+            continue
+        spans.append(m.span())
+    return spans
+
+
+def negated_before(text: str, pos: int, negs: list[tuple[int, int]], window: int = 5) -> bool:
+    """A negation ends shortly before ``pos`` (or overlaps it: 不可导 negates 可导)."""
+    return any(s < pos + 1 and pos - e <= window for s, e in negs)
+
+
+def predicate(text: str, end: int, tok: Callable[[str], list[str]]) -> str:
+    """The content word governed by a negation (``不再需要预定义的锚框`` -> ``预定义``)."""
+    m = CJK_RUN.match(text, end)
+    if not m:
+        return ""
+    run = m.group(0)[:10]
+    pos = 0
+    for t in tok(run):
+        i = run.find(t, pos)
+        if i != pos:  # search mode also yields the parts of a word: keep the reading order
+            continue
+        pos = i + len(t)
+        if t in _ZH_MODAL or len(t) < 2:
+            if t in _ZH_MODAL:
+                continue
+            return ""
+        return t
+    return ""
+
+
+def neg_mismatch(info: ClauseInfo, c: Candidate, renderings: Renderings, tok: Terms) -> bool:
+    """The clause and the candidate disagree in polarity (see the module's rules)."""
+    if info.english:
+        if not CJK.search(c.text):
+            return info.negated != bool(EN_NEG.search(c.text))
+        # a negated word of the clause asserted by the candidate ...
+        if negated_scope_asserted(info, c, renderings):
+            return True
+        # ... or a word the clause asserts negated by the candidate
+        scoped = {id(u) for u in info.neg_scope}
+        for _s, e in c.negations:
+            window = c.text[e : e + 6]
+            for u in info.units:
+                if id(u) in scoped:
+                    continue
+                forms = [u.key] if u.kind == "zh" else [z for z in renderings(u) if len(z) >= 2]
+                if any(window.startswith(z, k) for z in forms for k in range(0, 3)):
+                    return True
+        return False
+    return _zh_neg_mismatch(info, c, tok)
+
+
+def negated_scope_asserted(info: ClauseInfo, c: Candidate, renderings: Renderings) -> bool:
+    """An English clause negates words that the (Chinese) candidate states without negation."""
+    if not info.english or not info.neg_scope or not CJK.search(c.text):
+        return False
+    for u in info.neg_scope:
+        hits = (
+            [
+                m.start()
+                for z in renderings(u)
+                if len(z) >= 2 or u.kind == "zh"
+                for m in re.finditer(re.escape(z), c.text)
+            ]
+            if u.kind == "en"
+            else [m.start() for m in re.finditer(re.escape(u.key), c.text)]
+        )
+        if hits and not any(negated_before(c.text, p, c.negations, 10) for p in hits):
+            return True
+    return False
+
+
+def _zh_neg_mismatch(info: ClauseInfo, c: Candidate, tok: Terms) -> bool:
+    """Chinese: a negated predicate in one, the same predicate un-negated in the other."""
+    for pred in info.neg_preds:
+        if pred and pred in c.text:
+            pos = [m.start() for m in re.finditer(re.escape(pred), c.text)]
+            if not any(negated_before(c.text, p, c.negations) for p in pos):
+                return True
+    for s, e in c.negations:
+        if c.text[s:e] in ("无", "非", "未", "别", "勿"):
+            continue  # 无模型 / 非线性 / 未标注: a compound, not a negated predicate
+        pred = predicate(c.text, e, tok)
+        if not pred or len(pred) < 2 or pred not in info.text:
+            continue
+        pos = [m.start() for m in re.finditer(re.escape(pred), info.text)]
+        negs = zh_negations(info.text)
+        if not any(negated_before(info.text, p, negs) for p in pos):
+            return True
+    return False
+
+
+def comparison_unmade(info: ClauseInfo, c: Candidate) -> bool:
+    """The clause compares (``比``, ``than``, ``-est``) and the candidate makes no comparison."""
+    evidence = CMP_EVIDENCE_ZH if CJK.search(c.text) else CMP_EVIDENCE_EN
+    return info.comparative and not evidence.search(c.text)

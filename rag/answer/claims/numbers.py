@@ -1,0 +1,258 @@
+"""Numbers: the figures of a text, normalised so that an answer's figure can be checked exactly.
+
+``10~50``/``10-50``/``10 to 50`` are one range; ``1万``/``ten thousand``, ``2.8B``, ``1,000``,
+``%``, ``两种``/``two``, ``第 2 步`` and ``四分之一`` are read as values. A Chinese figure keeps
+its counter word (``二次`` does not match ``二阶``).
+
+Example:
+    >>> [(n.low, n.high, n.counter) for n in numbers_in("提速 10~50 倍, 二次方程")]
+    [(10.0, 50.0, '倍'), (2.0, 2.0, '次')]
+    >>> number_found(numbers_in("一万次")[0], number_keys("循环 10000 次"))
+    True
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.answer.claims.words import CJK
+
+__all__ = ["ARABIC", "EN_NUM", "Number", "is_numeral", "number_found", "number_keys", "numbers_in"]
+
+EN_NUM = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 10**6,
+    "billion": 10**9,
+    "twice": 2,
+    "double": 2,
+    "triple": 3,
+    "half": 0.5,
+    "quarter": 0.25,
+    "dozen": 12,
+}
+_SCALE = {
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 10**6,
+    "billion": 10**9,
+    "百": 100,
+    "千": 1000,
+    "万": 10**4,
+    "亿": 10**8,
+    "k": 1000,
+    "K": 1000,
+    "M": 10**6,
+    "B": 10**9,
+    "T": 10**12,
+}
+_ZH_DIGIT = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
+_NUM = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?"
+_UNIT = r"\s*(?:%|％|percent\b|[KkMBT](?![A-Za-z])|万|亿|千|百(?!分)|billion\b|million\b|thousand\b|hundred\b)?"
+ARABIC = re.compile(
+    rf"(?<![A-Za-z0-9_.])([+-]?)({_NUM})({_UNIT})"
+    rf"(?:\s*(?:~|～|–|—|-|到|至|to)\s*({_NUM})({_UNIT}))?(?![A-Za-z0-9_])"
+)
+_EN_NUM_RE = re.compile(
+    r"\b(?:(a|one|\d+)\s+)?(" + "|".join(sorted(EN_NUM, key=len, reverse=True)) + r")\b"
+    r"(?:\s+(hundred|thousand|million|billion)\b)?",
+    re.IGNORECASE,
+)
+_ZH_COUNTERS = "种个点大步次维倍层类项条名位张组轮阶部段年款篇级句份路类遍头块"
+# words holding a Chinese numeral that are no figure
+_ZH_NUM_ZH_STOP = tuple(
+    """一些 一样 一直 一定 一般 一起 统一 唯一 一致 一旦 万一 一切 之一 一下 一方面 进一步 一向 一律
+    百分 千万 十分 一并 一同 单一 同一 一体 一边 一再 一心 一开始 一点""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A normalised figure: a value or a range, maybe a percentage, maybe with its counter word.
+
+    ``counter`` is the Chinese measure word after the figure (``种`` in ``两种``, ``次`` in ``二次``),
+    so that ``二次`` (quadratic) does not match ``二阶``.
+    """
+
+    low: float
+    high: float
+    percent: bool = False
+    surface: str = ""
+    counter: str = ""
+
+    def key(self) -> tuple[float, float, bool]:
+        return (round(self.low, 6), round(self.high, 6), self.percent)
+
+
+def _zh_value(s: str) -> float | None:
+    """Value of a Chinese numeral string (``三``, ``十二``, ``两千``, ``一万``)."""
+    total, section, digit = 0, 0, None
+    for ch in s:
+        if ch in _ZH_DIGIT:
+            digit = _ZH_DIGIT[ch]
+        elif ch in _ZH_UNIT:
+            unit = _ZH_UNIT[ch]
+            if unit >= 10**4:
+                section = (section + (digit or 0)) * unit
+                total += section
+                section, digit = 0, None
+            else:
+                section += (1 if digit is None else digit) * unit
+                digit = None
+        else:
+            return None
+    return float(total + section + (digit or 0))
+
+
+def _scaled(num: str, unit: str) -> tuple[float, bool]:
+    value = float(num.replace(",", ""))
+    u = unit.strip()
+    if u in ("%", "％", "percent"):
+        return value, True
+    if u:
+        value *= _SCALE.get(u, _SCALE.get(u.lower(), 1))
+    return value, False
+
+
+def _counter_after(text: str, end: int) -> str:
+    m = re.match(r"\s?([" + _ZH_COUNTERS + "])", text[end : end + 2])
+    return m.group(1) if m else ""
+
+
+def numbers_in(text: str, strict: bool = True) -> list[Number]:
+    """The figures of ``text``, normalised.
+
+    With ``strict`` (answer clauses) a lone ``一`` counts only before 次/步/倍/维/层; on the
+    evidence side a Chinese numeral counts before any counter word, after 第, or when it has
+    more than one character.
+
+    >>> [(n.low, n.high) for n in numbers_in("提速 10~50 倍, 1万 次, 2.8B 参数, 两种方案")]
+    [(10.0, 50.0), (10000.0, 10000.0), (2800000000.0, 2800000000.0), (2.0, 2.0)]
+    >>> [(n.low, n.high) for n in numbers_in("by 10 to 50 times, ten thousand times")]
+    [(10.0, 50.0), (10000.0, 10000.0)]
+    """
+    text = unicodedata.normalize("NFKC", text)
+    out: list[Number] = []
+    taken: list[tuple[int, int]] = []
+    for m in ARABIC.finditer(text):
+        lo, pct = _scaled(m.group(2), m.group(3))
+        counter = _counter_after(text, m.end())
+        if m.group(4):
+            hi, pct2 = _scaled(m.group(4), m.group(5))
+            if m.group(5).strip() and not m.group(3).strip():  # "10~50%" / "2~3B"
+                lo, pct = _scaled(m.group(2), m.group(5))
+            out.append(Number(min(lo, hi), max(lo, hi), pct or pct2, m.group(0).strip(), counter))
+        else:
+            out.append(Number(lo, lo, pct, m.group(0).strip(), counter))
+        taken.append(m.span())
+    for m in _EN_NUM_RE.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        word = m.group(2).lower()
+        value = float(EN_NUM[word])
+        pre = m.group(1)
+        if pre and pre.isdigit():
+            value = float(pre) * EN_NUM[word] if EN_NUM[word] >= 100 else value
+        if m.group(3):
+            value *= _SCALE[m.group(3).lower()]
+        out.append(Number(value, value, False, m.group(0).strip()))
+        taken.append(m.span())
+    if not CJK.search(text):
+        return out
+    for m in re.finditer(
+        r"([零一二两三四五六七八九十百千万亿]+)(?:分之([零一二两三四五六七八九十]+))?", text
+    ):
+        s, e = m.span()
+        run = m.group(1)
+        if any(ts <= s < te for ts, te in taken):
+            continue
+        if not m.group(2) and any(_overlaps(text, w, s, e) for w in _ZH_NUM_ZH_STOP):
+            continue
+        ordinal = s > 0 and text[s - 1] == "第"
+        after = text[e : e + 1]
+        counter = after if after and after in _ZH_COUNTERS else ""
+        if not ordinal and not m.group(2):
+            if strict and (not counter or (run == "一" and counter not in "次步倍维层")):
+                continue
+            if not strict and not counter and len(run) < 2:
+                continue
+        value = _zh_value(run)
+        if value is None:
+            continue
+        if m.group(2):
+            numer = _zh_value(m.group(2))
+            if not value or numer is None:
+                continue
+            value = numer / value
+        out.append(Number(value, value, False, ("第" if ordinal else "") + m.group(0), counter))
+    return out
+
+
+def _overlaps(text: str, word: str, s: int, e: int) -> bool:
+    lo = max(0, s - len(word))
+    for m in re.finditer(re.escape(word), text[lo : e + len(word)]):
+        ws = lo + m.start()
+        if ws < e and ws + len(word) > s:
+            return True
+    return False
+
+
+def number_found(n: Number, have: frozenset[tuple[float, float, bool, str]]) -> bool:
+    key = n.key()
+    for lo, hi, pct, counter in have:
+        if (lo, hi, pct) == key and (not n.counter or not counter or counter == n.counter):
+            return True
+    return False
+
+
+def number_keys(text: str) -> frozenset[tuple[float, float, bool, str]]:
+    """What :func:`number_found` looks figures up in: the evidence side's figures (not strict)."""
+    return frozenset((*n.key(), n.counter) for n in numbers_in(text, strict=False))
+
+
+def is_numeral(t: str) -> bool:
+    """A jieba term that is only a Chinese figure (``两种``, ``第三``): no content word."""
+    return bool(
+        re.fullmatch(r"[零一二两三四五六七八九十百千万亿第]+[种个点大步次维倍层类项条]?", t)
+    )
