@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -153,14 +154,12 @@ def _similarities(
     return sim_of
 
 
-@dataclass
 def given_by_question(info: ClauseInfo, question: str) -> ClauseInfo:
     """``info`` without the content words and names the question already has.
 
     A clause's claims are what it adds to the question: "DDIM 是靠放弃马尔可夫假设来加快采样的" only
     claims 马尔可夫假设 when the question was "DDIM 是靠放弃什么假设来加快采样的?". Numbers stay:
-    a figure must come from the passages whoever wrote it first. A clause that only repeats the
-    question keeps its units (nothing would be left to check).
+    a figure must come from the passages whoever wrote it first.
 
     Example:
         >>> from rag.answer.claims.units import Unit
@@ -174,11 +173,17 @@ def given_by_question(info: ClauseInfo, question: str) -> ClauseInfo:
     low = question.lower()
     units = [u for u in info.units if u.surface.lower() not in low and u.key.lower() not in low]
     names = [n for n in info.names if n[0].lower() not in low]
-    if not units and not names and not info.numbers:
-        return info
-    return dataclasses.replace(info, units=units, names=names)
+    # a negation the question already makes ("不使用锚框的检测方法...") is not the answer's claim
+    preds = [
+        p
+        for p in info.neg_preds
+        if not re.search(f"(?:不|没有|无需|无法|未|非){re.escape(p)}", question)
+    ]
+    negated = info.negated and (bool(preds) or not info.neg_preds)
+    return dataclasses.replace(info, units=units, names=names, neg_preds=preds, negated=negated)
 
 
+@dataclass
 class _Judge:
     """Decides each clause from its shortlisted candidates (rules first, then the model)."""
 
