@@ -20,8 +20,11 @@ Example:
     >>> from rag.text.tokenize_zh import BM25Tokenizer
     >>> sparse_query("DPO 为什么不需要奖励模型?", BM25Tokenizer(), renderings=0).terms
     ['dpo', '需要', '奖励', '模型']
-    >>> sparse_query("鸟巢那届奥运会的百米飞人大战在哪几天上演？", BM25Tokenizer(), renderings=0).terms
+    >>> q = sparse_query("鸟巢那届奥运会的百米飞人大战在哪几天上演？", BM25Tokenizer(), renderings=0)
+    >>> q.terms
     ['鸟巢', '奥运', '奥运会', '百米', '飞人', '大战', '上演']
+    >>> q.text  # for Milvus, whose analyzer cuts it again (and drops 的, 在)
+    '鸟巢 奥运会 的 百米 飞人 大战 在 上演'
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ QUESTION_WORDS_EN = _words(
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
+_WORDLIKE = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -75,15 +79,13 @@ class SparseQuery:
         terms: What BM25 scores, in order (repeats count, as the tokenizer's own output does).
         groups: One tuple per question word: a kept term, or an English word (when the index
             has it) with its Chinese renderings.
-        text: ``terms`` joined by spaces, for stores that tokenize the query themselves.
+        text: The same as text, for stores that tokenize the query themselves (Milvus): the
+            question's whole words without the question words, then the renderings.
     """
 
     terms: list[str]
     groups: list[tuple[str, ...]] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.terms)
+    text: str = ""
 
 
 def is_question_word(term: str) -> bool:
@@ -118,17 +120,24 @@ def sparse_query(
         dictionary: The English -> Chinese table (default: CC-CEDICT, loaded on first use).
     """
     terms = tokenizer(question)
+    cut = getattr(tokenizer, "words", None)
+    words = [w for w in cut(question) if _WORDLIKE.search(w)] if callable(cut) else list(terms)
     if drop_question_words:
         kept = [t for t in terms if not is_question_word(t)]
-        terms = kept or terms
+        if kept:
+            terms = kept
+            words = [w for w in words if not is_question_word(w)]
     groups: list[list[str]] = [[t] for t in dict.fromkeys(terms)]
+    added: list[str] = []
     if renderings > 0 and not _CJK.search(question):
         dictionary = dictionary or _dictionary(cache_dir)
         if dictionary is not None:
-            terms = _add_renderings(
+            with_renderings = _add_renderings(
                 question, terms, groups, tokenizer, dictionary, renderings, known
             )
-    return SparseQuery(terms, [tuple(g) for g in groups if g])
+            added = with_renderings[len(terms) :]
+            terms = with_renderings
+    return SparseQuery(terms, [tuple(g) for g in groups if g], " ".join(words + added))
 
 
 def _add_renderings(

@@ -91,3 +91,15 @@ def test_matched_share_counts_groups_as_substrings() -> None:
     groups = [("采样",), ("reward", "奖励"), ("步数",)]
     assert matched_share(groups, "DDIM 的采样只需 20 步，REWARD") == 2 / 3
     assert matched_share([], "anything") == 0.0
+
+
+def test_text_for_stores_that_tokenize_gives_the_same_terms_back(tok: BM25Tokenizer) -> None:
+    # Milvus cuts the text again with jieba's search mode: whole words, not the joined terms
+    for q in [
+        "鸟巢那届奥运会的百米飞人大战在哪几天上演？",
+        "FFM 相对于 FM 的主要改动是引入了什么概念?",
+    ]:
+        sq = sparse_query(q, tok, renderings=0)
+        assert tok(sq.text) == sq.terms
+    en = sparse_query("How is a reward given?", tok, renderings=5, dictionary=TINY)
+    assert en.text.endswith("奖励 报酬") and "how" not in en.text.split()
