@@ -155,19 +155,18 @@ def _add_renderings(
     for group in groups:
         if _LATIN_WORD.fullmatch(group[0]):
             by_stem.setdefault(stem(group[0]), group)
-    words = [(w, dictionary.zh_for_stem(w)) for w in english_words(question)]
-    pieces = {zh: _pieces(tokenizer, zh) for _, zhs in words for zh in zhs}
-    asked = list(dict.fromkeys([t for zh, ps in pieces.items() for t in (zh, *ps)]))
-    seen = set(known(asked)) if known is not None else set(asked)
+    pieces = _memo(tokenizer)
     out = list(terms)
-    for word, zhs in words:
+    for word in english_words(question):
         group = by_stem.get(word)
         if group is None:
             group = []
             groups.append(group)
         added = 0
-        for zh in zhs:
-            pick = [zh] if zh in seen else [t for t in pieces[zh] if t in seen]
+        for zh in dictionary.zh_for_stem(word):  # longest first; stop at per_word usable ones
+            parts = pieces(zh)
+            seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
+            pick = [zh] if zh in seen else [t for t in parts if t in seen]
             if not pick:
                 continue
             for t in pick:
@@ -184,18 +183,22 @@ def _add_renderings(
 _PIECES: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()
 
 
-def _pieces(tokenizer: Callable[[str], list[str]], word: str) -> tuple[str, ...]:
-    """The BM25 terms of a dictionary word, memoized per tokenizer (the same words come back)."""
+def _memo(tokenizer: Callable[[str], list[str]]) -> Callable[[str], tuple[str, ...]]:
+    """The tokenizer's terms of a dictionary word, memoized per tokenizer (words come back)."""
     try:
         memo = _PIECES.setdefault(tokenizer, {})
     except TypeError:  # not weak-referenceable: no memo
-        return tuple(tokenizer(word))
-    got = memo.get(word)
-    if got is None:
-        got = tuple(tokenizer(word))
-        if len(memo) < 200_000:
-            memo[word] = got
-    return got
+        return lambda word: tuple(tokenizer(word))
+
+    def pieces(word: str) -> tuple[str, ...]:
+        got = memo.get(word)
+        if got is None:
+            got = tuple(tokenizer(word))
+            if len(memo) < 200_000:
+                memo[word] = got
+        return got
+
+    return pieces
 
 
 _failed = False
