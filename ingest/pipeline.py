@@ -28,7 +28,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from ingest.chunk import Chunker
+from ingest.chunk import Chunker, chunk_document
 from ingest.loaders import LoadResult, load_paths
 from rag.config import Settings
 from rag.embed.cache import EmbedCache, text_key
@@ -164,7 +164,7 @@ def _ingest_locked(
         detail = "; ".join((loaded.skipped + loaded.errors)[:5]) or "no supported files"
         raise NothingToIndex(
             f"no documents to index under {', '.join(str(p) for p in paths)} ({detail}). "
-            "Supported: .md .txt .html .jsonl (and --format feed)."
+            "Supported: .md .txt .html .jsonl .pdf (and --format feed)."
         )
 
     t2 = time.perf_counter()
@@ -350,7 +350,7 @@ def _chunk(
 
 def _split(doc: Document, sha: str, origin: str, chunker: Chunker, plan: _Plan) -> None:
     """Add a new or changed document and its chunks (keyed by their embedded text) to ``plan``."""
-    chunks = chunker.split(doc)
+    chunks = chunk_document(chunker, doc)  # a PDF page by page: its chunks name their page
     for c in chunks:
         etext = embedding_text(c.title, c.text, chunker.title_prefix)
         plan.chunks.append(ChunkRow(**chunk_fields(c), embed_key=text_key(etext)))
