@@ -11,6 +11,7 @@ import itertools
 import json
 import socket
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +210,80 @@ def test_other_hosts_can_be_allowed(small_site: Site, web_settings: Settings) ->
         f"{site.url('/go/elsewhere')}: HTTP 404 Not Found "
         f"(redirected to http://localhost:{site.port}/posts/elsewhere.html)"
     ]
+
+
+# ------------------------------------------------------------------------------ end to end
+def test_rag_ingest_url_then_ask_cites_the_url(
+    small_site: Site, base_settings: Settings, embedder, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The command a person types, twice, then after one article changed; then `rag ask`."""
+    from rag.cli import main
+    from rag.embed.embedder import Embedder
+
+    site = small_site
+    n = len(site.articles)
+    # The CLI would load the same model again (slow on 2 cores): hand it the session's.
+    monkeypatch.setattr(
+        Embedder, "load", classmethod(lambda cls, settings, progress=True: embedder)
+    )
+    # An index that already holds a local document, which no crawl may lose.
+    local = tmp_path / "notes"
+    local.mkdir()
+    (local / "note.txt").write_text("Rectified Flow 让 ODE 轨迹变直, 采样更快。", encoding="utf-8")
+    common = ["--index", str(tmp_path / "index"), "--quiet"]
+    assert main(["ingest", str(local), *common]) == 0
+    capsys.readouterr()
+    crawl_opts = ["--allow-private", "--delay", "0", "--timeout", "0.5", "--json"]
+
+    site.wait_idle()
+    site.log.clear()
+    assert main(["ingest", site.url("/"), *common, *crawl_opts]) == 0
+    site.wait_idle()
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert report["added"] == n and report["documents"] == n + 1
+    assert report["web"][0]["documents"] == n
+    for line in (
+        "skipped: " + site.url("/drafts/unpublished.html") + ": forbidden by",
+        "skipped: " + site.url("/go/elsewhere") + ": redirects to another host",
+        "error: " + site.url("/posts/missing.html") + ": HTTP 404",
+        "error: " + site.url("/posts/slow.html") + ": timed out",
+        "error: " + site.url("/posts/huge.html") + ": 21.0 MB is over the 20.0 MB limit",
+    ):
+        assert line in out.err, line
+
+    site.log.clear()
+    assert main(["ingest", site.url("/"), *common, *crawl_opts]) == 0
+    site.wait_idle()
+    report = json.loads(capsys.readouterr().out)
+    assert report["up_to_date"] and report["embedded"] == 0
+    assert site.downloads() == []  # everything answered 304 (or failed as before)
+
+    original = site.pages["/posts/ddim.html"]
+    try:
+        site.change(
+            "/posts/ddim.html",
+            "</article>",
+            "<p>新增: DDIM 的采样步数可以少到二十步。</p></article>",
+        )
+        site.log.clear()
+        assert main(["ingest", site.url("/"), *common, *crawl_opts]) == 0
+        site.wait_idle()
+    finally:
+        site.pages["/posts/ddim.html"] = original  # the site is shared by other tests
+    report = json.loads(capsys.readouterr().out)
+    assert report["changed"] == 1 and report["unchanged"] == n - 1
+    assert site.downloads() == ["/posts/ddim.html"]
+
+    # A host that is down: one line naming it, and everything indexed stays.
+    down = _free_port_url()
+    assert main(["ingest", down, *common, *crawl_opts]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["documents"] == n + 1
+    assert f"error: {down}: cannot connect" in out.err
+
+    assert (
+        main(["ask", "FlashAttention 的关键创新是什么?", *common, "--no-llm", "--no-stream"]) == 0
+    )
+    answer = capsys.readouterr().out
+    assert site.article_url("flashattention") in answer[answer.index("Sources:") :], answer
