@@ -11,8 +11,8 @@ while reading); redirects followed (5 at most) only to allowed hosts. Conditiona
 (``If-None-Match``, ``If-Modified-Since``) make an unchanged page cost a 304 and no body.
 
 Every failure is a :class:`rag.errors.FetchError` whose message is one line naming the URL;
-:class:`rag.errors.Refused` is the kind that is policy (robots, another host, a private address), reported
-as "skipped" rather than as an error.
+:class:`rag.errors.Refused` is the kind that is policy (robots, another host, a private
+address), reported as "skipped" rather than as an error.
 """
 
 from __future__ import annotations
