@@ -31,3 +31,12 @@ def test_bad_values_name_the_setting() -> None:
 
 def test_embedded_llm_is_the_default() -> None:
     assert Settings.load(env={}).uses_embedded_llm
+
+
+def test_crawl_settings_from_env_and_their_limits() -> None:
+    s = Settings.load(env={"RAG_CRAWL_DELAY": "0", "RAG_CRAWL_ALLOW_PRIVATE": "true"})
+    assert s.crawl_delay == 0.0 and s.crawl_allow_private and s.crawl_max_pages == 200
+    with pytest.raises(ConfigError, match="RAG_CRAWL_MAX_PAGES"):
+        Settings.load(env={"RAG_CRAWL_MAX_PAGES": "0"})
+    with pytest.raises(ConfigError, match="RAG_CRAWL_TIMEOUT"):
+        Settings.load(env={}, crawl_timeout=0.0)
