@@ -91,6 +91,15 @@ class Settings:
     faiss_auto_factory: str = "HNSW32,Flat"
     max_file_mb: float = 20.0  # files above this are refused with a message naming the limit
 
+    # --- crawling (`rag ingest URL`, ingest/web); pages over max_file_mb are refused too
+    crawl_max_pages: int = 200  # pages fetched per URL given (listings, feeds, sitemaps, articles)
+    crawl_delay: float = 1.0  # seconds between two requests to a host (robots Crawl-delay wins)
+    crawl_concurrency: int = 2  # requests in flight at once
+    crawl_timeout: float = 20.0  # seconds to connect, and between two reads of a response
+    crawl_allow_private: bool = False  # allow loopback/private addresses (tests, intranets)
+    crawl_hosts: str = ""  # other hosts a crawl may follow, comma-separated (default: one host)
+    crawl_user_agent: str = "rag-articles/0.1 (question answering over articles; obeys robots.txt)"
+
     # --- retrieval
     mode: str = "hybrid"  # hybrid | dense | bm25
     k: int = 5
@@ -184,6 +193,10 @@ class Settings:
             raise ConfigError("RAG_CHUNK_TOKENS must be at least 32")
         if self.max_file_mb <= 0:
             raise ConfigError("RAG_MAX_FILE_MB must be positive")
+        if self.crawl_max_pages < 1 or self.crawl_concurrency < 1:
+            raise ConfigError("RAG_CRAWL_MAX_PAGES and RAG_CRAWL_CONCURRENCY must be at least 1")
+        if self.crawl_delay < 0 or self.crawl_timeout <= 0:
+            raise ConfigError("RAG_CRAWL_DELAY must be >= 0 and RAG_CRAWL_TIMEOUT positive")
         if self.embed_backend not in ("torch", "onnx", "onnx-int8"):
             raise ConfigError(
                 f"RAG_EMBED_BACKEND must be torch, onnx or onnx-int8, not {self.embed_backend!r}"
