@@ -104,9 +104,20 @@ class Settings:
     mode: str = "hybrid"  # hybrid | dense | bm25
     k: int = 5
     candidates: int = 30  # depth of each ranked list before fusion
+    # Hybrid fusion: "zscore" (standardized cosine and BM25 scores, BM25 weighted by how much of
+    # the question its best passage matched) or "rrf" (reciprocal rank fusion, rrf_k).
+    # Chosen on the dev splits; figures in docs/retrieval.md.
+    fusion: str = "zscore"
+    bm25_weight_low: float = 0.2  # BM25's weight when its best passage has none of the words
+    bm25_weight_high: float = 0.6  # ... when it has all of them (linear in between)
     rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    dense_weight: float = 1.0  # multiplier of the dense part of either fusion
+    bm25_weight: float = 1.0  # multiplier of the BM25 part of either fusion
+    # The BM25 query: drop question words and particles (什么, 哪种, 多少, which ...), and add up
+    # to bm25_renderings Chinese words (CC-CEDICT) per English word of an English question.
+    bm25_drop_question_words: bool = True
+    bm25_renderings: int = 5
+    max_per_document: int = 0  # passages of one document among the top k (0: no limit)
 
     # --- answering
     llm_base_url: str | None = None  # None and no key: the embedded local model
@@ -166,6 +177,14 @@ class Settings:
         """Raise :class:`ConfigError` naming the first setting out of range."""
         if self.mode not in ("hybrid", "dense", "bm25"):
             raise ConfigError(f"RAG_MODE must be hybrid, dense or bm25, not {self.mode!r}")
+        if self.fusion not in ("zscore", "rrf"):
+            raise ConfigError(f"RAG_FUSION must be zscore or rrf, not {self.fusion!r}")
+        if not 0 <= self.bm25_weight_low <= self.bm25_weight_high <= 1:
+            raise ConfigError(
+                "RAG_BM25_WEIGHT_LOW and RAG_BM25_WEIGHT_HIGH must satisfy 0 <= low <= high <= 1"
+            )
+        if self.bm25_renderings < 0 or self.max_per_document < 0:
+            raise ConfigError("RAG_BM25_RENDERINGS and RAG_MAX_PER_DOCUMENT must be at least 0")
         if self.k < 1 or self.candidates < 1:
             raise ConfigError("RAG_K and RAG_CANDIDATES must be at least 1")
         if not 0 <= self.chunk_overlap < 0.9:
