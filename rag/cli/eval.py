@@ -41,6 +41,12 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         help="auto (default): .json is SQuAD, anything else JSONL questions; faithfulness: the "
         "claim checker on a detection set (data/eval/faithfulness.jsonl)",
     )
+    p.add_argument(
+        "--corpus",
+        metavar="FILE",
+        help="a JSONL corpus the questions are about: indexed into --index "
+        "(default <out>/index) before the run",
+    )
     p.add_argument("--name", help="name of the run (default: the file name without extension)")
     p.add_argument("--out", metavar="DIR", help="report folder (default eval-out/<name>/)")
     p.add_argument(
@@ -179,6 +185,7 @@ def canonical_command(args: argparse.Namespace) -> str:
         ("--limit", args.limit),
         ("--split", args.split),
         ("--sample", args.sample),
+        ("--corpus", args.corpus),
         ("--name", args.name),
         ("--llm-base-url", args.llm_base_url),
         ("--llm-model", args.llm_model),
@@ -202,6 +209,7 @@ def _config(args: argparse.Namespace) -> Any:
         name=args.name,
         out_dir=Path(args.out) if args.out else None,
         index_dir=Path(args.index) if args.index else None,
+        corpus=_resolve(args.corpus) if args.corpus else None,
         modes=_modes(args.modes),
         k=args.cutoff,
         depth=args.depth,
@@ -306,6 +314,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from rag.config import PROJECT_ROOT
     from rag.eval.check import ExpectedRun, load_expected, run_check
 
     path = _resolve(args.check)
@@ -321,6 +332,12 @@ def _check(args: argparse.Namespace) -> int:
     parser = build_parser()
 
     def evaluate(run: ExpectedRun) -> dict[str, Any]:
+        if run.prepare:
+            say(f"# prepare: {run.prepare}")
+            done = subprocess.run(run.prepare_args(), cwd=PROJECT_ROOT, check=False)
+            if done.returncode != 0:
+                say(f"error: `{run.prepare}` failed (exit {done.returncode}): not measured")
+                return {}
         sub = parser.parse_args(run.eval_args())
         sub.out = str(out_base / run.name)
         sub.shared_embedder = getattr(args, "shared_embedder", None)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
