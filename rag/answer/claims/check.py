@@ -79,10 +79,10 @@ def check_answer(
     lex = Lexicon(passages, terms, glossary, sentence_spans)
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
-    infos = [
-        lex.clause_info(strip_lead(c.text, english), english)
-        for c, english in ((c, parsed.sentences[c.sentence].english) for c in clauses)
-    ]
+    infos = []
+    for c in clauses:
+        english = parsed.sentences[c.sentence].english
+        infos.append(lex.clause_info(strip_lead(c.text, english), english))
     shortlist, coverage = _shortlist(lex, infos, candidates_per_passage)
     judge = _Judge(
         lex, model, shortlist, coverage, _similarities(similarity, lex, infos, shortlist)
