@@ -82,10 +82,11 @@ def check_answer(
     lex = Lexicon(passages, terms, glossary, sentence_spans)
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
-    infos = [
-        given_by_question(lex.clause_info(strip_lead(c.text, english), english), question)
-        for c, english in ((c, parsed.sentences[c.sentence].english) for c in clauses)
-    ]
+    infos = []
+    for c in clauses:
+        english = parsed.sentences[c.sentence].english
+        info = lex.clause_info(strip_lead(c.text, english), english)
+        infos.append(given_by_question(info, question))
     shortlist, coverage = _shortlist(lex, infos, candidates_per_passage)
     judge = _Judge(
         lex, model, shortlist, coverage, _similarities(similarity, lex, infos, shortlist)
