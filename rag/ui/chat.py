@@ -187,14 +187,18 @@ class ChatUI:
         return render_model_status(kind, name, status), kind == "embedded" and status == "loading"
 
     def _chain(self, choice: LLMChoice) -> tuple[Any, bool, Callable[[], None], OneAtATime | None]:
-        """(answer chain, use_llm, cleanup, serialized model or None) for one question."""
-        from rag.answer.chain import AnswerChain
+        """(answer chain, use_llm, cleanup, serialized model or None) for one question.
+
+        The chain reads the index generation that is live now (``Assistant.chain``), to the end
+        of the answer, even if an ingest switches to a newer one meanwhile.
+        """
         from rag.llm.client import LLM
 
         a = self.assistant
-        settings = a.settings.replace(llm_temperature=float(choice.temperature))
+        temperature = float(choice.temperature)
+        settings = a.settings.replace(llm_temperature=temperature)
         if choice.kind == LLM_EXTRACTIVE or (choice.kind == LLM_DEFAULT and a.llm is None):
-            return AnswerChain(a.retriever, lambda: None, settings), False, lambda: None, None
+            return a.chain("none", llm_temperature=temperature), False, lambda: None, None
         if choice.kind == LLM_ENDPOINT:
             if not choice.base_url.strip() and not choice.api_key.strip():
                 raise ValueError(
@@ -208,10 +212,11 @@ class ChatUI:
                 timeout=settings.llm_timeout,
                 retries=settings.llm_retries,
             )
-            return AnswerChain(a.retriever, lambda: client, settings), True, client.close, None
+            chain = a.chain(client, llm_temperature=temperature)
+            return chain, True, client.close, None
         one = OneAtATime(a.llm, self._model_lock) if self.default_llm_kind() == "embedded" else None
         model = one or a.llm
-        return AnswerChain(a.retriever, lambda: model, settings), True, lambda: None, one
+        return a.chain(model, llm_temperature=temperature), True, lambda: None, one
 
     # ------------------------------------------------------------------ handlers
     def respond(
@@ -338,7 +343,7 @@ class ChatUI:
             )
         n = parsed[1]
         passage = record["passages"][n - 1]
-        doc_text = self.assistant.store.document_text(passage.doc_id)
+        doc_text = self.assistant.document_text(passage.doc_id)
         return render_passage(doc_text, passage, n, record["terms"]), gr.Tabs(selected="passage")
 
     def clear(self) -> tuple[Any, ...]:
@@ -355,7 +360,7 @@ class ChatUI:
     def index_html(self) -> str:
         """The index panel's content."""
         a = self.assistant
-        return render_stats(a.stats(), a.store.documents(), self.upload_dir)
+        return render_stats(a.stats(), a.documents(), self.upload_dir)
 
     def upload(self, files: Sequence[Any] | None, progress: Any = None) -> tuple[str, str, Any]:
         """Save valid uploads, index the upload folder, reload: (report, index panel, files)."""
@@ -373,7 +378,7 @@ class ChatUI:
             return _upload_report(lines, "nothing was added"), self.index_html(), None
         log: list[str] = []
         say(0.2, desc=f"indexing {len(saved)} file(s): reading, chunking, embedding")
-        before = {d["doc_id"]: d for d in self.assistant.store.documents()}
+        before = {d["doc_id"]: d for d in self.assistant.documents()}
         try:
             with self._ingest_lock:
                 report = ingest(
