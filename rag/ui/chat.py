@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from rag.llm.client import LLM
 
 MAX_TURNS_KEPT = 30
+MAX_K = 20  # passages per search or answer, at most (the settings slider stops at 12)
 
 EXAMPLES: tuple[str, ...] = (
     "DPO 为什么不需要单独训练奖励模型?",
@@ -276,7 +277,7 @@ class ChatUI:
             chain, use_llm, cleanup, one = self._chain(choice)
             history = list(session["history"]) or None
             events: Iterator[StreamEvent] = chain.stream(
-                question, history=history, k=int(k), mode=mode, use_llm=use_llm
+                question, history=history, k=top_k(k), mode=mode, use_llm=use_llm
             )
             for event in events:
                 if event.kind == "status":
@@ -394,9 +395,10 @@ class ChatUI:
         except (StoreError, OSError) as exc:
             lines.append(f"✗ indexing failed: {_esc(str(exc))}")
             return _upload_report(lines, "the index was not changed"), self.index_html(), None
-        docs = self.assistant.store.documents()
+        docs = self.assistant.documents()
         new = [d for d in docs if d["doc_id"] not in before]
-        names = {p.name for p in saved}
+        troubled = report.skipped + report.errors + report.kept
+        names = {p.name for p in saved if not any(f"/{p.name}: " in m for m in troubled)}
         for d in new:
             lines.append(
                 f"✓ added {_esc(d['title'])} <span class='rag-src-meta'>({_esc(d['source'])}, {d['chunks']} chunks)</span>"
@@ -411,7 +413,7 @@ class ChatUI:
                 )
         for msg in report.skipped + report.errors:
             lines.append(f"✗ {_esc(msg)}")
-        if not new:
+        if not new and names:
             lines.append(
                 f"✓ saved {', '.join(sorted(map(_esc, names)))} (already in the index, updated if changed)"
             )
@@ -428,6 +430,15 @@ class ChatUI:
         lines, summary = crawl_into_index(self.assistant, url, self._ingest_lock, say)
         return _upload_report(lines, summary), self.index_html()
 
+    def search(self, query: str, mode: str = "hybrid", k: float = 5) -> list[dict[str, Any]]:
+        """Passages only (the page's ``/search`` API): ``k`` from 1 to :data:`MAX_K` (capped).
+
+        Raises:
+            ValueError: ``k`` is not a number of at least 1.
+        """
+        n = top_k(k)
+        return [p.to_dict() for p in self.assistant.retrieve(query, k=n, mode=mode)]
+
     def _tick(self) -> tuple[str, Any]:
         import gradio as gr
 
@@ -436,6 +447,25 @@ class ChatUI:
 
     def _on_load(self) -> tuple[str, str]:
         return self.model_status()[0], self.index_html()
+
+
+def top_k(k: Any) -> int:
+    """``k`` as a whole number of passages, capped at :data:`MAX_K`.
+
+    >>> top_k(3), top_k(1e9), top_k("4")
+    (3, 20, 4)
+    >>> top_k(-3)
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be a number of passages from 1 to 20, not -3
+    """
+    try:
+        value = float(k)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value >= 1:  # also NaN
+        raise ValueError(f"k must be a number of passages from 1 to {MAX_K}, not {k!r}")
+    return int(min(value, MAX_K))
 
 
 def _explain(exc: Exception) -> str:
