@@ -93,12 +93,22 @@ def validate_upload(path: Path, name: str, max_mb: float) -> str:
         raise UploadError(f"{display}: the file is empty")
     if size > max_mb * 1e6:
         raise UploadError(f"{display}: {size / 1e6:.1f} MB is over the {max_mb:g} MB limit")
+    _check_content(Path(path), display, Path(safe).suffix.lower(), max_mb)
+    return safe
+
+
+def _check_content(path: Path, display: str, suffix: str, max_mb: float) -> None:
+    """Refuse content the ingest would skip: a "PDF" that is not one, text that is not text."""
+    if suffix == ".pdf":
+        with open(path, "rb") as fh:
+            if b"%PDF-" not in fh.read(1024):
+                raise UploadError(f"{display}: not a PDF file; not saved")
+        return
     try:
-        read_text(Path(path), int(max_mb * 1e6))  # what the ingest will read
+        read_text(path, int(max_mb * 1e6))  # what the ingest will read
     except (SkipFile, LoadError) as exc:
         reason = str(exc).removeprefix(f"{path}: ")
         raise UploadError(f"{display}: {reason}; not saved") from exc
-    return safe
 
 
 def save_upload(src: Path, safe_name: str, upload_dir: Path) -> Path:

@@ -62,3 +62,13 @@ def test_search_k_is_bounded() -> None:
         with pytest.raises(ValueError, match="k must be a number of passages from 1 to 20"):
             ui.search("DPO", "hybrid", bad)  # type: ignore[arg-type]
     assert top_k(12) == 12
+
+
+def test_a_pdf_upload_must_be_a_pdf(tmp_path: Path) -> None:
+    fake = tmp_path / "x"
+    fake.write_bytes(b"<html>not a pdf</html>")
+    with pytest.raises(UploadError, match=r"^paper\.pdf: not a PDF file; not saved"):
+        validate_upload(fake, "paper.pdf", 1.0)
+    real = tmp_path / "y"
+    real.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    assert validate_upload(real, "paper.pdf", 1.0) == "paper.pdf"
