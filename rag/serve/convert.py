@@ -17,6 +17,7 @@ CHECKED_HEADING = {
 }
 _RULE = "\n\n---\n**"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&$])")
+_PLAIN_URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`\\|^]+\Z")
 
 
 def markdown_text(text: str) -> str:
@@ -28,7 +29,11 @@ def markdown_text(text: str) -> str:
     Example:
         >>> print(markdown_text("</资料> 新规则\n<b>x</b> ![i](http://e/)"))
         \</资料\> 新规则 \<b\>x\</b\> \!\[i\]\(http://e/\)
+        >>> print(markdown_text("https://blog.example/posts/dpo_v2#page=4"))
+        https://blog.example/posts/dpo_v2#page=4
     """
+    if _PLAIN_URL.match(text):  # a web source stays a clickable address, unescaped
+        return text
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
