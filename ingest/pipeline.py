@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from ingest.chunk import Chunker, chunk_document
 from ingest.loaders import LoadResult
 from ingest.web.sources import load_sources
+from ingest.write_errors import explained_write_errors
 from rag.config import Settings
 from rag.embed.cache import EmbedCache, text_key
 from rag.embed.embedder import Embedder
@@ -60,6 +61,7 @@ class IngestReport:
     generation: str = ""
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # indexed documents kept: file unreadable now
     seconds: dict[str, float] = field(default_factory=dict)
     web: list[dict[str, object]] = field(default_factory=list)  # one per crawled URL
 
@@ -73,6 +75,8 @@ class IngestReport:
                 f"{self.unchanged} unchanged, {self.removed} removed), {self.chunks} chunks, "
                 f"{self.embedded} embedded, {self.reused_vectors} vectors reused"
             )
+        if self.kept:
+            head += f"; {len(self.kept)} kept as indexed (their files could not be read)"
         total = self.seconds.get("total")
         return head + (f" in {total:.1f}s" if total is not None else "")
 
@@ -123,20 +127,23 @@ def ingest(
     """
     say = log or (lambda msg: print(msg, file=sys.stderr))
     index_dir = Path(settings.index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    writer = open_writer(settings)
-    lock = FileLock(str(writer.lock_path))
-    try:
-        lock.acquire(timeout=lock_timeout)
-    except Timeout as exc:
-        raise IndexBusy(
-            f"another `rag ingest` is writing {writer.label}; wait for it to finish and run again"
-        ) from exc
-    try:
-        return _ingest_locked(paths, settings, fmt, rebuild, progress, embedder, say, writer)
-    finally:
-        writer.close()
-        lock.release()
+    with explained_write_errors(str(index_dir)):
+        index_dir.mkdir(parents=True, exist_ok=True)
+        writer = open_writer(settings)
+        lock = FileLock(str(writer.lock_path))
+        try:
+            lock.acquire(timeout=lock_timeout)
+        except Timeout as exc:
+            raise IndexBusy(
+                f"another `rag ingest` is writing {writer.label}; wait for it to finish and run "
+                "again"
+            ) from exc
+    with explained_write_errors(writer.label):
+        try:
+            return _ingest_locked(paths, settings, fmt, rebuild, progress, embedder, say, writer)
+        finally:
+            writer.close()
+            lock.release()
 
 
 def _ingest_locked(
@@ -162,7 +169,7 @@ def _ingest_locked(
     report.seconds["load_embedder"] = time.perf_counter() - t1
     chunker = Chunker(emb.count_passage_tokens, settings.chunk_tokens, settings.chunk_overlap)
     previous = _previous_index(writer, emb, chunker, rebuild, say, report)
-    kept = _kept_documents(previous, loaded)
+    kept = _kept_documents(previous, loaded, say, report)
     if not loaded.documents and not kept:
         detail = "; ".join((loaded.skipped + loaded.errors)[:5]) or "no supported files"
         raise NothingToIndex(
@@ -301,13 +308,27 @@ def _previous_index(
     return out
 
 
-def _kept_documents(previous: _Previous, loaded: LoadResult) -> dict[str, DocRow]:
-    """Documents of the previous index outside the given paths: kept as they are."""
-    return {
-        d: row
-        for d, row in previous.docs.items()
-        if not _within(row.origin, loaded.roots) and d not in loaded.origins
-    }
+def _kept_documents(
+    previous: _Previous, loaded: LoadResult, say: Callable[[str], None], report: IngestReport
+) -> dict[str, DocRow]:
+    """Documents of the previous index kept as they are: those outside the given paths, and
+    those whose file is still there but could not be read this time (only a file deleted from
+    the folder removes its documents)."""
+    kept = {}
+    for d, row in previous.docs.items():
+        if d in loaded.origins:
+            continue
+        if _within(row.origin, sorted(loaded.failed)):
+            msg = (
+                f"{row.origin}: could not be read this time; kept its indexed version of "
+                f"{d!r} (delete the file to remove it from the index)"
+            )
+            report.kept.append(msg)
+            say(f"kept: {msg}")
+        elif _within(row.origin, loaded.roots):
+            continue
+        kept[d] = row
+    return kept
 
 
 def _chunk(

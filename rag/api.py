@@ -11,14 +11,17 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
-from rag.errors import IndexMismatch, IndexNotFound
+from rag.errors import IndexMismatch, IndexNotFound, RagError
 from rag.schema import Answer, Passage
 from rag.store.base import Store
 from rag.store.factory import open_store
@@ -34,7 +37,16 @@ class Assistant:
     """Question answering over an index of articles.
 
     Use :meth:`open` rather than the constructor.
+
+    A long-running assistant follows the index: at most every :attr:`reload_check_seconds`
+    (on a question, a search or :meth:`stats`) it reads the local index's pointer, and when an
+    ingest has made a newer generation live it switches to it for the next requests. A request
+    keeps the generation it started with to the end; an old generation's files are closed when
+    its last request is done. (Milvus indexes are updated in place: nothing to switch.)
     """
+
+    #: Seconds between two checks for a newer index generation (0: on every request).
+    reload_check_seconds: float = 2.0
 
     def __init__(
         self,
@@ -62,7 +74,12 @@ class Assistant:
         self._llm: LLM | None = None if isinstance(llm, str) else llm
         self._llm_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._state_lock = threading.Lock()
         self._retired: list[Store] = []
+        self._uses: dict[Store, int] = {}  # requests reading each open store
+        self._checked = time.monotonic()
+        self._warned = ""  # the last warning about the live index (said once)
+        self._log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -127,7 +144,9 @@ class Assistant:
             )
         if isinstance(llm, str) and llm not in ("none", "auto"):
             raise ValueError(f"llm must be 'none', 'auto', an LLM or None, not {llm!r}")
-        return cls(settings, store, embedder, llm=None if llm == "auto" else llm)
+        assistant = cls(settings, store, embedder, llm=None if llm == "auto" else llm)
+        assistant._log = say
+        return assistant
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(
@@ -136,7 +155,9 @@ class Assistant:
         """The ``k`` passages that best match ``question`` (``mode``: hybrid, dense, bm25)."""
         from rag.answer.guard import check_question
 
-        return self.retriever.retrieve(check_question(question, self.settings), k, mode)
+        question = check_question(question, self.settings)
+        with self.reading() as retriever:
+            return retriever.retrieve(question, k, mode)
 
     # ------------------------------------------------------------------ answers
     @property
@@ -170,7 +191,10 @@ class Assistant:
             raise ValueError(f"llm must be None, 'none' or an LLM, not {llm!r}")
         else:
             factory = lambda: llm  # noqa: E731
-        return AnswerChain(self.retriever, factory, settings, self.answer_tools)
+        retriever, release = self._lease()
+        chain = AnswerChain(retriever, factory, settings, self.answer_tools)
+        weakref.finalize(chain, release)  # the chain reads one generation for as long as it lives
+        return chain
 
     def ask(
         self,
@@ -205,27 +229,124 @@ class Assistant:
         """Like :meth:`ask`, yielding events: passages first, then tokens, then the Answer."""
         return self.chain(llm, **overrides).stream(question, history=history, k=k, mode=mode)
 
+    # ------------------------------------------------------------------ the live index
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Retriever]:
+        """The current retriever (``.store`` is its index), kept open until the block ends."""
+        retriever, release = self._lease()
+        try:
+            yield retriever
+        finally:
+            release()
+
+    def _lease(self) -> tuple[Retriever, Callable[[], None]]:
+        """The current retriever and the (idempotent) function that lets go of its store."""
+        self._follow_index()
+        with self._state_lock:
+            retriever = self.retriever
+            store = retriever.store
+            self._uses[store] = self._uses.get(store, 0) + 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._state_lock:
+                if released.is_set():
+                    return
+                released.set()
+                self._uses[store] -= 1
+                idle = self._uses[store] == 0
+                if idle:
+                    del self._uses[store]
+                retired = idle and any(store is r for r in self._retired)
+                if retired:
+                    self._retired = [r for r in self._retired if r is not store]
+            if retired:
+                store.close()
+
+        return retriever, release
+
+    def _follow_index(self) -> None:
+        """Switch to a newer generation if an ingest made one live (checked now and then)."""
+        now = time.monotonic()
+        if now - self._checked < self.reload_check_seconds:
+            return
+        self._checked = now
+        is_current = getattr(self.store, "is_current", None)
+        if is_current is None or not self._reload_lock.acquire(blocking=False):
+            return  # a store updated in place, or another request is switching right now
+        try:
+            if not is_current():
+                self._switch(strict=False)
+        except RagError as exc:  # keep answering from the open generation
+            self._warn(f"warning: still answering from the index opened before: {exc}")
+        finally:
+            self._reload_lock.release()
+
+    def _switch(self, strict: bool = True) -> None:
+        """Open the live generation and make it the one new requests read."""
+        from rag.retrieval.retriever import Retriever
+
+        new = open_store(self.settings)
+        built_with = new.manifest.get("embedder", {}).get("fingerprint")
+        generation = str(new.manifest.get("generation", ""))
+        if built_with and built_with != self.embedder.fingerprint:
+            new.close()
+            if strict:
+                raise IndexMismatch(
+                    f"the new index was built with another embedder "
+                    f"({new.manifest.get('embedder', {}).get('name')!r}); rebuild it with "
+                    "`rag ingest --rebuild`"
+                )
+            self._warn(
+                f"warning: index generation {generation} was built with another embedder; still "
+                "answering from the one opened before (restart to use the new one)"
+            )
+            return
+        retriever = Retriever(new, self.embedder, self.tokenizer, self.settings)
+        with self._state_lock:
+            old, self.store, self.retriever = self.store, new, retriever
+            busy = old in self._uses
+            if busy:  # closed when its last request is done
+                self._retired.append(old)
+        if not busy:
+            old.close()
+
+    def _warn(self, message: str) -> None:
+        if message != self._warned:
+            self._warned = message
+            self._log(message)
+
     # ------------------------------------------------------------------ housekeeping
     def reload(self) -> None:
-        """Reopen the store (after an ingest) so new documents are searchable."""
+        """Switch to the index as it is now (after an ingest) so new documents are searchable.
+
+        Requests already running finish on the generation they started with.
+        """
         with self._reload_lock:
-            new = open_store(self.settings)
-            old, self.store = self.store, new
-            self.retriever.store = new
-            # A question retrieving in another thread may still hold the old store: close it
-            # at the next reload rather than now.
-            for retired in self._retired:
-                retired.close()
-            self._retired = [old]
+            self._switch()
+        self._checked = time.monotonic()
 
     def stats(self) -> dict[str, Any]:
-        """Documents, chunks, embedder and size of the index."""
-        return self.store.stats()
+        """Documents, chunks, embedder, generation and size of the index."""
+        with self.reading() as retriever:
+            return retriever.store.stats()
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document's id, title, source, language and chunk count."""
+        with self.reading() as retriever:
+            return retriever.store.documents()
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The full text of a document of the index (None if it is not there)."""
+        with self.reading() as retriever:
+            return retriever.store.document_text(doc_id)
 
     def close(self) -> None:
         """Release the index and stop the embedded model if this assistant started it."""
-        self.store.close()
-        for retired in self._retired:
-            retired.close()
+        with self._state_lock:
+            stores = [self.store, *self._retired]
+            self._retired = []
+        for store in stores:
+            store.close()
         if self._llm is not None:
             self._llm.close()

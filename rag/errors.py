@@ -88,6 +88,10 @@ class NothingToIndex(StoreError):
     """The given paths hold no usable document; the message lists what was skipped."""
 
 
+class IndexWriteError(StoreError):
+    """An ingest could not write (disk full, no permission); the index is left as it was."""
+
+
 # ---------------------------------------------------------------------------- models
 class EmbedderError(RagError, RuntimeError):
     """The embedder cannot be loaded; the message says which model and what to do."""

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ class LoadResult:
         errors: Messages for files or lines that could not be read (named, with the fix).
         roots: The absolute paths that were asked for (files or directories).
         web: One summary per crawled URL (:mod:`ingest.web`): requests, pages fetched...
+        failed: Absolute paths (files, folders) that exist but gave no document this time
+            (unreadable, undecodable, empty...): the ingest keeps what it indexed from them.
     """
 
     documents: list[Document] = field(default_factory=list)
@@ -62,29 +65,62 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
     web: list[dict[str, object]] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)
 
 
-def iter_files(root: Path, skipped: list[str]) -> Iterator[tuple[Path, Path]]:
+def resolved(path: Path) -> str:
+    """``path`` made absolute with symlinks resolved, as far as they resolve (never raises)."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return str(path.absolute())
+
+
+def iter_files(
+    root: Path, skipped: list[str], failed: set[str] | None = None
+) -> Iterator[tuple[Path, Path]]:
     """Yield ``(file, base)`` under ``root`` in sorted order; ``base`` is what ids are relative to.
 
-    Hidden files and directories are skipped, and so are symlinks that point outside ``root``.
+    Hidden files and directories are skipped, and so are symlinks that point outside ``root``,
+    symlinks that lead nowhere (a loop, a missing target), things that are not regular files
+    (FIFOs, sockets, devices) and folders that cannot be listed: one message each in
+    ``skipped``; the folders also go to ``failed``.
     """
     if root.is_file():
         yield root, root.parent
         return
-    real_root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    real_root = Path(resolved(root))
+
+    def unlisted(exc: OSError) -> None:
+        skipped.append(f"{exc.filename}: cannot list the folder ({exc.strerror}); skipped")
+        if failed is not None:
+            failed.add(resolved(Path(exc.filename)))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError) as exc:  # a loop raises RuntimeError on 3.11
+                    skipped.append(f"{path}: broken symlink ({_why(exc)}); skipped")
+                    continue
                 if not target.is_relative_to(real_root):
                     skipped.append(f"{path}: symlink to {target}, outside {root}; not followed")
                     continue
+            if not path.is_file():
+                skipped.append(f"{path}: not a regular file; skipped")
+                continue
             yield path, root
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "symlink loop"
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _default_id(path: Path, base: Path) -> str:
@@ -121,12 +157,13 @@ def load_paths(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    result = LoadResult(roots=[str(Path(p).resolve()) for p in paths])
+    result = LoadResult(roots=[resolved(Path(p)) for p in paths])
     feed_pages: list[tuple[str, str, Path]] = []
 
     def add(doc: Document, path: Path) -> None:
         if not doc.text.strip():
             result.skipped.append(f"{path}: no text after cleaning")
+            result.failed.add(resolved(path))
             return
         if doc.doc_id in result.origins:
             result.errors.append(
@@ -135,14 +172,14 @@ def load_paths(
             )
             return
         result.documents.append(doc)
-        result.origins[doc.doc_id] = str(path.resolve())
+        result.origins[doc.doc_id] = resolved(path)
 
     for root in paths:
         root = Path(root)
         if not root.exists():
             result.errors.append(f"{root}: no such file or directory")
             continue
-        for path, base in iter_files(root, result.skipped):
+        for path, base in iter_files(root, result.skipped, result.failed):
             if callable(on_file):
                 on_file(path)
             kind = fmt if fmt != "auto" else EXTENSIONS.get(path.suffix.lower())
@@ -156,6 +193,7 @@ def load_paths(
                     )
                 except LoadError as exc:
                     result.errors.append(str(exc))
+                    result.failed.add(resolved(path))
                     continue
                 result.skipped.extend(notes)
                 add(doc, path)
@@ -164,9 +202,11 @@ def load_paths(
                 text = read_text(path, max_bytes)
             except SkipFile as exc:
                 result.skipped.append(str(exc))
+                result.failed.add(resolved(path))
                 continue
             except LoadError as exc:
                 result.errors.append(str(exc))
+                result.failed.add(resolved(path))
                 continue
             source, default_id = _display_source(path), _default_id(path, base)
             try:
@@ -185,8 +225,10 @@ def load_paths(
                         add(doc, path)
             except LoadError as exc:
                 result.errors.append(str(exc))
+                result.failed.add(resolved(path))
             except (ValueError, RecursionError) as exc:  # a malformed file must not stop the run
                 result.errors.append(f"{path}: could not be parsed as {kind} ({exc})")
+                result.failed.add(resolved(path))
     if feed_pages:
         by_name = {name: path for _, name, path in feed_pages}
         for doc in feed_documents([(text, name) for text, name, _ in feed_pages]):

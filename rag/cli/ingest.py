@@ -40,7 +40,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if report.rebuilt and report.rebuild_reason:
             print(f"rebuilt: {report.rebuild_reason}")
         print(report.summary())
-    return 1 if report.errors and args.strict else 0
+    return exit_code(report, strict=args.strict)
+
+
+# Exit codes of `rag ingest` (docs/reliability.md). 1 (failed, index unchanged) and 2 (usage)
+# come from rag.cli.common and argparse.
+EXIT_OK = 0
+EXIT_DONE_WITH_ERRORS = 3
+
+
+def exit_code(report: Any, strict: bool = False) -> int:
+    """0: every file was read; 3: the index was updated, but some files had errors (named on
+    stderr; files indexed before keep their indexed version). ``strict``: skipped files (empty,
+    binary, unsupported) count as errors too."""
+    problems = report.errors or report.kept or (strict and report.skipped)
+    return EXIT_DONE_WITH_ERRORS if problems else EXIT_OK
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -52,7 +66,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Index Markdown, text, HTML, JSONL, PDF or feed files, and web pages: a "
         "blog's address (listing pages and their pagination, an RSS/Atom feed or a sitemap), an "
         "article or a PDF by URL. Re-running embeds only new or changed documents, drops "
-        "documents whose files were deleted, and asks web servers only for pages that changed.",
+        "documents whose files were deleted, and asks web servers only for pages that changed. "
+        "Exit codes: 0 done; 1 failed (the index is unchanged); 2 usage; 3 done with errors (some "
+        "files could not be read; each is named, and one indexed before keeps its indexed "
+        "version).",
     )
     p.add_argument(
         "paths", nargs="*", help="files, folders or http(s) URLs (default data/articles)"
@@ -97,6 +114,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     web.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="connect/read timeout (default 20)"
     )
-    p.add_argument("--strict", action="store_true", help="exit 1 when some file had an error")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 3 for skipped files too (empty, binary, unsupported), not only for errors",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)

@@ -47,8 +47,10 @@ def create_app(
     Args:
         assistant: Answers and retrieves (shared by all requests).
         settings: Limits and defaults (default ``assistant.settings``).
-        api_key: When set, ``/v1/*`` requires ``Authorization: Bearer <api_key>``; when not,
-            only requests addressed to a loopback name (``Host``) are answered.
+        api_key: When set, ``/v1/*`` and the schema (``/openapi.json``) require
+            ``Authorization: Bearer <api_key>`` and the browsable docs (``/docs``, ``/redoc``)
+            are off (a browser cannot send the key); when not, only requests addressed to a
+            loopback name (``Host``) are answered, docs included. ``/health`` is always open.
         sources_in_text: Append a sources list to answer texts (a request can override it).
         live_stream: Stream tokens as generated (False: stream only the checked answer).
         llm_concurrency: Answers that may use the LLM at once (default 1 for the embedded
@@ -62,7 +64,9 @@ def create_app(
     from rag import __version__
 
     settings = settings or assistant.settings
+    no_docs: dict[str, Any] = {"docs_url": None, "redoc_url": None, "openapi_url": None}
     app = FastAPI(
+        **(no_docs if api_key else {}),
         title="rag-articles",
         version=__version__,
         description=(
@@ -97,6 +101,12 @@ def create_app(
     app.include_router(routes_chat.router, **guarded)
     app.include_router(routes_health.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    if api_key:
+
+        @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
+        def openapi_schema() -> dict[str, Any]:
+            return app.openapi()
+
     return app
 
 

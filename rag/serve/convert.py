@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.schema import Answer
 from rag.serve.errors import ApiError
 from rag.serve.models import ChatMessage, ContentPart, RagInfo, Source, Usage
@@ -14,6 +16,25 @@ CHECKED_HEADING = {
     "en": "— checked answer (citations verified) —",
 }
 _RULE = "\n\n---\n**"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&$])")
+_PLAIN_URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`\\|^]+\Z")
+
+
+def markdown_text(text: str) -> str:
+    r"""``text`` on one line, as literal Markdown: no tags, links, images or emphasis.
+
+    Titles and sources are data from the documents; a client that renders the answer as
+    Markdown (or HTML) shows them as written and runs nothing.
+
+    Example:
+        >>> print(markdown_text("</资料> 新规则\n<b>x</b> ![i](http://e/)"))
+        \</资料\> 新规则 \<b\>x\</b\> \!\[i\]\(http://e/\)
+        >>> print(markdown_text("https://blog.example/posts/dpo_v2#page=4"))
+        https://blog.example/posts/dpo_v2#page=4
+    """
+    if _PLAIN_URL.match(text):  # a web source stays a clickable address, unescaped
+        return text
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 def message_text(content: str | list[ContentPart] | None) -> str:
@@ -95,7 +116,7 @@ def sources_text(sources: list[Source], lang: str) -> str:
     if not sources:
         return ""
     heading = SOURCES_HEADING[lang] if sources[0].cited else NEAREST_HEADING[lang]
-    lines = [f"- [{s.n}] {s.title} — {s.source}" for s in sources]
+    lines = [f"- [{s.n}] {markdown_text(s.title)} — {markdown_text(s.source)}" for s in sources]
     return f"{_RULE}{heading}**\n" + "\n".join(lines)
 
 

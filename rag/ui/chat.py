@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from rag.llm.client import LLM
 
 MAX_TURNS_KEPT = 30
+MAX_K = 20  # passages per search or answer, at most (the settings slider stops at 12)
 
 EXAMPLES: tuple[str, ...] = (
     "DPO 为什么不需要单独训练奖励模型?",
@@ -187,14 +188,18 @@ class ChatUI:
         return render_model_status(kind, name, status), kind == "embedded" and status == "loading"
 
     def _chain(self, choice: LLMChoice) -> tuple[Any, bool, Callable[[], None], OneAtATime | None]:
-        """(answer chain, use_llm, cleanup, serialized model or None) for one question."""
-        from rag.answer.chain import AnswerChain
+        """(answer chain, use_llm, cleanup, serialized model or None) for one question.
+
+        The chain reads the index generation that is live now (``Assistant.chain``), to the end
+        of the answer, even if an ingest switches to a newer one meanwhile.
+        """
         from rag.llm.client import LLM
 
         a = self.assistant
-        settings = a.settings.replace(llm_temperature=float(choice.temperature))
+        temperature = float(choice.temperature)
+        settings = a.settings.replace(llm_temperature=temperature)
         if choice.kind == LLM_EXTRACTIVE or (choice.kind == LLM_DEFAULT and a.llm is None):
-            return AnswerChain(a.retriever, lambda: None, settings), False, lambda: None, None
+            return a.chain("none", llm_temperature=temperature), False, lambda: None, None
         if choice.kind == LLM_ENDPOINT:
             if not choice.base_url.strip() and not choice.api_key.strip():
                 raise ValueError(
@@ -208,10 +213,11 @@ class ChatUI:
                 timeout=settings.llm_timeout,
                 retries=settings.llm_retries,
             )
-            return AnswerChain(a.retriever, lambda: client, settings), True, client.close, None
+            chain = a.chain(client, llm_temperature=temperature)
+            return chain, True, client.close, None
         one = OneAtATime(a.llm, self._model_lock) if self.default_llm_kind() == "embedded" else None
         model = one or a.llm
-        return AnswerChain(a.retriever, lambda: model, settings), True, lambda: None, one
+        return a.chain(model, llm_temperature=temperature), True, lambda: None, one
 
     # ------------------------------------------------------------------ handlers
     def respond(
@@ -272,7 +278,7 @@ class ChatUI:
             chain, use_llm, cleanup, one = self._chain(choice)
             history = list(session["history"]) or None
             events: Iterator[StreamEvent] = chain.stream(
-                question, history=history, k=int(k), mode=mode, use_llm=use_llm
+                question, history=history, k=top_k(k), mode=mode, use_llm=use_llm
             )
             for event in events:
                 if event.kind == "status":
@@ -345,7 +351,7 @@ class ChatUI:
             )
         n = parsed[1]
         passage = record["passages"][n - 1]
-        doc_text = self.assistant.store.document_text(passage.doc_id)
+        doc_text = self.assistant.document_text(passage.doc_id)
         return render_passage(doc_text, passage, n, record["terms"]), gr.Tabs(selected="passage")
 
     def clear(self) -> tuple[Any, ...]:
@@ -362,7 +368,7 @@ class ChatUI:
     def index_html(self) -> str:
         """The index panel's content."""
         a = self.assistant
-        return render_stats(a.stats(), a.store.documents(), self.upload_dir)
+        return render_stats(a.stats(), a.documents(), self.upload_dir)
 
     def upload(self, files: Sequence[Any] | None, progress: Any = None) -> tuple[str, str, Any]:
         """Save valid uploads, index the upload folder, reload: (report, index panel, files)."""
@@ -380,7 +386,7 @@ class ChatUI:
             return _upload_report(lines, "nothing was added"), self.index_html(), None
         log: list[str] = []
         say(0.2, desc=f"indexing {len(saved)} file(s): reading, chunking, embedding")
-        before = {d["doc_id"]: d for d in self.assistant.store.documents()}
+        before = {d["doc_id"]: d for d in self.assistant.documents()}
         try:
             with self._ingest_lock:
                 report = ingest(
@@ -396,9 +402,10 @@ class ChatUI:
         except (StoreError, OSError) as exc:
             lines.append(f"✗ indexing failed: {_esc(str(exc))}")
             return _upload_report(lines, "the index was not changed"), self.index_html(), None
-        docs = self.assistant.store.documents()
+        docs = self.assistant.documents()
         new = [d for d in docs if d["doc_id"] not in before]
-        names = {p.name for p in saved}
+        troubled = report.skipped + report.errors + report.kept
+        names = {p.name for p in saved if not any(f"/{p.name}: " in m for m in troubled)}
         for d in new:
             lines.append(
                 f"✓ added {_esc(d['title'])} <span class='rag-src-meta'>({_esc(d['source'])}, {d['chunks']} chunks)</span>"
@@ -413,7 +420,7 @@ class ChatUI:
                 )
         for msg in report.skipped + report.errors:
             lines.append(f"✗ {_esc(msg)}")
-        if not new:
+        if not new and names:
             lines.append(
                 f"✓ saved {', '.join(sorted(map(_esc, names)))} (already in the index, updated if changed)"
             )
@@ -430,6 +437,15 @@ class ChatUI:
         lines, summary = crawl_into_index(self.assistant, url, self._ingest_lock, say)
         return _upload_report(lines, summary), self.index_html()
 
+    def search(self, query: str, mode: str = "hybrid", k: float = 5) -> list[dict[str, Any]]:
+        """Passages only (the page's ``/search`` API): ``k`` from 1 to :data:`MAX_K` (capped).
+
+        Raises:
+            ValueError: ``k`` is not a number of at least 1.
+        """
+        n = top_k(k)
+        return [p.to_dict() for p in self.assistant.retrieve(query, k=n, mode=mode)]
+
     def _tick(self) -> tuple[str, Any]:
         import gradio as gr
 
@@ -438,6 +454,25 @@ class ChatUI:
 
     def _on_load(self) -> tuple[str, str]:
         return self.model_status()[0], self.index_html()
+
+
+def top_k(k: Any) -> int:
+    """``k`` as a whole number of passages, capped at :data:`MAX_K`.
+
+    >>> top_k(3), top_k(1e9), top_k("4")
+    (3, 20, 4)
+    >>> top_k(-3)
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be a number of passages from 1 to 20, not -3
+    """
+    try:
+        value = float(k)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value >= 1:  # also NaN
+        raise ValueError(f"k must be a number of passages from 1 to {MAX_K}, not {k!r}")
+    return int(min(value, MAX_K))
 
 
 def _explain(exc: Exception) -> str:

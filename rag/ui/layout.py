@@ -284,9 +284,12 @@ def build_page(ui: ChatUI) -> gr.Blocks:
         )
 
         def search(query: str, mode: str = "hybrid", k: float = 5) -> list[dict[str, Any]]:
-            """Passages only (no answer): ``[{"text", "doc_id", "title", "score"...}]``."""
-            a = ui.assistant
-            return [p.to_dict() for p in a.retrieve(query, k=int(k), mode=mode)]
+            """Passages only (no answer): ``[{"text", "doc_id", "title", "score"...}]``; ``k``
+            from 1 to 20 (larger values are capped)."""
+            try:
+                return ui.search(query, mode, k)
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from exc
 
         gr.api(search, api_name="search", concurrency_limit=None)
     return app

@@ -147,8 +147,15 @@ def _esc(text: str) -> str:
 
 
 def _esc_md(text: str) -> str:
-    """Escaped answer text; a ``#`` opening a line stays a character, not a heading."""
-    return re.sub(r"(?m)^(\s*)#", r"\1\\#", _esc(text))
+    r"""Escaped answer text, shown as written: a ``#`` opening a line stays a character, not a
+    heading, and Markdown images and links stay text (an image would be fetched by the browser
+    as soon as the answer shows: a way to send data out that a hostile document could ask for).
+
+    >>> print(_esc_md("# x ![i](https://e.example/?q=1) [a](javascript:alert(1)) <b>"))
+    \# x !\[i]\(https://e.example/?q=1) [a]\(javascript:alert(1)) &lt;b&gt;
+    """
+    text = re.sub(r"(?m)^(\s*)#", r"\1\\#", _esc(text))
+    return re.sub(r"!\[", r"!\\[", re.sub(r"\]\(", r"]\\(", text))
 
 
 def _source_html(source: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.read import LoadError, SkipFile, read_text
 from rag.config import Settings
 from rag.errors import UploadError
 from rag.ui.render import _esc, _source_html
@@ -72,7 +73,8 @@ def validate_upload(path: Path, name: str, max_mb: float) -> str:
         max_mb: ``settings.max_file_mb``.
 
     Raises:
-        UploadError: wrong extension, empty, over the size limit, or an unusable name.
+        UploadError: wrong extension, empty, over the size limit, an unusable name, or content
+            that is not text (binary, or neither UTF-8 nor GB18030): nothing is saved.
 
     Example:
         >>> validate_upload(Path("/nonexistent"), "x.exe", 20)
@@ -91,7 +93,22 @@ def validate_upload(path: Path, name: str, max_mb: float) -> str:
         raise UploadError(f"{display}: the file is empty")
     if size > max_mb * 1e6:
         raise UploadError(f"{display}: {size / 1e6:.1f} MB is over the {max_mb:g} MB limit")
+    _check_content(Path(path), display, Path(safe).suffix.lower(), max_mb)
     return safe
+
+
+def _check_content(path: Path, display: str, suffix: str, max_mb: float) -> None:
+    """Refuse content the ingest would skip: a "PDF" that is not one, text that is not text."""
+    if suffix == ".pdf":
+        with open(path, "rb") as fh:
+            if b"%PDF-" not in fh.read(1024):
+                raise UploadError(f"{display}: not a PDF file; not saved")
+        return
+    try:
+        read_text(path, int(max_mb * 1e6))  # what the ingest will read
+    except (SkipFile, LoadError) as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise UploadError(f"{display}: {reason}; not saved") from exc
 
 
 def save_upload(src: Path, safe_name: str, upload_dir: Path) -> Path:
@@ -181,7 +198,7 @@ def crawl_into_index(
     from rag.errors import StoreError
 
     say(0.1, desc=f"fetching {url} (robots.txt respected, one host)")
-    before = {d["doc_id"] for d in assistant.store.documents()}
+    before = {d["doc_id"] for d in assistant.documents()}
     lines: list[str] = []
     try:
         with lock:
@@ -197,7 +214,7 @@ def crawl_into_index(
             assistant.reload()
     except (StoreError, OSError) as exc:
         return [f"✗ indexing failed: {_esc(str(exc))}"], "the index was not changed"
-    for d in assistant.store.documents():
+    for d in assistant.documents():
         if d["doc_id"] not in before:
             lines.append(
                 f"✓ added {_esc(d['title'])} <span class='rag-src-meta'>"

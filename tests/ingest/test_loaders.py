@@ -9,6 +9,7 @@ from pathlib import Path
 from ingest.loaders import load_paths
 from ingest.loaders.feed import derive_title, parse_feed
 from ingest.read import SkipFile, read_text
+from tests.conftest import ARTICLES
 
 
 def _seeds_dir() -> Path:
@@ -195,3 +196,42 @@ def test_committed_articles_match_the_converter_output(tmp_path: Path) -> None:
     for path in written:
         committed = root / "data" / "articles" / path.name
         assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_symlink_loops_broken_links_and_fifos_are_one_skipped_message_each(
+    tmp_path: Path,
+) -> None:
+    """Issue 18: `ln -s self.md self.md` aborted the whole ingest with a RuntimeError."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("正常文档内容", encoding="utf-8")
+    (corpus / "self.md").symlink_to("self.md")  # a loop
+    (corpus / "ping.md").symlink_to("pong.md")  # a loop of two
+    (corpus / "pong.md").symlink_to("ping.md")
+    (corpus / "gone.md").symlink_to("missing.md")  # a broken link
+    os.mkfifo(corpus / "pipe.md")  # reading it would block forever
+    result = load_paths([corpus])
+    assert [d.doc_id for d in result.documents] == ["a"]
+    for name in ("self.md", "ping.md", "pong.md", "gone.md", "pipe.md"):
+        lines = [s for s in result.skipped if s.startswith(str(corpus / name) + ":")]
+        assert len(lines) == 1, (name, result.skipped)
+    assert "symlink loop" in next(s for s in result.skipped if "self.md" in s)
+    assert not result.errors
+
+
+def test_a_symlink_loop_as_the_root_is_one_error(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    result = load_paths([loop, ARTICLES / "dpo.md"])
+    assert [d.doc_id for d in result.documents] == ["dpo"]
+    assert len(result.errors) == 1 and str(loop) in result.errors[0]
+
+
+def test_files_that_exist_but_give_no_document_are_listed_as_failed(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ok.md").write_text("正常文档内容", encoding="utf-8")
+    (corpus / "bad.md").write_bytes("文档".encode() + b"\xff\xfe")
+    (corpus / "bin.txt").write_bytes(b"abc\x00def")
+    result = load_paths([corpus])
+    assert result.failed == {str(corpus / "bad.md"), str(corpus / "bin.txt")}

@@ -213,6 +213,11 @@ def test_other_hosts_can_be_allowed(small_site: Site, web_settings: Settings) ->
 
 
 # ------------------------------------------------------------------------------ end to end
+# `rag ingest` exits 3 when some pages or files had errors (the 404, slow and huge pages of the
+# fixture site, a host that is down): the rest is indexed (docs/reliability.md).
+DONE_WITH_ERRORS = 3
+
+
 def test_rag_ingest_url_then_ask_cites_the_url(
     small_site: Site, base_settings: Settings, embedder, tmp_path: Path, capsys, monkeypatch
 ) -> None:
@@ -237,7 +242,7 @@ def test_rag_ingest_url_then_ask_cites_the_url(
 
     site.wait_idle()
     site.log.clear()
-    assert main(["ingest", site.url("/"), *common, *crawl_opts]) == 0
+    assert main(["ingest", site.url("/"), *common, *crawl_opts]) == DONE_WITH_ERRORS
     site.wait_idle()
     out = capsys.readouterr()
     report = json.loads(out.out)
@@ -253,7 +258,7 @@ def test_rag_ingest_url_then_ask_cites_the_url(
         assert line in out.err, line
 
     site.log.clear()
-    assert main(["ingest", site.url("/"), *common, *crawl_opts]) == 0
+    assert main(["ingest", site.url("/"), *common, *crawl_opts]) == DONE_WITH_ERRORS
     site.wait_idle()
     report = json.loads(capsys.readouterr().out)
     assert report["up_to_date"] and report["embedded"] == 0
@@ -267,7 +272,7 @@ def test_rag_ingest_url_then_ask_cites_the_url(
             "<p>新增: DDIM 的采样步数可以少到二十步。</p></article>",
         )
         site.log.clear()
-        assert main(["ingest", site.url("/"), *common, *crawl_opts]) == 0
+        assert main(["ingest", site.url("/"), *common, *crawl_opts]) == DONE_WITH_ERRORS
         site.wait_idle()
     finally:
         site.pages["/posts/ddim.html"] = original  # the site is shared by other tests
@@ -277,7 +282,7 @@ def test_rag_ingest_url_then_ask_cites_the_url(
 
     # A host that is down: one line naming it, and everything indexed stays.
     down = _free_port_url()
-    assert main(["ingest", down, *common, *crawl_opts]) == 0
+    assert main(["ingest", down, *common, *crawl_opts]) == DONE_WITH_ERRORS
     out = capsys.readouterr()
     assert json.loads(out.out)["documents"] == n + 1
     assert f"error: {down}: cannot connect" in out.err

@@ -634,3 +634,11 @@ def test_search_api_returns_passages_without_an_answer(served, scripted: Scripte
     assert [p["doc_id"] for p in passages][:1] == ["dpo"]
     assert {"text", "title", "source", "score", "chunk_id"} <= set(passages[0])
     assert scripted.requests == []  # retrieval only: the LLM was not asked
+
+
+def test_search_api_caps_k_and_refuses_k_below_one(served) -> None:
+    """Issue 18: /search accepted k=1e9 (every chunk) and k=-3."""
+    client = _client(served)
+    assert len(client.predict("DPO 奖励模型", "bm25", 1e9, api_name="/search")) == 20
+    with pytest.raises(Exception, match="k must be a number of passages from 1 to 20"):
+        client.predict("DPO 奖励模型", "bm25", -3, api_name="/search")

@@ -245,9 +245,23 @@ class LocalStore:
             "store": "local",
         }
 
+    def is_current(self) -> bool:
+        """False once an ingest has made another generation live (one small file read).
+
+        Raises:
+            IndexCorrupt: the pointer is damaged.
+        """
+        gen = current_generation(self.index_dir)
+        return gen is None or gen.name == self.gen_dir.name
+
     def close(self) -> None:
+        """Close the database and let go of the memory-mapped FAISS, vector and BM25 files (a
+        generation removed by a later ingest then frees its disk space)."""
         with self._lock, contextlib.suppress(Exception):
             self.db.close()
+        with self._bm25_lock:
+            self._bm25 = self._bm25_last = None
+        self.dense = self.vectors = None
 
 
 # Search-time parameters of approximate indexes (measured in bench/faiss_types.py: recall@10
