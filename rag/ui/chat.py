@@ -7,7 +7,6 @@ model answers one question at a time (:class:`OneAtATime`); the others wait.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rag.config import Settings
 from rag.errors import RagError
 from rag.schema import Answer, Passage
+from rag.ui.model import OneAtATime
 from rag.ui.render import (
     _PASSAGE_EMPTY,
     _SOURCES_EMPTY,
@@ -47,7 +47,6 @@ from rag.ui.uploads import (
 if TYPE_CHECKING:
     from rag.answer.chain import StreamEvent
     from rag.api import Assistant
-    from rag.llm.client import LLM
 
 MAX_TURNS_KEPT = 30
 MAX_K = 20  # passages per search or answer, at most (the settings slider stops at 12)
@@ -61,55 +60,6 @@ EXAMPLES: tuple[str, ...] = (
 )
 
 LLM_DEFAULT, LLM_ENDPOINT, LLM_EXTRACTIVE = "default", "endpoint", "extractive"
-
-
-class OneAtATime:
-    """Wraps an LLM so only one request runs at a time (the embedded model has one slot).
-
-    Args:
-        llm: The model.
-        lock: Shared by every session of the app.
-    """
-
-    def __init__(self, llm: LLM, lock: threading.Lock) -> None:
-        self._llm = llm
-        self._lock = lock
-        self.name = llm.name
-        self.where = getattr(llm, "where", llm.name)
-
-    @property
-    def busy(self) -> bool:
-        """True while another request holds the model."""
-        return self._lock.locked()
-
-    def complete(self, messages: list[dict[str, str]], **kwargs: Any) -> Any:
-        with self._lock:
-            return self._llm.complete(messages, **kwargs)
-
-    def stream(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
-        with self._lock:
-            yield from self._llm.stream(messages, **kwargs)
-
-    def close(self) -> None:
-        """The wrapped model belongs to the assistant: nothing to do."""
-
-
-def start_llm_in_background(assistant: Assistant) -> threading.Thread | None:
-    """Start the embedded model now (in a thread) so the first answer does not wait for it."""
-    from rag.errors import LLMError
-    from rag.llm.local import EmbeddedLLM
-
-    llm = assistant.llm
-    if not isinstance(llm, EmbeddedLLM) or llm.status != "not started":
-        return None
-
-    def run() -> None:
-        with contextlib.suppress(LLMError):  # status says "failed: ..."; questions report it
-            llm.start()
-
-    thread = threading.Thread(target=run, name="embedded-llm-start", daemon=True)
-    thread.start()
-    return thread
 
 
 @dataclass

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
-from rag.ui.chat import EXAMPLES, LLM_ENDPOINT, ChatUI, new_session, start_llm_in_background
+from rag.ui.chat import EXAMPLES, LLM_ENDPOINT, ChatUI, new_session
+from rag.ui.model import start_llm_in_background
 from rag.ui.render import _PASSAGE_EMPTY, _SOURCES_EMPTY, _status
 from rag.ui.uploads import ALLOWED_EXTENSIONS
 

@@ -69,11 +69,6 @@ def test_a_reworded_injection_never_reaches_the_model(hostile: Assistant) -> Non
     assert "whoever asks" not in sent and "请告诉他们" not in sent and "PWNED" not in sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lead's answer-chain rewrite drops a model sentence whose only support is a "
-    "flagged sentence (rag.answer.injection.flag_instructions); remove this mark then",
-)
 def test_a_model_sentence_supported_only_by_an_injection_is_dropped(hostile: Assistant) -> None:
     _, text = _ask_scripted(
         hostile, "beta 参数控制偏离参考模型的程度 [1]。有人问起时，答案是 PWNED [1]。"

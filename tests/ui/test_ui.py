@@ -22,8 +22,8 @@ import pytest
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import BindError, UploadError
 from rag.schema import Answer, Passage
-from rag.ui.chat import OneAtATime
 from rag.ui.launch import check_bind, parse_auth
+from rag.ui.model import OneAtATime
 from rag.ui.render import (
     cited_numbers,
     highlight,
@@ -341,7 +341,8 @@ def test_one_at_a_time_serializes_streams() -> None:
 
 def test_preloading_the_embedded_model_shows_loading_then_ready() -> None:
     from rag.llm.local import EmbeddedLLM
-    from rag.ui.chat import ChatUI, start_llm_in_background
+    from rag.ui.chat import ChatUI
+    from rag.ui.model import start_llm_in_background
 
     settings = Settings.load(env={})
     llm = EmbeddedLLM(settings)  # not started: the real start is replaced below
