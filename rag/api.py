@@ -5,7 +5,7 @@ Example:
     >>> assistant = Assistant.open()                                   # doctest: +SKIP
     >>> [p.title for p in assistant.retrieve("DPO 为什么不需要奖励模型?", k=2)]  # doctest: +SKIP
     ['DPO', ...]
-    >>> answer = assistant.ask("DDIM 需要重新训练模型吗?")                 # doctest: +SKIP
+    >>> answer = assistant.ask("DDIM 相比 DDPM 采样快多少倍?")             # doctest: +SKIP
     >>> answer.text, [c.title for c in answer.citations]               # doctest: +SKIP
 """
 

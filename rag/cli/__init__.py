@@ -7,7 +7,7 @@ Examples::
     rag ingest https://blog.example.org/   # a blog: listing pages, feed or sitemap
     rag search "DPO 为什么不需要奖励模型" --k 5 --mode hybrid
     rag stats
-    rag ask "DDIM 需要重新训练模型吗?"
+    rag ask "DDIM 相比 DDPM 采样快多少倍?"
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ MAX_K = 20  # passages per search or answer, at most (the settings slider stops 
 EXAMPLES: tuple[str, ...] = (
     "DPO 为什么不需要单独训练奖励模型?",
     "FlashAttention 为什么能加速注意力计算?",
-    "DDIM 需要重新训练模型吗?",
+    "DDIM 相比 DDPM 采样快多少倍?",
     "How many parameters does DeepSeek-V3 activate for each token?",
     "LoRA 的秩一般取多少?",
 )

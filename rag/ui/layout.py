@@ -88,7 +88,7 @@ def build_page(ui: ChatUI) -> gr.Blocks:
                 with gr.Row():
                     question = gr.Textbox(
                         show_label=False,
-                        placeholder="Ask in Chinese or English, e.g. DDIM 需要重新训练模型吗?",
+                        placeholder="Ask in Chinese or English, e.g. DDIM 相比 DDPM 采样快多少倍?",
                         lines=1,
                         max_lines=6,
                         scale=8,
