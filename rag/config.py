@@ -125,7 +125,7 @@ class Settings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 180.0
     llm_retries: int = 2
-    llm_temperature: float = 0.1
+    llm_temperature: float = 0.0  # greedy: the same question gets the same answer
     llm_max_tokens: int = 320
     context_tokens: int = 700  # whole passages in the prompt (evidence_sentences=0), tiktoken
     history_tokens: int = 300

@@ -311,7 +311,7 @@ class AnswerChain:
             similarity=self.tools.similarity,
         )
         turn.timings["verify"] = time.perf_counter() - t
-        if checked.abstained or checked.empty:
+        if checked.abstained or checked.empty or checked.restated:
             yield from self._no_answer(turn, llm, reply, checked)
             return
         if checked.notice:
@@ -339,11 +339,12 @@ class AnswerChain:
         the low-confidence band the model's failure tips the decision: the chain abstains.
         """
         assert turn.coverage is not None
-        why = (
-            "the model found no direct answer in the passages"
-            if checked.abstained
-            else "the model's answer was not supported by the passages"
-        )
+        if checked.abstained:
+            why = "the model found no direct answer in the passages"
+        elif checked.restated:
+            why = "the model only repeated the question"
+        else:
+            why = "the model's answer was not supported by the passages"
         if turn.coverage.confident and turn.extract and turn.extract.text:
             yield from self._extractive(turn, why, reply.usage)
             return

@@ -107,6 +107,15 @@ def test_a_model_refusal_after_confident_coverage_gives_the_extractive_answer(
     assert answer.citations and answer.citations[0].doc_id == "ddim"
 
 
+def test_an_answer_that_only_repeats_the_question_gives_the_extractive_answer(
+    assistant, server, llm
+) -> None:
+    server.script(Reply("DDIM 可以加快采样 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "DDIM 为什么可以加快采样?")
+    assert answer.llm == "extractive" and "repeated the question" in (answer.notice or "")
+    assert "马尔可夫" in answer.text, "the passages' reason, not the model's echo"
+
+
 def test_a_model_refusal_in_the_low_confidence_band_abstains(assistant, server, llm) -> None:
     server.script(Reply("资料中没有相关内容。"))
     chain = make_chain(assistant, llm, abstain_threshold=0.0)  # nothing is refused outright

@@ -102,6 +102,24 @@ def test_wrong_citation_is_repaired(tools):
     assert c.cited == [2] and all(cl.support == [2] for cl in c.clauses)
 
 
+def test_a_restated_question_cites_the_passage_that_says_it_and_is_flagged(tools):
+    # the question's own words are not claims, but the number after them must still be right
+    question = "FlashAttention 为什么不需要访问 GPU 全局内存?"
+    c = check_answer(
+        "FlashAttention 不需要访问 GPU 全局内存 [1]。", P3, question=question, terms=tools["terms"]
+    )
+    assert c.removed == [] and c.cited == [2] and c.text.endswith("[2]。")
+    assert c.restated, "nothing beyond the question: the chain answers from the passages instead"
+    reason = check_answer(
+        "因为 FlashAttention 使用分块计算 [2]。", P3, question=question, terms=tools["terms"]
+    )
+    assert not reason.restated and reason.cited == [2]
+    yes = check_answer(
+        "是，DDIM 能加快采样 [1]。", P3, question="DDIM 能加快采样吗?", terms=tools["terms"]
+    )
+    assert not yes.restated
+
+
 def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):
     both = [
         _p("DDIM 仅采样 20~100 步就能达到相近的生成效果。", "a"),

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
@@ -82,19 +83,22 @@ def check_answer(
     lex = Lexicon(passages, terms, glossary, sentence_spans)
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
-    infos = []
+    infos, full = [], []
     for c in clauses:
         english = parsed.sentences[c.sentence].english
         info = lex.clause_info(strip_lead(c.text, english), english)
         infos.append(given_by_question(info, question))
+        full.append(info)
     shortlist, coverage = _shortlist(lex, infos, candidates_per_passage)
     judge = _Judge(
         lex, model, shortlist, coverage, _similarities(similarity, lex, infos, shortlist)
     )
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
+    _cite_restatements(lex, model, similarity, clauses, infos, full, candidates_per_passage)
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported]
+    kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
     return CheckedAnswer(
         text=final,
         clauses=clauses,
@@ -104,7 +108,68 @@ def check_answer(
         abstained=False,
         notice=notice(removed, parsed.dropped, lang),
         support=(sum(c.supported for c in clauses) / len(clauses)) if clauses else 0.0,
+        restated=bool(kept) and all(_restates(c, infos[i]) for i, c in kept),
     )
+
+
+_YES_NO = re.compile(r"^\W*(?:是|不是|对|不对|不|否|可以|不能|会|不会|yes|no)\b", re.IGNORECASE)
+
+
+def _restates(clause: Clause, given: ClauseInfo) -> bool:
+    """The clause adds nothing to the question: no figure, name, word or negation of its own.
+
+    Example:
+        >>> from rag.answer.claims.units import ClauseInfo
+        >>> _restates(Clause("DPO 不需要单独训练奖励模型", 0, 15, 0),
+        ...           ClauseInfo("DPO 不需要单独训练奖励模型", False, [], [], [], False, []))
+        True
+        >>> _restates(Clause("Yes, it does", 0, 12, 0),
+        ...           ClauseInfo("Yes, it does", True, [], [], [], False, []))
+        False
+    """
+    if given.units or given.names or given.numbers or given.negated:
+        return False
+    return not _YES_NO.match(clause.text)
+
+
+def _cite_restatements(
+    lex: Lexicon,
+    model: ClaimModel,
+    similarity: Similarity | None,
+    clauses: list[Clause],
+    infos: list[ClauseInfo],
+    full: list[ClauseInfo],
+    candidates_per_passage: int,
+) -> None:
+    """Cite the passage that says what a clause restates from the question.
+
+    A clause whose every word the question already has ("DPO 不需要单独训练奖励模型 [2]" after
+    "DPO 为什么不需要单独训练奖励模型?") claims nothing, so any passage "supports" it and a wrong
+    number would stand. Judged again on its own words, it gets the passage that says it; the
+    clause stays (a restatement is not an invented claim) with its number when none does.
+    """
+    redo = [
+        i
+        for i, (c, given, own) in enumerate(zip(clauses, infos, full, strict=True))
+        if c.supported and not given.units and not given.names and (own.units or own.names)
+    ]
+    if not redo:
+        return
+    own = [full[i] for i in redo]
+    shortlist, coverage = _shortlist(lex, own, candidates_per_passage)
+    judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, own, shortlist))
+    for j, i in enumerate(redo):
+        again = copy.copy(clauses[i])
+        again.features = dict(clauses[i].features)
+        judge.clause(j, again, own[j])
+        if again.supported:
+            clauses[i].support = again.support
+            clauses[i].evidence_passage = again.evidence_passage
+            clauses[i].evidence_start, clauses[i].evidence_end = (
+                again.evidence_start,
+                again.evidence_end,
+            )
+            clauses[i].evidence = again.evidence
 
 
 def _shortlist(
@@ -177,7 +242,9 @@ def given_by_question(info: ClauseInfo, question: str) -> ClauseInfo:
     preds = [
         p
         for p in info.neg_preds
-        if not re.search(f"(?:不|没有|无需|无法|未|非){re.escape(p)}", question)
+        if not re.search(
+            f"(?:不|没有|没|无需|无法|未|非)[^，。,.?？!！]{{0,4}}{re.escape(p)}", question
+        )
     ]
     negated = info.negated and (bool(preds) or not info.neg_preds)
     return dataclasses.replace(info, units=units, names=names, neg_preds=preds, negated=negated)

@@ -77,6 +77,8 @@ class CheckedAnswer:
         abstained: The model said the passages do not answer the question.
         notice: One line naming what was dropped, or None.
         support: Share of clauses supported (1.0 for an abstention).
+        restated: Every clause kept only repeats the question (no figure, name, word or
+            negation of its own, no yes/no): the model did not answer.
     """
 
     text: str
@@ -87,6 +89,7 @@ class CheckedAnswer:
     abstained: bool = False
     notice: str | None = None
     support: float = 1.0
+    restated: bool = False
 
     @property
     def empty(self) -> bool:
