@@ -225,9 +225,15 @@ class _Engines:
         return self._tokens
 
     def _open_tokens(self) -> Any:
+        from rag.embed.onnx_export import VOCAB_CACHE
         from rag.embed.tokens import Tokens
 
-        return Tokens(self.info.folder, self.info.max_seq_length)
+        # Questions are tokenized in Python from a vocabulary cached beside the ONNX files
+        # (rag/embed/unigram.py): no 1 s / 280 MB tokenizer load to answer one question.
+        cache = (
+            next(iter(self.onnx_files.values())).parent / VOCAB_CACHE if self.onnx_files else None
+        )
+        return Tokens(self.info.folder, self.info.max_seq_length, cache)
 
     def for_queries(self) -> _Encode:
         if self.backend == "torch":

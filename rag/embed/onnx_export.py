@@ -48,6 +48,8 @@ from rag.errors import EmbedderError
 EXPORT_VERSION = 2
 FILES = {"fp32": "model.onnx", "int8": "model_int8.onnx"}
 INFO_FILE = "export_info.json"
+#: The question tokenizer's vocabulary (rag/embed/unigram.py), written on first use.
+VOCAB_CACHE = "tokenizer_vocab.marshal"
 #: Verification: cosine to the torch vectors on every check sentence, per precision.
 MIN_COSINE = {"fp32": 0.9999, "int8": 0.98}
 _LOCK_TIMEOUT_S = 1800.0

@@ -116,9 +116,9 @@ def test_backend_mismatch_fails_loudly_or_rebuilds(base_settings, backends, tmp_
 
 
 def test_onnx_files_are_only_what_the_runtime_loads(backends, base_settings) -> None:
-    from rag.embed.onnx_export import FILES, INFO_FILE, export_dir
+    from rag.embed.onnx_export import FILES, INFO_FILE, VOCAB_CACHE, export_dir
 
     out = export_dir(backends["onnx-int8"]._engines.info.folder, Path(base_settings.cache_dir))
     names = {f.name for f in out.iterdir()}
-    allowed = {INFO_FILE} | {n for f in FILES.values() for n in (f, f + ".data")}
+    allowed = {INFO_FILE, VOCAB_CACHE} | {n for f in FILES.values() for n in (f, f + ".data")}
     assert names <= allowed, names - allowed  # no intermediate export left behind
