@@ -19,12 +19,14 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.schema import Chunk, Document, embedding_text
 from rag.text.sentences import clause_spans, sentence_spans
+from rag.text.sources import with_pages
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -201,6 +203,35 @@ class Chunker:
             hc = self.count_tokens([prefix + h.text for h in halves])
             pending[:0] = list(zip(halves, hc, strict=True))
         return [_renumber(c, i) for i, c in enumerate(out)]
+
+
+def chunk_document(chunker: Chunker, doc: Document) -> list[Chunk]:
+    """``chunker.split(doc)``, except that a PDF is chunked page by page, so that every chunk
+    lies on one page and its ``source`` says which (``"a.pdf, p. 4"``). A sentence that runs
+    over a page break is cut there, as the page is what a reader looks up.
+
+    A document has pages when its ``meta["page_starts"]`` lists the offset where each begins
+    (:func:`ingest.loaders.pdf.load_pdf`).
+    """
+    starts = doc.meta.get("page_starts") if doc.meta else None
+    if not starts:
+        return chunker.split(doc)
+    out: list[Chunk] = []
+    bounds = [*starts, len(doc.text)]
+    for page, (begin, end) in enumerate(itertools.pairwise(bounds), start=1):
+        if end <= begin:
+            continue
+        for c in chunker.split(dataclasses.replace(doc, text=doc.text[begin:end])):
+            out.append(
+                dataclasses.replace(
+                    c,
+                    chunk_id=f"{doc.doc_id}#{len(out)}",
+                    start=c.start + begin,
+                    end=c.end + begin,
+                    source=with_pages(doc.source, page, page),
+                )
+            )
+    return out
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -28,8 +28,9 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from ingest.chunk import Chunker
-from ingest.loaders import LoadResult, load_paths
+from ingest.chunk import Chunker, chunk_document
+from ingest.loaders import LoadResult
+from ingest.web.sources import load_sources
 from rag.config import Settings
 from rag.embed.cache import EmbedCache, text_key
 from rag.embed.embedder import Embedder
@@ -60,6 +61,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    web: list[dict[str, object]] = field(default_factory=list)  # one per crawled URL
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -87,7 +89,7 @@ def _within(origin: str, roots: Sequence[str]) -> bool:
 
 
 def ingest(
-    paths: Sequence[Path] | None,
+    paths: Sequence[Path | str] | None,
     settings: Settings,
     fmt: str = "auto",
     rebuild: bool = False,
@@ -102,7 +104,8 @@ def ingest(
     ``settings.vector_store`` (see :mod:`rag.store.factory`).
 
     Args:
-        paths: Files or directories (default: ``settings.corpus_dir``).
+        paths: Files or directories (default: ``settings.corpus_dir``), and ``http(s)://``
+            URLs as strings (a blog's listing page, feed or sitemap, an article, a PDF).
         settings: Configuration.
         fmt: Loader format (``auto`` picks by extension; ``feed`` for listing pages).
         rebuild: Ignore the previous index entirely (documents from other paths are dropped).
@@ -137,7 +140,7 @@ def ingest(
 
 
 def _ingest_locked(
-    paths: Sequence[Path] | None,
+    paths: Sequence[Path | str] | None,
     settings: Settings,
     fmt: str,
     rebuild: bool,
@@ -151,7 +154,7 @@ def _ingest_locked(
     report = IngestReport()
     writer.prepare()
     paths = list(paths) if paths else [Path(settings.corpus_dir)]
-    loaded = _load(paths, settings, fmt, progress, say, report)
+    loaded = _load(paths, settings, fmt, rebuild, progress, say, report)
     report.seconds["load"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -164,7 +167,7 @@ def _ingest_locked(
         detail = "; ".join((loaded.skipped + loaded.errors)[:5]) or "no supported files"
         raise NothingToIndex(
             f"no documents to index under {', '.join(str(p) for p in paths)} ({detail}). "
-            "Supported: .md .txt .html .jsonl (and --format feed)."
+            "Supported: .md .txt .html .jsonl .pdf, http(s) URLs (and --format feed)."
         )
 
     t2 = time.perf_counter()
@@ -232,20 +235,28 @@ def _bar(progress: bool, desc: str, unit: str, total: int | None = None) -> tqdm
 
 
 def _load(
-    paths: list[Path],
+    paths: list[Path | str],
     settings: Settings,
     fmt: str,
+    rebuild: bool,
     progress: bool,
     say: Callable[[str], None],
     report: IngestReport,
 ) -> LoadResult:
-    """Load and clean: every supported file under ``paths``; skipped files are reported."""
+    """Load and clean: every supported file under ``paths``, and the URLs among them crawled
+    (:mod:`ingest.web`; ``rebuild`` downloads every page again); skips are reported."""
     bar = _bar(progress, "loading", "file")
-    loaded = load_paths(
-        paths, fmt=fmt, max_bytes=int(settings.max_file_mb * 1e6), on_file=lambda _p: bar.update()
+    loaded = load_sources(
+        paths,
+        settings,
+        fmt=fmt,
+        on_file=lambda _p: bar.update(),
+        progress=progress,
+        say=say,
+        fresh=rebuild,
     )
     bar.close()
-    report.skipped, report.errors = loaded.skipped, loaded.errors
+    report.skipped, report.errors, report.web = loaded.skipped, loaded.errors, loaded.web
     for msg in loaded.skipped:
         say(f"skipped: {msg}")
     for msg in loaded.errors:
@@ -350,7 +361,7 @@ def _chunk(
 
 def _split(doc: Document, sha: str, origin: str, chunker: Chunker, plan: _Plan) -> None:
     """Add a new or changed document and its chunks (keyed by their embedded text) to ``plan``."""
-    chunks = chunker.split(doc)
+    chunks = chunk_document(chunker, doc)  # a PDF page by page: its chunks name their page
     for c in chunks:
         etext = embedding_text(c.title, c.text, chunker.title_prefix)
         plan.chunks.append(ChunkRow(**chunk_fields(c), embed_key=text_key(etext)))

@@ -96,13 +96,33 @@ class Settings:
     faiss_auto_factory: str = "HNSW32,Flat"
     max_file_mb: float = 20.0  # files above this are refused with a message naming the limit
 
+    # --- crawling (`rag ingest URL`, ingest/web); pages over max_file_mb are refused too
+    crawl_max_pages: int = 200  # pages fetched per URL given (listings, feeds, sitemaps, articles)
+    crawl_delay: float = 1.0  # seconds between two requests to a host (robots Crawl-delay wins)
+    crawl_concurrency: int = 2  # requests in flight at once
+    crawl_timeout: float = 20.0  # seconds to connect, and between two reads of a response
+    crawl_allow_private: bool = False  # allow loopback/private addresses (tests, intranets)
+    crawl_hosts: str = ""  # other hosts a crawl may follow, comma-separated (default: one host)
+    crawl_user_agent: str = "rag-articles/0.1 (question answering over articles; obeys robots.txt)"
+
     # --- retrieval
     mode: str = "hybrid"  # hybrid | dense | bm25
     k: int = 5
     candidates: int = 30  # depth of each ranked list before fusion
+    # Hybrid fusion: "zscore" (standardized cosine and BM25 scores, BM25 weighted by how much of
+    # the question its best passage matched) or "rrf" (reciprocal rank fusion, rrf_k).
+    # Chosen on the dev splits; figures in docs/retrieval.md.
+    fusion: str = "zscore"
+    bm25_weight_low: float = 0.2  # BM25's weight when its best passage has none of the words
+    bm25_weight_high: float = 0.6  # ... when it has all of them (linear in between)
     rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    dense_weight: float = 1.0  # multiplier of the dense part of either fusion
+    bm25_weight: float = 1.0  # multiplier of the BM25 part of either fusion
+    # The BM25 query: drop question words and particles (什么, 哪种, 多少, which ...), and add up
+    # to bm25_renderings Chinese words (CC-CEDICT) per English word of an English question.
+    bm25_drop_question_words: bool = True
+    bm25_renderings: int = 5
+    max_per_document: int = 0  # passages of one document among the top k (0: no limit)
 
     # --- answering
     llm_base_url: str | None = None  # None and no key: the embedded local model
@@ -162,6 +182,14 @@ class Settings:
         """Raise :class:`ConfigError` naming the first setting out of range."""
         if self.mode not in ("hybrid", "dense", "bm25"):
             raise ConfigError(f"RAG_MODE must be hybrid, dense or bm25, not {self.mode!r}")
+        if self.fusion not in ("zscore", "rrf"):
+            raise ConfigError(f"RAG_FUSION must be zscore or rrf, not {self.fusion!r}")
+        if not 0 <= self.bm25_weight_low <= self.bm25_weight_high <= 1:
+            raise ConfigError(
+                "RAG_BM25_WEIGHT_LOW and RAG_BM25_WEIGHT_HIGH must satisfy 0 <= low <= high <= 1"
+            )
+        if self.bm25_renderings < 0 or self.max_per_document < 0:
+            raise ConfigError("RAG_BM25_RENDERINGS and RAG_MAX_PER_DOCUMENT must be at least 0")
         if self.k < 1 or self.candidates < 1:
             raise ConfigError("RAG_K and RAG_CANDIDATES must be at least 1")
         if not 0 <= self.chunk_overlap < 0.9:
@@ -170,6 +198,10 @@ class Settings:
             raise ConfigError("RAG_CHUNK_TOKENS must be at least 32")
         if self.max_file_mb <= 0:
             raise ConfigError("RAG_MAX_FILE_MB must be positive")
+        if self.crawl_max_pages < 1 or self.crawl_concurrency < 1:
+            raise ConfigError("RAG_CRAWL_MAX_PAGES and RAG_CRAWL_CONCURRENCY must be at least 1")
+        if self.crawl_delay < 0 or self.crawl_timeout <= 0:
+            raise ConfigError("RAG_CRAWL_DELAY must be >= 0 and RAG_CRAWL_TIMEOUT positive")
         if self.embed_backend not in EMBED_BACKENDS:
             raise ConfigError(
                 f"RAG_EMBED_BACKEND must be one of {', '.join(EMBED_BACKENDS)}, "

@@ -48,6 +48,21 @@ class LoadError(RagError):
     """The file cannot be read as a document; the message names the file and the fix."""
 
 
+class FetchError(RagError):
+    """A URL could not be fetched (``rag ingest URL``); the message is one line naming it.
+
+    ``status`` is the HTTP status when the server answered with an error.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Refused(FetchError):
+    """A URL is not fetched on purpose (robots.txt, another host, a private address...)."""
+
+
 # ---------------------------------------------------------------------------- the index
 class StoreError(RagError, RuntimeError):
     """The index cannot be used; the message says why and how to fix it."""

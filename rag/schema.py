@@ -54,8 +54,10 @@ class Chunk:
 class Passage:
     """A retrieved chunk with its scores.
 
-    ``score`` is the score of the mode that ranked it (RRF for hybrid, cosine for dense, BM25
-    for bm25); ``dense_score`` and ``bm25_score`` are the component scores when known.
+    ``score`` is the score of the mode that ranked it (the fused score for hybrid, see
+    :mod:`rag.retrieval.fusion`; cosine for dense, BM25 for bm25); ``dense_score`` and
+    ``bm25_score`` are the component scores when known, ``dense_rank`` and ``bm25_rank`` its
+    rank in each list (None when it was not among that list's candidates).
     """
 
     text: str
@@ -69,6 +71,8 @@ class Passage:
     rank: int = 0
     start: int = 0
     end: int = 0
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
 
     @classmethod
     def from_chunk(
@@ -79,6 +83,8 @@ class Passage:
         dense_score: float | None = None,
         bm25_score: float | None = None,
         rank: int = 0,
+        dense_rank: int | None = None,
+        bm25_rank: int | None = None,
     ) -> Passage:
         """The passage of a retrieved chunk, with its scores.
 
@@ -99,6 +105,8 @@ class Passage:
             rank=rank,
             start=chunk.start,
             end=chunk.end,
+            dense_rank=dense_rank,
+            bm25_rank=bm25_rank,
         )
 
     def to_dict(self) -> dict[str, Any]:

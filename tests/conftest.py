@@ -89,3 +89,48 @@ def embedded_llm(base_settings: Settings):
     llm.start()
     yield llm
     llm.close()
+
+
+# ---------------------------------------------------------------------------- web fixtures
+# A few articles are enough for most crawl tests (tests/ingest/test_web.py crawls all 37 once).
+SMALL_SITE_IDS = (
+    "ddim",
+    "deepseek-v3",
+    "dpo",
+    "flashattention",
+    "linear-attention",
+    "rectified-flow",
+    "yolo",
+)
+
+
+@pytest.fixture(scope="session")
+def small_site():
+    """The fixture blog (tests/fixture_site.py) with 7 articles, 3 a page (4 listing pages)."""
+    from tests.fixture_site import Site, load_articles
+
+    site = Site(load_articles(ARTICLES, SMALL_SITE_IDS), per_page=3).start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture(scope="session")
+def full_site():
+    """The fixture blog with all 37 articles, 9 a page (5 listing pages)."""
+    from tests.fixture_site import Site, load_articles
+
+    site = Site(load_articles(ARTICLES)).start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture()
+def web_settings(base_settings: Settings, tmp_path: Path) -> Settings:
+    """Crawl settings for tests: loopback allowed, no delay, a 0.5 s timeout (the fixture's
+    slow page answers after 1.5 s), a fresh index directory."""
+    return base_settings.replace(
+        index_dir=tmp_path / "index",
+        crawl_allow_private=True,
+        crawl_delay=0.0,
+        crawl_timeout=0.5,
+    )

@@ -31,3 +31,24 @@ def test_bad_values_name_the_setting() -> None:
 
 def test_embedded_llm_is_the_default() -> None:
     assert Settings.load(env={}).uses_embedded_llm
+
+
+def test_retrieval_settings_are_checked() -> None:
+    s = Settings.load(env={"RAG_FUSION": "rrf", "RAG_BM25_DROP_QUESTION_WORDS": "no"})
+    assert s.fusion == "rrf" and s.bm25_drop_question_words is False
+    assert Settings.load(env={}).fusion == "zscore"
+    with pytest.raises(ConfigError, match="RAG_FUSION"):
+        Settings.load(env={"RAG_FUSION": "borda"})
+    with pytest.raises(ConfigError, match="RAG_BM25_WEIGHT_LOW"):
+        Settings.load(env={"RAG_BM25_WEIGHT_LOW": "0.7", "RAG_BM25_WEIGHT_HIGH": "0.5"})
+    with pytest.raises(ConfigError, match="RAG_BM25_RENDERINGS"):
+        Settings.load(env={"RAG_BM25_RENDERINGS": "-1"})
+
+
+def test_crawl_settings_from_env_and_their_limits() -> None:
+    s = Settings.load(env={"RAG_CRAWL_DELAY": "0", "RAG_CRAWL_ALLOW_PRIVATE": "true"})
+    assert s.crawl_delay == 0.0 and s.crawl_allow_private and s.crawl_max_pages == 200
+    with pytest.raises(ConfigError, match="RAG_CRAWL_MAX_PAGES"):
+        Settings.load(env={"RAG_CRAWL_MAX_PAGES": "0"})
+    with pytest.raises(ConfigError, match="RAG_CRAWL_TIMEOUT"):
+        Settings.load(env={}, crawl_timeout=0.0)

@@ -42,6 +42,6 @@ def test_the_api_passage_model_has_exactly_the_passage_fields() -> None:
 
     fields = [f.name for f in dataclasses.fields(Passage)]
     assert list(PassageOut.model_fields) == fields
-    assert list(Source.model_fields) == [*fields, "n", "cited"]
+    assert list(Source.model_fields) == [*fields, "n", "cited", "url"]  # url: web and PDF pages
     p = Passage("t", "d", "T", "s", "d#0", 1.0, rank=1, start=0, end=1)
     assert PassageOut(**p.to_dict()).model_dump() == p.to_dict()

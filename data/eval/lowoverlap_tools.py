@@ -407,10 +407,28 @@ def export(out_dir: Path, path: Path, source: Path) -> None:
                     else overlap(r[field], contexts[r["paragraph_id"]]),
                 }
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    # questions_en.jsonl: the English translations of CMRC trial questions (cmrc_trial_en.jsonl,
+    # see MORE.md) over the same paragraphs, for a cross-lingual run on the same index.
+    english = path.parent / "cmrc_trial_en.jsonl"
+    n_en = 0
+    if english.is_file():
+        with (out_dir / "questions_en.jsonl").open("w", encoding="utf-8") as f:
+            for r in read_set(english):
+                rec = {
+                    "id": r["id"] + "_EN",
+                    "question": r["question"],
+                    "gold_doc_ids": [r["paragraph_id"]],
+                    "answers": r["answers"],
+                    "lang": r["lang"],
+                    "split": r["split"],
+                }
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                n_en += 1
     print(
         f"wrote {out_dir / 'corpus.jsonl'} ({len(paragraphs)} paragraphs), "
         f"{out_dir / 'questions.jsonl'} and {out_dir / 'questions_orig.jsonl'} "
         f"({len(records)} questions each)"
+        + (f", {out_dir / 'questions_en.jsonl'} ({n_en} questions)" if n_en else "")
     )
 
 

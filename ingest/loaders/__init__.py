@@ -1,7 +1,8 @@
 """Loaders: files -> :class:`rag.schema.Document` objects, by format.
 
 Formats: ``markdown`` (.md, .markdown), ``text`` (.txt), ``html`` (.html, .htm), ``jsonl``
-(.jsonl) and ``feed`` (a saved blog listing page; only when asked for with ``fmt="feed"``).
+(.jsonl), ``pdf`` (.pdf; :mod:`ingest.loaders.pdf`, one document per file, pages kept) and
+``feed`` (a saved blog listing page; only when asked for with ``fmt="feed"``).
 ``auto`` picks by extension. Unknown extensions, empty and binary files are skipped with a
 message; a file that cannot be decoded is reported with its name; nothing raises for one bad file.
 
@@ -24,6 +25,7 @@ from ingest.loaders.feed import feed_documents
 from ingest.loaders.html import parse_html
 from ingest.loaders.jsonl import parse_jsonl
 from ingest.loaders.markdown import parse_markdown
+from ingest.loaders.pdf import load_pdf_file
 from ingest.loaders.text import parse_text
 from ingest.read import LoadError, SkipFile, read_text
 from rag.schema import Document
@@ -36,8 +38,9 @@ EXTENSIONS = {
     ".html": "html",
     ".htm": "html",
     ".jsonl": "jsonl",
+    ".pdf": "pdf",
 }
-FORMATS = ("auto", "markdown", "text", "html", "jsonl", "feed")
+FORMATS = ("auto", "markdown", "text", "html", "jsonl", "feed", "pdf")
 
 
 @dataclass
@@ -50,6 +53,7 @@ class LoadResult:
         skipped: Messages for files left out on purpose (empty, binary, unknown type).
         errors: Messages for files or lines that could not be read (named, with the fix).
         roots: The absolute paths that were asked for (files or directories).
+        web: One summary per crawled URL (:mod:`ingest.web`): requests, pages fetched...
     """
 
     documents: list[Document] = field(default_factory=list)
@@ -57,6 +61,7 @@ class LoadResult:
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     roots: list[str] = field(default_factory=list)
+    web: list[dict[str, object]] = field(default_factory=list)
 
 
 def iter_files(root: Path, skipped: list[str]) -> Iterator[tuple[Path, Path]]:
@@ -143,6 +148,17 @@ def load_paths(
             kind = fmt if fmt != "auto" else EXTENSIONS.get(path.suffix.lower())
             if kind is None:
                 result.skipped.append(f"{path}: unsupported file type {path.suffix or '(none)'}")
+                continue
+            if kind == "pdf":  # binary: its own reader (size limit, pages, one-line errors)
+                try:
+                    doc, notes = load_pdf_file(
+                        path, _display_source(path), _default_id(path, base), max_bytes
+                    )
+                except LoadError as exc:
+                    result.errors.append(str(exc))
+                    continue
+                result.skipped.extend(notes)
+                add(doc, path)
                 continue
             try:
                 text = read_text(path, max_bytes)

@@ -4,6 +4,7 @@ Examples::
 
     rag ingest                      # index data/articles (incremental)
     rag ingest --format feed page.txt
+    rag ingest https://blog.example.org/   # a blog: listing pages, feed or sitemap
     rag search "DPO 为什么不需要奖励模型" --k 5 --mode hybrid
     rag stats
     rag ask "DDIM 需要重新训练模型吗?"

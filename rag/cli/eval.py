@@ -39,6 +39,12 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         choices=["auto", "jsonl", "squad"],
         help="auto (default): .json is SQuAD, anything else JSONL questions",
     )
+    p.add_argument(
+        "--corpus",
+        metavar="FILE",
+        help="a JSONL corpus the questions are about: indexed into --index "
+        "(default <out>/index) before the run",
+    )
     p.add_argument("--name", help="name of the run (default: the file name without extension)")
     p.add_argument("--out", metavar="DIR", help="report folder (default eval-out/<name>/)")
     p.add_argument(
@@ -166,6 +172,7 @@ def canonical_command(args: argparse.Namespace) -> str:
     for flag, value in (
         ("--depth", args.depth),
         ("--limit", args.limit),
+        ("--corpus", args.corpus),
         ("--name", args.name),
         ("--llm-base-url", args.llm_base_url),
         ("--llm-model", args.llm_model),
@@ -189,6 +196,7 @@ def _config(args: argparse.Namespace) -> Any:
         name=args.name,
         out_dir=Path(args.out) if args.out else None,
         index_dir=Path(args.index) if args.index else None,
+        corpus=_resolve(args.corpus) if args.corpus else None,
         modes=_modes(args.modes),
         k=args.cutoff,
         depth=args.depth,
@@ -265,6 +273,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from rag.config import PROJECT_ROOT
     from rag.eval.check import ExpectedRun, load_expected, run_check
     from rag.eval.runner import run_eval
 
@@ -281,6 +292,12 @@ def _check(args: argparse.Namespace) -> int:
     parser = build_parser()
 
     def evaluate(run: ExpectedRun) -> dict[str, Any]:
+        if run.prepare:
+            say(f"# prepare: {run.prepare}")
+            done = subprocess.run(run.prepare_args(), cwd=PROJECT_ROOT, check=False)
+            if done.returncode != 0:
+                say(f"error: `{run.prepare}` failed (exit {done.returncode}): not measured")
+                return {}
         sub = parser.parse_args(run.eval_args())
         sub.out = str(out_base / run.name)
         sub.shared_embedder = getattr(args, "shared_embedder", None)

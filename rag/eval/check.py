@@ -13,7 +13,10 @@
 
 Each score is one condition (run, mode, metric@k); ``rag eval --check`` reruns every command
 and prints ``OK`` or ``FAIL`` per condition, and exits non-zero if any failed. A run writes the
-block for its own scores to ``<out>/expected-scores.yaml``, to paste into the file.
+block for its own scores to ``<out>/expected-scores.yaml``, to paste into the file. A run may
+also have ``prepare``: a ``python ...`` command that ``--check`` runs from the project root
+first, to make the files the eval reads (e.g. ``python data/eval/lowoverlap_tools.py export
+eval-out/data/cmrc_trial_lowoverlap``).
 
 Example:
     >>> line = compare_scores("demo", {"bm25": {"hit@5": 0.9}}, {"retrieval": {"bm25": {"hit@5": 0.85}}}, 0.02)[0]
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +53,7 @@ class ExpectedRun:
     command: str
     scores: dict[str, dict[str, float]]
     tolerance: float
+    prepare: str = ""  # a `python ...` command run from the project root before the eval
 
     def eval_args(self) -> list[str]:
         """The command's arguments after ``rag eval`` / ``python -m rag.eval``.
@@ -67,6 +72,23 @@ class ExpectedRun:
         raise ExpectedError(
             f"run {self.name!r}: command must start with `rag eval`: {self.command!r}"
         )
+
+    def prepare_args(self) -> list[str]:
+        """The ``prepare`` command as arguments, ``python`` being this interpreter ([] if none).
+
+        It makes the files the eval reads (an export of a question set, a corpus).
+
+        >>> ExpectedRun("x", "rag eval q.jsonl", {}, 0.01, "python t.py export out").prepare_args()[1:]
+        ['t.py', 'export', 'out']
+        """
+        if not self.prepare:
+            return []
+        words = shlex.split(self.prepare)
+        if words[0] not in ("python", "python3"):
+            raise ExpectedError(
+                f"run {self.name!r}: prepare must start with `python`: {self.prepare!r}"
+            )
+        return [sys.executable, *words[1:]]
 
 
 @dataclass(frozen=True)
@@ -128,6 +150,7 @@ def load_expected(path: Path) -> list[ExpectedRun]:
                     str(g): {str(m): float(v) for m, v in ms.items()} for g, ms in scores.items()
                 },
                 tolerance=float(run.get("tolerance", default)),
+                prepare=str(run.get("prepare") or ""),
             )
         )
     return runs

@@ -27,7 +27,9 @@ class EvalConfig:
         fmt: ``auto`` (``.json``: squad, else jsonl), ``jsonl`` or ``squad``.
         name: Name of the run (default: the file's stem); the default output is ``eval-out/<name>``.
         out_dir: Where the report goes.
-        index_dir: Index of a converted SQuAD corpus (default ``<out_dir>/index``).
+        index_dir: Index of a converted SQuAD corpus or of ``corpus`` (default ``<out_dir>/index``).
+        corpus: A JSONL corpus the questions are about (``--corpus``): indexed into
+            ``index_dir`` before the run, as a SQuAD file's paragraphs are.
         modes: Retrieval modes to compare.
         k: Documents evaluated per mode (hit@1/3/5/k, MRR@k, nDCG@k).
         depth: Chunks retrieved per mode before folding them into documents (default 3*k).
@@ -45,6 +47,7 @@ class EvalConfig:
     name: str | None = None
     out_dir: Path | None = None
     index_dir: Path | None = None
+    corpus: Path | None = None
     modes: Sequence[str] = MODES
     k: int = 10
     depth: int | None = None
@@ -65,6 +68,8 @@ class EvalConfig:
             fmt = "squad" if questions.suffix.lower() == ".json" else "jsonl"
         if fmt not in ("jsonl", "squad"):
             raise ValueError(f"format must be auto, jsonl or squad, not {self.fmt!r}")
+        if fmt == "squad" and self.corpus is not None:
+            raise ValueError("--corpus is for JSONL question files (a SQuAD file has its own)")
         bad = [m for m in self.modes if m not in MODES]
         if bad or not self.modes:
             raise ValueError(

@@ -92,6 +92,30 @@ def prepare_squad(
     return conv.questions_path, squad_settings
 
 
+def prepare_corpus(
+    config: EvalConfig, settings: Settings, embedder: Embedder, say: Callable[[str], None]
+) -> Settings:
+    """Index ``config.corpus`` (JSONL) into ``--index`` (default ``<out>/index``); its settings.
+
+    An index that is already up to date is kept (the ingest is incremental).
+    """
+    from ingest.pipeline import ingest
+
+    assert config.out_dir is not None and config.corpus is not None
+    index_dir = Path(config.index_dir) if config.index_dir else config.out_dir / "index"
+    corpus_settings = settings.replace(index_dir=index_dir)
+    report = ingest(
+        [Path(config.corpus)],
+        corpus_settings,
+        fmt="jsonl",
+        progress=False,
+        embedder=embedder,
+        log=say,
+    )
+    say(f"index {index_dir}: {report.summary()}")
+    return corpus_settings
+
+
 # ---------------------------------------------------------------------------- one question
 class QueryVectors:
     """The embedder, remembering the last question's vector so every mode reuses it.
@@ -227,7 +251,8 @@ def run_eval(
     Args:
         config: What to run.
         settings: Index, embedder, LLM endpoint (``settings.index_dir`` is the index evaluated,
-            unless the input is a SQuAD file, which gets its own index).
+            unless the input is a SQuAD file or comes with ``config.corpus``: those get their
+            own index).
         embedder: An already loaded embedder (else one is loaded).
         log: Progress messages (default: stderr).
         progress: A progress bar on stderr.
@@ -251,6 +276,8 @@ def run_eval(
     question_file = Path(config.questions)
     if config.fmt == "squad":
         question_file, settings = prepare_squad(config, settings, embedder, say)
+    elif config.corpus is not None:
+        settings = prepare_corpus(config, settings, embedder, say)
     questions, input_errors = load_questions(question_file)
     for err in input_errors:
         say(f"error: {err} (line skipped)")

@@ -1,1 +1,1 @@
-"""Retrieval: dense, BM25 or hybrid search over a store, fused with reciprocal rank fusion."""
+"""Retrieval: dense, BM25 or hybrid search over a store (z-score fusion, or reciprocal rank fusion)."""

@@ -1,7 +1,10 @@
-"""The retriever: dense (FAISS), BM25 (jieba terms) or hybrid (reciprocal rank fusion).
+"""The retriever: dense (FAISS), BM25 (jieba terms) or hybrid (z-score fusion by default).
 
-Every passage carries both component scores whatever the mode, so callers (the abstention
-check, the UI) can judge the evidence.
+Every passage carries both component scores and its rank in each list whatever the mode, so
+callers (the abstention check, the UI) can judge the evidence; :attr:`Retrieval.fusion` says how
+the hybrid list was made (the BM25 terms, how much of the question BM25's best passage matched,
+and the BM25 weight that followed). See :mod:`rag.retrieval.fusion` and
+:mod:`rag.retrieval.query`.
 
 Example:
     >>> from rag import Assistant
@@ -13,11 +16,14 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rag.config import Settings
 from rag.embed.embedder import Embedder
-from rag.retrieval.fusion import reciprocal_rank_fusion
+from rag.retrieval.fusion import bm25_share, reciprocal_rank_fusion, zscore_fusion
+from rag.retrieval.query import SparseQuery, matched_share, sparse_query
 from rag.schema import Passage
 from rag.store.base import Store
 from rag.text.tokenize_zh import BM25Tokenizer
@@ -27,10 +33,15 @@ MODES = ("hybrid", "dense", "bm25")
 
 @dataclass
 class Retrieval:
-    """Passages and how long each step took (seconds)."""
+    """Passages, how long each step took (seconds), and how the lists were fused.
+
+    ``fusion`` (hybrid): ``method``, ``bm25_terms``, and for z-score fusion ``coverage`` (share
+    of the question's words in BM25's best passage) and ``bm25_weight``.
+    """
 
     passages: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
+    fusion: dict[str, Any] = field(default_factory=dict)
 
 
 class Retriever:
@@ -40,7 +51,9 @@ class Retriever:
         store: Where the chunks are (any :class:`rag.store.base.Store`).
         embedder: The embedder the store was built with.
         tokenizer: BM25 tokenizer (the one used at ingest).
-        settings: ``mode``, ``k``, ``candidates``, ``rrf_k`` and the fusion weights.
+        settings: ``mode``, ``k``, ``candidates``, ``fusion`` and its weights, the BM25 query
+            processing (``bm25_drop_question_words``, ``bm25_renderings``) and
+            ``max_per_document``.
     """
 
     def __init__(
@@ -55,19 +68,33 @@ class Retriever:
         """The top ``k`` passages for ``query`` (``mode``: hybrid, dense or bm25)."""
         return self.run(query, k, mode).passages
 
+    def sparse_query(self, query: str) -> SparseQuery:
+        """The BM25 terms of ``query`` (question words dropped, English words rendered)."""
+        s = self.settings
+        return sparse_query(
+            query,
+            self.tokenizer,
+            drop_question_words=s.bm25_drop_question_words,
+            renderings=s.bm25_renderings,
+            known=getattr(self.store, "known_terms", None),
+            cache_dir=s.cache_dir,
+        )
+
     def run(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:
         """Like :meth:`retrieve`, with per-step timings."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        s = self.settings
         timings: dict[str, float] = {}
-        depth = max(self.settings.candidates, k)
+        depth = max(s.candidates, k)
         t = time.perf_counter()
         vector = self.embedder.embed_queries([query])[0]
         timings["embed_query"] = time.perf_counter() - t
         t = time.perf_counter()
-        terms = self.tokenizer(query)
+        sq = self.sparse_query(query)
+        terms = sq.terms
         timings["tokenize"] = time.perf_counter() - t
 
         dense: list[tuple[int, float]] = []
@@ -78,33 +105,42 @@ class Retriever:
             timings["dense"] = time.perf_counter() - t
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
-            sparse = self.store.sparse_search(terms, depth, query=query)
+            sparse = self.store.sparse_search(terms, depth, query=sq.text)
             timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        if mode == "dense":
-            ranked = dense[:k]
-        elif mode == "bm25":
-            ranked = sparse[:k]
-        else:
-            ranked = reciprocal_rank_fusion(
-                {"dense": [i for i, _ in dense], "bm25": [i for i, _ in sparse]},
-                k=self.settings.rrf_k,
-                weights={"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight},
-            )[:k]
-        ids = [i for i, _ in ranked]
         dense_scores = dict(dense)
         sparse_scores = dict(sparse)
-        missing_dense = [i for i in ids if i not in dense_scores]
-        if missing_dense:
-            dense_scores.update(self.store.dense_scores(vector, missing_dense))
-        missing_sparse = [i for i in ids if i not in sparse_scores]
-        if missing_sparse and terms:
-            sparse_scores.update(self.store.sparse_scores(terms, missing_sparse, query=query))
+        fusion: dict[str, Any] = {}
+        if mode == "dense":
+            ranked = dense
+        elif mode == "bm25":
+            ranked = sparse
+        else:
+            fusion = {"method": s.fusion, "bm25_terms": terms}
+            weights = {"dense": s.dense_weight, "bm25": s.bm25_weight}
+            if s.fusion == "rrf":
+                ranked = reciprocal_rank_fusion(
+                    {"dense": [i for i, _ in dense], "bm25": [i for i, _ in sparse]},
+                    k=s.rrf_k,
+                    weights=weights,
+                )
+            else:
+                pool = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in sparse]))
+                self._fill_scores(vector, sq, pool, dense_scores, sparse_scores)
+                coverage = self._coverage(sq, sparse)
+                w = bm25_share(coverage, s.bm25_weight_low, s.bm25_weight_high)
+                fusion.update(coverage=coverage, bm25_weight=w)
+                ranked = zscore_fusion(pool, dense_scores, sparse_scores, w, weights=weights)
+        ranked = self._cut(ranked, k)
+        ids = [i for i, _ in ranked]
+        self._fill_scores(vector, sq, ids, dense_scores, sparse_scores)
         timings["fusion"] = time.perf_counter() - t
 
         t = time.perf_counter()
         records = self.store.chunks(ids)
+        dense_rank = {i: r for r, (i, _) in enumerate(dense, start=1)}
+        bm25_rank = {i: r for r, (i, _) in enumerate(sparse, start=1)}
         passages = [
             Passage.from_chunk(
                 r,
@@ -112,9 +148,53 @@ class Retriever:
                 dense_score=dense_scores.get(i),
                 bm25_score=sparse_scores.get(i, 0.0),
                 rank=rank,
+                dense_rank=dense_rank.get(i),
+                bm25_rank=bm25_rank.get(i),
             )
             for rank, ((i, score), r) in enumerate(zip(ranked, records, strict=True), start=1)
         ]
         timings["fetch"] = time.perf_counter() - t
         timings["total"] = sum(timings.values())
-        return Retrieval(passages, timings)
+        return Retrieval(passages, timings, fusion)
+
+    # ------------------------------------------------------------------ helpers
+    def _fill_scores(
+        self,
+        vector: Any,
+        sq: SparseQuery,
+        ids: Sequence[int],
+        dense_scores: dict[int, float],
+        sparse_scores: dict[int, float],
+    ) -> None:
+        """Add the exact cosine and BM25 score of ``ids`` that are not known yet."""
+        missing_dense = [i for i in ids if i not in dense_scores]
+        if missing_dense:
+            dense_scores.update(self.store.dense_scores(vector, missing_dense))
+        missing_sparse = [i for i in ids if i not in sparse_scores]
+        if missing_sparse and sq.terms:
+            sparse_scores.update(self.store.sparse_scores(sq.terms, missing_sparse, query=sq.text))
+
+    def _coverage(self, sq: SparseQuery, sparse: list[tuple[int, float]]) -> float:
+        """Share of the question's words found in BM25's best passage (0 without one)."""
+        if not sparse or not sq.groups:
+            return 0.0
+        (top,) = self.store.chunks([sparse[0][0]])
+        return matched_share(sq.groups, f"{top.title}\n{top.text}")
+
+    def _cut(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+        """The first ``k``, at most ``max_per_document`` passages of one document (0: no cap)."""
+        cap = self.settings.max_per_document
+        if cap <= 0 or not ranked:
+            return ranked[:k]
+        ids = [i for i, _ in ranked]
+        docs = {i: r.doc_id for i, r in zip(ids, self.store.chunks(ids), strict=True)}
+        seen: dict[str, int] = {}
+        out = []
+        for i, score in ranked:
+            d = docs[i]
+            if seen.get(d, 0) < cap:
+                seen[d] = seen.get(d, 0) + 1
+                out.append((i, score))
+                if len(out) == k:
+                    break
+        return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rag.schema import Answer
 from rag.serve.errors import ApiError
 from rag.serve.models import ChatMessage, ContentPart, RagInfo, Source, Usage
+from rag.text.sources import source_link
 
 SOURCES_HEADING = {"zh": "来源", "en": "Sources"}
 NEAREST_HEADING = {"zh": "最接近的段落", "en": "Nearest passages"}
@@ -77,13 +78,14 @@ def answer_sources(answer: Answer) -> list[Source]:
     """The cited passages, numbered as in the text; the nearest 3 when nothing is cited."""
     cited = {p.chunk_id for p in answer.citations}
     out = [
-        Source(n=i, cited=True, **p.to_dict())
+        Source(n=i, cited=True, url=source_link(p.source), **p.to_dict())
         for i, p in enumerate(answer.passages, start=1)
         if p.chunk_id in cited
     ]
     if not out and answer.abstained:
         out = [
-            Source(n=i, cited=False, **p.to_dict()) for i, p in enumerate(answer.passages[:3], 1)
+            Source(n=i, cited=False, url=source_link(p.source), **p.to_dict())
+            for i, p in enumerate(answer.passages[:3], 1)
         ]
     return out
 

@@ -111,10 +111,12 @@ PassageOut = _passage_model()
 
 
 class Source(PassageOut):  # type: ignore[misc,valid-type]
-    """A passage of an answer: ``n`` is its number in the text's ``[n]``."""
+    """A passage of an answer: ``n`` is its number in the text's ``[n]``; ``url`` is the link to
+    open for it (the web page, or a PDF at the cited page), absent for local files."""
 
     n: int
     cited: bool = True
+    url: str | None = None
 
 
 class Usage(BaseModel):

@@ -60,8 +60,12 @@ class Store(Protocol):
     ) -> list[tuple[int, float]]:
         """Top ``k`` chunk ids by BM25 over pre-tokenized query terms.
 
-        ``query`` is the raw question, for stores that tokenize it themselves (Milvus's BM25
-        function); stores with their own BM25 index use ``terms`` and ignore it.
+        ``query`` is the question's BM25 text (the retriever passes ``SparseQuery.text``, the
+        terms as text, see :mod:`rag.retrieval.query`), for stores that tokenize it themselves
+        (Milvus's BM25 function); stores with their own BM25 index use ``terms`` and ignore it.
+
+        A store may also offer ``known_terms(terms) -> list[str]`` (the terms its BM25 index
+        has seen); the retriever then adds only Chinese renderings that can match.
         """
         ...
 

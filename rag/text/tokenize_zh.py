@@ -200,6 +200,18 @@ class BM25Tokenizer:
                         terms.append(word)
         return terms
 
+    def words(self, text: str) -> list[str]:
+        """Whole words (jieba's default cut, normalized and lowercased, blanks dropped).
+
+        For a query that another jieba analyzer cuts again in search mode (Milvus's BM25): the
+        words give back the same terms as :meth:`__call__`, where the terms joined would repeat
+        their parts.
+        """
+        if not self._ready:
+            self._init()
+        text = unicodedata.normalize("NFKC", text).lower()
+        return [w.strip() for w in self._jieba.cut(text, HMM=True) if w.strip()]
+
     def many(self, texts: list[str]) -> list[list[str]]:
         """Tokenize several texts."""
         return [self(t) for t in texts]

@@ -35,7 +35,14 @@ from rag.ui.render import (
     render_stats,
     render_streaming,
 )
-from rag.ui.uploads import _file_name, _file_path, default_upload_dir, save_uploads
+from rag.ui.uploads import (
+    _file_name,
+    _file_path,
+    check_url,
+    crawl_into_index,
+    default_upload_dir,
+    save_uploads,
+)
 
 if TYPE_CHECKING:
     from rag.answer.chain import StreamEvent
@@ -405,6 +412,16 @@ class ChatUI:
             )
         say(1.0, desc="done")
         return _upload_report(lines, _esc(report.summary())), self.index_html(), None
+
+    def add_url(self, url: str | None, progress: Any = None) -> tuple[str, str]:
+        """Crawl a blog, feed, article or PDF by URL into the index: (report, index panel)."""
+        try:
+            url = check_url(url)
+        except RagError as exc:
+            return _status(str(exc), "error"), self.index_html()
+        say = progress if callable(progress) else (lambda *a, **k: None)
+        lines, summary = crawl_into_index(self.assistant, url, self._ingest_lock, say)
+        return _upload_report(lines, summary), self.index_html()
 
     def _tick(self) -> tuple[str, Any]:
         import gradio as gr

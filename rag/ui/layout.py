@@ -153,13 +153,21 @@ def build_page(ui: ChatUI) -> gr.Blocks:
         with gr.Accordion("Index and uploads", open=False, elem_id="rag-index"):
             index_info = gr.HTML(ui.index_html(), elem_id="rag-index-info", padding=False)
             files = gr.File(
-                label=f"Add Markdown, TXT, HTML or JSONL files (≤ {s.max_file_mb:g} MB each)",
+                label=f"Add Markdown, TXT, HTML, JSONL or PDF files (≤ {s.max_file_mb:g} MB each)",
                 file_count="multiple",
                 file_types=list(ALLOWED_EXTENSIONS),
                 type="filepath",
                 elem_id="rag-files",
             )
             add = gr.Button("Add to the index", variant="primary", elem_id="rag-add")
+            with gr.Row():
+                url_box = gr.Textbox(
+                    label="…or a blog, feed, article or PDF by URL",
+                    placeholder="https://blog.example.org/",
+                    scale=4,
+                    elem_id="rag-url",
+                )
+                add_url = gr.Button("Fetch and index", scale=1, elem_id="rag-add-url")
             upload_report = gr.HTML("", elem_id="rag-upload-report", padding=False)
         cite_ref = gr.Textbox(visible="hidden", elem_id="rag-cite-ref")
         cite_go = gr.Button("show passage", visible="hidden", elem_id="rag-cite-go")
@@ -247,6 +255,17 @@ def build_page(ui: ChatUI) -> gr.Blocks:
             [files],
             [upload_report, index_info, files],
             api_name="upload",
+            concurrency_limit=1,
+        )
+
+        def fetch_url(url: str, progress: Any = tracker) -> tuple[str, str]:
+            return ui.add_url(url, progress)
+
+        add_url.click(
+            fetch_url,
+            [url_box],
+            [upload_report, index_info],
+            api_name="add_url",
             concurrency_limit=1,
         )
         timer.tick(

@@ -15,6 +15,7 @@ from typing import Any
 
 from rag.schema import Answer, Passage
 from rag.text.citations import CITATION, citation_numbers
+from rag.text.sources import source_link
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _REF = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
@@ -151,8 +152,10 @@ def _esc_md(text: str) -> str:
 
 
 def _source_html(source: str) -> str:
-    if re.match(r"^https?://", source):
-        url = html.escape(source, quote=True)
+    """A web page's URL as a link (a PDF's opens at the cited page: ``URL, p. 4``)."""
+    link = source_link(source)
+    if link:
+        url = html.escape(link, quote=True)
         return f'<a href="{url}" target="_blank" rel="noopener noreferrer">{_esc(source)}</a>'
     return _esc(source)
 

@@ -1,7 +1,10 @@
-"""Files added from the page: checked (type, size, name), saved only under the upload folder.
+"""Files and web addresses added from the page.
 
-Names are sanitized (no directories, no hidden files, no ``..``) and files are written
-atomically; the folder is then indexed like any other (see :meth:`rag.ui.chat.ChatUI.upload`).
+Files are checked (type, size, name) and saved only under the upload folder: names are
+sanitized (no directories, no hidden files, no ``..``) and files are written atomically; the
+folder is then indexed like any other (see :meth:`rag.ui.chat.ChatUI.upload`). A web address
+(a blog, feed, sitemap, article or PDF) is crawled into the index as ``rag ingest URL`` does,
+with the server's ``RAG_CRAWL_*`` settings (:func:`crawl_into_index`).
 """
 
 from __future__ import annotations
@@ -9,17 +12,23 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.errors import UploadError
+from rag.ui.render import _esc, _source_html
 
-ALLOWED_EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm", ".jsonl")
+if TYPE_CHECKING:
+    from rag.api import Assistant
+
+ALLOWED_EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm", ".jsonl", ".pdf")
 MAX_UPLOAD_FILES = 20
+_HTTP_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
 def safe_filename(name: str, max_len: int = 100) -> str:
@@ -68,7 +77,7 @@ def validate_upload(path: Path, name: str, max_mb: float) -> str:
     Example:
         >>> validate_upload(Path("/nonexistent"), "x.exe", 20)
         Traceback (most recent call last):
-        rag.errors.UploadError: x.exe: only .md, .markdown, .txt, .html, .htm, .jsonl files can be added
+        rag.errors.UploadError: x.exe: only .md, .markdown, .txt, .html, .htm, .jsonl, .pdf files can be added
     """
     safe = safe_filename(name)
     display = Path(str(name).replace("\\", "/")).name or safe
@@ -133,6 +142,70 @@ def save_uploads(
         except UploadError as exc:
             errors.append(str(exc))
     return saved, errors
+
+
+def check_url(url: str | None) -> str:
+    """The address typed into the page's URL box, stripped.
+
+    Raises:
+        UploadError: not an http(s) address.
+
+    Example:
+        >>> check_url("  https://blog.example.org/ ")
+        'https://blog.example.org/'
+        >>> check_url("file:///etc/passwd")
+        Traceback (most recent call last):
+        rag.errors.UploadError: enter an http(s):// address: a blog, a feed, a sitemap, an article or a PDF
+    """
+    url = (url or "").strip()
+    if not _HTTP_URL.match(url):
+        raise UploadError(
+            "enter an http(s):// address: a blog, a feed, a sitemap, an article or a PDF"
+        )
+    return url
+
+
+def crawl_into_index(
+    assistant: Assistant,
+    url: str,
+    lock: threading.Lock,
+    say: Callable[..., Any],
+) -> tuple[list[str], str]:
+    """Crawl ``url`` into ``assistant``'s index and reload it: (report lines, summary), as HTML.
+
+    The crawl follows the server's settings (``RAG_CRAWL_*``): robots.txt, one host, the page
+    limit, and no loopback or private addresses unless the server allows them. Every page left
+    out gets a line; a failed crawl leaves the index as it was.
+    """
+    from ingest.pipeline import ingest
+    from rag.errors import StoreError
+
+    say(0.1, desc=f"fetching {url} (robots.txt respected, one host)")
+    before = {d["doc_id"] for d in assistant.store.documents()}
+    lines: list[str] = []
+    try:
+        with lock:
+            report = ingest(
+                [url],
+                assistant.settings,
+                progress=False,
+                embedder=assistant.embedder,
+                log=lambda _m: None,  # the report lists every skip and error below
+                lock_timeout=120.0,
+            )
+            say(0.9, desc="reloading the index")
+            assistant.reload()
+    except (StoreError, OSError) as exc:
+        return [f"✗ indexing failed: {_esc(str(exc))}"], "the index was not changed"
+    for d in assistant.store.documents():
+        if d["doc_id"] not in before:
+            lines.append(
+                f"✓ added {_esc(d['title'])} <span class='rag-src-meta'>"
+                f"({_source_html(d['source'])}, {d['chunks']} chunks)</span>"
+            )
+    lines += [f"✗ {_esc(m)}" for m in report.skipped + report.errors]
+    say(1.0, desc="done")
+    return lines, _esc(report.summary())
 
 
 def default_upload_dir(settings: Settings) -> Path:

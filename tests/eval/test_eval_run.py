@@ -238,3 +238,42 @@ def test_rag_cli_has_eval_and_convert_squad(tmp_path: Path, capsys) -> None:
     assert exc.value.code == 0
     assert "--no-llm" in capsys.readouterr().out
     assert main(["convert-squad", str(tmp_path / "missing.json")]) == 1
+
+
+def test_check_runs_prepare_then_a_jsonl_set_with_its_corpus(
+    sample_run, embedder, tmp_path: Path, capsys
+) -> None:
+    _, base, out = sample_run
+    conv = tmp_path / "conv"
+    expected = tmp_path / "expected.yaml"
+    expected.write_text(
+        "runs:\n"
+        "  - name: sample-jsonl\n"
+        "    prepare: python -m rag.cli convert-squad tests/data/cmrc2018_sample.json"
+        f" --out {conv}\n"
+        f"    command: rag eval {conv}/questions.jsonl --retrieval-only --corpus"
+        f" {conv}/corpus.jsonl --index {out}/index --limit 5\n"
+        "    scores:\n"
+        "      hybrid: {hit@5: 1.0}\n"
+        "  - name: broken\n"
+        "    prepare: python -c 'raise SystemExit(3)'\n"
+        "    command: rag eval nowhere.jsonl\n"
+        "    scores:\n"
+        "      hybrid: {hit@5: 1.0}\n",
+        encoding="utf-8",
+    )
+    code = main(["--check", str(expected), "--out", str(base)], embedder=embedder)
+    lines = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith(("OK", "FAIL"))
+    ]
+    assert code == 1
+    assert lines[0].startswith("OK  ") and "sample-jsonl  hybrid  hit@5" in lines[0]
+    assert lines[1].startswith("FAIL") and "broken" in lines[1] and "(not measured)" in lines[1]
+    assert (conv / "questions.jsonl").is_file()
+
+
+def test_prepare_must_be_a_python_command() -> None:
+    from rag.eval.check import ExpectedError, ExpectedRun
+
+    with pytest.raises(ExpectedError, match="prepare must start with `python`"):
+        ExpectedRun("x", "rag eval q.jsonl", {}, 0.01, "rm -rf eval-out").prepare_args()

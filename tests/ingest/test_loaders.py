@@ -60,7 +60,7 @@ def test_empty_binary_and_unknown_files_are_skipped_with_reasons(tmp_path: Path)
     (tmp_path / "empty.md").write_text("", encoding="utf-8")
     (tmp_path / "blank.txt").write_text("  \n\n ", encoding="utf-8")
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")  # .pdf is read now (test_pdf.py)
     (tmp_path / "ok.txt").write_text("Rectified Flow 直线化 ODE 轨迹。", encoding="utf-8")
     result = load_paths([tmp_path])
     assert [d.doc_id for d in result.documents] == ["ok"]
@@ -68,7 +68,7 @@ def test_empty_binary_and_unknown_files_are_skipped_with_reasons(tmp_path: Path)
     assert "empty.md: empty file" in reasons
     assert "blank.txt: empty file" in reasons
     assert "image.txt: binary file" in reasons
-    assert "notes.pdf: unsupported file type .pdf" in reasons
+    assert "notes.docx: unsupported file type .docx" in reasons
 
 
 def test_oversized_file_is_refused_with_the_limit_named(tmp_path: Path) -> None:

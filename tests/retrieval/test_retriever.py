@@ -41,3 +41,12 @@ def test_empty_and_huge_questions_are_refused_clearly(assistant) -> None:
         assistant.retrieve("   ")
     with pytest.raises(QuestionError, match="100,000 characters"):
         assistant.retrieve("问" * 100_000)
+
+
+def test_english_questions_reach_chinese_text_through_bm25(assistant) -> None:
+    sq = assistant.retriever.sparse_query("How does DPO avoid training a reward model?")
+    assert "dpo" in sq.terms and "奖励" in sq.terms  # "reward" rendered in Chinese
+    assert assistant.store.known_terms(["奖励", "zzqqxx"]) == ["奖励"]
+    run = assistant.retriever.run("How does DPO avoid training a reward model?", k=3)
+    assert run.fusion["method"] == "zscore" and 0.2 <= run.fusion["bm25_weight"] <= 0.6
+    assert run.passages[0].bm25_rank == 1 and run.passages[0].dense_rank is not None

@@ -16,8 +16,9 @@ import pytest
 
 from rag.errors import ServeConfigError
 from rag.llm.client import LLM
+from rag.schema import Answer, Passage
 from rag.serve.app import ServerThread, create_app
-from rag.serve.convert import CHECKED_HEADING
+from rag.serve.convert import CHECKED_HEADING, answer_sources
 from rag.serve.security import check_bind
 from tests.scripted_llm import Reply, ScriptedLLM
 
@@ -376,3 +377,22 @@ def test_api_key_is_enforced_and_never_logged(assistant) -> None:
     assert any("/v1/models" in line and "401" in line for line in records)
     assert any("/v1/chat/completions" in line and "200" in line for line in records)
     assert not any(KEY in line or "wrong-key" in line for line in records)
+
+
+def test_sources_carry_a_link_for_web_pages_and_pdf_pages() -> None:
+    """``sources[].url``: the page of a crawled article, a PDF at the cited page, none for files."""
+
+    def passage(source: str, n: int) -> Passage:
+        return Passage("text", f"d{n}", f"T{n}", source, f"d{n}#0", 1.0, rank=n)
+
+    web = passage("https://blog.example.org/posts/dpo.html", 1)
+    pdf = passage("https://arxiv.example.org/pdf/2305.18290.pdf, p. 4", 2)
+    local = passage("papers/flash.pdf, pp. 2-3", 3)
+    answer = Answer("a [1] b [2] c [3]", [web, pdf, local], [web, pdf, local], False, "extractive")
+    sources = answer_sources(answer)
+    assert [s.url for s in sources] == [
+        web.source,
+        "https://arxiv.example.org/pdf/2305.18290.pdf#page=4",
+        None,
+    ]
+    assert [s.source for s in sources] == [web.source, pdf.source, local.source]

@@ -217,7 +217,7 @@ def _file(tmp: Path, size: int = 20, name: str = "src.bin") -> Path:
 def test_validate_upload_refuses_wrong_type_empty_and_oversize(tmp_path: Path) -> None:
     ok = _file(tmp_path)
     assert validate_upload(ok, "../../notes.MD", 1.0) == "notes.MD"
-    for bad in ("../../etc/passwd", "run.exe", "doc.pdf", "a.md.sh"):
+    for bad in ("../../etc/passwd", "run.exe", "doc.docx", "a.md.sh"):
         with pytest.raises(UploadError, match=r"only \.md"):
             validate_upload(ok, bad, 1.0)
     with pytest.raises(UploadError, match="empty"):
@@ -618,6 +618,13 @@ def test_auth_protects_the_page_and_the_api(served) -> None:
         assert "cleared" in shown  # reached the app: a fresh session has no citations yet
     finally:
         app.close()
+
+
+def test_add_url_api_takes_only_web_addresses(served) -> None:
+    """The index panel's URL box is wired (``/add_url``); the crawl itself: test_ui_web.py."""
+    client = _client(served)
+    report, panel = client.predict("file:///etc/passwd", api_name="/add_url")
+    assert "enter an http(s):// address" in report and "documents" in panel
 
 
 def test_search_api_returns_passages_without_an_answer(served, scripted: ScriptedLLM) -> None:

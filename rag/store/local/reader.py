@@ -172,6 +172,11 @@ class LocalStore:
         self._bm25_last = (key, scores)  # one tuple assignment: safe across threads
         return scores
 
+    def known_terms(self, terms: Sequence[str]) -> list[str]:
+        """The given terms that occur in the BM25 index (what a query term can match)."""
+        vocab = self.bm25.vocab_dict
+        return [t for t in terms if t in vocab]
+
     def sparse_search(
         self, terms: list[str], k: int, *, query: str | None = None
     ) -> list[tuple[int, float]]:

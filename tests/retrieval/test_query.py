@@ -1,0 +1,105 @@
+"""The BM25 side of a question: question words dropped, English words rendered in Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.retrieval.crosslingual import Renderings
+from rag.retrieval.query import is_question_word, matched_share, sparse_query
+from rag.text.tokenize_zh import BM25Tokenizer
+
+# A three-entry dictionary in CC-CEDICT's format: deterministic, no package data needed.
+TINY = Renderings.from_lines(
+    [
+        "獎勵 奖励 [jiang3 li4] /reward/to reward/",
+        "報酬 报酬 [bao4 chou5] /reward/remuneration/",
+        "採樣 采样 [cai3 yang4] /sampling/",
+        "模型 模型 [mo2 xing2] /model/mold/",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def tok() -> BM25Tokenizer:
+    return BM25Tokenizer()
+
+
+@pytest.mark.parametrize(
+    ("question", "dropped"),
+    [
+        ("鸟巢那届奥运会的百米飞人大战在哪几天上演？", {"那届", "哪几", "几天", "哪几天"}),
+        ("佩内塔一共赢下过多少个WTA巡回赛个人项目的奖杯？", {"多少"}),
+        ("高英嫁给了哪位君主做正宫？", {"哪位"}),
+        ("When was DDIM proposed and how many steps does it need?", {"when", "many"}),
+    ],
+)
+def test_question_words_are_dropped(tok: BM25Tokenizer, question: str, dropped: set[str]) -> None:
+    before = tok(question)
+    after = sparse_query(question, tok, renderings=0).terms
+    assert dropped <= set(before) and not dropped & set(after)
+    assert [t for t in before if t not in dropped] == after
+
+
+def test_latin_terms_and_numbers_are_kept(tok: BM25Tokenizer) -> None:
+    terms = sparse_query("WTA 在 2018 年办了几个比赛?", tok, renderings=0).terms
+    assert terms == ["wta", "2018", "年", "办", "比赛"]
+
+
+def test_a_question_of_nothing_but_question_words_keeps_them(tok: BM25Tokenizer) -> None:
+    assert sparse_query("多少呢?", tok, renderings=0).terms == ["多少"]
+
+
+def test_off_switch_keeps_the_tokenizer_output(tok: BM25Tokenizer) -> None:
+    q = "高英嫁给了哪位君主做正宫？"
+    assert sparse_query(q, tok, drop_question_words=False, renderings=0).terms == tok(q)
+
+
+def test_is_question_word() -> None:
+    assert all(map(is_question_word, ["哪座", "几个", "这位", "那届", "多少", "which"]))
+    assert not any(map(is_question_word, ["哪吒"[1:], "结局", "gpu", "几何"]))
+
+
+def test_english_question_gets_chinese_renderings_grouped_by_word(tok: BM25Tokenizer) -> None:
+    sq = sparse_query("How does DPO avoid a reward model?", tok, renderings=5, dictionary=TINY)
+    assert sq.terms[: len(tok("How does DPO avoid a reward model?"))] == [
+        "dpo",
+        "avoid",
+        "reward",
+        "model",
+    ]
+    assert {"奖励", "报酬", "模型"} <= set(sq.terms)
+    groups = {g[0]: set(g) for g in sq.groups}
+    assert groups["reward"] == {"reward", "奖励", "报酬"} and groups["model"] == {"model", "模型"}
+
+
+def test_renderings_per_word_and_known_terms(tok: BM25Tokenizer) -> None:
+    one = sparse_query("reward", tok, renderings=1, dictionary=TINY).terms
+    assert one == ["reward", "奖励"]  # the first rendering (longest, then code point order)
+    known = sparse_query("reward", tok, renderings=5, dictionary=TINY, known=lambda ts: ["报酬"])
+    assert known.terms == ["reward", "报酬"]  # a word the index never saw is not added
+
+
+def test_chinese_questions_get_no_renderings(tok: BM25Tokenizer) -> None:
+    q = "DPO 的 reward 是什么?"
+    assert (
+        sparse_query(q, tok, renderings=5, dictionary=TINY).terms
+        == sparse_query(q, tok, renderings=0).terms
+    )
+
+
+def test_matched_share_counts_groups_as_substrings() -> None:
+    groups = [("采样",), ("reward", "奖励"), ("步数",)]
+    assert matched_share(groups, "DDIM 的采样只需 20 步，REWARD") == 2 / 3
+    assert matched_share([], "anything") == 0.0
+
+
+def test_text_for_stores_that_tokenize_gives_the_same_terms_back(tok: BM25Tokenizer) -> None:
+    # Milvus cuts the text again with jieba's search mode: whole words, not the joined terms
+    for q in [
+        "鸟巢那届奥运会的百米飞人大战在哪几天上演？",
+        "FFM 相对于 FM 的主要改动是引入了什么概念?",
+    ]:
+        sq = sparse_query(q, tok, renderings=0)
+        assert tok(sq.text) == sq.terms
+    en = sparse_query("How is a reward given?", tok, renderings=5, dictionary=TINY)
+    assert en.text.endswith("奖励 报酬") and "how" not in en.text.split()
