@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", default="", help="index variant (e.g. onnx-int8)")
 
     p = sub.add_parser("large", help="the >=10k-chunk corpus: our ingest + raw/ours on a sample")
-    p.add_argument("--backend", default="onnx-int8", choices=["torch", "onnx", "onnx-int8"])
+    p.add_argument(
+        "--backend", default="onnx-int8", choices=["torch", "onnx", "onnx-int8", "onnx-int8-docs"]
+    )
     p.add_argument("--sample", type=int, default=400)
 
     p = sub.add_parser("cache", help="re-ingest after a chunk_overlap change (embedding cache)")
@@ -78,7 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backends", help="torch / onnx / onnx-int8 x 1/2 threads; int8 quality")
     p.add_argument("--sample", type=int, default=48)
     p.add_argument(
-        "--names", nargs="+", default=["torch", "onnx-int8"], choices=["torch", "onnx", "onnx-int8"]
+        "--names",
+        nargs="+",
+        default=["torch", "onnx-int8"],
+        choices=["torch", "onnx", "onnx-int8", "onnx-int8-docs"],
     )
 
     p = sub.add_parser(
@@ -96,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=400)
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--rounds", type=int, default=1)
+
+    p = sub.add_parser("scale", help="hybrid retrieve at 100k / 1M chunks (real e5 vectors)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
 
     p = sub.add_parser("limit", help="GEMM fp32/int8 throughput vs the embedder's FLOP/s")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -176,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         fastpath.query(args.ref, args.rounds)
     elif args.command == "serve":
         fastpath.serve(args.ref, args.requests, args.concurrency, args.rounds)
+    elif args.command == "scale":
+        from bench import scale
+
+        scale.run(args.sizes)
     elif args.command == "limit":
         limit.run(args.threads, args.backends, sample=args.sample)
     elif args.command == "answer":
