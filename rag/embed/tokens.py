@@ -25,8 +25,9 @@ import numpy as np
 
 from rag.embed.model_info import read_json
 
-#: Up to this many characters in one call, texts go through the pure-Python tokenizer.
-SHORT_CHARS = 2000
+#: Up to this many characters in one call (a question; an answer's sentences and passages:
+#: 2-4 us a character) texts go through the pure-Python tokenizer, beyond it through tokenizers.
+SHORT_CHARS = 8000
 
 
 class Tokens:

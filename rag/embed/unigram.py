@@ -30,7 +30,7 @@ from typing import Any
 
 #: Score given to a character no piece covers, below the lowest piece (sentencepiece's value).
 UNK_PENALTY = 10.0
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 class Unsupported(ValueError):
@@ -48,6 +48,7 @@ class Unigram:
         self.unk_id: int = spec["unk_id"]
         self.unk_score = spec["min_score"] - UNK_PENALTY
         self.max_len: int = spec["max_len"]
+        self._longest: dict[str, int] = spec["longest"]
         self.specials: list[str] = spec["specials"]
         self.prefix: list[int] = spec["prefix"]
         self.suffix: list[int] = spec["suffix"]
@@ -130,7 +131,7 @@ class Unigram:
 
     def _viterbi(self, s: str) -> list[int]:
         """``Unigram::encode_optimized`` of tokenizers, then ids (unknown runs fused)."""
-        vocab, unk_id, unk_score = self.vocab, self.unk_id, self.unk_score
+        vocab, unk_id, unk_score, longest = self.vocab, self.unk_id, self.unk_score, self._longest
         n = len(s)
         score = [0.0] * (n + 1)
         start: list[int] = [-1] * (n + 1)
@@ -138,7 +139,7 @@ class Unigram:
         for i in range(n):
             base = score[i]
             single = False
-            for end in range(i + 1, min(n, i + self.max_len) + 1):
+            for end in range(i + 1, min(n, i + longest.get(s[i], 0)) + 1):
                 hit = vocab.get(s[i:end])
                 if hit is None:
                     continue
@@ -183,6 +184,11 @@ def parse_spec(tok: dict[str, Any]) -> dict[str, Any]:
     vocab: dict[str, tuple[int, float]] = {}
     for i, (piece, score) in enumerate(model["vocab"]):
         vocab[piece] = (i, float(score))  # a repeated piece: the last one wins, as in tokenizers
+    # The longest piece starting with each character: most positions try 1-4 lengths, not 16.
+    longest: dict[str, int] = {}
+    for piece in vocab:
+        if piece and len(piece) > longest.get(piece[0], 0):
+            longest[piece[0]] = len(piece)
     pre = tok.get("pre_tokenizer") or {}
     if pre.get("type") != "Metaspace" or pre.get("prepend_scheme", "always") not in (
         "always",
@@ -196,6 +202,7 @@ def parse_spec(tok: dict[str, Any]) -> dict[str, Any]:
         "unk_id": int(model["unk_id"]),
         "min_score": min(s for _, s in vocab.values()),
         "max_len": max(len(p) for p in vocab),
+        "longest": longest,
         "specials": sorted({t["content"] for t in tok.get("added_tokens") or []}),
         **_template(tok.get("post_processor") or {}),
         "meta": pre.get("replacement", "\u2581"),
