@@ -30,8 +30,8 @@ def common_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--embed-backend",
-        choices=["torch", "onnx", "onnx-int8"],
-        help="embedder runtime (default torch; onnx-int8 needs onnxruntime, see README)",
+        choices=["onnx-int8", "onnx-int8-docs", "onnx", "torch"],
+        help="embedder runtime (default onnx-int8; see docs/configuration.md)",
     )
     common.add_argument("--quiet", action="store_true", help="no progress bars")
     common.add_argument("--progress", action="store_true", help="progress bars even when piped")
