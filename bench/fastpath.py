@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, WORK, loadavg, percentiles, say, write_result
+from bench.common import ROOT, WORK, loadavg, machine, percentiles, say, write_result
 
 QUESTION = "DPO 为什么不需要奖励模型?"
 HEAVY = ("torch", "transformers", "sentence_transformers", "onnxruntime", "tokenizers")
@@ -45,15 +46,29 @@ COMMANDS = {
 
 
 def old_code(ref: str = "main") -> Path:
-    """The tree of ``ref`` unpacked under bench/work/ (once)."""
+    """The tree of ``ref`` unpacked under bench/work/ (again when ``ref`` has moved since)."""
     dest = WORK / f"old-{ref.replace('/', '-')}"
-    if not (dest / "rag" / "cli" / "__init__.py").is_file():
-        dest.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", f"{ref}^{{commit}}"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    stamp = dest / ".bench-commit"
+    fresh = stamp.is_file() and stamp.read_text().strip() == commit
+    if not (fresh and (dest / "rag" / "cli" / "__init__.py").is_file()):
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
         archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+            ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        stamp.write_text(commit + "\n")
     return dest
+
+
+def old_commit(ref: str = "main") -> str:
+    """The commit the old tree was unpacked from."""
+    return (old_code(ref) / ".bench-commit").read_text().strip()
 
 
 def code_env(code: Path, index: Path, threads: int = 2) -> dict[str, str]:
@@ -146,12 +161,16 @@ def _modules(code: Path, index: Path) -> list[str]:
 
 def startup(ref: str = "main", rounds: int = 5) -> dict[str, Any]:
     """Old vs new: search / ask-to-passages / no-op ingest / stats, interleaved rounds."""
+    start = machine()  # its loadavg_start is the load before the run, not at the write
     variants = _variants(ref)
     for name, (code, index) in variants.items():
         say(f"startup: {name} index at {index}")
         timed(_rag("ingest", "data/articles", "--quiet"), code_env(code, index), cwd=code)
     times: dict[str, dict[str, list[float]]] = {v: {c: [] for c in COMMANDS} for v in variants}
+    loads: list[list[float]] = []
     for r in range(rounds + 1):
+        if r:
+            loads.append(loadavg())
         for name, (code, index) in variants.items():
             env = code_env(code, index)
             for cmd, (args, until) in COMMANDS.items():
@@ -162,7 +181,14 @@ def startup(ref: str = "main", rounds: int = 5) -> dict[str, Any]:
                 say(f"startup round {r}/{rounds} {name}: " + ", ".join(
                     f"{c} {v[-1]:.2f}s" for c, v in times[name].items()
                 ))  # fmt: skip
-    payload: dict[str, Any] = {"ref_old": ref, "rounds": rounds, "question": QUESTION}
+    payload: dict[str, Any] = {
+        "ref_old": ref,
+        "commit_old": old_commit(ref),
+        "rounds": rounds,
+        "question": QUESTION,
+        "machine": start,
+        "loadavg_per_round": loads,
+    }
     for name, (code, index) in variants.items():
         payload[name] = {c: percentiles(v) for c, v in times[name].items()}
         payload[name]["search_imports"] = _modules(code, index)
@@ -193,6 +219,7 @@ def _worker(code: Path, index: Path, task: str, args: dict[str, Any]) -> dict[st
 
 def query(ref: str = "main", rounds: int = 2, n: int = 20, repeats: int = 3) -> dict[str, Any]:
     """Old vs new ``Retriever.run`` on the articles: cold start and warm p50/p95 per step."""
+    start = machine()
     variants = _variants(ref)
     runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     for r in range(rounds):
@@ -209,6 +236,8 @@ def query(ref: str = "main", rounds: int = 2, n: int = 20, repeats: int = 3) -> 
     best = {v: min(rs, key=lambda x: x["warm"]["hybrid"]["total"]["p50"]) for v, rs in runs.items()}
     payload = {
         "ref_old": ref,
+        "commit_old": old_commit(ref),
+        "machine": start,
         "runs": runs,
         "best": best,
         "warm_hybrid_p50_ratio_old_over_new": best["old"]["warm"]["hybrid"]["total"]["p50"]
@@ -295,6 +324,7 @@ def serve(
     best = {v: max(rs, key=lambda x: x["requests_per_s"]) for v, rs in runs.items()}
     payload = {
         "ref_old": ref,
+        "commit_old": old_commit(ref),
         "concurrency": concurrency,
         "requests": requests,
         "mode": "hybrid",
