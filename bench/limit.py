@@ -139,9 +139,9 @@ def run(
     from bench.common import run_worker, say, write_result
     from bench.runs import index_dir
 
-    src = index_dir(corpus)
-    if not (src / "CURRENT").exists():
-        src = index_dir("small-new") if (index_dir("small-new") / "CURRENT").exists() else src
+    candidates = [index_dir(corpus), index_dir("large", "onnx-int8"), index_dir("large")]
+    candidates.append(index_dir("small-new"))  # 42 chunks: the last resort
+    src = next((c for c in candidates if (c / "CURRENT").exists()), candidates[0])
     rows: list[dict[str, Any]] = []
     limits: dict[int, dict[str, Any]] = {}
     for th in threads_list:

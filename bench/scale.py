@@ -160,7 +160,9 @@ def run(sizes: list[int], source: Path | None = None) -> dict[str, Any]:
     from rag.config import Settings
     from rag.embed.embedder import Embedder
 
-    source = source or index_dir("large")
+    if source is None:  # where `python -m bench large` wrote it: tagged unless torch
+        backend = Settings.load().embed_backend
+        source = index_dir("large", "" if backend == "torch" else backend)
     if not (source / "CURRENT").exists():
         raise SystemExit(f"no index at {source}: run `python -m bench large` first")
     questions = _questions()

@@ -179,6 +179,7 @@ def other_sections() -> list[str]:
             )
         out.append("")
     out += fastpath_sections()
+    out += scale_section()
     p = read_result("answer-small")
     if p:
         out += [
@@ -292,6 +293,41 @@ def fastpath_sections() -> list[str]:
                 f"{r['kernel']} {fmt(r['peak_gflops'])} | {r['share']:.0%} |"
             )
         out.append("")
+    return out
+
+
+def scale_section() -> list[str]:
+    """Hybrid retrieve at 100k / 1M chunks on the real store (bench/scale.py)."""
+    p = read_result("scale")
+    if not p:
+        return []
+    out = [
+        "## Scale: warm retrieve at 100k / 1M chunks (real e5 vectors, the product's FAISS choice)",
+        "",
+        f"Chunks and vectors of `{p['source']}` (real), the rest convex mixes of two real "
+        f"vectors; {p['questions']} real questions, warm `Retriever.run` p50 / p95 ms through an "
+        "`Assistant`; recall@10 of the built index against exact search on the same vectors.",
+        "",
+        "| chunks | real vectors | FAISS | build s | recall@10 | embed query | BM25 | dense search | hybrid retrieve | dense retrieve | bm25 retrieve | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def pp(step: dict[str, Any] | None) -> str:
+        if not step:
+            return "-"
+        return f"{fmt(step['p50'], 'ms')} / {fmt(step['p95'], 'ms')}"
+
+    for r in p["sizes"]:
+        lat = r["latency"]
+        h = lat["hybrid"]
+        out.append(
+            f"| {r['n']:,} | {r['real_vectors']:,} | `{r['factory']}` | {fmt(r['build_s'])} | "
+            f"{r['recall@10']:.4f} | {pp(h.get('embed_query'))} | {pp(h.get('bm25'))} | "
+            f"{pp(h.get('dense'))} | {pp(h.get('total'))} | {pp(lat['dense'].get('total'))} | "
+            f"{pp(lat['bm25'].get('total'))} | "
+            f"{r['loadavg_before'][0]} → {r['loadavg_after'][0]} |"
+        )
+    out.append("")
     return out
 
 
