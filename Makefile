@@ -24,9 +24,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]" || $(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-# The benchmark extra (ONNX Runtime, LlamaIndex, LangChain): only for `python -m bench`.
+# The benchmark extra (LlamaIndex, LangChain, psutil): only for `python -m bench`. Copies, not
+# uv's default hard links: nltk >= 3.10 refuses multiply-linked data files ("Security Violation
+# [pathsec.open] ... st_nlink=2"), and LlamaIndex ships its nltk data inside llama-index-core.
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
-	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[bench]" || $(BIN)/pip install -q -e ".[bench]"
+	UV_LINK_MODE=copy $(BIN)/uv pip install -q --python $(BIN)/python --reinstall-package llama-index-core -e ".[bench]" || $(BIN)/pip install -q -e ".[bench]"
 	touch $@
 
 install: $(VENV)/.installed

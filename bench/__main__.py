@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", default="", help="index variant (e.g. onnx-int8)")
 
     p = sub.add_parser("large", help="the >=10k-chunk corpus: our ingest + raw/ours on a sample")
-    p.add_argument("--backend", default="onnx-int8", choices=["torch", "onnx", "onnx-int8"])
+    p.add_argument(
+        "--backend", default="onnx-int8", choices=["torch", "onnx", "onnx-int8", "onnx-int8-docs"]
+    )
     p.add_argument("--sample", type=int, default=400)
 
     p = sub.add_parser("cache", help="re-ingest after a chunk_overlap change (embedding cache)")
@@ -78,10 +80,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backends", help="torch / onnx / onnx-int8 x 1/2 threads; int8 quality")
     p.add_argument("--sample", type=int, default=48)
     p.add_argument(
-        "--names", nargs="+", default=["torch", "onnx-int8"], choices=["torch", "onnx", "onnx-int8"]
+        "--names",
+        nargs="+",
+        default=["torch", "onnx-int8"],
+        choices=["torch", "onnx", "onnx-int8", "onnx-int8-docs"],
     )
 
-    sub.add_parser("startup", help="rag stats / search wall time, import times")
+    p = sub.add_parser(
+        "startup", help="old default vs new: rag search / ask / no-op ingest / stats, interleaved"
+    )
+    p.add_argument("--ref", default="main", help="git ref of the old default (default main)")
+    p.add_argument("--rounds", type=int, default=5)
+
+    p = sub.add_parser("fastquery", help="old default vs new: cold start and warm retrieve")
+    p.add_argument("--ref", default="main")
+    p.add_argument("--rounds", type=int, default=2)
+
+    p = sub.add_parser("serve", help="old default vs new: rag serve RSS and /v1/search load")
+    p.add_argument("--ref", default="main")
+    p.add_argument("--requests", type=int, default=400)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--rounds", type=int, default=1)
+
+    p = sub.add_parser("scale", help="hybrid retrieve at 100k / 1M chunks (real e5 vectors)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+
+    p = sub.add_parser("limit", help="GEMM fp32/int8 throughput vs the embedder's FLOP/s")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--backends", nargs="+", default=["onnx-int8", "onnx", "torch"])
+    p.add_argument("--sample", type=int, default=128)
 
     p = sub.add_parser("answer", help="embedded LLM: time to first token, total")
     p.add_argument("--n", type=int, default=3, help="questions per context budget")
@@ -125,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         build_parser().print_help()
         return 2
-    from bench import runs
+    from bench import fastpath, limit, runs
     from bench.summary import write_summary
 
     if args.command == "corpora":
@@ -152,7 +179,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "backends":
         runs.backends(sample=args.sample, names=tuple(args.names))
     elif args.command == "startup":
-        runs.startup()
+        fastpath.startup(args.ref, args.rounds)
+    elif args.command == "fastquery":
+        fastpath.query(args.ref, args.rounds)
+    elif args.command == "serve":
+        fastpath.serve(args.ref, args.requests, args.concurrency, args.rounds)
+    elif args.command == "scale":
+        from bench import scale
+
+        scale.run(args.sizes)
+    elif args.command == "limit":
+        limit.run(args.threads, args.backends, sample=args.sample)
     elif args.command == "answer":
         runs.answer(tuple(args.budgets), n=args.n, questions=args.questions)
     elif args.command == "faiss":
@@ -163,7 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "query": lambda: [runs.query(c) for c in ("small", "medium", "large-part")],
             "cache": lambda: runs.cache("medium"),
             "backends": runs.backends,
-            "startup": runs.startup,
+            "startup": fastpath.startup,
+            "fastquery": fastpath.query,
+            "serve": fastpath.serve,
+            "limit": limit.run,
             "answer": runs.answer,
             "faiss": lambda: runs.faiss_types([100_000, 1_000_000], 1_000_000, 200),
         }

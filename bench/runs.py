@@ -12,24 +12,18 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
     CORPORA,
-    ROOT,
     WORK,
     loadavg,
     percentiles,
     read_result,
     run_worker,
     say,
-    worker_env,
     write_result,
 )
 
@@ -326,68 +320,6 @@ def backends(
     }
     write_result("backends", payload)
     return payload
-
-
-# ---------------------------------------------------------------------------- start-up
-def startup(corpus: str = "small", runs: int = 5) -> dict[str, Any]:
-    """Wall time of ``rag stats`` / ``rag search`` / ``rag --help`` and the slowest imports."""
-    rag = str(Path(sys.executable).with_name("rag"))
-    idx = str(index_dir(corpus))
-    env = worker_env()
-    cmds = {
-        "rag --help": [rag, "--help"],
-        "rag stats": [rag, "stats", "--index", idx],
-        "rag search": [rag, "search", "DPO 为什么不需要奖励模型?", "--index", idx, "--quiet"],
-    }
-    out: dict[str, Any] = {}
-    for name, cmd in cmds.items():
-        times = []
-        for _ in range(runs if name != "rag search" else max(2, runs // 2)):
-            t = time.perf_counter()
-            subprocess.run(
-                cmd,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=True,
-                cwd=ROOT,
-            )
-            times.append(time.perf_counter() - t)
-        out[name] = percentiles(times)
-        say(f"startup: {name} p50 {out[name]['p50']:.2f}s")
-    # What `rag stats` imports, and the slowest modules by cumulative import time.
-    out["imports_stats_path"] = run_worker(
-        "imports", {"modules": ["rag.cli", "rag.api", "rag.store.local.reader"]}
-    )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-X",
-            "importtime",
-            "-c",
-            "import rag.cli, rag.api, rag.store.local.reader",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    rows = []
-    for line in proc.stderr.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
-        if m:
-            rows.append(
-                {
-                    "module": m.group(4),
-                    "cumulative_ms": int(m.group(2)) / 1000,
-                    "depth": len(m.group(3)) // 2,
-                }
-            )
-    top = sorted((r for r in rows if r["depth"] <= 1), key=lambda r: -r["cumulative_ms"])[:15]
-    out["importtime_top"] = top
-    out["importtime_total_ms"] = sum(r["cumulative_ms"] for r in rows if r["depth"] == 0)
-    write_result("startup", out)
-    return out
 
 
 # ---------------------------------------------------------------------------- answer

@@ -178,28 +178,8 @@ def other_sections() -> list[str]:
                 f"{q['hybrid']['hit@5']:.3f} | {q['hybrid']['mrr@10']:.3f} |"
             )
         out.append("")
-    p = read_result("startup")
-    if p:
-        out += ["## Start-up", "", "| command | p50 s | p95 s |", "|---|---|---|"]
-        for k in ("rag --help", "rag stats", "rag search"):
-            if k in p:
-                out.append(
-                    f"| `{k}` | {fmt(p[k]['p50'], digits=2)} | {fmt(p[k]['p95'], digits=2)} |"
-                )
-        imp = p.get("imports_stats_path", {})
-        out += [
-            "",
-            f"`rag stats` imports: {', '.join(imp.get('heavy_loaded', []))} "
-            f"({fmt(imp.get('import_s'), digits=2)} s).",
-            "",
-            "Slowest top-level imports (`python -X importtime`, cumulative ms):",
-            "",
-            "| module | ms |",
-            "|---|---|",
-        ]
-        for r in p.get("importtime_top", [])[:10]:
-            out.append(f"| {r['module']} | {r['cumulative_ms']:.0f} |")
-        out.append("")
+    out += fastpath_sections()
+    out += scale_section()
     p = read_result("answer-small")
     if p:
         out += [
@@ -218,6 +198,136 @@ def other_sections() -> list[str]:
         out.append("")
     for name in ("faiss", "faiss-real"):
         out += _faiss_section(read_result(name))
+    return out
+
+
+def fastpath_sections() -> list[str]:
+    """Old default vs new default, same run (bench/fastpath.py) and the hardware limit."""
+    out: list[str] = []
+    p = read_result("startup")
+    if p and "old" in p:
+        out += [
+            f"## Start-up: old default (`{p['ref_old']}`, torch) vs new (ONNX Runtime), same run",
+            "",
+            f"Fresh process each time, {p['rounds']} interleaved rounds after a warm-up round, "
+            f"median seconds. `rag ask`: until the passages are shown. Load avg {_la(p)}.",
+            "",
+            "| command | old s | new s | old ÷ new |",
+            "|---|---|---|---|",
+        ]
+        for c in ("search", "ask", "ingest", "stats"):
+            if c in p["new"]:
+                o, n = p["old"][c]["p50"], p["new"][c]["p50"]
+                label = {"ask": "ask (to passages)", "ingest": "ingest (no-op)"}.get(c, c)
+                out.append(
+                    f"| `rag {label}` | {fmt(o, digits=2)} | {fmt(n, digits=2)} | {o / n:.1f}× |"
+                )
+        out += [
+            "",
+            f"`rag search` imports: old {', '.join(p['old'].get('search_imports', []))}; new "
+            f"{', '.join(p['new'].get('search_imports', []))}.",
+            "",
+        ]
+    p = read_result("query-fastpath")
+    if p:
+        out += [
+            "## Warm retrieve on the articles: old default vs new, same run",
+            "",
+            "| | cold: ready s | embed query p50 / p95 ms | hybrid retrieve p50 / p95 ms | dense p50 ms |",
+            "|---|---|---|---|---|",
+        ]
+        for v in ("old", "new"):
+            r = p["best"][v]
+            h, d = r["warm"]["hybrid"], r["warm"]["dense"]
+            out.append(
+                f"| {v} | {fmt(r['cold']['interpreter_to_ready_s'], digits=2)} | "
+                f"{fmt(h['embed_query']['p50'], 'ms')} / {fmt(h['embed_query']['p95'], 'ms')} | "
+                f"{fmt(h['total']['p50'], 'ms')} / {fmt(h['total']['p95'], 'ms')} | "
+                f"{fmt(d['total']['p50'], 'ms')} |"
+            )
+        out.append("")
+    p = read_result("serve-fastpath")
+    if p:
+        out += [
+            f"## `rag serve --no-llm`: old vs new, /v1/search from {p['concurrency']} clients",
+            "",
+            "| | ready s | RSS idle MB (after start / after warm-up / after load) | requests/s | p50 ms | p95 ms | errors | load avg |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for v in ("old", "new"):
+            for r in p["runs"][v]:
+                lat = r.get("latency_ms", {})
+                out.append(
+                    f"| {v} | {fmt(r['ready_s'])} | {fmt(r['rss_idle_mb'], digits=0)} / "
+                    f"{fmt(r['rss_after_warmup_mb'], digits=0)} / {fmt(r['rss_after_load_mb'], digits=0)} | "
+                    f"{r['requests_per_s']} | {lat.get('p50')} | {lat.get('p95')} | "
+                    f"{sum(r['errors'].values())} | {r['loadavg_before'][0]} → {r['loadavg_after'][0]} |"
+                )
+        out += ["", f"Throughput new ÷ old: {p['throughput_ratio_new_over_old']:.1f}×.", ""]
+    p = read_result("limit")
+    if p:
+        out += [
+            "## The limit: GEMM throughput vs the embedder (same threads)",
+            "",
+            "GFLOP/s (GOP/s for int8) of one ONNX Runtime GEMM at the encoder's shapes, best of "
+            "repeated runs; the embedder's FLOP/s counts what the encoder computes on "
+            f"{p['sample']} chunk texts of `{p['texts_from']}`, padding included.",
+            "",
+            "| threads | fp32 GEMM peak | int8 GEMM peak | numpy fp32 |",
+            "|---|---|---|---|",
+        ]
+        for th, lim in p["limits"].items():
+            pk = lim["peak"]
+            out.append(
+                f"| {th} | {fmt(pk['fp32'])} | {fmt(pk['int8'])} | {fmt(pk['numpy_fp32'])} |"
+            )
+        out += [
+            "",
+            "| backend | threads | passages/s | tokens (padded) | achieved GFLOP/s | kernel peak | share |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in p["embedder"]:
+            out.append(
+                f"| {r['backend']} | {r['threads']} | {fmt(r['passages_per_s_best'])} | "
+                f"{r['tokens']:,} ({r['padded_tokens']:,}) | {fmt(r['gflops_best'])} | "
+                f"{r['kernel']} {fmt(r['peak_gflops'])} | {r['share']:.0%} |"
+            )
+        out.append("")
+    return out
+
+
+def scale_section() -> list[str]:
+    """Hybrid retrieve at 100k / 1M chunks on the real store (bench/scale.py)."""
+    p = read_result("scale")
+    if not p:
+        return []
+    out = [
+        "## Scale: warm retrieve at 100k / 1M chunks (real e5 vectors, the product's FAISS choice)",
+        "",
+        f"Chunks and vectors of `{p['source']}` (real), the rest convex mixes of two real "
+        f"vectors; {p['questions']} real questions, warm `Retriever.run` p50 / p95 ms through an "
+        "`Assistant`; recall@10 of the built index against exact search on the same vectors.",
+        "",
+        "| chunks | real vectors | FAISS | build s | recall@10 | embed query | BM25 | dense search | hybrid retrieve | dense retrieve | bm25 retrieve | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def pp(step: dict[str, Any] | None) -> str:
+        if not step:
+            return "-"
+        return f"{fmt(step['p50'], 'ms')} / {fmt(step['p95'], 'ms')}"
+
+    for r in p["sizes"]:
+        lat = r["latency"]
+        h = lat["hybrid"]
+        out.append(
+            f"| {r['n']:,} | {r['real_vectors']:,} | `{r['factory']}` | {fmt(r['build_s'])} | "
+            f"{r['recall@10']:.4f} | {pp(h.get('embed_query'))} | {pp(h.get('bm25'))} | "
+            f"{pp(h.get('dense'))} | {pp(h.get('total'))} | {pp(lat['dense'].get('total'))} | "
+            f"{pp(lat['bm25'].get('total'))} | "
+            f"{r['loadavg_before'][0]} → {r['loadavg_after'][0]} |"
+        )
+    out.append("")
     return out
 
 

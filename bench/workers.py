@@ -161,6 +161,47 @@ def embed_ours(a: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def embed_flops(a: dict[str, Any]) -> dict[str, Any]:
+    """The embedder's achieved FLOP/s on chunk texts (padding included; see bench/limit.py)."""
+    from bench.limit import batch_lengths, encoder_flops
+    from rag.config import Settings
+    from rag.embed.embedder import Embedder
+
+    texts = _chunk_texts(Path(a["index_dir"]), a.get("limit"))
+    settings = Settings.load(**a.get("overrides", {}))
+    emb = Embedder.load(settings, progress=False)
+    batch = settings.embed_batch_size
+    counts = [min(n, emb.max_tokens) for n in emb.count_passage_tokens(texts)]
+    lengths = batch_lengths(counts, [len(t) for t in texts], batch)
+    flops = encoder_flops(lengths, hidden=384, ffn=1536, layers=12)
+    emb.embed_passages(texts[:batch], batch)  # warm-up (sessions, arena)
+    runs = []
+    for _ in range(a.get("repeats", 2)):
+        t = time.perf_counter()
+        emb.embed_passages(texts, batch)
+        runs.append(time.perf_counter() - t)
+    best = min(runs)
+    return {
+        "texts": len(texts),
+        "tokens": sum(counts),
+        "padded_tokens": sum(lengths),
+        "flops": flops,
+        "seconds": runs,
+        "gflops_best": flops / best / 1e9,
+        "passages_per_s_best": len(texts) / best,
+        "threads": settings.n_threads,
+        "backend": settings.embed_backend,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def gemm_limits(a: dict[str, Any]) -> dict[str, Any]:
+    """This machine's GEMM throughput, fp32 and int8 (see bench/limit.py)."""
+    from bench.limit import gemm_limits as measure
+
+    return {**measure(int(a.get("threads") or _threads())), "peak_rss_mb": _rss_mb()}
+
+
 def query_embed(a: dict[str, Any]) -> dict[str, Any]:
     """Latency of embedding one question at a time (backend/threads from the overrides)."""
     import torch
@@ -550,6 +591,8 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "embed_ours": embed_ours,
     "query_ours": query_ours,
     "query_embed": query_embed,
+    "embed_flops": embed_flops,
+    "gemm_limits": gemm_limits,
     "quality_ours": quality_ours,
     "answer": answer,
     "peer_llamaindex": peer_llamaindex,

@@ -460,6 +460,7 @@ def _manifest(emb: Embedder, chunker: Chunker, loaded: LoadResult) -> dict[str, 
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "embedder": {
             "name": emb.name,
+            "backend": emb.backend,
             "fingerprint": emb.fingerprint,
             "dim": emb.dim,
             "max_seq_length": emb.max_tokens,

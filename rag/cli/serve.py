@@ -16,7 +16,7 @@ import socket
 import threading
 from typing import Any
 
-from rag.cli.common import open_assistant, say
+from rag.cli.common import open_assistant, say, warm_up
 
 # The same as rag.serve.security.API_KEY_ENV (not imported from there: keeps every `rag` command fast).
 API_KEY_ENV = "RAG_SERVE_API_KEY"
@@ -75,6 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         say(f"error: {exc}")
         return 1
     assistant = open_assistant(args, llm="none" if args.no_llm else None)
+    warm_up(assistant)
     try:
         app = create_app(
             assistant,

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.cli.common import EXIT_USAGE, open_assistant
+from rag.cli.common import EXIT_USAGE, open_assistant, warm_up
 
 
 def add_ui_arguments(p: argparse.ArgumentParser) -> None:
@@ -82,6 +82,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     assistant = open_assistant(args, llm="none" if args.no_llm else None)
+    warm_up(assistant)
     try:
         app = build_app(
             assistant,
