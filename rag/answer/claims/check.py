@@ -89,13 +89,20 @@ def check_answer(
         info = lex.clause_info(strip_lead(c.text, english), english)
         infos.append(given_by_question(info, question))
         full.append(info)
-    shortlist, coverage = _shortlist(lex, infos, candidates_per_passage)
-    judge = _Judge(
-        lex, model, shortlist, coverage, _similarities(similarity, lex, infos, shortlist)
-    )
+    # a clause that only restates the question is judged a second time on its own words (to
+    # cite the passage that says it): those rows go into the same single similarity call
+    restated = [
+        i
+        for i, (given, own) in enumerate(zip(infos, full, strict=True))
+        if not given.units and not given.names and (own.units or own.names)
+    ]
+    rows = infos + [full[i] for i in restated]
+    shortlist, coverage = _shortlist(lex, rows, candidates_per_passage)
+    judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, rows, shortlist))
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
-    _cite_restatements(lex, model, similarity, clauses, infos, full, candidates_per_passage)
+    for j, i in enumerate(restated):
+        _cite_restatement(judge, len(infos) + j, clauses[i], full[i])
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
@@ -132,44 +139,25 @@ def _restates(clause: Clause, given: ClauseInfo) -> bool:
     return not _YES_NO.match(clause.text)
 
 
-def _cite_restatements(
-    lex: Lexicon,
-    model: ClaimModel,
-    similarity: Similarity | None,
-    clauses: list[Clause],
-    infos: list[ClauseInfo],
-    full: list[ClauseInfo],
-    candidates_per_passage: int,
-) -> None:
+def _cite_restatement(judge: _Judge, row: int, clause: Clause, own: ClauseInfo) -> None:
     """Cite the passage that says what a clause restates from the question.
 
     A clause whose every word the question already has ("DPO 不需要单独训练奖励模型 [2]" after
     "DPO 为什么不需要单独训练奖励模型?") claims nothing, so any passage "supports" it and a wrong
-    number would stand. Judged again on its own words, it gets the passage that says it; the
-    clause stays (a restatement is not an invented claim) with its number when none does.
+    number would stand. Judged again on its own words (``row`` of the judge), it gets the
+    passage that says it; it stays (a restatement is not an invented claim) with its number when
+    none does.
     """
-    redo = [
-        i
-        for i, (c, given, own) in enumerate(zip(clauses, infos, full, strict=True))
-        if c.supported and not given.units and not given.names and (own.units or own.names)
-    ]
-    if not redo:
+    if not clause.supported:
         return
-    own = [full[i] for i in redo]
-    shortlist, coverage = _shortlist(lex, own, candidates_per_passage)
-    judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, own, shortlist))
-    for j, i in enumerate(redo):
-        again = copy.copy(clauses[i])
-        again.features = dict(clauses[i].features)
-        judge.clause(j, again, own[j])
-        if again.supported:
-            clauses[i].support = again.support
-            clauses[i].evidence_passage = again.evidence_passage
-            clauses[i].evidence_start, clauses[i].evidence_end = (
-                again.evidence_start,
-                again.evidence_end,
-            )
-            clauses[i].evidence = again.evidence
+    again = copy.copy(clause)
+    again.features = dict(clause.features)
+    judge.clause(row, again, own)
+    if again.supported:
+        clause.support = again.support
+        clause.evidence_passage = again.evidence_passage
+        clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
+        clause.evidence = again.evidence
 
 
 def _shortlist(
