@@ -118,6 +118,14 @@ def test_a_restated_question_cites_the_passage_that_says_it_and_is_flagged(tools
         "是，DDIM 能加快采样 [1]。", P3, question="DDIM 能加快采样吗?", terms=tools["terms"]
     )
     assert not yes.restated
+    # repeating a yes/no question's words is an answer ("yes"), not an echo
+    polar = check_answer(
+        "YOLO 直接在输出层回归位置 [3]。",
+        P3,
+        question="YOLO 直接在输出层回归位置吗?",
+        terms=tools["terms"],
+    )
+    assert not polar.restated and polar.removed == []
 
 
 def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):

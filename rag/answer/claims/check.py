@@ -115,11 +115,34 @@ def check_answer(
         abstained=False,
         notice=notice(removed, parsed.dropped, lang),
         support=(sum(c.supported for c in clauses) / len(clauses)) if clauses else 0.0,
-        restated=bool(kept) and all(_restates(c, infos[i]) for i, c in kept),
+        restated=bool(kept)
+        and not is_polar(question)
+        and all(_restates(c, infos[i]) for i, c in kept),
     )
 
 
-_YES_NO = re.compile(r"^\W*(?:是|不是|对|不对|不|否|可以|不能|会|不会|yes|no)\b", re.IGNORECASE)
+_YES_NO = re.compile(
+    r"^\W*(?:是|不是|对|不对|不|否|可以|能|不能|会|不会|(?:yes|no)\b)", re.IGNORECASE
+)
+_POLAR_ZH = re.compile(
+    r"(?:吗|(?<![什怎多])么)\s*[?？]?\s*$|是否|是不是|能不能|会不会|有没有|可不可以|对不对|要不要"
+)
+_POLAR_EN = re.compile(
+    r"^\W*(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|had|may|might|must)\b",
+    re.IGNORECASE,
+)
+
+
+def is_polar(question: str) -> bool:
+    """A yes/no question: an answer that repeats it ("FM 能给出合理的估计") does answer it.
+
+    Example:
+        >>> is_polar("FM 还能给出合理的估计吗?"), is_polar("Does DDIM need retraining?")
+        (True, True)
+        >>> is_polar("DPO 为什么不需要奖励模型?"), is_polar("这是为什么?"), is_polar("Why is it?")
+        (False, False, False)
+    """
+    return bool(_POLAR_ZH.search(question) or _POLAR_EN.match(question))
 
 
 def _restates(clause: Clause, given: ClauseInfo) -> bool:
