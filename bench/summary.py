@@ -297,14 +297,22 @@ def fastpath_sections() -> list[str]:
 
 
 def scale_section() -> list[str]:
-    """Hybrid retrieve at 100k / 1M chunks on the real store (bench/scale.py)."""
-    p = read_result("scale")
+    """Hybrid retrieve at 100k / 1M chunks on the real store (bench/scale.py), the product's
+    FAISS choice (scale.json) and any other factory measured beside it (scale-*.json)."""
+    out: list[str] = []
+    for path in sorted(RESULTS.glob("scale*.json")):
+        out += _scale_table(read_result(path.stem))
+    return out
+
+
+def _scale_table(p: dict[str, Any] | None) -> list[str]:
     if not p:
         return []
     out = [
-        "## Scale: warm retrieve at 100k / 1M chunks (real e5 vectors, the product's FAISS choice)",
+        "## Scale: warm retrieve at 100k / 1M chunks (real e5 vectors)",
         "",
-        f"Chunks and vectors of `{p['source']}` (real), the rest convex mixes of two real "
+        f"`{p['benchmark']}.json`. Chunks and vectors of `{p['source']}` (real), the rest "
+        "convex mixes of two real "
         f"vectors; {p['questions']} real questions, warm `Retriever.run` p50 / p95 ms through an "
         "`Assistant`; recall@10 of the built index against exact search on the same vectors.",
         "",
