@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scale", help="hybrid retrieve at 100k / 1M chunks (real e5 vectors)")
     p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument(
+        "--factory",
+        help="FAISS factory instead of the product's choice (writes scale-<factory>.json)",
+    )
 
     p = sub.add_parser("limit", help="GEMM fp32/int8 throughput vs the embedder's FLOP/s")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -187,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "scale":
         from bench import scale
 
-        scale.run(args.sizes)
+        scale.run(args.sizes, factory=args.factory)
     elif args.command == "limit":
         limit.run(args.threads, args.backends, sample=args.sample)
     elif args.command == "answer":

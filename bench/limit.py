@@ -136,8 +136,10 @@ def run(
     sample: int = 128,
 ) -> dict[str, Any]:
     """GEMM limits and the embedder's achieved FLOP/s, same threads, one run; writes limit.json."""
-    from bench.common import run_worker, say, write_result
+    from bench.common import machine, run_worker, say, write_result
     from bench.runs import index_dir
+
+    start = machine()  # the load before the run (write_result's would be the load at the end)
 
     candidates = [index_dir(corpus), index_dir("large", "onnx-int8"), index_dir("large")]
     candidates.append(index_dir("small-new"))  # 42 chunks: the last resort
@@ -160,6 +162,7 @@ def run(
                 {**r, "kernel": kind, "peak_gflops": peak, "share": r["gflops_best"] / peak}
             )
     payload = {
+        "machine": start,
         "texts_from": src.name,
         "sample": sample,
         "limits": {str(k): v for k, v in limits.items()},

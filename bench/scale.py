@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -59,8 +60,9 @@ def _questions() -> list[str]:
     return out
 
 
-def build(source: Path, n: int, dest: Path) -> dict[str, Any]:
-    """Write a scale index of ``n`` chunks at ``dest`` from the ingested ``source`` index."""
+def build(source: Path, n: int, dest: Path, factory: str | None = None) -> dict[str, Any]:
+    """Write a scale index of ``n`` chunks at ``dest`` from the ingested ``source`` index
+    (FAISS: ``factory``, else the product's choice for ``n``)."""
     from rag.config import Settings
     from rag.schema import embedding_text
     from rag.store.base import ChunkRow, DocRow
@@ -94,7 +96,7 @@ def build(source: Path, n: int, dest: Path) -> dict[str, Any]:
             seen.add(doc_id)
             docs.append(DocRow(doc_id, r.title, r.source, "zh", "", "", 0, "", {}))
     vectors = real[:n] if n <= s else np.concatenate([real, mixed(real, n - s, seed=n)])
-    factory = Settings.load().faiss_factory_for(n)
+    factory = factory or Settings.load().faiss_factory_for(n)
     say(f"scale {n:,}: writing the index ({factory})")
     t = time.perf_counter()
     shutil.rmtree(dest, ignore_errors=True)
@@ -154,8 +156,9 @@ def latency(dest: Path, questions: list[str], repeats: int = 2) -> dict[str, Any
     return {m: {s: percentiles(v) for s, v in d.items()} for m, d in steps.items()}
 
 
-def run(sizes: list[int], source: Path | None = None) -> dict[str, Any]:
-    """Build, measure recall and latency at each size; writes scale.json."""
+def run(sizes: list[int], source: Path | None = None, factory: str | None = None) -> dict[str, Any]:
+    """Build, measure recall and latency at each size; writes scale.json (with ``factory``
+    instead of the product's choice: scale-<factory>.json, e.g. scale-hnsw32-flat.json)."""
     from bench.runs import index_dir
     from rag.config import Settings
     from rag.embed.embedder import Embedder
@@ -168,10 +171,12 @@ def run(sizes: list[int], source: Path | None = None) -> dict[str, Any]:
     questions = _questions()
     emb = Embedder.load(Settings.load(), progress=False)
     queries = emb.embed_queries(questions)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    payload: dict[str, Any] = {}
+    name = "scale" if not factory else "scale-" + re.sub(r"[^a-z0-9]+", "-", factory.lower())
     for n in sizes:
         dest = WORK / "idx" / f"scale-{n}"
-        info = build(source, n, dest)
+        info = build(source, n, dest, factory)
         say(f"scale {n:,}: recall@10 and warm latency")
         la = loadavg()
         row = {**info, **recall(dest, queries), "loadavg_before": la}
@@ -181,6 +186,6 @@ def run(sizes: list[int], source: Path | None = None) -> dict[str, Any]:
         say(f"scale {n:,}: hybrid p50 {h['p50'] * 1000:.1f} ms, recall {row['recall@10']:.4f}")
         rows.append(row)
         shutil.rmtree(dest, ignore_errors=True)  # GBs at 1M
-    payload = {"source": source.name, "questions": len(questions), "sizes": rows}
-    write_result("scale", payload)
+        payload = {"source": source.name, "questions": len(questions), "sizes": rows}
+        write_result(name, payload)  # after each size: a failure at 1M keeps 100k
     return payload

@@ -24,6 +24,11 @@ def fmt(x: Any, unit: str = "", digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _day(payload: dict[str, Any]) -> str:
+    """The date of a run (results of different runs sit in one table)."""
+    return str(payload.get("date", "?"))[:10]
+
+
 def _la(payload: dict[str, Any]) -> str:
     start = payload.get("machine", {}).get("loadavg_start", ["?"])[0]
     end = payload.get("loadavg_end", ["?"])[0]
@@ -38,8 +43,8 @@ def ingest_section(corpora: list[str]) -> list[str]:
         "`SentenceTransformer.encode(texts, batch_size=32)` on exactly the chunk texts our "
         "pipeline embedded (title line included). Peer ratios: peer ingest time / ours.",
         "",
-        "| corpus | docs | chunks | ours s (load/chunk/embed/index) | ours chunks/s | raw passages/s | ours embed / raw | ours ingest / raw | peak RSS MB | index MB | LlamaIndex s (×ours) | LangChain s (×ours) | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| corpus | docs | chunks | ours s (load/chunk/embed/index) | ours chunks/s | raw passages/s | ours embed / raw | ours ingest / raw | peak RSS MB | index MB | LlamaIndex s (×ours) | LangChain s (×ours) | load avg | run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in corpora:
         p = read_result(f"ingest-{c}")
@@ -58,20 +63,21 @@ def ingest_section(corpora: list[str]) -> list[str]:
                 if q
                 else "-"
             )
-        backend = p.get("backend", "torch")
-        label = c if backend == "torch" else f"{c} ({backend})"
+        ours_runs = p.get("runs", {}).get("ours") or [{}]
+        backend = p.get("backend") or ours_runs[0].get("embed_backend") or "torch"
+        label = f"{c} ({backend})"
         out.append(
             f"| {label} | {o.get('documents')} | {o.get('chunks')} | {fmt(work)} ({split}) | "
             f"{fmt(o.get('chunks_per_s'), digits=2)} | {fmt(s.get('raw', {}).get('passages_per_s'), digits=2)} | "
             f"{fmt(s.get('ratio_ours_embed_to_raw'), digits=2)} | {fmt(s.get('ratio_ours_ingest_to_raw'), digits=2)} | "
             f"{fmt(o.get('peak_rss_mb'), digits=0)} | {fmt(o.get('index_bytes'), 'MB')} | "
-            f"{peers[0]} | {peers[1]} | {_la(p)} |"
+            f"{peers[0]} | {peers[1]} | {_la(p)} | {_day(p)} |"
         )
         if "ratio_ours_backend_to_raw_torch_same_sample" in s:
             out.append(
                 f"| ↳ {c}: our {backend} embedder vs raw torch encode, same {s['raw']['texts']}-chunk sample | | | | | "
                 f"{fmt(s['raw']['passages_per_s'], digits=2)} | "
-                f"{fmt(s['sample_embed_ours']['passages_per_s'], digits=2)} p/s = ×{s['ratio_ours_backend_to_raw_torch_same_sample']:.2f} | | | | | | |"
+                f"{fmt(s['sample_embed_ours']['passages_per_s'], digits=2)} p/s = ×{s['ratio_ours_backend_to_raw_torch_same_sample']:.2f} | | | | | | | |"
             )
     return [*out, ""]
 
@@ -81,10 +87,12 @@ def query_section(corpora: list[str]) -> list[str]:
         "## Query latency (warm p50 / p95 ms) and cold start",
         "",
         "Cold = fresh process: interpreter start → imports → open index + load embedder → "
-        "first answer. Warm = `Retriever.run()` per-step timings over 20 questions × 3.",
+        "first answer. Warm = `Retriever.run()` per-step timings over 20 questions × 3. "
+        "The peers' warm p50 is measured in the ingest run (median of its rounds; each round "
+        "in brackets).",
         "",
-        "| corpus | chunks | cold: ready s (open s) | embed query | BM25 | dense | fusion | retrieve hybrid | retrieve dense | LlamaIndex p50 (×ours dense) | LangChain p50 (×ours dense) | peers cold ready s (LI / LC) | RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| corpus | chunks | cold: ready s (open s) | embed query | BM25 | dense | fusion | retrieve hybrid | retrieve dense | LlamaIndex p50 (×ours dense) | LangChain p50 (×ours dense) | peers cold ready s (LI / LC) | RSS MB | run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in [x for name in corpora for x in (name, f"{name}-onnx-int8")]:
         p = read_result(f"query-{c}")
@@ -97,11 +105,15 @@ def query_section(corpora: list[str]) -> list[str]:
             return f"{fmt(step.get('p50'), 'ms')} / {fmt(step.get('p95'), 'ms')}"
 
         r = p.get("ratios", {})
+        ing_runs = (read_result(f"ingest-{c}") or {}).get("runs", {})
         peers = []
         for peer in ("llamaindex", "langchain"):
             q = r.get(peer)
+            rounds = [x["query"]["p50"] for x in ing_runs.get(peer, []) if "query" in x]
+            each = " / ".join(fmt(x, "ms") for x in rounds) if len(rounds) > 1 else ""
             peers.append(
                 f"{fmt(q['peer_query_p50_s'], 'ms')} (×{q['peer_over_ours_dense']:.2f})"
+                + (f" [{each}]" if each else "")
                 if q
                 else "-"
             )
@@ -113,7 +125,7 @@ def query_section(corpora: list[str]) -> list[str]:
             f"| {c} | {o.get('chunks')} | {fmt(o['cold']['interpreter_to_ready_s'])} ({fmt(o['cold']['open_s'])}) | "
             f"{pp(h['embed_query'])} | {pp(h.get('bm25', {}))} | {pp(h.get('dense', {}))} | "
             f"{pp(h['fusion'])} | {pp(h['total'])} | {pp(d['total'])} | {peers[0]} | {peers[1]} | "
-            f"{cold[0]} / {cold[1]} | {fmt(o.get('peak_rss_mb'), digits=0)} |"
+            f"{cold[0]} / {cold[1]} | {fmt(o.get('peak_rss_mb'), digits=0)} | {_day(p)} |"
         )
     return [*out, ""]
 
@@ -123,7 +135,7 @@ def other_sections() -> list[str]:
     p = read_result("cache-medium")
     if p:
         out += [
-            "## Embedding cache (re-ingest of the medium corpus)",
+            f"## Embedding cache (re-ingest of the medium corpus; run {_day(p)})",
             "",
             "| step | chunks | embedded | reused | embed s | total s |",
             "|---|---|---|---|---|---|",
@@ -137,7 +149,7 @@ def other_sections() -> list[str]:
     p = read_result("backends")
     if p:
         out += [
-            "## Embedding backends and threads (same texts, interleaved)",
+            f"## Embedding backends and threads (same texts, interleaved; run {_day(p)})",
             "",
             f"{p['sample']} chunk texts of the {p['texts_from']} index; passages/s of "
             "`Embedder.embed_passages` (model load excluded).",
@@ -183,7 +195,7 @@ def other_sections() -> list[str]:
     p = read_result("answer-small")
     if p:
         out += [
-            "## Answers (embedded Qwen2.5-Coder-1.5B Q4_K_M, small corpus)",
+            f"## Answers (embedded Qwen2.5-Coder-1.5B Q4_K_M, small corpus; run {_day(p)})",
             "",
             f"LLM start: {fmt(p['result']['llm_start_s'])} s.",
             "",
@@ -207,7 +219,8 @@ def fastpath_sections() -> list[str]:
     p = read_result("startup")
     if p and "old" in p:
         out += [
-            f"## Start-up: old default (`{p['ref_old']}`, torch) vs new (ONNX Runtime), same run",
+            f"## Start-up: old default (`{p['ref_old']}` {p.get('commit_old', '')[:7]}, torch) vs "
+            f"new (ONNX Runtime), same run ({_day(p)})",
             "",
             f"Fresh process each time, {p['rounds']} interleaved rounds after a warm-up round, "
             f"median seconds. `rag ask`: until the passages are shown. Load avg {_la(p)}.",
@@ -231,7 +244,8 @@ def fastpath_sections() -> list[str]:
     p = read_result("query-fastpath")
     if p:
         out += [
-            "## Warm retrieve on the articles: old default vs new, same run",
+            f"## Warm retrieve on the articles: old default vs new, same run ({_day(p)}, "
+            f"load avg {_la(p)})",
             "",
             "| | cold: ready s | embed query p50 / p95 ms | hybrid retrieve p50 / p95 ms | dense p50 ms |",
             "|---|---|---|---|---|",
@@ -249,7 +263,8 @@ def fastpath_sections() -> list[str]:
     p = read_result("serve-fastpath")
     if p:
         out += [
-            f"## `rag serve --no-llm`: old vs new, /v1/search from {p['concurrency']} clients",
+            f"## `rag serve --no-llm`: old vs new, /v1/search from {p['concurrency']} clients "
+            f"({_day(p)})",
             "",
             "| | ready s | RSS idle MB (after start / after warm-up / after load) | requests/s | p50 ms | p95 ms | errors | load avg |",
             "|---|---|---|---|---|---|---|---|",
@@ -267,7 +282,8 @@ def fastpath_sections() -> list[str]:
     p = read_result("limit")
     if p:
         out += [
-            "## The limit: GEMM throughput vs the embedder (same threads)",
+            f"## The limit: GEMM throughput vs the embedder (same threads; {_day(p)}, load avg "
+            f"{_la(p)})",
             "",
             "GFLOP/s (GOP/s for int8) of one ONNX Runtime GEMM at the encoder's shapes, best of "
             "repeated runs; the embedder's FLOP/s counts what the encoder computes on "
@@ -297,14 +313,25 @@ def fastpath_sections() -> list[str]:
 
 
 def scale_section() -> list[str]:
-    """Hybrid retrieve at 100k / 1M chunks on the real store (bench/scale.py)."""
-    p = read_result("scale")
+    """Hybrid retrieve at 100k / 1M chunks on the real store (bench/scale.py), the product's
+    FAISS choice (scale.json) and any other factory measured beside it (scale-*.json)."""
+    out: list[str] = []
+    names = sorted(x.stem for x in RESULTS.glob("scale*.json"))
+    for name in sorted(names, key=lambda n: n != "scale"):  # the product's choice first
+        out += _scale_table(read_result(name))
+    return out
+
+
+def _scale_table(p: dict[str, Any] | None) -> list[str]:
     if not p:
         return []
     out = [
-        "## Scale: warm retrieve at 100k / 1M chunks (real e5 vectors, the product's FAISS choice)",
+        "## Scale: warm retrieve at 100k / 1M chunks (real e5 vectors, "
+        + ("the product's FAISS choice" if p["benchmark"] == "scale" else "another FAISS type")
+        + f"; run {_day(p)})",
         "",
-        f"Chunks and vectors of `{p['source']}` (real), the rest convex mixes of two real "
+        f"`{p['benchmark']}.json`. Chunks and vectors of `{p['source']}` (real), the rest "
+        "convex mixes of two real "
         f"vectors; {p['questions']} real questions, warm `Retriever.run` p50 / p95 ms through an "
         "`Assistant`; recall@10 of the built index against exact search on the same vectors.",
         "",
@@ -335,7 +362,7 @@ def _faiss_section(p: dict[str, Any] | None) -> list[str]:
     out: list[str] = []
     if p:
         out += [
-            "## FAISS index types (single-query latency, recall@10 vs exact)",
+            f"## FAISS index types (single-query latency, recall@10 vs exact; run {_day(p)})",
             "",
             "| data | n | factory | search param | build s | MB | p50 ms | p95 ms | recall@10 |",
             "|---|---|---|---|---|---|---|---|---|",
