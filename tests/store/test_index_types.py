@@ -52,7 +52,8 @@ def test_auto_picks_flat_then_sq8_then_ivf() -> None:
     default = Settings.load(env={})
     assert default.faiss_factory_for(50_000) == "Flat"
     assert default.faiss_factory_for(100_000) == "SQ8"
-    assert default.faiss_factory_for(1_000_000) == "IVF4096,SQ8"
+    assert default.faiss_factory_for(1_000_000) == "SQ8"
+    assert default.faiss_factory_for(1_000_001) == "IVF4096,SQ8"
     assert Settings.load(env={}, faiss_factory="HNSW32,Flat").faiss_factory_for(10) == (
         "HNSW32,Flat"
     )  # explicit wins
