@@ -304,8 +304,8 @@ def _search_one_thread(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarra
     """``index.search`` of one query on one OpenMP thread.
 
     FAISS splits a single-query Flat scan over its OpenMP threads; on 2 cores shared with other
-    work that made a 100k-vector scan 4x slower than one thread (31 vs 8 ms p50 at load 2.9,
-    bench/results/scale-types.json), and a server already runs one question per core. The
+    work that made a 100k-vector scan 5x slower than one thread (29.5 vs 5.9 ms p50 at load
+    5.4-5.7, bench/results/scale-types.json), and a server already runs one question per core. The
     OpenMP thread count is per calling thread (libgomp), so it is set and restored around the
     call; batch work (index builds at ingest) keeps every core.
     """
