@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="FAISS factory instead of the product's choice (writes scale-<factory>.json)",
     )
 
+    p = sub.add_parser(
+        "scale-types", help="FAISS types on the same vectors: one-query search, recall@10"
+    )
+    p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--sets", nargs="+", default=["real", "mix", "noisy"])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--name", default="scale-types", help="result file name (default scale-types)")
+
     p = sub.add_parser("limit", help="GEMM fp32/int8 throughput vs the embedder's FLOP/s")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--backends", nargs="+", default=["onnx-int8", "onnx", "torch"])
@@ -192,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import scale
 
         scale.run(args.sizes, factory=args.factory)
+    elif args.command == "scale-types":
+        from bench import scale_types
+
+        scale_types.run(args.sizes, args.sets, args.rounds, name=args.name)
     elif args.command == "limit":
         limit.run(args.threads, args.backends, sample=args.sample)
     elif args.command == "answer":

@@ -316,9 +316,40 @@ def scale_section() -> list[str]:
     """Hybrid retrieve at 100k / 1M chunks on the real store (bench/scale.py), the product's
     FAISS choice (scale.json) and any other factory measured beside it (scale-*.json)."""
     out: list[str] = []
-    names = sorted(x.stem for x in RESULTS.glob("scale*.json"))
+    names = sorted(
+        x.stem for x in RESULTS.glob("scale*.json") if not x.stem.startswith("scale-types")
+    )
     for name in sorted(names, key=lambda n: n != "scale"):  # the product's choice first
         out += _scale_table(read_result(name))
+    for path in sorted(RESULTS.glob("scale-types*.json")):
+        out += _scale_types_table(read_result(path.stem))
+    return out
+
+
+def _scale_types_table(p: dict[str, Any] | None) -> list[str]:
+    """FAISS types side by side on the same vectors (bench/scale_types.py)."""
+    if not p:
+        return []
+    out = [
+        f"## Scale: FAISS types on the same vectors (`{p['benchmark']}.json`; run {_day(p)})",
+        "",
+        f"One-query dense search of k={p['k']} through the product's read path, "
+        f"{p['questions']} real questions, types interleaved round by round; recall@10 against "
+        "exact search. Sets: `real` (the real e5 vectors alone), `mix` (real + convex mixes of "
+        "two), `noisy` (mixes + noise).",
+        "",
+        "| set | vectors | type | nprobe | re-rank | recall@10 | p50 / p95 ms | build s | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for st in p["sets"]:
+        for t in st["types"]:
+            loads = " / ".join(str(r["loadavg"][0]) for r in t["rounds"])
+            out.append(
+                f"| {st['set']} | {st['n']:,} | `{t['type']}` | {t.get('nprobe') or '-'} | "
+                f"{'yes' if t['exact_rerank'] else 'no'} | {t['recall@10']:.4f} | "
+                f"{t['p50_ms']:.2f} / {t['p95_ms']:.2f} | {fmt(t['build_s'])} | {loads} |"
+            )
+    out.append("")
     return out
 
 

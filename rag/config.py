@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -53,6 +54,20 @@ def configure_native_threads() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def ivf_lists(n_vectors: int) -> int:
+    """Inverted lists of an IVF index over ``n_vectors``: the power of two nearest to
+    ``4 * sqrt(n)``, at least 1 and at most ``n / 39`` (FAISS wants 39 training points a list).
+
+    Example:
+        >>> ivf_lists(10**6), ivf_lists(400_001), ivf_lists(3000), ivf_lists(10)
+        (4096, 2048, 64, 1)
+    """
+    if n_vectors < 39:
+        return 1
+    want = 2 ** round(math.log2(4 * math.sqrt(n_vectors)))
+    return int(max(1, min(want, 2 ** math.floor(math.log2(n_vectors / 39)))))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed settings of the whole pipeline (ingest, retrieval, answering, UI, serving).
@@ -89,11 +104,19 @@ class Settings:
     chunk_overlap: float = 0.15  # share of chunk_tokens repeated from the previous chunk
 
     # --- indexing
-    # Any FAISS index_factory string (wrapped in IndexIDMap2), or "auto": Flat up to
-    # faiss_auto_threshold chunks, then faiss_auto_factory (see bench/faiss_types.py).
+    # Any FAISS index_factory string (wrapped in IndexIDMap2), or "auto": exact Flat up to
+    # faiss_auto_threshold chunks, faiss_auto_mid_factory up to faiss_auto_large_threshold, then
+    # faiss_auto_factory ("{nlist}" becomes a power of two near 4 * sqrt(chunks)). Every type
+    # but Flat is searched for a shortlist re-ranked with the exact vectors
+    # (rag/store/local/reader.py). SQ8 scans a quarter of Flat's bytes with recall@10 ~1.0 on
+    # real e5 vectors; IVF is 2x faster at 1M but found 0.74 of the top 10 on the real vectors
+    # (0.99 only on the synthetic mixes), so it is used only past the sizes measured.
+    # Measured: bench/scale_types.py, docs/performance.md.
     faiss_factory: str = "auto"
-    faiss_auto_threshold: int = 200_000
-    faiss_auto_factory: str = "HNSW32,Flat"
+    faiss_auto_threshold: int = 50_000
+    faiss_auto_mid_factory: str = "SQ8"
+    faiss_auto_large_threshold: int = 1_000_000
+    faiss_auto_factory: str = "IVF{nlist},SQ8"
     max_file_mb: float = 20.0  # files above this are refused with a message naming the limit
 
     # --- crawling (`rag ingest URL`, ingest/web); pages over max_file_mb are refused too
@@ -230,12 +253,18 @@ class Settings:
 
         Example:
             >>> s = Settings.load(env={}, faiss_factory="auto")
-            >>> s.faiss_factory_for(1000), s.faiss_factory_for(10**6)
-            ('Flat', 'HNSW32,Flat')
+            >>> s.faiss_factory_for(1000), s.faiss_factory_for(10**6), s.faiss_factory_for(2 * 10**6)
+            ('Flat', 'SQ8', 'IVF4096,SQ8')
         """
         if self.faiss_factory.strip().lower() != "auto":
-            return self.faiss_factory
-        return "Flat" if n_vectors <= self.faiss_auto_threshold else self.faiss_auto_factory
+            factory = self.faiss_factory
+        elif n_vectors <= self.faiss_auto_threshold:
+            factory = "Flat"
+        elif n_vectors <= self.faiss_auto_large_threshold:
+            factory = self.faiss_auto_mid_factory
+        else:
+            factory = self.faiss_auto_factory
+        return factory.replace("{nlist}", str(ivf_lists(n_vectors)))
 
     @property
     def n_threads(self) -> int:

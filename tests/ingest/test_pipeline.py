@@ -141,7 +141,7 @@ def test_failed_write_leaves_the_previous_generation_live(
     store.close()
 
 
-def test_auto_index_type_switches_to_hnsw_past_the_threshold(
+def test_auto_index_type_switches_past_the_threshold(
     corpus: Path, settings: Settings, embedder
 ) -> None:
     import json
@@ -161,7 +161,7 @@ def test_auto_index_type_switches_to_hnsw_past_the_threshold(
     second = ingest([corpus], grown, progress=False, embedder=embedder, log=quiet)
     assert second.embedded == 0  # only the index type changed: vectors come from the cache
     manifest = json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())
-    assert manifest["faiss"]["factory"] == grown.faiss_auto_factory
+    assert manifest["faiss"]["factory"] == grown.faiss_factory_for(first.chunks) != "Flat"
     store = LocalStore.open(settings.index_dir)
     assert [i for i, _ in store.dense_search(query, 3)] == flat_top
     store.close()

@@ -121,6 +121,7 @@ class LocalStore:
         if self.vectors.ndim != 2 or self.vectors.shape[1] != dim or self.dense.d != dim:
             raise IndexCorrupt(f"index at {gen} has vectors of the wrong size; {REBUILD_HINT}")
         _set_search_params(self.dense, faiss)
+        self._exact = _is_exact(self.dense, faiss)
 
     @property
     def bm25(self) -> Any:
@@ -143,12 +144,7 @@ class LocalStore:
 
     # ------------------------------------------------------------------ search
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        k = min(k, int(self.dense.ntotal))
-        if k <= 0:
-            return []
-        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
-        scores, ids = self.dense.search(query, k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return dense_top_k(self.dense, self.vectors, vector, k, exact=self._exact)
 
     def dense_scores(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
         if not ids:
@@ -264,12 +260,65 @@ class LocalStore:
         self.dense = self.vectors = None
 
 
-# Search-time parameters of approximate indexes (measured in bench/faiss_types.py: recall@10
-# >= 0.95 on e5 vectors); exact Flat indexes ignore them.
+# Search-time parameters of approximate indexes (bench/scale_types.py, docs/performance.md);
+# exact Flat indexes ignore them. Every index but an exact Flat one is searched for a shortlist
+# of max(k * RERANK_FACTOR, RERANK_MIN) ids, re-ranked with the exact float32 vectors.
+# IVF: at least IVF_NPROBE lists and at least 1/IVF_PROBE_SHARE of them (IVF4096,SQ8 over 1M
+# mixed e5 vectors: nprobe 256 recall@10 0.980, 512 0.994).
 HNSW_EF_SEARCH = 128
-
-
 IVF_NPROBE = 32
+IVF_PROBE_SHARE = 8
+RERANK_FACTOR = 4
+RERANK_MIN = 100
+
+
+def dense_top_k(
+    index: Any, vectors: np.ndarray, vector: np.ndarray, k: int, *, exact: bool
+) -> list[tuple[int, float]]:
+    """Top ``k`` (id, inner product) of one query: ``index`` searched on one thread; unless the
+    index is ``exact`` (Flat), a shortlist of ``max(k * RERANK_FACTOR, RERANK_MIN)`` ids
+    re-ranked with the float32 ``vectors`` (memory-mapped; a few hundred rows are read)."""
+    k = min(k, int(index.ntotal))
+    if k <= 0:
+        return []
+    query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+    shortlist = k if exact else min(max(k * RERANK_FACTOR, RERANK_MIN), int(index.ntotal))
+    scores, ids = _search_one_thread(index, query, shortlist)
+    if exact:
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    found = np.sort(ids[0][ids[0] >= 0])  # sorted: the mapped rows are read in file order
+    if found.size == 0:
+        return []
+    sims = np.asarray(vectors[found], dtype=np.float32) @ query[0]
+    order = np.argsort(-sims, kind="stable")[:k]
+    return [(int(found[j]), float(sims[j])) for j in order]
+
+
+def _is_exact(index: Any, faiss: Any) -> bool:
+    """True for a Flat index (inside the IndexIDMap2 wrapper): its scores are exact already."""
+    base = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    return isinstance(base, faiss.IndexFlat)
+
+
+def _search_one_thread(index: Any, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``index.search`` of one query on one OpenMP thread.
+
+    FAISS splits a single-query Flat scan over its OpenMP threads; on 2 cores shared with other
+    work that made a 100k-vector scan 5x slower than one thread (29.5 vs 5.9 ms p50 at load
+    5.4-5.7, bench/results/scale-types.json), and a server already runs one question per core. The
+    OpenMP thread count is per calling thread (libgomp), so it is set and restored around the
+    call; batch work (index builds at ingest) keeps every core.
+    """
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    if before == 1:
+        return index.search(query, k)
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(query, k)
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _read_faiss(path: str) -> Any:
@@ -298,7 +347,8 @@ def _set_search_params(index: Any, faiss: Any) -> None:
         base.hnsw.efSearch = max(int(base.hnsw.efSearch), HNSW_EF_SEARCH)
     ivf = faiss.try_extract_index_ivf(base) if hasattr(faiss, "try_extract_index_ivf") else None
     if ivf is not None:
-        ivf.nprobe = max(int(ivf.nprobe), IVF_NPROBE)
+        share = -(-int(ivf.nlist) // IVF_PROBE_SHARE)
+        ivf.nprobe = min(int(ivf.nlist), max(int(ivf.nprobe), IVF_NPROBE, share))
 
 
 def _bm25_num_docs(folder: Path) -> int:
