@@ -107,7 +107,10 @@ def write_generation(
     if len(chunks) != vectors.shape[0] or len(chunks) != len(bm25_terms):
         raise ValueError("chunks, vectors and BM25 terms must have the same length")
     index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    # microseconds in the name: generations sort by age even when two ingests commit within one
+    # second (the garbage collector keeps the newest by name)
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}"
     name = f"gen-{stamp}-{secrets.token_hex(3)}"
     tmp = index_dir / f".{name}.tmp"
     tmp.mkdir()
