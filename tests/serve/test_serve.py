@@ -104,6 +104,12 @@ def test_streamed_answer_with_the_sdk(client, scripted) -> None:
         c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content
     ]
     assert len(pieces) > 3  # tokens arrive as generated, not in one block
+    # the extractive draft rides in a chunk of its own (empty delta) before the first token,
+    # and the SDK still parses every chunk
+    drafts = [i for i, c in enumerate(chunks) if (c.model_extra or {}).get("rag_draft")]
+    first_token = next(i for i, c in enumerate(chunks) if c.choices and c.choices[0].delta.content)
+    assert len(drafts) == 1 and drafts[0] < first_token
+    assert not chunks[drafts[0]].choices[0].delta.content
     text = "".join(pieces)
     assert text.startswith(DDIM_ANSWER) and "**来源**" in text
     assert CHECKED_HEADING["zh"] not in text  # the checked answer equals what was streamed
