@@ -29,15 +29,18 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +119,8 @@ def ensure_onnx(
             found = current_files(out, wanted, digest)
             if found is not None:
                 return out, found
-            _build(info, out, wanted, digest, progress)
+            with _quiet_tools():
+                _build(info, out, wanted, digest, progress)
     except Timeout as exc:
         raise EmbedderError(
             f"waited {_LOCK_TIMEOUT_S:.0f} s for another process exporting {out}; if none is "
@@ -126,6 +130,24 @@ def ensure_onnx(
     if found is None:  # pragma: no cover - _build raises instead
         raise EmbedderError(f"the ONNX export into {out} did not produce {wanted}")
     return out, found
+
+
+@contextlib.contextmanager
+def _quiet_tools() -> Iterator[None]:
+    """The exporters' own noise stays inside the build: tracer warnings are not shown, and the
+    logging set-up some of them do on import (a root handler, a level) is undone afterwards,
+    so later library debug messages (bm25s while indexing) don't reach the user's terminal."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def _say(progress: bool, msg: str) -> None:
