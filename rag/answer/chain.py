@@ -54,6 +54,14 @@ NOTICES = {
         "en": "The articles don't cover this. The nearest passages are listed below.",
     },
 }
+# The chain's own reasons, as a Chinese reader sees them in the answer text (the ``notice``
+# field keeps the English wording; an LLM error message is shown as it is).
+REASONS_ZH = {
+    "the model found no direct answer in the passages": "模型没有在资料中找到直接的答案",
+    "the model only repeated the question": "模型只复述了问题",
+    "the model's answer was not supported by the passages": "模型的回答得不到资料支持",
+    "the LLM returned an empty answer": "模型返回了空回答",
+}
 
 
 @dataclass
@@ -364,7 +372,8 @@ class AnswerChain:
         extract = turn.extract or Extract("", [])
         text = extract.text or NOTICES["abstain"][turn.lang]
         if reason:
-            text = f"{text}\n{NOTICES['fallback'][turn.lang].format(reason=reason)}"
+            shown = REASONS_ZH.get(reason, reason) if turn.lang == "zh" else reason
+            text = f"{text}\n{NOTICES['fallback'][turn.lang].format(reason=shown)}"
         low = None if turn.coverage.confident else turn.coverage.note()
         notice = "; ".join(n for n in (reason, low) if n) or None
         yield self._answer(

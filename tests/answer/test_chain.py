@@ -114,6 +114,7 @@ def test_an_answer_that_only_repeats_the_question_gives_the_extractive_answer(
     _, answer = run(make_chain(assistant, llm), "DDIM 为什么可以加快采样?")
     assert answer.llm == "extractive" and "repeated the question" in (answer.notice or "")
     assert "马尔可夫" in answer.text, "the passages' reason, not the model's echo"
+    assert "（模型只复述了问题；" in answer.text  # the reason in the reader's language
 
 
 def test_a_model_refusal_in_the_low_confidence_band_abstains(assistant, server, llm) -> None:
