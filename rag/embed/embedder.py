@@ -330,13 +330,15 @@ def _model_folder(settings: Settings, progress: bool) -> tuple[Path | None, Any]
 
 
 def _hub_snapshot(name: str) -> Path | None:
-    """The local Hugging Face cache folder of a model name, without downloading."""
+    """The local Hugging Face cache folder of a model name, read from the cache only (no
+    network call can happen here: the lookup never downloads)."""
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import try_to_load_from_cache
 
-        return Path(snapshot_download(name, local_files_only=True))
+        found = try_to_load_from_cache(name, "tokenizer.json")
     except Exception:
         return None
+    return Path(found).parent if isinstance(found, str) else None
 
 
 def _from_loaded_model(name: str, settings: Settings, encoder: Any) -> Embedder:
