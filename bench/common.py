@@ -208,3 +208,26 @@ def say(msg: str) -> None:
     """Progress line on stderr, with the load average."""
     la = loadavg()[0]
     print(f"[bench {time.strftime('%H:%M:%S')} load {la:.1f}] {msg}", file=sys.stderr, flush=True)
+
+
+def rss_mb() -> float:
+    """This process's peak resident memory in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def task_threads() -> int:
+    """Threads a benchmark task may use: ``RAG_THREADS``, else the CPUs this process may run on."""
+    return int(os.environ.get("RAG_THREADS") or 0) or len(os.sched_getaffinity(0))
+
+
+def bench_questions(corpus: str, n: int) -> list[dict[str, Any]]:
+    """The first ``n`` benchmark questions of a corpus (ours for ``small``)."""
+    path = (
+        ROOT / "data" / "eval" / "questions.jsonl"
+        if corpus == "small"
+        else CORPORA / f"{corpus.split('-')[0]}-questions.jsonl"
+    )
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return rows[:n]

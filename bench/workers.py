@@ -7,14 +7,13 @@ starts and per-task peak memory; thread counts come from the environment (``RAG_
 
 Example:
     >>> sorted(TASKS)[:3]
-    ['answer', 'encode_raw', 'ingest_ours']
+    ['answer', 'embed_flops', 'embed_ours']
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import sys
@@ -25,25 +24,8 @@ from typing import Any
 
 T_PROCESS = time.perf_counter()
 
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _threads() -> int:
-    return int(os.environ.get("RAG_THREADS") or 0) or len(os.sched_getaffinity(0))
-
-
-def _questions(corpus: str, n: int) -> list[dict[str, Any]]:
-    from bench.common import CORPORA, ROOT
-
-    path = (
-        ROOT / "data" / "eval" / "questions.jsonl"
-        if corpus == "small"
-        else CORPORA / f"{corpus.split('-')[0]}-questions.jsonl"
-    )
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return rows[:n]
+from bench import peer_tasks  # noqa: E402  (after the clock: cold starts count imports)
+from bench.common import bench_questions, rss_mb, task_threads  # noqa: E402
 
 
 def _chunk_texts(index_dir: Path, limit: int | None) -> list[str]:
@@ -98,7 +80,7 @@ def ingest_ours(a: dict[str, Any]) -> dict[str, Any]:
         else 0,
         "threads": settings.n_threads,
         "embed_backend": settings.embed_backend,
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": rss_mb(),
     }
 
 
@@ -110,7 +92,7 @@ def encode_raw(a: dict[str, Any]) -> dict[str, Any]:
     from bench.common import EMBEDDER_DIR
 
     texts = _chunk_texts(Path(a["index_dir"]), a.get("limit"))
-    torch.set_num_threads(_threads())
+    torch.set_num_threads(task_threads())
     t = time.perf_counter()
     model = SentenceTransformer(str(EMBEDDER_DIR), device="cpu")
     load_s = time.perf_counter() - t
@@ -129,8 +111,8 @@ def encode_raw(a: dict[str, Any]) -> dict[str, Any]:
         "load_s": load_s,
         "encode_s": encode_s,
         "passages_per_s": len(texts) / encode_s,
-        "threads": torch.get_num_threads(),
-        "peak_rss_mb": _rss_mb(),
+        "threads": torch.get_numthreads(),
+        "peak_rss_mb": rss_mb(),
     }
 
 
@@ -157,7 +139,7 @@ def embed_ours(a: dict[str, Any]) -> dict[str, Any]:
         "passages_per_s": len(texts) / encode_s,
         "threads": settings.n_threads,
         "backend": settings.embed_backend,
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": rss_mb(),
     }
 
 
@@ -191,7 +173,7 @@ def embed_flops(a: dict[str, Any]) -> dict[str, Any]:
         "passages_per_s_best": len(texts) / best,
         "threads": settings.n_threads,
         "backend": settings.embed_backend,
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": rss_mb(),
     }
 
 
@@ -199,7 +181,7 @@ def gemm_limits(a: dict[str, Any]) -> dict[str, Any]:
     """This machine's GEMM throughput, fp32 and int8 (see bench/limit.py)."""
     from bench.limit import gemm_limits as measure
 
-    return {**measure(int(a.get("threads") or _threads())), "peak_rss_mb": _rss_mb()}
+    return {**measure(int(a.get("threads") or task_threads())), "peak_rss_mb": rss_mb()}
 
 
 def query_embed(a: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +196,7 @@ def query_embed(a: dict[str, Any]) -> dict[str, Any]:
     emb = Embedder.load(settings, progress=False)
     if a.get("torch_threads"):
         torch.set_num_threads(int(a["torch_threads"]))
-    questions = [q["question"] for q in _questions("small", a.get("n", 20))]
+    questions = [q["question"] for q in bench_questions("small", a.get("n", 20))]
     emb.embed_queries(questions[:1])
     lat = []
     for _ in range(a.get("repeats", 2)):
@@ -225,10 +207,10 @@ def query_embed(a: dict[str, Any]) -> dict[str, Any]:
     return {
         "latency": percentiles(lat),
         "threads": settings.n_threads,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": torch.get_numthreads(),
         "backend": settings.embed_backend,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": rss_mb(),
     }
 
 
@@ -241,7 +223,7 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
 
     import_s = time.perf_counter() - t_imp
     settings = Settings.load(index_dir=Path(a["index_dir"]), **a.get("overrides", {}))
-    questions = [q["question"] for q in _questions(a["corpus"], a.get("n", 20))]
+    questions = [q["question"] for q in bench_questions(a["corpus"], a.get("n", 20))]
     t = time.perf_counter()
     assistant = Assistant.open(settings=settings, llm="none", auto_ingest=False, progress=False)
     open_s = time.perf_counter() - t
@@ -270,7 +252,7 @@ def query_ours(a: dict[str, Any]) -> dict[str, Any]:
         "questions": len(questions),
         "chunks": stats.get("chunks"),
         "faiss": stats.get("faiss"),
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": rss_mb(),
     }
 
 
@@ -280,7 +262,7 @@ def quality_ours(a: dict[str, Any]) -> dict[str, Any]:
     from rag.config import Settings
 
     settings = Settings.load(index_dir=Path(a["index_dir"]), **a.get("overrides", {}))
-    rows = [q for q in _questions(a["corpus"], a.get("n", 10_000)) if q.get("gold_doc_ids")]
+    rows = [q for q in bench_questions(a["corpus"], a.get("n", 10_000)) if q.get("gold_doc_ids")]
     assistant = Assistant.open(settings=settings, llm="none", auto_ingest=False, progress=False)
     out: dict[str, Any] = {"questions": len(rows)}
     for mode in ("dense", "hybrid", "bm25"):
@@ -307,7 +289,7 @@ def answer(a: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(index_dir=Path(a["index_dir"]))
     questions = (
         a.get("questions")
-        or [q["question"] for q in _questions("small", 40) if q.get("gold_doc_ids")][
+        or [q["question"] for q in bench_questions("small", 40) if q.get("gold_doc_ids")][
             : a.get("n", 3)
         ]
     )
@@ -355,207 +337,8 @@ def answer(a: dict[str, Any]) -> dict[str, Any]:
         "runs": runs,
         "llm_threads": settings.llm_threads,
         "llm_batch_threads": settings.llm_batch_threads,
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": rss_mb(),
     }
-
-
-# ---------------------------------------------------------------------------- peers
-def _peer_docs(corpus: str) -> tuple[list[Any], float]:
-    """The corpus's documents through the product's own loader (same text for everyone)."""
-    from bench.common import corpus_path
-    from ingest.loaders import load_paths
-
-    t = time.perf_counter()
-    docs = load_paths([corpus_path(corpus)], fmt="auto", max_bytes=20_000_000).documents
-    return docs, time.perf_counter() - t
-
-
-def _hf_tokenizer() -> Any:
-    from transformers import AutoTokenizer
-
-    from bench.common import EMBEDDER_DIR
-
-    return AutoTokenizer.from_pretrained(str(EMBEDDER_DIR))
-
-
-def _peer_cold(
-    a: dict[str, Any], load_model_s: float, open_index: Callable[[], Callable[[str], Any]]
-) -> dict[str, Any]:
-    """Cold start of a peer: open its persisted index, answer one question."""
-    t = time.perf_counter()
-    search = open_index()
-    open_s = time.perf_counter() - t
-    t = time.perf_counter()
-    search(_questions(a["corpus"], 1)[0]["question"])
-    return {
-        "load_model_s": load_model_s,
-        "open_s": open_s,
-        "first_query_s": time.perf_counter() - t,
-        "interpreter_to_ready_s": time.perf_counter() - T_PROCESS,
-        "peak_rss_mb": _rss_mb(),
-    }
-
-
-def _peer_warm(
-    a: dict[str, Any],
-    search: Callable[[str], Any],
-    *,
-    documents: int,
-    chunks: int,
-    load_model_s: float,
-    seconds: dict[str, float],
-    persist: Path,
-) -> dict[str, Any]:
-    """A peer's ingest timings plus its warm query latency (``repeats`` x ``n`` questions)."""
-    from bench.common import dir_size, percentiles
-
-    lat = []
-    for _ in range(a.get("repeats", 3)):
-        for q in _questions(a["corpus"], a.get("n", 20)):
-            t = time.perf_counter()
-            search(q["question"])
-            lat.append(time.perf_counter() - t)
-    return {
-        "documents": documents,
-        "chunks": chunks,
-        "load_model_s": load_model_s,
-        "seconds": {**seconds, "total": sum(seconds.values())},
-        "query": percentiles(lat),
-        "index_bytes": dir_size(persist),
-        "peak_rss_mb": _rss_mb(),
-    }
-
-
-def peer_llamaindex(a: dict[str, Any]) -> dict[str, Any]:
-    """LlamaIndex default pipeline: SentenceSplitter + HuggingFaceEmbedding + VectorStoreIndex."""
-    import torch
-
-    torch.set_num_threads(_threads())
-    from llama_index.core import Document, StorageContext, VectorStoreIndex, load_index_from_storage
-    from llama_index.core.node_parser import SentenceSplitter
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-    from bench.common import EMBEDDER_DIR
-
-    persist = Path(a["persist_dir"])
-    t0 = time.perf_counter()
-    embed = HuggingFaceEmbedding(
-        model_name=str(EMBEDDER_DIR),
-        query_instruction="query: ",
-        text_instruction="passage: ",
-        embed_batch_size=a.get("batch_size", 32),
-        device="cpu",
-        normalize=True,
-    )
-    tok = _hf_tokenizer()
-    load_model_s = time.perf_counter() - t0
-    if a.get("mode") == "cold":
-        return _peer_cold(
-            a,
-            load_model_s,
-            lambda: (
-                load_index_from_storage(
-                    StorageContext.from_defaults(persist_dir=str(persist)), embed_model=embed
-                )
-                .as_retriever(similarity_top_k=5)
-                .retrieve
-            ),
-        )
-    shutil.rmtree(persist, ignore_errors=True)
-    raw, load_s = _peer_docs(a["corpus"])
-    docs = [Document(text=d.text, metadata={"title": d.title}, id_=d.doc_id) for d in raw]
-    splitter = SentenceSplitter(
-        chunk_size=a.get("chunk_tokens", 256),
-        chunk_overlap=a.get("chunk_overlap", 38),
-        tokenizer=lambda s: tok.encode(s, add_special_tokens=False),
-    )
-    t = time.perf_counter()
-    nodes = splitter.get_nodes_from_documents(docs)
-    chunk_s = time.perf_counter() - t
-    t = time.perf_counter()
-    index = VectorStoreIndex(nodes, embed_model=embed, show_progress=False)
-    embed_index_s = time.perf_counter() - t
-    t = time.perf_counter()
-    index.storage_context.persist(persist_dir=str(persist))
-    persist_s = time.perf_counter() - t
-    return _peer_warm(
-        a,
-        index.as_retriever(similarity_top_k=5).retrieve,
-        documents=len(docs),
-        chunks=len(nodes),
-        load_model_s=load_model_s,
-        seconds={
-            "load": load_s,
-            "chunk": chunk_s,
-            "embed+index": embed_index_s,
-            "persist": persist_s,
-        },
-        persist=persist,
-    )
-
-
-def peer_langchain(a: dict[str, Any]) -> dict[str, Any]:
-    """LangChain default pipeline: RecursiveCharacterTextSplitter + HuggingFaceEmbeddings + FAISS."""
-    import torch
-
-    torch.set_num_threads(_threads())
-    from langchain_community.vectorstores import FAISS
-    from langchain_core.documents import Document
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    from bench.common import EMBEDDER_DIR
-
-    persist = Path(a["persist_dir"])
-    t0 = time.perf_counter()
-    embed = HuggingFaceEmbeddings(
-        model_name=str(EMBEDDER_DIR),
-        model_kwargs={"device": "cpu"},
-        encode_kwargs={
-            "batch_size": a.get("batch_size", 32),
-            "normalize_embeddings": True,
-            "prompt": "passage: ",
-        },
-        query_encode_kwargs={"normalize_embeddings": True, "prompt": "query: "},
-    )
-    tok = _hf_tokenizer()
-    load_model_s = time.perf_counter() - t0
-    if a.get("mode") == "cold":
-
-        def open_db() -> Callable[[str], Any]:
-            db = FAISS.load_local(str(persist), embed, allow_dangerous_deserialization=True)
-            return lambda q: db.similarity_search(q, k=5)
-
-        return _peer_cold(a, load_model_s, open_db)
-    shutil.rmtree(persist, ignore_errors=True)
-    raw, load_s = _peer_docs(a["corpus"])
-    docs = [Document(page_content=d.text, metadata={"title": d.title, "id": d.doc_id}) for d in raw]
-    splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-        tok, chunk_size=a.get("chunk_tokens", 256), chunk_overlap=a.get("chunk_overlap", 38)
-    )
-    t = time.perf_counter()
-    chunks = splitter.split_documents(docs)
-    chunk_s = time.perf_counter() - t
-    t = time.perf_counter()
-    db = FAISS.from_documents(chunks, embed)
-    embed_index_s = time.perf_counter() - t
-    t = time.perf_counter()
-    db.save_local(str(persist))
-    persist_s = time.perf_counter() - t
-    return _peer_warm(
-        a,
-        lambda q: db.similarity_search(q, k=5),
-        documents=len(docs),
-        chunks=len(chunks),
-        load_model_s=load_model_s,
-        seconds={
-            "load": load_s,
-            "chunk": chunk_s,
-            "embed+index": embed_index_s,
-            "persist": persist_s,
-        },
-        persist=persist,
-    )
 
 
 def imports(a: dict[str, Any]) -> dict[str, Any]:
@@ -582,7 +365,7 @@ def imports(a: dict[str, Any]) -> dict[str, Any]:
         )
         if m in sys.modules
     ]
-    return {"import_s": time.perf_counter() - t, "heavy_loaded": heavy, "peak_rss_mb": _rss_mb()}
+    return {"import_s": time.perf_counter() - t, "heavy_loaded": heavy, "peak_rss_mb": rss_mb()}
 
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -595,8 +378,8 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "gemm_limits": gemm_limits,
     "quality_ours": quality_ours,
     "answer": answer,
-    "peer_llamaindex": peer_llamaindex,
-    "peer_langchain": peer_langchain,
+    "peer_llamaindex": lambda a: peer_tasks.peer_llamaindex(a, T_PROCESS),
+    "peer_langchain": lambda a: peer_tasks.peer_langchain(a, T_PROCESS),
     "imports": imports,
 }
 
@@ -604,7 +387,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 def main(argv: list[str]) -> int:
     task, args, out = argv[0], json.loads(argv[1]), Path(argv[2])
     result = TASKS[task](args)
-    result.setdefault("peak_rss_mb", _rss_mb())
+    result.setdefault("peak_rss_mb", rss_mb())
     out.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
     return 0
 
