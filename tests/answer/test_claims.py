@@ -191,6 +191,27 @@ def test_chinese_clause_over_an_english_sentence_uses_the_glossary_backwards(too
     assert check("DDIM 加速了采样 [1]。", english, {**tools, "glossary": None}).removed
 
 
+def test_a_yes_or_no_is_never_removed_from_the_statement_it_answers(tools, similarity):
+    # seen on a held-out question: the model answered "不是。<the question restated>" and the
+    # check removed only "不是", leaving the opposite answer in the article's name
+    flow = [_p(_body("nice-flow"), "nice-flow")]
+    q = "基于流的生成模型,是比 VAE 和 GAN 更晚才出现的吗?"
+    wrong = check_answer(
+        "不是。基于流的生成模型是比 VAE 和 GAN 更晚才出现的 [1]。",
+        flow,
+        question=q,
+        lang="zh",
+        terms=tools["terms"],
+        glossary=tools["glossary"],
+        similarity=similarity,
+    )
+    assert wrong.empty and len(wrong.removed) == 1 and wrong.removed[0].text.startswith("不是。")
+    right = check("不是。flow 的历史和 VAE、GAN 一样悠久 [1]。", flow, tools, similarity)
+    assert right.removed == [] and right.text == "不是。flow 的历史和 VAE、GAN 一样悠久 [1]。"
+    english = check("No. It reuses the trained DDPM model [1].", flow, tools, lang="en")
+    assert [c.text for c in english.clauses] == ["No. It reuses the trained DDPM model"]
+
+
 def test_abstention(tools):
     c = check("资料中没有相关内容。", P3, tools)
     assert c.abstained and c.text == "资料中没有相关内容。" and c.removed == [] and not c.empty

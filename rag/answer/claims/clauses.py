@@ -100,8 +100,40 @@ def _masked(text: str) -> str:
     return out
 
 
+# A sentence that is only the answer to a yes/no question ("不是。", "No.", "是的 [1]。"): it
+# says nothing checkable on its own, so it is judged with the sentence that follows it.
+_POLARITY_ONLY = re.compile(
+    r"^(?:是的?|不是|对|不对|没错|不|否|可以|不可以|能|不能|会|不会|需要|不需要|有|没有|用|不用|"
+    r"必须|不必|yes|no|yes,?\s*(?:it|they|this|that)\s+(?:is|are|does|do|can|will|has|have)|"
+    r"no,?\s*(?:it|they|this|that)\s+(?:is|are|does|do|can|will|has|have)(?:n't|\s+not))[\s,，]*$",
+    re.IGNORECASE,
+)
+
+
+def is_polarity_only(sentence: str) -> bool:
+    """True for a sentence that only says yes or no.
+
+    >>> is_polarity_only("不是 [1]。"), is_polarity_only("No, it doesn't."), is_polarity_only("不是 DDPM。")
+    (True, True, False)
+    """
+    body = CITE.sub("", sentence).strip().rstrip("。！？!?.…").strip()
+    return bool(_POLARITY_ONLY.match(body))
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the answer's sentences, each keeping the citations that follow it."""
+    """Spans of the answer's sentences, each keeping the citations that follow it; a
+    yes/no sentence is one sentence with the next (:func:`is_polarity_only`)."""
+    spans = _raw_sentences(text)
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and is_polarity_only(text[merged[-1][0] : merged[-1][1]]):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _raw_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = 0
     masked = _masked(text)
