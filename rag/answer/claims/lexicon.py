@@ -50,8 +50,8 @@ from rag.answer.claims.words import (
     EN_WORD,
     LATIN_GROUP,
     NORM_DROP,
-    ZH_STOP,
     is_english,
+    is_zh_stop,
     stem,
     stems_of,
     variants,
@@ -262,7 +262,7 @@ class Lexicon:
         """The maximal jieba terms of ``text`` (the shorter terms inside each kept with it)."""
         units = []
         cjk_terms = [t for t in dict.fromkeys(self.tok(text)) if CJK.search(t)]
-        cjk_terms = [t for t in cjk_terms if t not in ZH_STOP and not is_numeral(t)]
+        cjk_terms = [t for t in cjk_terms if not is_zh_stop(t) and not is_numeral(t)]
         maximal = [t for t in cjk_terms if not any(t != o and t in o for o in cjk_terms)]
         for t in maximal:
             subs = tuple(o for o in cjk_terms if o != t and o in t)

@@ -29,6 +29,7 @@ __all__ = [
     "NORM_DROP",
     "ZH_STOP",
     "is_english",
+    "is_zh_stop",
     "stem",
     "stems_of",
     "variants",
@@ -53,8 +54,32 @@ ZH_STOP = frozenset(
     具有 文章 本文 这篇 介绍 所谓 叫做 称为 称作 即 也是 就 都 将 把 被 对 对于 而 并 从而 甚至 由
     它们 它 他 她 其 该 此 这些 那些 什么 如何 为什么 因为 由于 所 使得 使 让 得到 一些 很多 许多
     比较 相对 更 最 很 较 已经 仍然 依然 还是 是否 需要 方法 方式 问题 技术 思想 思路 作用 目的 时
-    时候 情况 方面 可能 可 一定 来说 而言 上 下 中 里 内 之间 以 于 为 在 及 和 与 或 等 的 了""".split()  # noqa: SIM905 - a word list reads better as text
+    时候 情况 方面 可能 可 一定 来说 而言 上 下 中 里 内 之间 以 于 为 在 及 和 与 或 等 的 了
+    当 每当 以后 之后 以前 之前 给出 列出 提到 指出 说到 写道 讲到 谈到 具体""".split()  # noqa: SIM905 - a word list reads better as text
 )
+# Single characters that, next to stop words, still make a function word (这会, 是因为, 也就).
+_ZH_STOP_CHARS = frozenset("这那也还就都会是在有要能可又才再已曾正将则便")
+
+
+def is_zh_stop(term: str) -> bool:
+    """A stop word, or a term made only of stop words and function characters.
+
+    >>> is_zh_stop("是因为"), is_zh_stop("这会"), is_zh_stop("因果"), is_zh_stop("会议")
+    (True, True, False, False)
+    """
+    if term in ZH_STOP:
+        return True
+    n = len(term)
+    ok = [True] + [False] * n  # ok[i]: term[:i] splits into stop pieces
+    for i in range(1, n + 1):
+        for k in range(1, min(4, i) + 1):
+            piece = term[i - k : i]
+            if ok[i - k] and (piece in ZH_STOP or (k == 1 and piece in _ZH_STOP_CHARS)):
+                ok[i] = True
+                break
+    return ok[n]
+
+
 # English words that carry no claim beyond the glossary's stop words (reporting verbs, hedges).
 EN_EXTRA_STOP = frozenset(
     """mention mentions mentioned mentioning call calls called give gives given giving include
