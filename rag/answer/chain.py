@@ -343,8 +343,11 @@ class AnswerChain:
     ) -> Iterator[StreamEvent]:
         """The model found nothing (or nothing it wrote holds): trust the coverage decision.
 
-        After a confident "covered", the extractive answer is the answer (with a notice); in
-        the low-confidence band the model's failure tips the decision: the chain abstains.
+        After a confident "covered", the extractive answer is the answer (with a notice). In
+        the low-confidence band the model's failure tips the decision: below an even chance
+        (:data:`~rag.answer.coverage.LIKELY`) the chain abstains; above it, the extractive
+        answer is shown under the low-confidence notice (the model's check is weakest on
+        English questions over Chinese text, where a correct answer is often unconfirmed).
         """
         assert turn.coverage is not None
         if checked.abstained:
@@ -353,7 +356,7 @@ class AnswerChain:
             why = "the model only repeated the question"
         else:
             why = "the model's answer was not supported by the passages"
-        if turn.coverage.confident and turn.extract and turn.extract.text:
+        if (turn.coverage.confident or turn.coverage.likely) and turn.extract and turn.extract.text:
             yield from self._extractive(turn, why, reply.usage)
             return
         notice = f"{turn.coverage.note()}; {why}"

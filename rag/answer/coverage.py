@@ -213,6 +213,11 @@ class CoverageModel:
         return model.probability(np.array([features[f] for f in self.features], float))
 
 
+# In the low-confidence band, the probability above which the chain still trusts "covered" when
+# the model's own answer fails the check (it shows the extractive answer instead of abstaining).
+LIKELY = 0.5
+
+
 @dataclass
 class Coverage:
     """The decision, its probability and the evidence behind it."""
@@ -223,6 +228,11 @@ class Coverage:
     confident: bool = False  # covered and above the low-confidence band
     features: dict[str, float] = field(default_factory=dict)
     missing_entities: list[str] = field(default_factory=list)
+
+    @property
+    def likely(self) -> bool:
+        """Covered more likely than not (``probability`` ≥ :data:`LIKELY`), confident or not."""
+        return self.covered and self.probability >= LIKELY
 
     @property
     def top_dense(self) -> float:

@@ -36,6 +36,7 @@ class AnswerTools:
         embed_passages: e5 vectors of sentences.
         evidence_sentences: Sentences the evidence selector keeps at most.
         cache_dir: Where the parsed glossary is kept between processes.
+        coverage_model: The coverage decision (default: the packaged ``coverage_model.json``).
     """
 
     def __init__(
@@ -45,6 +46,7 @@ class AnswerTools:
         embed_passages: Callable[[Sequence[str]], np.ndarray] | None = None,
         evidence_sentences: int = 4,
         cache_dir: Path | None = None,
+        coverage_model: CoverageModel | None = None,
     ) -> None:
         self.terms = terms
         self.cache_dir = cache_dir
@@ -53,7 +55,7 @@ class AnswerTools:
         self._lock = threading.Lock()
         self._glossary: Glossary | None = None
         self._claims_glossary: Glossary | None = None
-        self._coverage: CoverageModel | None = None
+        self._coverage: CoverageModel | None = coverage_model
         self.selector = EvidenceSelector(
             terms,
             embed_queries,

@@ -7,6 +7,7 @@ that is down, prompt injection, and keys kept secret.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import socket
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from rag.answer.chain import AnswerChain
+from rag.answer.coverage import CoverageModel
+from rag.answer.tools import AnswerTools
 from rag.config import Settings
 from rag.llm.client import LLM
 from rag.schema import Answer
@@ -123,6 +126,28 @@ def test_a_model_refusal_in_the_low_confidence_band_abstains(assistant, server, 
     _, answer = run(chain, "LoRA 的秩一般取多少?")
     assert answer.abstained and "没有涉及" in answer.text
     assert "low confidence" in (answer.notice or "") and "no direct answer" in answer.notice
+
+
+def test_a_failed_model_answer_in_the_upper_low_confidence_band_shows_the_draft(
+    assistant, server, llm
+) -> None:
+    # covered more likely than not, yet not confident: the model's unsupported answer is
+    # replaced by the extractive answer under the low-confidence notice, not by "not covered"
+    # (held-out English questions were refused this way at p=0.53 and 0.56)
+    cautious = dataclasses.replace(CoverageModel.load(), confident_above=0.99999)
+    tools = AnswerTools(
+        assistant.retriever.tokenizer,
+        assistant.answer_tools.embed_queries,
+        assistant.answer_tools.embed_passages,
+        coverage_model=cautious,
+    )
+    chain = AnswerChain(assistant.retriever, lambda: llm, assistant.settings, tools)
+    server.script(Reply("DDIM 需要更多的计算资源 [1]。"))
+    _, answer = run(chain, "DDIM 相比 DDPM 采样快多少倍?")
+    assert answer.coverage is not None and 0.5 <= answer.coverage < 0.99999
+    assert not answer.abstained and answer.llm == "extractive" and "10~50" in answer.text
+    assert "low confidence" in (answer.notice or "") and "not supported" in answer.notice
+    assert "计算资源" not in answer.text
 
 
 def test_readme_follow_up_loses_its_invented_clause(assistant, server, llm) -> None:
