@@ -212,6 +212,28 @@ def test_a_yes_or_no_is_never_removed_from_the_statement_it_answers(tools, simil
     assert [c.text for c in english.clauses] == ["No. It reuses the trained DDPM model"]
 
 
+def test_function_words_are_not_claims(tools, similarity):
+    # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"
+    rf = [_p(_body("receptive-field"), "receptive-field")]
+    kept = check_answer(
+        "沿着 top往下逐层迭代直到追溯回 input image [1]。",
+        rf,
+        question="计算感受野的公式一是沿什么方向逐层迭代的?",
+        terms=tools["terms"],
+        glossary=tools["glossary"],
+        similarity=similarity,
+    )
+    assert kept.removed == [], [r.reason for r in kept.removed]
+    ddpg = [_p(_body("ddpg"), "ddpg")]
+    why = check(
+        "DDPG 选择确定性策略是因为在同一个状态处，采用的动作概率不同，但是最大概率只有一个 [1]。",
+        ddpg,
+        tools,
+        similarity,
+    )
+    assert why.removed == [], [r.reason for r in why.removed]
+
+
 def test_abstention(tools):
     c = check("资料中没有相关内容。", P3, tools)
     assert c.abstained and c.text == "资料中没有相关内容。" and c.removed == [] and not c.empty

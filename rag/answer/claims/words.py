@@ -55,7 +55,8 @@ ZH_STOP = frozenset(
     它们 它 他 她 其 该 此 这些 那些 什么 如何 为什么 因为 由于 所 使得 使 让 得到 一些 很多 许多
     比较 相对 更 最 很 较 已经 仍然 依然 还是 是否 需要 方法 方式 问题 技术 思想 思路 作用 目的 时
     时候 情况 方面 可能 可 一定 来说 而言 上 下 中 里 内 之间 以 于 为 在 及 和 与 或 等 的 了
-    当 每当 以后 之后 以前 之前 给出 列出 提到 指出 说到 写道 讲到 谈到 具体""".split()  # noqa: SIM905 - a word list reads better as text
+    当 每当 以后 之后 以前 之前 给出 列出 提到 指出 说到 写道 讲到 谈到 具体
+    沿着 沿 按照 依照 根据 随着 关于 向 往 朝 从 到 直到 自 经过""".split()  # noqa: SIM905 - a word list reads better as text
 )
 # Single characters that, next to stop words, still make a function word (这会, 是因为, 也就).
 _ZH_STOP_CHARS = frozenset("这那也还就都会是在有要能可又才再已曾正将则便")
