@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer.claims import CheckedAnswer, Clause
+from rag.answer.claims.model import default_model
 from rag.cli.eval import main
 from rag.config import PROJECT_ROOT
 from rag.eval.check import dump_block, expected_block
@@ -97,7 +98,7 @@ def test_a_real_run_writes_its_report(small_run) -> None:
     assert block["cases"] == 6 and block["similarity_calls_max"] == 1
     for key in ("injected_recall", "false_removal_rate", "citation_recall", "citation_precision"):
         assert 0.0 <= block[key] <= 1.0
-    assert report["model"]["threshold"] == {"zh": 0.22, "en": 0.27}
+    assert report["model"]["threshold"] == default_model().threshold  # the packaged model's
     results = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(results) == 6 and "bad_removed" in json.loads(results[0])
     assert "## Per language" in (out / "report.md").read_text(encoding="utf-8")
