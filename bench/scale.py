@@ -96,7 +96,7 @@ def build(source: Path, n: int, dest: Path, factory: str | None = None) -> dict[
             seen.add(doc_id)
             docs.append(DocRow(doc_id, r.title, r.source, "zh", "", "", 0, "", {}))
     vectors = real[:n] if n <= s else np.concatenate([real, mixed(real, n - s, seed=n)])
-    factory = factory or Settings.load().faiss_factory_for(n)
+    factory = factory or Settings.load().faiss_factory_for(n, real.shape[1])
     say(f"scale {n:,}: writing the index ({factory})")
     t = time.perf_counter()
     shutil.rmtree(dest, ignore_errors=True)

@@ -54,6 +54,7 @@ DEFAULT_VARIANTS: dict[str, list[Variant]] = {
     "real": [
         ("Flat", "Flat", None, "product"),
         ("SQ8", "SQ8", None, "product"),
+        ("PQ{dim}x4fs", "PQ{dim}x4fs", None, "product"),
         ("IVF{nlist},SQ8", "IVF{nlist},SQ8", None, "product"),
         ("HNSW32,Flat", "HNSW32,Flat", None, "product"),
     ],
@@ -62,12 +63,14 @@ DEFAULT_VARIANTS: dict[str, list[Variant]] = {
         ("Flat", "Flat", None, "product"),
         ("SQfp16", "SQfp16", None, "product"),
         ("SQ8", "SQ8", None, "product"),
+        ("PQ{dim}x4fs", "PQ{dim}x4fs", None, "product"),
         ("IVF{nlist},SQ8", "IVF{nlist},SQ8", None, "product"),
     ],
     "1000000": [
         ("Flat", "Flat", None, "product"),
         ("SQfp16", "SQfp16", None, "product"),
         ("SQ8", "SQ8", None, "product"),
+        ("PQ{dim}x4fs", "PQ{dim}x4fs", None, "product"),
         ("IVF{nlist},SQ8 nprobe 256", "IVF{nlist},SQ8", 256, "product"),
         ("IVF{nlist},SQ8", "IVF{nlist},SQ8", None, "product"),
         ("IVF{nlist},SQ8 nprobe 1024", "IVF{nlist},SQ8", 1024, "product"),
@@ -75,6 +78,7 @@ DEFAULT_VARIANTS: dict[str, list[Variant]] = {
     "noisy": [
         ("SQfp16", "SQfp16", None, "product"),
         ("SQ8", "SQ8", None, "product"),
+        ("PQ{dim}x4fs", "PQ{dim}x4fs", None, "product"),
         ("IVF{nlist},SQ8", "IVF{nlist},SQ8", None, "product"),
     ],
 }

@@ -108,13 +108,15 @@ class Settings:
     # faiss_auto_threshold chunks, faiss_auto_mid_factory up to faiss_auto_large_threshold, then
     # faiss_auto_factory ("{nlist}" becomes a power of two near 4 * sqrt(chunks)). Every type
     # but Flat is searched for a shortlist re-ranked with the exact vectors
-    # (rag/store/local/reader.py). SQ8 scans a quarter of Flat's bytes with recall@10 ~1.0 on
-    # real e5 vectors; IVF is 2x faster at 1M but found 0.74 of the top 10 on the real vectors
-    # (0.99 only on the synthetic mixes), so it is used only past the sizes measured.
-    # Measured: bench/scale_types.py, docs/performance.md.
+    # (rag/store/local/reader.py). PQ{dim}x4fs (4 bits per dimension, FAISS's SIMD fast-scan;
+    # "{dim}" becomes the embedding size) scans an eighth of Flat's bytes ~4x faster than SQ8
+    # with recall@10 >= 0.99 after the re-rank; IVF is faster still at 1M but found 0.74 of the
+    # top 10 on the real vectors (0.99 only on the synthetic mixes), so it is used only past the
+    # sizes measured. Measured: bench/scale_types.py, docs/performance.md.
     faiss_factory: str = "auto"
     faiss_auto_threshold: int = 50_000
-    faiss_auto_mid_factory: str = "SQ8"
+    faiss_auto_min_vectors: int = 1_000  # auto stays Flat below this many (PQ/IVF must learn)
+    faiss_auto_mid_factory: str = "PQ{dim}x4fs"
     faiss_auto_large_threshold: int = 1_000_000
     faiss_auto_factory: str = "IVF{nlist},SQ8"
     max_file_mb: float = 20.0  # files above this are refused with a message naming the limit
@@ -248,23 +250,27 @@ class Settings:
         """True when no endpoint is configured: answers come from the bundled local model."""
         return not self.llm_base_url and not self.llm_api_key
 
-    def faiss_factory_for(self, n_vectors: int) -> str:
-        """The FAISS factory string to build for ``n_vectors`` (resolves ``"auto"``).
+    def faiss_factory_for(self, n_vectors: int, dim: int | None = None) -> str:
+        """The FAISS factory string to build for ``n_vectors`` of ``dim`` dimensions (resolves
+        ``"auto"``, ``{nlist}`` and, when ``dim`` is given, ``{dim}``).
 
         Example:
             >>> s = Settings.load(env={}, faiss_factory="auto")
-            >>> s.faiss_factory_for(1000), s.faiss_factory_for(10**6), s.faiss_factory_for(2 * 10**6)
-            ('Flat', 'SQ8', 'IVF4096,SQ8')
+            >>> s.faiss_factory_for(1000), s.faiss_factory_for(10**6, 384)
+            ('Flat', 'PQ384x4fs')
+            >>> s.faiss_factory_for(2 * 10**6)
+            'IVF4096,SQ8'
         """
         if self.faiss_factory.strip().lower() != "auto":
             factory = self.faiss_factory
-        elif n_vectors <= self.faiss_auto_threshold:
+        elif n_vectors <= self.faiss_auto_threshold or n_vectors < self.faiss_auto_min_vectors:
             factory = "Flat"
         elif n_vectors <= self.faiss_auto_large_threshold:
             factory = self.faiss_auto_mid_factory
         else:
             factory = self.faiss_auto_factory
-        return factory.replace("{nlist}", str(ivf_lists(n_vectors)))
+        factory = factory.replace("{nlist}", str(ivf_lists(n_vectors)))
+        return factory.replace("{dim}", str(dim)) if dim else factory
 
     @property
     def n_threads(self) -> int:

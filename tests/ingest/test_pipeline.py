@@ -157,11 +157,14 @@ def test_auto_index_type_switches_past_the_threshold(
     flat_top = [i for i, _ in store.dense_search(query, 3)]
     store.close()
 
-    grown = small.replace(faiss_auto_threshold=first.chunks - 1)  # now the corpus is "large"
+    # now the corpus is "large" (a type that learns from the vectors waits for 1,000 of them,
+    # so this 4-chunk corpus is given one that does not)
+    grown = small.replace(faiss_auto_threshold=first.chunks - 1, faiss_auto_min_vectors=1)
+    grown = grown.replace(faiss_auto_mid_factory="SQfp16")
     second = ingest([corpus], grown, progress=False, embedder=embedder, log=quiet)
     assert second.embedded == 0  # only the index type changed: vectors come from the cache
     manifest = json.loads((current_generation(settings.index_dir) / "manifest.json").read_text())
-    assert manifest["faiss"]["factory"] == grown.faiss_factory_for(first.chunks) != "Flat"
+    assert manifest["faiss"]["factory"] == grown.faiss_factory_for(first.chunks) == "SQfp16"
     store = LocalStore.open(settings.index_dir)
     assert [i for i, _ in store.dense_search(query, 3)] == flat_top
     store.close()

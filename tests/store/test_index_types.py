@@ -44,16 +44,17 @@ SMALL = Settings.load(
 )
 
 
-def test_auto_picks_flat_then_sq8_then_ivf() -> None:
-    assert SMALL.faiss_factory_for(1000) == "Flat"
-    assert SMALL.faiss_factory_for(1001) == SMALL.faiss_auto_mid_factory == "SQ8"
-    assert SMALL.faiss_factory_for(2000) == "SQ8"
-    assert SMALL.faiss_factory_for(3000) == f"IVF{ivf_lists(3000)},SQ8" == "IVF64,SQ8"
+def test_auto_picks_flat_then_pq_fast_scan_then_ivf() -> None:
+    assert SMALL.faiss_factory_for(1000, DIM) == "Flat"
+    assert SMALL.faiss_auto_mid_factory == "PQ{dim}x4fs"
+    assert SMALL.faiss_factory_for(1001, DIM) == "PQ32x4fs"  # 4 bits per dimension
+    assert SMALL.faiss_factory_for(2000, DIM) == "PQ32x4fs"
+    assert SMALL.faiss_factory_for(3000, DIM) == f"IVF{ivf_lists(3000)},SQ8" == "IVF64,SQ8"
     default = Settings.load(env={})
-    assert default.faiss_factory_for(50_000) == "Flat"
-    assert default.faiss_factory_for(100_000) == "SQ8"
-    assert default.faiss_factory_for(1_000_000) == "SQ8"
-    assert default.faiss_factory_for(1_000_001) == "IVF4096,SQ8"
+    assert default.faiss_factory_for(50_000, 384) == "Flat"
+    assert default.faiss_factory_for(100_000, 384) == "PQ384x4fs"
+    assert default.faiss_factory_for(1_000_000, 384) == "PQ384x4fs"
+    assert default.faiss_factory_for(1_000_001, 384) == "IVF4096,SQ8"
     assert Settings.load(env={}, faiss_factory="HNSW32,Flat").faiss_factory_for(10) == (
         "HNSW32,Flat"
     )  # explicit wins
@@ -63,16 +64,17 @@ def test_auto_picks_flat_then_sq8_then_ivf() -> None:
     ("n", "factory"),
     [
         (800, None),  # auto: Flat
-        (1500, None),  # auto: SQ8
+        (1500, None),  # auto: PQ32x4fs
         (3000, None),  # auto: IVF64,SQ8
-        (1500, "HNSW32,Flat"),  # the old auto type above the threshold still reads
+        (1500, "HNSW32,Flat"),  # an old auto type above the threshold still reads
+        (1500, "SQ8"),  # the auto type of 2026-12-01 too
         (1500, "SQfp16"),
     ],
 )
 def test_every_type_finds_the_exact_neighbours(n: int, factory: str | None, tmp_path: Path):
     rng = np.random.default_rng(n)
     vectors = unit(rng, n)
-    factory = factory or SMALL.faiss_factory_for(n)
+    factory = factory or SMALL.faiss_factory_for(n, DIM)
     write_index(tmp_path, vectors, factory)
     queries = unit(rng, 20)
     near = vectors[:20] + 0.05 * unit(rng, 20)  # each near one known vector

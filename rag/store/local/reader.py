@@ -265,11 +265,14 @@ class LocalStore:
 # of max(k * RERANK_FACTOR, RERANK_MIN) ids, re-ranked with the exact float32 vectors.
 # IVF: at least IVF_NPROBE lists and at least 1/IVF_PROBE_SHARE of them (IVF4096,SQ8 over 1M
 # mixed e5 vectors: nprobe 256 recall@10 0.980, 512 0.994).
+# The shortlist is at least RERANK_MIN: PQ{dim}x4fs over 1M mixed e5 vectors finds 0.9895 of the
+# exact top 10 with 100, 0.996 with 200, 1.000 with 300 at the same speed (the SIMD scan costs
+# the same for any shortlist this size; re-ranking 300 rows takes ~0.2 ms).
 HNSW_EF_SEARCH = 128
 IVF_NPROBE = 32
 IVF_PROBE_SHARE = 8
 RERANK_FACTOR = 4
-RERANK_MIN = 100
+RERANK_MIN = 300
 
 
 def dense_top_k(

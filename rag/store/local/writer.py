@@ -58,10 +58,12 @@ def training_sample(vectors: np.ndarray) -> np.ndarray:
 
 
 def build_faiss(vectors: np.ndarray, factory: str) -> Any:
-    """An ``IndexIDMap2`` over ``factory`` (inner product) holding ``vectors`` with ids 0..n-1."""
+    """An ``IndexIDMap2`` over ``factory`` (inner product) holding ``vectors`` with ids 0..n-1
+    (``{dim}`` in ``factory`` becomes the vectors' dimension)."""
     import faiss
 
     dim = vectors.shape[1]
+    factory = factory.replace("{dim}", str(dim))
     base = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     if not base.is_trained:
         if vectors.shape[0] < 1:
@@ -71,6 +73,10 @@ def build_faiss(vectors: np.ndarray, factory: str) -> Any:
     if vectors.shape[0]:
         index.add_with_ids(vectors, np.arange(vectors.shape[0], dtype=np.int64))
     return index
+
+
+def _dim(vectors: np.ndarray) -> int | None:
+    return int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[1] else None
 
 
 def _fsync_tree(root: Path) -> None:
@@ -285,7 +291,8 @@ class LocalWriter:
         if manifest.get("bm25", {}).get("tokenizer") != TOKENIZER_VERSION:
             reasons.append("BM25 tokenizer changed")
         faiss_meta = manifest.get("faiss", {})
-        wanted = self.settings.faiss_factory_for(int(faiss_meta.get("ntotal", 0)))
+        dim = manifest.get("embedder", {}).get("dim")
+        wanted = self.settings.faiss_factory_for(int(faiss_meta.get("ntotal", 0)), dim)
         if faiss_meta.get("factory") != wanted:
             reasons.append("FAISS index type changed")
         return reasons
@@ -327,7 +334,7 @@ class LocalWriter:
             change.vectors,
             terms,
             manifest,
-            self.settings.faiss_factory_for(len(change.chunks)),
+            self.settings.faiss_factory_for(len(change.chunks), _dim(change.vectors)),
         )
         commit_generation(self.index_dir, gen)
         return gen.name
