@@ -182,6 +182,22 @@ def test_negation_not_in_the_source_is_removed(tools):
     assert bad.removed and bad.removed[0].reason.startswith("negation not in the source")
 
 
+def test_an_english_negation_of_a_term_the_chinese_text_keeps_in_english(tools, similarity):
+    ddp = [_p(_body("pytorch-ddp"), "pytorch-ddp")]
+    bad = check("So DDP is not data parallelism [1].", ddp, tools, similarity, "en")
+    assert bad.removed and bad.removed[0].reason.startswith("negation not in the source")
+    # "without X" is often "去掉 X" in Chinese: a removal verb negates the term too
+    la = [_p(_body("linear-attention"), "linear-attention")]
+    ok = check(
+        "Without Softmax, attention becomes a product of three matrices [1].",
+        la,
+        tools,
+        similarity,
+        "en",
+    )
+    assert not any(r.reason.startswith("negation") for r in ok.removed)
+
+
 def test_chinese_clause_over_an_english_sentence_uses_the_glossary_backwards(tools):
     # a passage sentence without Chinese: the clause's Chinese terms are looked up through the
     # English words they render (this crashed: the glossary had no Chinese -> English table)

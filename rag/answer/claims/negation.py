@@ -51,6 +51,8 @@ _ZH_NEG_FALSE = tuple(
     """不同 不断 不少 不仅 不过 不管 不论 无论 非常 不久 不一 无穷 无限 未来 除非 并非常 是否 否则
     非线性 不胜枚举 非零 不错 无关紧要 不定 非负 无偏 要不 不然 要么""".split()  # noqa: SIM905 - a word list reads better as text
 )
+# "without X" in Chinese is often "去掉 X": a removal verb before the word negates it too
+_REMOVAL = re.compile(r"去掉|摘掉|去除|移除|删除|删掉|抛弃|舍弃|丢掉|丢弃|拿掉|省去|免去|取消")
 EN_NEG = re.compile(
     r"\b(?:not|no|never|without|cannot|none|neither|nor|unlike|instead of|rather than|no longer|"
     r"\w+n't)\b",
@@ -149,10 +151,22 @@ def negated_scope_asserted(info: ClauseInfo, c: Candidate, renderings: Rendering
                 if len(z) >= 2 or u.kind == "zh"
                 for m in re.finditer(re.escape(z), c.text)
             ]
+            # the English word itself: Chinese text often keeps the term ("就是Data Parallelism")
+            + [
+                m.start()
+                for v in {u.surface, *u.subterms}
+                if len(v) >= 3
+                for m in re.finditer(
+                    r"(?<![A-Za-z])" + re.escape(v) + r"(?![A-Za-z])", c.text, re.IGNORECASE
+                )
+            ]
             if u.kind == "en"
             else [m.start() for m in re.finditer(re.escape(u.key), c.text)]
         )
-        if hits and not any(negated_before(c.text, p, c.negations, 10) for p in hits):
+        if hits and not any(
+            negated_before(c.text, p, c.negations, 10) or _REMOVAL.search(c.text, max(0, p - 8), p)
+            for p in hits
+        ):
             return True
     return False
 
