@@ -269,8 +269,13 @@ def _rss_mb(pid: int) -> float:
 def serve(
     ref: str = "main", requests: int = 400, concurrency: int = 16, rounds: int = 1
 ) -> dict[str, Any]:
-    """Old vs new ``rag serve --no-llm``: ready time, idle RSS, /v1/search under load."""
-    from bench.serve_load import QUESTIONS, free_port, run_load, wait_ready
+    """Old vs new ``rag serve --no-llm``: ready time, idle RSS, /v1/search under load.
+
+    The load comes from ``concurrency`` Python client threads (httpx) and, when ``wrk`` is
+    installed (``apt install wrk``), also from ``wrk`` for 10 s: a C client that leaves the two
+    cores to the server, so its ratio shows the servers rather than the client's own cost.
+    """
+    from bench.serve_load import QUESTIONS, free_port, run_load, run_wrk, wait_ready
 
     queries = [
         json.loads(line)["question"]
@@ -299,6 +304,7 @@ def serve(
                 warm_idle = _rss_mb(proc.pid)
                 la = loadavg()
                 result = run_load(url, queries, requests, concurrency, 5, "hybrid")
+                wrk = run_wrk(url, queries, 10, concurrency, 5, "hybrid")
                 after = _rss_mb(proc.pid)
             finally:
                 proc.send_signal(signal.SIGINT)
@@ -315,11 +321,13 @@ def serve(
                 "loadavg_before": la,
                 "loadavg_after": loadavg(),
                 **result,
+                "wrk": wrk,
             }
             runs[name].append(row)
             say(
                 f"serve {name} round {r + 1}: {row['requests_per_s']} req/s, p95 "
                 f"{row['latency_ms'].get('p95')} ms, idle RSS {idle:.0f} MB"
+                + (f"; wrk {wrk.get('requests_per_s')} req/s" if wrk else "")
             )
     best = {v: max(rs, key=lambda x: x["requests_per_s"]) for v, rs in runs.items()}
     payload = {
@@ -333,5 +341,12 @@ def serve(
         "throughput_ratio_new_over_old": best["new"]["requests_per_s"]
         / max(best["old"]["requests_per_s"], 1e-9),
     }
+    wrk_best = {
+        v: max((x["wrk"].get("requests_per_s") or 0.0) for x in rs if x.get("wrk"))
+        for v, rs in runs.items()
+        if any(x.get("wrk") for x in rs)
+    }
+    if len(wrk_best) == 2:
+        payload["throughput_ratio_wrk_new_over_old"] = wrk_best["new"] / max(wrk_best["old"], 1e-9)
     write_result("serve-fastpath", payload)
     return payload

@@ -266,19 +266,30 @@ def fastpath_sections() -> list[str]:
             f"## `rag serve --no-llm`: old vs new, /v1/search from {p['concurrency']} clients "
             f"({_day(p)})",
             "",
-            "| | ready s | RSS idle MB (after start / after warm-up / after load) | requests/s | p50 ms | p95 ms | errors | load avg |",
-            "|---|---|---|---|---|---|---|---|",
+            "| | ready s | RSS idle MB (after start / after warm-up / after load) | requests/s | p50 ms | p95 ms | errors | wrk requests/s, p50 / p95 ms | load avg |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for v in ("old", "new"):
             for r in p["runs"][v]:
                 lat = r.get("latency_ms", {})
+                wrk = r.get("wrk") or {}
+                wl = wrk.get("latency_ms", {})
                 out.append(
                     f"| {v} | {fmt(r['ready_s'])} | {fmt(r['rss_idle_mb'], digits=0)} / "
                     f"{fmt(r['rss_after_warmup_mb'], digits=0)} / {fmt(r['rss_after_load_mb'], digits=0)} | "
                     f"{r['requests_per_s']} | {lat.get('p50')} | {lat.get('p95')} | "
-                    f"{sum(r['errors'].values())} | {r['loadavg_before'][0]} → {r['loadavg_after'][0]} |"
+                    f"{sum(r['errors'].values())} | "
+                    + (
+                        f"{wrk.get('requests_per_s')}, {wl.get('p50')} / {wl.get('p95')}"
+                        if wrk
+                        else "-"
+                    )
+                    + f" | {r['loadavg_before'][0]} → {r['loadavg_after'][0]} |"
                 )
-        out += ["", f"Throughput new ÷ old: {p['throughput_ratio_new_over_old']:.1f}×.", ""]
+        ratio = f"Throughput new ÷ old: {p['throughput_ratio_new_over_old']:.1f}× (Python clients)"
+        if "throughput_ratio_wrk_new_over_old" in p:
+            ratio += f", {p['throughput_ratio_wrk_new_over_old']:.1f}× (wrk)"
+        out += ["", ratio + ".", ""]
     p = read_result("limit")
     if p:
         out += [
