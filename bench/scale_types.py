@@ -107,8 +107,9 @@ def measure(
     built = []
     cache: dict[str, tuple[Any, float]] = {}
     for label, factory, nprobe, path in variants:
-        factory = factory.replace("{nlist}", str(ivf_lists(n)))
-        label = label.replace("{nlist}", str(ivf_lists(n)))
+        dim = str(vectors.shape[1])
+        factory = factory.replace("{nlist}", str(ivf_lists(n))).replace("{dim}", dim)
+        label = label.replace("{nlist}", str(ivf_lists(n))).replace("{dim}", dim)
         if factory not in cache:  # variants of one factory share the index
             say(f"scale-types {n:,}: building {factory}")
             t = time.perf_counter()

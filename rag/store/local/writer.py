@@ -59,11 +59,10 @@ def training_sample(vectors: np.ndarray) -> np.ndarray:
 
 def build_faiss(vectors: np.ndarray, factory: str) -> Any:
     """An ``IndexIDMap2`` over ``factory`` (inner product) holding ``vectors`` with ids 0..n-1
-    (``{dim}`` in ``factory`` becomes the vectors' dimension)."""
+    (``factory`` resolved already: :meth:`rag.config.Settings.faiss_factory_for`)."""
     import faiss
 
     dim = vectors.shape[1]
-    factory = factory.replace("{dim}", str(dim))
     base = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     if not base.is_trained:
         if vectors.shape[0] < 1:
