@@ -134,6 +134,11 @@ class Answer:
             it was not computed).
         unsupported_claims: Clauses of the model's answer that no passage supports and that
             were removed, each ``{"text": ..., "reason": ...}``.
+        model_text: The LLM's answer as it wrote it, before the claim check (None when no
+            model answered).
+        claims: Every clause of the model's answer with the check's verdict, each
+            ``{"text", "sentence", "status", "cited", "support", "reason"}`` (``cited``: the
+            passage numbers the model gave it; ``support``: the passages that support it).
     """
 
     text: str
@@ -150,6 +155,8 @@ class Answer:
     finish_reason: str | None = None  # the LLM's ("stop", "length"), when it answered
     coverage: float | None = None
     unsupported_claims: list[dict[str, str]] = field(default_factory=list)
+    model_text: str | None = None
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -21,12 +21,12 @@ import dataclasses
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from rag.answer.budget import TokenBudget
-from rag.answer.claims import CheckedAnswer, check_answer
+from rag.answer.claims import CheckedAnswer, Clause, check_answer
 from rag.answer.coverage import Coverage, decide_coverage
 from rag.answer.evidence import EvidenceSet
 from rag.answer.extractive import Extract, extractive_answer
@@ -104,6 +104,8 @@ class _Turn:
     extract: Extract | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    checked: CheckedAnswer | None = None  # the claim check of the model's answer, when it ran
+    model_text: str | None = None  # the model's answer as written
 
 
 @dataclass
@@ -319,6 +321,7 @@ class AnswerChain:
             similarity=self.tools.similarity,
         )
         turn.timings["verify"] = time.perf_counter() - t
+        turn.model_text, turn.checked = reply.raw, checked
         if checked.abstained or checked.empty or checked.restated:
             yield from self._no_answer(turn, llm, reply, checked)
             return
@@ -421,8 +424,22 @@ class AnswerChain:
             finish_reason=finish_reason,
             coverage=round(turn.coverage.probability, 4) if turn.coverage else None,
             unsupported_claims=[{"text": c.text, "reason": c.reason} for c in removed],
+            model_text=turn.model_text,
+            claims=[_verdict(c) for c in turn.checked.clauses] if turn.checked else [],
         )
         return StreamEvent("answer", answer=answer)
+
+
+def _verdict(c: Clause) -> dict[str, Any]:
+    """A clause's verdict as :attr:`Answer.claims` lists it."""
+    return {
+        "text": c.text,
+        "sentence": c.sentence,
+        "status": c.status,
+        "cited": list(c.cited),
+        "support": list(c.support),
+        "reason": c.reason,
+    }
 
 
 def _redacted(p: Passage) -> Passage:

@@ -48,7 +48,7 @@ import numpy as np
 from rag.answer.claims import CheckedAnswer, ClaimModel, check_answer
 from rag.config import Settings
 from rag.eval.config import EvalConfig, EvalResult
-from rag.eval.metrics import percentile
+from rag.eval.metrics import citation_counts, percentile
 from rag.schema import Passage
 
 if TYPE_CHECKING:
@@ -202,11 +202,6 @@ def _counts(rec: Checked) -> dict[str, float]:
     """The countable outcomes of one case (summed per group by :func:`score`)."""
     inj = rec.case.injected_span
     ok, bad = rec.ok, rec.bad
-    sents: dict[int, list] = defaultdict(list)
-    for c in ok.clauses:
-        sents[c.sentence].append(c)
-    cited = [{x for c in cs for x in c.cited} for cs in sents.values()]
-    support = [{x for c in cs for x in c.support} for cs in sents.values()]
     return {
         "cases": 1,
         "injected_caught": any(_overlaps((c.start, c.end), inj) for c in bad.removed),
@@ -215,12 +210,7 @@ def _counts(rec: Checked) -> dict[str, float]:
         "ok_answers_flagged": len(ok.removed) > 0,
         "bad_other_removed": sum(1 for c in bad.removed if not _overlaps((c.start, c.end), inj)),
         "bad_other_clauses": sum(1 for c in bad.clauses if not _overlaps((c.start, c.end), inj)),
-        "sentences": len(sents),
-        "sentences_cit_supported": sum(
-            all(c.supported and set(c.cited) & set(c.support) for c in cs) for cs in sents.values()
-        ),
-        "citations": sum(len(c) for c in cited),
-        "citations_needed": sum(len(c & s) for c, s in zip(cited, support, strict=True)),
+        **citation_counts(c.__dict__ for c in ok.clauses),
     }
 
 

@@ -24,7 +24,8 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CITATION = re.compile(r"\[\d+(?:\s*[,，、]\s*\d+)*\]")
@@ -226,6 +227,36 @@ def contains_answer(prediction: str, golds: Sequence[str]) -> bool:
     """
     text = _compact(strip_citations(prediction))
     return any(g and _compact(g) and _compact(g) in text for g in golds)
+
+
+def citation_counts(clauses: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """ALCE-style citation counts of one answer from its clause verdicts.
+
+    A sentence counts for citation recall when every clause of it is supported by a passage
+    it cites; a sentence's citation is needed (precision) when that passage supports one of
+    its clauses. ``clauses`` are :attr:`rag.schema.Answer.claims` entries (``sentence``,
+    ``status``, ``cited``, ``support``).
+
+    >>> citation_counts([
+    ...     {"sentence": 0, "status": "supported", "cited": [1, 2], "support": [1]},
+    ...     {"sentence": 1, "status": "unsupported", "cited": [1], "support": []},
+    ... ])
+    {'sentences': 2, 'sentences_cit_supported': 1, 'citations': 3, 'citations_needed': 1}
+    """
+    sents: dict[int, list[Mapping[str, Any]]] = {}
+    for c in clauses:
+        sents.setdefault(int(c["sentence"]), []).append(c)
+    cited = [{x for c in cs for x in c["cited"]} for cs in sents.values()]
+    support = [{x for c in cs for x in c["support"]} for cs in sents.values()]
+    return {
+        "sentences": len(sents),
+        "sentences_cit_supported": sum(
+            all(c["status"] == "supported" and set(c["cited"]) & set(c["support"]) for c in cs)
+            for cs in sents.values()
+        ),
+        "citations": sum(len(c) for c in cited),
+        "citations_needed": sum(len(c & s) for c, s in zip(cited, support, strict=True)),
+    }
 
 
 # ---------------------------------------------------------------------------- aggregates

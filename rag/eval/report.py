@@ -167,6 +167,7 @@ def render_markdown(summary: dict[str, Any], plots: list[str]) -> str:
             ],
         )
         tok = a["tokens"]
+        mc = a.get("model_citations") or {}
         lines += _table(
             ["metric", "value", "over"],
             [
@@ -192,6 +193,12 @@ def render_markdown(summary: dict[str, Any], plots: list[str]) -> str:
                     "supported by citations",
                     _fmt(a["supported_rate"]),
                     f"{a['answered']} answered questions",
+                ],
+                [
+                    "model's citation recall / precision (ALCE, judged by the claim check)",
+                    f"{_fmt(mc.get('citation_recall'))} / {_fmt(mc.get('citation_precision'))}",
+                    f"{mc.get('answers', 0)} model answers, {mc.get('clauses', 0)} clauses "
+                    f"({_fmt(mc.get('unsupported_clause_rate'))} unsupported, removed)",
                 ],
                 [
                     "answer latency p50 / p95 (s)",

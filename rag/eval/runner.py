@@ -257,6 +257,15 @@ def evaluate_question(
                 "usage": answer.usage,
                 "coverage": answer.coverage,
                 "unsupported_claims": answer.unsupported_claims,
+                "model_text": answer.model_text,
+                "claims": answer.claims,
+                # what [n] numbered, so that the model's answer can be judged again later
+                "passages": [
+                    {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "text": p.text}
+                    for p in answer.passages
+                ]
+                if answer.model_text is not None
+                else None,
                 "model_refused": "no direct answer" in (answer.notice or ""),
                 # an abstention on a question with gold answers scores 0; an English question's
                 # answer may state the fact in English (``answers_en``) or quote the Chinese

@@ -11,6 +11,9 @@ trec_eval does, questions without a relevant document are left out). Answer metr
   document, over all their cited passages (micro average).
 - supported rate: answered questions whose answer cites at least one passage and has no
   unsupported sentence.
+- model citations: ALCE-style citation recall and precision of what the model wrote, before
+  the claim check removed or re-cited anything, judged by that check
+  (:func:`~rag.eval.metrics.citation_counts`); the share of its clauses the check removed.
 
 Example:
     >>> summarize([], EvalConfig(Path("q.jsonl")).resolved(), {})["questions"]["total"]
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.eval.config import EvalConfig
-from rag.eval.metrics import latency_summary, mean, percentile
+from rag.eval.metrics import citation_counts, latency_summary, mean, percentile
 
 # Beyond the libraries that shape the index: the ones that shape answers, metrics and plots.
 EVAL_LIBRARIES = ("xllamacpp", "openai", "matplotlib", "pytrec-eval-terrier", "pyyaml")
@@ -143,6 +146,32 @@ def _answers(ok: list[dict[str, Any]]) -> dict[str, Any]:
             [r["answer"]["timings"]["draft"] for r in done if "draft" in r["answer"]["timings"]]
         ),
         "removed_claims": sum(len(r["answer"].get("unsupported_claims") or []) for r in done),
+        "model_citations": _model_citations(done),
+    }
+
+
+def _model_citations(done: list[dict[str, Any]]) -> dict[str, Any]:
+    """ALCE-style citation recall and precision of the model's own answers, as the claim check
+    judged them (before it removed or re-cited anything), over the answers a model wrote."""
+    checked = [r["answer"]["claims"] for r in done if r["answer"].get("claims")]
+    sums: Counter[str] = Counter()
+    for claims in checked:
+        sums.update(citation_counts(claims))
+    clauses = [c for claims in checked for c in claims]
+    unsupported = sum(1 for c in clauses if c["status"] != "supported")
+    return {
+        "answers": len(checked),
+        "clauses": len(clauses),
+        "citation_recall": sums["sentences_cit_supported"] / sums["sentences"]
+        if sums["sentences"]
+        else None,
+        "citation_precision": sums["citations_needed"] / sums["citations"]
+        if sums["citations"]
+        else None,
+        "unsupported_clause_rate": unsupported / len(clauses) if clauses else None,
+        "answers_with_removal": mean(
+            1.0 if any(c["status"] != "supported" for c in claims) else 0.0 for claims in checked
+        ),
     }
 
 

@@ -277,3 +277,59 @@ def test_prepare_must_be_a_python_command() -> None:
 
     with pytest.raises(ExpectedError, match="prepare must start with `python`"):
         ExpectedRun("x", "rag eval q.jsonl", {}, 0.01, "rm -rf eval-out").prepare_args()
+
+
+def test_llm_answers_report_the_models_own_citation_recall(
+    articles_settings, articles_index, embedder, tmp_path: Path, monkeypatch
+) -> None:
+    """A model answer with an invented clause counts against the model's citation recall; the
+    record keeps what the model wrote and every clause's verdict."""
+    from tests.scripted_llm import Reply, ScriptedLLM
+
+    supported = (
+        "DDIM 是一种加速 DDPM 采样的方法，它可以在 20~100 步内达到和 DDPM 1000 步相近的效果 [1]。"
+    )
+    invented = "因此，DDIM 的采样过程比 DDPM 更快，但需要更多的计算资源 [1]。"
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(
+        "\n".join(
+            json.dumps({"id": i, "question": q, "gold_doc_ids": ["ddim"]}, ensure_ascii=False)
+            for i, q in (("a", "DDIM 要采样多少步?"), ("b", "DDIM 和 DDPM 的采样过程有什么区别?"))
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("RAG_LLM_API_KEY", raising=False)
+    out = tmp_path / "out"
+    with ScriptedLLM() as server:
+        server.script(Reply(supported), Reply(supported + invented))
+        code = main(
+            [
+                str(qfile),
+                "--modes",
+                "hybrid",
+                "--index",
+                str(articles_settings.index_dir),
+                "--llm-base-url",
+                server.base_url,
+                "--llm-model",
+                "scripted",
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            embedder=embedder,
+        )
+    assert code == 0
+    report = _report(out)
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    records = {r["id"]: r["answer"] for r in map(json.loads, lines)}
+    assert records["b"]["model_text"] == supported + invented
+    assert "计算资源" not in records["b"]["text"]  # removed from what the user reads...
+    verdicts = {c["text"]: c["status"] for c in records["b"]["claims"]}
+    assert verdicts["但需要更多的计算资源"] == "unsupported"
+    mc = report["answers"]["model_citations"]
+    # ...and counted against the model: 3 sentences, the invented one's is not supported
+    assert mc["answers"] == 2 and mc["citation_recall"] == pytest.approx(2 / 3)
+    assert 0 < mc["unsupported_clause_rate"] < 0.5
+    assert "model's citation recall / precision" in (out / "report.md").read_text("utf-8")
