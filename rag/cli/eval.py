@@ -37,9 +37,10 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         default="auto",
-        choices=["auto", "jsonl", "squad", "faithfulness"],
+        choices=["auto", "jsonl", "squad", "faithfulness", "model-answers"],
         help="auto (default): .json is SQuAD, anything else JSONL questions; faithfulness: the "
-        "claim checker on a detection set (data/eval/faithfulness.jsonl)",
+        "claim checker on a detection set (data/eval/faithfulness.jsonl); model-answers: the "
+        "claim checker against hand labels of real model answers (data/eval/model_answers.jsonl)",
     )
     p.add_argument(
         "--corpus",
@@ -242,6 +243,10 @@ def _evaluate(config: Any, settings: Any, embedder: Any, log: Any, progress: boo
         from rag.eval.faithfulness import run_faithfulness
 
         return run_faithfulness(config, settings, embedder=embedder, log=log)
+    if config.fmt == "model-answers":
+        from rag.eval.model_answers import run_model_answers
+
+        return run_model_answers(config, settings, embedder=embedder, log=log)
     from rag.eval.runner import run_eval
 
     return run_eval(config, settings, embedder=embedder, log=log, progress=progress)
@@ -259,9 +264,28 @@ def _print_faithfulness(summary: dict[str, Any]) -> None:
         )
 
 
+def _print_model_answers(summary: dict[str, Any]) -> None:
+    for group, m in summary["faithfulness"].items():
+        print(
+            f"{group:<4} answers {m['answers']:<3} clauses {m['clauses']:<4} unsupported removed "
+            f"{_rate(m['unsupported_removed'])} (of {m['labelled_unsupported']})  supported removed "
+            f"{_rate(m['false_removal_rate'])}  citation recall / precision: the model's "
+            f"{_rate(m['model_citation_recall'])} / {_rate(m['model_citation_precision'])}, "
+            f"checked {_rate(m['checked_citation_recall'])} / "
+            f"{_rate(m['checked_citation_precision'])}"
+        )
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     if summary.get("format") == "faithfulness":
         _print_faithfulness(summary)
+        return
+    if summary.get("format") == "model-answers":
+        _print_model_answers(summary)
         return
     k = summary["config"]["k"]
     for mode, b in summary["retrieval"].items():

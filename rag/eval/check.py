@@ -45,7 +45,15 @@ from rag.errors import ExpectedError
 DEFAULT_EXPECTED = PROJECT_ROOT / "data" / "eval" / "expected.yaml"
 DEFAULT_TOLERANCE = 0.01
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10")
-ANSWER_KEYS = ("abstention_accuracy", "containment", "f1", "citation_precision", "supported_rate")
+ANSWER_KEYS = (
+    "abstention_accuracy",
+    "containment",
+    "f1",
+    "citation_precision",
+    "supported_rate",
+    "model_citation_recall",
+    "model_citation_precision",
+)
 # A faithfulness run (``--format faithfulness``) declares its scores per group: zh, en, all...
 FAITHFULNESS_KEYS = (
     "injected_recall",
@@ -53,6 +61,15 @@ FAITHFULNESS_KEYS = (
     "false_alarm_rate",
     "citation_recall",
     "citation_precision",
+)
+# A model-answers run (``--format model-answers``): the check against hand labels, same groups.
+MODEL_ANSWER_KEYS = (
+    "unsupported_removed",
+    "false_removal_rate",
+    "model_citation_recall",
+    "model_citation_precision",
+    "checked_citation_recall",
+    "checked_citation_precision",
 )
 FAITHFULNESS_GROUPS = ("zh", "en", "all")
 
@@ -183,7 +200,10 @@ def measured(summary: dict[str, Any], group: str, metric: str) -> float | None:
         answers = summary.get("answers") or {}
         if metric == "abstention_accuracy":
             return (answers.get("abstention") or {}).get("accuracy")
-        value = answers.get(metric)
+        if metric.startswith("model_"):  # the model's own citations (answers.model_citations)
+            value = (answers.get("model_citations") or {}).get(metric.removeprefix("model_"))
+        else:
+            value = answers.get(metric)
     else:
         value = (summary.get("retrieval") or {}).get(group, {}).get(metric)
     return float(value) if isinstance(value, (int, float)) else None
@@ -226,7 +246,12 @@ def expected_block(summary: dict[str, Any], tolerance: float | None = None) -> d
     for group in FAITHFULNESS_GROUPS:
         block = (summary.get("faithfulness") or {}).get(group)
         if block:
-            scores[group] = {k: round(float(block[k]), 4) for k in FAITHFULNESS_KEYS}
+            keys = FAITHFULNESS_KEYS + MODEL_ANSWER_KEYS
+            scores[group] = {
+                k: round(float(block[k]), 4)
+                for k in dict.fromkeys(keys)
+                if block.get(k) is not None
+            }
     for mode, block in (summary.get("retrieval") or {}).items():
         scores[mode] = {
             k: round(float(block[k]), 4) for k in RETRIEVAL_KEYS if block.get(k) is not None

@@ -17,7 +17,7 @@ from typing import Any
 
 from rag.retrieval.retriever import MODES
 
-FORMATS = ("jsonl", "squad", "faithfulness")
+FORMATS = ("jsonl", "squad", "faithfulness", "model-answers")
 
 
 @dataclass
@@ -27,7 +27,9 @@ class EvalConfig:
     Args:
         questions: The question file (JSONL), or a SQuAD-format JSON file with ``fmt="squad"``.
         fmt: ``auto`` (``.json``: squad, else jsonl), ``jsonl``, ``squad`` or ``faithfulness``
-            (the claim checker on a detection set: :mod:`rag.eval.faithfulness`).
+            (the claim checker on a detection set: :mod:`rag.eval.faithfulness`) or
+            ``model-answers`` (the claim checker against hand labels of the model's real answers:
+            :mod:`rag.eval.model_answers`).
         name: Name of the run (default: the file's stem); the default output is ``eval-out/<name>``.
         out_dir: Where the report goes.
         index_dir: Index of a converted SQuAD corpus or of ``corpus`` (default ``<out_dir>/index``).
