@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from rag.embed.embedder import Embedder
 
 
-
 def export_template(results: Path, out: Path, checker: Any) -> int:
     """Write a label template from an eval run's ``results.jsonl`` (answers a model wrote).
 
