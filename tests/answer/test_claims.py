@@ -287,3 +287,18 @@ def test_model_file_matches_the_feature_set(tmp_path):
     bad.write_text('{"features": ["cov"], "weights": {}, "threshold": {}}', encoding="utf-8")
     with pytest.raises(ValueError, match="refit"):
         ClaimModel.load(bad)
+
+
+def test_etc_inside_an_english_sentence_does_not_split_it(tools, similarity):
+    """A real answer: cut at "etc." the check once rebuilt it as "... style, etc [1]. are
+    typically scattered ... [1]." (two half sentences); it is one sentence."""
+    answer = (
+        "In search re-ranking, item attributes such as price, region, brand, style, etc. "
+        "are typically scattered to diversify the results. [1]"
+    )
+    c = check(answer, [_p(_body("rerank"), "rerank")], tools, similarity, "en")
+    assert {cl.sentence for cl in c.clauses} == {0}
+    assert c.text == (
+        "In search re-ranking, item attributes such as price, region, brand, style, etc. "
+        "are typically scattered to diversify the results [1]."
+    )

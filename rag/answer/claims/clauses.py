@@ -67,6 +67,11 @@ def is_abstention(text: str) -> bool:
 
 
 _SENT_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
+# "etc." / "e.g." / "vs." inside an English sentence, or a full stop before a lowercase word: no end
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))$", re.IGNORECASE
+)
+_LOWER_NEXT = re.compile(r"\s+[a-z]")
 _TAIL = re.compile(r"(?:\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】|[。！？!?.…]))+\s*$")
 _CLAUSE_PUNCT = re.compile(r"[，,；;]|：|:(?=\s)")
 _ZH_CONJ = ("但是", "但", "然而", "而且", "并且", "因此", "所以", "从而", "不过")
@@ -138,6 +143,8 @@ def _raw_sentences(text: str) -> list[tuple[int, int]]:
     pos = 0
     masked = _masked(text)
     for m in _SENT_END.finditer(masked):
+        if m.group(0) == "." and _not_an_end(text, m.start()):
+            continue
         end = m.end()
         follow = CITE.match(text, end)
         while follow:
@@ -149,6 +156,18 @@ def _raw_sentences(text: str) -> list[tuple[int, int]]:
     if pos < len(text) and text[pos:].strip():
         spans.append((pos, len(text)))
     return spans
+
+
+def _not_an_end(text: str, dot: int) -> bool:
+    """The full stop at ``dot`` ends an abbreviation or is followed by a lowercase word.
+
+    >>> s = "Attributes such as price, brand, etc. are scattered [1]."
+    >>> _not_an_end(s, s.index(".")), _not_an_end(s, len(s) - 1)
+    (True, False)
+    """
+    return bool(
+        _ABBREVIATION.search(text[max(0, dot - 8) : dot]) or _LOWER_NEXT.match(text, dot + 1)
+    )
 
 
 def _content_size(text: str, english: bool) -> int:
