@@ -302,3 +302,21 @@ def test_etc_inside_an_english_sentence_does_not_split_it(tools, similarity):
         "In search re-ranking, item attributes such as price, region, brand, style, etc. "
         "are typically scattered to diversify the results [1]."
     )
+
+
+def test_a_bare_yes_no_cites_the_passage_that_speaks_to_the_question(tools, similarity):
+    """A real dev answer: "不是 [1]。" had been re-cited to another article's passage."""
+    passages = [
+        _p(_body("differentiable-metrics"), "differentiable-metrics"),
+        _p(_body("stochastic-approximation"), "stochastic-approximation", 1),
+    ]
+    c = check_answer(
+        "不是 [1]。",
+        passages,
+        question="用随机逼近求根或优化时,必须事先掌握目标函数及其导数的具体形式吗?",
+        lang="zh",
+        terms=tools["terms"],
+        glossary=tools["glossary"],
+        similarity=similarity,
+    )
+    assert c.text == "不是 [2]。" and c.cited == [2] and not c.removed

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer.claims.clauses import NO_ANSWER, is_abstention, parse_answer, strip_lead
+from rag.answer.claims.clauses import (
+    NO_ANSWER,
+    Parsed,
+    is_abstention,
+    is_polarity_only,
+    parse_answer,
+    strip_lead,
+)
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
@@ -96,13 +103,20 @@ def check_answer(
         for i, (given, own) in enumerate(zip(infos, full, strict=True))
         if not given.units and not given.names and (own.units or own.names)
     ]
+    # a bare yes/no ("不是 [1]。") says the question's proposition: its passage is the one that
+    # speaks to the question, judged on the question's words
+    bare = [i for i in _bare_yes_no(parsed, question) if i not in restated]
+    for i in bare:
+        full[i] = lex.clause_info(question.rstrip("?？ "))
+        if full[i].units or full[i].names:
+            restated.append(i)
     rows = infos + [full[i] for i in restated]
     shortlist, coverage = _shortlist(lex, rows, candidates_per_passage)
     judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, rows, shortlist))
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
     for j, i in enumerate(restated):
-        _cite_restatement(judge, len(infos) + j, clauses[i], full[i])
+        _cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
@@ -145,6 +159,24 @@ def is_polar(question: str) -> bool:
     return bool(_POLAR_ZH.search(question) or _POLAR_EN.match(question))
 
 
+def _bare_yes_no(parsed: Parsed, question: str) -> list[int]:
+    """Clauses that are a whole sentence saying only yes or no, when there is a question.
+
+    Example:
+        >>> [i for i in _bare_yes_no(parse_answer("不是 [1]。", 1), "要重新训练吗?")]
+        [0]
+        >>> _bare_yes_no(parse_answer("不是。它复用 DDPM 的模型 [1]。", 1), "要重新训练吗?")
+        []
+    """
+    if not question.strip():
+        return []
+    return [
+        lay.clauses[0]
+        for lay in parsed.sentences
+        if len(lay.clauses) == 1 and is_polarity_only(parsed.clauses[lay.clauses[0]].text)
+    ]
+
+
 def _restates(clause: Clause, given: ClauseInfo) -> bool:
     """The clause adds nothing to the question: no figure, name, word or negation of its own.
 
@@ -162,21 +194,27 @@ def _restates(clause: Clause, given: ClauseInfo) -> bool:
     return not _YES_NO.match(clause.text)
 
 
-def _cite_restatement(judge: _Judge, row: int, clause: Clause, own: ClauseInfo) -> None:
+def _cite_restatement(
+    judge: _Judge, row: int, clause: Clause, own: ClauseInfo, closest: bool = False
+) -> None:
     """Cite the passage that says what a clause restates from the question.
 
     A clause whose every word the question already has ("DPO 不需要单独训练奖励模型 [2]" after
     "DPO 为什么不需要单独训练奖励模型?") claims nothing, so any passage "supports" it and a wrong
     number would stand. Judged again on its own words (``row`` of the judge), it gets the
     passage that says it; it stays (a restatement is not an invented claim) with its number when
-    none does.
+    none does. A bare yes/no (``closest``, judged on the question's words) cites the passage
+    closest to the question even when none states the question's words outright: its own number
+    was given with nothing to check it by.
     """
     if not clause.supported:
         return
     again = copy.copy(clause)
     again.features = dict(clause.features)
     judge.clause(row, again, own)
-    if again.supported:
+    if closest and not again.supported and again.evidence_passage:
+        again.support = [again.evidence_passage]
+    if again.supported or (closest and again.evidence_passage):
         clause.support = again.support
         clause.evidence_passage = again.evidence_passage
         clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end

@@ -68,9 +68,7 @@ def is_abstention(text: str) -> bool:
 
 _SENT_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
 # "etc." / "e.g." / "vs." inside an English sentence, or a full stop before a lowercase word: no end
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))$", re.IGNORECASE
-)
+_ABBREVIATION = re.compile(r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))$", re.IGNORECASE)
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
 _TAIL = re.compile(r"(?:\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】|[。！？!?.…]))+\s*$")
 _CLAUSE_PUNCT = re.compile(r"[，,；;]|：|:(?=\s)")
