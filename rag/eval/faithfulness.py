@@ -306,13 +306,15 @@ def open_checker(
 
     assistant = open_assistant(settings, embedder, "none", say)
     cache: dict[str, Passage] = {}
+    titles = {d["doc_id"]: d["title"] for d in assistant.store.documents()}
 
     def passage(doc_id: str) -> Passage:
         if doc_id not in cache:
             text = assistant.store.document_text(doc_id)
             if text is None:
                 raise ValueError(f"document {doc_id!r} is not in the index at {settings.index_dir}")
-            cache[doc_id] = Passage(text, doc_id, doc_id, f"{doc_id}.md", f"{doc_id}#0", 1.0)
+            title = titles.get(doc_id) or doc_id  # as the prompt shows it
+            cache[doc_id] = Passage(text, doc_id, title, f"{doc_id}.md", f"{doc_id}#0", 1.0)
         return cache[doc_id]
 
     tools = assistant.answer_tools

@@ -320,3 +320,36 @@ def test_a_bare_yes_no_cites_the_passage_that_speaks_to_the_question(tools, simi
         similarity=similarity,
     )
     assert c.text == "不是 [2]。" and c.cited == [2] and not c.removed
+
+
+def test_a_name_in_the_passage_title_counts(tools, similarity):
+    """A real test-split answer: "是 [2]。" to a question about Google's FLASH paper, whose
+    passage names it only in its title (the prompt shows titles); [2] was FlashAttention."""
+    passages = [
+        Passage(
+            _body("flash-gau"),
+            "flash-gau",
+            "FLASH: Transformer Quality in Linear Time",
+            "flash-gau.md",
+            "flash-gau#0",
+            1.0,
+        ),
+        Passage(
+            _body("flashattention"),
+            "flashattention",
+            "FlashAttention",
+            "flashattention.md",
+            "flashattention#0",
+            1.0,
+        ),
+    ]
+    c = check_answer(
+        "是 [2]。",
+        passages,
+        question="Google 的 FLASH 论文提出的线性化 Transformer 方案还能用作 Decoder 吗?",
+        lang="zh",
+        terms=tools["terms"],
+        glossary=tools["glossary"],
+        similarity=similarity,
+    )
+    assert c.text == "是 [1]。" and not c.removed

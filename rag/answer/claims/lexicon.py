@@ -164,10 +164,11 @@ class Lexicon:
                     idx.append(len(self.cands))
                     self.cands.append(self._merge(p.text, c, nxt))
             self.by_passage.append(idx)
-        # each passage as one pseudo-candidate: "is this word anywhere in passage p?"
+        # each passage as one pseudo-candidate: "is this word anywhere in passage p?" (its
+        # title included: the prompt shows it, and it often holds the subject's name)
         self.pass_cands: list[Candidate] = []
         for pi, p in enumerate(passages):
-            low = unicodedata.normalize("NFKC", p.text).lower()
+            low = unicodedata.normalize("NFKC", f"{p.title}\n{p.text}").lower()
             mine = [self.cands[k] for k in self.by_passage[pi]]
             self.pass_cands.append(
                 Candidate(
@@ -183,7 +184,7 @@ class Lexicon:
                     [],
                 )
             )
-        whole = " ".join(p.text for p in passages)
+        whole = " ".join(f"{p.title}\n{p.text}" for p in passages)
         self.all_low = unicodedata.normalize("NFKC", whole).lower()
         self.all_norm = NORM_DROP.sub("", self.all_low)
         self.all_terms = frozenset(t for c in self.cands for t in c.terms)
