@@ -353,3 +353,15 @@ def test_a_name_in_the_passage_title_counts(tools, similarity):
         similarity=similarity,
     )
     assert c.text == "是 [1]。" and not c.removed
+
+
+def test_a_citation_mark_goes_before_the_clauses_comma(tools, similarity):
+    """A real test answer was rebuilt as "... as input, [1]which is different ...": when the
+    clauses of a sentence cite different passages, each mark goes before its clause's comma."""
+    passages = [_p(_body("yolo"), "yolo"), _p(_body("ddim"), "ddim", 1)]
+    answer = "YOLO uses the entire image as input, while DDIM samples in only 20 to 100 steps."
+    assert check(answer, passages, tools, similarity, "en").text == (
+        "YOLO uses the entire image as input [1], while DDIM samples in only 20 to 100 steps [2]."
+    )
+    c = check("YOLO 利用整张图作为网络的输入，DDIM 仅采样 20~100 步。", passages, tools, similarity)
+    assert c.text == "YOLO 利用整张图作为网络的输入 [1]，DDIM 仅采样 20~100 步 [2]。"

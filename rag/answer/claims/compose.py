@@ -67,13 +67,18 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
                     piece = piece[0].upper() + piece[1:]
         members = [m for m in groups[parsed.groups[i]] if clauses[m].supported]
         marks = _marks(cl, [clauses[m] for m in members], i == members[-1])
-        if marks:
-            piece += " " + "".join(f"[{x}]" for x in marks)
+        if marks:  # "input, [1]" -> "input [1],": the mark goes before the clause's comma
+            tail = re.search(r"[，,；;：:]\s*$", piece)
+            cut = tail.start() if tail else len(piece)
+            mark = "".join(f"[{x}]" for x in marks)
+            piece = f"{piece[:cut].rstrip()} {mark}{piece[cut:].strip()}"
             for x in marks:
                 if x not in cited:
                     cited.append(x)
         pieces.append(piece)
     sentence = "".join(pieces).strip()
+    if english:  # "brands [1],which" -> "brands [1], which"
+        sentence = re.sub(r"([,;:\]])(?=[A-Za-z])", r"\1 ", sentence)
     sentence = re.sub(r"[，,；;：:\s]+$", "", sentence)
     punct = lay.punct or ("." if english else "。")
     return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
