@@ -365,3 +365,13 @@ def test_a_citation_mark_goes_before_the_clauses_comma(tools, similarity):
     )
     c = check("YOLO 利用整张图作为网络的输入，DDIM 仅采样 20~100 步。", passages, tools, similarity)
     assert c.text == "YOLO 利用整张图作为网络的输入 [1]，DDIM 仅采样 20~100 步 [2]。"
+
+
+def test_a_negation_said_by_a_sentence_as_close_as_the_best_one_is_kept(tools, similarity):
+    """"如果没有模型" beside "如果没有数据" (same words, one sentence apart): the check once
+    judged the negation against the wrong one and removed a correct clause of a real answer."""
+    passages = [_p(_body("monte-carlo-rl"), "monte-carlo-rl")]
+    ok = check("如果没有模型，就必须有数据 [1]。", passages, tools, similarity)
+    assert ok.removed == [] and ok.text == "如果没有模型，就必须有数据 [1]。"
+    bad = check("没有模型也能找到最优策略 [1]。", passages, tools, similarity)  # it says: cannot
+    assert [c.reason for c in bad.removed] == ["negation not in the source [1]"]

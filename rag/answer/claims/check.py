@@ -31,7 +31,11 @@ from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import name_in
-from rag.answer.claims.negation import comparison_unmade, negated_scope_asserted
+from rag.answer.claims.negation import (
+    comparison_unmade,
+    neg_mismatch,
+    negated_scope_asserted,
+)
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.schema import Passage
@@ -327,10 +331,12 @@ class _Judge:
         for k in self.shortlist[ci]:
             c = lex.cands[k]
             if c.passage not in local:  # first candidate of a passage = its best by coverage
-                mine = [
-                    lex.cands[j] for j in self.shortlist[ci] if lex.cands[j].passage == c.passage
+                ks = [j for j in self.shortlist[ci] if lex.cands[j].passage == c.passage]
+                mine = [lex.cands[j] for j in ks]
+                ties = [
+                    lex.cands[j] for j in ks[1:] if self.coverage[(ci, j)] >= self.coverage[(ci, k)]
                 ]
-                local[c.passage] = self._passage_context(info, mine, self.coverage[(ci, k)])
+                local[c.passage] = self._passage_context(info, mine, self.coverage[(ci, k)], ties)
             miss_units, share, names_here, veto = local[c.passage]
             feats = features(
                 lex, info, c, self.coverage[(ci, k)], share, miss_units, self.sim_of.get((ci, k))
@@ -353,7 +359,11 @@ class _Judge:
         self._settle(ci, clause, info, best, per_passage, miss_all_units)
 
     def _passage_context(
-        self, info: ClauseInfo, mine: list[Candidate], cov: float
+        self,
+        info: ClauseInfo,
+        mine: list[Candidate],
+        cov: float,
+        ties: Sequence[Candidate] = (),
     ) -> _PassageContext:
         """What the clause's shortlisted candidates of a passage (``mine``, best first) say about
         the whole passage: the units and names missing from it, and a veto: a negation the best
@@ -370,7 +380,14 @@ class _Judge:
         ]
         veto = ("", "")
         top = features(lex, info, c, cov, share, miss_units, None)
-        if top["neg"] > 0 and (not info.english or negated_scope_asserted(info, c, lex.renderings)):
+        if (
+            top["neg"] > 0
+            and (not info.english or negated_scope_asserted(info, c, lex.renderings))
+            # (Chinese) a sentence of the passage that matches the clause as well may say it
+            # ("如果没有模型" beside "如果没有数据", both with the same words); English negation
+            # has its own scope test, and there the rule lost an injected negation on dev
+            and (info.english or all(neg_mismatch(info, o, lex.renderings, lex.tok) for o in ties))
+        ):
             veto = (f"negation not in the source [{c.passage + 1}]", "negation")
         elif top["cmp"] > 0 and all(comparison_unmade(info, o) for o in mine[1:]):
             veto = (f"comparison not made by [{c.passage + 1}]", "comparison")
