@@ -375,3 +375,19 @@ def test_a_negation_said_by_a_sentence_as_close_as_the_best_one_is_kept(tools, s
     assert ok.removed == [] and ok.text == "如果没有模型，就必须有数据 [1]。"
     bad = check("没有模型也能找到最优策略 [1]。", passages, tools, similarity)  # it says: cannot
     assert [c.reason for c in bad.removed] == ["negation not in the source [1]"]
+
+
+def test_a_question_name_no_passage_has_is_still_a_claim(tools, similarity):
+    """A real dev answer about PPO over passages that never name it (only "HiPPO", which holds
+    the letters): the question's names are given only when the passages have them."""
+    passages = [_p(_body("ssm-hippo"), "ssm-hippo")]
+    c = check_answer(
+        "The clipping range epsilon is typically used in PPO in the range (from HiPPO) [1].",
+        passages,
+        question="What clipping range epsilon is typically used in PPO?",
+        lang="en",
+        terms=tools["terms"],
+        glossary=tools["glossary"],
+        similarity=similarity,
+    )
+    assert [r.reason for r in c.removed] == ["'PPO' not in the passages"] and c.empty

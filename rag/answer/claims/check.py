@@ -30,7 +30,7 @@ from rag.answer.claims.clauses import (
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
-from rag.answer.claims.names import name_in
+from rag.answer.claims.names import name_mentioned
 from rag.answer.claims.negation import (
     comparison_unmade,
     neg_mismatch,
@@ -98,7 +98,11 @@ def check_answer(
     for c in clauses:
         english = parsed.sentences[c.sentence].english
         info = lex.clause_info(strip_lead(c.text, english), english)
-        infos.append(given_by_question(info, question))
+        infos.append(
+            given_by_question(
+                info, question, lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low)
+            )
+        )
         full.append(info)
     # a clause that only restates the question is judged a second time on its own words (to
     # cite the passage that says it): those rows go into the same single similarity call
@@ -272,8 +276,14 @@ def _similarities(
     return sim_of
 
 
-def given_by_question(info: ClauseInfo, question: str) -> ClauseInfo:
+def given_by_question(
+    info: ClauseInfo, question: str, in_passages: Callable[[str], bool] | None = None
+) -> ClauseInfo:
     """``info`` without the content words and names the question already has.
+
+    A name of the question that no passage has (``in_passages`` False for its normalised
+    form) stays a claim: "PPO 的 epsilon 一般取 …" over passages that never mention PPO is not
+    about what they say, whoever named PPO first.
 
     A clause's claims are what it adds to the question: "DDIM 是靠放弃马尔可夫假设来加快采样的" only
     claims 马尔可夫假设 when the question was "DDIM 是靠放弃什么假设来加快采样的?". Numbers stay:
@@ -290,7 +300,11 @@ def given_by_question(info: ClauseInfo, question: str) -> ClauseInfo:
         return info
     low = question.lower()
     units = [u for u in info.units if u.surface.lower() not in low and u.key.lower() not in low]
-    names = [n for n in info.names if n[0].lower() not in low]
+    names = [
+        n
+        for n in info.names
+        if n[0].lower() not in low or (in_passages is not None and not in_passages(n[1]))
+    ]
     # a negation the question already makes ("不使用锚框的检测方法...") is not the answer's claim
     preds = [
         p
@@ -323,7 +337,9 @@ class _Judge:
         missing_names = [
             n
             for n, norm in info.names
-            if norm and not name_in(norm, lex.all_norm) and not lex.name_rendered(n)
+            if norm
+            and not name_mentioned(norm, lex.all_norm, lex.all_low)
+            and not lex.name_rendered(n)
         ]
         best: _Best | None = None
         per_passage: dict[int, float] = {}
@@ -376,7 +392,7 @@ class _Judge:
         names_here = [
             n
             for n, norm in info.names
-            if norm and not name_in(norm, pc.norm) and not lex.name_rendered(n)
+            if norm and not name_mentioned(norm, pc.norm, pc.low) and not lex.name_rendered(n)
         ]
         veto = ("", "")
         top = features(lex, info, c, cov, share, miss_units, None)

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rag.answer.claims.numbers import EN_NUM
@@ -44,6 +45,31 @@ def name_in(name: str, hay: str) -> bool:
         if sum(a != b for a, b in zip(window, name, strict=True)) <= 2:
             return True
     return False
+
+
+def name_mentioned(name: str, norm_text: str, low_text: str) -> bool:
+    """:func:`name_in` ``norm_text``; a short ASCII name (2 to 4 characters) must also be a
+    word of ``low_text`` (the lowercased text; separators inside a word ignored, plurals
+    allowed): "PPO" is not in "HiPPO", "SSMs" is in "SSM", "N_RF" and "I/O" are words.
+
+    >>> text = "hippo, s4 的 ssm, n_rf 与 i/o"
+    >>> norm = "hippos4的ssmnrf与io"
+    >>> [name_mentioned(n, norm, text) for n in ("ppo", "s4", "ssms", "nrf", "io")]
+    [False, True, True, True, True]
+    """
+    if not name_in(name, norm_text):
+        return False
+    if not 2 <= len(name) <= 4 or not name.isascii():
+        return True
+    words = _words(low_text)
+    return name in words or name + "s" in words or (name.endswith("s") and name[:-1] in words)
+
+
+@functools.lru_cache(maxsize=64)
+def _words(low_text: str) -> frozenset[str]:
+    """The Latin words and numbers of a lowercased text, separators inside a word dropped."""
+    found = re.findall(r"[a-z0-9]+(?:[_/\-][a-z0-9]+)*", low_text)
+    return frozenset(re.sub(r"[_/\-]", "", w) for w in found)
 
 
 def strong_names(group: str, text: str, offset: int) -> list[str]:
