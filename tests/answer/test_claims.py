@@ -368,7 +368,7 @@ def test_a_citation_mark_goes_before_the_clauses_comma(tools, similarity):
 
 
 def test_a_negation_said_by_a_sentence_as_close_as_the_best_one_is_kept(tools, similarity):
-    """"如果没有模型" beside "如果没有数据" (same words, one sentence apart): the check once
+    """ "如果没有模型" beside "如果没有数据" (same words, one sentence apart): the check once
     judged the negation against the wrong one and removed a correct clause of a real answer."""
     passages = [_p(_body("monte-carlo-rl"), "monte-carlo-rl")]
     ok = check("如果没有模型，就必须有数据 [1]。", passages, tools, similarity)
