@@ -94,30 +94,7 @@ def check_answer(
     lex = Lexicon(passages, terms, glossary, sentence_spans)
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
-    infos, full = [], []
-    for c in clauses:
-        english = parsed.sentences[c.sentence].english
-        info = lex.clause_info(strip_lead(c.text, english), english)
-        infos.append(
-            given_by_question(
-                info, question, lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low)
-            )
-        )
-        full.append(info)
-    # a clause that only restates the question is judged a second time on its own words (to
-    # cite the passage that says it): those rows go into the same single similarity call
-    restated = [
-        i
-        for i, (given, own) in enumerate(zip(infos, full, strict=True))
-        if not given.units and not given.names and (own.units or own.names)
-    ]
-    # a bare yes/no ("不是 [1]。") says the question's proposition: its passage is the one that
-    # speaks to the question, judged on the question's words
-    bare = [i for i in _bare_yes_no(parsed, question) if i not in restated]
-    for i in bare:
-        full[i] = lex.clause_info(question.rstrip("?？ "))
-        if full[i].units or full[i].names:
-            restated.append(i)
+    infos, full, restated, bare = _clause_infos(lex, parsed, question)
     rows = infos + [full[i] for i in restated]
     shortlist, coverage = _shortlist(lex, rows, candidates_per_passage)
     judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, rows, shortlist))
@@ -141,6 +118,39 @@ def check_answer(
         and not is_polar(question)
         and all(_restates(c, infos[i]) for i, c in kept),
     )
+
+
+def _clause_infos(
+    lex: Lexicon, parsed: Parsed, question: str
+) -> tuple[list[ClauseInfo], list[ClauseInfo], list[int], list[int]]:
+    """What each clause claims beyond the question (``infos``) and on its own words (``full``);
+    the clauses to judge a second time on their own words (``restated``), among them the bare
+    yes/no answers (``bare``), judged on the question's words."""
+    infos, full = [], []
+    for c in parsed.clauses:
+        english = parsed.sentences[c.sentence].english
+        info = lex.clause_info(strip_lead(c.text, english), english)
+        infos.append(
+            given_by_question(
+                info, question, lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low)
+            )
+        )
+        full.append(info)
+    # a clause that only restates the question is judged a second time on its own words (to
+    # cite the passage that says it): those rows go into the same single similarity call
+    restated = [
+        i
+        for i, (given, own) in enumerate(zip(infos, full, strict=True))
+        if not given.units and not given.names and (own.units or own.names)
+    ]
+    # a bare yes/no ("不是 [1]。") says the question's proposition: its passage is the one that
+    # speaks to the question, judged on the question's words
+    bare = [i for i in _bare_yes_no(parsed, question) if i not in restated]
+    for i in bare:
+        full[i] = lex.clause_info(question.rstrip("?？ "))
+        if full[i].units or full[i].names:
+            restated.append(i)
+    return infos, full, restated, bare
 
 
 _YES_NO = re.compile(
