@@ -41,10 +41,11 @@ def ddim() -> list[Passage]:
     return [_p(_body("ddim"), "ddim")]
 
 
-def check(answer, passages, tools, similarity=None, lang="zh"):
+def check(answer, passages, tools, similarity=None, lang="zh", question=""):
     return check_answer(
         answer,
         passages,
+        question=question,
         lang=lang,
         terms=tools["terms"],
         glossary=tools["glossary"],
@@ -310,14 +311,13 @@ def test_a_bare_yes_no_cites_the_passage_that_speaks_to_the_question(tools, simi
         _p(_body("differentiable-metrics"), "differentiable-metrics"),
         _p(_body("stochastic-approximation"), "stochastic-approximation", 1),
     ]
-    c = check_answer(
+    c = check(
         "不是 [1]。",
         passages,
+        tools,
+        similarity,
+        "zh",
         question="用随机逼近求根或优化时,必须事先掌握目标函数及其导数的具体形式吗?",
-        lang="zh",
-        terms=tools["terms"],
-        glossary=tools["glossary"],
-        similarity=similarity,
     )
     assert c.text == "不是 [2]。" and c.cited == [2] and not c.removed
 
@@ -343,14 +343,13 @@ def test_a_name_in_the_passage_title_counts(tools, similarity):
             1.0,
         ),
     ]
-    c = check_answer(
+    c = check(
         "是 [2]。",
         passages,
+        tools,
+        similarity,
+        "zh",
         question="Google 的 FLASH 论文提出的线性化 Transformer 方案还能用作 Decoder 吗?",
-        lang="zh",
-        terms=tools["terms"],
-        glossary=tools["glossary"],
-        similarity=similarity,
     )
     assert c.text == "是 [1]。" and not c.removed
 
@@ -381,13 +380,12 @@ def test_a_question_name_no_passage_has_is_still_a_claim(tools, similarity):
     """A real dev answer about PPO over passages that never name it (only "HiPPO", which holds
     the letters): the question's names are given only when the passages have them."""
     passages = [_p(_body("ssm-hippo"), "ssm-hippo")]
-    c = check_answer(
+    c = check(
         "The clipping range epsilon is typically used in PPO in the range (from HiPPO) [1].",
         passages,
+        tools,
+        similarity,
+        "en",
         question="What clipping range epsilon is typically used in PPO?",
-        lang="en",
-        terms=tools["terms"],
-        glossary=tools["glossary"],
-        similarity=similarity,
     )
     assert [r.reason for r in c.removed] == ["'PPO' not in the passages"] and c.empty
