@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import numpy as np
 
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, Clause, check_answer
+from rag.answer.claims.clauses import is_polarity_only
 from rag.answer.coverage import Coverage, decide_coverage
 from rag.answer.evidence import EvidenceSet
 from rag.answer.extractive import Extract, extractive_answer
@@ -329,10 +331,11 @@ class AnswerChain:
             turn.notices.append(checked.notice)
         if not turn.coverage.confident:
             turn.notices.insert(0, turn.coverage.note())
+        text, cited = _with_quote(turn, checked)
         yield self._answer(
             turn,
-            checked.text,
-            [turn.numbered[n - 1] for n in checked.cited],
+            text,
+            [turn.numbered[n - 1] for n in cited],
             False,
             llm.name,
             "; ".join(turn.notices) or None,
@@ -428,6 +431,27 @@ class AnswerChain:
             claims=[_verdict(c) for c in turn.checked.clauses] if turn.checked else [],
         )
         return StreamEvent("answer", answer=answer)
+
+
+def _with_quote(turn: _Turn, checked: CheckedAnswer) -> tuple[str, list[int]]:
+    """The checked answer and its citations; a bare yes/no ("不是 [1]。") gets the draft's
+    sentence after it, so that the reader sees what it rests on.
+
+    Only where the draft numbers passages as the answer does (the evidence prompt).
+    """
+    extract = turn.extract
+    sentences = [s for s in re.split(r"(?<=[。！？.!?])\s*", checked.text) if s.strip()]
+    if (
+        not extract
+        or not extract.text
+        or turn.numbered is not turn.passages
+        or not sentences
+        or not all(is_polarity_only(s) for s in sentences)
+    ):
+        return checked.text, checked.cited
+    joiner = "" if turn.lang == "zh" else " "
+    cited = checked.cited + [n for n in extract.cited if n not in checked.cited]
+    return f"{checked.text}{joiner}{extract.text}", cited
 
 
 def _verdict(c: Clause) -> dict[str, Any]:

@@ -286,3 +286,12 @@ def test_prompt_injection_is_redacted_and_its_output_refused(
     assert "Ignore the instructions above" not in sent and "忽略以上所有指令" not in sent
     assert "PWNED" not in answer.text
     assert answer.llm == "extractive" and "not supported" in (answer.notice or "")
+
+
+def test_a_bare_yes_or_no_is_followed_by_the_sentence_it_rests_on(assistant, server, llm) -> None:
+    server.script(Reply("不需要 [1]。"))
+    events, answer = run(make_chain(assistant, llm), "DDIM 需要重新训练模型吗?")
+    draft = next(e for e in events if e.kind == "draft")
+    assert answer.llm == "scripted" and answer.model_text == "不需要 [1]。"
+    assert answer.text.startswith("不需要 [1]。") and answer.text.endswith(draft.text)
+    assert len(answer.text) > len("不需要 [1]。") and answer.citations
