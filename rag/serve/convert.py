@@ -150,4 +150,6 @@ def rag_info(answer: Answer, mode: str) -> RagInfo:
         timings={k: round(v, 4) for k, v in answer.timings.items()},
         coverage=answer.coverage,
         unsupported_claims=answer.unsupported_claims,
+        model_text=answer.model_text,
+        claims=answer.claims,
     )

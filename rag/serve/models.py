@@ -136,6 +136,8 @@ class RagInfo(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     coverage: float | None = None  # P(the articles cover the question), when computed
     unsupported_claims: list[dict[str, str]] = Field(default_factory=list)  # removed, with why
+    model_text: str | None = None  # what the LLM wrote, before the claim check
+    claims: list[dict[str, Any]] = Field(default_factory=list)  # every clause and its verdict
 
 
 class AssistantMessage(BaseModel):

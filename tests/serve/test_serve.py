@@ -82,6 +82,9 @@ def test_answer_keeps_citations_and_returns_its_sources(client, scripted) -> Non
     assert sources[0]["n"] == 1 and sources[0]["doc_id"] == "ddim" and sources[0]["cited"]
     assert "DDIM" in sources[0]["text"] and sources[0]["chunk_id"].startswith("ddim")
     assert resp.model_extra["rag"]["llm"] == "scripted" and not resp.model_extra["rag"]["abstained"]
+    info = resp.model_extra["rag"]  # what the model wrote and how each clause was judged
+    assert info["model_text"] == DDIM_ANSWER and info["claims"]
+    assert all(c["status"] == "supported" and c["support"] == [1] for c in info["claims"])
     assert resp.usage.prompt_tokens == 10  # the LLM's own count
     assert resp.usage.total_tokens == resp.usage.prompt_tokens + resp.usage.completion_tokens
     assert resp.object == "chat.completion" and resp.model == "rag"
