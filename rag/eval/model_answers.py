@@ -52,10 +52,12 @@ from rag.schema import Passage
 from rag.text.language import question_language
 
 if TYPE_CHECKING:
+    from rag.answer.claims import CheckedAnswer
     from rag.embed.embedder import Embedder
+    from rag.eval.faithfulness import Checker
 
 
-def export_template(results: Path, out: Path, checker: Any) -> int:
+def export_template(results: Path, out: Path, checker: Checker) -> int:
     """Write a label template from an eval run's ``results.jsonl`` (answers a model wrote).
 
     Returns:
@@ -94,7 +96,7 @@ def _passage(p: dict[str, Any]) -> Passage:
     return Passage(redact_instructions(p["text"]), p["doc_id"], p["title"], "", p["chunk_id"], 1.0)
 
 
-def _check(text: str, passages: list[Passage], question: str, checker: Any) -> Any:
+def _check(text: str, passages: list[Passage], question: str, checker: Checker) -> CheckedAnswer:
     return check_answer(
         text,
         passages,
@@ -122,7 +124,7 @@ def _sentence_counts(clauses: Sequence[tuple[list[int], list[int], bool]]) -> tu
 
 
 def score_labels(
-    rows: Sequence[dict[str, Any]], checker: Any, records: list[dict[str, Any]] | None = None
+    rows: Sequence[dict[str, Any]], checker: Checker, records: list[dict[str, Any]] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Check every labelled answer again and compare with the labels (module docstring).
 
