@@ -389,3 +389,20 @@ def test_a_question_name_no_passage_has_is_still_a_claim(tools, similarity):
         question="What clipping range epsilon is typically used in PPO?",
     )
     assert [r.reason for r in c.removed] == ["'PPO' not in the passages"] and c.empty
+
+
+def test_a_word_whose_opposite_the_source_says_is_removed(tools, similarity):
+    """ "无限" / "unbounded" where the source says the values come from a finite set (有限)."""
+    passages = [_p(_body("stochastic-approximation"), "stochastic-approximation")]
+    c = check("随机变量 X 的取值来自无限集合 [1]。", passages, tools, similarity)
+    assert [(r.rule, r.reason) for r in c.removed] == [("antonym", "'无限' where [1] says '有限'")]
+    assert check("随机变量 X 的取值来自有限集合 [1]。", passages, tools, similarity).removed == []
+    en = check(
+        "The goal is to estimate E[X] from a sequence of independent and identically distributed "
+        "samples, where X takes values in a continuous, unbounded set [1].",
+        passages,
+        tools,
+        similarity,
+        "en",
+    )
+    assert [r.rule for r in en.removed] == ["antonym"]
