@@ -35,6 +35,7 @@ from rag.answer.claims.negation import (
     comparison_unmade,
     neg_mismatch,
     negated_scope_asserted,
+    opposite_said,
 )
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
@@ -488,41 +489,7 @@ def _rule(
         return f"'{names_here[0]}' not in [{c.passage + 1}]", "name"
     if veto[0]:
         return veto
-    flipped = _antonym(lex, info, c)
+    flipped = opposite_said(info, c, lex.renderings)
     if flipped:
         return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"
     return "", ""
-
-
-# Chinese opposites: a clause that asserts one where its evidence sentence says the other (and
-# not the first) contradicts it ("discrete" → 离散 against "…是连续的").
-ANTONYMS: tuple[tuple[str, str], ...] = (
-    ("连续", "离散"),
-    ("有限", "无限"),
-    ("增加", "减少"),
-    ("提高", "降低"),
-    ("上升", "下降"),
-    ("稀疏", "稠密"),
-    ("显式", "隐式"),
-    ("局部", "全局"),
-    ("静态", "动态"),
-    ("在线", "离线"),
-    ("可导", "不可导"),
-)
-
-
-def _antonym(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tuple[str, str] | None:
-    """(the clause's word, the evidence's opposite) when the evidence says the opposite."""
-    if info.negated:
-        return None
-    said: set[str] = set()
-    for u in info.units:
-        said |= {u.key, *u.subterms} if u.kind == "zh" else set(lex.renderings(u))
-    text = c.low
-    for a, b in ANTONYMS:
-        for mine, other in ((a, b), (b, a)):
-            if mine in said and other not in said and other in text and mine not in text:
-                if mine == "可导" and "不可导" in said:
-                    continue
-                return mine, other
-    return None

@@ -195,3 +195,50 @@ def comparison_unmade(info: ClauseInfo, c: Candidate) -> bool:
     """The clause compares (``比``, ``than``, ``-est``) and the candidate makes no comparison."""
     evidence = CMP_EVIDENCE_ZH if CJK.search(c.text) else CMP_EVIDENCE_EN
     return info.comparative and not evidence.search(c.text)
+
+
+# Chinese opposites: a clause that asserts one where its evidence sentence says the other (and
+# not the first) contradicts it ("discrete" → 离散 against "…是连续的").
+ANTONYMS: tuple[tuple[str, str], ...] = (
+    ("连续", "离散"),
+    ("有限", "无限"),
+    ("增加", "减少"),
+    ("提高", "降低"),
+    ("上升", "下降"),
+    ("稀疏", "稠密"),
+    ("显式", "隐式"),
+    ("局部", "全局"),
+    ("静态", "动态"),
+    ("在线", "离线"),
+    ("可导", "不可导"),
+)
+
+
+def opposite_said(
+    info: ClauseInfo, c: Candidate, renderings: Callable[[Unit], frozenset[str]]
+) -> tuple[str, str] | None:
+    """(the clause's word, the evidence's opposite) when evidence sentence ``c`` says the
+    opposite of a word the clause asserts and not the word itself (English words through their
+    Chinese ``renderings``).
+
+    Example:
+        >>> u = Unit("zh", "无限", 1.0, "无限")
+        >>> info = ClauseInfo("来自无限集合", False, [], [], [u], False, [])
+        >>> c = Candidate(0, 0, 6, "来自有限集合", "来自有限集合", "", frozenset(), frozenset(),
+        ...               frozenset(), [])
+        >>> opposite_said(info, c, lambda u: frozenset())
+        ('无限', '有限')
+    """
+    if info.negated:
+        return None
+    said: set[str] = set()
+    for u in info.units:
+        said |= {u.key, *u.subterms} if u.kind == "zh" else set(renderings(u))
+    text = c.low
+    for a, b in ANTONYMS:
+        for mine, other in ((a, b), (b, a)):
+            if mine in said and other not in said and other in text and mine not in text:
+                if mine == "可导" and "不可导" in said:
+                    continue
+                return mine, other
+    return None
