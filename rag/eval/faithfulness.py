@@ -299,10 +299,16 @@ def case_record(rec: Checked) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- the run
 def open_checker(
-    settings: Settings, embedder: Embedder, say: Callable[[str], None]
+    settings: Settings, embedder: Embedder | None, say: Callable[[str], None]
 ) -> tuple[Any, Checker]:
-    """The assistant over ``settings.index_dir`` and a :class:`Checker` reading its documents."""
+    """The assistant over ``settings.index_dir`` and a :class:`Checker` reading its documents
+    (``embedder`` None: the configured one is loaded)."""
     from rag.eval.runner import open_assistant
+
+    if embedder is None:
+        from rag.embed.embedder import Embedder
+
+        embedder = Embedder.load(settings)
 
     assistant = open_assistant(settings, embedder, "none", say)
     cache: dict[str, Passage] = {}
@@ -348,10 +354,6 @@ def run_faithfulness(
         say(f"error: {err} (line skipped)")
     if config.limit is not None:
         cases = cases[: config.limit]
-    if embedder is None:
-        from rag.embed.embedder import Embedder
-
-        embedder = Embedder.load(settings)
     started = time.time()
     assistant, checker = open_checker(settings, embedder, say)
     try:
@@ -386,13 +388,11 @@ def fit_on_dev(
     the previous round's model; the ``(dev)`` words of claims_terms.tsv left out)."""
     from rag.answer.claims.fit import Labelled, fit_model
     from rag.answer.claims.lexicon import dev_terms_left_out
-    from rag.embed.embedder import Embedder
 
     cases, errors = load_cases(path, "dev")
     if errors:
         raise ValueError(f"{path}: {len(errors)} bad lines, first: {errors[0]}")
-    embedder = Embedder.load(settings)
-    assistant, checker = open_checker(settings, embedder, say)
+    assistant, checker = open_checker(settings, None, say)
     try:
         model = ClaimModel.load()
         with dev_terms_left_out():

@@ -24,13 +24,16 @@ and reports, per language:
 A clause whose text no longer matches a label (the clause splitter changed) is counted in
 ``unmatched`` and left out; re-export and re-label when that number grows.
 
-Example (one sentence, two clauses citing [1] and [2]; only [1] supports its clause, so the
-sentence fails recall and one of its two citations is needed; left out, the second clause no
-longer counts):
-    >>> _sentence_counts([([1], [1], True), ([2], [], True)])
-    (0, 1, 2, 1)
-    >>> _sentence_counts([([1], [1], True), ([2], [], False)])
-    (1, 1, 1, 1)
+The counts are :func:`rag.eval.metrics.citation_counts` over the clauses with their labels as
+support. Example (one sentence, two clauses citing [1] and [2]; only [1] supports its clause, so
+the sentence fails recall and one of its two citations is needed; without the second clause, as
+in a checked answer that removed it, the sentence holds):
+    >>> from rag.eval.metrics import citation_counts
+    >>> a, b = Clause("A", 0, 1, 0, cited=[1]), Clause("B", 2, 3, 0, cited=[2])
+    >>> citation_counts([_labelled(a, a.cited, [1]), _labelled(b, b.cited, [])])
+    {'sentences': 1, 'sentences_cit_supported': 0, 'citations': 2, 'citations_needed': 1}
+    >>> citation_counts([_labelled(a, a.cited, [1])])
+    {'sentences': 1, 'sentences_cit_supported': 1, 'citations': 1, 'citations_needed': 1}
 """
 
 from __future__ import annotations
@@ -44,10 +47,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer.claims import check_answer
+from rag.answer.claims import Clause, check_answer
 from rag.answer.injection import redact_instructions
 from rag.config import Settings
 from rag.eval.config import EvalConfig, EvalResult
+from rag.eval.metrics import citation_counts
 from rag.schema import Passage
 from rag.text.language import question_language
 
@@ -108,19 +112,10 @@ def _check(text: str, passages: list[Passage], question: str, checker: Checker) 
     )
 
 
-def _sentence_counts(clauses: Sequence[tuple[list[int], list[int], bool]]) -> tuple[int, ...]:
-    """ALCE counts of one sentence from ``(cited, supporting, counted)`` per clause.
-
-    Returns ``(supported sentence 0/1, needed citations, citations, 1)``; ``counted`` False
-    leaves a clause out (a removed clause of the checked answer).
-    """
-    kept = [(set(c), set(s)) for c, s, counted in clauses if counted]
-    if not kept:
-        return 0, 0, 0, 0
-    cited = set().union(*(c for c, _ in kept))
-    needed = cited & set().union(*(s for _, s in kept))
-    ok = all(c & s for c, s in kept)
-    return int(ok), len(needed), len(cited), 1
+def _labelled(c: Clause, cited: list[int], hand: list[int]) -> dict[str, Any]:
+    """A clause as :func:`~rag.eval.metrics.citation_counts` reads it, its label as support."""
+    status = "supported" if hand else "unsupported"
+    return {"sentence": c.sentence, "status": status, "cited": cited, "support": hand}
 
 
 def score_labels(
@@ -138,7 +133,7 @@ def score_labels(
         passages = [_passage(p) for p in row["passages"]]
         checked = _check(row["model_text"], passages, row["question"], checker)
         labels = {lab["text"]: lab["support"] for lab in row["clauses"]}
-        by_sentence: dict[int, list[tuple[Any, list[int]]]] = defaultdict(list)
+        judged: list[tuple[Clause, list[int]]] = []
         groups = ["all", row["lang"]]
         for c in checked.clauses:
             if c.text not in labels or labels[c.text] is None:
@@ -146,7 +141,7 @@ def score_labels(
                     sums[g]["unmatched"] += 1
                 continue
             hand = list(labels[c.text])
-            by_sentence[c.sentence].append((c, hand))
+            judged.append((c, hand))
             if records is not None:
                 records.append(
                     {
@@ -171,14 +166,14 @@ def score_labels(
                 else:
                     s["unsupported"] += 1
                     s["unsupported_removed"] += not c.supported
-        for items in by_sentence.values():
-            model = _sentence_counts([(c.cited, hand, True) for c, hand in items])
-            final = _sentence_counts([(c.support, hand, c.supported) for c, hand in items])
-            for g in groups:
-                s = sums[g]
-                for prefix, counts in (("model", model), ("checked", final)):
-                    for key, v in zip(("ok", "needed", "cited", "sentences"), counts, strict=True):
-                        s[f"{prefix}_{key}"] += v
+        # as the model wrote it (its own citations), and as the user reads it (the kept
+        # clauses with the citations the check gave them)
+        model = citation_counts(_labelled(c, c.cited, hand) for c, hand in judged)
+        final = citation_counts(_labelled(c, c.support, hand) for c, hand in judged if c.supported)
+        for g in groups:
+            for prefix, counts in (("model", model), ("checked", final)):
+                for key, v in counts.items():
+                    sums[g][f"{prefix}_{key}"] += v
         for g in groups:
             sums[g]["answers"] += 1
     return {g: _rates(s) for g, s in sorted(sums.items(), key=lambda kv: kv[0] != "all")}
@@ -194,10 +189,10 @@ def _rates(s: dict[str, float]) -> dict[str, Any]:
         "labelled_unsupported": int(s["unsupported"]),
         "unsupported_removed": ratio("unsupported_removed", "unsupported"),
         "false_removal_rate": ratio("supported_removed", "supported"),
-        "model_citation_recall": ratio("model_ok", "model_sentences"),
-        "model_citation_precision": ratio("model_needed", "model_cited"),
-        "checked_citation_recall": ratio("checked_ok", "checked_sentences"),
-        "checked_citation_precision": ratio("checked_needed", "checked_cited"),
+        "model_citation_recall": ratio("model_sentences_cit_supported", "model_sentences"),
+        "model_citation_precision": ratio("model_citations_needed", "model_citations"),
+        "checked_citation_recall": ratio("checked_sentences_cit_supported", "checked_sentences"),
+        "checked_citation_precision": ratio("checked_citations_needed", "checked_citations"),
         "unmatched": int(s["unmatched"]),
     }
 
@@ -247,10 +242,6 @@ def run_model_answers(
     rows = load_rows(Path(config.questions), config.split)
     if config.limit is not None:
         rows = rows[: config.limit]
-    if embedder is None:
-        from rag.embed.embedder import Embedder
-
-        embedder = Embedder.load(settings)
     started = time.time()
     assistant, checker = open_checker(settings, embedder, say)
     records: list[dict[str, Any]] = []
@@ -320,11 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("out", type=Path, help="the template to write (JSONL)")
     args = p.parse_args(argv)
     say = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-    from rag.embed.embedder import Embedder
     from rag.eval.faithfulness import open_checker
 
     settings = Settings.load()
-    assistant, checker = open_checker(settings, Embedder.load(settings), say)
+    assistant, checker = open_checker(settings, None, say)
     try:
         n = export_template(args.results, args.out, checker)
     finally:
