@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ import numpy as np
 
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, Clause, check_answer
-from rag.answer.claims.clauses import is_polarity_only
+from rag.answer.claims.clauses import is_polarity_only, split_sentences
 from rag.answer.coverage import Coverage, decide_coverage
 from rag.answer.evidence import EvidenceSet
 from rag.answer.extractive import Extract, extractive_answer
@@ -440,7 +439,7 @@ def _with_quote(turn: _Turn, checked: CheckedAnswer) -> tuple[str, list[int]]:
     Only where the draft numbers passages as the answer does (the evidence prompt).
     """
     extract = turn.extract
-    sentences = [s for s in re.split(r"(?<=[。！？.!?])\s*", checked.text) if s.strip()]
+    sentences = [checked.text[a:b] for a, b in split_sentences(checked.text)]
     if (
         not extract
         or not extract.text

@@ -231,13 +231,14 @@ def _cite_restatement(
     again = copy.copy(clause)
     again.features = dict(clause.features)
     judge.clause(row, again, own)
-    if closest and not again.supported and again.evidence_passage:
+    if not again.supported:
+        if not (closest and again.evidence_passage):
+            return
         again.support = [again.evidence_passage]
-    if again.supported or (closest and again.evidence_passage):
-        clause.support = again.support
-        clause.evidence_passage = again.evidence_passage
-        clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
-        clause.evidence = again.evidence
+    clause.support = again.support
+    clause.evidence_passage = again.evidence_passage
+    clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
+    clause.evidence = again.evidence
 
 
 def _shortlist(
