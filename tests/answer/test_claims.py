@@ -213,14 +213,12 @@ def test_a_yes_or_no_is_never_removed_from_the_statement_it_answers(tools, simil
     # check removed only "不是", leaving the opposite answer in the article's name
     flow = [_p(_body("nice-flow"), "nice-flow")]
     q = "基于流的生成模型,是比 VAE 和 GAN 更晚才出现的吗?"
-    wrong = check_answer(
+    wrong = check(
         "不是。基于流的生成模型是比 VAE 和 GAN 更晚才出现的 [1]。",
         flow,
+        tools,
+        similarity,
         question=q,
-        lang="zh",
-        terms=tools["terms"],
-        glossary=tools["glossary"],
-        similarity=similarity,
     )
     assert wrong.empty and len(wrong.removed) == 1 and wrong.removed[0].text.startswith("不是。")
     right = check("不是。flow 的历史和 VAE、GAN 一样悠久 [1]。", flow, tools, similarity)
@@ -232,13 +230,12 @@ def test_a_yes_or_no_is_never_removed_from_the_statement_it_answers(tools, simil
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"
     rf = [_p(_body("receptive-field"), "receptive-field")]
-    kept = check_answer(
+    kept = check(
         "沿着 top往下逐层迭代直到追溯回 input image [1]。",
         rf,
+        tools,
+        similarity,
         question="计算感受野的公式一是沿什么方向逐层迭代的?",
-        terms=tools["terms"],
-        glossary=tools["glossary"],
-        similarity=similarity,
     )
     assert kept.removed == [], [r.reason for r in kept.removed]
     ddpg = [_p(_body("ddpg"), "ddpg")]
