@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from ingest.chunk import Chunker, chunk_document
 from ingest.loaders import LoadResult
+from ingest.vectors import embed_cached, sentence_vectors
 from ingest.web.sources import load_sources
 from ingest.write_errors import explained_write_errors
 from rag.config import Settings
@@ -55,6 +56,7 @@ class IngestReport:
     removed: int = 0
     embedded: int = 0
     reused_vectors: int = 0
+    embedded_sentences: int = 0  # sentence vectors embedded (the rest came from the cache)
     rebuilt: bool = False
     rebuild_reason: str = ""
     up_to_date: bool = False
@@ -75,6 +77,8 @@ class IngestReport:
                 f"{self.unchanged} unchanged, {self.removed} removed), {self.chunks} chunks, "
                 f"{self.embedded} embedded, {self.reused_vectors} vectors reused"
             )
+            if self.embedded_sentences:
+                head += f", {self.embedded_sentences} sentences embedded"
         if self.kept:
             head += f"; {len(self.kept)} kept as indexed (their files could not be read)"
         total = self.seconds.get("total")
@@ -190,6 +194,11 @@ def _ingest_locked(
     try:
         t3 = time.perf_counter()
         vectors = _embed(plan.chunks, cache, emb, chunker, settings, progress, report)
+        sentences, sentence_keys = None, []
+        if writer.keeps_sentences and len(plan.chunks) <= settings.sentence_vectors_max_chunks:
+            sentences, sentence_keys, report.embedded_sentences = sentence_vectors(
+                plan.chunks, cache, emb, settings, progress
+            )
         report.seconds["embed"] = time.perf_counter() - t3
         t4 = time.perf_counter()
         change = IndexChange(
@@ -202,10 +211,11 @@ def _ingest_locked(
             rebuild=not previous.compatible,
             title_prefix=chunker.title_prefix,
             n_chunks=report.chunks,
+            sentences=sentences,
         )
         report.generation = writer.write(change)
         if writer.full_rewrite:
-            cache.prune([c.embed_key for c in plan.chunks])
+            cache.prune([c.embed_key for c in plan.chunks] + sentence_keys)
         report.seconds["index"] = time.perf_counter() - t4
     finally:
         cache.close()
@@ -426,31 +436,13 @@ def _embed(
     report: IngestReport,
 ) -> np.ndarray:
     """One vector per chunk: cached ones reused, the rest embedded and cached as they finish."""
-    keys = [c.embed_key for c in chunks]
-    have = cache.get(set(keys))
-    report.reused_vectors = sum(1 for k in keys if k in have)
-    todo: dict[str, str] = {}
-    for c in chunks:
-        if c.embed_key not in have and c.embed_key not in todo:
-            todo[c.embed_key] = embedding_text(c.title, c.text, chunker.title_prefix)
-    bar = _bar(progress, "embedding", "chunk", total=len(todo))
-    # Longest first across the whole corpus, so each batch pads to similar lengths (as
-    # SentenceTransformer.encode does for one call); parts are still cached as they finish.
-    todo_items = sorted(todo.items(), key=lambda kv: -len(kv[1]))
-    step = max(settings.embed_batch_size * 4, 64)
-    for begin in range(0, len(todo_items), step):
-        part = todo_items[begin : begin + step]
-        vecs = emb.embed_passages(
-            [t for _, t in part], settings.embed_batch_size, on_batch=bar.update
-        )
-        fresh = {k: vecs[i] for i, (k, _) in enumerate(part)}
-        cache.put(fresh)  # committed now: a killed ingest keeps this work
-        have.update(fresh)
-    bar.close()
-    report.embedded = len(todo)
-    if not keys:
+    todo = {c.embed_key: embedding_text(c.title, c.text, chunker.title_prefix) for c in chunks}
+    have, fresh = embed_cached(todo, cache, emb, settings, progress, "embedding chunks")
+    report.embedded = len(fresh)
+    report.reused_vectors = sum(1 for c in chunks if c.embed_key not in fresh)
+    if not chunks:
         return np.zeros((0, emb.dim), dtype=np.float32)
-    return np.stack([have[k] for k in keys]).astype(np.float32)
+    return np.stack([have[c.embed_key] for c in chunks]).astype(np.float32)
 
 
 def _manifest(emb: Embedder, chunker: Chunker, loaded: LoadResult) -> dict[str, Any]:

@@ -141,6 +141,7 @@ class Assistant:
             report = ingest([corpus], settings, progress=progress, embedder=embedder, log=say)
             say(report.summary())
             store = open_store(settings)
+        store = _add_sentence_vectors(store, settings, embedder, auto_ingest, progress, say)
         built_with = store.manifest.get("embedder", {}).get("fingerprint")
         if built_with and built_with != embedder.fingerprint:
             store.close()
@@ -356,3 +357,38 @@ class Assistant:
             store.close()
         if self._llm is not None:
             self._llm.close()
+
+
+def _add_sentence_vectors(
+    store: Store,
+    settings: Settings,
+    embedder: Embedder,
+    auto_ingest: bool,
+    progress: bool,
+    say: Callable[[str], None],
+) -> Store:
+    """Bring a local index from before sentence vectors up to date (or say how to).
+
+    The default corpus's index is updated in place (its chunk vectors come from the embedding
+    cache; only the sentences are embedded); any other index gets a hint, since only its owner
+    knows what to ingest. Without sentence vectors retrieval ranks by the chunks' cosine alone.
+    """
+    if settings.vector_store != "local" or store.manifest.get("sentences") is not None:
+        return store  # Milvus keeps none; a local index has them (or was built without)
+    if store.manifest.get("embedder", {}).get("fingerprint") != embedder.fingerprint:
+        return store  # refused next, with its own message
+    corpus = Path(settings.corpus_dir).resolve()
+    roots = [str(Path(r).resolve()) for r in store.manifest.get("roots", [])]
+    if not auto_ingest or roots != [str(corpus)] or not corpus.is_dir():
+        say(
+            f"note: the index at {settings.index_dir} has no sentence vectors (built before "
+            "2026-12-02); `rag ingest` adds them and ranks passages a little better"
+        )
+        return store
+    say(f"adding sentence vectors to the index of {corpus} (once)...")
+    from ingest.pipeline import ingest
+
+    store.close()
+    report = ingest([corpus], settings, progress=progress, embedder=embedder, log=say)
+    say(report.summary())
+    return open_store(settings)

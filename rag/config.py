@@ -138,9 +138,16 @@ class Settings:
     # the question its best passage matched) or "rrf" (reciprocal rank fusion, rrf_k).
     # Chosen on the dev splits; figures in docs/retrieval.md.
     fusion: str = "zscore"
-    bm25_weight_low: float = 0.2  # BM25's weight when its best passage has none of the words
+    bm25_weight_low: float = 0.1  # BM25's weight when its best passage has none of the words
     bm25_weight_high: float = 0.6  # ... when it has all of them (linear in between)
     rrf_k: int = 60
+    # Dense and hybrid: a chunk's cosine becomes (1 - w) * cosine + w * (the best cosine of one of
+    # its sentences), w = sentence_weight, for the candidates of both lists (needs an index with
+    # sentence vectors, made by `rag ingest` since 2026-12-02; 0: the chunk's cosine alone).
+    sentence_weight: float = 0.15
+    # Ingest stores those sentence vectors (~6 per chunk) when the index has at most this many
+    # chunks (0: never; an index without them ranks by the chunks' cosine alone).
+    sentence_vectors_max_chunks: int = 200_000
     dense_weight: float = 1.0  # multiplier of the dense part of either fusion
     bm25_weight: float = 1.0  # multiplier of the BM25 part of either fusion
     # The BM25 query: drop question words and particles (什么, 哪种, 多少, which ...), and add up
@@ -220,6 +227,10 @@ class Settings:
             raise ConfigError(
                 "RAG_BM25_WEIGHT_LOW and RAG_BM25_WEIGHT_HIGH must satisfy 0 <= low <= high <= 1"
             )
+        if not 0 <= self.sentence_weight <= 1:
+            raise ConfigError("RAG_SENTENCE_WEIGHT must be in [0, 1]")
+        if self.sentence_vectors_max_chunks < 0:
+            raise ConfigError("RAG_SENTENCE_VECTORS_MAX_CHUNKS must be at least 0")
         if self.bm25_renderings < 0 or self.max_per_document < 0:
             raise ConfigError("RAG_BM25_RENDERINGS and RAG_MAX_PER_DOCUMENT must be at least 0")
         if self.k < 1 or self.candidates < 1:

@@ -57,7 +57,9 @@ class Passage:
     ``score`` is the score of the mode that ranked it (the fused score for hybrid, see
     :mod:`rag.retrieval.fusion`; cosine for dense, BM25 for bm25); ``dense_score`` and
     ``bm25_score`` are the component scores when known, ``dense_rank`` and ``bm25_rank`` its
-    rank in each list (None when it was not among that list's candidates).
+    rank in each list (None when it was not among that list's candidates); ``sentence_score``
+    is the best cosine of one of its sentences to the question (None: the index has no
+    sentence vectors), which dense and hybrid retrieval add to the chunk's cosine.
     """
 
     text: str
@@ -73,6 +75,7 @@ class Passage:
     end: int = 0
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    sentence_score: float | None = None
 
     @classmethod
     def from_chunk(
@@ -85,6 +88,7 @@ class Passage:
         rank: int = 0,
         dense_rank: int | None = None,
         bm25_rank: int | None = None,
+        sentence_score: float | None = None,
     ) -> Passage:
         """The passage of a retrieved chunk, with its scores.
 
@@ -107,6 +111,7 @@ class Passage:
             end=chunk.end,
             dense_rank=dense_rank,
             bm25_rank=bm25_rank,
+            sentence_score=sentence_score,
         )
 
     def to_dict(self) -> dict[str, Any]:

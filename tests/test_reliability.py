@@ -172,6 +172,8 @@ def gen_dir(settings: Settings) -> Path:
         ("truncate", "dense.faiss"),
         ("truncate", "chunks.sqlite"),
         ("truncate", "vectors.npy"),
+        ("truncate", "sentences.npy"),
+        ("delete", "sentence_spans.npy"),
         ("delete", "bm25"),
         ("delete", "manifest.json"),
         ("garble", "manifest.json"),
@@ -210,6 +212,54 @@ def test_damaged_index_is_rebuilt_by_ingest(built: Settings, embedder, tmp_path:
     store = LocalStore.open(built.index_dir)
     assert store.stats()["chunks"] == report.chunks
     store.close()
+
+
+def _drop_sentence_vectors(settings: Settings) -> None:
+    """Make the live generation look like an index written before sentence vectors existed."""
+    gen = gen_dir(settings)
+    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["sentences"]
+    (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (gen / "sentences.npy").unlink()
+    (gen / "sentence_spans.npy").unlink()
+
+
+def test_index_without_sentence_vectors_still_answers_and_is_rebuilt_by_ingest(
+    built: Settings, embedder, tmp_path: Path
+) -> None:
+    from rag.api import Assistant
+
+    _drop_sentence_vectors(built)
+    a = Assistant(built, LocalStore.open(built.index_dir), embedder, llm="none")
+    passages = a.retrieve("DPO 为什么不需要奖励模型?", k=3)
+    assert passages[0].doc_id == "dpo" and passages[0].sentence_score is None
+    a.close()
+    report = ingest([tmp_path / "corpus"], built, progress=False, embedder=embedder, log=quiet)
+    assert report.rebuilt and "sentence vectors" in report.rebuild_reason
+    assert report.embedded == 0  # every vector comes from the embedding cache
+    store = LocalStore.open(built.index_dir)
+    assert store.sentence_scores(store.vectors[0], [0])  # the new generation has them
+    store.close()
+
+
+def test_opening_the_default_corpus_index_adds_sentence_vectors(
+    built: Settings, tmp_path: Path
+) -> None:
+    from rag.api import Assistant
+
+    _drop_sentence_vectors(built)
+    said: list[str] = []
+    other = built.replace(corpus_dir=tmp_path / "elsewhere")  # not the corpus it was built from
+    a = Assistant.open(settings=other, llm="none", progress=False, log=said.append)
+    assert a.store.manifest.get("sentences") is None
+    a.close()
+    assert any("rag ingest" in m and "no sentence vectors" in m for m in said), said
+    own = built.replace(corpus_dir=tmp_path / "corpus")
+    a = Assistant.open(settings=own, llm="none", progress=False, log=said.append)
+    assert a.store.manifest["sentences"]["count"] > 0
+    assert a.retrieve("DPO 为什么不需要奖励模型?", k=1)[0].sentence_score is not None
+    a.close()
+    assert any("adding sentence vectors" in m for m in said), said
 
 
 def test_index_from_another_embedder_is_refused(built: Settings, embedder) -> None:

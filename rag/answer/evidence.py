@@ -23,17 +23,16 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms
-from rag.text.sentences import clause_spans, sentence_spans
+from rag.text.sentences import evidence_spans
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_WORD = re.compile(r"\w")
 
 # Words that say what kind of question it is, not what it is about.
 _GENERIC_ZH_WORDS = (
@@ -41,44 +40,6 @@ _GENERIC_ZH_WORDS = (
     "之间 相比 比较 介绍 文章 本文 多少 几个 有没有 能否 能不能 怎样 为何"
 )
 GENERIC_ZH = frozenset(_GENERIC_ZH_WORDS.split())
-
-
-def evidence_spans(text: str, max_chars: int = 130) -> list[tuple[int, int]]:
-    """Sentences of a passage as offsets; one over ``max_chars`` is cut at commas.
-
-    Headings (``#``) and fragments with fewer than 4 word characters are left out.
-
-    Example:
-        >>> t = "简介 DDIM 很快。# 标题\\n第二句话,有逗号。"
-        >>> [t[s:e] for s, e in evidence_spans(t)]
-        ['简介 DDIM 很快。', '第二句话,有逗号。']
-    """
-    pieces: list[tuple[int, int]] = []
-    for s, e in sentence_spans(text):
-        if e - s <= max_chars:
-            pieces.append((s, e))
-            continue
-        current: list[int] | None = None
-        for cs, ce in clause_spans(text, s, e):
-            if current is None:
-                current = [cs, ce]
-            elif ce - current[0] <= max_chars:
-                current[1] = ce
-            else:
-                pieces.append((current[0], current[1]))
-                current = [cs, ce]
-        if current is not None:
-            pieces.append((current[0], current[1]))
-    out = []
-    for s, e in pieces:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        piece = text[s:e]
-        if len(_WORD.findall(piece)) >= 4 and not piece.startswith("#"):
-            out.append((s, e))
-    return out
 
 
 class QuestionTerms:
@@ -208,6 +169,14 @@ class EvidenceSelector:
         self.max_gap = max_gap
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+
+    def remember(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Add known sentence vectors (the index stores one per sentence) to the cache."""
+        for text, vec in vectors.items():
+            self._vectors[text] = vec
+            self._vectors.move_to_end(text)
+        while len(self._vectors) > self._cache_size:
+            self._vectors.popitem(last=False)
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """e5 passage vectors of sentences, cached by text."""

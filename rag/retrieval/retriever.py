@@ -45,6 +45,9 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
     fusion: dict[str, Any] = field(default_factory=dict)
     query_vector: np.ndarray | None = None  # the question's embedding (the answer chain reuses it)
+    # The stored vectors of the passages' sentences, by sentence text (the evidence step reuses
+    # them instead of embedding the sentences again); empty without sentence vectors.
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Retriever:
@@ -114,9 +117,13 @@ class Retriever:
         t = time.perf_counter()
         dense_scores = dict(dense)
         sparse_scores = dict(sparse)
+        sentence_scores: dict[int, float] = {}
         fusion: dict[str, Any] = {}
         if mode == "dense":
-            ranked = dense
+            ranked = self._with_sentences(
+                vector, [i for i, _ in dense], dense_scores, sentence_scores
+            )
+            ranked.sort(key=lambda kv: -kv[1])
         elif mode == "bm25":
             ranked = sparse
         else:
@@ -134,7 +141,8 @@ class Retriever:
                 coverage = self._coverage(sq, sparse)
                 w = bm25_share(coverage, s.bm25_weight_low, s.bm25_weight_high)
                 fusion.update(coverage=coverage, bm25_weight=w)
-                ranked = zscore_fusion(pool, dense_scores, sparse_scores, w, weights=weights)
+                blended = dict(self._with_sentences(vector, pool, dense_scores, sentence_scores))
+                ranked = zscore_fusion(pool, blended, sparse_scores, w, weights=weights)
         ranked = self._cut(ranked, k)
         ids = [i for i, _ in ranked]
         self._fill_scores(vector, sq, ids, dense_scores, sparse_scores)
@@ -153,14 +161,51 @@ class Retriever:
                 rank=rank,
                 dense_rank=dense_rank.get(i),
                 bm25_rank=bm25_rank.get(i),
+                sentence_score=sentence_scores.get(i),
             )
             for rank, ((i, score), r) in enumerate(zip(ranked, records, strict=True), start=1)
         ]
+        sentences = self._sentence_vectors(ids, records)
         timings["fetch"] = time.perf_counter() - t
         timings["total"] = sum(timings.values())
-        return Retrieval(passages, timings, fusion, vector)
+        return Retrieval(passages, timings, fusion, vector, sentences)
 
     # ------------------------------------------------------------------ helpers
+    def _with_sentences(
+        self,
+        vector: Any,
+        ids: Sequence[int],
+        dense_scores: dict[int, float],
+        sentence_scores: dict[int, float],
+    ) -> list[tuple[int, float]]:
+        """``(id, (1 - w) * cosine + w * best sentence cosine)`` for ``ids`` (cosine known).
+
+        Fills ``sentence_scores``; a chunk without sentence vectors keeps its cosine.
+        """
+        w = self.settings.sentence_weight
+        scorer = getattr(self.store, "sentence_scores", None)
+        if w > 0 and scorer is not None:
+            sentence_scores.update(scorer(vector, ids))
+        return [
+            (i, (1 - w) * dense_scores[i] + w * sentence_scores[i])
+            if i in sentence_scores
+            else (i, dense_scores[i])
+            for i in ids
+        ]
+
+    def _sentence_vectors(
+        self, ids: Sequence[int], records: Sequence[Any]
+    ) -> dict[str, np.ndarray]:
+        """The stored vectors of the sentences of the chunks ``ids``, by sentence text."""
+        fetch = getattr(self.store, "sentences", None)
+        if fetch is None or not ids:
+            return {}
+        out: dict[str, np.ndarray] = {}
+        for record, (spans, vectors) in zip(records, fetch(ids), strict=True):
+            for (s, e), v in zip(spans.tolist(), vectors, strict=True):
+                out[record.text[s:e]] = v
+        return out
+
     def _fill_scores(
         self,
         vector: Any,

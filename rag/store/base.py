@@ -96,6 +96,23 @@ class Store(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SentenceVectors:
+    """One e5 passage vector per evidence sentence of each chunk (the retriever's sentence score).
+
+    Rows are sorted by chunk: ``chunk[r]`` is the numeric id of row ``r``'s chunk (its position
+    in :attr:`IndexChange.chunks`), ``spans[r]`` its ``(start, end)`` offsets in that chunk's
+    text (:func:`rag.text.sentences.evidence_spans`), ``vectors[r]`` its normalized vector.
+    """
+
+    chunk: np.ndarray  # int32 [n]
+    spans: np.ndarray  # int32 [n, 2]
+    vectors: np.ndarray  # float32 [n, dim]
+
+    def __len__(self) -> int:
+        return int(self.chunk.shape[0])
+
+
 @dataclass
 class IndexChange:
     """What an ingest writes.
@@ -111,6 +128,8 @@ class IndexChange:
         rebuild: The previous index is not reused at all.
         title_prefix: Chunks are embedded and BM25-indexed as ``"{title}\\n{text}"``.
         n_chunks: Chunks in the index after the write.
+        sentences: Sentence vectors of ``chunks`` (chunk ids index ``chunks``); stores that
+            cannot keep them ignore them.
     """
 
     docs: list[DocRow]
@@ -122,6 +141,7 @@ class IndexChange:
     rebuild: bool = False
     title_prefix: bool = True
     n_chunks: int = 0
+    sentences: SentenceVectors | None = None
 
 
 class StoreWriter(Protocol):
@@ -131,6 +151,7 @@ class StoreWriter(Protocol):
     lock_path: Path  # held while an ingest runs
     cache_path: Path  # the embedding cache
     full_rewrite: bool  # True: write() needs every chunk and vector, and the cache is pruned
+    keeps_sentences: bool  # True: write() stores IndexChange.sentences (else none are made)
     dirty: bool  # True: an interrupted ingest left work to finish, even if no file changed
 
     def prepare(self) -> None:

@@ -9,6 +9,9 @@ The rules differ on purpose, and each is kept as it was measured:
   breaks; the citation marks that follow a sentence stay with it.
 * quoting passages (:func:`quotable_sentences`): ``。！？；`` and ``!?;``, line breaks; headings
   and fragments are left out (the extractive answer quotes these).
+* evidence (:func:`evidence_spans`): the chunker's sentences, one over 130 characters cut at
+  its commas, headings and fragments left out; the answer chain scores them against the
+  question, and ingest stores one vector per such sentence (the retriever's sentence score).
 * instruction spotting (:data:`PASSAGE_SENTENCE`): sentences of a passage, periods included,
   checked one by one for text that addresses the model.
 
@@ -30,6 +33,7 @@ SENTENCE_END = re.compile(r"[。！？；!?;…]+[”\"’』」)）]*|\.(?=\s)|
 CLAUSE_END = re.compile(r"[，,、：:]+")
 ANSWER_SENTENCE_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
 QUOTABLE_SENTENCE = re.compile(r"[^。！？!?;；\n]+[。！？!?;；]*")
+_WORD = re.compile(r"\w")
 PASSAGE_SENTENCE = re.compile(r"[^。！？!?\n.]*(?:[。！？!?\n]+|\.(?:\s+|$)|$)")
 
 
@@ -81,4 +85,42 @@ def quotable_sentences(text: str) -> list[str]:
             continue
         if len(re.findall(r"\w", s)) >= 6:
             out.append(s)
+    return out
+
+
+def evidence_spans(text: str, max_chars: int = 130) -> list[tuple[int, int]]:
+    """Sentences of a passage as offsets; one over ``max_chars`` is cut at commas.
+
+    Headings (``#``) and fragments with fewer than 4 word characters are left out.
+
+    Example:
+        >>> t = "简介 DDIM 很快。# 标题\\n第二句话,有逗号。"
+        >>> [t[s:e] for s, e in evidence_spans(t)]
+        ['简介 DDIM 很快。', '第二句话,有逗号。']
+    """
+    pieces: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text):
+        if e - s <= max_chars:
+            pieces.append((s, e))
+            continue
+        current: list[int] | None = None
+        for cs, ce in clause_spans(text, s, e):
+            if current is None:
+                current = [cs, ce]
+            elif ce - current[0] <= max_chars:
+                current[1] = ce
+            else:
+                pieces.append((current[0], current[1]))
+                current = [cs, ce]
+        if current is not None:
+            pieces.append((current[0], current[1]))
+    out = []
+    for s, e in pieces:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        piece = text[s:e]
+        if len(_WORD.findall(piece)) >= 4 and not piece.startswith("#"):
+            out.append((s, e))
     return out

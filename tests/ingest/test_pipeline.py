@@ -62,8 +62,11 @@ def test_changing_one_file_reembeds_only_its_chunks(
     yolo_chunks = next(d["chunks"] for d in store.documents() if d["doc_id"] == "yolo")
     store.close()
     assert second.changed == 1 and second.unchanged == 3 and second.added == 0
-    assert embedder.embed_calls - before == second.embedded <= yolo_chunks
+    assert second.embedded <= yolo_chunks
+    assert embedder.embed_calls - before == second.embedded + second.embedded_sentences
     assert second.embedded >= 1
+    # only the new sentence (and any cut differently) is embedded: the rest come from the cache
+    assert 1 <= second.embedded_sentences < first.embedded_sentences / 2
     assert second.generation != first.generation
 
 
@@ -167,4 +170,23 @@ def test_auto_index_type_switches_past_the_threshold(
     assert manifest["faiss"]["factory"] == grown.faiss_factory_for(first.chunks) == "SQfp16"
     store = LocalStore.open(settings.index_dir)
     assert [i for i, _ in store.dense_search(query, 3)] == flat_top
+    store.close()
+
+
+def test_sentence_vectors_can_be_left_out_without_rebuilding_every_time(
+    corpus: Path, settings: Settings, embedder
+) -> None:
+    without = settings.replace(sentence_vectors_max_chunks=0)
+    first = ingest([corpus], without, progress=False, embedder=embedder, log=quiet)
+    assert first.embedded_sentences == 0
+    store = LocalStore.open(settings.index_dir)
+    assert store.sentence_vectors is None and store.manifest["sentences"]["stored"] is False
+    assert store.sentence_scores(store.vectors[0], [0]) == {}
+    store.close()
+    again = ingest([corpus], without, progress=False, embedder=embedder, log=quiet)
+    assert again.up_to_date  # left out on purpose: not "missing"
+    back = ingest([corpus], settings, progress=False, embedder=embedder, log=quiet)
+    assert back.rebuilt and back.embedded == 0 and back.embedded_sentences > 0
+    store = LocalStore.open(settings.index_dir)
+    assert store.manifest["sentences"]["count"] == back.embedded_sentences
     store.close()

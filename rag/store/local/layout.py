@@ -9,6 +9,8 @@ Layout of ``index_dir``::
         manifest.json        embedder, chunker, versions, per-document hashes, counts
         chunks.sqlite        documents and chunks (text, offsets, titles, sources)
         vectors.npy          float32 [n_chunks, dim], row i = chunk id i
+        sentences.npy        float32 [n_sentences, dim]: each chunk's evidence sentences
+        sentence_spans.npy   int32 [n_sentences, 3]: chunk id, start, end (sorted by chunk)
         dense.faiss          IndexIDMap2 over the configured factory (Flat by default)
         bm25/                bm25s index over jieba terms, doc i = chunk id i
 
@@ -30,6 +32,9 @@ LOCK = ".lock"
 MANIFEST = "manifest.json"
 CHUNKS_DB = "chunks.sqlite"
 VECTORS = "vectors.npy"
+SENTENCES = "sentences.npy"
+SENTENCE_SPANS = "sentence_spans.npy"
+SENTENCE_SPLITTER = "evidence_spans/1"  # change when rag.text.sentences.evidence_spans changes
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 CACHE_DB = "embed-cache.sqlite"

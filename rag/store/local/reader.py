@@ -30,6 +30,8 @@ from rag.store.local.layout import (
     CURRENT,
     DENSE,
     REBUILD_HINT,
+    SENTENCE_SPANS,
+    SENTENCES,
     VECTORS,
     current_generation,
     read_manifest,
@@ -122,6 +124,40 @@ class LocalStore:
             raise IndexCorrupt(f"index at {gen} has vectors of the wrong size; {REBUILD_HINT}")
         _set_search_params(self.dense, faiss)
         self._exact = _is_exact(self.dense, faiss)
+        self._load_sentences(dim)
+
+    def _load_sentences(self, dim: int) -> None:
+        """The sentence vectors and each chunk's first row (``None``: the index has none)."""
+        self.sentence_vectors: np.ndarray | None = None
+        self._sentence_spans: np.ndarray | None = None
+        self._sentence_start: np.ndarray | None = None
+        meta = self.manifest.get("sentences")
+        if not meta or not meta.get("count"):
+            return  # none (an older index, or left out): the retriever uses the cosine alone
+        gen, n_chunks = self.gen_dir, int(self.vectors.shape[0])
+        try:
+            vectors = np.load(gen / SENTENCES, mmap_mode="r")
+            spans = np.load(gen / SENTENCE_SPANS)
+        except Exception as exc:
+            raise IndexCorrupt(
+                f"index file {gen / SENTENCES} or {SENTENCE_SPANS} is missing or damaged "
+                f"({type(exc).__name__}: {exc}); {REBUILD_HINT}"
+            ) from exc
+        n = int(meta.get("count", -1))
+        chunk = spans[:, 0] if spans.ndim == 2 and spans.shape[1] == 3 else None
+        if (
+            chunk is None
+            or vectors.ndim != 2
+            or vectors.shape != (n, dim)
+            or spans.shape[0] != n
+            or (n and (chunk.min() < 0 or chunk.max() >= n_chunks or np.any(np.diff(chunk) < 0)))
+        ):
+            raise IndexCorrupt(
+                f"index at {gen} has inconsistent sentence vectors ({SENTENCES}: "
+                f"{vectors.shape}, {SENTENCE_SPANS}: {spans.shape}, manifest: {n}); {REBUILD_HINT}"
+            )
+        self.sentence_vectors, self._sentence_spans = vectors, spans
+        self._sentence_start = np.searchsorted(chunk, np.arange(n_chunks + 1)).astype(np.int64)
 
     @property
     def bm25(self) -> Any:
@@ -152,6 +188,38 @@ class LocalStore:
         rows = np.asarray(self.vectors[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
         sims = rows @ np.asarray(vector, dtype=np.float32).reshape(-1)
         return {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
+
+    def sentence_scores(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        """The best cosine of a sentence of each chunk of ``ids`` to a normalized query vector.
+
+        Chunks without sentences (and every chunk of an index without sentence vectors) are
+        left out.
+        """
+        if self.sentence_vectors is None or self._sentence_start is None or not ids:
+            return {}
+        start = self._sentence_start
+        ids = [int(i) for i in ids if start[int(i) + 1] > start[int(i)]]
+        if not ids:
+            return {}
+        rows = np.concatenate([np.arange(start[i], start[i + 1]) for i in ids])
+        sims = np.asarray(self.sentence_vectors[rows], dtype=np.float32) @ np.asarray(
+            vector, dtype=np.float32
+        ).reshape(-1)
+        firsts = np.cumsum([0] + [int(start[i + 1] - start[i]) for i in ids[:-1]])
+        best = np.maximum.reduceat(sims, firsts)
+        return {i: float(b) for i, b in zip(ids, best, strict=True)}
+
+    def sentences(self, ids: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each chunk's sentences: offsets ``[m, 2]`` in its text and vectors ``[m, dim]``."""
+        out = []
+        for i in ids:
+            if self._sentence_start is None or self._sentence_spans is None:
+                out.append((np.zeros((0, 2), np.int32), np.zeros((0, 0), np.float32)))
+                continue
+            a, b = int(self._sentence_start[int(i)]), int(self._sentence_start[int(i) + 1])
+            assert self.sentence_vectors is not None
+            out.append((self._sentence_spans[a:b, 1:], np.asarray(self.sentence_vectors[a:b])))
+        return out
 
     def _bm25_all(self, terms: list[str]) -> np.ndarray:
         vocab = self.bm25.vocab_dict
@@ -233,6 +301,7 @@ class LocalStore:
             "created": self.manifest.get("created"),
             "documents": counts.get("documents"),
             "chunks": counts.get("chunks"),
+            "sentence_vectors": (self.manifest.get("sentences") or {}).get("count", 0),
             "embedder": self.manifest.get("embedder", {}).get("name"),
             "embedder_fingerprint": self.manifest.get("embedder", {}).get("fingerprint"),
             "dim": self.manifest.get("embedder", {}).get("dim"),

@@ -27,7 +27,7 @@ import numpy as np
 from rag.config import Settings
 from rag.errors import IndexCorrupt
 from rag.schema import embedding_text
-from rag.store.base import ChunkRow, DocRow, IndexChange
+from rag.store.base import ChunkRow, DocRow, IndexChange, SentenceVectors
 from rag.store.local.layout import (
     BM25_DIR,
     CACHE_DB,
@@ -36,6 +36,9 @@ from rag.store.local.layout import (
     DENSE,
     LOCK,
     MANIFEST,
+    SENTENCE_SPANS,
+    SENTENCE_SPLITTER,
+    SENTENCES,
     VECTORS,
     current_generation,
     fsync_dir,
@@ -95,6 +98,7 @@ def write_generation(
     bm25_terms: Sequence[list[str]],
     manifest: dict[str, Any],
     faiss_factory: str = "Flat",
+    sentences: SentenceVectors | None = None,
 ) -> Path:
     """Write a new generation directory (not yet live) and return its path.
 
@@ -106,6 +110,7 @@ def write_generation(
         bm25_terms: BM25 terms of each chunk.
         manifest: Manifest fields; counts and the file list are added here.
         faiss_factory: FAISS index factory string.
+        sentences: Sentence vectors of ``chunks`` (None: the index has none).
     """
     import bm25s
 
@@ -175,6 +180,8 @@ def write_generation(
         import faiss
 
         faiss.write_index(build_faiss(vectors, faiss_factory), str(tmp / DENSE))
+        if sentences is not None:
+            _write_sentences(tmp, sentences)
 
         bm25 = bm25s.BM25()
         bm25.index([list(t) for t in bm25_terms], show_progress=False)
@@ -186,6 +193,13 @@ def write_generation(
             "factory": faiss_factory,
             "metric": "inner_product",
             "ntotal": len(chunks),
+        }
+        # "stored": false when the settings left them out (RAG_SENTENCE_VECTORS_MAX_CHUNKS); an
+        # index from before sentence vectors has no entry at all
+        manifest["sentences"] = {
+            "stored": sentences is not None,
+            "count": len(sentences) if sentences is not None else 0,
+            "splitter": SENTENCE_SPLITTER,
         }
         manifest["generation"] = name
         (tmp / MANIFEST).write_text(
@@ -199,6 +213,13 @@ def write_generation(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _write_sentences(gen: Path, sentences: SentenceVectors) -> None:
+    """``sentences.npy`` and ``sentence_spans.npy`` (chunk id, start, end) of a generation."""
+    rows = np.column_stack([sentences.chunk, sentences.spans]).astype(np.int32).reshape(-1, 3)
+    np.save(gen / SENTENCE_SPANS, rows)
+    np.save(gen / SENTENCES, np.ascontiguousarray(sentences.vectors, dtype=np.float32))
 
 
 def commit_generation(index_dir: Path, gen_dir: Path, keep: int = 2) -> None:
@@ -259,6 +280,7 @@ class LocalWriter:
     """Writes generations of the local FAISS + BM25 + SQLite directory (see rag.store.local)."""
 
     full_rewrite = True
+    keeps_sentences = True
     dirty = False
 
     def __init__(self, settings: Settings) -> None:
@@ -294,6 +316,10 @@ class LocalWriter:
         wanted = self.settings.faiss_factory_for(int(faiss_meta.get("ntotal", 0)), dim)
         if faiss_meta.get("factory") != wanted:
             reasons.append("FAISS index type changed")
+        sentences = manifest.get("sentences") or {}
+        wanted = int(faiss_meta.get("ntotal", 0)) <= self.settings.sentence_vectors_max_chunks
+        if sentences.get("splitter") != SENTENCE_SPLITTER or (wanted and not sentences["stored"]):
+            reasons.append("sentence vectors missing or split differently")
         return reasons
 
     def previous_rows(self, with_text: bool) -> tuple[dict[str, DocRow], dict[str, list[ChunkRow]]]:
@@ -334,6 +360,7 @@ class LocalWriter:
             terms,
             manifest,
             self.settings.faiss_factory_for(len(change.chunks), _dim(change.vectors)),
+            change.sentences,
         )
         commit_generation(self.index_dir, gen)
         return gen.name

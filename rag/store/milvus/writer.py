@@ -393,6 +393,7 @@ class MilvusWriter:
     """
 
     full_rewrite = False
+    keeps_sentences = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
