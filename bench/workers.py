@@ -111,7 +111,7 @@ def encode_raw(a: dict[str, Any]) -> dict[str, Any]:
         "load_s": load_s,
         "encode_s": encode_s,
         "passages_per_s": len(texts) / encode_s,
-        "threads": torch.get_numthreads(),
+        "threads": torch.get_num_threads(),
         "peak_rss_mb": rss_mb(),
     }
 
@@ -207,7 +207,7 @@ def query_embed(a: dict[str, Any]) -> dict[str, Any]:
     return {
         "latency": percentiles(lat),
         "threads": settings.n_threads,
-        "torch_threads": torch.get_numthreads(),
+        "torch_threads": torch.get_num_threads(),
         "backend": settings.embed_backend,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "peak_rss_mb": rss_mb(),
