@@ -49,15 +49,12 @@ def _cmrc_assistant(base: Any, out: Path, say: Any) -> tuple[Any, list[dict[str,
 
     conv = write_squad(_cmrc_trial(), out)
     settings = base.settings.replace(index_dir=out / "index")
-    try:
-        store = open_store(settings)
-    except Exception:  # no index yet (or a damaged one): build it
-        say(
-            ingest(
-                [conv.corpus_path], settings, fmt="jsonl", progress=True, embedder=base.embedder
-            ).summary()
-        )
-        store = open_store(settings)
+    # built on first use; rebuilt when it is stale (e.g. from before sentence vectors); else a no-op
+    report = ingest(
+        [conv.corpus_path], settings, fmt="jsonl", progress=True, embedder=base.embedder
+    )
+    say(report.summary())
+    store = open_store(settings)
     questions = _load(conv.questions_path)
     order: dict[str, int] = {}
     for q in questions:

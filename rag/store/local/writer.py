@@ -318,7 +318,9 @@ class LocalWriter:
             reasons.append("FAISS index type changed")
         sentences = manifest.get("sentences") or {}
         wanted = int(faiss_meta.get("ntotal", 0)) <= self.settings.sentence_vectors_max_chunks
-        if sentences.get("splitter") != SENTENCE_SPLITTER or (wanted and not sentences["stored"]):
+        if sentences.get("splitter") != SENTENCE_SPLITTER or (
+            wanted and not sentences.get("stored")
+        ):
             reasons.append("sentence vectors missing or split differently")
         return reasons
 
