@@ -22,6 +22,8 @@ def _print_passages(passages: Sequence[Any], width: int = 240) -> None:
         bm25 = f"bm25 {p.bm25_score:.2f}" if p.bm25_score is not None else "bm25 -"
         dense += f" #{p.dense_rank}" if p.dense_rank else ""
         bm25 += f" #{p.bm25_rank}" if p.bm25_rank else ""
+        if p.sentence_score is not None:  # the best sentence's cosine, blended into dense
+            dense += f", best sentence {p.sentence_score:.3f}"
         print(f"{p.rank}. {p.title}  [{p.chunk_id}]  score {p.score:.4f} ({dense}, {bm25})")
         print(f"   {p.source}")
         for line in textwrap.wrap(_short(p.text, width), 100):

@@ -67,3 +67,15 @@ def test_the_answer_chain_embeds_no_passage_sentence_again(
         assert embedder.embed_calls == before  # every evidence sentence came from the index
     finally:
         a.close()
+
+
+def test_rag_search_shows_the_best_sentence_score(
+    articles_settings, articles_index, capsys, monkeypatch
+) -> None:
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_CACHE_DIR", str(articles_settings.cache_dir))
+    code = main(["search", QUESTION, "--k", "1", "--index", str(articles_settings.index_dir)])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("1. DDIM")
+    assert "best sentence 0." in out.splitlines()[0]
