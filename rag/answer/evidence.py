@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -169,27 +170,31 @@ class EvidenceSelector:
         self.max_gap = max_gap
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def remember(self, vectors: Mapping[str, np.ndarray]) -> None:
         """Add known sentence vectors (the index stores one per sentence) to the cache."""
-        for text, vec in vectors.items():
-            self._vectors[text] = vec
-            self._vectors.move_to_end(text)
-        while len(self._vectors) > self._cache_size:
-            self._vectors.popitem(last=False)
-
-    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """e5 passage vectors of sentences, cached by text."""
-        assert self.embed_passages is not None
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            for text, vec in zip(missing, self.embed_passages(missing), strict=True):
+        with self._lock:
+            for text, vec in vectors.items():
                 self._vectors[text] = vec
+                self._vectors.move_to_end(text)
             while len(self._vectors) > self._cache_size:
                 self._vectors.popitem(last=False)
-        for t in texts:
-            self._vectors.move_to_end(t)
-        return np.stack([self._vectors[t] for t in texts])
+
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """e5 passage vectors of sentences, cached by text (safe across threads)."""
+        assert self.embed_passages is not None
+        unique = list(dict.fromkeys(texts))
+        with self._lock:  # a server's requests share the cache: read it in one step
+            found = {t: self._vectors[t] for t in unique if t in self._vectors}
+            for t in found:
+                self._vectors.move_to_end(t)
+        missing = [t for t in unique if t not in found]
+        if missing:  # embedded outside the lock, so other questions are not held up
+            fresh = dict(zip(missing, self.embed_passages(missing), strict=True))
+            found.update(fresh)
+            self.remember(fresh)
+        return np.stack([found[t] for t in texts])
 
     def select(
         self,

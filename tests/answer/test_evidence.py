@@ -56,3 +56,37 @@ def test_instructions_hidden_in_a_passage_are_never_evidence() -> None:
     )
     chosen = sel.select("DPO 需要奖励模型吗?", [p], max_sentences=5).chosen
     assert chosen and all("PWNED" not in e.text for e in chosen)
+
+
+def test_the_sentence_cache_serves_concurrent_questions_and_more_texts_than_it_holds(
+    assistant, embedder
+) -> None:
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    texts = [
+        assistant.store.document_text(d)[:60] for d in ("dpo", "ddim", "yolo", "flashattention")
+    ] + [f"第{i}句:扩散模型的采样步数是{i * 10}步。" for i in range(20)]
+    reference = dict(zip(texts, embedder.embed_passages(texts), strict=True))
+    small = EvidenceSelector(lambda t: [], embed_passages=embedder.embed_passages, cache_size=8)
+    whole = small.sentence_vectors(texts)  # 24 texts through a cache of 8
+    assert whole.shape == (24, embedder.dim)
+
+    def ask(seed: int) -> float:
+        rng = random.Random(seed)
+        worst = 1.0
+        for _ in range(6):
+            pick = rng.sample(texts, 10)
+            if rng.random() < 0.5:
+                small.remember({t: reference[t] for t in rng.sample(texts, 5)})
+            got = small.sentence_vectors(pick)
+            want = np.stack([reference[t] for t in pick])
+            worst = min(worst, float((got * want).sum(axis=1).min()))
+        return worst
+
+    with ThreadPoolExecutor(4) as pool:
+        worst = min(pool.map(ask, range(4)))
+    assert worst > 0.99  # every row is its own text's vector (batching moves it ~0.005)
+    assert len(small._vectors) <= 8
