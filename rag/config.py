@@ -145,9 +145,10 @@ class Settings:
     # its sentences), w = sentence_weight, for the candidates of both lists (needs an index with
     # sentence vectors, made by `rag ingest` since 2026-12-02; 0: the chunk's cosine alone).
     sentence_weight: float = 0.15
-    # Ingest stores those sentence vectors (~6 per chunk) when the index has at most this many
-    # chunks (0: never; an index without them ranks by the chunks' cosine alone).
-    sentence_vectors_max_chunks: int = 200_000
+    # Ingest stores those sentence vectors (~6 per chunk, 768 bytes each: ~460 MB at 100k
+    # chunks) when the index has at most this many chunks (0: never; an index without them
+    # ranks by the chunks' cosine alone).
+    sentence_vectors_max_chunks: int = 100_000
     dense_weight: float = 1.0  # multiplier of the dense part of either fusion
     bm25_weight: float = 1.0  # multiplier of the BM25 part of either fusion
     # The BM25 query: drop question words and particles (什么, 哪种, 多少, which ...), and add up

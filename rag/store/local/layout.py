@@ -9,7 +9,7 @@ Layout of ``index_dir``::
         manifest.json        embedder, chunker, versions, per-document hashes, counts
         chunks.sqlite        documents and chunks (text, offsets, titles, sources)
         vectors.npy          float32 [n_chunks, dim], row i = chunk id i
-        sentences.npy        float32 [n_sentences, dim]: each chunk's evidence sentences
+        sentences.npy        float16 [n_sentences, dim]: each chunk's evidence sentences
         sentence_spans.npy   int32 [n_sentences, 3]: chunk id, start, end (sorted by chunk)
         dense.faiss          IndexIDMap2 over the configured factory (Flat by default)
         bm25/                bm25s index over jieba terms, doc i = chunk id i

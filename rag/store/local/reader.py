@@ -218,7 +218,8 @@ class LocalStore:
                 continue
             a, b = int(self._sentence_start[int(i)]), int(self._sentence_start[int(i) + 1])
             assert self.sentence_vectors is not None
-            out.append((self._sentence_spans[a:b, 1:], np.asarray(self.sentence_vectors[a:b])))
+            vectors = np.asarray(self.sentence_vectors[a:b], dtype=np.float32)
+            out.append((self._sentence_spans[a:b, 1:], vectors))
         return out
 
     def _bm25_all(self, terms: list[str]) -> np.ndarray:
