@@ -73,7 +73,8 @@ class Assistant:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.tokenizer = BM25Tokenizer(Path(settings.cache_dir) / "jieba")
+        # questions and evidence sentences only: stay on the disk copy of jieba's dictionary
+        self.tokenizer = BM25Tokenizer(Path(settings.cache_dir) / "jieba", whole_after=None)
         self.retriever: Retriever = Retriever(store, embedder, self.tokenizer, settings)
         self.answer_tools = AnswerTools(
             self.tokenizer,

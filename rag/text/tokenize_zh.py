@@ -163,7 +163,7 @@ _STOP_SINGLE_CJK = frozenset(
 
 
 #: Characters segmented with the on-disk dictionary before jieba's whole dictionary is loaded
-#: into memory: questions never get there, an ingest does at once.
+#: into memory: an ingest gets there at once; a query process never loads it (``whole_after``).
 DISK_DICT_CHARS = 20_000
 
 
@@ -235,9 +235,14 @@ class BM25Tokenizer:
 
     Args:
         cache_dir: Where jieba may keep its parsed-dictionary cache (default: jieba's choice).
+        whole_after: Characters after which the whole dictionary is loaded; None: never (a
+            query process: the disk copy's lookups are memoised, and the load, 0.4-0.9 s that
+            hold the GIL, would stall whichever question crossed the line).
     """
 
-    def __init__(self, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, cache_dir: Path | None = None, whole_after: int | None = DISK_DICT_CHARS
+    ) -> None:
         logging.getLogger("jieba").setLevel(logging.WARNING)
         self._cache_dir = cache_dir
         if cache_dir is not None:
@@ -247,6 +252,7 @@ class BM25Tokenizer:
         self._ready = False
         self._on_disk = False
         self._chars = 0
+        self._whole_after = whole_after
 
     def _new_jieba(self) -> Any:
         tok = jieba.Tokenizer()
@@ -277,7 +283,7 @@ class BM25Tokenizer:
     def _count(self, text: str) -> None:
         """Load the whole dictionary into memory once enough text went through the disk one."""
         self._chars += len(text)
-        if self._on_disk and self._chars > DISK_DICT_CHARS:
+        if self._on_disk and self._whole_after is not None and self._chars > self._whole_after:
             with self._lock:
                 if self._on_disk:
                     full = self._new_jieba()

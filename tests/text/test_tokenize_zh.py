@@ -31,3 +31,13 @@ def test_disk_dictionary_gives_the_same_terms(tmp_path: Path) -> None:
     rest = [disk(t) for t in texts[60:]]  # past DISK_DICT_CHARS it loads the whole dictionary
     assert sum(len(t) for t in texts) > DISK_DICT_CHARS and not disk._on_disk
     assert rest == [memory(t) for t in texts[60:]]
+
+
+def test_a_query_process_stays_on_the_disk_dictionary(tmp_path: Path) -> None:
+    BM25Tokenizer(tmp_path)("写出磁盘副本")  # the first one writes the disk copy
+    memory = BM25Tokenizer()
+    query_side = BM25Tokenizer(tmp_path, whole_after=None)  # what Assistant uses
+    texts = _texts()
+    got = [query_side(t) for t in texts]
+    assert sum(len(t) for t in texts) > DISK_DICT_CHARS and query_side._on_disk
+    assert got == [memory(t) for t in texts]
