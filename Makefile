@@ -15,13 +15,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # pip takes the CPU torch wheel; uv (from PyPI) installs the rest about 3x faster than pip.
+# Bytecode is compiled at install (pip does it by default, uv on request; ~20 s once): where
+# PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile every imported module from
+# source on every start (`rag search` in a fresh process 1.3 s instead of 0.8 s).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q $(TORCH_INDEX) "torch==2.13.0" "uv>=0.9"
-	$(BIN)/uv pip install -q --python $(BIN)/python -e . || $(BIN)/pip install -q -e .
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e . || $(BIN)/pip install -q -e .
+	$(BIN)/python -m compileall -q rag ingest app.py > /dev/null
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]" || $(BIN)/pip install -q -e ".[test]"
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e ".[test]" || $(BIN)/pip install -q -e ".[test]"
 	touch $@
 
 # The benchmark extra (LlamaIndex, LangChain, psutil): only for `python -m bench`. Copies, not
