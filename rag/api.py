@@ -389,7 +389,11 @@ def _add_sentence_vectors(
     say(f"adding sentence vectors to the index of {corpus} (once)...")
     from ingest.pipeline import ingest
 
-    store.close()
-    report = ingest([corpus], settings, progress=progress, embedder=embedder, log=say)
+    try:
+        report = ingest([corpus], settings, progress=progress, embedder=embedder, log=say)
+    except RagError as exc:  # busy (another ingest), read-only, disk full: use it as it is
+        say(f"note: could not add sentence vectors now ({exc}); the index works without them")
+        return store
     say(report.summary())
+    store.close()
     return open_store(settings)

@@ -255,6 +255,13 @@ def test_opening_the_default_corpus_index_adds_sentence_vectors(
     a.close()
     assert any("rag ingest" in m and "no sentence vectors" in m for m in said), said
     own = built.replace(corpus_dir=tmp_path / "corpus")
+    from filelock import FileLock
+
+    with FileLock(str(built.index_dir / ".lock")):  # another ingest holds the index
+        a = Assistant.open(settings=own, llm="none", progress=False, log=said.append)
+        assert a.retrieve("DPO 为什么不需要奖励模型?", k=1)[0].doc_id == "dpo"
+        a.close()
+    assert any("could not add sentence vectors" in m for m in said), said
     a = Assistant.open(settings=own, llm="none", progress=False, log=said.append)
     assert a.store.manifest["sentences"]["count"] > 0
     assert a.retrieve("DPO 为什么不需要奖励模型?", k=1)[0].sentence_score is not None
