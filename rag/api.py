@@ -142,7 +142,6 @@ class Assistant:
             report = ingest([corpus], settings, progress=progress, embedder=embedder, log=say)
             say(report.summary())
             store = open_store(settings)
-        store = _add_sentence_vectors(store, settings, embedder, auto_ingest, progress, say)
         built_with = store.manifest.get("embedder", {}).get("fingerprint")
         if built_with and built_with != embedder.fingerprint:
             store.close()
@@ -150,6 +149,7 @@ class Assistant:
                 settings.index_dir if settings.vector_store == "local" else settings.vector_store
             )
             raise IndexMismatch(mismatch_message(store.manifest, settings, where))
+        store = _add_sentence_vectors(store, settings, embedder, auto_ingest, progress, say)
         if isinstance(llm, str) and llm not in ("none", "auto"):
             raise ValueError(f"llm must be 'none', 'auto', an LLM or None, not {llm!r}")
         assistant = cls(settings, store, embedder, llm=None if llm == "auto" else llm)
@@ -376,8 +376,6 @@ def _add_sentence_vectors(
     """
     if settings.vector_store != "local" or store.manifest.get("sentences") is not None:
         return store  # Milvus keeps none; a local index has them (or was built without)
-    if store.manifest.get("embedder", {}).get("fingerprint") != embedder.fingerprint:
-        return store  # refused next, with its own message
     corpus = Path(settings.corpus_dir).resolve()
     roots = [str(Path(r).resolve()) for r in store.manifest.get("roots", [])]
     if not auto_ingest or roots != [str(corpus)] or not corpus.is_dir():

@@ -230,7 +230,7 @@ class AnswerChain:
         retrieval = self.retriever.run(turn.standalone, k, mode)
         turn.passages = retrieval.passages
         turn.query_vector = retrieval.query_vector
-        self.tools.selector.remember(retrieval.sentence_vectors)
+        self.tools.selector.remember(self.retriever.sentence_vectors(retrieval))
         turn.timings["retrieve"] = retrieval.timings.get("total", 0.0)
 
     def _evidence_and_coverage(self, turn: _Turn) -> Coverage:

@@ -45,9 +45,7 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
     fusion: dict[str, Any] = field(default_factory=dict)
     query_vector: np.ndarray | None = None  # the question's embedding (the answer chain reuses it)
-    # The stored vectors of the passages' sentences, by sentence text (the evidence step reuses
-    # them instead of embedding the sentences again); empty without sentence vectors.
-    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    ids: list[int] = field(default_factory=list)  # the store's ids of the passages' chunks
 
 
 class Retriever:
@@ -73,6 +71,21 @@ class Retriever:
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
         """The top ``k`` passages for ``query`` (``mode``: hybrid, dense or bm25)."""
         return self.run(query, k, mode).passages
+
+    def sentence_vectors(self, retrieval: Retrieval) -> dict[str, np.ndarray]:
+        """The stored vectors of the sentences of ``retrieval``'s passages, by sentence text.
+
+        The answer chain's evidence step reuses them instead of embedding those sentences
+        again; empty when the store keeps no sentence vectors.
+        """
+        fetch = getattr(self.store, "sentences", None)
+        if fetch is None or not retrieval.ids:
+            return {}
+        out: dict[str, np.ndarray] = {}
+        for p, (spans, vectors) in zip(retrieval.passages, fetch(retrieval.ids), strict=True):
+            for (s, e), v in zip(spans.tolist(), vectors, strict=True):
+                out[p.text[s:e]] = v
+        return out
 
     def sparse_query(self, query: str) -> SparseQuery:
         """The BM25 terms of ``query`` (question words dropped, English words rendered)."""
@@ -165,10 +178,9 @@ class Retriever:
             )
             for rank, ((i, score), r) in enumerate(zip(ranked, records, strict=True), start=1)
         ]
-        sentences = self._sentence_vectors(ids, records)
         timings["fetch"] = time.perf_counter() - t
         timings["total"] = sum(timings.values())
-        return Retrieval(passages, timings, fusion, vector, sentences)
+        return Retrieval(passages, timings, fusion, vector, ids)
 
     # ------------------------------------------------------------------ helpers
     def _with_sentences(
@@ -192,19 +204,6 @@ class Retriever:
             else (i, dense_scores[i])
             for i in ids
         ]
-
-    def _sentence_vectors(
-        self, ids: Sequence[int], records: Sequence[Any]
-    ) -> dict[str, np.ndarray]:
-        """The stored vectors of the sentences of the chunks ``ids``, by sentence text."""
-        fetch = getattr(self.store, "sentences", None)
-        if fetch is None or not ids:
-            return {}
-        out: dict[str, np.ndarray] = {}
-        for record, (spans, vectors) in zip(records, fetch(ids), strict=True):
-            for (s, e), v in zip(spans.tolist(), vectors, strict=True):
-                out[record.text[s:e]] = v
-        return out
 
     def _fill_scores(
         self,

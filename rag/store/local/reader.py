@@ -211,16 +211,11 @@ class LocalStore:
 
     def sentences(self, ids: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each chunk's sentences: offsets ``[m, 2]`` in its text and vectors ``[m, dim]``."""
-        out = []
-        for i in ids:
-            if self._sentence_start is None or self._sentence_spans is None:
-                out.append((np.zeros((0, 2), np.int32), np.zeros((0, 0), np.float32)))
-                continue
-            a, b = int(self._sentence_start[int(i)]), int(self._sentence_start[int(i) + 1])
-            assert self.sentence_vectors is not None
-            vectors = np.asarray(self.sentence_vectors[a:b], dtype=np.float32)
-            out.append((self._sentence_spans[a:b, 1:], vectors))
-        return out
+        start, spans, vectors = self._sentence_start, self._sentence_spans, self.sentence_vectors
+        if start is None or spans is None or vectors is None:
+            return [(np.zeros((0, 2), np.int32), np.zeros((0, 0), np.float32)) for _ in ids]
+        bounds = [(int(start[int(i)]), int(start[int(i) + 1])) for i in ids]
+        return [(spans[a:b, 1:], np.asarray(vectors[a:b], dtype=np.float32)) for a, b in bounds]
 
     def _bm25_all(self, terms: list[str]) -> np.ndarray:
         vocab = self.bm25.vocab_dict
