@@ -27,13 +27,13 @@ import numpy as np
 
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, Clause, check_answer
-from rag.answer.claims.clauses import is_polarity_only, split_sentences
 from rag.answer.coverage import Coverage, decide_coverage
 from rag.answer.evidence import EvidenceSet
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
 from rag.answer.injection import redact_instructions
 from rag.answer.prompt import PromptBuilder
+from rag.answer.quote import with_quote
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
 from rag.answer.tools import AnswerTools
 from rag.config import Settings
@@ -331,7 +331,9 @@ class AnswerChain:
             turn.notices.append(checked.notice)
         if not turn.coverage.confident:
             turn.notices.insert(0, turn.coverage.note())
-        text, cited = _with_quote(turn, checked)
+        same_numbers = turn.numbered is turn.passages  # the draft numbers passages as [n] does
+        quoted = with_quote(checked, turn.extract if same_numbers else None, turn.lang)
+        text, cited = quoted.text, quoted.cited
         yield self._answer(
             turn,
             text,
@@ -431,27 +433,6 @@ class AnswerChain:
             claims=[_verdict(c) for c in turn.checked.clauses] if turn.checked else [],
         )
         return StreamEvent("answer", answer=answer)
-
-
-def _with_quote(turn: _Turn, checked: CheckedAnswer) -> tuple[str, list[int]]:
-    """The checked answer and its citations; a bare yes/no ("不是 [1]。") gets the draft's
-    sentence after it, so that the reader sees what it rests on.
-
-    Only where the draft numbers passages as the answer does (the evidence prompt).
-    """
-    extract = turn.extract
-    sentences = [checked.text[a:b] for a, b in split_sentences(checked.text)]
-    if (
-        not extract
-        or not extract.text
-        or turn.numbered is not turn.passages
-        or not sentences
-        or not all(is_polarity_only(s) for s in sentences)
-    ):
-        return checked.text, checked.cited
-    joiner = "" if turn.lang == "zh" else " "
-    cited = checked.cited + [n for n in extract.cited if n not in checked.cited]
-    return f"{checked.text}{joiner}{extract.text}", cited
 
 
 def _verdict(c: Clause) -> dict[str, Any]:

@@ -295,3 +295,27 @@ def test_a_bare_yes_or_no_is_followed_by_the_sentence_it_rests_on(assistant, ser
     assert answer.llm == "scripted" and answer.model_text == "不需要 [1]。"
     assert answer.text.startswith("不需要 [1]。") and answer.text.endswith(draft.text)
     assert len(answer.text) > len("不需要 [1]。") and answer.citations
+
+
+def test_an_english_answer_over_chinese_passages_quotes_the_words_it_rests_on(
+    assistant, server, llm
+) -> None:
+    written = "DDIM needs only 20 to 100 sampling steps to match the 1000 steps of DDPM [1]."
+    server.script(Reply(written))
+    _, answer = run(make_chain(assistant, llm), "How many sampling steps does DDIM need?")
+    assert answer.llm == "scripted" and answer.model_text == written
+    first, *quotes = answer.text.split("\n")
+    assert first == written and quotes
+    number, quoted = re.fullmatch(r"Source \[(\d+)\]: “(.+)”", quotes[0]).groups()
+    passage = answer.passages[int(number) - 1]
+    assert passage.doc_id == "ddim" and quoted.rstrip("…") in passage.text
+    assert "20~100" in quoted and passage in answer.citations
+
+
+def test_an_english_answer_that_quotes_the_chinese_words_is_left_as_written(
+    assistant, server, llm
+) -> None:
+    written = 'DDIM needs only 20 to 100 steps ("仅采样 20~100 步") [1].'
+    server.script(Reply(written))
+    _, answer = run(make_chain(assistant, llm), "How many sampling steps does DDIM need?")
+    assert answer.llm == "scripted" and answer.text == written

@@ -1,0 +1,101 @@
+"""Show what a checked answer rests on, where the answer alone would hide it.
+
+Two cases, both after the claim check (so only supported content is quoted):
+
+- a bare yes/no answer ("不是 [1]。") gets the extractive draft's sentence after it;
+- an English answer over Chinese passages, written without quoting the passages' words, gets
+  the Chinese sentence most of its supported clauses rest on, as ``Source [n]: "…"``. The small
+  model paraphrases (and sometimes mistranslates) Chinese terms; the reader who asks in English
+  still sees the article's own words, and can check the translation against them.
+
+Example:
+    >>> from rag.answer.claims import CheckedAnswer, Clause
+    >>> clause = Clause("Attributes such as price and brand are spread out", 0, 50, 0,
+    ...                 cited=[1], support=[1], evidence_passage=1,
+    ...                 evidence="通常把价格、品牌等属性打散。")
+    >>> checked = CheckedAnswer("Attributes such as price and brand are spread out [1].",
+    ...                         [clause], cited=[1])
+    >>> with_quote(checked, None, "en").text
+    'Attributes such as price and brand are spread out [1].\\nSource [1]: “通常把价格、品牌等属性打散。”'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer.claims import CheckedAnswer
+from rag.answer.claims.clauses import is_polarity_only, split_sentences
+from rag.answer.extractive import Extract
+
+__all__ = ["Quoted", "with_quote"]
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+
+
+@dataclass
+class Quoted:
+    """The answer as the reader sees it and the passage numbers it cites."""
+
+    text: str
+    cited: list[int]
+
+
+def with_quote(
+    checked: CheckedAnswer,
+    extract: Extract | None,
+    lang: str,
+    *,
+    max_chars: int = 160,
+) -> Quoted:
+    """The checked answer, with the words it rests on where the reader could not see them.
+
+    Args:
+        checked: The claim check's result (its ``text`` is what is kept).
+        extract: The extractive draft, numbered as the answer is (None: no yes/no quote).
+        lang: The question's language (``en`` answers may get a source quote).
+        max_chars: Characters of one quoted sentence at most (longer ones are cut with "…").
+
+    Returns:
+        The text and its citations (the quoted passages' numbers added).
+    """
+    sentences = [checked.text[a:b] for a, b in split_sentences(checked.text)]
+    if not sentences:
+        return Quoted(checked.text, list(checked.cited))
+    if extract and extract.text and all(is_polarity_only(s) for s in sentences):
+        joiner = "" if lang == "zh" else " "
+        cited = checked.cited + [n for n in extract.cited if n not in checked.cited]
+        return Quoted(f"{checked.text}{joiner}{extract.text}", cited)
+    if lang != "en" or _CJK_RUN.search(checked.text):
+        return Quoted(checked.text, list(checked.cited))
+    quote = _best_source(checked)
+    if quote is None:
+        return Quoted(checked.text, list(checked.cited))
+    number, sentence = quote
+    cited = checked.cited + ([number] if number not in checked.cited else [])
+    return Quoted(f"{checked.text}\nSource [{number}]: “{_cut(sentence, max_chars)}”", cited)
+
+
+def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
+    """The Chinese evidence sentence most of the kept clauses rest on (the first on a tie).
+
+    A sentence found for one clause that lies inside another's counts for the longer one.
+    """
+    found: list[tuple[int, str]] = []
+    for clause in checked.clauses:
+        sentence = " ".join(clause.evidence.split())
+        if clause.supported and clause.evidence_passage and _CJK.search(sentence):
+            found.append((clause.evidence_passage, sentence))
+    if not found:
+        return None
+    votes: dict[tuple[int, str], int] = {}
+    for number, sentence in found:
+        longer = [k for k in found if k[0] == number and sentence in k[1]]
+        key = max(longer, key=lambda k: len(k[1]))
+        votes[key] = votes.get(key, 0) + 1
+    return max(votes, key=lambda k: votes[k])  # dicts keep order: the first wins a tie
+
+
+def _cut(text: str, max_chars: int) -> str:
+    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"

@@ -1,0 +1,59 @@
+"""What a checked answer shows of the words it rests on (rag/answer/quote.py)."""
+
+from __future__ import annotations
+
+from rag.answer.claims import CheckedAnswer, Clause
+from rag.answer.extractive import Extract
+from rag.answer.quote import with_quote
+
+PRICE = "如常见的搜索结果的多样性(如价格、地域、品牌、风格等属性的打散)"
+WHOLE = "直接使用精排分排序无法满足特殊整体性排序需求," + PRICE + "、发现性、流量调控等。"
+
+
+def clause(text: str, evidence: str, passage: int = 1, status: str = "supported") -> Clause:
+    support = [passage] if status == "supported" else []
+    return Clause(text, 0, len(text), 0, status, [passage], support, passage, 0, 0, evidence)
+
+
+def test_english_answer_gets_the_sentence_most_clauses_rest_on() -> None:
+    text = "Attributes such as price, region and brand are scattered [1], for diversity [1]."
+    checked = CheckedAnswer(
+        text,
+        [
+            clause("Attributes such as price, region and brand are scattered", PRICE),
+            clause("for diversity", WHOLE),
+            clause("made up", "另一个句子。", passage=2, status="unsupported"),
+        ],
+        cited=[1],
+    )
+    quoted = with_quote(checked, None, "en")
+    assert quoted.text == f"{text}\nSource [1]: “{WHOLE}”"  # PRICE lies inside WHOLE
+    assert quoted.cited == [1]
+
+
+def test_the_quote_cites_its_passage_and_long_sentences_are_cut() -> None:
+    checked = CheckedAnswer("It is fast [1].", [clause("It is fast", "很快" * 100, 3)], cited=[1])
+    quoted = with_quote(checked, None, "en", max_chars=21)
+    assert quoted.text.endswith("Source [3]: “" + "很快" * 10 + "…”")
+    assert quoted.cited == [1, 3]
+
+
+def test_answers_with_the_chinese_words_or_in_chinese_are_left_alone() -> None:
+    quoting = CheckedAnswer('Over each batch ("每个 batch") [1].', [clause("x", PRICE)], cited=[1])
+    assert with_quote(quoting, None, "en").text == quoting.text
+    chinese = CheckedAnswer(
+        "价格和品牌会被打散 [1]。", [clause("价格和品牌会被打散", PRICE)], cited=[1]
+    )
+    assert with_quote(chinese, None, "zh").text == chinese.text
+    english_source = CheckedAnswer("It is fast [1].", [clause("x", "It is fast.")], cited=[1])
+    assert with_quote(english_source, None, "en").text == english_source.text
+
+
+def test_a_bare_yes_or_no_gets_the_draft_after_it() -> None:
+    extract = Extract("DDIM 不需要重新训练模型。[2]", [2])
+    checked = CheckedAnswer(
+        "不需要 [1]。", [clause("不需要", "DDIM 不需要重新训练模型。")], cited=[1]
+    )
+    quoted = with_quote(checked, extract, "zh")
+    assert quoted.text == "不需要 [1]。DDIM 不需要重新训练模型。[2]" and quoted.cited == [1, 2]
+    assert with_quote(checked, None, "zh").text == "不需要 [1]。"  # no draft numbered alike
