@@ -4,7 +4,7 @@ Two cases, both after the claim check (so only supported content is quoted):
 
 - a bare yes/no answer ("不是 [1]。") gets the extractive draft's sentence after it;
 - an English answer over Chinese passages, written without quoting the passages' words, gets
-  the Chinese sentence most of its supported clauses rest on, as ``Source [n]: "…"``. The small
+  the Chinese sentence its supported clauses rest on most, as ``Source [n]: "…"``. The small
   model paraphrases (and sometimes mistranslates) Chinese terms; the reader who asks in English
   still sees the article's own words, and can check the translation against them.
 
@@ -78,22 +78,24 @@ def with_quote(
 
 
 def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
-    """The Chinese evidence sentence most of the kept clauses rest on (the first on a tie).
+    """The Chinese evidence sentence the kept clauses rest on most (the first on a tie).
 
-    A sentence found for one clause that lies inside another's counts for the longer one.
+    Each supported clause votes for its evidence sentence with its probability of support
+    (1 when a rule, not the model, decided), so one confident clause outweighs two doubtful
+    ones; a sentence found for one clause that lies inside another's counts for the longer one.
     """
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, str, float]] = []
     for clause in checked.clauses:
         sentence = " ".join(clause.evidence.split())
         if clause.supported and clause.evidence_passage and _CJK.search(sentence):
-            found.append((clause.evidence_passage, sentence))
+            found.append((clause.evidence_passage, sentence, clause.score or 1.0))
     if not found:
         return None
-    votes: dict[tuple[int, str], int] = {}
-    for number, sentence in found:
-        longer = [k for k in found if k[0] == number and sentence in k[1]]
+    votes: dict[tuple[int, str], float] = {}
+    for number, sentence, weight in found:
+        longer = [(n, s) for n, s, _ in found if n == number and sentence in s]
         key = max(longer, key=lambda k: len(k[1]))
-        votes[key] = votes.get(key, 0) + 1
+        votes[key] = votes.get(key, 0.0) + weight
     return max(votes, key=lambda k: votes[k])  # dicts keep order: the first wins a tie
 
 

@@ -57,3 +57,17 @@ def test_a_bare_yes_or_no_gets_the_draft_after_it() -> None:
     quoted = with_quote(checked, extract, "zh")
     assert quoted.text == "不需要 [1]。DDIM 不需要重新训练模型。[2]" and quoted.cited == [1, 2]
     assert with_quote(checked, None, "zh").text == "不需要 [1]。"  # no draft numbered alike
+
+
+def test_one_confident_clause_outweighs_two_doubtful_ones() -> None:
+    doubtful = [clause(f"part {i}", "单论性能而言,多尺度训练是不可缺少的组件。", 2) for i in (1, 2)]
+    for c in doubtful:
+        c.score = 0.3
+    confident = clause("Deep networks only take numbers", "深度神经网络只能处理数值数据。")
+    confident.score = 0.9
+    checked = CheckedAnswer(
+        "Deep networks only take numbers [1].", [*doubtful, confident], cited=[1]
+    )
+    assert with_quote(checked, None, "en").text.endswith(
+        "Source [1]: “深度神经网络只能处理数值数据。”"
+    )
