@@ -176,6 +176,20 @@ def test_a_name_absent_from_the_passages_is_removed(tools):
     assert c.removed and c.removed[0].reason == "'Mask RCNN' not in the passages"
 
 
+def test_an_acronym_is_found_as_the_initials_of_the_words_it_stands_for(tools, similarity):
+    search = [
+        _p(
+            "为了提高推理能力,人们尝试了过程奖励模型、强化学习以及搜索算法"
+            "(蒙特卡洛树搜索(Monte Carlo Tree Search)、束搜索(Beam Search))。",
+            "deepseek-r1",
+        )
+    ]
+    ok = check("MCTS and Beam Search [1].", search, tools, similarity, lang="en")
+    assert not ok.removed and ok.text == "MCTS and Beam Search [1]."
+    bad = check("MCTS and PPO [1].", search, tools, similarity, lang="en")
+    assert [c.reason for c in bad.removed] == ["'PPO' not in the passages"]
+
+
 def test_negation_not_in_the_source_is_removed(tools):
     ok = check("FlashAttention 无需访问 GPU 全局内存来存储中间结果 [2]。", P3, tools)
     assert ok.removed == []

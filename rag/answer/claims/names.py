@@ -56,13 +56,37 @@ def name_mentioned(name: str, norm_text: str, low_text: str) -> bool:
     >>> norm = "hippos4的ssmnrf与io"
     >>> [name_mentioned(n, norm, text) for n in ("ppo", "s4", "ssms", "nrf", "io")]
     [False, True, True, True, True]
+
+    An acronym of 3 to 6 letters is also found as the initials of consecutive Latin words
+    ("MCTS" in "蒙特卡洛树搜索(Monte Carlo Tree Search)"):
+
+    >>> text = "蒙特卡洛树搜索(monte carlo tree search)、束搜索"
+    >>> [name_mentioned(n, "蒙特卡洛树搜索montecarlotreesearch束搜索", text) for n in ("mcts", "mtcs")]
+    [True, False]
     """
     if not name_in(name, norm_text):
-        return False
+        return (
+            3 <= len(name) <= 6
+            and name.isascii()
+            and name.isalpha()
+            and name in _initials(low_text)
+        )
     if not 2 <= len(name) <= 4 or not name.isascii():
         return True
     words = _words(low_text)
     return name in words or name + "s" in words or (name.endswith("s") and name[:-1] in words)
+
+
+@functools.lru_cache(maxsize=64)
+def _initials(low_text: str) -> frozenset[str]:
+    """The initials of every 3 to 6 consecutive Latin words of a lowercased text (words joined
+    by a space or a hyphen, as in "monte carlo tree search" or "pre-trained language model")."""
+    out: set[str] = set()
+    for run in re.findall(r"[a-z][a-z0-9]*(?:[ \-][a-z][a-z0-9]*)+", low_text):
+        heads = [w[0] for w in re.split(r"[ \-]", run)]
+        for size in range(3, 7):
+            out.update("".join(heads[i : i + size]) for i in range(len(heads) - size + 1))
+    return frozenset(out)
 
 
 @functools.lru_cache(maxsize=64)
