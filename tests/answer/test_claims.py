@@ -85,6 +85,14 @@ def test_english_number_claim_is_removed(ddim, tools, similarity):
     assert c.text == "" and c.empty  # nothing left: the chain answers extractively
 
 
+def test_a_multiple_written_with_x_is_checked_like_bei(ddim, tools, similarity):
+    answer = "DDIM needs only 20-100 steps [1], which is a 10-50x speedup [1]."
+    ok = check(answer, ddim, tools, similarity, "en", question="How much faster is DDIM?")
+    assert ok.removed == [] and "10-50x speedup" in ok.text
+    bad = check(answer.replace("10-50x", "100x"), ddim, tools, similarity, "en")
+    assert [c.reason for c in bad.removed] == ["number 100x not in [1]"]
+
+
 # ----------------------------------------------------------------------- citations
 P3 = [
     _p(

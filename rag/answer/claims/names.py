@@ -8,6 +8,8 @@ a plural, a "-like/-based" suffix or one typo in a long name still match.
 Example:
     >>> strong_names("the Faster RCNN detector", "the Faster RCNN detector", 0)
     ['Faster RCNN']
+    >>> strong_names("a 10-50x speedup of GPT-4o", "a 10-50x speedup of GPT-4o", 0)
+    ['GPT-4o']
     >>> name_in("maskrcnn", "fasterrcnn"), name_in("transformers", "atransformerblock")
     (False, True)
 """
@@ -22,6 +24,7 @@ from rag.answer.claims.words import EN_STOP
 
 __all__ = ["name_in", "strong_names"]
 
+_MULTIPLE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?[xX]")  # "10x", "10-50x": a figure
 _NAME_SUFFIX = re.compile(r"(?:like|based|style|styled|wise|level|free|aware|type)$")
 
 
@@ -113,7 +116,7 @@ def strong_names(group: str, text: str, offset: int) -> list[str]:
     for m in tokens:
         tok = m.group(0)
         at_start = not text[: offset + m.start()].strip(" ,;:(（")
-        strong = (
+        strong = not _MULTIPLE.fullmatch(tok) and (
             sum(ch.isupper() for ch in tok) >= 2
             or (re.search(r"\d", tok) is not None and re.search(r"[A-Za-z]", tok) is not None)
             or re.search(r"[a-z][A-Z]", tok) is not None

@@ -92,7 +92,8 @@ _NUM = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?"
 _UNIT = r"\s*(?:%|％|percent\b|[KkMBT](?![A-Za-z])|万|亿|千|百(?!分)|billion\b|million\b|thousand\b|hundred\b)?"
 ARABIC = re.compile(
     rf"(?<![A-Za-z0-9_.])([+-]?)({_NUM})({_UNIT})"
-    rf"(?:\s*(?:~|～|–|—|-|到|至|to)\s*({_NUM})({_UNIT}))?(?![A-Za-z0-9_])"
+    rf"(?:\s*(?:~|～|–|—|-|到|至|to)\s*({_NUM})({_UNIT}))?"
+    r"([x×X](?![A-Za-z]))?(?![A-Za-z0-9_])"  # "10-50x": a multiple, as 倍 says
 )
 _EN_NUM_RE = re.compile(
     r"\b(?:(a|one|\d+)\s+)?(" + "|".join(sorted(EN_NUM, key=len, reverse=True)) + r")\b"
@@ -171,13 +172,15 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
     [(10.0, 50.0), (10000.0, 10000.0), (2800000000.0, 2800000000.0), (2.0, 2.0)]
     >>> [(n.low, n.high) for n in numbers_in("by 10 to 50 times, ten thousand times")]
     [(10.0, 50.0), (10000.0, 10000.0)]
+    >>> [(n.low, n.high, n.counter) for n in numbers_in("a 10-50x speedup, 2×, a 3x3 kernel")]
+    [(10.0, 50.0, '倍'), (2.0, 2.0, '倍')]
     """
     text = unicodedata.normalize("NFKC", text)
     out: list[Number] = []
     taken: list[tuple[int, int]] = []
     for m in ARABIC.finditer(text):
         lo, pct = _scaled(m.group(2), m.group(3))
-        counter = _counter_after(text, m.end())
+        counter = "倍" if m.group(6) else _counter_after(text, m.end())
         if m.group(4):
             hi, pct2 = _scaled(m.group(4), m.group(5))
             if m.group(5).strip() and not m.group(3).strip():  # "10~50%" / "2~3B"
