@@ -222,7 +222,7 @@ class AnswerChain:
             except LLMError:
                 pass
             else:
-                turn.standalone = clean_rewrite(done.text, fallback)
+                turn.standalone = clean_rewrite(done.text, fallback, turn.question)
                 turn.rewritten_by_llm = turn.standalone != fallback
         turn.timings["rewrite"] = time.perf_counter() - t
 

@@ -73,10 +73,37 @@ def rewrite_messages(
     ]
 
 
-def clean_rewrite(text: str, fallback: str) -> str:
-    """The model's rewrite, or ``fallback`` when it is empty or implausible."""
+_ASKS = re.compile(
+    r"[?？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否|"
+    r"^\W*(?:what|why|how|which|who|whom|when|where|whose|does|do|did|is|are|was|were|can|could|"
+    r"should|will|would|has|have|may|might|must)\b",
+    re.IGNORECASE,
+)
+
+
+def asks(text: str) -> bool:
+    """A question (a question mark, a Chinese question word, or English question word order).
+
+    Example:
+        >>> asks("How much faster is it?"), asks("DDIM is faster than DDPM sampling.")
+        (True, False)
+        >>> asks("DDIM 比 DDPM 快多少"), asks("Is DDIM faster than DDPM")
+        (True, True)
+    """
+    return bool(_ASKS.search(text.strip()))
+
+
+def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
+    """The model's rewrite, or ``fallback`` when it is empty or implausible.
+
+    Implausible: far longer than the follow-up with its context, or a statement where the user
+    asked a question (the small model sometimes answers instead of rewriting: "How much faster
+    is it?" -> "DDIM is faster than DDPM sampling.").
+    """
     text = text.strip().strip('"“”').splitlines()[0].strip() if text.strip() else ""
     text = re.sub(r"^(改写后的问题|问题|Rewritten question|Question)\s*[:：]\s*", "", text)
     if not text or len(text) > 4 * max(len(fallback), 40):
+        return fallback
+    if question and asks(question) and not asks(text):
         return fallback
     return text

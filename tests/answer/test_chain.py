@@ -237,6 +237,24 @@ def test_follow_up_is_rewritten_by_the_llm_before_retrieval(assistant, server, l
     assert answer.passages[0].doc_id == "ddim" and not answer.abstained
 
 
+def test_a_rewrite_that_answers_instead_of_asking_gives_way_to_the_heuristic(
+    assistant, server, llm
+) -> None:
+    server.script(
+        Reply("DDIM is faster than DDPM sampling."),
+        Reply("DDIM needs only 20 to 100 steps [1]."),
+    )
+    history = [
+        {"role": "user", "content": "What does DDIM change in DDPM sampling?"},
+        {"role": "assistant", "content": "It drops the Markov assumption [1]."},
+    ]
+    _, answer = run(make_chain(assistant, llm), "How much faster is it?", history=history)
+    assert answer.standalone_question == (
+        "What does DDIM change in DDPM sampling? How much faster is it?"
+    )
+    assert answer.passages[0].doc_id == "ddim" and len(server.requests) == 2
+
+
 def test_follow_up_without_llm_uses_the_heuristic(assistant) -> None:
     history = [
         {"role": "user", "content": "FlashAttention 的关键创新是什么?"},

@@ -30,3 +30,15 @@ def test_llm_rewrite_is_cleaned_or_rejected() -> None:
         == "DDIM 和 DDPM 相比有什么不同?"
     )
     assert clean_rewrite("   ", "fallback") == "fallback"
+
+
+def test_a_statement_is_no_rewrite_of_a_question() -> None:
+    asked = "How much faster is it?"
+    assert clean_rewrite("DDIM is faster than DDPM sampling.", "fb", asked) == "fb"
+    assert clean_rewrite("How much faster is DDIM than DDPM?", "fb", asked) == (
+        "How much faster is DDIM than DDPM?"
+    )
+    assert (
+        clean_rewrite("DDIM 和 DDPM 相比快多少", "fb", "那它快多少?") == "DDIM 和 DDPM 相比快多少"
+    )
+    assert clean_rewrite("说说 DDIM 的推导", "fb", "详细说说") == "说说 DDIM 的推导"  # no question
