@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from rag.answer.budget import TokenBudget
 from rag.answer.evidence import Evidence
 from rag.schema import Passage
+from rag.text.language import ZH_QUESTION_MARKERS
 
 NO_ANSWER = {
     "zh": "资料中没有相关内容。",
@@ -72,7 +73,7 @@ _TAGS = {"zh": ("<资料>", "</资料>", "问题："), "en": ("<sources>", "</so
 _ALL_TAGS = ("资料", "passages", "sources")
 _TAG = re.compile(r"<\s*/?\s*(?:" + "|".join(_ALL_TAGS) + r")\s*>", re.IGNORECASE)
 _QUESTION_WORDS = re.compile(
-    r"[?？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否|"
+    ZH_QUESTION_MARKERS + "|"
     r"\b(?:what|why|how|which|who|whom|when|where|does|do|did|is|are|was|were|can|could|should)\b",
     re.IGNORECASE,
 )

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 from rag.answer.claims import CheckedAnswer
 from rag.answer.claims.clauses import is_polarity_only, split_sentences
+from rag.answer.claims.words import CJK
 from rag.answer.extractive import Extract
 
 __all__ = ["Quoted", "with_quote"]
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+_CJK_RUN = re.compile(CJK.pattern + "{2,}")  # a quoted Chinese word, not a stray character
 
 
 @dataclass
@@ -87,7 +87,7 @@ def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
     found: list[tuple[int, str, float]] = []
     for clause in checked.clauses:
         sentence = " ".join(clause.evidence.split())
-        if clause.supported and clause.evidence_passage and _CJK.search(sentence):
+        if clause.supported and clause.evidence_passage and CJK.search(sentence):
             found.append((clause.evidence_passage, sentence, clause.score or 1.0))
     if not found:
         return None

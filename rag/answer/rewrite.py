@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text.language import ZH_QUESTION_MARKERS
+
 _FOLLOW_UP = re.compile(
     r"^(那|那么|它|它们|这个|那个|这些|那些|其|此|还有|另外|再|and |what about|how about|and what|"
     r"why|then )|(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|\bit\b|\bthey\b|"
@@ -74,7 +76,7 @@ def rewrite_messages(
 
 
 _ASKS = re.compile(
-    r"[?？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否|"
+    ZH_QUESTION_MARKERS + "|"
     r"^\W*(?:what|why|how|which|who|whom|when|where|whose|does|do|did|is|are|was|were|can|could|"
     r"should|will|would|has|have|may|might|must)\b",
     re.IGNORECASE,
