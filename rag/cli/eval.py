@@ -91,6 +91,12 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         help="a fixed sample of N questions (the same N questions on every run: seeded)",
     )
     p.add_argument(
+        "--near-misses",
+        action="store_true",
+        help="ask every answerable question again with its gold documents hidden: an "
+        "unanswerable near miss (abstention per language in the report)",
+    )
+    p.add_argument(
         "--resume",
         action="store_true",
         help="continue an interrupted run in the same --out: questions already in its "
@@ -174,7 +180,11 @@ def canonical_command(args: argparse.Namespace) -> str:
     if args.format != "auto":
         words += ["--format", args.format]
     words.append(args.questions)
-    for flag, on in (("--no-llm", args.no_llm), ("--retrieval-only", args.retrieval_only)):
+    for flag, on in (
+        ("--no-llm", args.no_llm),
+        ("--retrieval-only", args.retrieval_only),
+        ("--near-misses", args.near_misses),
+    ):
         if on:
             words.append(flag)
     if _modes(args.modes) != _modes(DEFAULT_MODES):
@@ -220,6 +230,7 @@ def _config(args: argparse.Namespace) -> Any:
         split=args.split,
         sample=args.sample,
         worst=args.worst,
+        near_misses=args.near_misses,
         resume=args.resume,
         command=canonical_command(args),
     )

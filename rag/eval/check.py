@@ -72,6 +72,15 @@ MODEL_ANSWER_KEYS = (
     "checked_citation_precision",
 )
 FAITHFULNESS_GROUPS = ("zh", "en", "all")
+# Abstention per question language (group ``abstention/<lang>``: answers.abstention_by_language).
+ABSTENTION_KEYS = (
+    "answerable_refused",
+    "answerable_low_confidence",
+    "unanswerable_abstained",
+    "unanswerable_abstained_or_low",
+    "near_miss_abstained",
+    "near_miss_abstained_or_low",
+)
 
 
 @dataclass(frozen=True)
@@ -193,9 +202,16 @@ def measured(summary: dict[str, Any], group: str, metric: str) -> float | None:
     0.75
     >>> measured({"faithfulness": {"zh": {"injected_recall": 0.86}}}, "zh", "injected_recall")
     0.86
+    >>> by_lang = {"en": {"near_miss_abstained": 0.8}}
+    >>> measured({"answers": {"abstention_by_language": by_lang}}, "abstention/en",
+    ...          "near_miss_abstained")
+    0.8
     """
     if summary.get("faithfulness") is not None:
         value = (summary["faithfulness"].get(group) or {}).get(metric)
+    elif group.startswith("abstention/"):
+        by_lang = (summary.get("answers") or {}).get("abstention_by_language") or {}
+        value = (by_lang.get(group.removeprefix("abstention/")) or {}).get(metric)
     elif group == "answers":
         answers = summary.get("answers") or {}
         if metric == "abstention_accuracy":
@@ -259,6 +275,13 @@ def expected_block(summary: dict[str, Any], tolerance: float | None = None) -> d
     answers = {k: measured(summary, "answers", k) for k in ANSWER_KEYS}
     if summary.get("answers"):
         scores["answers"] = {k: round(v, 4) for k, v in answers.items() if v is not None}
+        for lang, block in (summary["answers"].get("abstention_by_language") or {}).items():
+            if block.get("n_unanswerable") or block.get("n_near_miss"):
+                scores[f"abstention/{lang}"] = {
+                    k: round(float(block[k]), 4)
+                    for k in ABSTENTION_KEYS
+                    if block.get(k) is not None
+                }
     entry: dict[str, Any] = {"name": summary.get("name"), "command": summary.get("command")}
     if tolerance is not None:
         entry["tolerance"] = tolerance

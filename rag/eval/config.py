@@ -44,6 +44,8 @@ class EvalConfig:
         split: Evaluate only the questions whose ``split`` field has this value.
         sample: Evaluate a fixed, seeded sample of this many questions (after ``split``).
         worst: Rows of the worst-misses table.
+        near_misses: Ask every answerable question a second time with its gold documents
+            hidden from retrieval: an unanswerable near miss (:mod:`rag.eval.near_miss`).
         resume: Keep the records already in ``<out_dir>/results.jsonl`` (same modes, answers
             if needed) and evaluate only the other questions.
         command: The command line, for the report and the expected-scores snippet.
@@ -64,6 +66,7 @@ class EvalConfig:
     split: str | None = None
     sample: int | None = None
     worst: int = 10
+    near_misses: bool = False
     resume: bool = False
     command: str = ""
 

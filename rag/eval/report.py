@@ -23,6 +23,39 @@ if TYPE_CHECKING:
     from rag.eval.config import EvalResult
 
 
+def _abstention_table(by_lang: dict[str, dict[str, Any]]) -> list[str]:
+    """Abstention per question language: refusals of answerable questions, abstentions on
+    unanswerable ones and near misses (outright, and outright or under the low-confidence notice)."""
+    if not by_lang:
+        return []
+
+    def cell(b: dict[str, Any], key: str, n: str) -> str:
+        return f"{_fmt(b.get(key))} ({b.get(n, 0)})"
+
+    rows = [
+        [
+            lang,
+            cell(b, "answerable_refused", "n_answerable"),
+            cell(b, "answerable_low_confidence", "n_answerable"),
+            cell(b, "unanswerable_abstained", "n_unanswerable"),
+            cell(b, "unanswerable_abstained_or_low", "n_unanswerable"),
+            cell(b, "near_miss_abstained", "n_near_miss"),
+            cell(b, "near_miss_abstained_or_low", "n_near_miss"),
+        ]
+        for lang, b in by_lang.items()
+    ]
+    header = [
+        "question language",
+        "answerable: refused",
+        "answerable: low confidence",
+        "unanswerable: abstained",
+        "abstained or low",
+        "near misses: abstained",
+        "abstained or low",
+    ]
+    return ["### Abstention by question language (share, questions)", "", *_table(header, rows)]
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -213,6 +246,7 @@ def render_markdown(summary: dict[str, Any], plots: list[str]) -> str:
                 ["answered by", ", ".join(f"{k}: {v}" for k, v in a["answered_by"].items()), ""],
             ],
         )
+        lines += _abstention_table(a.get("abstention_by_language") or {})
     for name in ("latency.png", "evidence.png"):
         if name in plots:
             lines += [f"![{name}]({name})", ""]

@@ -30,6 +30,7 @@ from rag.eval.metrics import (
     gold_rank,
     retrieval_scores,
 )
+from rag.eval.near_miss import HidingRetriever, hidden_documents, with_near_misses
 from rag.eval.questions import Question, load_questions
 from rag.eval.report import write_report
 from rag.eval.summary import summarize
@@ -202,6 +203,9 @@ def evaluate_question(
 
     retriever = retriever or assistant.retriever
     vectors = retriever.embedder if isinstance(retriever.embedder, QueryVectors) else None
+    hidden = hidden_documents(q)
+    if hidden:  # a near miss: its gold documents are out of reach
+        retriever = HidingRetriever(retriever, hidden)
     gold = set(q.gold_doc_ids or [])
     record: dict[str, Any] = {
         "id": q.qid,
@@ -238,7 +242,7 @@ def evaluate_question(
             record["retrieval"][mode] = entry
         if config.answers:
             t = time.perf_counter()
-            answer = assistant.ask(q.question, llm="none" if config.no_llm else None)
+            answer = _ask(q, assistant, config, hidden)
             seconds = time.perf_counter() - t
             cited = [c.doc_id for c in answer.citations]
             scored = bool(q.answers) and not answer.abstained
@@ -267,6 +271,9 @@ def evaluate_question(
                 if answer.model_text is not None
                 else None,
                 "model_refused": "no direct answer" in (answer.notice or ""),
+                # answered, but under the visible "low confidence: ..." notice
+                "low_confidence": not answer.abstained
+                and "low confidence:" in (answer.notice or ""),
                 # an abstention on a question with gold answers scores 0; an English question's
                 # answer may state the fact in English (``answers_en``) or quote the Chinese
                 "contains": contains_answer(answer.text, q.answers + _english_answers(q))
@@ -277,6 +284,23 @@ def evaluate_question(
     except Exception as exc:  # one bad question must not lose a long run
         record["error"] = f"{type(exc).__name__}: {exc}"
     return record
+
+
+def _ask(q: Question, assistant: Assistant, config: EvalConfig, hidden: frozenset[str]) -> Any:
+    """The answer a user would get; for a near miss, from a corpus without ``hidden``."""
+    if not hidden:
+        return assistant.ask(q.question, llm="none" if config.no_llm else None)
+    from rag.answer.chain import AnswerChain
+
+    llm = None if config.no_llm else assistant.llm
+    with assistant.reading() as retriever:
+        chain = AnswerChain(
+            HidingRetriever(retriever, hidden),
+            lambda: llm,
+            assistant.settings,
+            assistant.answer_tools,
+        )
+        return chain.ask(q.question)
 
 
 # ---------------------------------------------------------------------------- the run
@@ -325,6 +349,8 @@ def run_eval(
     for err in input_errors:
         say(f"error: {err} (line skipped)")
     questions = select_questions(questions, config)
+    if config.near_misses:
+        questions = with_near_misses(questions)
 
     llm = "none" if config.no_llm or not config.answers else None
     assistant = open_assistant(settings, embedder, llm, say)

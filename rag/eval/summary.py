@@ -147,7 +147,42 @@ def _answers(ok: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "removed_claims": sum(len(r["answer"].get("unsupported_claims") or []) for r in done),
         "model_citations": _model_citations(done),
+        "abstention_by_language": _abstention_by_language(labelled),
     }
+
+
+def _abstention_by_language(labelled: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per question language: answerable questions refused (or answered under the
+    low-confidence notice), unanswerable ones and near misses (``--near-misses``) abstained,
+    or abstained or answered under the notice. Shares are None where a group is empty."""
+
+    def near(r: dict[str, Any]) -> bool:
+        return r["meta"].get("variant") == "near miss"
+
+    def share(rows: list[dict[str, Any]], key: str) -> float | None:
+        if key == "abstained_or_low":
+            return mean(
+                1.0 if r["answer"]["abstained"] or r["answer"].get("low_confidence") else 0.0
+                for r in rows
+            )
+        return mean(1.0 if r["answer"].get(key) else 0.0 for r in rows)
+
+    out: dict[str, dict[str, Any]] = {}
+    for lang in sorted({r["lang"] for r in labelled}):
+        rows = [r for r in labelled if r["lang"] == lang]
+        groups = {
+            "answerable": [r for r in rows if r["gold_doc_ids"]],
+            "unanswerable": [r for r in rows if not r["gold_doc_ids"] and not near(r)],
+            "near_miss": [r for r in rows if near(r)],
+        }
+        block: dict[str, Any] = {f"n_{g}": len(v) for g, v in groups.items()}
+        block["answerable_refused"] = share(groups["answerable"], "abstained")
+        block["answerable_low_confidence"] = share(groups["answerable"], "low_confidence")
+        for g in ("unanswerable", "near_miss"):
+            block[f"{g}_abstained"] = share(groups[g], "abstained")
+            block[f"{g}_abstained_or_low"] = share(groups[g], "abstained_or_low")
+        out[lang] = block
+    return out
 
 
 def _model_citations(done: list[dict[str, Any]]) -> dict[str, Any]:
