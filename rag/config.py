@@ -174,6 +174,9 @@ class Settings:
     # Coverage: below this probability the chain abstains (None: the calibrated default in
     # rag/answer/coverage_model.json); see python -m rag.calibrate.
     abstain_threshold: float | None = None
+    # In the low-confidence band, the model is asked first whether the sources hold the answer
+    # (rag/answer/judge.py); below this P(yes) the chain abstains. 0: never asked.
+    judge_threshold: float = 0.0
     max_question_chars: int = 2000
     llm_ctx: int = 4096  # context window of the embedded model
     llm_threads: int = 1  # decode threads of the embedded model
@@ -242,6 +245,8 @@ class Settings:
             raise ConfigError("RAG_CHUNK_TOKENS must be at least 32")
         if self.abstain_threshold is not None and not 0 <= self.abstain_threshold <= 1:
             raise ConfigError("RAG_ABSTAIN_THRESHOLD must be a probability in [0, 1]")
+        if not 0 <= self.judge_threshold <= 1:
+            raise ConfigError("RAG_JUDGE_THRESHOLD must be a probability in [0, 1]")
         if self.evidence_sentences < 0 or self.evidence_tokens < 20:
             raise ConfigError("RAG_EVIDENCE_SENTENCES must be >= 0 and RAG_EVIDENCE_TOKENS >= 20")
         if self.max_file_mb <= 0:

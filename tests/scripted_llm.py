@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -27,13 +28,15 @@ class Reply:
 
     kind: ``text`` (answer ``text``), ``status`` (HTTP ``status`` error), ``hang`` (sleep
     ``delay`` seconds before answering), ``cut`` (stream half of ``text`` then drop the
-    connection), ``empty`` (an answer with no content).
+    connection), ``empty`` (an answer with no content). ``top``: the first token's most likely
+    tokens and their probabilities, returned as ``logprobs`` when a request asks for them.
     """
 
     text: str = ""
     kind: str = "text"
     status: int = 200
     delay: float = 0.0
+    top: dict[str, float] | None = None
 
 
 class ScriptedLLM:
@@ -80,7 +83,7 @@ class ScriptedLLM:
                 if body.get("stream"):
                     self._stream(text, cut=reply.kind == "cut")
                 else:
-                    self._json(200, _completion(text, body))
+                    self._json(200, _completion(text, body, reply.top))
 
             def _json(self, code: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -158,14 +161,28 @@ class ScriptedLLM:
         self.server.server_close()
 
 
-def _completion(text: str, body: dict[str, Any]) -> dict[str, Any]:
+def _completion(
+    text: str, body: dict[str, Any], top: dict[str, float] | None = None
+) -> dict[str, Any]:
+    logprobs = None
+    if body.get("logprobs") and top:
+        alternatives = [
+            {"token": t, "logprob": math.log(p), "bytes": list(t.encode())} for t, p in top.items()
+        ]
+        first = dict(alternatives[0], top_logprobs=alternatives)
+        logprobs = {"content": [first]}
     return {
         "id": "scripted-1",
         "object": "chat.completion",
         "created": 0,
         "model": body.get("model", "scripted"),
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+                "logprobs": logprobs,
+            }
         ],
         "usage": {
             "prompt_tokens": 10,

@@ -32,6 +32,7 @@ from rag.answer.evidence import EvidenceSet
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
 from rag.answer.injection import redact_instructions
+from rag.answer.judge import judge
 from rag.answer.prompt import PromptBuilder
 from rag.answer.quote import with_quote
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
@@ -283,6 +284,10 @@ class AnswerChain:
             prompt = self.prompts.build(ask_with, safe, history, turn.lang)
             turn.numbered = [turn.passages[safe.index(p)] for p in prompt.passages]
         yield StreamEvent("status", f"asking {llm.name}")
+        uncovered = self._judge(turn, llm, prompt.messages)
+        if uncovered:
+            yield self._answer(turn, NOTICES["abstain"][turn.lang], [], True, llm.name, uncovered)
+            return None
         state = StreamState()
         pieces: list[str] = []
         t = time.perf_counter()
@@ -308,6 +313,22 @@ class AnswerChain:
             yield from self._extractive(turn, "the LLM returned an empty answer", usage)
             return None
         return _Reply(raw, usage, state.finish_reason)
+
+    def _judge(self, turn: _Turn, llm: LLM, messages: list[dict[str, str]]) -> str | None:
+        """In the low-confidence band, the model's yes/no on the sources; a notice if "no"."""
+        assert turn.coverage is not None
+        limit = self.settings.judge_threshold
+        if turn.coverage.confident or limit <= 0:
+            return None
+        t = time.perf_counter()
+        p = judge(llm, messages, turn.lang)
+        turn.timings["judge"] = time.perf_counter() - t
+        if p is None or p >= limit:
+            return None
+        return (
+            f"not covered: the model found no answer in the sources (P(yes)={p:.2f}, "
+            f"below {limit:.2f}); {turn.coverage.note()}"
+        )
 
     def _check(self, turn: _Turn, llm: LLM, reply: _Reply) -> Iterator[StreamEvent]:
         """Check every clause; keep what the passages support, else fall back or abstain."""

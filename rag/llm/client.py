@@ -120,6 +120,41 @@ class LLM:
             }
         return Completion(text=text, usage=usage, finish_reason=choice.finish_reason)
 
+    def first_token_probabilities(
+        self, messages: list[dict[str, str]], top: int = 10
+    ) -> dict[str, float] | None:
+        """The probabilities of the most likely first tokens of the reply (one token generated).
+
+        For a question answered by one word ("yes"/"no"), the model's confidence rather than
+        its pick. None when the endpoint returns no log-probabilities (not every
+        OpenAI-compatible server does).
+
+        Raises:
+            LLMError: the request failed.
+        """
+        import math
+
+        try:
+            resp = self._client.chat.completions.create(
+                model=self.name,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=1,
+                temperature=0,
+                logprobs=True,
+                top_logprobs=top,
+                stream=False,
+            )
+        except Exception as exc:
+            raise LLMError(_describe(exc, self.where)) from exc
+        choice = resp.choices[0] if resp.choices else None
+        content = choice.logprobs.content if choice and choice.logprobs else None
+        if not content:
+            return None
+        out: dict[str, float] = {}
+        for t in content[0].top_logprobs or []:
+            out[t.token] = out.get(t.token, 0.0) + math.exp(t.logprob)
+        return out or None
+
     def stream(
         self,
         messages: list[dict[str, str]],

@@ -393,6 +393,13 @@ class EmbeddedLLM(LLM):
         with self._busy:
             return super().complete(messages, **kwargs)
 
+    def first_token_probabilities(
+        self, messages: list[dict[str, str]], top: int = 10
+    ) -> dict[str, float] | None:
+        self.start()
+        with self._busy:
+            return super().first_token_probabilities(messages, top)
+
     def stream(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
         self.start()
         with self._busy:  # held until the stream ends or its consumer closes it
