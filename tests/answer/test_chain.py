@@ -21,24 +21,9 @@ from rag.answer.tools import AnswerTools
 from rag.config import Settings
 from rag.llm.client import LLM
 from rag.schema import Answer
+from tests.answer.conftest import SECRET
 from tests.conftest import ARTICLES
-from tests.scripted_llm import Reply, ScriptedLLM
-
-SECRET = "sk-test-DO-NOT-LEAK-1234567890"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with ScriptedLLM() as s:
-        yield s
-
-
-@pytest.fixture()
-def llm(server: ScriptedLLM):
-    server.reset()
-    client = LLM(server.base_url, "scripted", api_key=SECRET, timeout=3.0, retries=1)
-    yield client
-    client.close()
+from tests.scripted_llm import Reply
 
 
 def make_chain(assistant, llm: LLM | None, **changes) -> AnswerChain:

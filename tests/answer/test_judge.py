@@ -11,24 +11,10 @@ from rag.answer.coverage import CoverageModel
 from rag.answer.judge import judge, judge_messages
 from rag.answer.tools import AnswerTools
 from rag.llm.client import LLM
-from tests.scripted_llm import Reply, ScriptedLLM
+from tests.scripted_llm import Reply
 
 QUESTION = "DDIM 相比 DDPM 采样快多少倍?"
 ANSWER = "DDIM 采样提速 10~50 倍 [1]。"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with ScriptedLLM() as s:
-        yield s
-
-
-@pytest.fixture()
-def llm(server: ScriptedLLM):
-    server.reset()
-    client = LLM(server.base_url, "scripted", timeout=3.0, retries=0)
-    yield client
-    client.close()
 
 
 def chain(assistant, llm: LLM, *, band: bool, threshold: float = 0.5) -> AnswerChain:
