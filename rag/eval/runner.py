@@ -292,13 +292,12 @@ def _ask(q: Question, assistant: Assistant, config: EvalConfig, hidden: frozense
         return assistant.ask(q.question, llm="none" if config.no_llm else None)
     from rag.answer.chain import AnswerChain
 
-    llm = None if config.no_llm else assistant.llm
+    def llm() -> Any:  # called by the chain, which turns an LLM failure into a notice
+        return None if config.no_llm else assistant.llm
+
     with assistant.reading() as retriever:
         chain = AnswerChain(
-            HidingRetriever(retriever, hidden),
-            lambda: llm,
-            assistant.settings,
-            assistant.answer_tools,
+            HidingRetriever(retriever, hidden), llm, assistant.settings, assistant.answer_tools
         )
         return chain.ask(q.question)
 
