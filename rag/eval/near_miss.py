@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
 
 from rag.eval.questions import Question
 from rag.retrieval.retriever import Retrieval, Retriever
@@ -73,10 +72,9 @@ class HidingRetriever(Retriever):
         k = k or self.settings.k
         deeper = k + max(self.settings.candidates, 3 * k)
         found = self.inner.run(query, deeper, mode)
-        ids: list[int | None] = list(found.ids) or [None] * len(found.passages)
-        keep = [
-            (p, i) for p, i in zip(found.passages, ids, strict=True) if p.doc_id not in self.hidden
-        ]
-        keep = keep[:k]
-        kept_ids: list[Any] = [i for _, i in keep] if found.ids else []
-        return replace(found, passages=[p for p, _ in keep], ids=kept_ids)
+        keep = [n for n, p in enumerate(found.passages) if p.doc_id not in self.hidden][:k]
+        return replace(
+            found,
+            passages=[found.passages[n] for n in keep],
+            ids=[found.ids[n] for n in keep] if found.ids else [],
+        )

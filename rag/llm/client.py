@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -132,8 +133,6 @@ class LLM:
         Raises:
             LLMError: the request failed.
         """
-        import math
-
         try:
             resp = self._client.chat.completions.create(
                 model=self.name,
