@@ -147,6 +147,45 @@ def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):
     assert c.text.endswith("[1][2]。") and c.cited == [1, 2]
 
 
+def test_an_uncited_clause_cites_the_passage_its_sentence_rests_on(tools):
+    # both passages say the second clause; only [2] says the first: one sentence, one source
+    passages = [
+        _p("实验表明 DDIM 仅采样 20~100 步就能达到相近的生成效果。", "a"),
+        _p(
+            "DDIM 是一种确定性的采样方法。它仅采样 20~100 步就能达到和 DDPM 相近的生成效果。",
+            "b",
+        ),
+    ]
+    c = check(
+        "DDIM 是一种确定性的采样方法，仅采样 20~100 步就能达到相近的生成效果。", passages, tools
+    )
+    assert [cl.support for cl in c.clauses] == [[2], [2]]
+    assert c.text == "DDIM 是一种确定性的采样方法，仅采样 20~100 步就能达到相近的生成效果 [2]。"
+    assert c.clauses[1].evidence_passage == 2 and "确定性" not in c.clauses[1].evidence
+
+
+def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity):
+    passages = [
+        _p("深度神经网络只能处理数值数据。现实中有很多非数值的类别数据，比如产品的品牌、类目等。")
+    ]
+    zh = check(
+        "深度神经网络只能处理数值数据 [1]。深度神经网络需要更多的计算资源，比如产品的品牌 [1]。",
+        passages,
+        tools,
+    )
+    assert zh.text == "深度神经网络只能处理数值数据 [1]。"
+    assert zh.clauses[2].reason == "its sentence lost its main clause"
+    en = check(
+        "Real-world data often contains 42 kinds of category data, such as product brands [1]. "
+        "Deep networks only process numerical data [1].",
+        passages,
+        tools,
+        similarity,
+        lang="en",
+    )
+    assert en.text == "Deep networks only process numerical data [1]."
+
+
 def test_citation_to_no_passage_is_dropped(tools):
     c = check("YOLO 直接在输出层回归 bounding box 的位置和类别 [7]。", P3, tools)
     assert c.dropped_numbers == [7]

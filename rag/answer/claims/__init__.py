@@ -22,8 +22,10 @@ Modules, bottom up: :mod:`~.words` (character classes, stop words, word forms),
 :mod:`~.numbers` (figures), :mod:`~.names`, :mod:`~.units` (the records compared),
 :mod:`~.negation` (polarity and comparison rules), :mod:`~.lexicon` (content units, renderings,
 coverage), :mod:`~.result` (:class:`Clause`, :class:`CheckedAnswer`), :mod:`~.clauses`
-(sentences, clauses, citations), :mod:`~.model` (:class:`ClaimModel`, features),
-:mod:`~.compose` (the rebuilt answer), :mod:`~.check` (:func:`check_answer`); :mod:`~.fit`
+(sentences, clauses, citations), :mod:`~.polar` (yes/no questions and answers),
+:mod:`~.model` (:class:`ClaimModel`, features), :mod:`~.cohere` (one source per sentence where
+several support it), :mod:`~.compose` (the rebuilt answer), :mod:`~.check`
+(:func:`check_answer`); :mod:`~.fit`
 refits the model (``python -m rag.eval.faithfulness --fit``).
 
 Example:

@@ -23,10 +23,10 @@ from rag.answer.claims.clauses import (
     NO_ANSWER,
     Parsed,
     is_abstention,
-    is_polarity_only,
     parse_answer,
     strip_lead,
 )
+from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
@@ -37,6 +37,7 @@ from rag.answer.claims.negation import (
     negated_scope_asserted,
     opposite_said,
 )
+from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.schema import Passage
@@ -103,6 +104,9 @@ def check_answer(
         judge.clause(ci, clause, info)
     for j, i in enumerate(restated):
         _cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
+    chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
+    for ci, passage in cohere(clauses, chosen).items():
+        judge.evidence_in(ci, clauses[ci], passage)
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
@@ -146,54 +150,12 @@ def _clause_infos(
     ]
     # a bare yes/no ("不是 [1]。") says the question's proposition: its passage is the one that
     # speaks to the question, judged on the question's words
-    bare = [i for i in _bare_yes_no(parsed, question) if i not in restated]
+    bare = [i for i in bare_yes_no(parsed, question) if i not in restated]
     for i in bare:
         full[i] = lex.clause_info(question.rstrip("?？ "))
         if full[i].units or full[i].names:
             restated.append(i)
     return infos, full, restated, bare
-
-
-_YES_NO = re.compile(
-    r"^\W*(?:是|不是|对|不对|不|否|可以|能|不能|会|不会|(?:yes|no)\b)", re.IGNORECASE
-)
-_POLAR_ZH = re.compile(
-    r"(?:吗|(?<![什怎多])么)\s*[?？]?\s*$|是否|是不是|能不能|会不会|有没有|可不可以|对不对|要不要"
-)
-_POLAR_EN = re.compile(
-    r"^\W*(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|had|may|might|must)\b",
-    re.IGNORECASE,
-)
-
-
-def is_polar(question: str) -> bool:
-    """A yes/no question: an answer that repeats it ("FM 能给出合理的估计") does answer it.
-
-    Example:
-        >>> is_polar("FM 还能给出合理的估计吗?"), is_polar("Does DDIM need retraining?")
-        (True, True)
-        >>> is_polar("DPO 为什么不需要奖励模型?"), is_polar("这是为什么?"), is_polar("Why is it?")
-        (False, False, False)
-    """
-    return bool(_POLAR_ZH.search(question) or _POLAR_EN.match(question))
-
-
-def _bare_yes_no(parsed: Parsed, question: str) -> list[int]:
-    """Clauses that are a whole sentence saying only yes or no, when there is a question.
-
-    Example:
-        >>> [i for i in _bare_yes_no(parse_answer("不是 [1]。", 1), "要重新训练吗?")]
-        [0]
-        >>> _bare_yes_no(parse_answer("不是。它复用 DDPM 的模型 [1]。", 1), "要重新训练吗?")
-        []
-    """
-    if not question.strip():
-        return []
-    return [
-        lay.clauses[0]
-        for lay in parsed.sentences
-        if len(lay.clauses) == 1 and is_polarity_only(parsed.clauses[lay.clauses[0]].text)
-    ]
 
 
 def _restates(clause: Clause, given: ClauseInfo) -> bool:
@@ -210,7 +172,7 @@ def _restates(clause: Clause, given: ClauseInfo) -> bool:
     """
     if given.units or given.names or given.numbers or given.negated:
         return False
-    return not _YES_NO.match(clause.text)
+    return not YES_NO.match(clause.text)
 
 
 def _cite_restatement(
@@ -338,6 +300,8 @@ class _Judge:
     shortlist: list[list[int]]
     coverage: dict[tuple[int, int], float]
     sim_of: dict[tuple[int, int], float]
+    # the clauses whose support the check chose: every passage that supports them
+    options: dict[int, dict[int, float]] = dataclasses.field(default_factory=dict)
 
     def clause(self, ci: int, clause: Clause, info: ClauseInfo) -> None:
         """Set the clause's verdict, evidence, score, support and reason."""
@@ -450,8 +414,9 @@ class _Judge:
             else:
                 top = max(per_passage, key=lambda p: per_passage[p])
                 clause.support = [top + 1]
+                self.options[ci] = per_passage
                 if clause.evidence_passage != top + 1:
-                    self._evidence_in(ci, clause, top)
+                    self.evidence_in(ci, clause, top)
             clause.status = "supported"
         else:
             clause.status = "unsupported"
@@ -461,7 +426,7 @@ class _Judge:
             )
         clause.features.pop("sim_raw", None)
 
-    def _evidence_in(self, ci: int, clause: Clause, passage: int) -> None:
+    def evidence_in(self, ci: int, clause: Clause, passage: int) -> None:
         """Point the clause's evidence at its best candidate in ``passage`` (citation moved)."""
         ks = [k for k in self.shortlist[ci] if self.lex.cands[k].passage == passage]
         if not ks:

@@ -89,10 +89,10 @@ _EN_LEAD = re.compile(
 )
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
-    r"so that|making|where|who|whose)\b",
+    r"so that|making|where|who|whose|such as|including|e\.g\.)(?!\w)",
     re.IGNORECASE,
 )
-_ZH_SUBORDINATE = ("其中", "从而", "使得", "以便", "以", "即")
+_ZH_SUBORDINATE = ("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如")
 
 
 def _masked(text: str) -> str:
@@ -292,7 +292,14 @@ def _leading_modifier(body: str, english: bool) -> bool:
 
 
 def dependent(text: str, english: bool) -> bool:
-    """A clause that cannot open a sentence (which/while/because…, 其中/从而/使得…)."""
+    """A clause that cannot open a sentence (which/while/because/such as…, 其中/从而/比如…).
+
+    Example:
+        >>> dependent("such as product brands,", True), dependent("Such data is rare", True)
+        (True, False)
+        >>> dependent("比如产品的品牌", False), dependent("深度神经网络只能处理数值数据", False)
+        (True, False)
+    """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
         return bool(_EN_SUBORDINATE.match(t))

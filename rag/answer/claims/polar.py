@@ -1,0 +1,56 @@
+"""Yes/no questions and the answers that only say yes or no.
+
+A yes/no question ("FM 还能给出合理的估计吗?", "Does DDIM need retraining?") is answered by a clause
+that repeats it, so such an answer is not a mere restatement; a bare "不是 [1]。" says the question's
+proposition and is judged on the question's words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.claims.clauses import Parsed, is_polarity_only
+
+__all__ = ["YES_NO", "bare_yes_no", "is_polar"]
+
+YES_NO = re.compile(
+    r"^\W*(?:是|不是|对|不对|不|否|可以|能|不能|会|不会|(?:yes|no)\b)", re.IGNORECASE
+)
+_POLAR_ZH = re.compile(
+    r"(?:吗|(?<![什怎多])么)\s*[?？]?\s*$|是否|是不是|能不能|会不会|有没有|可不可以|对不对|要不要"
+)
+_POLAR_EN = re.compile(
+    r"^\W*(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|had|may|might|must)\b",
+    re.IGNORECASE,
+)
+
+
+def is_polar(question: str) -> bool:
+    """A yes/no question: an answer that repeats it ("FM 能给出合理的估计") does answer it.
+
+    Example:
+        >>> is_polar("FM 还能给出合理的估计吗?"), is_polar("Does DDIM need retraining?")
+        (True, True)
+        >>> is_polar("DPO 为什么不需要奖励模型?"), is_polar("这是为什么?"), is_polar("Why is it?")
+        (False, False, False)
+    """
+    return bool(_POLAR_ZH.search(question) or _POLAR_EN.match(question))
+
+
+def bare_yes_no(parsed: Parsed, question: str) -> list[int]:
+    """Clauses that are a whole sentence saying only yes or no, when there is a question.
+
+    Example:
+        >>> from rag.answer.claims.clauses import parse_answer
+        >>> [i for i in bare_yes_no(parse_answer("不是 [1]。", 1), "要重新训练吗?")]
+        [0]
+        >>> bare_yes_no(parse_answer("不是。它复用 DDPM 的模型 [1]。", 1), "要重新训练吗?")
+        []
+    """
+    if not question.strip():
+        return []
+    return [
+        lay.clauses[0]
+        for lay in parsed.sentences
+        if len(lay.clauses) == 1 and is_polarity_only(parsed.clauses[lay.clauses[0]].text)
+    ]
