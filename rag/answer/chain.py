@@ -35,6 +35,7 @@ from rag.answer.injection import redact_instructions
 from rag.answer.judge import judge
 from rag.answer.prompt import PromptBuilder
 from rag.answer.quote import with_quote
+from rag.answer.repetition import loop_start
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
 from rag.answer.tools import AnswerTools
 from rag.config import Settings
@@ -289,30 +290,47 @@ class AnswerChain:
             yield self._answer(turn, NOTICES["abstain"][turn.lang], [], True, llm.name, uncovered)
             return None
         state = StreamState()
-        pieces: list[str] = []
         t = time.perf_counter()
         try:
-            for piece in llm.stream(
-                prompt.messages,
-                max_tokens=self.settings.llm_max_tokens,
-                temperature=self.settings.llm_temperature,
-                state=state,
-            ):
-                if not pieces:
-                    turn.timings["first_token"] = time.perf_counter() - turn.t0
-                pieces.append(piece)
-                yield StreamEvent("token", piece)
+            raw, n_pieces = yield from self._tokens(turn, llm, prompt.messages, state)
         except LLMError as exc:
             turn.timings["generate"] = time.perf_counter() - t
             yield from self._extractive(turn, str(exc))
             return None
         turn.timings["generate"] = time.perf_counter() - t
-        raw = "".join(pieces).strip()
-        usage = state.usage or {"prompt_tokens": prompt.tokens, "completion_tokens": len(pieces)}
+        raw = raw.strip()
+        usage = state.usage or {"prompt_tokens": prompt.tokens, "completion_tokens": n_pieces}
         if not raw:
             yield from self._extractive(turn, "the LLM returned an empty answer", usage)
             return None
         return _Reply(raw, usage, state.finish_reason)
+
+    def _tokens(
+        self, turn: _Turn, llm: LLM, messages: list[dict[str, str]], state: StreamState
+    ) -> Generator[StreamEvent, None, tuple[str, int]]:
+        """Stream the model's tokens; stop it where it falls into a loop (``repetition.py``)."""
+        text, n = "", 0
+        stream = llm.stream(
+            messages,
+            max_tokens=self.settings.llm_max_tokens,
+            temperature=self.settings.llm_temperature,
+            state=state,
+        )
+        for piece in stream:
+            if not n:
+                turn.timings["first_token"] = time.perf_counter() - turn.t0
+            n += 1
+            text += piece
+            yield StreamEvent("token", piece)
+            cut = loop_start(text)
+            if cut is not None:
+                close = getattr(stream, "close", None)
+                if close is not None:  # the server stops generating when the stream closes
+                    close()
+                state.finish_reason = "repetition"
+                turn.notices.append("the model repeated itself; its answer is cut before the loop")
+                return text[:cut], n
+        return text, n
 
     def _judge(self, turn: _Turn, llm: LLM, messages: list[dict[str, str]]) -> str | None:
         """In the low-confidence band, the model's yes/no on the sources; a notice if "no"."""

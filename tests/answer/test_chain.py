@@ -57,6 +57,17 @@ def test_streamed_answer_with_verified_citations(assistant, server, llm) -> None
     assert len(prompt[-1]["content"]) < sum(len(p.text) for p in answer.passages) + 200
 
 
+def test_a_model_stuck_in_a_loop_is_stopped_and_its_loop_cut(assistant, server, llm) -> None:
+    # what the embedded model once wrote for 320 tokens (~20 s) over a formula placeholder
+    answer_text = "DDIM 仅采样 20~100 步就能达到和 DDPM 采样 1000 步相近的生成效果 [1]。"
+    server.script(Reply(answer_text + "[公式] " * 300))
+    events, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
+    streamed = "".join(e.text for e in events if e.kind == "token")
+    assert streamed.count("[公式]") < 20, "the stream was stopped soon after the loop began"
+    assert "[公式]" not in answer.text and answer.text.startswith("DDIM 仅采样 20~100 步")
+    assert answer.finish_reason == "repetition" and "repeated itself" in (answer.notice or "")
+
+
 def test_the_draft_comes_at_once_and_numbers_passages_as_the_answer_does(
     assistant, server, llm
 ) -> None:
