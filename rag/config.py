@@ -171,6 +171,9 @@ class Settings:
     # (rag/answer/evidence.py). 0 sentences: whole passages within context_tokens.
     evidence_sentences: int = 6
     evidence_tokens: int = 250  # budget of those sentences, tiktoken
+    # Hybrid (z-score) retrieval: only passages within this many standard deviations of the best
+    # one give evidence sentences (the others stay in the sources list). 0: every passage.
+    evidence_passage_gap: float = 1.5
     # Coverage: below this probability the chain abstains (None: the calibrated default in
     # rag/answer/coverage_model.json); see python -m rag.calibrate.
     abstain_threshold: float | None = None
@@ -247,6 +250,8 @@ class Settings:
             raise ConfigError("RAG_ABSTAIN_THRESHOLD must be a probability in [0, 1]")
         if not 0 <= self.judge_threshold <= 1:
             raise ConfigError("RAG_JUDGE_THRESHOLD must be a probability in [0, 1]")
+        if self.evidence_passage_gap < 0:
+            raise ConfigError("RAG_EVIDENCE_PASSAGE_GAP must be >= 0 (0: every passage)")
         if self.evidence_sentences < 0 or self.evidence_tokens < 20:
             raise ConfigError("RAG_EVIDENCE_SENTENCES must be >= 0 and RAG_EVIDENCE_TOKENS >= 20")
         if self.max_file_mb <= 0:

@@ -43,6 +43,9 @@ def test_retrieval_settings_are_checked() -> None:
         Settings.load(env={"RAG_BM25_WEIGHT_LOW": "0.7", "RAG_BM25_WEIGHT_HIGH": "0.5"})
     with pytest.raises(ConfigError, match="RAG_BM25_RENDERINGS"):
         Settings.load(env={"RAG_BM25_RENDERINGS": "-1"})
+    assert Settings.load(env={"RAG_EVIDENCE_PASSAGE_GAP": "0"}).evidence_passage_gap == 0.0
+    with pytest.raises(ConfigError, match="RAG_EVIDENCE_PASSAGE_GAP"):
+        Settings.load(env={"RAG_EVIDENCE_PASSAGE_GAP": "-1"})
 
 
 def test_crawl_settings_from_env_and_their_limits() -> None:

@@ -28,7 +28,7 @@ import numpy as np
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, Clause, check_answer
 from rag.answer.coverage import Coverage, decide_coverage
-from rag.answer.evidence import EvidenceSet
+from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
 from rag.answer.injection import redact_instructions
@@ -101,6 +101,7 @@ class _Turn:
     llm: LLM | None = None
     passages: list[Passage] = field(default_factory=list)
     query_vector: np.ndarray | None = None
+    usable: list[bool] | None = None  # the passages that may give evidence (None: all)
     evidence: EvidenceSet | None = None
     numbered: list[Passage] = field(default_factory=list)  # [n] = numbered[n-1]
     coverage: Coverage | None = None
@@ -232,6 +233,8 @@ class AnswerChain:
         retrieval = self.retriever.run(turn.standalone, k, mode)
         turn.passages = retrieval.passages
         turn.query_vector = retrieval.query_vector
+        gap = self.settings.evidence_passage_gap
+        turn.usable = usable_passages(turn.passages, retrieval.fusion.get("method"), gap)
         self.tools.selector.remember(self.retriever.sentence_vectors(retrieval))
         turn.timings["retrieve"] = retrieval.timings.get("total", 0.0)
 
@@ -247,6 +250,7 @@ class AnswerChain:
             budget_tokens=self.settings.evidence_tokens,
             count_tokens=self.budget.count,
             glossary=glossary,
+            usable=turn.usable,
         )
         turn.numbered = turn.passages  # [n] is the n-th passage as retrieved
         turn.timings["evidence"] = time.perf_counter() - t

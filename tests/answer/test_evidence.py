@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answer.evidence import EvidenceSelector, evidence_spans
+from rag.answer.evidence import EvidenceSelector, evidence_spans, usable_passages
 from rag.answer.injection import instruction_sentences
 from rag.text.glossary import Glossary
 
@@ -44,6 +44,23 @@ def test_budget_limits_the_evidence(assistant) -> None:
     sel = assistant.answer_tools.selector
     small = sel.select(question, passages, budget_tokens=40, count_tokens=len)
     assert len(small.chosen) >= 1 and sum(len(e.text) for e in small.chosen[1:]) <= 40
+
+
+def test_passages_far_behind_the_best_give_no_evidence(assistant) -> None:
+    # e5 scores every sentence of an English question over Chinese text alike (0.78-0.81), so
+    # without the gap the SPP and receptive-field articles filled the budget and the model
+    # summarised them in its answer about FM
+    question = "What is the difference between FM and FFM?"
+    r = assistant.retriever.run(question)
+    usable = usable_passages(r.passages, r.fusion.get("method"), 1.5)
+    assert usable is not None and usable[0] and not all(usable)
+    sel, glossary = assistant.answer_tools.selector, Glossary.load()
+    gated = sel.select(question, r.passages, r.query_vector, 6, glossary=glossary, usable=usable)
+    every = sel.select(question, r.passages, r.query_vector, 6, glossary=glossary)
+    assert {r.passages[e.passage].doc_id for e in gated.chosen} == {"fm-ffm"}
+    assert {r.passages[e.passage].doc_id for e in every.chosen} != {"fm-ffm"}
+    # every sentence is still scored: what the coverage decision reads does not change
+    assert gated.candidates == every.candidates
 
 
 def test_instructions_hidden_in_a_passage_are_never_evidence() -> None:
