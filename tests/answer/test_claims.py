@@ -464,3 +464,19 @@ def test_a_word_whose_opposite_the_source_says_is_removed(tools, similarity):
         "en",
     )
     assert [r.rule for r in en.removed] == ["antonym"]
+
+
+def test_an_english_answer_quoting_a_whole_chinese_sentence_with_brackets_is_kept(
+    tools, similarity
+):
+    """The embedded model's answer to "How many parameters does Kimi-VL activate in its
+    language decoder?" quotes the source sentence, which holds brackets of its own: it is an
+    English sentence, and correct (it was removed as Chinese with the unknown name 'It activates')."""
+    source = (
+        "模型概述 KimiVL 是一个高效的开源混合专家视觉语言模型(VLM),它提供先进的多模态推理、"
+        "长上下文理解和强大的代理能力,同时在语言解码器中仅激活 2.8B 参数(KimiVLA3B)。"
+    )
+    answer = f'It activates 2.8B parameters in its language decoder ("{source}") [1].'
+    checked = check(answer, [_p(source, "kimi-vl")], tools, similarity, lang="en")
+    assert checked.text == answer
+    assert [c.status for c in checked.clauses] == ["supported"]

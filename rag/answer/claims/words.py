@@ -142,7 +142,8 @@ def stems_of(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」|\([^)]*\)|（[^）]*）")
+_QUOTES = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」")
+_BRACKETS = re.compile(r"\([^()（）]*\)|（[^()（）]*）")  # innermost first
 
 
 def is_english(text: str) -> bool:
@@ -152,7 +153,19 @@ def is_english(text: str) -> bool:
     source ('DDIM is 10-50x faster ("提速 10~50 倍") [1].') is still English.
     """
     text = CITE.sub("", text)
-    outside = _QUOTED.sub(" ", text)
+    outside = _outside_quotes(text)
     if EN_WORD.search(outside) or CJK.search(outside):
         text = outside
     return 2 * len(EN_WORD.findall(text)) > len(CJK.findall(text))
+
+
+def _outside_quotes(text: str) -> str:
+    """``text`` without its quotations, then its brackets, innermost first: a quotation may
+    hold brackets ('("… 模型(VLM) …")') and a bracket may hold a quotation."""
+    text = _QUOTES.sub(" ", text)
+    for _ in range(4):  # brackets nest a few levels at most
+        inner = _BRACKETS.sub(" ", text)
+        if inner == text:
+            break
+        text = inner
+    return text
