@@ -137,6 +137,28 @@ def test_a_restated_question_cites_the_passage_that_says_it_and_is_flagged(tools
     assert not polar.restated and polar.removed == []
 
 
+def test_an_english_restatement_keeping_the_questions_negation_is_flagged(tools, similarity):
+    """The embedded model's answer to "Why does DDP use multiple processes instead of multiple
+    threads?": its reasons are not in the passages and go; what is left repeats the question,
+    "instead of" included, and is flagged (it was kept as an answer: "instead of" counted as a
+    negation of the answer's own). A negation the question does not make is still a claim."""
+    passages = [
+        _p("(缓解GIL限制)在DDP模式下,会有N个进程被启动,每个进程在一张卡上加载一个模型。", "ddp")
+    ]
+    question = "Why does DDP use multiple processes instead of multiple threads?"
+    answer = (
+        "Because DDP uses multiple processes instead of multiple threads because it avoids the "
+        "GIL (Global Interpreter Lock), which can limit the performance of Python programs [1]."
+    )
+    c = check(answer, passages, tools, similarity, "en", question)
+    assert c.text.startswith("Because DDP uses multiple processes instead of multiple threads")
+    assert len(c.removed) >= 1 and c.restated
+    other = check(
+        "Because DDP does not use threads [1].", passages, tools, similarity, "en", question
+    )
+    assert not other.restated
+
+
 def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):
     both = [
         _p("DDIM 仅采样 20~100 步就能达到相近的生成效果。", "a"),

@@ -33,6 +33,7 @@ from rag.answer.claims.model import ClaimModel, default_model, features, model_r
 from rag.answer.claims.names import name_mentioned
 from rag.answer.claims.negation import (
     comparison_unmade,
+    en_negations,
     neg_mismatch,
     negated_scope_asserted,
     opposite_said,
@@ -288,6 +289,15 @@ def given_by_question(
         )
     ]
     negated = info.negated and (bool(preds) or not info.neg_preds)
+    if negated and info.english:
+        # the same for English: each of the clause's negations is the question's, and so are
+        # the words they negate ("Because DDP uses processes instead of threads" after "Why
+        # does DDP use processes instead of threads?")
+        asked = {m.group(0).lower() for m in en_negations(question)}
+        negated = not (
+            all(m.group(0).lower() in asked for m in en_negations(info.text))
+            and all(u.surface.lower() in low or u.key.lower() in low for u in info.neg_scope)
+        )
     return dataclasses.replace(info, units=units, names=names, neg_preds=preds, negated=negated)
 
 

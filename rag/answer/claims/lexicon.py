@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.answer.claims.names import name_in, strong_names
-from rag.answer.claims.negation import EN_CMP, EN_NEG, ZH_CMP, predicate, zh_negations
+from rag.answer.claims.negation import EN_CMP, ZH_CMP, en_negations, predicate, zh_negations
 from rag.answer.claims.numbers import (
     ARABIC,
     EN_NUM,
@@ -245,9 +245,7 @@ class Lexicon:
         preds: list[str] = []
         scope: list[Unit] = []
         if english:
-            for m in EN_NEG.finditer(text):
-                if m.group(0).lower() == "no" and re.match(r"\s*[,.]", text[m.end() :]):
-                    continue  # the answer particle "No, ..."
+            for m in en_negations(text):
                 negated = True
                 after = [u for u in units if u.pos >= m.end()]
                 after.sort(key=lambda u: u.pos)

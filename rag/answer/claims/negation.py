@@ -28,6 +28,7 @@ __all__ = [
     "EN_NEG",
     "ZH_CMP",
     "comparison_unmade",
+    "en_negations",
     "neg_mismatch",
     "negated_before",
     "negated_scope_asserted",
@@ -76,6 +77,20 @@ CMP_EVIDENCE_ZH = re.compile(
 CMP_EVIDENCE_EN = re.compile(
     r"\bthan\b|\b(?:most|best|worst|least|more|less|fewer)\b|[a-z]{3,}(?:er|est)\b", re.IGNORECASE
 )
+
+
+def en_negations(text: str) -> list[re.Match[str]]:
+    """The negations of an English text ("not", "without", "instead of", "-n't"...), not the
+    answer particle of "No, ...".
+
+    >>> [m.group(0) for m in en_negations("No, it uses processes instead of threads.")]
+    ['instead of']
+    """
+    return [
+        m
+        for m in EN_NEG.finditer(text)
+        if not (m.group(0).lower() == "no" and re.match(r"\s*[,.]", text[m.end() :]))
+    ]
 
 
 def zh_negations(text: str) -> list[tuple[int, int]]:
