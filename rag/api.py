@@ -47,7 +47,8 @@ def mismatch_message(manifest: dict[str, Any], settings: Settings, where: object
 class Assistant:
     """Question answering over an index of articles.
 
-    Use :meth:`open` rather than the constructor.
+    Use :meth:`open` rather than the constructor, and :meth:`close` it when done (or use it as
+    a context manager: ``with Assistant.open() as assistant: ...``).
 
     A long-running assistant follows the index: at most every :attr:`reload_check_seconds`
     (on a question, a search or :meth:`stats`) it reads the local index's pointer, and when an
@@ -358,6 +359,13 @@ class Assistant:
             store.close()
         if self._llm is not None:
             self._llm.close()
+
+    def __enter__(self) -> Assistant:
+        """``with Assistant.open() as assistant: ...`` closes it at the end (:meth:`close`)."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _add_sentence_vectors(

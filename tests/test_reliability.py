@@ -269,6 +269,14 @@ def test_opening_the_default_corpus_index_adds_sentence_vectors(
     assert any("adding sentence vectors" in m for m in said), said
 
 
+def test_the_assistant_as_a_context_manager_lets_go_of_the_index(built: Settings) -> None:
+    from rag.api import Assistant
+
+    with Assistant.open(settings=built, llm="none", progress=False) as a:
+        assert a.retrieve("DPO 为什么不需要奖励模型?", k=1)[0].doc_id == "dpo"
+    assert a.store.vectors is None and a.store.dense is None  # closed: files released
+
+
 def test_index_from_another_embedder_is_refused(built: Settings, embedder) -> None:
     from rag.api import Assistant, IndexMismatch
 
