@@ -502,3 +502,44 @@ def test_an_english_answer_quoting_a_whole_chinese_sentence_with_brackets_is_kep
     checked = check(answer, [_p(source, "kimi-vl")], tools, similarity, lang="en")
     assert checked.text == answer
     assert [c.status for c in checked.clauses] == ["supported"]
+
+
+def test_a_claim_beside_a_copied_quotation_must_be_supported_in_its_own_words(tools, similarity):
+    """The embedded model's answer to "What loss does FM use for CTR prediction?" (the articles
+    name no loss) quoted a sentence it copied from the passage: counted as the clause's words,
+    the quotation 'supported' the invented loss. A claim the quotation does support stays,
+    citing the quoted passage."""
+    passages = [
+        _p("通过选择 𝑐𝑡𝑟×𝑏𝑖𝑑 最大的广告就能最大化平台的eCPM。", "ctr-prediction"),
+        _p("在传统方法中,锚框是预先定义的、具有不同尺寸和长宽比的矩形区域。", "anchor-free"),
+        _p("FM 通过隐向量的内积来建模特征之间的交叉。", "fm-ffm"),
+    ]
+    question = "What loss does FM use for CTR prediction?"
+    invented = (
+        'FM uses the squared error loss for CTR prediction ("通过选择 𝑐𝑡𝑟×𝑏𝑖𝑑 最大的广告就能最大化平台'
+        '的eCPM") [1].'
+    )
+    c = check(invented, passages, tools, similarity, "en", question)
+    assert [cl.status for cl in c.clauses] == ["unsupported"]
+    assert "squared" in c.clauses[0].reason and "quotation" in c.clauses[0].reason
+    said = (
+        "Anchor boxes are predefined rectangles with different sizes and aspect ratios "
+        '("锚框是预先定义的、具有不同尺寸和长宽比的矩形区域") [2].'
+    )
+    kept = check(said, passages, tools, similarity, "en", "What are anchor boxes?")
+    assert kept.removed == [] and kept.cited == [2]
+    # its own words rendered from the quotation ("Google" for 谷歌), "the sources say" no claim
+    for answer, question, source in (
+        (
+            'Google recommends the TFRecord format ("谷歌推荐的一种二进制文件格式") [1].',
+            "Which company recommends the TFRecord format?",
+            "TFRecord 是谷歌推荐的一种二进制文件格式,理论上它可以保存任何格式的信息。",
+        ),
+        (
+            'The sources say that FFM was proposed in 2015 ("2015年的比赛中提出的一种对FM改进算法") [1].',
+            "FFM proposal year",
+            "FFM(Fieldaware Factorization Machine)是Yuchin Juan等人在2015年的比赛中提出的一种对FM改进算法。",
+        ),
+    ):
+        c = check(answer, [_p(source, "d")], tools, similarity, "en", question)
+        assert c.removed == [], answer

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,12 +27,12 @@ from rag.answer.claims.clauses import (
 )
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
+from rag.answer.claims.given import given_by_question
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import name_mentioned
 from rag.answer.claims.negation import (
     comparison_unmade,
-    en_negations,
     neg_mismatch,
     negated_scope_asserted,
     opposite_said,
@@ -41,6 +40,7 @@ from rag.answer.claims.negation import (
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
+from rag.answer.claims.words import without_quotations
 from rag.schema import Passage
 from rag.text.glossary import Glossary
 
@@ -98,11 +98,14 @@ def check_answer(
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
     infos, full, restated, bare = _clause_infos(lex, parsed, question)
-    rows = infos + [full[i] for i in restated]
+    quoting = _own_words(lex, infos, question)
+    rows = infos + [full[i] for i in restated] + list(quoting.values())
     shortlist, coverage = _shortlist(lex, rows, candidates_per_passage)
     judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, rows, shortlist))
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
+    for j, (ci, own) in enumerate(quoting.items(), start=len(infos) + len(restated)):
+        _judge_own_words(judge, j, clauses[ci], own)
     for j, i in enumerate(restated):
         _cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
@@ -157,6 +160,42 @@ def _clause_infos(
         if full[i].units or full[i].names:
             restated.append(i)
     return infos, full, restated, bare
+
+
+def _own_words(lex: Lexicon, infos: list[ClauseInfo], question: str) -> dict[int, ClauseInfo]:
+    """The English clauses that quote the Chinese source, each with what it claims in its own
+    words (outside the quotation, beyond the question; only those that claim something)."""
+    out = {}
+    for ci, info in enumerate(infos):
+        own_text = without_quotations(info.text) if info.english else info.text
+        if own_text == info.text:
+            continue
+        own = given_by_question(
+            lex.clause_info(own_text, True),
+            question,
+            lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low),
+        )
+        if own.units or own.names or own.numbers:
+            out[ci] = own
+    return out
+
+
+def _judge_own_words(judge: _Judge, row: int, clause: Clause, own: ClauseInfo) -> None:
+    """Remove a quoting clause whose own words no passage supports.
+
+    The quotation points at the source and picks the passage to cite, but counted as the
+    clause's words, a copied source sentence "supports" any claim beside it: 'FM uses the
+    squared error loss ("通过选择 ctr×bid 最大的广告就能最大化平台的eCPM") [1]' (the articles name
+    no loss). The words outside the quotation must be supported too, by any passage.
+    """
+    if not clause.supported:
+        return
+    again = copy.copy(clause)
+    again.features = dict(clause.features)
+    judge.clause(row, again, own)
+    if not again.supported:
+        clause.status, clause.support, clause.score = "unsupported", [], again.score
+        clause.rule, clause.reason = again.rule, f"{again.reason} (beside its quotation)"
 
 
 def _restates(clause: Clause, given: ClauseInfo) -> bool:
@@ -249,56 +288,6 @@ def _similarities(
         for k in ks:
             sim_of[(ci, k)] = float(matrix[ci, col[k]])
     return sim_of
-
-
-def given_by_question(
-    info: ClauseInfo, question: str, in_passages: Callable[[str], bool] | None = None
-) -> ClauseInfo:
-    """``info`` without the content words and names the question already has.
-
-    A name of the question that no passage has (``in_passages`` False for its normalised
-    form) stays a claim: "PPO 的 epsilon 一般取 …" over passages that never mention PPO is not
-    about what they say, whoever named PPO first.
-
-    A clause's claims are what it adds to the question: "DDIM 是靠放弃马尔可夫假设来加快采样的" only
-    claims 马尔可夫假设 when the question was "DDIM 是靠放弃什么假设来加快采样的?". Numbers stay:
-    a figure must come from the passages whoever wrote it first.
-
-    Example:
-        >>> from rag.answer.claims.units import Unit
-        >>> info = ClauseInfo("靠放弃马尔可夫假设来加快", False, [], [], [
-        ...     Unit("zh", "放弃", 1.0, "放弃"), Unit("zh", "马尔可夫", 1.0, "马尔可夫")], False, [])
-        >>> [u.key for u in given_by_question(info, "DDIM 是靠放弃什么假设来加快采样的?").units]
-        ['马尔可夫']
-    """
-    if not question:
-        return info
-    low = question.lower()
-    units = [u for u in info.units if u.surface.lower() not in low and u.key.lower() not in low]
-    names = [
-        n
-        for n in info.names
-        if n[0].lower() not in low or (in_passages is not None and not in_passages(n[1]))
-    ]
-    # a negation the question already makes ("不使用锚框的检测方法...") is not the answer's claim
-    preds = [
-        p
-        for p in info.neg_preds
-        if not re.search(
-            f"(?:不|没有|没|无需|无法|未|非)[^，。,.?？!！]{{0,4}}{re.escape(p)}", question
-        )
-    ]
-    negated = info.negated and (bool(preds) or not info.neg_preds)
-    if negated and info.english:
-        # the same for English: each of the clause's negations is the question's, and so are
-        # the words they negate ("Because DDP uses processes instead of threads" after "Why
-        # does DDP use processes instead of threads?")
-        asked = {m.group(0).lower() for m in en_negations(question)}
-        negated = not (
-            all(m.group(0).lower() in asked for m in en_negations(info.text))
-            and all(u.surface.lower() in low or u.key.lower() in low for u in info.neg_scope)
-        )
-    return dataclasses.replace(info, units=units, names=names, neg_preds=preds, negated=negated)
 
 
 @dataclass
