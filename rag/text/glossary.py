@@ -33,8 +33,6 @@ ML_TERMS = Path(__file__).with_name("data") / "ml_terms.tsv"
 _EN_WORD = re.compile(r"[a-z][a-z'-]*")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
-# a sense that names something and then says what it is: the name alone renders the word
-_NAME_SENSE = re.compile(r"([A-Z][a-z]+), ")
 _SKIP_SENSE = ("cl:", "variant of", "old variant", "surname", "abbr. for", "see ")
 _SUFFIXES = (
     ("ies", "y"),
@@ -176,7 +174,6 @@ class Glossary:
         if cache_dir is not None:
             key = (
                 f"{len(cedict.read_bytes())}-{len(ml_text)}-{hash_text(ml_text)}-{max_sense_words}"
-                "-names"
             )
             cached = Path(cache_dir) / f"glossary-{key}.json"
             try:
@@ -215,9 +212,6 @@ class Glossary:
         table: dict[str, set[str]] = defaultdict(set)
         for simplified, senses in cedict_entries(cedict):
             for sense in senses:
-                name = _NAME_SENSE.match(sense)  # "Google, Internet company and search engine"
-                if name:
-                    table[stem(name.group(1).lower())].add(simplified)
                 sense = sense.lower()
                 if sense.startswith(_SKIP_SENSE):
                     continue

@@ -40,7 +40,6 @@ from rag.answer.claims.negation import (
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
-from rag.answer.claims.words import without_quotations
 from rag.schema import Passage
 from rag.text.glossary import Glossary
 
@@ -98,14 +97,11 @@ def check_answer(
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
     infos, full, restated, bare = _clause_infos(lex, parsed, question)
-    quoting = _own_words(lex, infos, question)
-    rows = infos + [full[i] for i in restated] + list(quoting.values())
+    rows = infos + [full[i] for i in restated]
     shortlist, coverage = _shortlist(lex, rows, candidates_per_passage)
     judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, rows, shortlist))
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
-    for j, (ci, own) in enumerate(quoting.items(), start=len(infos) + len(restated)):
-        _judge_own_words(judge, j, clauses[ci], own)
     for j, i in enumerate(restated):
         _cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
@@ -160,42 +156,6 @@ def _clause_infos(
         if full[i].units or full[i].names:
             restated.append(i)
     return infos, full, restated, bare
-
-
-def _own_words(lex: Lexicon, infos: list[ClauseInfo], question: str) -> dict[int, ClauseInfo]:
-    """The English clauses that quote the Chinese source, each with what it claims in its own
-    words (outside the quotation, beyond the question; only those that claim something)."""
-    out = {}
-    for ci, info in enumerate(infos):
-        own_text = without_quotations(info.text) if info.english else info.text
-        if own_text == info.text:
-            continue
-        own = given_by_question(
-            lex.clause_info(own_text, True),
-            question,
-            lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low),
-        )
-        if own.units or own.names or own.numbers:
-            out[ci] = own
-    return out
-
-
-def _judge_own_words(judge: _Judge, row: int, clause: Clause, own: ClauseInfo) -> None:
-    """Remove a quoting clause whose own words no passage supports.
-
-    The quotation points at the source and picks the passage to cite, but counted as the
-    clause's words, a copied source sentence "supports" any claim beside it: 'FM uses the
-    squared error loss ("通过选择 ctr×bid 最大的广告就能最大化平台的eCPM") [1]' (the articles name
-    no loss). The words outside the quotation must be supported too, by any passage.
-    """
-    if not clause.supported:
-        return
-    again = copy.copy(clause)
-    again.features = dict(clause.features)
-    judge.clause(row, again, own)
-    if not again.supported:
-        clause.status, clause.support, clause.score = "unsupported", [], again.score
-        clause.rule, clause.reason = again.rule, f"{again.reason} (beside its quotation)"
 
 
 def _restates(clause: Clause, given: ClauseInfo) -> bool:

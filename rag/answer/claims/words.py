@@ -33,7 +33,6 @@ __all__ = [
     "stem",
     "stems_of",
     "variants",
-    "without_quotations",
 ]
 
 # ``[1]``, ``[1, 2]``, ``【1】`` with the space before them
@@ -91,7 +90,7 @@ EN_EXTRA_STOP = frozenset(
     authors article articles paper papers text post blog describe describes described explain
     explains explained introduce introduces introduced show shows showed shown go goes going went
     way ways thing things fact case cases part parts kind kinds form forms need needs needed become
-    becomes became bring brings brought cover covers covered source sources passage passages""".split()  # noqa: SIM905 - a word list reads better as text
+    becomes became bring brings brought cover covers covered""".split()  # noqa: SIM905 - a word list reads better as text
 )
 EN_STOP_STEMS = frozenset(stem(w) for w in EN_STOP | EN_EXTRA_STOP)
 
@@ -158,31 +157,6 @@ def is_english(text: str) -> bool:
     if EN_WORD.search(outside) or CJK.search(outside):
         text = outside
     return 2 * len(EN_WORD.findall(text)) > len(CJK.findall(text))
-
-
-# a quotation of the source in an English answer: '("每个 token 会激活 37B 个参数")', '“…”'
-_QUOTATION = re.compile(r"[(（]\s*(?:\"[^\"]*\"|“[^”]*”)\s*[)）]|\"[^\"]*\"|“[^”]*”")
-QUOTED_CJK_MIN = 6  # a quotation with fewer Chinese characters is a gloss: "heatmap (热图)"
-
-
-def without_quotations(text: str) -> str:
-    """An English clause without its quotations of Chinese text: what it claims in its own
-    words. The quotation only points at the source; counted as the clause's words, a copied
-    source sentence would "support" any claim beside it ('FM uses the squared error loss
-    ("通过选择 ctr×bid 最大的广告就能最大化平台的eCPM")'). Short glosses stay, and so does a
-    clause that is nothing but a quotation.
-
-    >>> without_quotations('Each token activates 37B parameters ("每个 token 会激活 37B 个参数")')
-    'Each token activates 37B parameters'
-    >>> without_quotations("it predicts it from the heatmap (热图)")
-    'it predicts it from the heatmap (热图)'
-    """
-    out = _QUOTATION.sub(
-        lambda m: " " if len(CJK.findall(m.group(0))) >= QUOTED_CJK_MIN else m.group(0), text
-    )
-    if out == text or not EN_WORD.search(out):
-        return text
-    return re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s{2,}", " ", out)).strip()
 
 
 def _outside_quotes(text: str) -> str:
