@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="context budgets in tokens (default 400 800)",
     )
 
+    p = sub.add_parser("warmup", help="first answers of a session: cold vs warmed prompt cache")
+    p.add_argument("--rounds", type=int, default=2, help="fresh processes per variant")
+
     p = sub.add_parser("faiss", help="FAISS index types: build, latency, recall@10")
     p.add_argument(
         "--sizes",
@@ -208,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         limit.run(args.threads, args.backends, sample=args.sample)
     elif args.command == "answer":
         runs.answer(tuple(args.budgets), n=args.n, questions=args.questions)
+    elif args.command == "warmup":
+        runs.warmup(args.rounds)
     elif args.command == "faiss":
         runs.faiss_types(args.sizes, args.hnsw_max, args.queries)
     elif args.command == "all":

@@ -18,6 +18,7 @@ from typing import Any
 
 from bench.common import (
     CORPORA,
+    ROOT,
     WORK,
     loadavg,
     percentiles,
@@ -350,6 +351,50 @@ def answer(
         }
     payload = {"result": r, "by_budget": by_budget}
     write_result("answer-small-questions" if questions else "answer-small", payload)
+    return payload
+
+
+WARMUP_QUESTIONS = [
+    "DDIM 相比 DDPM 采样快多少倍?",
+    "How many parameters does DeepSeek-V3 activate per token?",
+]
+
+
+def warmup(rounds: int = 2) -> dict[str, Any]:
+    """The first Chinese and first English answer of a fresh session on the articles, with the
+    embedded model only started (the previous preload) or started and its prompt cache warmed
+    (:mod:`rag.answer.warmup`, what `rag ui` and `rag serve` now do); fresh processes,
+    alternating, ``rounds`` each. Ratios are warm / cold time to first token, per question."""
+    say("warmup: first answers of a session, cold vs warmed prompt cache")
+    by: dict[str, list[dict[str, Any]]] = {"cold": [], "warm": []}
+    for _ in range(rounds):
+        for variant in ("cold", "warm"):
+            r = run_worker(
+                "first_answers",
+                {
+                    "index_dir": str(ROOT / "data" / "index"),
+                    "questions": WARMUP_QUESTIONS,
+                    "warm": variant == "warm",
+                },
+            )
+            by[variant].append(r)
+    summary: dict[str, Any] = {}
+    for i, q in enumerate(WARMUP_QUESTIONS):
+        ttft = {v: [r["runs"][i]["ttft_s"] for r in by[v] if r["runs"][i]["ttft_s"]] for v in by}
+        p50 = {v: percentiles(ttft[v])["p50"] if ttft[v] else None for v in by}
+        summary[q] = {
+            "ttft_p50_cold_s": p50["cold"],
+            "ttft_p50_warm_s": p50["warm"],
+            "ratio_warm_over_cold": p50["warm"] / p50["cold"]
+            if p50["cold"] and p50["warm"]
+            else None,
+        }
+    payload = {
+        "runs": by,
+        "summary": summary,
+        "ready_s": {v: [r["ready_s"] for r in by[v]] for v in by},
+    }
+    write_result("warmup", payload)
     return payload
 
 

@@ -208,9 +208,35 @@ def other_sections() -> list[str]:
                 f"{fmt(r['total'].get('p50'))} | {r['total'].get('n')} |"
             )
         out.append("")
+    out += _warmup_section(read_result("warmup"))
     for name in ("faiss", "faiss-real"):
         out += _faiss_section(read_result(name))
     return out
+
+
+def _warmup_section(p: dict[str, Any] | None) -> list[str]:
+    """The first answers of a session, with and without the warmed prompt cache."""
+    if not p:
+        return []
+    ready = p["ready_s"]
+    out = [
+        f"## First answers of a session: warmed prompt cache (run {_day(p)}, {_la(p)})",
+        "",
+        "Fresh process per run, alternating; `cold` starts the embedded model only, `warm` also",
+        "prefills the rules and example of both languages (`rag.answer.warmup`, what `rag ui` and",
+        "`rag serve --preload` do in the background). Model ready: cold "
+        f"{fmt(min(ready['cold']))}-{fmt(max(ready['cold']))} s, warm "
+        f"{fmt(min(ready['warm']))}-{fmt(max(ready['warm']))} s.",
+        "",
+        "| question (asked in this order) | first token p50, cold s | warm s | warm / cold |",
+        "|---|---|---|---|",
+    ]
+    for q, r in p["summary"].items():
+        out.append(
+            f"| {q} | {fmt(r['ttft_p50_cold_s'])} | {fmt(r['ttft_p50_warm_s'])} | "
+            f"{fmt(r['ratio_warm_over_cold'], digits=2)} |"
+        )
+    return [*out, ""]
 
 
 def fastpath_sections() -> list[str]:

@@ -368,7 +368,48 @@ def imports(a: dict[str, Any]) -> dict[str, Any]:
     return {"import_s": time.perf_counter() - t, "heavy_loaded": heavy, "peak_rss_mb": rss_mb()}
 
 
+def first_answers(a: dict[str, Any]) -> dict[str, Any]:
+    """The first answers of a fresh session: start the embedded model (and warm its prompt
+    cache when ``warm``), then ask each question once; time to first token of each."""
+    from rag.answer.warmup import warm_up_embedded
+    from rag.api import Assistant
+    from rag.config import Settings
+
+    settings = Settings.load(index_dir=Path(a["index_dir"]))
+    assistant = Assistant.open(settings=settings, auto_ingest=False, progress=False)
+    assistant.retrieve("warm-up", k=1)  # the question encoder and BM25, as the servers do
+    llm = assistant.llm
+    t = time.perf_counter()
+    if a["warm"]:
+        warm_up_embedded(llm, settings)
+    else:
+        llm.start()  # type: ignore[union-attr]
+    ready_s = time.perf_counter() - t
+    runs = []
+    for q in a["questions"]:
+        t = time.perf_counter()
+        first = None
+        final = None
+        for ev in assistant.ask_stream(q):
+            if ev.kind == "token" and first is None:
+                first = time.perf_counter() - t
+            elif ev.kind == "answer":
+                final = ev.answer
+        runs.append(
+            {
+                "question": q,
+                "ttft_s": first,
+                "total_s": time.perf_counter() - t,
+                "usage": dict(getattr(final, "usage", {}) or {}),
+                "answer": getattr(final, "text", None),
+            }
+        )
+    assistant.close()
+    return {"warm": a["warm"], "ready_s": ready_s, "runs": runs}
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "first_answers": first_answers,
     "ingest_ours": ingest_ours,
     "encode_raw": encode_raw,
     "embed_ours": embed_ours,

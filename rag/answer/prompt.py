@@ -213,6 +213,23 @@ class PromptBuilder:
         return out
 
     # ------------------------------------------------------------------ the prompt
+    def shared_start(self, lang: str) -> list[dict[str, str]]:
+        """The messages every prompt in ``lang`` starts with: the rules and the worked example
+        (llama.cpp keeps their prefill in its prompt cache; :mod:`rag.answer.warmup`)."""
+        messages = [{"role": "system", "content": SYSTEM[lang]}]
+        if self.example:
+            shown, reply = EXAMPLE[lang]
+            messages += [
+                {"role": "user", "content": shown},
+                {"role": "assistant", "content": reply},
+            ]
+        return messages
+
+    def warm_up_messages(self, lang: str) -> list[dict[str, str]]:
+        """:meth:`shared_start` and the opening of the evidence block: a prompt whose prefill
+        every later prompt in ``lang`` reuses."""
+        return [*self.shared_start(lang), {"role": "user", "content": f"{_TAGS[lang][0]}\n"}]
+
     def build(
         self,
         question: str,
@@ -237,13 +254,7 @@ class PromptBuilder:
         else:
             block, used = self.passages_block(passages, lang)
         _, _, ask = _TAGS[lang]
-        messages = [{"role": "system", "content": SYSTEM[lang]}]
-        if self.example:
-            shown, reply = EXAMPLE[lang]
-            messages += [
-                {"role": "user", "content": shown},
-                {"role": "assistant", "content": reply},
-            ]
+        messages = self.shared_start(lang)
         messages += self.history_messages(history)
         asked = escape_data(as_question(question, lang))
         messages.append({"role": "user", "content": f"{block}\n\n{ask}{asked}"})

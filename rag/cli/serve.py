@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from typing import Any
 
 from rag.cli.common import open_assistant, say, warm_up
@@ -40,17 +41,18 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _preload(assistant: Any, say: Any) -> None:
-    """Start the embedded model in the background so the first answer is not the slow one."""
+    """Start the embedded model and warm its prompt cache in the background, so the first
+    answer is not the slow one."""
+    from rag.answer.warmup import warm_up_embedded
     from rag.errors import LLMError
-    from rag.llm.local import EmbeddedLLM
 
     llm = assistant.llm
-    if isinstance(llm, EmbeddedLLM):
-        try:
-            llm.start()
-            say(f"embedded model ready ({llm.load_seconds or 0:.1f} s)")
-        except LLMError as exc:
-            say(f"warning: {exc}")
+    try:
+        t = time.perf_counter()
+        if warm_up_embedded(llm, assistant.settings):
+            say(f"embedded model ready ({time.perf_counter() - t:.1f} s)")
+    except LLMError as exc:
+        say(f"warning: {exc}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

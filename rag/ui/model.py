@@ -55,7 +55,9 @@ class OneAtATime:
 
 
 def start_llm_in_background(assistant: Assistant) -> threading.Thread | None:
-    """Start the embedded model now (in a thread) so the first answer does not wait for it."""
+    """Start the embedded model now (in a thread) and warm its prompt cache, so the first
+    answer waits neither for the model nor for the prefill of the prompt's rules."""
+    from rag.answer.warmup import warm_up_embedded
     from rag.errors import LLMError
     from rag.llm.local import EmbeddedLLM
 
@@ -65,7 +67,7 @@ def start_llm_in_background(assistant: Assistant) -> threading.Thread | None:
 
     def run() -> None:
         with contextlib.suppress(LLMError):  # status says "failed: ..."; questions report it
-            llm.start()
+            warm_up_embedded(llm, assistant.settings)
 
     thread = threading.Thread(target=run, name="embedded-llm-start", daemon=True)
     thread.start()

@@ -1,0 +1,52 @@
+"""Prefill the embedded model's prompt cache with the start that every prompt shares.
+
+Every prompt of a language starts with the same rules and worked example (~230 tokens,
+:meth:`PromptBuilder.shared_start`). On 2 cores their prefill is most of the wait for the first
+answer of a session (first token 9-10 s for the first Chinese question, 6-7 s for the first
+English one, 1-3 s for the questions after them). llama.cpp keeps the KV state of earlier
+prompts (its prompt cache, in RAM), so reading both languages' start once, when the chat page
+or the API server starts the embedded model, spares the first question of each language that
+wait. A remote endpoint is never warmed (it would cost tokens and gain nothing).
+
+Example:
+    >>> from rag.config import Settings
+    >>> warm_up_embedded(None, Settings())  # no LLM: nothing to do
+    False
+"""
+
+from __future__ import annotations
+
+from rag.answer.prompt import PromptBuilder
+from rag.config import Settings
+from rag.llm.client import LLM
+
+__all__ = ["warm_prompt_cache", "warm_up_embedded"]
+
+
+def warm_prompt_cache(
+    llm: LLM, prompts: PromptBuilder, langs: tuple[str, ...] = ("zh", "en")
+) -> None:
+    """Ask ``llm`` for one token after each language's shared start (the rules, the example
+    and the opening of the evidence block), so that later prompts find it cached.
+
+    Raises:
+        LLMError: the model failed (the caller decides whether that matters).
+    """
+    for lang in langs:
+        llm.complete(prompts.warm_up_messages(lang), max_tokens=1, temperature=0.0)
+
+
+def warm_up_embedded(llm: LLM | None, settings: Settings) -> bool:
+    """Start the embedded model and warm its prompt cache; False (and nothing done) for any
+    other LLM or none.
+
+    Raises:
+        LLMError: the embedded model could not start or answer.
+    """
+    from rag.llm.local import EmbeddedLLM
+
+    if not isinstance(llm, EmbeddedLLM):
+        return False
+    llm.start()
+    warm_prompt_cache(llm, PromptBuilder(settings.context_tokens, settings.history_tokens))
+    return True
