@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections import OrderedDict
@@ -265,7 +266,38 @@ class EvidenceSelector:
                 spent += cost
             chosen.append(c)
         chosen.sort(key=lambda c: (c.passage, c.start))
-        return EvidenceSet(chosen, candidates, qterms)
+        return EvidenceSet([without_list_marks(c) for c in chosen], candidates, qterms)
+
+
+# A list flattened into one line ("分两步走: 1. 先训练奖励模型 1. 然后用强化学习…") leaves its
+# markers at the ends of the sentences; shown, the model copies them ("what is good" (1) [1]).
+_MARK_AT_END = re.compile(r"(?<=[\u3400-\u9fff，。、：:；;！？!?\"”’）)」』])\s+\d{1,2}\.$")
+_MARK_AT_START = re.compile(r"^\d{1,2}\.\s+")
+
+
+def without_list_marks(e: Evidence) -> Evidence:
+    """``e`` without a list marker left at its start or end by a flattened list (the offsets
+    narrowed with the text, so they still map back to the passage).
+
+    Example:
+        >>> without_list_marks(Evidence(0, 10, 26, "先训练一个奖励模型来判断哪个回答更好 1.")).text
+        '先训练一个奖励模型来判断哪个回答更好'
+        >>> e = without_list_marks(Evidence(0, 10, 20, "1. 然后用强化学习优化"))
+        >>> e.text, e.start
+        ('然后用强化学习优化', 13)
+        >>> without_list_marks(Evidence(0, 0, 15, "The value is 1.")).text
+        'The value is 1.'
+    """
+    text, start, end = e.text, e.start, e.end
+    tail = _MARK_AT_END.search(text)
+    if tail:
+        text, end = text[: tail.start()], end - (len(text) - tail.start())
+    head = _MARK_AT_START.match(text)
+    if head and head.end() < len(text):
+        text, start = text[head.end() :], start + head.end()
+    if text == e.text:
+        return e
+    return dataclasses.replace(e, start=start, end=end, text=text)
 
 
 def usable_passages(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.answer.evidence import EvidenceSelector, evidence_spans, usable_passages
 from rag.answer.injection import instruction_sentences
 from rag.text.glossary import Glossary
@@ -28,6 +30,20 @@ def test_chosen_sentences_answer_and_map_back_to_the_article(assistant) -> None:
         if p.doc_id == "ddim":  # passage offsets + sentence offsets = offsets in the article
             assert article[p.start + e.start : p.start + e.end] == e.text
     assert evidence.chosen == sorted(evidence.chosen, key=lambda e: (e.passage, e.start))
+
+
+def test_markers_of_a_flattened_list_are_not_shown_as_evidence(assistant) -> None:
+    """The DPO article's "分两步走: 1. 先训练一个奖励模型… 1. 然后用强化学习…" is one line: its
+    sentences end in "1." (the model copied it: '"what is good" (1) [1]')."""
+    question = "传统的 RLHF 方法分哪两步?"
+    passages = [p for p in assistant.retrieve(question, k=5) if p.doc_id == "dpo"]
+    assert passages and " 1. " in passages[0].text
+    evidence = assistant.answer_tools.selector.select(question, passages)
+    # a chosen sentence ended with a marker in the article ("…分两步走: 1.")
+    assert any(passages[e.passage].text[e.end :].startswith(" 1.") for e in evidence.chosen)
+    for e in evidence.chosen:
+        assert not re.search(r"(^\d\.\s)|(\s\d\.$)", e.text), e.text
+        assert passages[e.passage].text[e.start : e.end] == e.text
 
 
 def test_english_question_finds_chinese_evidence_through_the_glossary(assistant) -> None:
