@@ -1,7 +1,5 @@
 """What a clause says beyond its question: the question's own words, names and negations are
-not the answer's claims.
-
-(:func:`given_by_question`; the claim check judges the rest.)
+not the answer's claims (:func:`given_by_question`, used by :mod:`rag.answer.claims.check`).
 """
 
 from __future__ import annotations
