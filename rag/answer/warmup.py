@@ -16,11 +16,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from rag.answer.prompt import PromptBuilder
 from rag.config import Settings
+from rag.errors import LLMError
 from rag.llm.client import LLM
 
-__all__ = ["warm_prompt_cache", "warm_up_embedded"]
+__all__ = ["warm_prompt_cache", "warm_up_embedded", "warm_up_in_background"]
 
 
 def warm_prompt_cache(
@@ -50,3 +54,21 @@ def warm_up_embedded(llm: LLM | None, settings: Settings) -> bool:
     llm.start()
     warm_prompt_cache(llm, PromptBuilder(settings.context_tokens, settings.history_tokens))
     return True
+
+
+def warm_up_in_background(llm: LLM | None, settings: Settings) -> threading.Thread | None:
+    """:func:`warm_up_embedded` in a daemon thread, started now; None (no thread) for any other
+    LLM or an embedded model already started. A failure is left for the first question to
+    report (the model's ``status`` says ``failed: ...``)."""
+    from rag.llm.local import EmbeddedLLM
+
+    if not isinstance(llm, EmbeddedLLM) or llm.status != "not started":
+        return None
+
+    def run() -> None:
+        with contextlib.suppress(LLMError):
+            warm_up_embedded(llm, settings)
+
+    thread = threading.Thread(target=run, name="embedded-llm-start", daemon=True)
+    thread.start()
+    return thread

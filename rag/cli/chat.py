@@ -12,7 +12,11 @@ from rag.errors import QuestionError
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from rag.answer.warmup import warm_up_in_background
+
     assistant = open_assistant(args, llm="none" if args.no_llm else None)
+    # the embedded model starts and reads its prompts' shared start while you type
+    warm_up_in_background(assistant.llm, assistant.settings)
     history: list[dict[str, str]] = []
     print("Ask about the articles. Commands: /clear (new conversation), /quit.", file=sys.stderr)
     try:

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -56,19 +55,8 @@ class OneAtATime:
 
 def start_llm_in_background(assistant: Assistant) -> threading.Thread | None:
     """Start the embedded model now (in a thread) and warm its prompt cache, so the first
-    answer waits neither for the model nor for the prefill of the prompt's rules."""
-    from rag.answer.warmup import warm_up_embedded
-    from rag.errors import LLMError
-    from rag.llm.local import EmbeddedLLM
+    answer waits neither for the model nor for the prefill of the prompt's rules
+    (:func:`rag.answer.warmup.warm_up_in_background`)."""
+    from rag.answer.warmup import warm_up_in_background
 
-    llm = assistant.llm
-    if not isinstance(llm, EmbeddedLLM) or llm.status != "not started":
-        return None
-
-    def run() -> None:
-        with contextlib.suppress(LLMError):  # status says "failed: ..."; questions report it
-            warm_up_embedded(llm, assistant.settings)
-
-    thread = threading.Thread(target=run, name="embedded-llm-start", daemon=True)
-    thread.start()
-    return thread
+    return warm_up_in_background(assistant.llm, assistant.settings)
