@@ -132,8 +132,12 @@ class ChatUI:
         kind = self.default_llm_kind()
         llm = self.assistant.llm
         status = getattr(llm, "status", None)
-        if status == "not started" and self.preload is not None and self.preload.is_alive():
-            status = "loading"
+        if (
+            status in ("not started", "ready")
+            and self.preload is not None
+            and self.preload.is_alive()
+        ):
+            status = "loading"  # starting, or reading its prompts' shared start (warm-up)
         name = llm.name if llm is not None else ""
         return render_model_status(kind, name, status), kind == "embedded" and status == "loading"
 

@@ -353,7 +353,15 @@ def test_preloading_the_embedded_model_shows_loading_then_ready() -> None:
         gate.wait(10)
         llm.status = "ready"
 
+    warmed = threading.Event()
+    warming: list[list[dict[str, str]]] = []
+
+    def fake_complete(messages, **kwargs):  # the warm-up's prefill of the prompts' start
+        warming.append(messages)
+        warmed.wait(10)
+
     llm.start = fake_start  # type: ignore[method-assign]
+    llm.complete = fake_complete  # type: ignore[method-assign]
     assistant = SimpleNamespace(llm=llm, settings=settings)
     ui = ChatUI(assistant)  # type: ignore[arg-type]
     badge, polling = ui.model_status()
@@ -363,9 +371,18 @@ def test_preloading_the_embedded_model_shows_loading_then_ready() -> None:
     badge, polling = ui.model_status()
     assert "loading" in badge and polling
     gate.set()
+    for _ in range(100):  # started; now warming: still "loading" until the prefill is done
+        if warming:
+            break
+        time.sleep(0.05)
+    assert llm.status == "ready" and warming
+    badge, polling = ui.model_status()
+    assert "loading" in badge and polling
+    warmed.set()
     ui.preload.join(10)
     badge, polling = ui.model_status()
     assert "ready" in badge and not polling
+    assert len(warming) == 2  # the zh and en prompts' start
     assert start_llm_in_background(assistant) is None  # type: ignore[arg-type]
 
 
