@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rag.text.glossary import (
+    ML_TERMS,
     cedict_entries,
     cedict_file,
     english_terms,
@@ -61,15 +62,43 @@ def english_words(text: str) -> list[str]:
     return english_terms(text, _SHORT)
 
 
+def ml_phrases(lines: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The several-word terms of the ML term list (``english<TAB>chinese`` lines) by their stems.
+
+    A general dictionary renders words, not terms: "receptive" and "field" have CC-CEDICT
+    entries, "receptive field" (感受野) has none.
+
+    >>> ml_phrases(["# c", "receptive field\t感受野", "anchor\t锚点", "feature maps\t特征图"])
+    {('receptiv', 'field'): ('感受野',), ('featur', 'map'): ('特征图',)}
+    """
+    found: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for line in lines:
+        if line.startswith("#") or "\t" not in line:
+            continue
+        english, chinese = (part.strip() for part in line.split("\t", 1))
+        key = tuple(english_words(english))
+        if len(key) >= 2 and chinese:
+            found[key].add(chinese)
+    return {k: tuple(sorted(v, key=lambda z: (-len(z), z))) for k, v in found.items()}
+
+
 class Renderings:
-    """English word stem -> Chinese words (simplified), longest first.
+    """English word stem -> Chinese words (simplified), longest first; and ML terms of several
+    words -> their Chinese terms.
 
     Args:
         zh_by_stem: The mapping (see :meth:`load` and :meth:`from_lines`).
+        phrases: Several-word terms by their stems (:func:`ml_phrases`; :meth:`load` reads the
+            packaged ML term list).
     """
 
-    def __init__(self, zh_by_stem: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        zh_by_stem: dict[str, tuple[str, ...]],
+        phrases: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+    ) -> None:
         self.zh_by_stem = zh_by_stem
+        self.phrases = phrases or {}
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> Renderings:
@@ -98,6 +127,7 @@ class Renderings:
         with _lock:
             if _loaded is None:
                 _loaded = cls._load(cache_dir)
+                _loaded.phrases = ml_phrases(ML_TERMS.read_text(encoding="utf-8").splitlines())
             return _loaded
 
     @classmethod
@@ -131,6 +161,24 @@ class Renderings:
     def zh_for_stem(self, word_stem: str) -> tuple[str, ...]:
         """Chinese words for a stem of :func:`english_words`, longest first."""
         return self.zh_by_stem.get(word_stem, ())
+
+    def phrases_in(self, stems: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
+        """The several-word terms in a run of stems: ``(start, end, chinese)``, longest first.
+
+        >>> d = Renderings({}, {("receptiv", "field"): ("感受野",)})
+        >>> d.phrases_in(english_words("What is the receptive field of a CNN?"))
+        [(0, 2, ('感受野',))]
+        """
+        if not self.phrases:
+            return []
+        longest = max(len(k) for k in self.phrases)
+        out = []
+        for n in range(min(longest, len(stems)), 1, -1):
+            for i in range(len(stems) - n + 1):
+                zh = self.phrases.get(tuple(stems[i : i + n]))
+                if zh:
+                    out.append((i, i + n, zh))
+        return out
 
 
 _lock = threading.Lock()

@@ -10,7 +10,8 @@ is processed:
   and numbers are kept whole, as the tokenizer cuts them.
 - **An English question** (no Chinese character in it) gets, for each English content word, up to
   ``renderings`` Chinese words from CC-CEDICT (:mod:`rag.retrieval.crosslingual`), longest
-  first, keeping only words the index has seen when the store can tell.
+  first, keeping only words the index has seen when the store can tell; ML terms of several
+  words ("receptive field" -> 感受野) come from the packaged term list.
 
 The terms are grouped by the question word they stand for (:attr:`SparseQuery.groups`: a
 Chinese term alone, or an English word with its renderings), so the fusion can ask how much of
@@ -157,11 +158,27 @@ def _add_renderings(
             by_stem.setdefault(stem(group[0]), group)
     pieces = _memo(tokenizer)
     out = list(terms)
-    for word in english_words(question):
+    words = english_words(question)
+    word_groups = []
+    for word in words:
         group = by_stem.get(word)
         if group is None:
             group = []
             groups.append(group)
+        word_groups.append(group)
+    # ML terms of several words first ("receptive field" -> 感受野): the words' own renderings
+    # can't say it; the term joins the group of each of its words
+    for start, end, renderings in dictionary.phrases_in(words):
+        for zh in renderings[:per_word]:
+            parts = pieces(zh)
+            seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
+            for t in [zh] if zh in seen else [t for t in parts if t in seen]:
+                if t not in out:
+                    out.append(t)
+                for group in word_groups[start:end]:
+                    if t not in group:
+                        group.append(t)
+    for word, group in zip(words, word_groups, strict=True):
         added = 0
         for zh in dictionary.zh_for_stem(word):  # longest first; stop at per_word usable ones
             parts = pieces(zh)

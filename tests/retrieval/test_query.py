@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.retrieval.crosslingual import Renderings
+from rag.retrieval.crosslingual import Renderings, ml_phrases
 from rag.retrieval.query import is_question_word, matched_share, sparse_query
 from rag.text.tokenize_zh import BM25Tokenizer
 
@@ -77,6 +77,23 @@ def test_renderings_per_word_and_known_terms(tok: BM25Tokenizer) -> None:
     assert one == ["reward", "奖励"]  # the first rendering (longest, then code point order)
     known = sparse_query("reward", tok, renderings=5, dictionary=TINY, known=lambda ts: ["报酬"])
     assert known.terms == ["reward", "报酬"]  # a word the index never saw is not added
+
+
+def test_several_word_ml_terms_are_rendered_whole(tok: BM25Tokenizer) -> None:
+    # "receptive" and "field" each have dictionary words; the term 感受野 is in neither
+    d = Renderings(
+        {"field": ("领域", "田野"), "receptiv": ("接受",)},
+        ml_phrases(["receptive field\t感受野", "mixture of experts\t混合专家"]),
+    )
+    sq = sparse_query("What is the receptive field of a CNN?", tok, renderings=5, dictionary=d)
+    assert "感受野" in sq.terms and {"领域", "接受"} <= set(sq.terms)
+    groups = {g[0]: set(g) for g in sq.groups}
+    assert "感受野" in groups["receptive"] and "感受野" in groups["field"]
+    assert matched_share(sq.groups, "感受野 (RF) 的计算") == 2 / 3  # receptive, field; not cnn
+    moe = sparse_query("Why use a mixture of experts?", tok, renderings=5, dictionary=d)
+    assert "混合专家" in moe.terms
+    apart = sparse_query("Which field is receptive to it?", tok, renderings=5, dictionary=d)
+    assert "感受野" not in apart.terms  # the words, not the term: not next to each other
 
 
 def test_chinese_questions_get_no_renderings(tok: BM25Tokenizer) -> None:

@@ -50,3 +50,12 @@ def test_english_questions_reach_chinese_text_through_bm25(assistant) -> None:
     run = assistant.retriever.run("How does DPO avoid training a reward model?", k=3)
     assert run.fusion["method"] == "zscore" and 0.2 <= run.fusion["bm25_weight"] <= 0.6
     assert run.passages[0].bm25_rank == 1 and run.passages[0].dense_rank is not None
+
+
+def test_english_ml_terms_of_several_words_find_their_chinese_article(assistant) -> None:
+    # CC-CEDICT renders "receptive" and "field" but not "receptive field" (感受野): the packaged
+    # ML term list does, and the article about it comes first (before: not in the first 10)
+    run = assistant.retriever.run("What is the receptive field of a CNN?", k=5)
+    rendered = assistant.retriever.tokenizer("感受野")  # as the index cut it
+    assert set(rendered) <= set(assistant.retriever.sparse_query("receptive fields").terms)
+    assert run.passages[0].doc_id == "receptive-field"
