@@ -266,7 +266,8 @@ class EvidenceSelector:
                 spent += cost
             chosen.append(c)
         chosen.sort(key=lambda c: (c.passage, c.start))
-        return EvidenceSet([without_list_marks(c) for c in chosen], candidates, qterms)
+        shown = [without_heading(without_list_marks(c)) for c in chosen]
+        return EvidenceSet(shown, candidates, qterms)
 
 
 # A list flattened into one line ("分两步走: 1. 先训练奖励模型 1. 然后用强化学习…") leaves its
@@ -298,6 +299,32 @@ def without_list_marks(e: Evidence) -> Evidence:
     if text == e.text:
         return e
     return dataclasses.replace(e, start=start, end=end, text=text)
+
+
+# Generic section names the flattened articles left at the start of a sentence ("引言与背景
+# FlashAttention的关键创新在于…"): shown, the draft opens with the heading. Only names that
+# can't begin a sentence of their own; topic headings (均值估计问题) are left alone.
+_HEADING_AT_START = re.compile(
+    r"^(?:简介|引言|前言|背景|引言与背景|背景介绍|概述|模型概述|模型架构|基本概念|基础概念|"
+    r"环境准备|总结|小结|结论)\s+(?=\S)"
+)
+
+
+def without_heading(e: Evidence) -> Evidence:
+    """``e`` without a generic section name (简介, 引言与背景, 基本概念 …) left at its start by a
+    flattened heading (the offsets narrowed with the text).
+
+    Example:
+        >>> e = without_heading(Evidence(0, 0, 18, "引言与背景 FlashAttention的关键创新"))
+        >>> e.text, e.start
+        ('FlashAttention的关键创新', 6)
+        >>> without_heading(Evidence(0, 0, 12, "为了加速 DDPM 的采样过程")).text
+        '为了加速 DDPM 的采样过程'
+    """
+    head = _HEADING_AT_START.match(e.text)
+    if not head or head.end() >= len(e.text):
+        return e
+    return dataclasses.replace(e, start=e.start + head.end(), text=e.text[head.end() :])
 
 
 def usable_passages(
