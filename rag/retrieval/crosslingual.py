@@ -68,7 +68,7 @@ def ml_phrases(lines: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
     A general dictionary renders words, not terms: "receptive" and "field" have CC-CEDICT
     entries, "receptive field" (感受野) has none.
 
-    >>> ml_phrases(["# c", "receptive field\t感受野", "anchor\t锚点", "feature maps\t特征图"])
+    >>> ml_phrases(["# c", "receptive field\\t感受野", "anchor\\t锚点", "feature maps\\t特征图"])
     {('receptiv', 'field'): ('感受野',), ('featur', 'map'): ('特征图',)}
     """
     found: dict[tuple[str, ...], set[str]] = defaultdict(set)
