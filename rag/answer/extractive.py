@@ -6,7 +6,7 @@ support. Sentences come from :mod:`rag.answer.evidence` (scored by e5 similarity
 question's words; never a sentence flagged as an instruction to the model).
 
 Example:
-    >>> from rag.answer.evidence import Evidence, EvidenceSet
+    >>> from rag.answer.evidence import Evidence, EvidenceSet, without_heading
     >>> ev = [Evidence(0, 0, 8, "DDPM 采样很慢。", score=0.80),
     ...       Evidence(2, 0, 22, "DDIM 只需 20~100 步就能达到相近效果。", score=0.91)]
     >>> extract = extractive_answer(EvidenceSet(ev, ev))
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.evidence import Evidence, EvidenceSet
+from rag.answer.evidence import Evidence, EvidenceSet, without_heading
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -55,6 +55,7 @@ def extractive_answer(
         e for e in ranked[1:max_sentences] if e.score >= ranked[0].score - keep_within
     ]
     best.sort(key=lambda e: (e.passage, e.start))
+    best = [without_heading(e) for e in best]  # "引言与背景 FlashAttention的…": not the opening
     cited: list[int] = []
     parts = []
     for e in best:

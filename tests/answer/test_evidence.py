@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.evidence import EvidenceSelector, evidence_spans, usable_passages
+from rag.answer.extractive import extractive_answer
 from rag.answer.injection import instruction_sentences
 from rag.text.glossary import Glossary
 
@@ -46,17 +47,17 @@ def test_markers_of_a_flattened_list_are_not_shown_as_evidence(assistant) -> Non
         assert passages[e.passage].text[e.start : e.end] == e.text
 
 
-def test_a_flattened_section_name_does_not_open_the_evidence(assistant) -> None:
+def test_a_flattened_section_name_does_not_open_the_extractive_answer(assistant) -> None:
     """The FlashAttention article's "引言与背景 FlashAttention的关键创新在于…" is one line: the
-    draft opened with the heading."""
+    draft opened with the heading (the model's evidence keeps it: measured, not better)."""
     question = "FlashAttention 的关键创新是什么?"
     passages = [p for p in assistant.retrieve(question, k=5) if p.doc_id == "flashattention"]
     assert passages and "引言与背景 FlashAttention的关键创新" in passages[0].text
     evidence = assistant.answer_tools.selector.select(question, passages)
-    first = [e for e in evidence.chosen if "关键创新" in e.text]
-    assert first and first[0].text.startswith("FlashAttention的关键创新")
-    for e in evidence.chosen:
-        assert not e.text.startswith(("引言", "背景", "简介")), e.text
+    assert any(e.text.startswith("引言与背景 ") for e in evidence.chosen)
+    extract = extractive_answer(evidence)
+    assert extract.text.startswith("FlashAttention的关键创新"), extract.text
+    for e in extract.sentences:
         assert passages[e.passage].text[e.start : e.end] == e.text
 
 
