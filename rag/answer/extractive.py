@@ -6,7 +6,7 @@ support. Sentences come from :mod:`rag.answer.evidence` (scored by e5 similarity
 question's words; never a sentence flagged as an instruction to the model).
 
 Example:
-    >>> from rag.answer.evidence import Evidence, EvidenceSet, without_heading
+    >>> from rag.answer.evidence import Evidence, EvidenceSet
     >>> ev = [Evidence(0, 0, 8, "DDPM 采样很慢。", score=0.80),
     ...       Evidence(2, 0, 22, "DDIM 只需 20~100 步就能达到相近效果。", score=0.91)]
     >>> extract = extractive_answer(EvidenceSet(ev, ev))
