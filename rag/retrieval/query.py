@@ -166,31 +166,33 @@ def _add_renderings(
             group = []
             groups.append(group)
         word_groups.append(group)
+
+    def usable(zh: str) -> list[str]:
+        """``zh`` if the index has it, else those of its pieces it has."""
+        parts = pieces(zh)
+        seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
+        return [zh] if zh in seen else [t for t in parts if t in seen]
+
+    def add(pick: list[str], targets: Sequence[list[str]]) -> None:
+        for t in pick:
+            if t not in out:
+                out.append(t)
+            for group in targets:
+                if t not in group:
+                    group.append(t)
+
     # ML terms of several words first ("receptive field" -> 感受野): the words' own renderings
     # can't say it; the term joins the group of each of its words
     for start, end, renderings in dictionary.phrases_in(words):
         for zh in renderings[:per_word]:
-            parts = pieces(zh)
-            seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
-            for t in [zh] if zh in seen else [t for t in parts if t in seen]:
-                if t not in out:
-                    out.append(t)
-                for group in word_groups[start:end]:
-                    if t not in group:
-                        group.append(t)
+            add(usable(zh), word_groups[start:end])
     for word, group in zip(words, word_groups, strict=True):
         added = 0
         for zh in dictionary.zh_for_stem(word):  # longest first; stop at per_word usable ones
-            parts = pieces(zh)
-            seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
-            pick = [zh] if zh in seen else [t for t in parts if t in seen]
+            pick = usable(zh)
             if not pick:
                 continue
-            for t in pick:
-                if t not in out:
-                    out.append(t)
-                if t not in group:
-                    group.append(t)
+            add(pick, [group])
             added += 1
             if added >= per_word:
                 break
