@@ -159,6 +159,34 @@ def test_an_english_restatement_keeping_the_questions_negation_is_flagged(tools,
     assert not other.restated
 
 
+def test_a_term_the_question_names_but_no_passage_mentions_is_still_a_claim(tools, similarity):
+    """Asked "What does speculative decoding have to do with DeepSeek-V3's MTP?", the embedded
+    model answered that DeepSeek-V3's MTP uses speculative decoding; no article mentions it, and
+    the answer was kept because the question's words counted as given. A term the passages do
+    have stays given (the answer may restate it)."""
+    mtp = [
+        _p(
+            "另外,DeepSeek-V3 采用了 多 token 预测训练目标, 这种方法在评估基准测试中展现出了"
+            "显著的性能提升。",
+            "deepseek-v3",
+        )
+    ]
+    question = "What does speculative decoding have to do with DeepSeek-V3's MTP?"
+    answer = "Speculative decoding is used in DeepSeek-V3's multi-token prediction [1]."
+    c = check(answer, mtp, tools, similarity, "en", question)
+    assert c.empty and c.removed[0].reason == "'speculative decoding' not in the passages"
+    said = [_p("投机解码(speculative decoding)先用小模型起草,再由大模型验证。", "sd")]
+    kept = check(
+        "Speculative decoding drafts with a small model and verifies with the large one [1].",
+        said,
+        tools,
+        similarity,
+        "en",
+        "What does speculative decoding do?",
+    )
+    assert not kept.removed
+
+
 def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):
     both = [
         _p("DDIM 仅采样 20~100 步就能达到相近的生成效果。", "a"),

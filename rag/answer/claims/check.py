@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer.claims.absent import ml_terms
 from rag.answer.claims.clauses import (
     NO_ANSWER,
     Parsed,
@@ -40,6 +41,7 @@ from rag.answer.claims.negation import (
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
+from rag.answer.claims.words import NORM_DROP
 from rag.schema import Passage
 from rag.text.glossary import Glossary
 
@@ -132,14 +134,21 @@ def _clause_infos(
     the clauses to judge a second time on their own words (``restated``), among them the bare
     yes/no answers (``bare``), judged on the question's words."""
     infos, full = [], []
+    terms = ml_terms()
+    absent = terms.absent(question, lex.all_low, lex.word_found) if question else []
     for c in parsed.clauses:
         english = parsed.sentences[c.sentence].english
         info = lex.clause_info(strip_lead(c.text, english), english)
-        infos.append(
-            given_by_question(
-                info, question, lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low)
-            )
+        given = given_by_question(
+            info, question, lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low)
         )
+        # a term the question names and no passage mentions is a claim, checked as a name
+        named = [t for t in terms.named_in(c.text, absent) if all(t != n for n, _ in given.names)]
+        if named:
+            given = dataclasses.replace(
+                given, names=given.names + [(t, NORM_DROP.sub("", t)) for t in named]
+            )
+        infos.append(given)
         full.append(info)
     # a clause that only restates the question is judged a second time on its own words (to
     # cite the passage that says it): those rows go into the same single similarity call

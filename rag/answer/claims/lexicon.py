@@ -321,6 +321,14 @@ class Lexicon:
             self._render_cache[u.key] = got
         return got
 
+    def word_found(self, word: str) -> bool:
+        """An English word in some passage, itself or through one of its renderings."""
+        lw = word.lower()
+        return (
+            self.unit_score(Unit("en", stem(lw), 1.0, word, tuple(sorted(variants(lw)))), None)
+            >= 0.5
+        )
+
     def name_rendered(self, name: str) -> bool:
         """A name written in Latin letters whose every word has a rendering in the passages
         (``US Navy`` ~ ``美国海军``); acronyms and words with digits need their letters."""

@@ -1,0 +1,127 @@
+"""Terms the question names that no passage mentions: what an answer says about them is a claim.
+
+An answer may restate its question, so the checker treats the question's words as given
+(:func:`~rag.answer.claims.given.given_by_question`). That exemption must not cover a technical
+term the passages never mention: "Speculative decoding is used in DeepSeek-V3's MTP [1]", after
+"What does speculative decoding have to do with DeepSeek-V3's MTP?", relates two things the
+question named, and the passages say nothing about the first. Only terms of the packaged ML
+term list count (several English words, or a Chinese term of three characters or more), so
+that their absence is known rather than a gap of the renderings of a general word: an
+English term is absent when none of its words (非Deep时代 may say "deep learning"), none of
+its Chinese renderings and none of its words' renderings occur; a Chinese term when less than half of it is covered by its
+two-character words (总参数量 is present in 总参数).
+
+Example:
+    >>> terms = MlTerms.from_lines(["speculative decoding\\t投机解码", "感受野\\t感受野"])
+    >>> terms.absent("What does speculative decoding have to do with MTP?", "mtp 是…")
+    ['speculative decoding']
+    >>> terms.absent("What does speculative decoding do?", "投机解码是…")
+    []
+    >>> terms.absent("What does speculative decoding do?", "非decoding 时代")
+    []
+    >>> terms.absent("感受野多大?", "感受的视野"), terms.absent("感受野多大?", "卷积核")
+    ([], ['感受野'])
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rag.text.glossary import ML_TERMS
+
+__all__ = ["MlTerms", "ml_terms"]
+
+_MIN_ZH = 3  # Chinese terms this long or longer (two-character words are too general)
+
+
+@dataclass
+class MlTerms:
+    """English terms of several words and long Chinese terms, each with its renderings."""
+
+    english: dict[str, frozenset[str]] = field(default_factory=dict)  # "receptive field" -> zh
+    chinese: frozenset[str] = frozenset()
+    _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> MlTerms:
+        """Parse ``english<TAB>chinese`` lines (``#`` starts a comment)."""
+        english: dict[str, set[str]] = defaultdict(set)
+        chinese: set[str] = set()
+        for line in lines:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            en, zh = (part.strip() for part in line.split("\t", 1))
+            en = " ".join(en.lower().split())
+            if len(en.split()) >= 2 and re.fullmatch(r"[a-z0-9 \-]+", en):
+                english[en].add(zh)
+            if len(zh) >= _MIN_ZH and re.fullmatch(r"[\u4e00-\u9fff]+", zh):
+                chinese.add(zh)
+        return cls({k: frozenset(v) for k, v in english.items()}, frozenset(chinese))
+
+    def _terms_in(self, question: str) -> tuple[list[str], list[str]]:
+        if self._pattern is None:
+            names = sorted(self.english, key=len, reverse=True)
+            self._pattern = re.compile(
+                r"\b(" + "|".join(re.escape(n) for n in names) + r")(?:s|es)?\b"
+                if names
+                else r"(?!x)x"
+            )
+        low = " ".join(question.lower().split())
+        english = [m.group(1) for m in self._pattern.finditer(low)]
+        chinese = [z for z in self.chinese if z in question]
+        return english, chinese
+
+    def absent(
+        self,
+        question: str,
+        passages_low: str,
+        word_found: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """The question's ML terms (lowercase English, Chinese) that the passages
+        (``passages_low``: their text, lowercased) do not mention in any form.
+
+        ``word_found`` tells whether an English word of a term is in the passages through a
+        rendering of its own ("sampling steps" is in "仅采样 20~100 步" by 采样 and 步).
+        """
+        english, chinese = self._terms_in(question)
+        out = [
+            t
+            for t in dict.fromkeys(english)
+            if not any(z in passages_low for z in self.english[t])
+            and not any(re.search(rf"(?<![a-z]){re.escape(w)}", passages_low) for w in t.split())
+            and not (word_found is not None and any(word_found(w) for w in t.split()))
+        ]
+        return out + [z for z in chinese if _covered(z, passages_low) < 0.5]
+
+    def named_in(self, clause: str, terms: Sequence[str]) -> list[str]:
+        """Which of ``terms`` (from :meth:`absent`) the clause names (English plurals too)."""
+        low = " ".join(clause.lower().split())
+        return [
+            t
+            for t in terms
+            if (t in low if not t.isascii() else re.search(rf"\b{re.escape(t)}(?:s|es)?\b", low))
+        ]
+
+
+def _covered(term: str, text: str) -> float:
+    """Share of the term's characters inside one of its two-character words that ``text`` has
+    (总参数量 is covered by a passage's 总参数: a variant, not an absence)."""
+    hit: set[int] = set()
+    for i in range(len(term) - 1):
+        if term[i : i + 2] in text:
+            hit.update((i, i + 1))
+    return len(hit) / len(term)
+
+
+_LOADED: MlTerms | None = None
+
+
+def ml_terms() -> MlTerms:
+    """The packaged ML term list, parsed once."""
+    global _LOADED
+    if _LOADED is None:
+        _LOADED = MlTerms.from_lines(ML_TERMS.read_text(encoding="utf-8").splitlines())
+    return _LOADED
