@@ -25,19 +25,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.schema import Chunk, Document, embedding_text
+from rag.text.placeholders import PLACEHOLDER
 from rag.text.sentences import clause_spans, sentence_spans
 from rag.text.sources import with_pages
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 CHUNKER_VERSION = 2
-_PLACEHOLDER = re.compile(r"\[(?:Math|公式|代码|Code|图片|Image|Formula|表格|Table)\]")
 _CONTENT = re.compile(r"\w", re.UNICODE)
 
 
 def has_content(text: str, min_chars: int = 4) -> bool:
     """False for text that is only placeholders, punctuation and whitespace."""
-    return len(_CONTENT.findall(_PLACEHOLDER.sub("", text))) >= min_chars
+    return len(_CONTENT.findall(PLACEHOLDER.sub("", text))) >= min_chars
 
 
 @dataclass

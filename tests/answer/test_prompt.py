@@ -45,6 +45,17 @@ def test_evidence_is_grouped_under_its_passage_and_numbered_by_rank() -> None:
     assert [p.doc_id for p in prompt.passages] == ["d1", "d3"] and prompt.dropped == [ps[1]]
 
 
+def test_placeholders_of_formulas_are_not_shown_to_the_model() -> None:
+    """The embedded model copied them: "有以下好处: [公式] [公式] …" instead of the benefits."""
+    text = "可以在线学习,每获得一个新样本就更新估计值。X 的期望值可以近似为: [公式] 非增量方法:先收集所有样本。"
+    end = text.index("。") + 1
+    evidence = [Evidence(0, 0, end, text[:end]), Evidence(0, end, len(text), text[end:])]
+    prompt = PromptBuilder().build("增量式估计有什么好处?", [passage(1, text)], evidence=evidence)
+    user = prompt.messages[-1]["content"]
+    assert "[公式]" not in user and "X 的期望值可以近似为: 非增量方法:先收集所有样本。" in user
+    assert prompt.evidence[0][1].text == text[end:]  # the evidence itself still maps back
+
+
 def test_one_worked_example_in_the_question_language_comes_first() -> None:
     ps = [passage(1, "DPO 直接优化策略。")]
     for lang, tag in (("zh", "<资料>"), ("en", "<sources>")):
