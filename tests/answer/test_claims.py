@@ -187,6 +187,21 @@ def test_a_term_the_question_names_but_no_passage_mentions_is_still_a_claim(tool
     assert not kept.removed
 
 
+def test_a_comparison_turned_around_is_removed(ddim, tools, similarity):
+    """After "DDIM 相比 DDPM 采样快多少倍?", the follow-up "What about DDPM?" was rewritten to
+    "DDPM 相比 DDIM 采样快多少倍?" and answered with the article's own figure the wrong way round;
+    every word and number is in the passage, only the direction is not."""
+    question = "DDPM 相比 DDIM 采样快多少倍?"
+    bad = check("DDPM 相比 DDIM 采样快 10~50 倍 [1]。", ddim, tools, similarity, "zh", question)
+    assert bad.empty and bad.removed[0].reason.startswith("comparison reversed: [1] compares")
+    en = check(
+        "DDPM is 10 to 50 times faster than DDIM [1].", ddim, tools, similarity, "en", question
+    )
+    assert en.empty and en.removed[0].rule == "comparison"
+    for right in ("DDIM 相比 DDPM 采样快 10~50 倍 [1]。", "DDPM 比 DDIM 慢 [1]。"):
+        assert not check(right, ddim, tools, similarity, "zh", question).removed, right
+
+
 def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):
     both = [
         _p("DDIM 仅采样 20~100 步就能达到相近的生成效果。", "a"),

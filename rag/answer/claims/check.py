@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from rag.answer.claims.clauses import (
 )
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
+from rag.answer.claims.direction import reversed_comparison
 from rag.answer.claims.given import given_by_question
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
@@ -426,4 +428,21 @@ def _rule(
     flipped = opposite_said(info, c, lex.renderings)
     if flipped:
         return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"
+    turned = reversed_comparison(info.text, _whole_sentences(lex.pass_cands[c.passage].text, c))
+    if turned:
+        return (
+            f"comparison reversed: [{c.passage + 1}] compares {turned[1]} with {turned[0]}",
+            "comparison",
+        )
     return "", ""
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?=\s)")
+
+
+def _whole_sentences(text: str, c: Candidate) -> str:
+    """The sentence(s) of the passage ``text`` that candidate ``c`` lies in (a candidate may be
+    a clause of one: "最终…提速 10~50 倍" without the "为了加速 DDPM 的采样过程,DDIM" before it)."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, c.start)), default=0)
+    m = _SENTENCE_END.search(text, c.end - 1 if c.end > 0 else 0)
+    return text[start : m.end() if m else len(text)]
