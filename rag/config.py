@@ -155,6 +155,9 @@ class Settings:
     # to bm25_renderings Chinese words (CC-CEDICT) per English word of an English question.
     bm25_drop_question_words: bool = True
     bm25_renderings: int = 5
+    # ... and the index's Chinese terms that read as a pinyin word of an English question
+    # ("Zhang Yonghai" -> 张永海; rag/retrieval/pinyin_names.py)
+    bm25_pinyin: bool = True
     max_per_document: int = 0  # passages of one document among the top k (0: no limit)
 
     # --- answering

@@ -11,7 +11,9 @@ is processed:
 - **An English question** (no Chinese character in it) gets, for each English content word, up to
   ``renderings`` Chinese words from CC-CEDICT (:mod:`rag.retrieval.crosslingual`), longest
   first, keeping only words the index has seen when the store can tell; ML terms of several
-  words ("receptive field" -> 感受野) come from the packaged term list.
+  words ("receptive field" -> 感受野) come from the packaged term list; names written in pinyin
+  ("Zhang Yonghai" -> 张永海) are looked up among the index's terms by their sound
+  (:mod:`rag.retrieval.pinyin_names`).
 
 The terms are grouped by the question word they stand for (:attr:`SparseQuery.groups`: a
 Chinese term alone, or an English word with its renderings), so the fusion can ask how much of
@@ -107,6 +109,7 @@ def sparse_query(
     known: Callable[[Sequence[str]], Sequence[str]] | None = None,
     cache_dir: Path | None = None,
     dictionary: Renderings | None = None,
+    sounds: Callable[[str], dict[str, list[str]]] | None = None,
 ) -> SparseQuery:
     """The BM25 terms of ``question`` (see the module docstring).
 
@@ -119,6 +122,9 @@ def sparse_query(
             None: every term is assumed known.
         cache_dir: Where the parsed dictionary is cached (see :mod:`rag.retrieval.crosslingual`).
         dictionary: The English -> Chinese table (default: CC-CEDICT, loaded on first use).
+        sounds: ``question -> {word: index terms}`` for the words of an English question that
+            read as pinyin (:class:`rag.retrieval.pinyin_names.PinyinNames`); they join the
+            word's renderings.
     """
     terms = tokenizer(question)
     cut = getattr(tokenizer, "words", None)
@@ -134,7 +140,14 @@ def sparse_query(
         dictionary = dictionary or _dictionary(cache_dir)
         if dictionary is not None:
             with_renderings = _add_renderings(
-                question, terms, groups, tokenizer, dictionary, renderings, known
+                question,
+                terms,
+                groups,
+                tokenizer,
+                dictionary,
+                renderings,
+                known,
+                sounds(question) if sounds is not None else {},
             )
             added = with_renderings[len(terms) :]
             terms = with_renderings
@@ -149,6 +162,7 @@ def _add_renderings(
     dictionary: Renderings,
     per_word: int,
     known: Callable[[Sequence[str]], Sequence[str]] | None,
+    sounds: dict[str, list[str]] | None = None,
 ) -> list[str]:
     from rag.retrieval.crosslingual import english_words, stem
 
@@ -196,6 +210,10 @@ def _add_renderings(
             added += 1
             if added >= per_word:
                 break
+    # names in pinyin ("Zhang Yonghai" -> 张永海): terms of the index already
+    by_sound = {stem(w): ts for w, ts in (sounds or {}).items()}
+    for word, group in zip(words, word_groups, strict=True):
+        add(by_sound.get(word, []), [group])
     return out
 
 

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import numpy as np
 from rag.config import Settings
 from rag.embed.embedder import Embedder
 from rag.retrieval.fusion import bm25_share, reciprocal_rank_fusion, zscore_fusion
+from rag.retrieval.pinyin_names import PinyinNames
 from rag.retrieval.query import SparseQuery, matched_share, sparse_query
 from rag.schema import Passage
 from rag.store.base import Store
@@ -67,6 +69,31 @@ class Retriever:
         self.embedder = embedder
         self.tokenizer = tokenizer
         self.settings = settings
+        self._names: tuple[int, PinyinNames] | None = None  # (vocabulary size, table)
+        self._names_lock = threading.Lock()
+
+    def _sounds(self, question: str) -> dict[str, list[str]]:
+        """Pinyin words of an English question -> index terms (:mod:`rag.retrieval.pinyin_names`);
+        empty when the store can't list its vocabulary."""
+        vocabulary = getattr(self.store, "vocabulary", None)
+        if vocabulary is None:
+            return {}
+        from rag.retrieval.crosslingual import Renderings
+        from rag.text.glossary import EN_STOPWORDS
+        from rag.text.pinyin import Pinyin
+
+        with self._names_lock:
+            terms = vocabulary()
+            if self._names is None or self._names[0] != len(terms):
+                pinyin = Pinyin.load(self.settings.cache_dir)
+                self._names = (len(terms), PinyinNames(pinyin, terms))
+            names = self._names[1]
+        dictionary = Renderings.load(self.settings.cache_dir)
+
+        def is_english(word: str) -> bool:
+            return word in EN_STOPWORDS or bool(dictionary.zh_for(word))
+
+        return names.sounds(question, is_english)
 
     def retrieve(self, query: str, k: int | None = None, mode: str | None = None) -> list[Passage]:
         """The top ``k`` passages for ``query`` (``mode``: hybrid, dense or bm25)."""
@@ -97,6 +124,7 @@ class Retriever:
             renderings=s.bm25_renderings,
             known=getattr(self.store, "known_terms", None),
             cache_dir=s.cache_dir,
+            sounds=self._sounds if s.bm25_pinyin else None,
         )
 
     def run(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:

@@ -16,7 +16,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +231,10 @@ class LocalStore:
         scores = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
         self._bm25_last = (key, scores)  # one tuple assignment: safe across threads
         return scores
+
+    def vocabulary(self) -> Collection[str]:
+        """Every term of the BM25 index (a view: its size is cheap to ask)."""
+        return self.bm25.vocab_dict.keys()
 
     def known_terms(self, terms: Sequence[str]) -> list[str]:
         """The given terms that occur in the BM25 index (what a query term can match)."""

@@ -1,0 +1,79 @@
+"""Chinese names written in pinyin: the CC-CEDICT readings, the lookup among index terms, and
+an English question finding the paragraph about a person, a school and a custom it names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.retrieval.pinyin_names import PinyinNames
+from rag.text.pinyin import Pinyin
+
+PARAGRAPHS = {
+    "zhang": "张永海是一名足球运动员，主要司职中后卫，曾经入选国家队。",
+    "painter": "张伟是一位画家，擅长山水画，作品曾在上海展出。",
+    "river": "永定河是北京的重要河流，流经多个区县，海河水系的一部分。",
+    "school": "南宁二中创建于1906年，是一所重点中学，校园里有很多古树。",
+    "nanjing": "南京大学是一所综合性大学，历史悠久，校园里有很多古树。",
+    "zhan": "占旭刚，浙江省衢州市开化县人，著名男子举重运动员，两度获得奥运会金牌。",
+    "runner": "刘翔是著名的田径运动员，曾获得奥运会金牌，让这项运动更受欢迎。",
+}
+
+
+@pytest.fixture(scope="module")
+def pinyin(cache_dir: Path) -> Pinyin:
+    return Pinyin.load(cache_dir)
+
+
+def test_words_read_as_cc_cedict_says(pinyin: Pinyin) -> None:
+    assert pinyin.readings("张永海") == {"zhangyonghai"}
+    assert pinyin.readings("南宁") == {"nanning"}  # the word's own reading settles 宁
+    assert pinyin.split("Erzhong") == ["er", "zhong"]
+    assert pinyin.split("Transformer") is None and pinyin.split("Mamba") is None
+
+
+def test_english_words_are_never_read_as_pinyin(pinyin: Pinyin) -> None:
+    names = PinyinNames(pinyin, ["女们", "我们", "香蕉", "常格", "张永海"])
+    english = {"women", "banana", "change"}
+    found = names.sounds("Women like banana; change Zhang Yonghai", english.__contains__)
+    assert found == {"zhang": ["张永海"], "yonghai": ["张永海"]}
+
+
+@pytest.fixture(scope="module")
+def names_index(base_settings: Settings, embedder, tmp_path_factory: pytest.TempPathFactory):
+    from ingest.pipeline import ingest
+    from rag.api import Assistant
+    from rag.store.factory import open_store
+
+    corpus = tmp_path_factory.mktemp("pinyin-corpus")
+    for name, text in PARAGRAPHS.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    settings = base_settings.replace(index_dir=tmp_path_factory.mktemp("pinyin-index"))
+    ingest([corpus], settings, progress=False, embedder=embedder, log=lambda m: None)
+    assistant = Assistant(settings, open_store(settings), embedder, llm="none")
+    yield assistant
+    assistant.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "doc", "name"),
+    [
+        ("What position does Zhang Yonghai play?", "zhang", "张永海"),
+        ("Which sport made Zhan Xugang famous?", "zhan", "占旭刚"),
+        ("When was Nanning Erzhong founded?", "school", "二中"),
+    ],
+)
+def test_an_english_question_finds_the_name_it_writes_in_pinyin(
+    names_index, question: str, doc: str, name: str
+) -> None:
+    found = names_index.retrieve(question, k=3, mode="bm25")
+    assert found and found[0].doc_id == doc, [p.doc_id for p in found]
+    assert name in names_index.retriever.sparse_query(question).terms
+    retriever = names_index.retriever
+    retriever.settings = retriever.settings.replace(bm25_pinyin=False)
+    try:
+        assert name not in retriever.sparse_query(question).terms  # no dictionary has it
+    finally:
+        retriever.settings = retriever.settings.replace(bm25_pinyin=True)
