@@ -71,7 +71,7 @@ _SENT_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
 _ABBREVIATION = re.compile(r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))$", re.IGNORECASE)
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
 _TAIL = re.compile(r"(?:\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】|[。！？!?.…]))+\s*$")
-_CLAUSE_PUNCT = re.compile(r"[，,；;]|：|:(?=\s)")
+_CLAUSE_PUNCT = re.compile(r"[，；;]|(?<!\d),|,(?!\d)|：|:(?=\s)")  # not in 10,000
 _ZH_CONJ = ("但是", "但", "然而", "而且", "并且", "因此", "所以", "从而", "不过")
 # openings stripped before a fragment is sized (longest first where one holds another)
 _ZH_LEAD = tuple(

@@ -375,6 +375,11 @@ def _names(text: str, english: bool) -> list[tuple[str, str]]:
     return names
 
 
+_HYPHEN_PREFIXES = frozenset(
+    "pre post multi semi sub co re self inter intra over under auto cross mid meta pseudo".split()  # noqa: SIM905
+)
+
+
 def _english_units(text: str, names: list[tuple[str, str]]) -> list[Unit]:
     """The content words of an English clause as stems (names, figures, stop words left out)."""
     num_spans = [m.span() for m in ARABIC.finditer(text)]
@@ -392,6 +397,8 @@ def _english_units(text: str, names: list[tuple[str, str]]) -> list[Unit]:
         lw = w.lower()
         if lw in EN_NUM or lw in EN_STOP or lw in EN_EXTRA_STOP or len(lw) < 3:
             continue
+        if lw in _HYPHEN_PREFIXES and text[m.end() : m.end() + 1] == "-":
+            continue  # "pre-defined": the word after the hyphen says it (预先定义 holds 定义)
         if lw in ("times", "fold") and re.search(
             r"\d\s*$|\b(?:" + "|".join(EN_NUM) + r")\s*$", text[: m.start()].rstrip()
         ):

@@ -100,6 +100,15 @@ _EN_NUM_RE = re.compile(
     r"(?:\s+(hundred|thousand|million|billion)\b)?",
     re.IGNORECASE,
 )
+# a magnitude, not a figure: "a few thousand", "hundreds of", 上千, 数百, 几十
+_VAGUE_EN = re.compile(
+    r"\b(?:(?:a few|few|several|some|many)\s+(ten|hundred|thousand|million|billion)|"
+    r"(tens|dozens|hundreds|thousands|millions|billions)\s+of)\b",
+    re.IGNORECASE,
+)
+_VAGUE_ZH = re.compile(r"(?:上|数|几|成)(十|百|千|万|亿)")
+_MAGNITUDE = {"ten": 10, "dozen": 10, "hundred": 100, "thousand": 1000, "million": 10**6}
+_MAGNITUDE |= {"billion": 10**9, "十": 10, "百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
 _ZH_COUNTERS = "种个点大步次维倍层类项条名位张组轮阶部段年款篇级句份路类遍头块"
 # words holding a Chinese numeral that are no figure
 _ZH_NUM_ZH_STOP = tuple(
@@ -121,6 +130,7 @@ class Number:
     percent: bool = False
     surface: str = ""
     counter: str = ""
+    vague: bool = False  # a magnitude ("a few thousand": 1000 to 9999), found by containment
 
     def key(self) -> tuple[float, float, bool]:
         return (round(self.low, 6), round(self.high, 6), self.percent)
@@ -172,6 +182,11 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
     [(10.0, 50.0), (10000.0, 10000.0), (2800000000.0, 2800000000.0), (2.0, 2.0)]
     >>> [(n.low, n.high) for n in numbers_in("by 10 to 50 times, ten thousand times")]
     [(10.0, 50.0), (10000.0, 10000.0)]
+    >>> [(n.low, n.high, n.vague) for n in numbers_in("a few thousand candidates")]
+    [(1000.0, 9999.0, True)]
+    >>> n = numbers_in("a few thousand candidates")[0]
+    >>> number_found(n, number_keys("上千候选")), number_found(n, number_keys("上百候选"))
+    (True, False)
     >>> [(n.low, n.high, n.counter) for n in numbers_in("a 10-50x speedup, 2×, a 3x3 kernel")]
     [(10.0, 50.0, '倍'), (2.0, 2.0, '倍')]
     """
@@ -189,6 +204,16 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
         else:
             out.append(Number(lo, lo, pct, m.group(0).strip(), counter))
         taken.append(m.span())
+    for m in _VAGUE_EN.finditer(text):
+        word = (m.group(1) or m.group(2)).lower().removesuffix("s")
+        v = float(_MAGNITUDE[word])
+        out.append(Number(v, v * 10 - 1, False, m.group(0), "", True))
+        taken.append(m.span())
+    if not strict:  # the evidence side: 上千候选 is a magnitude too
+        for m in _VAGUE_ZH.finditer(text):
+            v = float(_MAGNITUDE[m.group(1)])
+            out.append(Number(v, v * 10 - 1, False, m.group(0), "", True))
+            taken.append(m.span())
     for m in _EN_NUM_RE.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
@@ -242,6 +267,9 @@ def _overlaps(text: str, word: str, s: int, e: int) -> bool:
 
 
 def number_found(n: Number, have: frozenset[tuple[float, float, bool, str]]) -> bool:
+    """``n`` among the evidence's figures ``have`` (a magnitude: a figure or range inside it)."""
+    if n.vague:
+        return any(not pct and n.low <= lo and hi <= n.high for lo, hi, pct, _ in have)
     key = n.key()
     for lo, hi, pct, counter in have:
         if (lo, hi, pct) == key and (not n.counter or not counter or counter == n.counter):
