@@ -27,7 +27,7 @@ from rag.answer.budget import TokenBudget
 from rag.answer.evidence import Evidence
 from rag.schema import Passage
 from rag.text.language import ZH_QUESTION_MARKERS
-from rag.text.placeholders import without_placeholders
+from rag.text.placeholders import plain_math_letters, without_placeholders
 
 NO_ANSWER = {
     "zh": "资料中没有相关内容。",
@@ -152,7 +152,8 @@ class PromptBuilder:
 
         ``[n]`` names ``passages[n-1]`` as retrieved, the same number the sources list, the
         draft and the final answer use, so a passage without evidence leaves a gap ([1], [3]).
-        Placeholders of formulas and code (``[公式]``) are left out: the model copies them.
+        Placeholders of formulas and code (``[公式]``) are left out (the model copies them) and
+        mathematical italic letters are plain (𝑐𝑡𝑟 -> ctr).
         """
         open_tag, close_tag, _ = _TAGS[lang]
         groups: dict[int, list[Evidence]] = {}
@@ -162,7 +163,9 @@ class PromptBuilder:
         joiner = "" if lang == "zh" else " "
         for index, sentences in sorted(groups.items()):
             p = passages[index]
-            body = joiner.join(escape_data(without_placeholders(s.text)) for s in sentences)
+            body = joiner.join(
+                escape_data(without_placeholders(plain_math_letters(s.text))) for s in sentences
+            )
             parts.append(f"[{index + 1}] 《{_title(p.title)}》\n{body}")
             used.append(p)
             grouped.append(sentences)

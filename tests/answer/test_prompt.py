@@ -56,6 +56,16 @@ def test_placeholders_of_formulas_are_not_shown_to_the_model() -> None:
     assert prompt.evidence[0][1].text == text[end:]  # the evidence itself still maps back
 
 
+def test_mathematical_italic_letters_reach_the_model_as_plain_letters() -> None:
+    """The CTR article typesets ctr×bid in math italics; the model answered 点击率 instead of
+    eCPM, and wrote "CTR×bid ("点击率×广告ID")" with an invented gloss, until it read plain letters."""
+    text = "在竞价广告里,排序的依据就是 𝑐𝑡𝑟×𝑏𝑖𝑑 。"
+    prompt = PromptBuilder().build(
+        "排序依据是什么?", [passage(1, text)], evidence=[Evidence(0, 0, len(text), text)]
+    )
+    assert "排序的依据就是 ctr×bid 。" in prompt.messages[-1]["content"]
+
+
 def test_one_worked_example_in_the_question_language_comes_first() -> None:
     ps = [passage(1, "DPO 直接优化策略。")]
     for lang, tag in (("zh", "<资料>"), ("en", "<sources>")):
