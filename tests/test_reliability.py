@@ -323,7 +323,11 @@ def test_jsonl_loader_keeps_good_lines_and_names_bad_ones(lines: list[str]) -> N
 def test_whitespace_and_huge_questions_from_the_cli(
     built: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for question, needle in (("   \n\t ", "empty"), ("字" * 100_000, "100,000 characters")):
+    for question, needle in (
+        ("   \n\t ", "empty"),
+        ("😀😀 ???", "no words"),
+        ("字" * 100_000, "100,000 characters"),
+    ):
         code = rag_main(["search", question, "--index", str(built.index_dir)])
         err = capsys.readouterr().err
         assert code == 1 and needle in err and "Traceback" not in err

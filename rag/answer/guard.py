@@ -4,9 +4,14 @@ Example:
     >>> from rag.config import Settings
     >>> check_question("  DPO 是什么?  ", Settings.load())
     'DPO 是什么?'
+    >>> check_question("😀😀?", Settings.load())
+    Traceback (most recent call last):
+    rag.errors.QuestionError: the question has no words (only symbols): type a question about the articles
 """
 
 from __future__ import annotations
+
+import re
 
 from rag.config import Settings
 from rag.errors import QuestionError
@@ -19,6 +24,10 @@ def check_question(question: object, settings: Settings) -> str:
     text = question.replace("\x00", "").strip()
     if not text:
         raise QuestionError("the question is empty: type a question about the articles")
+    if not re.search(r"\w", text):  # "😀😀", "???": nothing to search for
+        raise QuestionError(
+            "the question has no words (only symbols): type a question about the articles"
+        )
     limit = settings.max_question_chars
     if len(text) > limit:
         raise QuestionError(
