@@ -65,7 +65,9 @@ class Store(Protocol):
         (Milvus's BM25 function); stores with their own BM25 index use ``terms`` and ignore it.
 
         A store may also offer ``known_terms(terms) -> list[str]`` (the terms its BM25 index
-        has seen); the retriever then adds only Chinese renderings that can match. Stores that
+        has seen); the retriever then adds only Chinese renderings that can match; and
+        ``vocabulary() -> Collection[str]`` (every such term), which lets it find the Chinese
+        names an English question writes in pinyin (:mod:`rag.retrieval.pinyin_names`). Stores that
         keep sentence vectors (:class:`SentenceVectors`; the local one) also offer
         ``sentence_scores(vector, ids) -> {id: best sentence cosine}`` and
         ``sentences(ids) -> [(offsets, vectors)]``; the retriever uses them when present.
