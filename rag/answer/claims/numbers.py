@@ -204,16 +204,7 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
         else:
             out.append(Number(lo, lo, pct, m.group(0).strip(), counter))
         taken.append(m.span())
-    for m in _VAGUE_EN.finditer(text):
-        word = (m.group(1) or m.group(2)).lower().removesuffix("s")
-        v = float(_MAGNITUDE[word])
-        out.append(Number(v, v * 10 - 1, False, m.group(0), "", True))
-        taken.append(m.span())
-    if not strict:  # the evidence side: 上千候选 is a magnitude too
-        for m in _VAGUE_ZH.finditer(text):
-            v = float(_MAGNITUDE[m.group(1)])
-            out.append(Number(v, v * 10 - 1, False, m.group(0), "", True))
-            taken.append(m.span())
+    _magnitudes(text, strict, out, taken)
     for m in _EN_NUM_RE.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
@@ -255,6 +246,17 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
             value = numer / value
         out.append(Number(value, value, False, ("第" if ordinal else "") + m.group(0), counter))
     return out
+
+
+def _magnitudes(text: str, strict: bool, out: list[Number], taken: list[tuple[int, int]]) -> None:
+    """Add the magnitudes of ``text`` ("a few thousand": 1000-9999) to ``out``; on the evidence
+    side (not ``strict``) 上千, 数百, 几十 too."""
+    found = list(_VAGUE_EN.finditer(text)) + ([] if strict else list(_VAGUE_ZH.finditer(text)))
+    for m in found:
+        word = next(g for g in m.groups() if g).lower().removesuffix("s")
+        v = float(_MAGNITUDE[word])
+        out.append(Number(v, v * 10 - 1, False, m.group(0), "", True))
+        taken.append(m.span())
 
 
 def _overlaps(text: str, word: str, s: int, e: int) -> bool:
