@@ -251,6 +251,7 @@ class AnswerChain:
             count_tokens=self.budget.count,
             glossary=glossary,
             usable=turn.usable,
+            sounds=self.retriever.sounds(turn.standalone) if turn.lang != "zh" else None,
         )
         turn.numbered = turn.passages  # [n] is the n-th passage as retrieved
         turn.timings["evidence"] = time.perf_counter() - t

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.schema import Passage
-from rag.text.glossary import Glossary, english_terms
+from rag.text.glossary import Glossary, english_terms, stem
 from rag.text.sentences import evidence_spans
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -51,14 +51,22 @@ class QuestionTerms:
         question: The question.
         terms: The BM25 tokenizer (jieba terms, lowercased Latin words).
         glossary: Chinese renderings of English words, for English questions.
+        sounds: Pinyin words of an English question and the Chinese terms they read as
+            (:meth:`rag.retrieval.retriever.Retriever.sounds`).
     """
 
     def __init__(
-        self, question: str, terms: Callable[[str], list[str]], glossary: Glossary | None = None
+        self,
+        question: str,
+        terms: Callable[[str], list[str]],
+        glossary: Glossary | None = None,
+        sounds: dict[str, list[str]] | None = None,
     ) -> None:
         self.english = not _CJK.search(question)
         self.glossary = glossary
         self._terms = terms
+        # pinyin names of an English question -> the index's Chinese terms (张永海)
+        self.sounds = {stem(w): tuple(ts) for w, ts in (sounds or {}).items()}
         if self.english:
             self.terms = english_terms(question)
         else:
@@ -70,9 +78,14 @@ class QuestionTerms:
             return []
         if self.english:
             if self.glossary is not None:
-                return self.glossary.found(self.terms, text)
-            low = text.lower()
-            return [t for t in self.terms if t in low]
+                found = self.glossary.found(self.terms, text)
+            else:
+                low = text.lower()
+                found = [t for t in self.terms if t in low]
+            if self.sounds:
+                heard = {t for t in self.terms if any(z in text for z in self.sounds.get(t, ()))}
+                found = [t for t in self.terms if t in found or t in heard]
+            return found
         have = set(self._terms(text))
         low = text.lower()
         return [t for t in self.terms if t in have or t in low]
@@ -207,6 +220,7 @@ class EvidenceSelector:
         count_tokens: Callable[[str], int] | None = None,
         glossary: Glossary | None = None,
         usable: Sequence[bool] | None = None,
+        sounds: dict[str, list[str]] | None = None,
     ) -> EvidenceSet:
         """Score every sentence of ``passages`` and keep the best.
 
@@ -222,8 +236,10 @@ class EvidenceSelector:
             usable: Per passage, whether its sentences may be chosen (default: all). Every
                 sentence is still scored (:attr:`EvidenceSet.candidates`), so what the coverage
                 decision reads does not change.
+            sounds: Pinyin words of an English question -> Chinese terms (see
+                :class:`QuestionTerms`).
         """
-        qterms = QuestionTerms(question, self.terms, glossary or self.glossary)
+        qterms = QuestionTerms(question, self.terms, glossary or self.glossary, sounds)
         candidates = []
         for i, p in enumerate(passages):
             flagged = self.flag(p.text) if self.flag is not None else []

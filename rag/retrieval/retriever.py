@@ -72,11 +72,11 @@ class Retriever:
         self._names: tuple[int, PinyinNames] | None = None  # (vocabulary size, table)
         self._names_lock = threading.Lock()
 
-    def _sounds(self, question: str) -> dict[str, list[str]]:
+    def sounds(self, question: str) -> dict[str, list[str]]:
         """Pinyin words of an English question -> index terms (:mod:`rag.retrieval.pinyin_names`);
-        empty when the store can't list its vocabulary."""
+        empty when the store can't list its vocabulary or ``bm25_pinyin`` is off."""
         vocabulary = getattr(self.store, "vocabulary", None)
-        if vocabulary is None:
+        if vocabulary is None or not self.settings.bm25_pinyin:
             return {}
         from rag.retrieval.crosslingual import Renderings
         from rag.text.glossary import EN_STOPWORDS
@@ -124,7 +124,7 @@ class Retriever:
             renderings=s.bm25_renderings,
             known=getattr(self.store, "known_terms", None),
             cache_dir=s.cache_dir,
-            sounds=self._sounds if s.bm25_pinyin else None,
+            sounds=self.sounds,
         )
 
     def run(self, query: str, k: int | None = None, mode: str | None = None) -> Retrieval:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.evidence import EvidenceSelector, evidence_spans, usable_passages
+from rag.answer.evidence import (
+    EvidenceSelector,
+    QuestionTerms,
+    evidence_spans,
+    usable_passages,
+)
 from rag.answer.extractive import extractive_answer
 from rag.answer.injection import instruction_sentences
 from rag.text.glossary import Glossary
+from rag.text.tokenize_zh import BM25Tokenizer
 
 
 def test_spans_cut_long_sentences_at_commas_and_skip_headings() -> None:
@@ -138,3 +144,14 @@ def test_the_sentence_cache_serves_concurrent_questions_and_more_texts_than_it_h
         worst = min(pool.map(ask, range(4)))
     assert worst > 0.99  # every row is its own text's vector (batching moves it ~0.005)
     assert len(small._vectors) <= 8
+
+
+def test_a_pinyin_name_counts_as_found_through_the_chinese_it_reads_as() -> None:
+    question = "What position does Zhang Yonghai play?"
+    text = "张永海是一名足球运动员，主要司职中后卫。"
+    heard = QuestionTerms(
+        question, BM25Tokenizer(), sounds={"zhang": ["张永海"], "yonghai": ["张永海"]}
+    )
+    deaf = QuestionTerms(question, BM25Tokenizer())
+    assert set(heard.found(text)) - set(deaf.found(text)) == {"zhang", "yonghai"}
+    assert heard.share(text) > deaf.share(text)

@@ -77,3 +77,19 @@ def test_an_english_question_finds_the_name_it_writes_in_pinyin(
         assert name not in retriever.sparse_query(question).terms  # no dictionary has it
     finally:
         retriever.settings = retriever.settings.replace(bm25_pinyin=True)
+
+
+def test_the_coverage_decision_hears_the_name_too(names_index) -> None:
+    """The question's words found in the passages feed the coverage decision: a pinyin name
+    found by its sound counts, so the answer is more confident, not refused."""
+    question = "What position does Zhang Yonghai play?"
+    on = names_index.ask(question)
+    retriever = names_index.retriever
+    retriever.settings = retriever.settings.replace(bm25_pinyin=False)
+    try:
+        off = names_index.ask(question)
+    finally:
+        retriever.settings = retriever.settings.replace(bm25_pinyin=True)
+    assert not on.abstained and on.citations[0].doc_id == "zhang"
+    assert on.coverage is not None and off.coverage is not None
+    assert on.coverage > off.coverage
