@@ -16,6 +16,8 @@ Example:
     >>> names = PinyinNames(p, ["张永海", "辽宁", "永海", "训练"])
     >>> names.sounds("When did Zhang Yonghai return to Liaoning?", lambda w: w in ("return", "zhang"))
     {'zhang': ['张永海'], 'yonghai': ['张永海', '永海'], 'liaoning': ['辽宁']}
+    >>> names.sounds("Where does Zhang Yong-hai play?", lambda w: False)["hai"]
+    ['张永海', '永海']
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from rag.text.pinyin import Pinyin
 __all__ = ["PinyinNames"]
 
 _CJK_TERM = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
-_WORD = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")  # "Shui-bian" is one given name
 _PER_KEY = 3  # terms kept per sound, longest first
 
 
@@ -59,18 +61,21 @@ class PinyinNames:
         up unless capitalised inside the sentence (a name: CC-CEDICT knows "zhang" as a unit of
         length)."""
         words = [
-            (m.group(0).lower(), m.start(), m.end())
+            (m.group(0).lower().replace("-", ""), m.start(), m.end())
             for m in _WORD.finditer(question)
-            if self.pinyin.split(m.group(0))
+            if self.pinyin.split(m.group(0).replace("-", ""))
             and (_capitalised_inside(question, m.start()) or not is_english(m.group(0).lower()))
         ]
         out: dict[str, list[str]] = {}
+        spans = {w: (s, e) for w, s, e in words}
 
         def add(word: str, terms: list[str]) -> None:
-            for t in terms:
-                out.setdefault(word, [])
-                if t not in out[word]:
-                    out[word].append(t)
+            surface = question[spans[word][0] : spans[word][1]].lower()
+            for key in dict.fromkeys([word, *surface.split("-")]):  # the pieces of "yong-hai" too
+                for t in terms:
+                    out.setdefault(key, [])
+                    if t not in out[key]:
+                        out[key].append(t)
 
         for (a, _, a_end), (b, b_start, _) in itertools.pairwise(words):
             if not question[a_end:b_start].strip():  # adjacent: "Zhang Yonghai"

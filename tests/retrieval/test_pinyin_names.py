@@ -62,6 +62,7 @@ def names_index(base_settings: Settings, embedder, tmp_path_factory: pytest.Temp
     [
         ("What position does Zhang Yonghai play?", "zhang", "张永海"),
         ("Which sport made Zhan Xugang famous?", "zhan", "占旭刚"),
+        ("Which sport made Zhan Xu-gang famous?", "zhan", "占旭刚"),  # a hyphenated given name
         ("When was Nanning Erzhong founded?", "school", "二中"),
     ],
 )
