@@ -207,31 +207,22 @@ def test_figures_written_the_english_way_are_read_as_the_article_means_them(tool
     comma into the clauses "…the same user 10" and "000 times…"; "a few thousand candidates"
     was checked as the exact figure 1000 against 上千候选 (it is the magnitude 1000-9999, as
     上千 is); "pre-defined" left a unit "pre"."""
-    ctr = [_p(_body("ctr-prediction"), "ctr-prediction")]
-    c = check(
+
+    def english(answer: str, doc: str):
+        return check(answer, [_p(_body(doc), doc)], tools, similarity, "en")
+
+    c = english(
         "Because we can't show the same ad to the same user 10,000 times and count the clicks "
         "to estimate the true click rate [1].",
-        ctr,
-        tools,
-        similarity,
-        "en",
+        "ctr-prediction",
     )
     assert not c.removed and len(c.clauses) == 1
-    rerank = [_p(_body("rerank"), "rerank")]
-    c = check(
-        "Even if only fine ranking over a few thousand candidates can be done [1].",
-        rerank,
-        tools,
-        similarity,
-        "en",
-    )
-    assert not c.removed
+    few = "Even if only fine ranking over a few thousand candidates can be done [1]."
+    assert not english(few, "rerank").removed
     for wrong in ("Fine ranking covers 5,000 candidates [1].", "A few hundred candidates [1]."):
-        c = check(wrong, rerank, tools, similarity, "en")  # a magnitude still has to match
+        c = english(wrong, "rerank")  # a magnitude still has to match
         assert c.removed and c.removed[0].rule == "number", wrong
-    anchors = [_p(_body("anchor-free"), "anchor-free")]
-    c = check("The anchor boxes are pre-defined [1].", anchors, tools, similarity, "en")
-    assert not c.removed
+    assert not english("The anchor boxes are pre-defined [1].", "anchor-free").removed
 
 
 def test_a_clause_supported_by_two_passages_keeps_both_citations(tools):
