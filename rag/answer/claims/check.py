@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +45,7 @@ from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import NORM_DROP
 from rag.schema import Passage
 from rag.text.glossary import Glossary
+from rag.text.sentences import sentence_spans
 
 __all__ = ["check_answer"]
 
@@ -437,12 +437,8 @@ def _rule(
     return "", ""
 
 
-_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?=\s)")
-
-
 def _whole_sentences(text: str, c: Candidate) -> str:
     """The sentence(s) of the passage ``text`` that candidate ``c`` lies in (a candidate may be
     a clause of one: "最终…提速 10~50 倍" without the "为了加速 DDPM 的采样过程,DDIM" before it)."""
-    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, c.start)), default=0)
-    m = _SENTENCE_END.search(text, c.end - 1 if c.end > 0 else 0)
-    return text[start : m.end() if m else len(text)]
+    mine = [(s, e) for s, e in sentence_spans(text) if s < max(c.end, c.start + 1) and c.start < e]
+    return text[mine[0][0] : mine[-1][1]] if mine else c.text

@@ -341,8 +341,7 @@ class Lexicon:
                 sum(ch.isupper() for ch in w) >= 2 and lw not in EXTRA_TERMS
             ):
                 return False
-            unit = Unit("en", stem(lw), 1.0, w, tuple(sorted(variants(lw))))
-            if self.unit_score(unit, None) < 0.5:
+            if not self.word_found(w):
                 return False
         return True
 
