@@ -568,3 +568,23 @@ def test_an_english_answer_quoting_a_whole_chinese_sentence_with_brackets_is_kep
     checked = check(answer, [_p(source, "kimi-vl")], tools, similarity, lang="en")
     assert checked.text == answer
     assert [c.status for c in checked.clauses] == ["supported"]
+
+
+def test_a_code_identifier_is_a_name_the_passages_must_have(tools, similarity):
+    tf_export = [_p(_body("tf-export")[:600], "tf-export")]
+    ok = check(
+        "tf_export is a decorator, implemented with functools.partial [1].",
+        tf_export,
+        tools,
+        similarity,
+        lang="en",
+    )
+    assert ok.removed == []
+    bad = check(
+        "tf_export is a decorator, implemented with functools.lru_cache [1].",
+        tf_export,
+        tools,
+        similarity,
+        lang="en",
+    )
+    assert [c.reason for c in bad.removed] == ["'functools.lru_cache' not in the passages"]

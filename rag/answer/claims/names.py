@@ -1,8 +1,8 @@
 """Names: the model names, acronyms and Latin terms of a clause, and finding them in a text.
 
-In an English clause a name is a run of tokens holding an acronym, a CamelCase word or a word
-with digits, with the Capitalised words next to it (``Faster RCNN``, ``GPT-4o``); in a Chinese
-clause every Latin run is one. Names are compared normalised (lowercase, letters and digits):
+In an English clause a name is a run of tokens holding an acronym, a CamelCase word, a word
+with digits or a code identifier (``bucketized_column``, ``torch.nn``), with the Capitalised
+words next to it (``Faster RCNN``, ``GPT-4o``); in a Chinese clause every Latin run is one. Names are compared normalised (lowercase, letters and digits):
 a plural, a "-like/-based" suffix or one typo in a long name still match.
 
 Example:
@@ -10,6 +10,8 @@ Example:
     ['Faster RCNN']
     >>> strong_names("a 10-50x speedup of GPT-4o", "a 10-50x speedup of GPT-4o", 0)
     ['GPT-4o']
+    >>> strong_names("call tf.feature_column.bucketized_column here", "x", 0)
+    ['tf.feature_column.bucketized_column']
     >>> name_in("maskrcnn", "fasterrcnn"), name_in("transformers", "atransformerblock")
     (False, True)
 """
@@ -25,6 +27,8 @@ from rag.answer.claims.words import EN_STOP
 __all__ = ["name_in", "strong_names"]
 
 _MULTIPLE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?[xX]")  # "10x", "10-50x": a figure
+# a code identifier: snake_case ("bucketized_column") or dotted ("torch.nn", "tf.feature_column")
+_IDENTIFIER = re.compile(r"[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]{2,}\w*(?:\.[A-Za-z]{2,}\w*)+")
 _NAME_SUFFIX = re.compile(r"(?:like|based|style|styled|wise|level|free|aware|type)$")
 
 
@@ -120,6 +124,7 @@ def strong_names(group: str, text: str, offset: int) -> list[str]:
             sum(ch.isupper() for ch in tok) >= 2
             or (re.search(r"\d", tok) is not None and re.search(r"[A-Za-z]", tok) is not None)
             or re.search(r"[a-z][A-Z]", tok) is not None
+            or _IDENTIFIER.fullmatch(tok) is not None
         )
         capital = (
             tok[:1].isupper()
