@@ -101,6 +101,7 @@ class _Turn:
     llm: LLM | None = None
     passages: list[Passage] = field(default_factory=list)
     query_vector: np.ndarray | None = None
+    sounds: dict[str, list[str]] = field(default_factory=dict)  # pinyin words (Retrieval.sounds)
     usable: list[bool] | None = None  # the passages that may give evidence (None: all)
     evidence: EvidenceSet | None = None
     numbered: list[Passage] = field(default_factory=list)  # [n] = numbered[n-1]
@@ -233,6 +234,7 @@ class AnswerChain:
         retrieval = self.retriever.run(turn.standalone, k, mode)
         turn.passages = retrieval.passages
         turn.query_vector = retrieval.query_vector
+        turn.sounds = retrieval.sounds
         gap = self.settings.evidence_passage_gap
         turn.usable = usable_passages(turn.passages, retrieval.fusion.get("method"), gap)
         self.tools.selector.remember(self.retriever.sentence_vectors(retrieval))
@@ -251,7 +253,7 @@ class AnswerChain:
             count_tokens=self.budget.count,
             glossary=glossary,
             usable=turn.usable,
-            sounds=self.retriever.sounds(turn.standalone) if turn.lang != "zh" else None,
+            sounds=turn.sounds or None,
         )
         turn.numbered = turn.passages  # [n] is the n-th passage as retrieved
         turn.timings["evidence"] = time.perf_counter() - t

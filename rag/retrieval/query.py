@@ -84,11 +84,14 @@ class SparseQuery:
             has it) with its Chinese renderings.
         text: The same as text, for stores that tokenize the query themselves (Milvus): the
             question's whole words without the question words, then the renderings.
+        sounds: The words of an English question that read as pinyin -> the index's terms
+            they sound like (the answer chain's evidence step hears them too).
     """
 
     terms: list[str]
     groups: list[tuple[str, ...]] = field(default_factory=list)
     text: str = ""
+    sounds: dict[str, list[str]] = field(default_factory=dict)
 
 
 def is_question_word(term: str) -> bool:
@@ -136,7 +139,9 @@ def sparse_query(
             words = [w for w in words if not is_question_word(w)]
     groups: list[list[str]] = [[t] for t in dict.fromkeys(terms)]
     added: list[str] = []
-    if renderings > 0 and not _CJK.search(question):
+    english = not _CJK.search(question)
+    heard = sounds(question) if sounds is not None and english else {}
+    if renderings > 0 and english:
         dictionary = dictionary or _dictionary(cache_dir)
         if dictionary is not None:
             with_renderings = _add_renderings(
@@ -147,11 +152,11 @@ def sparse_query(
                 dictionary,
                 renderings,
                 known,
-                sounds(question) if sounds is not None else {},
+                heard,
             )
             added = with_renderings[len(terms) :]
             terms = with_renderings
-    return SparseQuery(terms, [tuple(g) for g in groups if g], " ".join(words + added))
+    return SparseQuery(terms, [tuple(g) for g in groups if g], " ".join(words + added), heard)
 
 
 def _add_renderings(

@@ -48,6 +48,8 @@ class Retrieval:
     fusion: dict[str, Any] = field(default_factory=dict)
     query_vector: np.ndarray | None = None  # the question's embedding (the answer chain reuses it)
     ids: list[int] = field(default_factory=list)  # the store's ids of the passages' chunks
+    # pinyin words of an English question -> the index's terms they read as (Retriever.sounds)
+    sounds: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Retriever:
@@ -208,7 +210,7 @@ class Retriever:
         ]
         timings["fetch"] = time.perf_counter() - t
         timings["total"] = sum(timings.values())
-        return Retrieval(passages, timings, fusion, vector, ids)
+        return Retrieval(passages, timings, fusion, vector, ids, sq.sounds)
 
     # ------------------------------------------------------------------ helpers
     def _with_sentences(

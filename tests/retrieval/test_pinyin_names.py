@@ -72,6 +72,9 @@ def test_an_english_question_finds_the_name_it_writes_in_pinyin(
     found = names_index.retrieve(question, k=3, mode="bm25")
     assert found and found[0].doc_id == doc, [p.doc_id for p in found]
     assert name in names_index.retriever.sparse_query(question).terms
+    # the retrieval carries what it heard, for the answer chain's evidence step
+    heard = names_index.retriever.run(question, k=3, mode="bm25").sounds
+    assert any(name in terms for terms in heard.values()), heard
     retriever = names_index.retriever
     retriever.settings = retriever.settings.replace(bm25_pinyin=False)
     try:
