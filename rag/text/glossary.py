@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.text.json_cache import cached_json
+
 ML_TERMS = Path(__file__).with_name("data") / "ml_terms.tsv"
 
 _EN_WORD = re.compile(r"[a-z][a-z'-]*")
@@ -166,8 +168,6 @@ class Glossary:
         Parsing takes ~2.5 s; with ``cache_dir`` the table is kept there as JSON (keyed by
         the sources' sizes and the sense limit) and later loads take ~0.1 s.
         """
-        import json
-
         cedict = cedict_file()
         ml_text = ML_TERMS.read_text(encoding="utf-8")
         cached: Path | None = None
@@ -176,26 +176,18 @@ class Glossary:
                 f"{len(cedict.read_bytes())}-{len(ml_text)}-{hash_text(ml_text)}-{max_sense_words}"
             )
             cached = Path(cache_dir) / f"glossary-{key}.json"
-            try:
-                table = json.loads(cached.read_text(encoding="utf-8"))
-                return cls({k: frozenset(v) for k, v in table.items()})
-            except (OSError, ValueError):
-                pass  # not built yet, or damaged: parse again
-        with cedict.open(encoding="utf-8") as fh:
-            lines = fh.readlines()
-        glossary = cls.from_lines(lines, ml_text.splitlines(), max_sense_words)
-        if cached is not None:
-            try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_suffix(".tmp")
-                tmp.write_text(
-                    json.dumps({k: sorted(v) for k, v in glossary.zh_by_en.items()}),
-                    encoding="utf-8",
-                )
-                tmp.replace(cached)
-            except OSError:
-                pass  # a read-only cache only costs time
-        return glossary
+
+        def build() -> Glossary:
+            with cedict.open(encoding="utf-8") as fh:
+                lines = fh.readlines()
+            return cls.from_lines(lines, ml_text.splitlines(), max_sense_words)
+
+        return cached_json(
+            cached,
+            build,
+            lambda g: {k: sorted(v) for k, v in g.zh_by_en.items()},
+            lambda d: cls({k: frozenset(v) for k, v in d.items()}),
+        )
 
     @classmethod
     def from_lines(

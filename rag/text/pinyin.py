@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.text.glossary import cedict_file, hash_text
+from rag.text.json_cache import cached_json
 
 __all__ = ["Pinyin"]
 
@@ -87,32 +87,17 @@ class Pinyin:
         if cache_dir is not None:
             data = source.read_bytes()
             cached = Path(cache_dir) / f"pinyin-{len(data)}-{hash_text(data[:4096].decode())}.json"
-            try:
-                table = json.loads(cached.read_text(encoding="utf-8"))
-                return cls(table["chars"], table["words"], frozenset(table["syllables"]))
-            except (OSError, ValueError, KeyError):
-                pass  # not built yet, or damaged: parse again
-        with source.open(encoding="utf-8") as fh:
-            table = cls.from_lines(fh)
-        if cached is not None:
-            try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_suffix(".tmp")
-                tmp.write_text(
-                    json.dumps(
-                        {
-                            "chars": table.chars,
-                            "words": table.words,
-                            "syllables": sorted(table.syllables),
-                        },
-                        ensure_ascii=False,
-                    ),
-                    encoding="utf-8",
-                )
-                tmp.replace(cached)
-            except OSError:
-                pass  # a read-only cache only costs time
-        return table
+
+        def build() -> Pinyin:
+            with source.open(encoding="utf-8") as fh:
+                return cls.from_lines(fh)
+
+        return cached_json(
+            cached,
+            build,
+            lambda t: {"chars": t.chars, "words": t.words, "syllables": sorted(t.syllables)},
+            lambda d: cls(d["chars"], d["words"], frozenset(d["syllables"])),
+        )
 
     def readings(self, word: str) -> set[str]:
         """The toneless pinyin of a Chinese word, syllables joined (``张永海`` -> ``zhangyonghai``);
