@@ -32,6 +32,7 @@ from rag.text.glossary import (
     cedict_entries,
     cedict_file,
     english_terms,
+    ml_term_pairs,
     sense_terms,
 )
 from rag.text.glossary import stem as glossary_stem
@@ -71,12 +72,9 @@ def ml_phrases(lines: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
     {('receptiv', 'field'): ('感受野',), ('featur', 'map'): ('特征图',)}
     """
     found: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    for line in lines:
-        if line.startswith("#") or "\t" not in line:
-            continue
-        english, chinese = (part.strip() for part in line.split("\t", 1))
+    for english, chinese in ml_term_pairs(lines):
         key = tuple(english_words(english))
-        if len(key) >= 2 and chinese:
+        if len(key) >= 2:
             found[key].add(chinese)
     return {k: tuple(sorted(v, key=lambda z: (-len(z), z))) for k, v in found.items()}
 

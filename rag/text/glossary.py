@@ -109,6 +109,26 @@ def english_terms(text: str, short: int = 4) -> list[str]:
     return out
 
 
+def ml_term_pairs(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """The ``(english, chinese)`` pairs of the ML term list's ``english<TAB>chinese`` lines
+    (``#`` starts a comment; both sides stripped; a line without a tab or a Chinese side is
+    skipped). The glossary, the BM25 renderings of several-word terms and the claim check's
+    absent terms all read the list through this.
+
+    Example:
+        >>> ml_term_pairs(["# note", "receptive field\\t感受野 ", "no tab here", "anchor\\t"])
+        [('receptive field', '感受野')]
+    """
+    pairs = []
+    for line in lines:
+        if line.startswith("#") or "\t" not in line:
+            continue
+        english, chinese = (part.strip() for part in line.split("\t", 1))
+        if english and chinese:
+            pairs.append((english, chinese))
+    return pairs
+
+
 def sense_terms(sense: str, short: int = 4) -> list[str]:
     """The English content stems of a dictionary sense, its (notes) and [readings] left out.
 
@@ -211,13 +231,9 @@ class Glossary:
                 if words and len(words) <= max_sense_words:
                     for w in words:
                         table[w].add(simplified)
-        for line in ml_terms:
-            if line.startswith("#") or "\t" not in line:
-                continue
-            english, chinese = line.rstrip("\n").split("\t", 1)
-            if chinese.strip():
-                for w in english_terms(english):
-                    table[w].add(chinese.strip())
+        for english, chinese in ml_term_pairs(ml_terms):
+            for w in english_terms(english):
+                table[w].add(chinese)
         return cls({k: frozenset(v) for k, v in table.items()})
 
     def zh_for(self, english: str) -> frozenset[str]:

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rag.text.glossary import ML_TERMS
+from rag.text.glossary import ML_TERMS, ml_term_pairs
 
 __all__ = ["MlTerms", "ml_terms"]
 
@@ -50,10 +50,7 @@ class MlTerms:
         """Parse ``english<TAB>chinese`` lines (``#`` starts a comment)."""
         english: dict[str, set[str]] = defaultdict(set)
         chinese: set[str] = set()
-        for line in lines:
-            if line.startswith("#") or "\t" not in line:
-                continue
-            en, zh = (part.strip() for part in line.split("\t", 1))
+        for en, zh in ml_term_pairs(lines):
             en = " ".join(en.lower().split())
             if len(en.split()) >= 2 and re.fullmatch(r"[a-z0-9 \-]+", en):
                 english[en].add(zh)
