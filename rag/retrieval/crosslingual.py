@@ -79,6 +79,20 @@ def ml_phrases(lines: Iterable[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
     return {k: tuple(sorted(v, key=lambda z: (-len(z), z))) for k, v in found.items()}
 
 
+def ml_words(lines: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The one-word terms of the ML term list (``english<TAB>chinese`` lines) by their stem.
+
+    >>> ml_words(["bias\\t偏置", "bias\\t偏差", "receptive field\\t感受野"])
+    {'bia': ('偏置', '偏差')}
+    """
+    found: dict[str, list[str]] = defaultdict(list)
+    for english, chinese in ml_term_pairs(lines):
+        key = english_words(english)
+        if len(key) == 1 and chinese not in found[key[0]]:
+            found[key[0]].append(chinese)
+    return {k: tuple(v) for k, v in found.items()}
+
+
 class Renderings:
     """English word stem -> Chinese words (simplified), longest first; and ML terms of several
     words -> their Chinese terms.
@@ -87,15 +101,19 @@ class Renderings:
         zh_by_stem: The mapping (see :meth:`load` and :meth:`from_lines`).
         phrases: Several-word terms by their stems (:func:`ml_phrases`; :meth:`load` reads the
             packaged ML term list).
+        ml: One-word terms of the ML term list by their stem (:func:`ml_words`): the
+            renderings of a word none of whose dictionary renderings the index has.
     """
 
     def __init__(
         self,
         zh_by_stem: dict[str, tuple[str, ...]],
         phrases: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+        ml: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.zh_by_stem = zh_by_stem
         self.phrases = phrases or {}
+        self.ml = ml or {}
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> Renderings:
@@ -124,7 +142,9 @@ class Renderings:
         with _lock:
             if _loaded is None:
                 _loaded = cls._load(cache_dir)
-                _loaded.phrases = ml_phrases(ML_TERMS.read_text(encoding="utf-8").splitlines())
+                lines = ML_TERMS.read_text(encoding="utf-8").splitlines()
+                _loaded.phrases = ml_phrases(lines)
+                _loaded.ml = ml_words(lines)
             return _loaded
 
     @classmethod

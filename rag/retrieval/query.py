@@ -215,11 +215,25 @@ def _add_renderings(
             added += 1
             if added >= per_word:
                 break
+        if added == 0:  # the dictionary has nothing the index knows: the ML term list may
+            for zh in _ml_renderings(dictionary, word)[:per_word]:
+                add(usable(zh), [group])
     # names in pinyin ("Zhang Yonghai" -> 张永海): terms of the index already
     by_sound = {stem(w): ts for w, ts in (sounds or {}).items()}
     for word, group in zip(words, word_groups, strict=True):
         add(by_sound.get(word, []), [group])
     return out
+
+
+def _ml_renderings(dictionary: Renderings, word: str) -> tuple[str, ...]:
+    """The ML term list's renderings of a word stem ("perceptron" -> 感知器); a hyphenated word
+    as the term of its parts ("fine-ranking" -> fine ranking -> 精排)."""
+    found = getattr(dictionary, "ml", {}).get(word, ())
+    if not found and "-" in word:
+        from rag.retrieval.crosslingual import english_words
+
+        found = dictionary.phrases.get(tuple(english_words(word.replace("-", " "))), ())
+    return found
 
 
 _PIECES: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()

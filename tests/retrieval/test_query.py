@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.retrieval.crosslingual import Renderings, ml_phrases
+from rag.retrieval.crosslingual import Renderings, ml_phrases, ml_words
 from rag.retrieval.query import is_question_word, matched_share, sparse_query
 from rag.text.tokenize_zh import BM25Tokenizer
 
@@ -94,6 +94,29 @@ def test_several_word_ml_terms_are_rendered_whole(tok: BM25Tokenizer) -> None:
     assert "混合专家" in moe.terms
     apart = sparse_query("Which field is receptive to it?", tok, renderings=5, dictionary=d)
     assert "感受野" not in apart.terms  # the words, not the term: not next to each other
+
+
+def test_the_ml_term_list_renders_a_word_the_dictionary_leaves_unmatched(
+    tok: BM25Tokenizer,
+) -> None:
+    # CC-CEDICT renders "bias" as 偏见/成见 (no ML article says them) and has no "reranking"
+    d = Renderings(
+        {"bia": ("偏见", "成见"), "reward": ("奖励",)},
+        ml_phrases(["fine ranking\t精排"]),
+        ml_words(["bias\t偏置", "reranking\t重排", "reward\t回报"]),
+    )
+    index = {"偏置", "重排", "精排", "奖励", "回报"}  # the terms the index has
+
+    def known(terms):
+        return [t for t in terms if t in index]
+
+    def terms(question: str) -> list[str]:
+        return sparse_query(question, tok, renderings=5, dictionary=d, known=known).terms
+
+    assert "偏置" in terms("Why is the bias needed?")
+    assert {"重排", "精排"} <= set(terms("What does reranking after fine-ranking fix?"))
+    # a word the dictionary already renders into the index's terms keeps only those
+    assert "回报" not in terms("What is the reward?") and "奖励" in terms("What is the reward?")
 
 
 def test_chinese_questions_get_no_renderings(tok: BM25Tokenizer) -> None:
