@@ -588,3 +588,19 @@ def test_a_code_identifier_is_a_name_the_passages_must_have(tools, similarity):
         lang="en",
     )
     assert [c.reason for c in bad.removed] == ["'functools.lru_cache' not in the passages"]
+
+
+def test_a_count_the_text_says_inside_a_word_is_found(tools, similarity):
+    # 三板斧 ("three axes") holds its figure inside the word: no counter word follows 三
+    recsys = [_p(_body("recsys-feature-engineering")[:300], "recsys-feature-engineering")]
+    ok = check(
+        'The three axes are data, features and models ("推荐系统三板斧:数据、特征和模型") [1].',
+        recsys,
+        tools,
+        similarity,
+        lang="en",
+        question="What are the three axes of recommender systems?",
+    )
+    assert ok.removed == [] and ok.text.endswith("[1].")
+    bad = check("推荐系统有五板斧:数据、特征和模型 [1]。", recsys, tools, similarity)
+    assert [c.reason for c in bad.removed] == ["number 五 not in [1]"]

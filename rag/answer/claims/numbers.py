@@ -176,7 +176,8 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
 
     With ``strict`` (answer clauses) a lone ``一`` counts only before 次/步/倍/维/层; on the
     evidence side a Chinese numeral counts before any counter word, after 第, or when it has
-    more than one character.
+    more than one character. On both sides a lone 三-九 before another Chinese character is a
+    figure (三板斧: "the three axes").
 
     >>> [(n.low, n.high) for n in numbers_in("提速 10~50 倍, 1万 次, 2.8B 参数, 两种方案")]
     [(10.0, 50.0), (10000.0, 10000.0), (2800000000.0, 2800000000.0), (2.0, 2.0)]
@@ -187,6 +188,8 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
     >>> n = numbers_in("a few thousand candidates")[0]
     >>> number_found(n, number_keys("上千候选")), number_found(n, number_keys("上百候选"))
     (True, False)
+    >>> [n.low for n in numbers_in("推荐系统三板斧", strict=False)], numbers_in("五板斧")[0].low
+    ([3.0], 5.0)
     >>> [(n.low, n.high, n.counter) for n in numbers_in("a 10-50x speedup, 2×, a 3x3 kernel")]
     [(10.0, 50.0, '倍'), (2.0, 2.0, '倍')]
     """
@@ -231,7 +234,9 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
         ordinal = s > 0 and text[s - 1] == "第"
         after = text[e : e + 1]
         counter = after if after and after in _ZH_COUNTERS else ""
-        if not ordinal and not m.group(2):
+        # a lone 三-九 opening a word is a figure too: 三板斧, 四象限 say "three", "four"
+        in_word = len(run) == 1 and run in "三四五六七八九" and bool(CJK.match(after))
+        if not ordinal and not m.group(2) and not in_word:
             if strict and (not counter or (run == "一" and counter not in "次步倍维层")):
                 continue
             if not strict and not counter and len(run) < 2:
