@@ -5,7 +5,8 @@ Each answer sentence is cut into clauses (at commas, semicolons and conjunctions
 clause is *supported* when one evidence sentence (or two adjacent ones) of a passage covers it:
 
 (a) every number in the clause is in that sentence, exactly (``10~50``/``10-50``/``10 to 50``,
-    ``1万``/``ten thousand``, ``2.8B``, ``1,000``, ``两种``/``two`` are normalised first);
+    ``1万``/``ten thousand``, ``2.8B``, ``1,000``, ``两种``/``two``, ``三板斧``/``three`` are
+    normalised first);
 (b) its names (Latin terms, model names, acronyms) are in the passages, literally;
 (c) enough of its content words are in that sentence (jieba terms; for an English clause over
     Chinese text, the CC-CEDICT/ML-glossary renderings of its words);
