@@ -32,6 +32,7 @@ import numpy as np
 
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms, stem
+from rag.text.placeholders import PLACEHOLDER
 from rag.text.sentences import evidence_spans
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -320,27 +321,41 @@ def without_list_marks(e: Evidence) -> Evidence:
 # FlashAttention的关键创新在于…"): the extractive answer drops them (the model's evidence keeps
 # them: without, 11 of 19 dev answers were reworded, one gold fact lost). Only names that can't
 # begin a sentence of their own; topic headings (均值估计问题) are left alone.
-_HEADING_AT_START = re.compile(
-    r"^(?:简介|引言|前言|背景|引言与背景|背景介绍|概述|模型概述|模型架构|基本概念|基础概念|"
+_HEADING_AT_START = re.compile(  # (match() anchors it where a heading may start)
+    r"(?:简介|引言|前言|背景|引言与背景|背景介绍|概述|模型概述|模型架构|基本概念|基础概念|"
     r"环境准备|总结|小结|结论)\s+(?=\S)"
 )
 
 
+# A placeholder at the start of a sentence stands for the formula the previous one introduced
+# ("…计算出RF。 [公式] 其中,RF是感受野。"): it belongs to that sentence, not to this one.
+_PLACEHOLDERS_AT_START = re.compile(r"(?:" + PLACEHOLDER.pattern + r"\s*)+(?=\S)")
+
+
 def without_heading(e: Evidence) -> Evidence:
     """``e`` without a generic section name (简介, 引言与背景, 基本概念 …) left at its start by a
-    flattened heading (the offsets narrowed with the text).
+    flattened heading, or a placeholder left there by the previous sentence's formula (the
+    offsets narrowed with the text).
 
     Example:
         >>> e = without_heading(Evidence(0, 0, 18, "引言与背景 FlashAttention的关键创新"))
         >>> e.text, e.start
         ('FlashAttention的关键创新', 6)
+        >>> without_heading(Evidence(0, 40, 54, "[公式] 其中,RF是感受野。")).text
+        '其中,RF是感受野。'
+        >>> without_heading(Evidence(0, 0, 20, "[Math] 概述 KimiVL 是一个模型")).text
+        'KimiVL 是一个模型'
         >>> without_heading(Evidence(0, 0, 12, "为了加速 DDPM 的采样过程")).text
         '为了加速 DDPM 的采样过程'
     """
-    head = _HEADING_AT_START.match(e.text)
-    if not head or head.end() >= len(e.text):
+    start = 0
+    for pattern in (_PLACEHOLDERS_AT_START, _HEADING_AT_START):
+        head = pattern.match(e.text, start)
+        if head and head.end() < len(e.text):
+            start = head.end()
+    if not start:
         return e
-    return dataclasses.replace(e, start=e.start + head.end(), text=e.text[head.end() :])
+    return dataclasses.replace(e, start=e.start + start, text=e.text[start:])
 
 
 def usable_passages(

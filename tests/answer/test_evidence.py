@@ -67,6 +67,20 @@ def test_a_flattened_section_name_does_not_open_the_extractive_answer(assistant)
         assert passages[e.passage].text[e.start : e.end] == e.text
 
 
+def test_a_formula_of_the_previous_sentence_does_not_open_the_extractive_answer(assistant):
+    """The receptive-field article's "…计算出RF。 [公式] 其中,RF是感受野。": the draft opened with
+    the placeholder of the formula the previous sentence introduced."""
+    question = "感受野公式里的 RF 指的是什么?"
+    passages = [p for p in assistant.retrieve(question, k=5) if p.doc_id == "receptive-field"]
+    assert passages and "[公式] 其中,RF是感受野" in passages[0].text
+    evidence = assistant.answer_tools.selector.select(question, passages)
+    assert any(e.text.startswith("[公式] 其中") for e in evidence.chosen)
+    extract = extractive_answer(evidence)
+    assert "其中,RF是感受野" in extract.text and not extract.text.startswith("["), extract.text
+    for e in extract.sentences:
+        assert passages[e.passage].text[e.start : e.end] == e.text
+
+
 def test_english_question_finds_chinese_evidence_through_the_glossary(assistant) -> None:
     question = "How much faster is DDIM sampling than DDPM?"
     passages = assistant.retrieve(question, k=5)
