@@ -604,3 +604,19 @@ def test_a_count_the_text_says_inside_a_word_is_found(tools, similarity):
     assert ok.removed == [] and ok.text.endswith("[1].")
     bad = check("推荐系统有五板斧:数据、特征和模型 [1]。", recsys, tools, similarity)
     assert [c.reason for c in bad.removed] == ["number 五 not in [1]"]
+
+
+def test_what_an_english_figure_counts_must_match_the_measure_word(tools, similarity):
+    # the article: "每过一秒,它要不向前移动一格" and, in the same passage, "二项分布"
+    walk = [_p(_body("random-walk")[:400], "random-walk")]
+    assert "每过一秒" in walk[0].text and "二项分布" in walk[0].text
+    bad = check(
+        "Every two seconds the particle moves one step forward or backward [1].",
+        walk,
+        tools,
+        similarity,
+        lang="en",
+    )
+    assert [c.reason for c in bad.removed] == ["number two not in [1]"]
+    assert numbers_in("two seconds")[0].counter == "秒" and numbers_in("2 layers")[0].counter == "层"
+    assert numbers_in("two binomial terms")[0].counter == ""  # not a measure word: any figure 2

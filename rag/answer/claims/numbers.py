@@ -166,9 +166,32 @@ def _scaled(num: str, unit: str) -> tuple[float, bool]:
     return value, False
 
 
+# What an English figure counts, as the Chinese measure words that say it ("two seconds" is
+# not 二项): only units a Chinese text writes with a measure word after the figure.
+_EN_COUNTERS = {
+    "second": "秒",
+    "step": "步",
+    "layer": "层",
+    "dimension": "维",
+    "dimensional": "维",
+    "stage": "阶段",
+    "phase": "阶段",
+    "round": "轮",
+    "head": "头",
+    "year": "年",
+}
+_EN_UNIT_AFTER = re.compile(r"[\s-]?([A-Za-z]+)")
+
+
 def _counter_after(text: str, end: int) -> str:
     m = re.match(r"\s?([" + _ZH_COUNTERS + "])", text[end : end + 2])
-    return m.group(1) if m else ""
+    if m:
+        return m.group(1)
+    word = _EN_UNIT_AFTER.match(text, end)
+    if not word:
+        return ""
+    w = word.group(1).lower()
+    return _EN_COUNTERS.get(w) or (_EN_COUNTERS.get(w[:-1], "") if w.endswith("s") else "")
 
 
 def numbers_in(text: str, strict: bool = True) -> list[Number]:
@@ -218,7 +241,7 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
             value = float(pre) * EN_NUM[word] if EN_NUM[word] >= 100 else value
         if m.group(3):
             value *= _SCALE[m.group(3).lower()]
-        out.append(Number(value, value, False, m.group(0).strip()))
+        out.append(Number(value, value, False, m.group(0).strip(), _counter_after(text, m.end())))
         taken.append(m.span())
     if not CJK.search(text):
         return out
@@ -279,7 +302,7 @@ def number_found(n: Number, have: frozenset[tuple[float, float, bool, str]]) -> 
         return any(not pct and n.low <= lo and hi <= n.high for lo, hi, pct, _ in have)
     key = n.key()
     for lo, hi, pct, counter in have:
-        if (lo, hi, pct) == key and (not n.counter or not counter or counter == n.counter):
+        if (lo, hi, pct) == key and (not n.counter or not counter or counter in n.counter):
             return True
     return False
 
