@@ -618,5 +618,7 @@ def test_what_an_english_figure_counts_must_match_the_measure_word(tools, simila
         lang="en",
     )
     assert [c.reason for c in bad.removed] == ["number two not in [1]"]
-    assert numbers_in("two seconds")[0].counter == "秒" and numbers_in("2 layers")[0].counter == "层"
+    assert (
+        numbers_in("two seconds")[0].counter == "秒" and numbers_in("2 layers")[0].counter == "层"
+    )
     assert numbers_in("two binomial terms")[0].counter == ""  # not a measure word: any figure 2
