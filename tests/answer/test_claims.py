@@ -622,3 +622,28 @@ def test_what_an_english_figure_counts_must_match_the_measure_word(tools, simila
         numbers_in("two seconds")[0].counter == "秒" and numbers_in("2 layers")[0].counter == "层"
     )
     assert numbers_in("two binomial terms")[0].counter == ""  # not a measure word: any figure 2
+
+
+def test_a_restated_clause_without_a_citation_cites_the_passage_of_its_own_words(
+    tools, similarity, assistant
+):
+    # every word of the first clause is the question's: judged on what it adds (nothing), any
+    # passage "supports" it; it must cite the passage that says it, not an arbitrary one (it
+    # cited 搜索重排's "pointwise模式的打分无法…" among the question's five passages)
+    question = "Why is having to predefine and generate a set of anchors seen as a drawback?"
+    passages = assistant.retrieve(question, k=5)
+    anchor_free = [i + 1 for i, p in enumerate(passages) if p.doc_id == "anchor-free"]
+    checked = check(
+        "Having to predefine and generate a set of anchors is seen as a drawback because it "
+        'requires a significant amount of human work. In contrast, "anchorfree" methods do not '
+        "require this step, allowing models to automatically learn the target's position and "
+        "shape [1].",
+        passages,
+        tools,
+        similarity,
+        lang="en",
+        question=question,
+    )
+    first = checked.clauses[0]
+    assert first.text.endswith("seen as a drawback") and first.supported
+    assert first.support == anchor_free[:1], (checked.text, [p.doc_id for p in passages])

@@ -197,7 +197,9 @@ def _cite_restatement(
     passage that says it; it stays (a restatement is not an invented claim) with its number when
     none does. A bare yes/no (``closest``, judged on the question's words) cites the passage
     closest to the question even when none states the question's words outright: its own number
-    was given with nothing to check it by.
+    was given with nothing to check it by. So does a clause the model cited nothing for: judged
+    on what it adds (nothing), every passage "supported" it and the first judgment's pick was
+    arbitrary (an anchor-box restatement cited the reranking article).
     """
     if not clause.supported:
         return
@@ -205,7 +207,7 @@ def _cite_restatement(
     again.features = dict(clause.features)
     judge.clause(row, again, own)
     if not again.supported:
-        if not (closest and again.evidence_passage):
+        if not ((closest or not clause.cited) and again.evidence_passage):
             return
         again.support = [again.evidence_passage]
     clause.support = again.support
