@@ -216,13 +216,17 @@ def answer_f1(prediction: str, golds: Sequence[str]) -> float:
 
 
 def _compact(text: str) -> str:
-    return "".join(ch for ch in text.lower() if not (_is_punct(ch) or ch.isspace()))
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if not (_is_punct(ch) or ch.isspace()))
 
 
 def contains_answer(prediction: str, golds: Sequence[str]) -> bool:
-    """True when a gold answer occurs in the prediction (case, spaces and punctuation ignored).
+    """True when a gold answer occurs in the prediction (case, spaces, punctuation and
+    compatibility forms ignored: 𝑐𝑡𝑟×𝑏𝑖𝑑, typeset in the article, is ctr×bid).
 
     >>> contains_answer("DDIM 只需 20~100 步[1]。", ["20～100 步"])
+    True
+    >>> contains_answer("排序的依据就是 ctr×bid [1]。", ["𝑐𝑡𝑟×𝑏𝑖𝑑"])
     True
     """
     text = _compact(strip_citations(prediction))
