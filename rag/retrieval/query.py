@@ -228,7 +228,7 @@ def _add_renderings(
 def _ml_renderings(dictionary: Renderings, word: str) -> tuple[str, ...]:
     """The ML term list's renderings of a word stem ("perceptron" -> 感知器); a hyphenated word
     as the term of its parts ("fine-ranking" -> fine ranking -> 精排)."""
-    found = getattr(dictionary, "ml", {}).get(word, ())
+    found = dictionary.ml.get(word, ())
     if not found and "-" in word:
         from rag.retrieval.crosslingual import english_words
 

@@ -122,7 +122,8 @@ class Number:
     """A normalised figure: a value or a range, maybe a percentage, maybe with its counter word.
 
     ``counter`` is the Chinese measure word after the figure (``种`` in ``两种``, ``次`` in ``二次``),
-    so that ``二次`` (quadratic) does not match ``二阶``.
+    so that ``二次`` (quadratic) does not match ``二阶``; after an English figure, the measure
+    words of its unit (``秒`` for "two seconds", ``阶段`` for "two stages": either matches).
     """
 
     low: float
