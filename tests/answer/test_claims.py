@@ -137,6 +137,25 @@ def test_a_restated_question_cites_the_passage_that_says_it_and_is_flagged(tools
     assert not polar.restated and polar.removed == []
 
 
+def test_an_english_restatement_that_quotes_the_question_in_chinese_is_flagged(tools, similarity):
+    """'It is the receptive field ("感受野") [1].' — the embedded model's whole answer to "What is
+    the receptive field?" — quotes the Chinese for the question's own words: nothing of its own.
+    A Chinese word the question does not say is still the answer's claim."""
+    rf = [_p("如何计算RF 公式一:这个算法从top往下层层迭代。 [公式] 其中,RF是感受野。", "rf")]
+    question = "What is the receptive field?"
+    echo = check('It is the receptive field ("感受野") [1].', rf, tools, similarity, "en", question)
+    assert echo.restated and echo.removed == []
+    own = check(
+        'It is computed layer by layer from the top ("层层迭代") [1].',
+        rf,
+        tools,
+        similarity,
+        "en",
+        question,
+    )
+    assert not own.restated and own.removed == []
+
+
 def test_an_english_restatement_keeping_the_questions_negation_is_flagged(tools, similarity):
     """The embedded model's answer to "Why does DDP use multiple processes instead of multiple
     threads?": its reasons are not in the passages and go; what is left repeats the question,

@@ -138,11 +138,15 @@ def _clause_infos(
     infos, full = [], []
     terms = ml_terms()
     absent = terms.absent(question, lex.all_low, lex.word_found) if question else []
+    question_zh = lex.question_renderings(question)
     for c in parsed.clauses:
         english = parsed.sentences[c.sentence].english
         info = lex.clause_info(strip_lead(c.text, english), english)
         given = given_by_question(
-            info, question, lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low)
+            info,
+            question,
+            lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low),
+            question_zh,
         )
         # a term the question names and no passage mentions is a claim, checked as a name
         named = [t for t in terms.named_in(c.text, absent) if all(t != n for n, _ in given.names)]

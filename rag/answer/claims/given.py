@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from rag.answer.claims.negation import en_negations
 from rag.answer.claims.units import ClauseInfo
@@ -15,9 +15,16 @@ __all__ = ["given_by_question"]
 
 
 def given_by_question(
-    info: ClauseInfo, question: str, in_passages: Callable[[str], bool] | None = None
+    info: ClauseInfo,
+    question: str,
+    in_passages: Callable[[str], bool] | None = None,
+    question_zh: Collection[str] = (),
 ) -> ClauseInfo:
     """``info`` without the content words and names the question already has.
+
+    ``question_zh`` are the Chinese renderings of an English question's words: a Chinese word
+    of the clause inside one of them is the question's word too ('It is the receptive field
+    ("感受野")' after "What is the receptive field?" adds nothing).
 
     A name of the question that no passage has (``in_passages`` False for its normalised
     form) stays a claim: "PPO 的 epsilon 一般取 …" over passages that never mention PPO is not
@@ -37,7 +44,13 @@ def given_by_question(
     if not question:
         return info
     low = question.lower()
-    units = [u for u in info.units if u.surface.lower() not in low and u.key.lower() not in low]
+    units = [
+        u
+        for u in info.units
+        if u.surface.lower() not in low
+        and u.key.lower() not in low
+        and not (u.kind == "zh" and any(u.surface in z for z in question_zh))
+    ]
     names = [
         n
         for n in info.names

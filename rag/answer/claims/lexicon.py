@@ -57,7 +57,7 @@ from rag.answer.claims.words import (
     variants,
 )
 from rag.schema import Passage
-from rag.text.glossary import Glossary
+from rag.text.glossary import Glossary, english_terms
 
 __all__ = ["EXTRA_TERMS", "Lexicon", "dev_terms_left_out", "prefix_renderings"]
 
@@ -232,6 +232,13 @@ class Lexicon:
         )
 
     # ---- clause side
+    def question_renderings(self, question: str) -> frozenset[str]:
+        """The Chinese renderings of an English question's words (empty for a Chinese one)."""
+        if not question or CJK.search(question) or self.glossary is None:
+            return frozenset()
+        by_en = self.glossary.zh_by_en
+        return frozenset(z for w in english_terms(question) for z in by_en.get(w, ()))
+
     def clause_info(self, text: str, english: bool | None = None) -> ClauseInfo:
         """What a clause claims: figures, names, content units, polarity, comparison."""
         text = unicodedata.normalize("NFKC", text)
