@@ -83,11 +83,15 @@ def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
     Each supported clause votes for its evidence sentence with its probability of support
     (1 when a rule, not the model, decided), so one confident clause outweighs two doubtful
     ones; a sentence found for one clause that lies inside another's counts for the longer one.
+    Only a sentence of a passage the clause cites counts: a yes/no judged on the question's
+    words keeps the model's [1] while its closest sentence may sit in another passage ("No, it
+    does not need retraining [1]" was shown with a sentence of [5] about post-training).
     """
     found: list[tuple[int, str, float]] = []
     for clause in checked.clauses:
         sentence = " ".join(clause.evidence.split())
-        if clause.supported and clause.evidence_passage and CJK.search(sentence):
+        cites_it = clause.evidence_passage in clause.support
+        if clause.supported and cites_it and CJK.search(sentence):
             found.append((clause.evidence_passage, sentence, clause.score or 1.0))
     if not found:
         return None

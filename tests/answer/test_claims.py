@@ -666,3 +666,13 @@ def test_a_restated_clause_without_a_citation_cites_the_passage_of_its_own_words
     first = checked.clauses[0]
     assert first.text.endswith("seen as a drawback") and first.supported
     assert first.support == anchor_free[:1], (checked.text, [p.doc_id for p in passages])
+
+
+def test_the_evidence_of_a_clause_is_in_the_passage_it_keeps_citing(tools, ddim):
+    # both passages support the clause; the model cited the second: its citation stays, and the
+    # sentence shown for it (the English answer's source quote) must come from that passage
+    other = _p("也就是说,DDIM 提速 10~50 倍,采样只需 20~100 步。", "notes")
+    checked = check("DDIM speeds sampling up 10~50 times [2].", [*ddim, other], tools, lang="en")
+    (c,) = checked.clauses
+    assert c.support == [2] and c.evidence_passage == 2, (c.support, c.evidence_passage)
+    assert "10~50" in c.evidence

@@ -71,3 +71,13 @@ def test_one_confident_clause_outweighs_two_doubtful_ones() -> None:
     assert with_quote(checked, None, "en").text.endswith(
         "Source [1]: “深度神经网络只能处理数值数据。”"
     )
+
+
+def test_no_quote_from_a_passage_the_clause_does_not_cite() -> None:
+    # a yes/no judged on the question's words keeps the model's [1]; its closest sentence was
+    # in [5] ("相比于预训练,后训练…"), which says nothing about [1]'s subject
+    text = "No, it does not need retraining [1]."
+    off = clause("No, it does not need retraining", "相比于预训练,后训练需要的计算资源相对较少", 1)
+    off.evidence_passage = 5
+    quoted = with_quote(CheckedAnswer(text, [off], cited=[1]), None, "en")
+    assert quoted.text == text and quoted.cited == [1]

@@ -387,6 +387,8 @@ class _Judge:
             cited_ok = [x for x in clause.cited if (x - 1) in per_passage]
             if cited_ok:
                 clause.support = cited_ok
+                if clause.evidence_passage not in cited_ok:  # the evidence of what it cites
+                    self.evidence_in(ci, clause, cited_ok[0] - 1)
             else:
                 top = max(per_passage, key=lambda p: per_passage[p])
                 clause.support = [top + 1]
