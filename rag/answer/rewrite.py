@@ -49,12 +49,31 @@ def last_user_question(history: list[dict[str, str]]) -> str:
     return ""
 
 
-def heuristic_rewrite(question: str, history: list[dict[str, str]] | None) -> str:
-    """Prefix a follow-up with the previous question (so its subject is retrieved too)."""
+def heuristic_rewrite(
+    question: str, history: list[dict[str, str]] | None, max_turns: int = 3
+) -> str:
+    """Prefix a follow-up with the previous question (so its subject is retrieved too); when
+    that one was a follow-up as well, with the questions back to the one that named the
+    subject ("What is FFM?" "Who proposed it?" "When?": all three), ``max_turns`` at most.
+
+    Example:
+        >>> turns = [{"role": "user", "content": q} for q in ("What is FFM?", "Who proposed it?")]
+        >>> heuristic_rewrite("When?", turns)
+        'What is FFM? Who proposed it? When?'
+    """
     if not needs_rewrite(question, history):
         return question
-    previous = last_user_question(history or [])
-    return f"{previous} {question}".strip() if previous else question
+    asked = [
+        {"role": "user", "content": str(t["content"]).strip()}
+        for t in history or []
+        if t.get("role") == "user" and str(t.get("content") or "").strip()
+    ]
+    context: list[str] = []
+    for i in range(len(asked) - 1, max(-1, len(asked) - 1 - max_turns), -1):
+        context.insert(0, asked[i]["content"])
+        if not needs_rewrite(asked[i]["content"], asked[:i]):
+            break
+    return " ".join([*context, question]).strip()
 
 
 def rewrite_messages(

@@ -24,6 +24,23 @@ def test_heuristic_carries_the_previous_subject() -> None:
     )
 
 
+def test_a_follow_up_of_a_follow_up_keeps_the_subject_named_before() -> None:
+    turns = [
+        {"role": "user", "content": "What is FFM?"},
+        {"role": "assistant", "content": "FFM is a field-aware factorization machine [1]."},
+        {"role": "user", "content": "Who proposed it?"},
+        {"role": "assistant", "content": "Yuchin Juan等人 [1]."},
+    ]
+    # "Who proposed it? When?" lost FFM: the retriever answered with the Prefix-Tuning date
+    assert heuristic_rewrite("When?", turns) == "What is FFM? Who proposed it? When?"
+    # a question that names its subject ends the context
+    fresh = [*turns, {"role": "user", "content": "FlashAttention 为什么快?"}]
+    assert heuristic_rewrite("那它省显存吗?", fresh) == "FlashAttention 为什么快? 那它省显存吗?"
+    # and at most max_turns earlier questions are carried
+    chain = [{"role": "user", "content": q} for q in ("DDIM?", "it?", "it?", "it?", "it?")]
+    assert heuristic_rewrite("it?", chain, max_turns=2) == "it? it? it?"
+
+
 def test_llm_rewrite_is_cleaned_or_rejected() -> None:
     assert (
         clean_rewrite("改写后的问题：DDIM 和 DDPM 相比有什么不同?\n多余", "fb")
