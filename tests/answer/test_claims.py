@@ -676,3 +676,9 @@ def test_the_evidence_of_a_clause_is_in_the_passage_it_keeps_citing(tools, ddim)
     (c,) = checked.clauses
     assert c.support == [2] and c.evidence_passage == 2, (c.support, c.evidence_passage)
     assert "10~50" in c.evidence
+
+
+def test_a_reason_whose_main_clause_went_is_not_shown_alone(tools, ddim):
+    c = check("DDIM 需要重新训练模型，因为 DDPM 的反向过程利用了马尔可夫假设 [1]。", ddim, tools)
+    assert c.text == "" and len(c.removed) == 2, c.text
+    assert c.removed[1].reason == "its sentence lost its main clause"

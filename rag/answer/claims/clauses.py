@@ -92,7 +92,11 @@ _EN_SUBORDINATE = re.compile(
     r"so that|making|where|who|whose|such as|including|e\.g\.)(?!\w)",
     re.IGNORECASE,
 )
-_ZH_SUBORDINATE = ("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如")
+_ZH_SUBORDINATE = (
+    *("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如"),
+    # a reason, concession, condition or purpose whose main clause went: "因为…", "为了…"
+    *("因为", "由于", "虽然", "尽管", "如果", "假如", "除非", "为了"),
+)
 
 
 def _masked(text: str) -> str:
@@ -299,6 +303,8 @@ def dependent(text: str, english: bool) -> bool:
         (True, False)
         >>> dependent("比如产品的品牌", False), dependent("深度神经网络只能处理数值数据", False)
         (True, False)
+        >>> dependent("因为 DDPM 的反向过程利用了马尔可夫假设", False)
+        True
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
