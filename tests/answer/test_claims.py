@@ -641,6 +641,15 @@ def test_what_an_english_figure_counts_must_match_the_measure_word(tools, simila
         numbers_in("two seconds")[0].counter == "秒" and numbers_in("2 layers")[0].counter == "层"
     )
     assert numbers_in("two binomial terms")[0].counter == ""  # not a measure word: any figure 2
+    # the generic measure word 个 says any unit: "three stages" is 三个阶段
+    rlhf = [
+        _p(
+            "背景 RLHF 通常包括三个阶段: 有监督微调(SFT) 奖励建模阶段 (Reward Model) RL微调阶段",
+            "dpo",
+        )
+    ]
+    ok = check("RLHF usually consists of three stages [1].", rlhf, tools, similarity, lang="en")
+    assert ok.removed == [], [c.reason for c in ok.removed]
 
 
 def test_a_restated_clause_without_a_citation_cites_the_passage_of_its_own_words(

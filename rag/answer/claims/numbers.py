@@ -212,6 +212,9 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
     >>> n = numbers_in("a few thousand candidates")[0]
     >>> number_found(n, number_keys("上千候选")), number_found(n, number_keys("上百候选"))
     (True, False)
+    >>> n = numbers_in("three stages")[0]
+    >>> number_found(n, number_keys("包括三个阶段")), number_found(n, number_keys("三项"))
+    (True, False)
     >>> [n.low for n in numbers_in("推荐系统三板斧", strict=False)], numbers_in("五板斧")[0].low
     ([3.0], 5.0)
     >>> [(n.low, n.high, n.counter) for n in numbers_in("a 10-50x speedup, 2×, a 3x3 kernel")]
@@ -302,8 +305,12 @@ def number_found(n: Number, have: frozenset[tuple[float, float, bool, str]]) -> 
     if n.vague:
         return any(not pct and n.low <= lo and hi <= n.high for lo, hi, pct, _ in have)
     key = n.key()
+    # an English figure's unit (阶段 for "three stages") is met by the generic 个 too: 三个阶段
+    generic = "个" if n.surface.isascii() else ""
     for lo, hi, pct, counter in have:
-        if (lo, hi, pct) == key and (not n.counter or not counter or counter in n.counter):
+        if (lo, hi, pct) == key and (
+            not n.counter or not counter or counter in n.counter or counter == generic
+        ):
             return True
     return False
 
