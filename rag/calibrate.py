@@ -96,7 +96,15 @@ def collect_all(out: Path, say: Any) -> list[Any]:
             return r.passages, r.query_vector
 
         tools = assistant.answer_tools
-        part = collect(name, questions, retrieve, tools.selector, assistant.tokenizer, glossary)
+        part = collect(
+            name,
+            questions,
+            retrieve,
+            tools.selector,
+            assistant.tokenizer,
+            glossary,
+            sounds=assistant.retriever.sounds,
+        )
         say(
             f"{name}: {len(questions)} questions, {len(part)} cases in {time.perf_counter() - t:.0f} s"
         )

@@ -68,6 +68,7 @@ def collect(
     terms: Callable[[str], list[str]],
     glossary: Glossary,
     k: int = 5,
+    sounds: Callable[[str], dict[str, list[str]]] | None = None,
 ) -> list[Case]:
     """Features of every question as asked and, if answerable, with its gold documents removed.
 
@@ -80,6 +81,8 @@ def collect(
         terms: The BM25 tokenizer.
         glossary: For English questions.
         k: Passages the chain uses.
+        sounds: The pinyin words of an English question (``Retriever.sounds``): the chain's
+            evidence and coverage hear them, so the calibration features must too.
     """
     out: list[Case] = []
     for n, q in enumerate(questions):
@@ -90,11 +93,12 @@ def collect(
         variants = [("asis", ranked, 1 if gold else 0)]
         if gold:
             variants.append(("loo", [p for p in ranked if p.doc_id not in gold], 0))
+        heard = sounds(text) if sounds is not None and lang != "zh" else None
         for variant, passages, label in variants:
             passages = passages[:k]
             g = glossary if lang != "zh" else None
-            evidence = selector.select(text, passages, vector, glossary=g)
-            qterms = QuestionTerms(text, terms, g)
+            evidence = selector.select(text, passages, vector, glossary=g, sounds=heard or None)
+            qterms = QuestionTerms(text, terms, g, heard or None)
             feats = coverage_features(text, passages, evidence, qterms) if passages else {}
             case = Case(
                 name, str(q.get("id", n)), text, lang, q.get("split", "dev"), variant, label

@@ -97,3 +97,31 @@ def test_the_coverage_decision_hears_the_name_too(names_index) -> None:
     assert not on.abstained and on.citations[0].doc_id == "zhang"
     assert on.coverage is not None and off.coverage is not None
     assert on.coverage > off.coverage
+
+
+def test_the_calibration_features_hear_the_name_as_the_chain_does(names_index) -> None:
+    """``python -m rag.calibrate`` must compute the features the chain computes: the chain's
+    evidence and coverage count a pinyin name found by its sound, so the calibration does too."""
+    from rag.answer.calibrate import collect
+    from rag.text.glossary import Glossary
+
+    question = {"question": "What position does Zhang Yonghai play?", "gold_doc_ids": ["zhang"]}
+    retriever = names_index.retriever
+
+    def retrieve(text: str):
+        r = retriever.run(text, k=40)
+        return r.passages, r.query_vector
+
+    def share(sounds) -> float:
+        (case, _loo) = collect(
+            "t",
+            [question],
+            retrieve,
+            names_index.answer_tools.selector,
+            names_index.tokenizer,
+            Glossary.load(),
+            sounds=sounds,
+        )
+        return case.features["top1_term_share"]
+
+    assert share(retriever.sounds) > share(None)
