@@ -75,6 +75,8 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
             for x in marks:
                 if x not in cited:
                     cited.append(x)
+        if pieces and piece[:1].isalnum() and text[cl.start - 1 : cl.start].isspace():
+            piece = " " + piece  # "fast because": the clauses' own space, not "fastbecause"
         pieces.append(piece)
     sentence = "".join(pieces).strip()
     if english:  # "brands [1],which" -> "brands [1], which"
