@@ -691,3 +691,29 @@ def test_a_reason_whose_main_clause_went_is_not_shown_alone(tools, ddim):
     c = check("DDIM 需要重新训练模型，因为 DDPM 的反向过程利用了马尔可夫假设 [1]。", ddim, tools)
     assert c.text == "" and len(c.removed) == 2, c.text
     assert c.removed[1].reason == "its sentence lost its main clause"
+
+
+def test_two_english_clauses_kept_together_keep_their_space(tools, ddim):
+    # both clauses rest on [1] and share the model's one mark: they were glued ("fastbecause")
+    c = check(
+        "DDIM samples fast because it skips the Markov assumption [1].",
+        ddim,
+        tools,
+        lang="en",
+        question="Why does DDIM sample fast?",
+    )
+    assert c.text == "DDIM samples fast because it skips the Markov assumption [1].", c.text
+
+
+def test_an_inflected_question_word_is_still_the_questions(tools, similarity):
+    # "runs" after "Why does YOLO run fast?" repeats the question: not a claim of the answer's
+    from rag.answer.claims.given import given_by_question
+    from rag.answer.claims.lexicon import Lexicon
+    from rag.answer.evidence import evidence_spans
+
+    yolo = [_p(_body("yolo")[:300], "yolo")]
+    lex = Lexicon(yolo, tools["terms"], tools["glossary"], lambda t: evidence_spans(t, 90))
+    info = lex.clause_info("YOLO runs fast", True)
+    assert [u.surface for u in info.units] == ["runs", "fast"]
+    assert given_by_question(info, "Why does YOLO run fast?").units == []
+    assert [u.surface for u in given_by_question(info, "Is YOLO fast?").units] == ["runs"]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 
 from rag.answer.claims.negation import en_negations
 from rag.answer.claims.units import ClauseInfo
+from rag.answer.claims.words import stems_of
 
 __all__ = ["given_by_question"]
 
@@ -44,11 +45,13 @@ def given_by_question(
     if not question:
         return info
     low = question.lower()
+    forms = stems_of(question)  # every form of the question's English words (run ~ runs)
     units = [
         u
         for u in info.units
         if u.surface.lower() not in low
         and u.key.lower() not in low
+        and not (u.kind == "en" and forms.intersection(u.subterms))
         and not (u.kind == "zh" and any(u.surface in z for z in question_zh))
     ]
     names = [
