@@ -247,8 +247,16 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
             value *= _SCALE[m.group(3).lower()]
         out.append(Number(value, value, False, m.group(0).strip(), _counter_after(text, m.end())))
         taken.append(m.span())
-    if not CJK.search(text):
-        return out
+    if CJK.search(text):
+        _chinese_numerals(text, strict, out, taken)
+    return out
+
+
+def _chinese_numerals(
+    text: str, strict: bool, out: list[Number], taken: list[tuple[int, int]]
+) -> None:
+    """Add the Chinese numerals of ``text`` (两种, 第三, 四分之一, 三板斧) to ``out`` (see
+    :func:`numbers_in` for what counts on each side)."""
     for m in re.finditer(
         r"([零一二两三四五六七八九十百千万亿]+)(?:分之([零一二两三四五六七八九十]+))?", text
     ):
@@ -277,7 +285,6 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
                 continue
             value = numer / value
         out.append(Number(value, value, False, ("第" if ordinal else "") + m.group(0), counter))
-    return out
 
 
 def _magnitudes(text: str, strict: bool, out: list[Number], taken: list[tuple[int, int]]) -> None:
