@@ -591,22 +591,13 @@ def test_an_english_answer_quoting_a_whole_chinese_sentence_with_brackets_is_kep
 
 def test_a_code_identifier_is_a_name_the_passages_must_have(tools, similarity):
     tf_export = [_p(_body("tf-export")[:600], "tf-export")]
-    ok = check(
-        "tf_export is a decorator, implemented with functools.partial [1].",
-        tf_export,
-        tools,
-        similarity,
-        lang="en",
-    )
-    assert ok.removed == []
-    bad = check(
-        "tf_export is a decorator, implemented with functools.lru_cache [1].",
-        tf_export,
-        tools,
-        similarity,
-        lang="en",
-    )
-    assert [c.reason for c in bad.removed] == ["'functools.lru_cache' not in the passages"]
+    for call, reasons in [
+        ("functools.partial", []),
+        ("functools.lru_cache", ["'functools.lru_cache' not in the passages"]),
+    ]:
+        answer = f"tf_export is a decorator, implemented with {call} [1]."
+        checked = check(answer, tf_export, tools, similarity, lang="en")
+        assert [c.reason for c in checked.removed] == reasons
 
 
 def test_a_count_the_text_says_inside_a_word_is_found(tools, similarity):

@@ -53,32 +53,31 @@ def test_markers_of_a_flattened_list_are_not_shown_as_evidence(assistant) -> Non
         assert passages[e.passage].text[e.start : e.end] == e.text
 
 
+def _draft(assistant, question: str, doc_id: str, opening: str):
+    """The draft of ``question`` from ``doc_id``'s passages, whose evidence has a sentence
+    opening with ``opening``; every sentence of the draft maps back to its passage."""
+    passages = [p for p in assistant.retrieve(question, k=5) if p.doc_id == doc_id]
+    assert passages
+    evidence = assistant.answer_tools.selector.select(question, passages)
+    assert any(e.text.startswith(opening) for e in evidence.chosen)
+    extract = extractive_answer(evidence)
+    for e in extract.sentences:
+        assert passages[e.passage].text[e.start : e.end] == e.text
+    return extract
+
+
 def test_a_flattened_section_name_does_not_open_the_extractive_answer(assistant) -> None:
     """The FlashAttention article's "引言与背景 FlashAttention的关键创新在于…" is one line: the
     draft opened with the heading (the model's evidence keeps it: measured, not better)."""
-    question = "FlashAttention 的关键创新是什么?"
-    passages = [p for p in assistant.retrieve(question, k=5) if p.doc_id == "flashattention"]
-    assert passages and "引言与背景 FlashAttention的关键创新" in passages[0].text
-    evidence = assistant.answer_tools.selector.select(question, passages)
-    assert any(e.text.startswith("引言与背景 ") for e in evidence.chosen)
-    extract = extractive_answer(evidence)
+    extract = _draft(assistant, "FlashAttention 的关键创新是什么?", "flashattention", "引言与背景 ")
     assert extract.text.startswith("FlashAttention的关键创新"), extract.text
-    for e in extract.sentences:
-        assert passages[e.passage].text[e.start : e.end] == e.text
 
 
 def test_a_formula_of_the_previous_sentence_does_not_open_the_extractive_answer(assistant):
     """The receptive-field article's "…计算出RF。 [公式] 其中,RF是感受野。": the draft opened with
     the placeholder of the formula the previous sentence introduced."""
-    question = "感受野公式里的 RF 指的是什么?"
-    passages = [p for p in assistant.retrieve(question, k=5) if p.doc_id == "receptive-field"]
-    assert passages and "[公式] 其中,RF是感受野" in passages[0].text
-    evidence = assistant.answer_tools.selector.select(question, passages)
-    assert any(e.text.startswith("[公式] 其中") for e in evidence.chosen)
-    extract = extractive_answer(evidence)
+    extract = _draft(assistant, "感受野公式里的 RF 指的是什么?", "receptive-field", "[公式] 其中")
     assert "其中,RF是感受野" in extract.text and not extract.text.startswith("["), extract.text
-    for e in extract.sentences:
-        assert passages[e.passage].text[e.start : e.end] == e.text
 
 
 def test_english_question_finds_chinese_evidence_through_the_glossary(assistant) -> None:
