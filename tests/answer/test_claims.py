@@ -708,3 +708,18 @@ def test_an_inflected_question_word_is_still_the_questions(tools, similarity):
     assert [u.surface for u in info.units] == ["runs", "fast"]
     assert given_by_question(info, "Why does YOLO run fast?").units == []
     assert [u.surface for u in given_by_question(info, "Is YOLO fast?").units] == ["runs"]
+
+
+def test_a_name_glued_to_the_word_before_it_is_still_found(tools, similarity):
+    # the embedded model wrote "It models theCTR/CVR using a pointwise function": the typo made
+    # "theCTR/CVR" a name no passage has, and the question was refused
+    rerank = [_p(_body("rerank")[:200], "rerank")]
+    assert "CTR/CVR" in rerank[0].text
+    checked = check(
+        'It models theCTR/CVR using a pointwise function ("对候选商品进行打分") [1].',
+        rerank,
+        tools,
+        similarity,
+        lang="en",
+    )
+    assert checked.removed == [], [c.reason for c in checked.removed]

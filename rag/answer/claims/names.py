@@ -12,6 +12,8 @@ Example:
     ['GPT-4o']
     >>> strong_names("call tf.feature_column.bucketized_column here", "x", 0)
     ['tf.feature_column.bucketized_column']
+    >>> strong_names("It models theCTR/CVR here", "x", 0)
+    ['CTR/CVR']
     >>> name_in("maskrcnn", "fasterrcnn"), name_in("transformers", "atransformerblock")
     (False, True)
 """
@@ -29,6 +31,7 @@ __all__ = ["name_in", "strong_names"]
 _MULTIPLE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?[xX]")  # "10x", "10-50x": a figure
 # a code identifier: snake_case ("bucketized_column") or dotted ("torch.nn", "tf.feature_column")
 _IDENTIFIER = re.compile(r"[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]{2,}\w*(?:\.[A-Za-z]{2,}\w*)+")
+_GLUED = re.compile(r"^(?:the|a|an|of|and|to|in|on|by|for|with|is)(?=[A-Z]{2})")
 _NAME_SUFFIX = re.compile(r"(?:like|based|style|styled|wise|level|free|aware|type)$")
 
 
@@ -118,7 +121,8 @@ def strong_names(group: str, text: str, offset: int) -> list[str]:
         run, has_strong = [], False
 
     for m in tokens:
-        tok = m.group(0)
+        # a name glued to the word before it by the model ("theCTR/CVR"): the name itself
+        tok = _GLUED.sub("", m.group(0))
         at_start = not text[: offset + m.start()].strip(" ,;:(（")
         strong = not _MULTIPLE.fullmatch(tok) and (
             sum(ch.isupper() for ch in tok) >= 2
