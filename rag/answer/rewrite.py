@@ -41,14 +41,6 @@ def needs_rewrite(question: str, history: list[dict[str, str]] | None) -> bool:
     return bool(_FOLLOW_UP.search(q)) or len(q) <= 8
 
 
-def last_user_question(history: list[dict[str, str]]) -> str:
-    """The most recent user turn."""
-    for turn in reversed(history):
-        if turn.get("role") == "user" and str(turn.get("content") or "").strip():
-            return str(turn["content"]).strip()
-    return ""
-
-
 def heuristic_rewrite(
     question: str, history: list[dict[str, str]] | None, max_turns: int = 3
 ) -> str:
