@@ -395,6 +395,19 @@ def test_a_yes_or_no_is_never_removed_from_the_statement_it_answers(tools, simil
     assert [c.text for c in english.clauses] == ["No. It reuses the trained DDPM model"]
 
 
+
+def test_an_english_yes_is_not_a_word_the_passages_must_contain(tools, similarity):
+    # asked as a user: "Does the new Transformer variant proposed in FLASH still have quadratic
+    # complexity?" got this right answer, removed for "'Yes' not in the passages"
+    flash = [_p(_body("flash-gau"), "flash-gau")]
+    q = "Does the new Transformer variant proposed in FLASH still have quadratic complexity?"
+    answer = (
+        "Yes, the new Transformer variant proposed in FLASH still has quadratic complexity "
+        '("提出了一种新的Transformer变体,它依然具有二次的复杂度") [1].'
+    )
+    c = check(answer, flash, tools, similarity, lang="en", question=q)
+    assert c.removed == [] and c.text == answer
+
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"
     rf = [_p(_body("receptive-field"), "receptive-field")]
