@@ -243,7 +243,6 @@ class AnswerChain:
     def _evidence_and_coverage(self, turn: _Turn) -> Coverage:
         """Choose the evidence sentences, then decide whether they cover the question."""
         t = time.perf_counter()
-        glossary = self.tools.glossary_for(turn.lang)
         turn.evidence = self.tools.selector.select(
             turn.standalone,
             turn.passages,
@@ -251,7 +250,7 @@ class AnswerChain:
             max_sentences=self.settings.evidence_sentences or None,
             budget_tokens=self.settings.evidence_tokens,
             count_tokens=self.budget.count,
-            glossary=glossary,
+            glossary=self.tools.glossary,
             usable=turn.usable,
             sounds=turn.sounds or None,
         )

@@ -36,6 +36,8 @@ from rag.text.placeholders import PLACEHOLDER
 from rag.text.sentences import evidence_spans
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]{3}")
+_MIN_STEM = 4  # shorter English stems (box, map) say too little alone
 
 # Words that say what kind of question it is, not what it is about.
 _GENERIC_ZH_WORDS = (
@@ -68,10 +70,17 @@ class QuestionTerms:
         self._terms = terms
         # pinyin names of an English question -> the index's Chinese terms (张永海)
         self.sounds = {stem(w): tuple(ts) for w, ts in (sounds or {}).items()}
+        self._english_of: dict[str, tuple[str, ...]] = {}
         if self.english:
             self.terms = english_terms(question)
         else:
             self.terms = [t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH]
+            if glossary is not None:
+                # a Chinese term the text states in English (视觉编码器 -> "vision encoder")
+                for t in self.terms:
+                    stems = tuple(s for s in glossary.en_for(t) if len(s) >= _MIN_STEM)
+                    if len(t) >= 2 and _CJK.search(t) and stems:
+                        self._english_of[t] = stems
 
     def found(self, text: str) -> list[str]:
         """The question's terms that ``text`` contains."""
@@ -89,7 +98,19 @@ class QuestionTerms:
             return found
         have = set(self._terms(text))
         low = text.lower()
-        return [t for t in self.terms if t in have or t in low]
+        stated = self._stated_in_english(text)
+        return [t for t in self.terms if t in have or t in low or t in stated]
+
+    def _stated_in_english(self, text: str) -> set[str]:
+        """The Chinese terms whose English rendering ``text`` uses (a stem, or its start)."""
+        if not self._english_of or not _LATIN.search(text):
+            return set()
+        words = set(english_terms(text))
+        return {
+            t
+            for t, stems in self._english_of.items()
+            if any(w.startswith(s) for s in stems for w in words)
+        }
 
     def share(self, text: str) -> float:
         """The share of the question's terms that ``text`` contains (0 without terms)."""

@@ -6,8 +6,8 @@ they live here, one set per assistant, safe to share between threads.
 
 Example:
     >>> tools = AnswerTools(terms=lambda t: t.split())
-    >>> tools.glossary_for("zh") is None   # Chinese questions need no glossary
-    True
+    >>> tools.selector.max_sentences
+    4
 """
 
 from __future__ import annotations
@@ -83,10 +83,6 @@ class AnswerTools:
 
                 self._claims_glossary = Glossary.load(max_sense_words=2, cache_dir=self.cache_dir)
             return self._claims_glossary
-
-    def glossary_for(self, lang: str) -> Glossary | None:
-        """The glossary when the question is not Chinese (only then are words rendered)."""
-        return None if lang == "zh" else self.glossary
 
     @property
     def coverage_model(self) -> CoverageModel:

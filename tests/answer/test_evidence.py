@@ -168,3 +168,24 @@ def test_a_pinyin_name_counts_as_found_through_the_chinese_it_reads_as() -> None
     deaf = QuestionTerms(question, BM25Tokenizer())
     assert set(heard.found(text)) - set(deaf.found(text)) == {"zhang", "yonghai"}
     assert heard.share(text) > deaf.share(text)
+
+
+def test_a_chinese_term_counts_as_found_where_the_text_states_it_in_english() -> None:
+    glossary = Glossary.from_lines(
+        ["編碼 编码 [bian1 ma3] /to encode/", "視覺 视觉 [shi4 jue2] /vision/"]
+    )
+    question = "视觉编码器叫什么?"
+    text = "视觉部分是 400M 的 MoonViT vision encoder。"
+    bilingual = QuestionTerms(question, BM25Tokenizer(), glossary)
+    chinese_only = QuestionTerms(question, BM25Tokenizer())
+    assert "编码" in bilingual.found(text)  # "encoder" starts with the stem of "to encode"
+    assert bilingual.share(text) > chinese_only.share(text)
+    assert bilingual.found("视觉很重要。") == chinese_only.found("视觉很重要。")
+
+
+def test_a_chinese_question_gets_the_sentence_that_names_the_answer_in_english(assistant) -> None:
+    question = "KimiVL 的视觉编码器叫什么?"
+    passages = assistant.retrieve(question, k=5)
+    tools = assistant.answer_tools
+    evidence = tools.selector.select(question, passages, glossary=tools.glossary)
+    assert any("MoonViT vision encoder" in e.text for e in evidence.chosen)
