@@ -395,7 +395,6 @@ def test_a_yes_or_no_is_never_removed_from_the_statement_it_answers(tools, simil
     assert [c.text for c in english.clauses] == ["No. It reuses the trained DDPM model"]
 
 
-
 def test_an_english_yes_is_not_a_word_the_passages_must_contain(tools, similarity):
     # asked as a user: "Does the new Transformer variant proposed in FLASH still have quadratic
     # complexity?" got this right answer, removed for "'Yes' not in the passages"
@@ -407,6 +406,22 @@ def test_an_english_yes_is_not_a_word_the_passages_must_contain(tools, similarit
     )
     c = check(answer, flash, tools, similarity, lang="en", question=q)
     assert c.removed == [] and c.text == answer
+
+
+def test_a_relative_clause_goes_with_the_removed_clause_it_described(tools, similarity):
+    # asked as a user: with the invented middle clause removed, "which is a paper titled …"
+    # described S4 instead of HiPPO: the kept text gave S4 HiPPO's title
+    ssm = [_p(_body("ssm-hippo"), "ssm-hippo")]
+    answer = (
+        "Although we say SSM originated from S4, it was also a powerful foundation work from "
+        "2021's HiPPO, which is a paper titled \"Recurrent Memory with Optimal Polynomial "
+        'Projections" (HiPPO), so this article starts from HiPPO [1].'
+    )
+    q = "What is generally considered the first SSM work in deep learning?"
+    c = check(answer, ssm, tools, similarity, lang="en", question=q)
+    assert "Recurrent Memory" not in c.text and "S4" in c.text
+    assert any(x.reason == "it depended on a removed clause" for x in c.removed)
+
 
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"

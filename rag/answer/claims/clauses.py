@@ -32,6 +32,7 @@ __all__ = [
     "is_abstention",
     "parse_answer",
     "parse_citations",
+    "relative",
     "split_clauses",
     "split_sentences",
     "strip_lead",
@@ -92,6 +93,7 @@ _EN_SUBORDINATE = re.compile(
     r"so that|making|where|who|whose|such as|including|e\.g\.)(?!\w)",
     re.IGNORECASE,
 )
+_EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
 _ZH_SUBORDINATE = (
     *("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如"),
     # a reason, concession, condition or purpose whose main clause went: "因为…", "为了…"
@@ -310,6 +312,16 @@ def dependent(text: str, english: bool) -> bool:
     if english:
         return bool(_EN_SUBORDINATE.match(t))
     return t.startswith(_ZH_SUBORDINATE)
+
+
+def relative(text: str) -> bool:
+    """An English relative clause: it describes the noun of the clause just before it.
+
+    Example:
+        >>> relative(", which is a paper titled X"), relative("who wrote it"), relative("While X")
+        (True, True, False)
+    """
+    return bool(_EN_RELATIVE.match(re.sub(r"^[\s,;:]+", "", text)))
 
 
 # --------------------------------------------------------------------------- the answer

@@ -3,7 +3,8 @@
 A sentence keeps its supported clauses in order; a clause's citation mark becomes the passages
 that support it (clauses that shared a mark and are supported by the same passages still share
 one). A sentence whose main clause went and whose rest cannot open a sentence (which/while/
-because, 其中/从而) is dropped. Punctuation left dangling is tidied.
+because, 其中/从而) is dropped, and so is an English relative clause (which/who/where) whose
+clause before it went: it would describe another noun. Punctuation left dangling is tidied.
 
 Example:
     >>> tidy("DDIM 更快 ， [1] 。")
@@ -12,9 +13,10 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import re
 
-from rag.answer.claims.clauses import Parsed, Sentence, dependent, strip_lead
+from rag.answer.claims.clauses import Parsed, Sentence, dependent, relative, strip_lead
 from rag.answer.claims.result import Clause
 from rag.answer.claims.words import CITE
 
@@ -41,11 +43,18 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     """One sentence of the answer rebuilt (None when nothing of it stays)."""
     clauses = parsed.clauses
     idxs = lay.clauses
+    english = lay.english
+    for before, i in itertools.pairwise(idxs):
+        # "…S4, [removed: it was … HiPPO,] which is a paper titled …": a relative clause
+        # would now describe the noun of another clause (S4 given HiPPO's title)
+        removed_before = not clauses[before].supported
+        if english and removed_before and clauses[i].supported and relative(clauses[i].text):
+            clauses[i].status = "unsupported"
+            clauses[i].reason = "it depended on a removed clause"
     kept = [i for i in idxs if clauses[i].supported]
     if not kept:
         return None
     first = kept[0]
-    english = lay.english
     if first != idxs[0] and dependent(clauses[first].text, english):
         for i in kept:  # the rest cannot stand alone: drop the sentence
             clauses[i].status = "unsupported"
