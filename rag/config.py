@@ -168,6 +168,8 @@ class Settings:
     llm_retries: int = 2
     llm_temperature: float = 0.0  # greedy: the same question gets the same answer
     llm_max_tokens: int = 320
+    # the model's answer is cut after this many sentences (rag/answer/sentence_cap.py; 0: no cap)
+    answer_max_sentences: int = 3
     context_tokens: int = 700  # whole passages in the prompt (evidence_sentences=0), tiktoken
     history_tokens: int = 300
     # Evidence: the model reads the best sentences of the passages, not whole passages

@@ -134,7 +134,8 @@ class Answer:
         usage: Token counts (``prompt_tokens``, ``completion_tokens``) when known.
         unsupported: Indices of answer sentences no passage supports (they carry no citation;
             the claim check removes such text instead, so this stays empty for its answers).
-        finish_reason: Why the LLM stopped (``stop``, ``length``), when an LLM answered.
+        finish_reason: Why the LLM stopped (``stop``, ``length``; the chain's ``repetition``,
+            ``sentence_limit``), when an LLM answered.
         coverage: The calibrated probability that the articles cover the question (None when
             it was not computed).
         unsupported_claims: Clauses of the model's answer that no passage supports and that

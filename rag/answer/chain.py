@@ -35,8 +35,8 @@ from rag.answer.injection import redact_instructions
 from rag.answer.judge import judge
 from rag.answer.prompt import PromptBuilder
 from rag.answer.quote import with_quote
-from rag.answer.repetition import loop_start
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
+from rag.answer.sentence_cap import STOP_NOTICES, stop_at
 from rag.answer.tools import AnswerTools
 from rag.config import Settings
 from rag.errors import LLMError
@@ -314,7 +314,8 @@ class AnswerChain:
     def _tokens(
         self, turn: _Turn, llm: LLM, messages: list[dict[str, str]], state: StreamState
     ) -> Generator[StreamEvent, None, tuple[str, int]]:
-        """Stream the model's tokens; stop it where it falls into a loop (``repetition.py``)."""
+        """Stream the model's tokens; stop it where it falls into a loop (``repetition.py``) or
+        starts a sentence past the cap (``sentence_cap.py``)."""
         text, n = "", 0
         stream = llm.stream(
             messages,
@@ -328,13 +329,13 @@ class AnswerChain:
             n += 1
             text += piece
             yield StreamEvent("token", piece)
-            cut = loop_start(text)
-            if cut is not None:
+            stop = stop_at(text, self.settings.answer_max_sentences)
+            if stop is not None:
                 close = getattr(stream, "close", None)
                 if close is not None:  # the server stops generating when the stream closes
                     close()
-                state.finish_reason = "repetition"
-                turn.notices.append("the model repeated itself; its answer is cut before the loop")
+                cut, state.finish_reason = stop
+                turn.notices.extend(STOP_NOTICES.get(state.finish_reason, []))
                 return text[:cut], n
         return text, n
 

@@ -68,6 +68,18 @@ def test_a_model_stuck_in_a_loop_is_stopped_and_its_loop_cut(assistant, server, 
     assert answer.finish_reason == "repetition" and "repeated itself" in (answer.notice or "")
 
 
+def test_a_model_that_keeps_talking_is_stopped_after_three_sentences(assistant, server, llm):
+    # the embedded model once translated all its evidence: nine sentences for a one-line answer
+    first = "DDIM 仅采样 20~100 步就能达到和 DDPM 采样 1000 步相近的生成效果 [1]。"
+    rest = [f"第{n}句话说的是另一件事情。" for n in range(2, 10)]
+    server.script(Reply(first + "".join(rest)))
+    events, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
+    streamed = "".join(e.text for e in events if e.kind == "token")
+    assert "第6句" not in streamed, "the stream was stopped soon after the fourth sentence began"
+    assert answer.model_text == first + "".join(rest[:2])
+    assert answer.finish_reason == "sentence_limit" and answer.text.startswith("DDIM 仅采样")
+
+
 def test_the_draft_comes_at_once_and_numbers_passages_as_the_answer_does(
     assistant, server, llm
 ) -> None:
