@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from rag.answer.claims.direction import reversed_comparison
 from rag.answer.claims.given import given_by_question
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
-from rag.answer.claims.names import name_mentioned
+from rag.answer.claims.names import name_mentioned, question_names
 from rag.answer.claims.negation import (
     comparison_unmade,
     neg_mismatch,
@@ -111,6 +112,7 @@ def check_answer(
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
     for ci, passage in cohere(clauses, chosen).items():
         judge.evidence_in(ci, clauses[ci], passage)
+    _given_names_in_support(judge, clauses, question)
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
@@ -171,6 +173,48 @@ def _clause_infos(
         if full[i].units or full[i].names:
             restated.append(i)
     return infos, full, restated, bare
+
+
+def _given_names_in_support(judge: _Judge, clauses: list[Clause], question: str) -> None:
+    """A name of the question that a clause repeats must be in a passage the clause rests on.
+
+    The question's names are not the clause's claims (:func:`given_by_question`), but what the
+    clause says about one must come from a passage that speaks of it: after "How does Mamba's
+    selective scan work?", "Mamba's selective scan works by dividing the image into m×m bins
+    [1]" rested on the SPP passage, while only another passage names Mamba. A name no passage
+    has is left to the other rules (it may be written another way: 蒙特卡洛 for Monte Carlo).
+    Where another passage that supports the clause names it, the clause cites that one.
+    """
+    lex = judge.lex
+    names = [
+        (name, norm)
+        for name, norm in question_names(question)
+        if name_mentioned(norm, lex.all_norm, lex.all_low)
+    ]
+    for ci, clause in enumerate(clauses):
+        if not names or not clause.supported or not clause.support:
+            continue
+        low = unicodedata.normalize("NFKC", clause.text).lower()
+        said = [(n, norm) for n, norm in names if name_mentioned(norm, NORM_DROP.sub("", low), low)]
+
+        def lacks(p: int, said: list[tuple[str, str]] = said) -> list[str]:
+            c = lex.pass_cands[p]
+            return [n for n, norm in said if not name_mentioned(norm, c.norm, c.low)]
+
+        if not said or any(not lacks(x - 1) for x in clause.support):
+            continue
+        others = {p: v for p, v in judge.options.get(ci, {}).items() if not lacks(p)}
+        if others:
+            best = max(others, key=lambda p: others[p])
+            clause.support = [best + 1]
+            judge.evidence_in(ci, clause, best)
+            continue
+        marks = "".join(f"[{x}]" for x in clause.support)
+        clause.status = "unsupported"
+        clause.reason = (
+            f"'{lacks(clause.support[0] - 1)[0]}' not in {marks}, the passage it rests on"
+        )
+        clause.support = []
 
 
 def _restates(clause: Clause, given: ClauseInfo) -> bool:

@@ -27,7 +27,7 @@ import re
 from rag.answer.claims.numbers import EN_NUM
 from rag.answer.claims.words import EN_STOP
 
-__all__ = ["name_in", "strong_names"]
+__all__ = ["name_in", "question_names", "strong_names"]
 
 _MULTIPLE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?[xX]")  # "10x", "10-50x": a figure
 # a code identifier: snake_case ("bucketized_column") or dotted ("torch.nn", "tf.feature_column")
@@ -144,3 +144,32 @@ def strong_names(group: str, text: str, offset: int) -> list[str]:
             flush()
     flush()
     return out
+
+
+_QUESTION_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*")
+
+
+def question_names(question: str) -> list[tuple[str, str]]:
+    """(surface, normalised) names of a question: its Latin words that are names (an acronym,
+    CamelCase, digits) and, in an English question, its Capitalised words after the first
+    (``Mamba`` in "How does Mamba's selective scan work?").
+
+    Example:
+        >>> [n for n, _ in question_names("How does Mamba's selective scan work in DDIM?")]
+        ['Mamba', 'DDIM']
+        >>> [n for n, _ in question_names("KimiVL 的视觉编码器叫什么?")]
+        ['KimiVL']
+        >>> question_names("What is the receptive field?")
+        []
+    """
+    out: dict[str, str] = {}
+    english = not re.search(r"[\u3400-\u9fff]", question)
+    for i, m in enumerate(_QUESTION_WORD.finditer(question)):
+        tok = m.group(0)
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        strong = sum(ch.isupper() for ch in tok) >= 2 or bool(re.search(r"\d|[a-z][A-Z]", tok))
+        capital = english and i > 0 and tok[:1].isupper() and tok.lower() not in EN_STOP
+        if strong or capital or not english:
+            out.setdefault(tok, re.sub(r"[^0-9a-z\u3400-\u9fff]", "", tok.lower()))
+    return [(name, norm) for name, norm in out.items() if norm]
