@@ -423,7 +423,6 @@ def test_a_relative_clause_goes_with_the_removed_clause_it_described(tools, simi
     assert any(x.reason == "it depended on a removed clause" for x in c.removed)
 
 
-
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):
@@ -439,6 +438,20 @@ def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_namin
     q = "How does SPP pool the feature maps?"
     answer = "SPP divides the feature maps into m×m bins [1]."
     assert check(answer, passages, tools, similarity, lang="en", question=q).removed == []
+
+
+def test_a_with_phrase_is_not_shown_alone_when_its_main_clause_went(tools, similarity):
+    # asked as a user (the article gives no training time): the invented main clause went and
+    # "With each token activating 37B parameters [1]." was shown as the answer
+    v3 = [_p(_body("deepseek-v3"), "deepseek-v3")]
+    answer = (
+        "It took 24 years 12 months to train DeepSeek-V3 on 671B parameters, "
+        "with each token activating 37B parameters [1]."
+    )
+    q = "How much total GPU time did DeepSeek-V3 training take?"
+    c = check(answer, v3, tools, similarity, lang="en", question=q)
+    assert c.empty and c.text == ""
+
 
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"

@@ -90,7 +90,7 @@ _EN_LEAD = re.compile(
 )
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
-    r"so that|making|where|who|whose|such as|including|e\.g\.)(?!\w)",
+    r"so that|making|where|who|whose|such as|including|e\.g\.|with|by|using|via)(?!\w)",
     re.IGNORECASE,
 )
 _EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
@@ -306,6 +306,8 @@ def dependent(text: str, english: bool) -> bool:
         >>> dependent("比如产品的品牌", False), dependent("深度神经网络只能处理数值数据", False)
         (True, False)
         >>> dependent("因为 DDPM 的反向过程利用了马尔可夫假设", False)
+        True
+        >>> dependent("with each token activating 37B parameters", True)  # its verb went
         True
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
