@@ -453,6 +453,25 @@ def test_a_with_phrase_is_not_shown_alone_when_its_main_clause_went(tools, simil
     assert c.empty and c.text == ""
 
 
+def test_a_restating_clause_cites_its_sentence_and_a_run_of_clauses_cites_once(tools, similarity):
+    # asked as a user: "It allows inputs of any size [4] because … with m, say [1], equals 1,
+    # 2 [1], and 4 respectively [1]." — the restatement cited YOLO's "整张图作为网络的输入"
+    passages = [_p(_body("spp"), "spp")] + [_p(_body(d), d) for d in ("ddpg", "dpo", "yolo")]
+    q = "Why does SPP allow inputs of any size?"
+    answer = (
+        "It allows inputs of any size because it divides the feature maps into m×m bins with "
+        "m, say, equals 1, 2, and 4 respectively. This allows the network to learn to detect "
+        'objects of different scales ("SPP applies a slightly different strategy in detecting '
+        'objects of different scales") [1].'
+    )
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert c.text.startswith(
+        "It allows inputs of any size because it divides the feature maps into m×m bins with "
+        "m, say, equals 1, 2, and 4 respectively [1]. "
+    ), c.text
+    assert c.cited == [1]
+
+
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"
     rf = [_p(_body("receptive-field"), "receptive-field")]

@@ -112,6 +112,7 @@ def check_answer(
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
     for ci, passage in cohere(clauses, chosen).items():
         judge.evidence_in(ci, clauses[ci], passage)
+    _restatements_cite_their_sentence(judge, parsed, restated)
     _given_names_in_support(judge, clauses, question)
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported]
@@ -173,6 +174,27 @@ def _clause_infos(
         if full[i].units or full[i].names:
             restated.append(i)
     return infos, full, restated, bare
+
+
+def _restatements_cite_their_sentence(judge: _Judge, parsed: Parsed, restated: list[int]) -> None:
+    """An uncited clause that only restates the question cites what the rest of its sentence
+    rests on: "It allows inputs of any size [4] because it divides the feature maps into m×m
+    bins [1]" (to "Why does SPP allow inputs of any size?") cited YOLO's "整张图作为网络的输入",
+    the passage closest to its own words, for a sentence the SPP passage says."""
+    clauses = parsed.clauses
+    for i in restated:
+        clause = clauses[i]
+        if not clause.supported or clause.cited:
+            continue
+        mates = [
+            clauses[j]
+            for j in parsed.sentences[clause.sentence].clauses
+            if j != i and j not in restated and clauses[j].supported
+        ]
+        common = set.intersection(*(set(m.support) for m in mates)) if mates else set()
+        if common and not common.intersection(clause.support):
+            clause.support = [min(common)]
+            judge.evidence_in(i, clause, clause.support[0] - 1)
 
 
 def _given_names_in_support(judge: _Judge, clauses: list[Clause], question: str) -> None:

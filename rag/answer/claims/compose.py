@@ -75,7 +75,8 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
                 if english and piece:
                     piece = piece[0].upper() + piece[1:]
         members = [m for m in groups[parsed.groups[i]] if clauses[m].supported]
-        marks = _marks(cl, [clauses[m] for m in members], i == members[-1])
+        after = members[members.index(i) + 1 :]
+        marks = _marks(cl, clauses[after[0]] if after else None)
         if marks:  # "input, [1]" -> "input [1],": the mark goes before the clause's comma
             tail = re.search(r"[，,；;：:]\s*$", piece)
             cut = tail.start() if tail else len(piece)
@@ -95,18 +96,13 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
 
 
-def _marks(cl: Clause, members: list[Clause], last_in_group: bool) -> list[int]:
-    """The passage numbers to cite after clause ``cl``: its own support when the clauses of
-    its citation group differ, else the group's, once, after the group's last clause."""
-    same = all(m.support == cl.support for m in members)
-    marks: list[int] = []
-    if not same or last_in_group:
-        src = [cl] if not same else members
-        for m in src:
-            for x in m.support:
-                if x not in marks:
-                    marks.append(x)
-    return marks
+def _marks(cl: Clause, next_in_group: Clause | None) -> list[int]:
+    """The passage numbers to cite after clause ``cl`` of a citation group: its support, once
+    for a run of clauses with the same support, after the run's last clause ("with m, say,
+    equals 1, 2, and 4 [1]", not "with m, say [1], equals 1, 2 [1], and 4 [1]")."""
+    if next_in_group is not None and next_in_group.support == cl.support:
+        return []
+    return list(dict.fromkeys(cl.support))
 
 
 def tidy(text: str) -> str:
