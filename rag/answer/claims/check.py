@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +32,7 @@ from rag.answer.claims.direction import reversed_comparison
 from rag.answer.claims.given import given_by_question
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
-from rag.answer.claims.names import name_mentioned, question_names
+from rag.answer.claims.names import name_mentioned
 from rag.answer.claims.negation import (
     comparison_unmade,
     neg_mismatch,
@@ -42,6 +41,7 @@ from rag.answer.claims.negation import (
 )
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.result import CheckedAnswer, Clause
+from rag.answer.claims.support import given_names_in_support, restatements_cite_their_sentence
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import NORM_DROP
 from rag.schema import Passage
@@ -112,8 +112,8 @@ def check_answer(
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
     for ci, passage in cohere(clauses, chosen).items():
         judge.evidence_in(ci, clauses[ci], passage)
-    _restatements_cite_their_sentence(judge, parsed, restated)
-    _given_names_in_support(judge, clauses, question)
+    restatements_cite_their_sentence(judge, parsed, restated)
+    given_names_in_support(judge, clauses, question)
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
@@ -174,69 +174,6 @@ def _clause_infos(
         if full[i].units or full[i].names:
             restated.append(i)
     return infos, full, restated, bare
-
-
-def _restatements_cite_their_sentence(judge: _Judge, parsed: Parsed, restated: list[int]) -> None:
-    """An uncited clause that only restates the question cites what the rest of its sentence
-    rests on: "It allows inputs of any size [4] because it divides the feature maps into m×m
-    bins [1]" (to "Why does SPP allow inputs of any size?") cited YOLO's "整张图作为网络的输入",
-    the passage closest to its own words, for a sentence the SPP passage says."""
-    clauses = parsed.clauses
-    for i in restated:
-        clause = clauses[i]
-        if not clause.supported or clause.cited:
-            continue
-        mates = [
-            clauses[j]
-            for j in parsed.sentences[clause.sentence].clauses
-            if j != i and j not in restated and clauses[j].supported
-        ]
-        common = set.intersection(*(set(m.support) for m in mates)) if mates else set()
-        if common and not common.intersection(clause.support):
-            clause.support = [min(common)]
-            judge.evidence_in(i, clause, clause.support[0] - 1)
-
-
-def _given_names_in_support(judge: _Judge, clauses: list[Clause], question: str) -> None:
-    """A name of the question that a clause repeats must be in a passage the clause rests on.
-
-    The question's names are not the clause's claims (:func:`given_by_question`), but what the
-    clause says about one must come from a passage that speaks of it: after "How does Mamba's
-    selective scan work?", "Mamba's selective scan works by dividing the image into m×m bins
-    [1]" rested on the SPP passage, while only another passage names Mamba. A name no passage
-    has is left to the other rules (it may be written another way: 蒙特卡洛 for Monte Carlo).
-    Where another passage that supports the clause names it, the clause cites that one.
-    """
-    lex = judge.lex
-    names = [
-        (name, norm)
-        for name, norm in question_names(question)
-        if name_mentioned(norm, lex.all_norm, lex.all_low)
-    ]
-    for ci, clause in enumerate(clauses):
-        if not names or not clause.supported or not clause.support:
-            continue
-        low = unicodedata.normalize("NFKC", clause.text).lower()
-        said = [(n, norm) for n, norm in names if name_mentioned(norm, NORM_DROP.sub("", low), low)]
-
-        def lacks(p: int, said: list[tuple[str, str]] = said) -> list[str]:
-            c = lex.pass_cands[p]
-            return [n for n, norm in said if not name_mentioned(norm, c.norm, c.low)]
-
-        if not said or any(not lacks(x - 1) for x in clause.support):
-            continue
-        others = {p: v for p, v in judge.options.get(ci, {}).items() if not lacks(p)}
-        if others:
-            best = max(others, key=lambda p: others[p])
-            clause.support = [best + 1]
-            judge.evidence_in(ci, clause, best)
-            continue
-        marks = "".join(f"[{x}]" for x in clause.support)
-        clause.status = "unsupported"
-        clause.reason = (
-            f"'{lacks(clause.support[0] - 1)[0]}' not in {marks}, the passage it rests on"
-        )
-        clause.support = []
 
 
 def _restates(clause: Clause, given: ClauseInfo) -> bool:

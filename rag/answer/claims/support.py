@@ -1,0 +1,94 @@
+"""Where a judged clause's support is settled: after every clause has its verdict, two rules
+look at the answer as a whole (used by :func:`rag.answer.claims.check.check_answer`).
+
+- An uncited clause that only restates the question cites what the rest of its sentence rests on
+  (:func:`restatements_cite_their_sentence`).
+- What a clause says of a name the question gave must rest on a passage naming it
+  (:func:`given_names_in_support`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Protocol
+
+from rag.answer.claims.clauses import Parsed
+from rag.answer.claims.lexicon import Lexicon
+from rag.answer.claims.names import name_mentioned, question_names
+from rag.answer.claims.result import Clause
+from rag.answer.claims.words import NORM_DROP
+
+
+class Judge(Protocol):
+    """What these rules need of the check's judge (:class:`rag.answer.claims.check._Judge`)."""
+
+    lex: Lexicon
+    options: dict[int, dict[int, float]]  # clause -> the passages that support it, with p
+
+    def evidence_in(self, ci: int, clause: Clause, passage: int) -> None: ...
+
+
+__all__ = ["given_names_in_support", "restatements_cite_their_sentence"]
+
+
+def restatements_cite_their_sentence(judge: Judge, parsed: Parsed, restated: list[int]) -> None:
+    """An uncited clause that only restates the question cites what the rest of its sentence
+    rests on: "It allows inputs of any size [4] because it divides the feature maps into m×m
+    bins [1]" (to "Why does SPP allow inputs of any size?") cited YOLO's "整张图作为网络的输入",
+    the passage closest to its own words, for a sentence the SPP passage says."""
+    clauses = parsed.clauses
+    for i in restated:
+        clause = clauses[i]
+        if not clause.supported or clause.cited:
+            continue
+        mates = [
+            clauses[j]
+            for j in parsed.sentences[clause.sentence].clauses
+            if j != i and j not in restated and clauses[j].supported
+        ]
+        common = set.intersection(*(set(m.support) for m in mates)) if mates else set()
+        if common and not common.intersection(clause.support):
+            clause.support = [min(common)]
+            judge.evidence_in(i, clause, clause.support[0] - 1)
+
+
+def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -> None:
+    """A name of the question that a clause repeats must be in a passage the clause rests on.
+
+    The question's names are not the clause's claims (:func:`given_by_question`), but what the
+    clause says about one must come from a passage that speaks of it: after "How does Mamba's
+    selective scan work?", "Mamba's selective scan works by dividing the image into m×m bins
+    [1]" rested on the SPP passage, while only another passage names Mamba. A name no passage
+    has is left to the other rules (it may be written another way: 蒙特卡洛 for Monte Carlo).
+    Where another passage that supports the clause names it, the clause cites that one.
+    """
+    lex = judge.lex
+    names = [
+        (name, norm)
+        for name, norm in question_names(question)
+        if name_mentioned(norm, lex.all_norm, lex.all_low)
+    ]
+    for ci, clause in enumerate(clauses):
+        if not names or not clause.supported or not clause.support:
+            continue
+        low = unicodedata.normalize("NFKC", clause.text).lower()
+        said = [(n, norm) for n, norm in names if name_mentioned(norm, NORM_DROP.sub("", low), low)]
+
+        def lacks(p: int, said: list[tuple[str, str]] = said) -> list[str]:
+            c = lex.pass_cands[p]
+            return [n for n, norm in said if not name_mentioned(norm, c.norm, c.low)]
+
+        if not said or any(not lacks(x - 1) for x in clause.support):
+            continue
+        others = {p: v for p, v in judge.options.get(ci, {}).items() if not lacks(p)}
+        if others:
+            best = max(others, key=lambda p: others[p])
+            clause.support = [best + 1]
+            judge.evidence_in(ci, clause, best)
+            continue
+        marks = "".join(f"[{x}]" for x in clause.support)
+        clause.status = "unsupported"
+        clause.reason = (
+            f"'{lacks(clause.support[0] - 1)[0]}' not in {marks}, the passage it rests on"
+        )
+        clause.support = []
