@@ -25,7 +25,9 @@ Modules, bottom up: :mod:`~.words` (character classes, stop words, word forms),
 coverage), :mod:`~.result` (:class:`Clause`, :class:`CheckedAnswer`), :mod:`~.clauses`
 (sentences, clauses, citations), :mod:`~.polar` (yes/no questions and answers),
 :mod:`~.model` (:class:`ClaimModel`, features), :mod:`~.cohere` (one source per sentence where
-several support it), :mod:`~.compose` (the rebuilt answer), :mod:`~.check`
+several support it), :mod:`~.support` (a restatement cites its sentence's passage; a name the
+question gave must be in the passage a clause rests on), :mod:`~.compose` (the rebuilt answer),
+:mod:`~.check`
 (:func:`check_answer`); :mod:`~.fit`
 refits the model (``python -m rag.eval.faithfulness --fit``).
 
