@@ -11,17 +11,22 @@ Example:
     'DDIM 需要重新训练模型吗? 那它和 DDPM 比呢?'
     >>> heuristic_rewrite("FlashAttention 为什么快?", history)
     'FlashAttention 为什么快?'
+    >>> heuristic_rewrite("和标准实现比快多少?", history)
+    'DDIM 需要重新训练模型吗? 和标准实现比快多少?'
 """
 
 from __future__ import annotations
 
 import re
 
+from rag.text.glossary import EN_STOPWORDS
 from rag.text.language import ZH_QUESTION_MARKERS
 
 _FOLLOW_UP = re.compile(
     r"^(那|那么|它|它们|这个|那个|这些|那些|其|此|还有|另外|再|and |what about|how about|and what|"
-    r"why|then )|(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|\bit\b|\bthey\b|"
+    r"why|then )|"
+    # a comparison whose first side is the previous subject ("和标准实现比快多少?")
+    r"^(和|跟|与|比(?!较)|相比|相较|compared (?:to|with) |versus |vs\.? )|(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|\bit\b|\bthey\b|"
     r"\bthis\b|\bthat\b|\bthose\b|\bthese\b|\bits\b|\bthem\b)",
     re.IGNORECASE,
 )
@@ -109,9 +114,10 @@ def asks(text: str) -> bool:
 def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
     """The model's rewrite, or ``fallback`` when it is empty or implausible.
 
-    Implausible: far longer than the follow-up with its context, or a statement where the user
+    Implausible: far longer than the follow-up with its context, a statement where the user
     asked a question (the small model sometimes answers instead of rewriting: "How much faster
-    is it?" -> "DDIM is faster than DDPM sampling.").
+    is it?" -> "DDIM is faster than DDPM sampling."), or a text that keeps none of the
+    follow-up's own words (:func:`kept_share`).
     """
     text = text.strip().strip('"“”').splitlines()[0].strip() if text.strip() else ""
     text = re.sub(r"^(改写后的问题|问题|Rewritten question|Question)\s*[:：]\s*", "", text)
@@ -119,4 +125,35 @@ def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
         return fallback
     if question and asks(question) and not asks(text):
         return fallback
+    if question and kept_share(question, text) == 0:  # it repeats the previous question
+        return fallback
     return text
+
+
+_REFERS = re.compile(r"它们|它|那么|那|这个|这些|那个|那些|其|此|呢|吗|吧|[?？!！。，,]")
+
+
+def kept_share(question: str, rewrite: str) -> float:
+    """The share of the follow-up's own words that its rewrite keeps (1.0 when it has none).
+
+    The small model sometimes repeats the previous question instead of rewriting: after
+    "FlashAttention 的关键创新是什么?", "和标准实现比快多少?" came back as "FlashAttention的关键创新
+    是什么?", and the answer was to the first question again. Its words are its Latin words
+    (stop words left out) and the character pairs of its Chinese (pronouns left out).
+
+    Example:
+        >>> kept_share("和标准实现比快多少?", "FlashAttention的关键创新是什么?")
+        0.0
+        >>> kept_share("和标准实现比快多少?", "FlashAttention 和标准实现比快多少?")
+        1.0
+        >>> kept_share("Which tasks was it evaluated on?", "Which tasks was Prefix-Tuning evaluated on?")
+        1.0
+    """
+    low = question.lower()
+    units = {w for w in re.findall(r"[a-z][a-z0-9-]{2,}", low) if w not in EN_STOPWORDS}
+    for run in re.findall(r"[\u3400-\u9fff]+", _REFERS.sub(" ", question)):
+        units.update(run[i : i + 2] for i in range(len(run) - 1))
+    if not units:
+        return 1.0
+    target = rewrite.lower()
+    return sum(u in target for u in units) / len(units)

@@ -59,3 +59,22 @@ def test_a_statement_is_no_rewrite_of_a_question() -> None:
         clean_rewrite("DDIM 和 DDPM 相比快多少", "fb", "那它快多少?") == "DDIM 和 DDPM 相比快多少"
     )
     assert clean_rewrite("说说 DDIM 的推导", "fb", "详细说说") == "说说 DDIM 的推导"  # no question
+
+
+def test_a_comparison_that_leaves_out_its_first_side_is_a_follow_up() -> None:
+    # asked as a user after two FlashAttention questions: "和标准实现比快多少?" was retrieved
+    # alone and refused as not covered
+    turns = [{"role": "user", "content": "FlashAttention 的关键创新是什么?"}]
+    assert needs_rewrite("和标准实现比快多少?", turns)
+    assert heuristic_rewrite("和标准实现比快多少?", turns).startswith("FlashAttention")
+    assert needs_rewrite("Compared to DDPM, how fast is it?", turns)
+    assert not needs_rewrite("比较 FM 和 FFM 的区别", turns)
+
+
+def test_a_rewrite_that_repeats_the_previous_question_is_not_taken() -> None:
+    # the embedded model, asked to rewrite "和标准实现比快多少?", returned the previous question
+    fallback = "FlashAttention 的关键创新是什么? 和标准实现比快多少?"
+    repeated = clean_rewrite("FlashAttention的关键创新是什么?", fallback, "和标准实现比快多少?")
+    assert repeated == fallback
+    kept = clean_rewrite("FlashAttention 和标准实现比快多少?", fallback, "和标准实现比快多少?")
+    assert kept == "FlashAttention 和标准实现比快多少?"
