@@ -18,6 +18,8 @@ from rag.answer.claims.names import name_mentioned, question_names
 from rag.answer.claims.result import Clause
 from rag.answer.claims.words import NORM_DROP
 
+__all__ = ["given_names_in_support", "restatements_cite_their_sentence"]
+
 
 class Judge(Protocol):
     """What these rules need of the check's judge (:class:`rag.answer.claims.check._Judge`)."""
@@ -26,9 +28,6 @@ class Judge(Protocol):
     options: dict[int, dict[int, float]]  # clause -> the passages that support it, with p
 
     def evidence_in(self, ci: int, clause: Clause, passage: int) -> None: ...
-
-
-__all__ = ["given_names_in_support", "restatements_cite_their_sentence"]
 
 
 def restatements_cite_their_sentence(judge: Judge, parsed: Parsed, restated: list[int]) -> None:
