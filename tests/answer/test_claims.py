@@ -472,6 +472,36 @@ def test_a_restating_clause_cites_its_sentence_and_a_run_of_clauses_cites_once(t
     assert c.cited == [1]
 
 
+def test_an_english_comparison_needs_what_it_compares_with_in_its_evidence(tools, similarity):
+    # a dev case of the detection set: the comparison with bid optimization was kept
+    ctr = [_p(_body("ctr-prediction"), "ctr-prediction")]
+    q = "How important is CTR prediction in programmatic advertising?"
+    right = "It is one of the most basic and most important problems in programmatic advertising"
+    bad = check(
+        f"{right}, even more important than bid optimization [1].",
+        ctr,
+        tools,
+        similarity,
+        lang="en",
+        question=q,
+    )
+    assert [c.reason for c in bad.removed] == [
+        "compared with 'bid optimization', which [1] does not mention"
+    ]
+    assert check(f"{right} [1].", ctr, tools, similarity, lang="en", question=q).removed == []
+    # "rather than" compares nothing
+    mc = [_p(_body("monte-carlo-rl"), "monte-carlo-rl")]
+    kept = check(
+        "Monte Carlo methods learn from data rather than from a model [1].",
+        mc,
+        tools,
+        similarity,
+        lang="en",
+        question="What do Monte Carlo methods learn from?",
+    )
+    assert not any("compared with" in c.reason for c in kept.removed)
+
+
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"
     rf = [_p(_body("receptive-field"), "receptive-field")]

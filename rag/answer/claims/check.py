@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -436,6 +437,9 @@ def _rule(
         return f"'{names_here[0]}' not in [{c.passage + 1}]", "name"
     if veto[0]:
         return veto
+    unmet = _compared_with_unmet(lex, info, c)
+    if unmet:
+        return f"compared with '{unmet}', which [{c.passage + 1}] does not mention", "comparison"
     flipped = opposite_said(info, c, lex.renderings)
     if flipped:
         return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"
@@ -446,6 +450,24 @@ def _rule(
             "comparison",
         )
     return "", ""
+
+
+_THAN = re.compile(r"(?<!rather )(?<!other )\bthan\s+(?![\d.])([^,;:()]+)", re.IGNORECASE)
+
+
+def _compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
+    """What an English "… than X" compares with, when evidence ``c`` says nothing of X ("more
+    accurate than Faster RCNN", "more important than bid optimization" over sentences that
+    compare with neither); "" otherwise. "rather than", "more than 10" are not comparisons."""
+    m = _THAN.search(info.text) if info.english and info.comparative else None
+    if m is None:
+        return ""
+    obj = lex.clause_info(m.group(1), True)
+    if any(not name_mentioned(norm, c.norm, c.low) for _, norm in obj.names) or any(
+        lex.unit_score(u, c) < 0.5 for u in obj.units
+    ):
+        return m.group(1).strip()
+    return ""
 
 
 def _whole_sentences(text: str, c: Candidate) -> str:
