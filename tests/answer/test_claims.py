@@ -502,6 +502,19 @@ def test_an_english_comparison_needs_what_it_compares_with_in_its_evidence(tools
     assert not any("compared with" in c.reason for c in kept.removed)
 
 
+def test_an_english_lead_in_of_a_chinese_list_is_read_as_english(tools, similarity):
+    # asked as a user: the lead-in was taken for one Latin name and removed ("'The three stages
+    # of RLHF are' not in the passages")
+    dpo = [_p(_body("dpo"), "dpo")]
+    answer = (
+        "The three stages of RLHF are: 有监督微调(SFT) 奖励建模阶段 (Reward Model) RL微调阶段 [1]."
+    )
+    c = check(
+        answer, dpo, tools, similarity, lang="en", question="What are the three stages of RLHF?"
+    )
+    assert c.removed == [] and c.text.startswith("The three stages of RLHF are:")
+
+
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"
     rf = [_p(_body("receptive-field"), "receptive-field")]

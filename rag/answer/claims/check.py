@@ -44,7 +44,7 @@ from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.support import given_names_in_support, restatements_cite_their_sentence
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
-from rag.answer.claims.words import NORM_DROP
+from rag.answer.claims.words import CJK, EN_WORD, NORM_DROP
 from rag.schema import Passage
 from rag.text.glossary import Glossary
 from rag.text.sentences import sentence_spans
@@ -144,7 +144,11 @@ def _clause_infos(
     absent = terms.absent(question, lex.all_low, lex.word_found) if question else []
     question_zh = lex.question_renderings(question)
     for c in parsed.clauses:
-        english = parsed.sentences[c.sentence].english
+        # an English lead-in of a Chinese sentence ("The three stages of RLHF are: 有监督微调…")
+        # is read as English, not as one Latin name
+        english = parsed.sentences[c.sentence].english or (
+            not CJK.search(c.text) and len(EN_WORD.findall(c.text)) >= 3
+        )
         info = lex.clause_info(strip_lead(c.text, english), english)
         given = given_by_question(
             info,
