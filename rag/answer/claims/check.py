@@ -33,7 +33,7 @@ from rag.answer.claims.direction import reversed_comparison
 from rag.answer.claims.given import given_by_question
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
-from rag.answer.claims.names import name_mentioned
+from rag.answer.claims.names import expansion_of, name_mentioned
 from rag.answer.claims.negation import (
     comparison_unmade,
     neg_mismatch,
@@ -300,6 +300,7 @@ class _Judge:
             if norm
             and not name_mentioned(norm, lex.all_norm, lex.all_low)
             and not lex.name_rendered(n)
+            and not _expansion_found(lex, n, info.text)
         ]
         best: _Best | None = None
         per_passage: dict[int, float] = {}
@@ -352,7 +353,10 @@ class _Judge:
         names_here = [
             n
             for n, norm in info.names
-            if norm and not name_mentioned(norm, pc.norm, pc.low) and not lex.name_rendered(n)
+            if norm
+            and not name_mentioned(norm, pc.norm, pc.low)
+            and not lex.name_rendered(n)
+            and not _expansion_found(lex, n, info.text)
         ]
         veto = ("", "")
         top = features(lex, info, c, cov, share, miss_units, None)
@@ -472,6 +476,13 @@ def _compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
     ):
         return m.group(1).strip()
     return ""
+
+
+def _expansion_found(lex: Lexicon, acronym: str, text: str) -> bool:
+    """An acronym the passages lack, written out in the clause with words they have: "MTP 是
+    Multi-Token Prediction" over "多 token 预测训练目标" names what the passages describe."""
+    words = expansion_of(acronym, text)
+    return bool(words) and all(lex.word_found(w) for w in words)
 
 
 def _whole_sentences(text: str, c: Candidate) -> str:

@@ -338,8 +338,9 @@ class Lexicon:
 
     def name_rendered(self, name: str) -> bool:
         """A name written in Latin letters whose every word has a rendering in the passages
-        (``US Navy`` ~ ``美国海军``); acronyms and words with digits need their letters."""
-        words = name.split()
+        (``US Navy`` ~ ``美国海军``, ``Multi-Token Prediction`` ~ ``多 token 预测``); acronyms
+        and words with digits need their letters."""
+        words = [w for w in re.split(r"[\s\-]+", name) if w]
         if not CJK.search(self.all_low):
             return False
         for w in words:

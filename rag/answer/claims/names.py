@@ -27,7 +27,7 @@ import re
 from rag.answer.claims.numbers import EN_NUM
 from rag.answer.claims.words import EN_STOP
 
-__all__ = ["name_in", "question_names", "strong_names"]
+__all__ = ["expansion_of", "name_in", "question_names", "strong_names"]
 
 _MULTIPLE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?[xX]")  # "10x", "10-50x": a figure
 # a code identifier: snake_case ("bucketized_column") or dotted ("torch.nn", "tf.feature_column")
@@ -173,3 +173,24 @@ def question_names(question: str) -> list[tuple[str, str]]:
         if strong or capital or not english:
             out.setdefault(tok, re.sub(r"[^0-9a-z\u3400-\u9fff]", "", tok.lower()))
     return [(name, norm) for name, norm in out.items() if norm]
+
+
+def expansion_of(acronym: str, text: str) -> list[str]:
+    """The consecutive Latin words of ``text`` whose initials spell ``acronym`` (its expansion,
+    written out beside it: "MTP 是 Multi-Token Prediction"), or [] when there are none.
+
+    Example:
+        >>> expansion_of("MTP", "MTP 是 Multi-Token Prediction")
+        ['Multi', 'Token', 'Prediction']
+        >>> expansion_of("MTP", "MTP 是一种训练目标"), expansion_of("Mamba", "Mamba is an SSM")
+        ([], [])
+    """
+    if not (2 <= len(acronym) <= 6 and acronym.isalpha() and acronym.isupper()):
+        return []
+    for run in re.findall(r"[A-Za-z][A-Za-z0-9]*(?:[ \-][A-Za-z][A-Za-z0-9]*)+", text):
+        words = re.split(r"[ \-]", run)
+        heads = "".join(w[0] for w in words).lower()
+        at = heads.find(acronym.lower())
+        if at >= 0:
+            return words[at : at + len(acronym)]
+    return []
