@@ -26,8 +26,9 @@ _FOLLOW_UP = re.compile(
     r"^(那|那么|它|它们|这个|那个|这些|那些|其|此|还有|另外|再|and |what about|how about|and what|"
     r"why|then )|"
     # a comparison whose first side is the previous subject ("和标准实现比快多少?")
-    r"^(和|跟|与|比(?!较)|相比|相较|compared (?:to|with) |versus |vs\.? )|(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|\bit\b|\bthey\b|"
-    r"\bthis\b|\bthat\b|\bthose\b|\bthese\b|\bits\b|\bthem\b)",
+    r"^(和|跟|与|比(?!较)|相比|相较|compared (?:to|with) |versus |vs\.? )|"
+    r"(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|两者|二者|哪一个|\bit\b|\bthey\b|"
+    r"\bthis\b|\bthat\b|\bthose\b|\bthese\b|\bits\b|\bthem\b|\bwhich one\b)",
     re.IGNORECASE,
 )
 

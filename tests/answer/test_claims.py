@@ -515,7 +515,6 @@ def test_an_english_lead_in_of_a_chinese_list_is_read_as_english(tools, similari
     assert c.removed == [] and c.text.startswith("The three stages of RLHF are:")
 
 
-
 def test_an_acronym_written_out_with_words_the_passages_have_is_found(tools, similarity):
     # asked as a user: the article says 多 token 预测 and never "MTP"; the model's right
     # expansion was removed ("'MTP' not in the passages"), an invented one still is
@@ -525,6 +524,7 @@ def test_an_acronym_written_out_with_words_the_passages_have_is_found(tools, sim
     assert right.removed == [] and right.text == "MTP 是 Multi-Token Prediction [1]。"
     wrong = check("MTP 是 Multi-Task Planning [1]。", v3, tools, similarity, question=q)
     assert wrong.empty
+
 
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"

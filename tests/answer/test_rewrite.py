@@ -78,3 +78,12 @@ def test_a_rewrite_that_repeats_the_previous_question_is_not_taken() -> None:
     assert repeated == fallback
     kept = clean_rewrite("FlashAttention 和标准实现比快多少?", fallback, "和标准实现比快多少?")
     assert kept == "FlashAttention 和标准实现比快多少?"
+
+
+def test_which_one_of_the_previous_pair_is_a_follow_up() -> None:
+    # asked as a user after "How does it differ from FM?": retrieved alone, the passages
+    # of FLASH came first
+    turns = [{"role": "user", "content": "What is FFM?"}]
+    assert needs_rewrite("Which one has higher time complexity?", turns)
+    assert needs_rewrite("两者哪一个更快?", turns)
+    assert not needs_rewrite("哪个模型的时间复杂度更高?", turns)
