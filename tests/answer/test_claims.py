@@ -526,6 +526,15 @@ def test_an_acronym_written_out_with_words_the_passages_have_is_found(tools, sim
     assert wrong.empty
 
 
+def test_a_clause_citing_a_passage_without_the_questions_name_cites_one_with_it(tools, similarity):
+    # a held-out answer: right, but citing the feature-engineering passage, which never names
+    # FM; the name rule then removed it and the chain abstained on a covered question
+    passages = [_p(_body("fm-ffm"), "fm-ffm"), _p(_body("recsys-feature-engineering"), "fe")]
+    q = "FM 遇到训练数据里从没出现过的特征组合时,还能给出合理的估计吗?"
+    c = check("FM 可以给出合理的估计 [2]。", passages, tools, similarity, question=q)
+    assert c.removed == [] and c.text == "FM 可以给出合理的估计 [1]。"
+
+
 def test_function_words_are_not_claims(tools, similarity):
     # held-out answers lost their key clause over '是因为' and '沿着' "not in the passages"
     rf = [_p(_body("receptive-field"), "receptive-field")]

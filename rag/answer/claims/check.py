@@ -286,6 +286,8 @@ class _Judge:
     sim_of: dict[tuple[int, int], float]
     # the clauses whose support the check chose: every passage that supports them
     options: dict[int, dict[int, float]] = dataclasses.field(default_factory=dict)
+    # every judged row (clause) that some passage supports: those passages, with p
+    passing: dict[int, dict[int, float]] = dataclasses.field(default_factory=dict)
 
     def clause(self, ci: int, clause: Clause, info: ClauseInfo) -> None:
         """Set the clause's verdict, evidence, score, support and reason."""
@@ -396,6 +398,7 @@ class _Judge:
         clause.evidence_start, clause.evidence_end = c.start, c.end
         clause.evidence = c.text
         if per_passage:
+            self.passing[ci] = per_passage
             cited_ok = [x for x in clause.cited if (x - 1) in per_passage]
             if cited_ok:
                 clause.support = cited_ok

@@ -26,6 +26,7 @@ class Judge(Protocol):
 
     lex: Lexicon
     options: dict[int, dict[int, float]]  # clause -> the passages that support it, with p
+    passing: dict[int, dict[int, float]]  # the same for every clause some passage supports
 
     def evidence_in(self, ci: int, clause: Clause, passage: int) -> None: ...
 
@@ -59,7 +60,8 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     selective scan work?", "Mamba's selective scan works by dividing the image into m×m bins
     [1]" rested on the SPP passage, while only another passage names Mamba. A name no passage
     has is left to the other rules (it may be written another way: 蒙特卡洛 for Monte Carlo).
-    Where another passage that supports the clause names it, the clause cites that one.
+    Where another passage that supports the clause names it, the clause cites that one ("FM 可以
+    给出合理的估计 [2]" to "FM … 还能给出合理的估计吗?" cited a passage on feature engineering).
     """
     lex = judge.lex
     names = [
@@ -79,7 +81,8 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
 
         if not said or any(not lacks(x - 1) for x in clause.support):
             continue
-        others = {p: v for p, v in judge.options.get(ci, {}).items() if not lacks(p)}
+        passing = {**judge.passing.get(ci, {}), **judge.options.get(ci, {})}
+        others = {p: v for p, v in passing.items() if not lacks(p)}
         if others:
             best = max(others, key=lambda p: others[p])
             clause.support = [best + 1]
