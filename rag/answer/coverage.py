@@ -22,6 +22,7 @@ cut the probability into three bands: below ``abstain_below`` the chain abstains
 
 Example:
     >>> from rag.schema import Passage
+from rag.text.language import question_language
     >>> model = CoverageModel.load()
     >>> p = Passage("DDIM 只需采样 20~100 步", "ddim", "DDIM", "s", "c", 0.03, dense_score=0.86)
     >>> decide_coverage("LoRA 的秩一般取多少?", [p], lambda t: ["lora", "秩"], model=model).covered
@@ -43,6 +44,7 @@ import numpy as np
 from rag.answer.evidence import EvidenceSet, QuestionTerms
 from rag.errors import RagError
 from rag.schema import Passage
+from rag.text.language import question_language
 
 MODEL_FILE = Path(__file__).with_name("coverage_model.json")
 
@@ -77,7 +79,7 @@ def normalize_name(name: str) -> str:
 
 def question_entities(question: str) -> list[str]:
     """Names in a question: Latin terms in Chinese text; acronyms/CamelCase/digits in English."""
-    chinese = bool(_CJK.search(question))
+    chinese = question_language(question) == "zh"
     out = []
     for term in _LATIN.findall(question):
         upper = sum(1 for c in term if c.isupper())
@@ -281,7 +283,7 @@ def decide_coverage(
     if evidence is None:
         evidence = EvidenceSet([], [], qterms)
     feats = coverage_features(question, passages, evidence, qterms)
-    lang = "zh" if _CJK.search(question) else "en"
+    lang = question_language(question)
     p = model.probability(feats, lang)
     names = question_entities(question)
     haystack = normalize_name("\n".join(f"{x.title}\n{x.text}" for x in passages))

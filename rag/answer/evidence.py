@@ -32,6 +32,7 @@ import numpy as np
 
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms, stem
+from rag.text.language import question_language
 from rag.text.placeholders import PLACEHOLDER
 from rag.text.sentences import evidence_spans
 
@@ -65,7 +66,7 @@ class QuestionTerms:
         glossary: Glossary | None = None,
         sounds: dict[str, list[str]] | None = None,
     ) -> None:
-        self.english = not _CJK.search(question)
+        self.english = question_language(question) == "en"
         self.glossary = glossary
         self._terms = terms
         # pinyin names of an English question -> the index's Chinese terms (张永海)
@@ -73,6 +74,8 @@ class QuestionTerms:
         self._english_of: dict[str, tuple[str, ...]] = {}
         if self.english:
             self.terms = english_terms(question)
+            # a Chinese term quoted in an English question ("What does 感受野 mean?")
+            self.terms += [t for t in dict.fromkeys(terms(question)) if _CJK.search(t)]
         else:
             self.terms = [t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH]
             if glossary is not None:

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.text.language import question_language
+
 if TYPE_CHECKING:
     from rag.retrieval.crosslingual import Renderings
 
@@ -139,7 +141,7 @@ def sparse_query(
             words = [w for w in words if not is_question_word(w)]
     groups: list[list[str]] = [[t] for t in dict.fromkeys(terms)]
     added: list[str] = []
-    english = not _CJK.search(question)
+    english = question_language(question) == "en"
     heard = sounds(question) if sounds is not None and english else {}
     if renderings > 0 and english:
         dictionary = dictionary or _dictionary(cache_dir)

@@ -15,6 +15,25 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 ZH_QUESTION_MARKERS = r"[?？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否"
 
 
+_EN_OPENER = re.compile(
+    r"^\W*(?:what|how|why|which|who|whom|whose|when|where|does|do|did|is|are|was|were|can|"
+    r"could|should|would|will|explain|describe|compare|list|give|tell|according)\b",
+    re.IGNORECASE,
+)
+_ZH_ASKS = re.compile(r"[？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否")
+
+
 def question_language(text: str) -> str:
-    """``zh`` if the question has any Chinese characters, else ``en``."""
-    return "zh" if _CJK.search(text) else "en"
+    """``zh`` if the question has Chinese characters, else ``en``; an English question that
+    quotes a Chinese term ("What does 感受野 mean and how is it computed?": it opens with an
+    English question word, has two English words or more and no Chinese question word) is
+    ``en``.
+
+    Example:
+        >>> question_language("What does 感受野 mean?"), question_language("YOLO 是什么?")
+        ('en', 'zh')
+    """
+    if not _CJK.search(text):
+        return "en"
+    english = _EN_OPENER.match(text) and len(re.findall(r"[A-Za-z]{2,}", text)) >= 2
+    return "en" if english and not _ZH_ASKS.search(text) else "zh"

@@ -56,6 +56,15 @@ def test_entities_of_chinese_and_english_questions() -> None:
     assert question_entities("LoRA 的秩一般取多少?") == ["LoRA"]
     assert question_entities("How does DPO avoid a reward model?") == ["DPO"]
     assert question_entities("How is the reward model trained?") == []
+    # an English question quoting a Chinese term: its English words are not names
+    assert question_entities("What does 感受野 mean and how is it computed?") == []
+
+
+def test_an_english_question_quoting_a_chinese_term_is_answered(assistant) -> None:
+    # asked as a user: refused with "no passage mentions What, does, mean, and, how, computed"
+    answer = assistant.ask("What does 感受野 mean and how is it computed?")
+    assert not answer.abstained
+    assert answer.passages[0].doc_id == "receptive-field"
 
 
 def test_question_about_an_absent_name_is_not_covered() -> None:

@@ -58,6 +58,7 @@ from rag.answer.claims.words import (
 )
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms
+from rag.text.language import question_language
 
 __all__ = ["EXTRA_TERMS", "Lexicon", "dev_terms_left_out", "prefix_renderings"]
 
@@ -234,7 +235,7 @@ class Lexicon:
     # ---- clause side
     def question_renderings(self, question: str) -> frozenset[str]:
         """The Chinese renderings of an English question's words (empty for a Chinese one)."""
-        if not question or CJK.search(question) or self.glossary is None:
+        if not question or question_language(question) == "zh" or self.glossary is None:
             return frozenset()
         by_en = self.glossary.zh_by_en
         return frozenset(z for w in english_terms(question) for z in by_en.get(w, ()))
