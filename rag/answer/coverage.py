@@ -22,7 +22,6 @@ cut the probability into three bands: below ``abstain_below`` the chain abstains
 
 Example:
     >>> from rag.schema import Passage
-from rag.text.language import question_language
     >>> model = CoverageModel.load()
     >>> p = Passage("DDIM 只需采样 20~100 步", "ddim", "DDIM", "s", "c", 0.03, dense_score=0.86)
     >>> decide_coverage("LoRA 的秩一般取多少?", [p], lambda t: ["lora", "秩"], model=model).covered
