@@ -451,6 +451,15 @@ def test_a_with_phrase_is_not_shown_alone_when_its_main_clause_went(tools, simil
     q = "How much total GPU time did DeepSeek-V3 training take?"
     c = check(answer, v3, tools, similarity, lang="en", question=q)
     assert c.empty and c.text == ""
+    # nor a "but rather" clause ("Rather from a random sampling model to an ODE model [1].")
+    rf = [_p(_body("rectified-flow"), "rectified-flow")]
+    answer = (
+        "Because the DDPM to DDIM route is not directly from a random sampling model to a "
+        "deterministic model, but rather from a random sampling model to an ODE model [1]."
+    )
+    q = "Why is the DDPM to DDIM route described as roundabout?"
+    c = check(answer, rf, tools, similarity, lang="en", question=q)
+    assert not c.text.startswith("Rather")
 
 
 def test_a_restating_clause_cites_its_sentence_and_a_run_of_clauses_cites_once(tools, similarity):

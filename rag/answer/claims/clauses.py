@@ -90,7 +90,8 @@ _EN_LEAD = re.compile(
 )
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
-    r"so that|making|where|who|whose|such as|including|e\.g\.|with|by|using|via)(?!\w)",
+    r"so that|making|where|who|whose|such as|including|e\.g\.|with|by|using|via|rather|"
+    r"but rather)(?!\w)",
     re.IGNORECASE,
 )
 _EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
@@ -308,6 +309,8 @@ def dependent(text: str, english: bool) -> bool:
         >>> dependent("因为 DDPM 的反向过程利用了马尔可夫假设", False)
         True
         >>> dependent("with each token activating 37B parameters", True)  # its verb went
+        True
+        >>> dependent("but rather from a random sampling model to an ODE model", True)
         True
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
