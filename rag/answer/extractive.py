@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.evidence import Evidence, EvidenceSet, without_heading
+from rag.answer.evidence import Evidence, EvidenceSet, without_heading, without_list_marks
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -55,13 +55,31 @@ def extractive_answer(
         e for e in ranked[1:max_sentences] if e.score >= ranked[0].score - keep_within
     ]
     best.sort(key=lambda e: (e.passage, e.start))
+    best = _with_what_follows_a_colon(best, evidence.candidates)
     best = [without_heading(e) for e in best]  # "引言与背景 FlashAttention的…": not the opening
     cited: list[int] = []
     parts = []
-    for e in best:
+    for i, e in enumerate(best):
         n = e.passage + 1
         if n not in cited:
             cited.append(n)
-        parts.append(f"{e.text}[{n}]")
+        announces = e.text.rstrip().endswith((":", "：")) and i + 1 < len(best)
+        parts.append(e.text if announces and best[i + 1].passage == e.passage else f"{e.text}[{n}]")
     joined = "".join(parts) if any(_CJK.search(p) for p in parts) else " ".join(parts)
     return Extract(joined, cited, best)
+
+
+def _with_what_follows_a_colon(best: list[Evidence], candidates: list[Evidence]) -> list[Evidence]:
+    """A sentence that ends with a colon announces what follows it ("推荐系统优化流程:" before
+    "1. 明确业务目标 1. 将业务目标转化为…"): the next sentence of its passage comes with it."""
+    out: list[Evidence] = []
+    for e in best:
+        out.append(e)
+        if not e.text.rstrip().endswith((":", "：")):
+            continue
+        after = [c for c in candidates if c.passage == e.passage and c.start >= e.end]
+        if after:
+            nxt = without_list_marks(min(after, key=lambda c: c.start))
+            if all(nxt.start != o.start for o in best):
+                out.append(nxt)
+    return out

@@ -189,3 +189,10 @@ def test_a_chinese_question_gets_the_sentence_that_names_the_answer_in_english(a
     tools = assistant.answer_tools
     evidence = tools.selector.select(question, passages, glossary=tools.glossary)
     assert any("MoonViT vision encoder" in e.text for e in evidence.chosen)
+
+
+def test_a_sentence_that_ends_with_a_colon_brings_what_it_announces(assistant) -> None:
+    # asked as a user: the draft was "这里先行引用一个比较形象的推荐系统优化流程:[1]" and stopped
+    answer = assistant.ask("推荐系统优化流程的第一步是什么?")
+    assert "明确业务目标" in answer.text
+    assert answer.text.count("[1]") == 1
