@@ -12,7 +12,8 @@ import re
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A question mark or a Chinese question word: the part of "is this a question?" that does not
 # depend on word order (the prompt and the follow-up rewrite add their own English rules).
-ZH_QUESTION_MARKERS = r"[?？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否"
+_ZH_ASK = r"[？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否"
+ZH_QUESTION_MARKERS = r"\?|" + _ZH_ASK
 
 
 _EN_OPENER = re.compile(
@@ -20,7 +21,7 @@ _EN_OPENER = re.compile(
     r"could|should|would|will|explain|describe|compare|list|give|tell|according)\b",
     re.IGNORECASE,
 )
-_ZH_ASKS = re.compile(r"[？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否")
+_ZH_ASKS = re.compile(_ZH_ASK)  # the markers without the ASCII "?", which English uses too
 
 
 def question_language(text: str) -> str:

@@ -25,7 +25,8 @@ import functools
 import re
 
 from rag.answer.claims.numbers import EN_NUM
-from rag.answer.claims.words import EN_STOP
+from rag.answer.claims.words import EN_STOP, NORM_DROP
+from rag.text.language import question_language
 
 __all__ = ["expansion_of", "name_in", "question_names", "strong_names"]
 
@@ -163,7 +164,7 @@ def question_names(question: str) -> list[tuple[str, str]]:
         []
     """
     out: dict[str, str] = {}
-    english = not re.search(r"[\u3400-\u9fff]", question)
+    english = question_language(question) == "en"
     for i, m in enumerate(_QUESTION_WORD.finditer(question)):
         tok = m.group(0)
         if tok.endswith("'s"):
@@ -171,7 +172,7 @@ def question_names(question: str) -> list[tuple[str, str]]:
         strong = sum(ch.isupper() for ch in tok) >= 2 or bool(re.search(r"\d|[a-z][A-Z]", tok))
         capital = english and i > 0 and tok[:1].isupper() and tok.lower() not in EN_STOP
         if strong or capital or not english:
-            out.setdefault(tok, re.sub(r"[^0-9a-z\u3400-\u9fff]", "", tok.lower()))
+            out.setdefault(tok, NORM_DROP.sub("", tok.lower()))
     return [(name, norm) for name, norm in out.items() if norm]
 
 
