@@ -446,6 +446,9 @@ def _rule(
         return f"'{missing_names[0]}' not in the passages", "name"
     if names_here:
         return f"'{names_here[0]}' not in [{c.passage + 1}]", "name"
+    lost = lex.prose_missing(info)
+    if lost:
+        return f"'{lost[0]}' not in the passages", "name"
     if veto[0]:
         return veto
     unmet = _compared_with_unmet(lex, info, c)

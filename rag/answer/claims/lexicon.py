@@ -248,6 +248,9 @@ class Lexicon:
         numbers = numbers_in(text, strict=True)
         names = _names(text, english)
         units = _english_units(text, names) if english else []
+        if not english:  # "It was founded by拔都率部…": an English lead-in, not a name
+            for m in english_prose(text):
+                units += _english_units(m.group(0), names, m.start())
         units += self._chinese_units(text)
         negated = False
         preds: list[str] = []
@@ -354,6 +357,15 @@ class Lexicon:
                 return False
         return True
 
+    def prose_missing(self, info: ClauseInfo) -> list[str]:
+        """The English words around what a Chinese clause copied ("It was founded by拔都…")
+        that no passage has (rendered): they are checked like names (``info`` holds only the
+        words the question did not give)."""
+        if info.english:
+            return []
+        prose = [u for u in info.units if u.kind == "en"]
+        return [u.surface for u in prose if self.unit_score(u, None) < 0.5]
+
     def coverage(self, info: ClauseInfo, c: Candidate | None) -> float:
         total = sum(u.weight for u in info.units) + 1.5 * len(info.names)
         if total == 0:
@@ -371,9 +383,10 @@ def _names(text: str, english: bool) -> list[tuple[str, str]]:
     """(surface, normalised) names: the strong names of an English clause, every Latin run of
     a Chinese one."""
     names: list[tuple[str, str]] = []
+    prose = {m.start() for m in ([] if english else english_prose(text))}
     for m in LATIN_GROUP.finditer(text):
         group = m.group(0)
-        if english:
+        if english or m.start() in prose:
             for name in strong_names(group, text, m.start()):
                 names.append((name, NORM_DROP.sub("", name.lower())))
         else:
@@ -388,8 +401,31 @@ _HYPHEN_PREFIXES = frozenset(
 )
 
 
-def _english_units(text: str, names: list[tuple[str, str]]) -> list[Unit]:
-    """The content words of an English clause as stems (names, figures, stop words left out)."""
+# lowercase pronouns and auxiliaries: a Latin run of a Chinese clause holding one is English
+# prose the model wrote around what it copied ("It was founded by拔都…"), not a name (a title
+# capitalises them: "Attention Is All You Need")
+_PROSE_WORD = re.compile(
+    r"(?<![A-Za-z])(?:it|its|they|their|he|she|his|her|is|was|were|are|be|been|being|has|"
+    r"have|had|this|these|those|there|which|who)(?![A-Za-z])"
+)
+
+
+def english_prose(text: str) -> list[re.Match[str]]:
+    """The Latin runs of a Chinese clause that are English prose, not names.
+
+    >>> [m.group(0) for m in english_prose("It was founded by拔都率部，在 Attention Is All You Need 中")]
+    ['It was founded by']
+    """
+    return [
+        m
+        for m in LATIN_GROUP.finditer(text)
+        if " " in m.group(0).strip() and _PROSE_WORD.search(m.group(0))
+    ]
+
+
+def _english_units(text: str, names: list[tuple[str, str]], offset: int = 0) -> list[Unit]:
+    """The content words of an English clause as stems (names, figures, stop words left out);
+    ``offset``: where ``text`` starts in its clause."""
     num_spans = [m.span() for m in ARABIC.finditer(text)]
     units: list[Unit] = []
     strong = {n for n, _ in names}
@@ -418,5 +454,5 @@ def _english_units(text: str, names: list[tuple[str, str]]) -> list[Unit]:
         weight = 0.5 if lw.endswith("ly") else 1.0
         if w[:1].isupper() and m.start() > 0:
             weight = 1.5  # a Capitalised word inside the clause: likely a name
-        units.append(Unit("en", st, weight, w, tuple(sorted(variants(lw))), m.start()))
+        units.append(Unit("en", st, weight, w, tuple(sorted(variants(lw))), offset + m.start()))
     return units
