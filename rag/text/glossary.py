@@ -52,6 +52,8 @@ _SUFFIXES = (
     ("s", ""),
 )
 
+_VERB_ENDINGS = frozenset({"ing", "ingly", "ed", "edly"})
+
 EN_STOPWORDS = frozenset(
     """a an the of to in on at by for with from as is are was were be been being do does did
     done have has had it its this that these those there here what which who whom whose why how
@@ -72,6 +74,22 @@ def hash_text(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
+# Latin and Greek plurals of technical English ("matrices" must meet "matrix" = 矩阵)
+IRREGULAR_PLURALS = {
+    "matrices": "matrix",
+    "indices": "index",
+    "vertices": "vertex",
+    "appendices": "appendix",
+    "hypotheses": "hypothesis",
+    "analyses": "analysis",
+    "criteria": "criterion",
+    "phenomena": "phenomenon",
+    "axes": "axis",
+}
+# bump when :func:`stem` changes: the cached tables are keyed by it
+STEMMER_VERSION = 2
+
+
 def stem(word: str, short: int = 4) -> str:
     """A light English stemmer (plurals, -ing, -ed, -ly, -ation): enough to match glosses.
 
@@ -85,11 +103,18 @@ def stem(word: str, short: int = 4) -> str:
         ['activat', 'sampl', 'retrain', 'normaliz']
         >>> stem("boys"), stem("boys", short=3)
         ('boys', 'boy')
+        >>> stem("matrices") == stem("matrix"), stem("indices") == stem("index")
+        (True, True)
+        >>> [stem(w) for w in ("dropped", "embedding", "embeds", "called")], stem("added", 3)
+        (['drop', 'embed', 'embed', 'call'], 'add')
     """
     w = word.lower().strip("'-")
+    w = IRREGULAR_PLURALS.get(w, w)
     for suffix, replacement in _SUFFIXES:
         if w.endswith(suffix) and len(w) - len(suffix) >= (short if suffix in ("ed", "s") else 3):
             w = w[: len(w) - len(suffix)] + replacement
+            if suffix in _VERB_ENDINGS and len(w) >= 4 and w[-1] == w[-2] and w[-1] in "bdgmnprt":
+                w = w[:-1]  # "dropped", "embedding", "padding": drop, embed, pad
             break
     if w.endswith("e") and len(w) > 4:
         w = w[:-1]
@@ -194,6 +219,7 @@ class Glossary:
         if cache_dir is not None:
             key = (
                 f"{len(cedict.read_bytes())}-{len(ml_text)}-{hash_text(ml_text)}-{max_sense_words}"
+                f"-s{STEMMER_VERSION}"
             )
             cached = Path(cache_dir) / f"glossary-{key}.json"
 

@@ -16,6 +16,16 @@ def test_inflections_share_a_stem() -> None:
     assert stem("activations") == stem("activation") == "activat"
     assert stem("sampling") == stem("samples") == "sampl"
     assert english_terms("How does the model avoid a reward model?") == ["model", "avoid", "reward"]
+    # a doubled consonant before -ed/-ing, and Latin plurals
+    assert stem("dropped") == stem("drop") and stem("embedding") == stem("embeds")
+    assert stem("matrices") == stem("matrix") and stem("vertices") == stem("vertex")
+
+
+def test_a_latin_plural_finds_the_singular_s_rendering(glossary: Glossary) -> None:
+    # dev question m049 ("…a chained product of how many matrices?"): 矩阵 was not a rendering
+    # of "matrices", so the sentence "三个矩阵连乘" did not count as matching the question
+    assert "矩阵" in glossary.zh_for("matrices")
+    assert glossary.found(english_terms("how many matrices?"), "那么就是三个矩阵连乘") == ["matrix"]
 
 
 def test_english_words_find_their_chinese_renderings(glossary: Glossary) -> None:

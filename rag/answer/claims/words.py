@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from rag.text.glossary import EN_STOPWORDS as EN_STOP
-from rag.text.glossary import stem
+from rag.text.glossary import IRREGULAR_PLURALS, stem
 
 __all__ = [
     "CITE",
@@ -123,7 +123,7 @@ _SUFFIXES = (
 
 def variants(w: str) -> set[str]:
     """Forms under which an English word may appear (the glossary's stemmer is rough)."""
-    forms = {w}
+    forms = {w, IRREGULAR_PLURALS.get(w, w)}
     for suf, reps in _SUFFIXES:
         if w.endswith(suf) and len(w) - len(suf) >= 3 and not (suf == "s" and w.endswith("ss")):
             forms.update(w[: -len(suf)] + r for r in reps)
