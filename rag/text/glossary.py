@@ -285,4 +285,23 @@ class Glossary:
     def found(self, stems: Iterable[str], text: str) -> list[str]:
         """The stems whose English form or one of whose renderings occurs in ``text``."""
         low = text.lower()
-        return [s for s in stems if s in low or any(z in text for z in self.zh_by_en.get(s, ()))]
+        return [
+            s
+            for s in stems
+            if _latin_in(s, low) or any(z in text for z in self.zh_by_en.get(s, ()))
+        ]
+
+
+def _latin_in(word: str, low: str) -> bool:
+    """An English word (stem) in a lowercased text; a hyphenated one also with a space between
+    its parts ("gumbel-softmax" in "gumbel softmax"). Not run together: "kimi-vl" is the
+    article's "KimiVL", a name every sentence of its article has, and counting it there took
+    the answer sentence out of the evidence of "Which vision encoder does Kimi-VL use?".
+
+    >>> _latin_in("gumbel-softmax", "gumbel softmax 的证明"), _latin_in("gumbel-max", "gumbel")
+    (True, False)
+    """
+    if word in low:
+        return True
+    parts = [p for p in word.split("-") if p]
+    return len(parts) > 1 and " ".join(parts) in low

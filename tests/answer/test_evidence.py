@@ -196,3 +196,17 @@ def test_a_sentence_that_ends_with_a_colon_brings_what_it_announces(assistant) -
     answer = assistant.ask("推荐系统优化流程的第一步是什么?")
     assert "明确业务目标" in answer.text
     assert answer.text.count("[1]") == 1
+
+
+def test_a_hyphenated_question_word_is_found_written_with_a_space(assistant) -> None:
+    # asked as a user: "What is the Gumbel-Softmax trick used for?" reported "0% of the
+    # question's words found" over the article that writes "Gumbel Softmax", and answered under
+    # the low-confidence notice
+    glossary = Glossary.from_lines([])
+    text = "这就涉及到了Gumbel Softmax,包括Gumbel Softmax的一些证明和讨论"
+    terms = QuestionTerms("What is the Gumbel-Softmax trick used for?", BM25Tokenizer(), glossary)
+    assert terms.found(text) == ["gumbel-softmax"]
+    assert terms.found("Gumbel 分布") == []
+    answer = assistant.ask("What is the Gumbel-Softmax trick used for?")
+    assert "0% of the question's words found" not in (answer.notice or "")
+    assert not answer.abstained
