@@ -915,3 +915,20 @@ def test_a_significant_amount_of_human_work_is_what_the_passage_says(tools, simi
         question="Why is having to predefine and generate a set of anchors seen as a drawback?",
     )
     assert c.removed == [] and "human work [1]" in c.text
+
+
+def test_a_connective_is_not_left_alone_when_its_sentence_lost_every_claim(tools, similarity):
+    # asked as a user ("重参数技巧为什么能让梯度反传?"): the answer ended "…定义的 [1]。具体来说 [1]。"
+    reparam = [_p(_body("reparameterization"), "reparameterization")]
+    answer = (
+        "重参数是处理期望形式的目标函数的一种技巧 [1]。"
+        "具体来说，重参数技巧通过引入一个随机变量来表示原始的参数 [1]。"
+    )
+    c = check(answer, reparam, tools, similarity, question="重参数技巧为什么能让梯度反传?")
+    assert c.text == "重参数是处理期望形式的目标函数的一种技巧 [1]。"
+    assert "具体来说" not in (c.notice or "") and "随机变量" in (c.notice or "")
+    # kept when what it introduces is kept
+    kept = check(
+        "具体来说，重参数是处理期望形式的目标函数的一种技巧 [1]。", reparam, tools, similarity
+    )
+    assert kept.text.startswith("具体来说") and kept.removed == []

@@ -28,6 +28,7 @@ __all__ = [
     "NO_ANSWER",
     "Parsed",
     "Sentence",
+    "bare_connective",
     "dependent",
     "is_abstention",
     "parse_answer",
@@ -317,6 +318,36 @@ def dependent(text: str, english: bool) -> bool:
     if english:
         return bool(_EN_SUBORDINATE.match(t))
     return t.startswith(_ZH_SUBORDINATE)
+
+
+_ZH_CONNECTIVES = frozenset(
+    """具体来说 具体而言 具体地说 也就是说 换句话说 换言之 例如 比如 譬如 总之 总的来说 总而言之 简单来说
+    简而言之 综上所述 此外 另外 首先 其次 然后 最后 因此 所以 同时 而且 并且 不过 然而 但是 但 其中 即
+    那么 于是 另一方面 一方面 事实上 实际上 这样 这样一来 也就是 从而""".split()  # noqa: SIM905 - a word list reads better as text
+)
+_EN_CONNECTIVES = re.compile(
+    r"(?:specifically|for example|for instance|in other words|in short|in summary|that is|"
+    r"however|therefore|thus|also|moreover|furthermore|first|firstly|second|secondly|then|"
+    r"additionally|in addition|in fact|so|hence|finally|as a result|overall|in particular|"
+    r"namely|in this way)",
+    re.IGNORECASE,
+)
+
+
+def bare_connective(text: str, english: bool) -> bool:
+    """A clause that is only a discourse connective ("具体来说", "For example,"): it says
+    nothing once what it introduced was removed.
+
+    Example:
+        >>> bare_connective("具体来说，", False), bare_connective("具体来说，梯度可以反传", False)
+        (True, False)
+        >>> bare_connective(" In other words,", True), bare_connective("Then it stops", True)
+        (True, False)
+    """
+    t = re.sub(r"[\s，,；;：:。.!?！？]+", " ", CITE.sub("", text)).strip()
+    if english:
+        return bool(_EN_CONNECTIVES.fullmatch(t))
+    return t in _ZH_CONNECTIVES
 
 
 def relative(text: str) -> bool:

@@ -16,7 +16,14 @@ from __future__ import annotations
 import itertools
 import re
 
-from rag.answer.claims.clauses import Parsed, Sentence, dependent, relative, strip_lead
+from rag.answer.claims.clauses import (
+    Parsed,
+    Sentence,
+    bare_connective,
+    dependent,
+    relative,
+    strip_lead,
+)
 from rag.answer.claims.result import Clause
 from rag.answer.claims.words import CITE
 
@@ -55,8 +62,12 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     if not kept:
         return None
     first = kept[0]
-    if first != idxs[0] and dependent(clauses[first].text, english):
-        for i in kept:  # the rest cannot stand alone: drop the sentence
+    # the rest cannot stand alone ("which …", "因为 …"), or says nothing ("具体来说 [1]。"
+    # was left of a sentence whose every claim went): drop the sentence
+    if (first != idxs[0] and dependent(clauses[first].text, english)) or (
+        len(kept) < len(idxs) and all(bare_connective(clauses[i].text, english) for i in kept)
+    ):
+        for i in kept:
             clauses[i].status = "unsupported"
             clauses[i].reason = "its sentence lost its main clause"
         return None
@@ -117,6 +128,8 @@ def tidy(text: str) -> str:
 
 def notice(removed: list[Clause], dropped: list[int], lang: str) -> str | None:
     """One line naming the removed clauses (up to 3) and the invalid citations, or None."""
+    # a connective that went with its sentence ("具体来说") is not worth naming
+    removed = [c for c in removed if not bare_connective(c.text, c.lang == "en")]
     if not removed and not dropped:
         return None
     parts = []
