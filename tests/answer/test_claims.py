@@ -932,3 +932,20 @@ def test_a_connective_is_not_left_alone_when_its_sentence_lost_every_claim(tools
         "具体来说，重参数是处理期望形式的目标函数的一种技巧 [1]。", reparam, tools, similarity
     )
     assert kept.text.startswith("具体来说") and kept.removed == []
+
+
+def test_a_list_the_passage_gives_in_one_sentence_cites_that_passage_once(tools, similarity):
+    # asked as a user: "…due to their low resolution [1], blurry images [5], limited information,
+    # and high noise [1]" (blurry had no rendering; 图像模糊 is in [1]'s sentence)
+    small = [_p(_body("small-object-detection"), "small-object-detection")]
+    pyramid = [_p(_body("image-feature-pyramid"), "image-feature-pyramid")]
+    c = check(
+        "Because small objects are harder to detect due to their low resolution, blurry images, "
+        "limited information, and high noise [1].",
+        small + pyramid,
+        tools,
+        similarity,
+        lang="en",
+        question="Why do small objects hurt detection accuracy?",
+    )
+    assert c.removed == [] and c.cited == [1] and c.text.count("[1]") == 1
