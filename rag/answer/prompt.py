@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from rag.answer.budget import TokenBudget
 from rag.answer.evidence import Evidence
+from rag.answer.rewrite import plain_answer
 from rag.schema import Passage
 from rag.text.language import ZH_QUESTION_MARKERS
 from rag.text.placeholders import plain_math_letters, without_placeholders
@@ -202,7 +203,10 @@ class PromptBuilder:
         spent = 0
         for turn in reversed(history or []):
             role = turn.get("role")
-            content = escape_data(str(turn.get("content") or "").strip())
+            content = str(turn.get("content") or "").strip()
+            if role == "assistant":
+                content = plain_answer(content)
+            content = escape_data(content)
             if role not in ("user", "assistant") or not content:
                 continue
             if role == "assistant":

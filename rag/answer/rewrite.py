@@ -22,6 +22,28 @@ import re
 from rag.text.glossary import EN_STOPWORDS
 from rag.text.language import ZH_QUESTION_MARKERS
 
+# what the chain adds to an answer for the reader: the English source line, the fallback note
+_SOURCE_LINE = re.compile(r"\s*Source \[\d+\]: “[^”]*”")
+_CHAIN_NOTE = re.compile(
+    r"\s*(?:（[^（）]*；以下是文章中最相关的原句。）"
+    r"|\([^()]*; showing the most relevant sentences of the articles instead\.\))"
+)
+_MARK = re.compile(r"\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】)")
+
+
+def plain_answer(text: str) -> str:
+    """An earlier answer as a model should read it in the conversation: without the chain's
+    source line and notes (the model copied "Source: “…”" into its next answer) and without
+    its ``[n]`` marks (they numbered that turn's passages, not this one's).
+
+    Example:
+        >>> plain_answer("It is fast [1].\\nSource [1]: “YOLO 很快。”")
+        'It is fast.'
+    """
+    text = _CHAIN_NOTE.sub("", _SOURCE_LINE.sub("", text))
+    return _MARK.sub("", text).strip()
+
+
 _FOLLOW_UP = re.compile(
     r"^(那|那么|它|它们|这个|那个|这些|那些|其|此|还有|另外|再|and |what about|how about|and what|"
     r"why|then )|"
@@ -83,7 +105,10 @@ def rewrite_messages(
         role = "用户" if turn.get("role") == "user" else "助手"
         if lang != "zh":
             role = "User" if turn.get("role") == "user" else "Assistant"
-        lines.append(f"{role}: {str(turn.get('content') or '')[:300]}")
+        content = str(turn.get("content") or "")
+        if turn.get("role") == "assistant":
+            content = plain_answer(content)
+        lines.append(f"{role}: {content[:300]}")
     last = "用户最后的问题" if lang == "zh" else "User's last question"
     convo = "\n".join(lines) + f"\n{last}: {question}"
     return [

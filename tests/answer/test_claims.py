@@ -949,3 +949,17 @@ def test_a_list_the_passage_gives_in_one_sentence_cites_that_passage_once(tools,
         question="Why do small objects hurt detection accuracy?",
     )
     assert c.removed == [] and c.cited == [1] and c.text.count("[1]") == 1
+
+
+def test_a_bracketed_label_the_model_wrote_like_a_citation_is_not_a_sentence(tools, similarity):
+    # asked as a user ("DPO 是什么?" then "它和 RLHF 有什么区别?"): the answer ended "…方法 [1]。[DPO] [1]."
+    dpo = [_p(_body("dpo"), "dpo")]
+    c = check(
+        "DPO 是一种直接偏好优化的方法，而 RLHF 是一种分两步走的方法。[DPO]",
+        dpo,
+        tools,
+        similarity,
+        question="DPO 和 RLHF 有什么区别?",
+    )
+    assert c.text == "DPO 是一种直接偏好优化的方法，而 RLHF 是一种分两步走的方法 [1]。"
+    assert c.notice is None

@@ -119,3 +119,20 @@ def test_history_keeps_the_most_recent_turns_within_budget() -> None:
     middle = msgs[1:-1]
     assert middle and middle[0]["role"] == "user"
     assert "问题19" in middle[-2]["content"] and "问题0 " not in str(middle)
+
+
+def test_an_earlier_answer_reaches_the_model_without_the_chains_additions() -> None:
+    # asked as a user ("What is YOLO?" "How fast is it?" "What are its weaknesses?"): the model
+    # copied the source line of the earlier answers ("Source: “YOLO v1 将…” [1].") into its own
+    history = [
+        {"role": "user", "content": "What is YOLO?"},
+        {
+            "role": "assistant",
+            "content": "YOLO v1 divides an image into SxS grid cells [1].\n"
+            "Source [1]: “YOLO v1 将一幅图像分成SxS个网格(grid cell)”",
+        },
+    ]
+    msgs = PromptBuilder(example=False).build("How fast is it?", [passage(1, "x")], history)
+    earlier = msgs.messages[-2]
+    assert earlier["role"] == "assistant"
+    assert earlier["content"] == "YOLO v1 divides an image into SxS grid cells."

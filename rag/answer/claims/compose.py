@@ -59,6 +59,11 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
             clauses[i].status = "unsupported"
             clauses[i].reason = "it depended on a removed clause"
     kept = [i for i in idxs if clauses[i].supported]
+    if kept and all(_only_labels(clauses[i].text) for i in kept):
+        for i in kept:  # "[DPO]": a label the model wrote like a citation, not a sentence
+            clauses[i].status = "unsupported"
+            clauses[i].reason = "a bracketed label, not a sentence"
+        return None
     if not kept:
         return None
     first = kept[0]
@@ -107,6 +112,12 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
 
 
+def _only_labels(text: str) -> bool:
+    """Nothing but bracketed labels and punctuation ("[DPO]", "【结论】")."""
+    rest = re.sub(r"\[[^\[\]]*\]|【[^【】]*】", "", text)
+    return rest != text and not re.search(r"[0-9A-Za-z\u3400-\u9fff]", rest)
+
+
 def _marks(cl: Clause, next_in_group: Clause | None) -> list[int]:
     """The passage numbers to cite after clause ``cl`` of a citation group: its support, once
     for a run of clauses with the same support, after the run's last clause ("with m, say,
@@ -128,8 +139,12 @@ def tidy(text: str) -> str:
 
 def notice(removed: list[Clause], dropped: list[int], lang: str) -> str | None:
     """One line naming the removed clauses (up to 3) and the invalid citations, or None."""
-    # a connective that went with its sentence ("具体来说") is not worth naming
-    removed = [c for c in removed if not bare_connective(c.text, c.lang == "en")]
+    # a connective that went with its sentence ("具体来说"), a label ("[DPO]"): not worth naming
+    removed = [
+        c
+        for c in removed
+        if not bare_connective(c.text, c.lang == "en") and not _only_labels(c.text)
+    ]
     if not removed and not dropped:
         return None
     parts = []
