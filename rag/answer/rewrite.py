@@ -143,7 +143,12 @@ def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
     Implausible: far longer than the follow-up with its context, a statement where the user
     asked a question (the small model sometimes answers instead of rewriting: "How much faster
     is it?" -> "DDIM is faster than DDPM sampling."), or a text that keeps none of the
-    follow-up's own words (:func:`kept_share`).
+    follow-up's own words (:func:`kept_share`), or a comparison that lost its comparison.
+
+    Example:
+        >>> clean_rewrite("What is SPP?", "What is YOLO? And how does SPP differ?",
+        ...               "And how does SPP differ?")
+        'What is YOLO? And how does SPP differ?'
     """
     text = text.strip().strip('"“”').splitlines()[0].strip() if text.strip() else ""
     text = re.sub(r"^(改写后的问题|问题|Rewritten question|Question)\s*[:：]\s*", "", text)
@@ -153,7 +158,15 @@ def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
         return fallback
     if question and kept_share(question, text) == 0:  # it repeats the previous question
         return fallback
+    if question and _COMPARES.search(question) and not _COMPARES.search(text):
+        return fallback  # "And how does SPP differ?" (after YOLO) came back as "What is SPP?"
     return text
+
+
+_COMPARES = re.compile(
+    r"\b(?:differ\w*|compar\w*|versus|vs\b|than|contrast\w*|distinguish\w*)|"
+    r"区别|不同|差别|差异|相比|相较|比较|对比|比(?!例|如|赛|特)"
+)
 
 
 _REFERS = re.compile(r"它们|它|那么|那|这个|这些|那个|那些|其|此|呢|吗|吧|[?？!！。，,]")

@@ -87,3 +87,17 @@ def test_which_one_of_the_previous_pair_is_a_follow_up() -> None:
     assert needs_rewrite("Which one has higher time complexity?", turns)
     assert needs_rewrite("两者哪一个更快?", turns)
     assert not needs_rewrite("哪个模型的时间复杂度更高?", turns)
+
+
+def test_a_rewrite_that_drops_the_comparison_is_not_taken() -> None:
+    # asked as a user after questions about YOLO: "And how does SPP differ?" came back from the
+    # embedded model as "What is SPP?", and the answer described SPP alone
+    fallback = "What is YOLO? And how does SPP differ?"
+    asked = "And how does SPP differ?"
+    assert clean_rewrite("What is SPP?", fallback, asked) == fallback
+    kept = clean_rewrite("How does SPP differ from YOLO?", fallback, asked)
+    assert kept == "How does SPP differ from YOLO?"
+    assert clean_rewrite("DPO 是什么?", "fb", "它和 RLHF 有什么区别?") == "fb"
+    assert clean_rewrite("DPO 和 RLHF 有什么区别?", "fb", "它和 RLHF 有什么区别?") == (
+        "DPO 和 RLHF 有什么区别?"
+    )
