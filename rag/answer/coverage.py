@@ -99,8 +99,8 @@ def coverage_features(
     gap = top_dense - float(np.mean(dense[1:])) if len(dense) > 1 else 0.0
     top3 = passages[:3]
     names = question_entities(question)
-    haystack = normalize_name("\n".join(f"{p.title}\n{p.text}" for p in passages))
-    found_names = sum(1 for n in names if normalize_name(n) in haystack)
+    missing = missing_entities(names, passages, qterms)
+    found_names = len(names) - len(missing)
     bm25 = max((p.bm25_score or 0.0 for p in passages), default=0.0)
     return {
         "top_dense": top_dense,
@@ -118,6 +118,21 @@ def coverage_features(
         "entity_share": found_names / len(names) if names else 1.0,
         "bm25_per_term": bm25 / max(1, len(qterms.terms)),
     }
+
+
+def missing_entities(
+    names: Sequence[str], passages: Sequence[Passage], qterms: QuestionTerms
+) -> list[str]:
+    """The question's names that no passage mentions: not as written (``Kimi-VL`` is
+    ``KimiVL``), nor, for an English word a Chinese question writes in lowercase, in Chinese
+    ("rerank" as 重排: the question was refused with "no passage mentions rerank")."""
+    text = "\n".join(f"{p.title}\n{p.text}" for p in passages)
+    haystack = normalize_name(text)
+    return [
+        n
+        for n in names
+        if normalize_name(n) not in haystack and not qterms.rendered_in(n.lower(), text)
+    ]
 
 
 @dataclass
@@ -284,9 +299,7 @@ def decide_coverage(
     feats = coverage_features(question, passages, evidence, qterms)
     lang = question_language(question)
     p = model.probability(feats, lang)
-    names = question_entities(question)
-    haystack = normalize_name("\n".join(f"{x.title}\n{x.text}" for x in passages))
-    missing = [n for n in names if normalize_name(n) not in haystack]
+    missing = missing_entities(question_entities(question), passages, qterms)
     low = model.abstain_below if abstain_below is None else abstain_below
     if p < low:
         reason = (

@@ -39,6 +39,7 @@ from rag.text.sentences import evidence_spans
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{3}")
 _MIN_STEM = 4  # shorter English stems (box, map) say too little alone
+_PLAIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z0-9])")
 
 # Words that say what kind of question it is, not what it is about.
 _GENERIC_ZH_WORDS = (
@@ -72,18 +73,26 @@ class QuestionTerms:
         # pinyin names of an English question -> the index's Chinese terms (张永海)
         self.sounds = {stem(w): tuple(ts) for w, ts in (sounds or {}).items()}
         self._english_of: dict[str, tuple[str, ...]] = {}
+        self._chinese_of: dict[str, tuple[str, ...]] = {}
         if self.english:
             self.terms = english_terms(question)
             # a Chinese term quoted in an English question ("What does 感受野 mean?")
             self.terms += [t for t in dict.fromkeys(terms(question)) if _CJK.search(t)]
         else:
             self.terms = [t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH]
+            # English words written in lowercase: words, not names (DDIM, Mamba)
+            plain = {w for w in _PLAIN_WORD.findall(question) if w.islower()}
             if glossary is not None:
                 # a Chinese term the text states in English (视觉编码器 -> "vision encoder")
                 for t in self.terms:
                     stems = tuple(s for s in glossary.en_for(t) if len(s) >= _MIN_STEM)
                     if len(t) >= 2 and _CJK.search(t) and stems:
                         self._english_of[t] = stems
+                    # an English word of a Chinese question the text says in Chinese
+                    # ("rerank 阶段…" over 重排)
+                    zh = tuple(z for z in glossary.zh_for(t) if len(z) >= 2)
+                    if t in plain and zh:
+                        self._chinese_of[t] = zh
 
     def found(self, text: str) -> list[str]:
         """The question's terms that ``text`` contains."""
@@ -102,7 +111,16 @@ class QuestionTerms:
         have = set(self._terms(text))
         low = text.lower()
         stated = self._stated_in_english(text)
-        return [t for t in self.terms if t in have or t in low or t in stated]
+        return [
+            t
+            for t in self.terms
+            if t in have or t in low or t in stated or self.rendered_in(t, text)
+        ]
+
+    def rendered_in(self, word: str, text: str) -> bool:
+        """An English word a Chinese question writes in lowercase that ``text`` says in
+        Chinese ("rerank" as 重排); names (DDIM, Mamba) are not rendered."""
+        return any(z in text for z in self._chinese_of.get(word, ()))
 
     def _stated_in_english(self, text: str) -> set[str]:
         """The Chinese terms whose English rendering ``text`` uses (a stem, or its start)."""

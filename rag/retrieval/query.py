@@ -158,6 +158,17 @@ def sparse_query(
             )
             added = with_renderings[len(terms) :]
             terms = with_renderings
+    elif renderings > 0 and known is not None:
+        # an English word of a Chinese question that no article has ("rerank 阶段…" over articles
+        # that write 重排) is rendered like the words of an English question
+        unknown = [t for t in terms if _LATIN_WORD.fullmatch(t) and not known([t])]
+        dictionary = (dictionary or _dictionary(cache_dir)) if unknown else None
+        if dictionary is not None:
+            with_renderings = _add_renderings(
+                " ".join(unknown), terms, groups, tokenizer, dictionary, renderings, known
+            )
+            added = with_renderings[len(terms) :]
+            terms = with_renderings
     return SparseQuery(terms, [tuple(g) for g in groups if g], " ".join(words + added), heard)
 
 

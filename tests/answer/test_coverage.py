@@ -106,3 +106,14 @@ def test_a_more_similar_top_passage_never_lowers_coverage(base, bump, others, qu
     )
     assert high.probability >= low.probability - 1e-12
     assert high.covered or not low.covered
+
+
+def test_an_english_word_of_a_chinese_question_counts_where_the_articles_say_it_in_chinese(
+    assistant,
+) -> None:
+    # asked as a user: "rerank 阶段一般用什么方法?" was refused ("no passage mentions rerank",
+    # p=0.00) although the rerank article (重排) exists
+    answer = assistant.ask("rerank 阶段一般用什么方法?")
+    assert not answer.abstained
+    assert "rerank" not in (answer.notice or "")
+    assert answer.passages[0].doc_id == "rerank"  # retrieved through 重排 (it was 5th)

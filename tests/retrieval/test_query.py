@@ -127,6 +127,24 @@ def test_chinese_questions_get_no_renderings(tok: BM25Tokenizer) -> None:
     )
 
 
+def test_an_english_word_of_a_chinese_question_the_index_lacks_is_rendered(
+    tok: BM25Tokenizer,
+) -> None:
+    # asked as a user: "rerank 阶段一般用什么方法?" ranked the rerank article (which writes 重排,
+    # never "rerank") 5th and was refused with "no passage mentions rerank"
+    d = Renderings({"reward": ("奖励",)}, {}, ml_words(["reranking\t重排"]))
+    index = {"重排", "阶段", "奖励", "reward", "dpo"}
+
+    def known(terms):
+        return [t for t in terms if t in index]
+
+    q = sparse_query("rerank 阶段一般用什么方法?", tok, renderings=5, dictionary=d, known=known)
+    assert "重排" in q.terms and ("rerank", "重排") in q.groups
+    # a word the index has (and a name) is left as written
+    kept = sparse_query("DPO 的 reward 是什么?", tok, renderings=5, dictionary=d, known=known)
+    assert kept.terms == sparse_query("DPO 的 reward 是什么?", tok, renderings=0).terms
+
+
 def test_matched_share_counts_groups_as_substrings() -> None:
     groups = [("采样",), ("reward", "奖励"), ("步数",)]
     assert matched_share(groups, "DDIM 的采样只需 20 步，REWARD") == 2 / 3
