@@ -90,8 +90,8 @@ class QuestionTerms:
                         self._english_of[t] = stems
                     # an English word of a Chinese question the text says in Chinese
                     # ("rerank 阶段…" over 重排)
-                    zh = tuple(z for z in glossary.zh_for(t) if len(z) >= 2)
-                    if t in plain and zh:
+                    zh = tuple(z for z in glossary.zh_for(t) if len(z) >= 2) if t in plain else ()
+                    if zh:
                         self._chinese_of[t] = zh
 
     def found(self, text: str) -> list[str]:

@@ -172,8 +172,9 @@ def test_follow_up_uses_the_history(client, scripted) -> None:
     assert resp.model_extra["rag"]["standalone_question"] == "DDIM 和 DDPM 的采样过程有什么区别?"
     assert resp.model_extra["sources"][0]["doc_id"] == "ddim"
     rewrite_prompt = scripted.requests[0]["messages"][-1]["content"]
-    assert "DDIM 需要重新训练模型吗?" in rewrite_prompt and "不需要 [1]。" in rewrite_prompt
+    assert "DDIM 需要重新训练模型吗?" in rewrite_prompt and "助手: 不需要。" in rewrite_prompt
     assert "SOURCES-MARKER" not in rewrite_prompt  # the appended sources list is not history
+    assert "[1]" not in rewrite_prompt  # it numbered that turn's passages, not this one's
 
 
 def test_sources_in_text_can_be_switched_off_per_request(client, scripted) -> None:
