@@ -160,10 +160,10 @@ def sparse_query(
             terms = with_renderings
     elif renderings > 0 and known is not None:
         # an English word of a Chinese question that no article has ("rerank 阶段…" over articles
-        # that write 重排) is rendered like the words of an English question; written in
-        # lowercase (a capitalised one is a name: Mamba, Adam)
-        lower = set(re.findall(r"(?<![A-Za-z])[a-z][a-z'-]*(?![A-Za-z])", question))
-        unknown = [t for t in terms if t in lower and not known([t])]
+        # that write 重排) is rendered like the words of an English question (a rendering is
+        # only added when the index has it; capitalised words too: CMRC low-overlap BM25 MRR@10
+        # 0.826 -> 0.829 with lowercase words only, 0.832 with both)
+        unknown = [t for t in terms if _LATIN_WORD.fullmatch(t) and not known([t])]
         dictionary = (dictionary or _dictionary(cache_dir)) if unknown else None
         if dictionary is not None:
             with_renderings = _add_renderings(
