@@ -47,12 +47,11 @@ def main() -> dict:
     steps: dict[str, list[float]] = {"retrieve": [], "evidence": [], "coverage": [], "draft": []}
     for timed in (False, True):
         for q in questions:
-            lang = q["lang"]
             t0 = time.perf_counter()
             r = a.retriever.run(q["question"])
             t1 = time.perf_counter()
             ev = tools.selector.select(
-                q["question"], r.passages, r.query_vector, glossary=tools.glossary_for(lang)
+                q["question"], r.passages, r.query_vector, glossary=tools.glossary
             )
             t2 = time.perf_counter()
             decide_coverage(
