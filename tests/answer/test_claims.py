@@ -963,3 +963,21 @@ def test_a_bracketed_label_the_model_wrote_like_a_citation_is_not_a_sentence(too
     )
     assert c.text == "DPO 是一种直接偏好优化的方法，而 RLHF 是一种分两步走的方法 [1]。"
     assert c.notice is None
+
+
+def test_a_three_character_term_the_question_names_is_not_present_by_its_last_two(
+    tools, similarity
+):
+    # asked as a user ("DeepSeek-R1 为什么需要冷启动数据?"; the articles never speak of a cold
+    # start): the answer gave post-training's benefits as the reason, and was kept because
+    # 启动 occurs in a passage; its "但…" clause then has nothing left to contrast
+    r1 = [_p(_body("deepseek-r1"), "deepseek-r1"), _p("训练启动前需要准备数据。", "other")]
+    c = check(
+        "DeepSeek-R1 需要冷启动数据是因为预训练需要的计算资源相对较少,但能够提高推理任务的准确性 [1]。",
+        r1,
+        tools,
+        similarity,
+        question="DeepSeek-R1 为什么需要冷启动数据?",
+    )
+    assert c.empty
+    assert c.removed[0].reason == "'冷启动' not in the passages"

@@ -8,8 +8,9 @@ question named, and the passages say nothing about the first. Only terms of the 
 term list count (several English words, or a Chinese term of three characters or more), so
 that their absence is known rather than a gap of the renderings of a general word: an
 English term is absent when none of its words (非Deep时代 may say "deep learning"), none of
-its Chinese renderings and none of its words' renderings occur; a Chinese term when less than half of it is covered by its
-two-character words (总参数量 is present in 总参数).
+its Chinese renderings and none of its words' renderings occur; a Chinese term of three characters when neither it nor its
+first two characters occur (感受野 is in 感受的视野, 冷启动 is not in 启动), a longer one when less
+than half of it is covered by its two-character words (总参数量 is present in 总参数).
 
 Example:
     >>> terms = MlTerms.from_lines(["speculative decoding\\t投机解码", "感受野\\t感受野"])
@@ -21,6 +22,8 @@ Example:
     []
     >>> terms.absent("感受野多大?", "感受的视野"), terms.absent("感受野多大?", "卷积核")
     ([], ['感受野'])
+    >>> MlTerms.from_lines(["cold start\\t冷启动"]).absent("为什么需要冷启动数据?", "启动训练")
+    ['冷启动']
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ class MlTerms:
             and not any(re.search(rf"(?<![a-z]){re.escape(w)}", passages_low) for w in t.split())
             and not (word_found is not None and any(word_found(w) for w in t.split()))
         ]
-        return out + [z for z in chinese if _covered(z, passages_low) < 0.5]
+        return out + [z for z in chinese if not _present(z, passages_low)]
 
     def named_in(self, clause: str, terms: Sequence[str]) -> list[str]:
         """Which of ``terms`` (from :meth:`absent`) the clause names (English plurals too)."""
@@ -101,6 +104,18 @@ class MlTerms:
             for t in terms
             if (t in low if not t.isascii() else re.search(rf"\b{re.escape(t)}(?:s|es)?\b", low))
         ]
+
+
+def _present(term: str, text: str) -> bool:
+    """A Chinese term in ``text``, or a variant of it: a three-character term by its first two
+    characters (感受野 in "感受的视野"; 冷启动 is not in a text that only says 启动: the model
+    answered "DeepSeek-R1 需要冷启动数据是因为…" from passages that never speak of a cold start),
+    a longer one when half of it is covered by its two-character words (:func:`_covered`)."""
+    if term in text:
+        return True
+    if len(term) == 3:
+        return term[:2] in text
+    return _covered(term, text) >= 0.5
 
 
 def _covered(term: str, text: str) -> float:

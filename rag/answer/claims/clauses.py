@@ -100,6 +100,8 @@ _ZH_SUBORDINATE = (
     *("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如"),
     # a reason, concession, condition or purpose whose main clause went: "因为…", "为了…"
     *("因为", "由于", "虽然", "尽管", "如果", "假如", "除非", "为了"),
+    # a contrast with nothing left to contrast: "…是因为预训练…(removed)，但能够提高…"
+    *("但是", "但", "然而", "不过", "可是"),
 )
 
 
