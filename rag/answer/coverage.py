@@ -91,15 +91,21 @@ def question_entities(question: str) -> list[str]:
 
 
 def coverage_features(
-    question: str, passages: Sequence[Passage], evidence: EvidenceSet, qterms: QuestionTerms
+    question: str,
+    passages: Sequence[Passage],
+    evidence: EvidenceSet,
+    qterms: QuestionTerms,
+    missing: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """The evidence features of :data:`FEATURES` for one question and its passages."""
+    """The evidence features of :data:`FEATURES` for one question and its passages
+    (``missing``: :func:`missing_entities`, when the caller has it already)."""
     dense = sorted((p.dense_score or 0.0 for p in passages), reverse=True)
     top_dense = dense[0] if dense else 0.0
     gap = top_dense - float(np.mean(dense[1:])) if len(dense) > 1 else 0.0
     top3 = passages[:3]
     names = question_entities(question)
-    missing = missing_entities(names, passages, qterms)
+    if missing is None:
+        missing = missing_entities(names, passages, qterms)
     found_names = len(names) - len(missing)
     bm25 = max((p.bm25_score or 0.0 for p in passages), default=0.0)
     return {
@@ -296,10 +302,10 @@ def decide_coverage(
     qterms = qterms or QuestionTerms(question, terms)
     if evidence is None:
         evidence = EvidenceSet([], [], qterms)
-    feats = coverage_features(question, passages, evidence, qterms)
+    missing = missing_entities(question_entities(question), passages, qterms)
+    feats = coverage_features(question, passages, evidence, qterms, missing)
     lang = question_language(question)
     p = model.probability(feats, lang)
-    missing = missing_entities(question_entities(question), passages, qterms)
     low = model.abstain_below if abstain_below is None else abstain_below
     if p < low:
         reason = (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.claims.words import CITE
 from rag.text.glossary import EN_STOPWORDS
 from rag.text.language import ZH_QUESTION_MARKERS
 
@@ -28,7 +29,6 @@ _CHAIN_NOTE = re.compile(
     r"\s*(?:（[^（）]*；以下是文章中最相关的原句。）"
     r"|\([^()]*; showing the most relevant sentences of the articles instead\.\))"
 )
-_MARK = re.compile(r"\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】)")
 
 
 def plain_answer(text: str) -> str:
@@ -41,7 +41,7 @@ def plain_answer(text: str) -> str:
         'It is fast.'
     """
     text = _CHAIN_NOTE.sub("", _SOURCE_LINE.sub("", text))
-    return _MARK.sub("", text).strip()
+    return CITE.sub("", text).strip()
 
 
 _FOLLOW_UP = re.compile(

@@ -296,14 +296,7 @@ class _Judge:
         clause.lang = lang
         # (the order of these look-ups is kept: the lexicon caches renderings by stem)
         miss_all_units = [u for u in info.units if lex.unit_score(u, None) < 0.5]
-        missing_names = [
-            n
-            for n, norm in info.names
-            if norm
-            and not name_mentioned(norm, lex.all_norm, lex.all_low)
-            and not lex.name_rendered(n)
-            and not _expansion_found(lex, n, info.text)
-        ]
+        missing_names = _names_lacking(lex, info, lex.all_norm, lex.all_low)
         best: _Best | None = None
         per_passage: dict[int, float] = {}
         local: dict[int, _PassageContext] = {}
@@ -352,14 +345,7 @@ class _Judge:
         pc = lex.pass_cands[c.passage]
         miss_units = [u for u in info.units if lex.unit_score(u, pc) < 0.5]
         share = sum(u.weight for u in miss_units) / max(1.0, sum(u.weight for u in info.units))
-        names_here = [
-            n
-            for n, norm in info.names
-            if norm
-            and not name_mentioned(norm, pc.norm, pc.low)
-            and not lex.name_rendered(n)
-            and not _expansion_found(lex, n, info.text)
-        ]
+        names_here = _names_lacking(lex, info, pc.norm, pc.low)
         veto = ("", "")
         top = features(lex, info, c, cov, share, miss_units, None)
         if (
@@ -484,11 +470,18 @@ def _compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
     return ""
 
 
-def _expansion_found(lex: Lexicon, acronym: str, text: str) -> bool:
-    """An acronym the passages lack, written out in the clause with words they have: "MTP 是
-    Multi-Token Prediction" over "多 token 预测训练目标" names what the passages describe."""
-    words = expansion_of(acronym, text)
-    return bool(words) and all(lex.word_found(w) for w in words)
+def _names_lacking(lex: Lexicon, info: ClauseInfo, norm_text: str, low_text: str) -> list[str]:
+    """The clause's names a text (normalised, and lowercased) does not mention, that are not
+    rendered word by word in the passages, and, for an acronym, not written out in the clause
+    with words the passages have ("MTP 是 Multi-Token Prediction" over "多 token 预测训练目标")."""
+    out = []
+    for n, norm in info.names:
+        if not norm or name_mentioned(norm, norm_text, low_text) or lex.name_rendered(n):
+            continue
+        words = expansion_of(n, info.text)
+        if not (words and all(lex.word_found(w) for w in words)):
+            out.append(n)
+    return out
 
 
 def _whole_sentences(text: str, c: Candidate) -> str:

@@ -246,11 +246,12 @@ class Lexicon:
         if english is None:
             english = is_english(text)
         numbers = numbers_in(text, strict=True)
-        names = _names(text, english)
+        # "It was founded by拔都率部…": an English lead-in of a Chinese clause, not a name
+        prose = [] if english else english_prose(text)
+        names = _names(text, english, {m.start() for m in prose})
         units = _english_units(text, names) if english else []
-        if not english:  # "It was founded by拔都率部…": an English lead-in, not a name
-            for m in english_prose(text):
-                units += _english_units(m.group(0), names, m.start())
+        for m in prose:
+            units += _english_units(m.group(0), names, m.start())
         units += self._chinese_units(text)
         negated = False
         preds: list[str] = []
@@ -379,11 +380,11 @@ class Lexicon:
         return [n for n in info.numbers if not number_found(n, c.numbers)]
 
 
-def _names(text: str, english: bool) -> list[tuple[str, str]]:
-    """(surface, normalised) names: the strong names of an English clause, every Latin run of
-    a Chinese one."""
+def _names(text: str, english: bool, prose: set[int]) -> list[tuple[str, str]]:
+    """(surface, normalised) names: the strong names of an English clause and of the English
+    prose of a Chinese one (its Latin runs starting at ``prose``), every other Latin run of a
+    Chinese one."""
     names: list[tuple[str, str]] = []
-    prose = {m.start() for m in ([] if english else english_prose(text))}
     for m in LATIN_GROUP.finditer(text):
         group = m.group(0)
         if english or m.start() in prose:
