@@ -423,6 +423,34 @@ def test_a_relative_clause_goes_with_the_removed_clause_it_described(tools, simi
     assert any(x.reason == "it depended on a removed clause" for x in c.removed)
 
 
+def test_a_pronoun_clause_goes_with_the_removed_clause_that_named_its_subject(tools, similarity):
+    # asked as a user: with "The bias term is added to …" removed, "and it is multiplied by the
+    # weight of the corresponding input neuron" stayed as "It is multiplied … [2]", resting on
+    # the feature-column article's neurons (the bias is never multiplied by a weight there)
+    passages = [_p(_body("bias-in-dl"), "bias-in-dl"), _p(_body("tf-feature-column"), "tfc")]
+    answer = (
+        "The bias term is added to the output of the activation function, and it is multiplied "
+        "by the weight of the corresponding input neuron."
+    )
+    q = "What is the purpose of the bias term in a neural network?"
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert "multiplied" not in c.text
+    assert any(x.reason == "it depended on a removed clause" for x in c.removed)
+
+
+def test_a_word_is_not_rendered_by_a_shorter_word_that_begins_it(tools, similarity):
+    # "differentiable" borrowed the renderings of "differ" (不同, 不一…): the evidence picked for
+    # "accuracy is not differentiable" was "正确率不一定上升" and the clause was removed beside
+    # the passage's own "正确率是不可导的"
+    passages = [_p(_body("differentiable-metrics"), "differentiable-metrics")]
+    answer = (
+        "Using the negative of accuracy as the loss would be ideal, but accuracy is not "
+        "differentiable, so it cannot be used directly [1]."
+    )
+    c = check(answer, passages, tools, similarity, lang="en", question="Why not use accuracy?")
+    assert c.removed == [] and c.text == answer
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):

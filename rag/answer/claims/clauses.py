@@ -96,6 +96,7 @@ _EN_SUBORDINATE = re.compile(
     re.IGNORECASE,
 )
 _EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
+_EN_PRONOUN_SUBJECT = re.compile(r"^(?:it|its|they|their|this|these|those)(?!\w)", re.IGNORECASE)
 _ZH_SUBORDINATE = (
     *("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如"),
     # a reason, concession, condition or purpose whose main clause went: "因为…", "为了…"
@@ -360,6 +361,19 @@ def relative(text: str) -> bool:
         (True, True, False)
     """
     return bool(_EN_RELATIVE.match(re.sub(r"^[\s,;:]+", "", text)))
+
+
+def pronoun_led(text: str) -> bool:
+    """An English clause whose subject is a pronoun ("and it is multiplied by…"): what it is
+    about was named in the clause before it.
+
+    Example:
+        >>> pronoun_led(", and it is multiplied by the weight"), pronoun_led("its output")
+        (True, True)
+        >>> pronoun_led("and the weight is multiplied"), pronoun_led("Items are ranked")
+        (False, False)
+    """
+    return bool(_EN_PRONOUN_SUBJECT.match(strip_lead(text, True)))
 
 
 # --------------------------------------------------------------------------- the answer

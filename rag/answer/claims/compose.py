@@ -3,8 +3,8 @@
 A sentence keeps its supported clauses in order; a clause's citation mark becomes the passages
 that support it (clauses that shared a mark and are supported by the same passages still share
 one). A sentence whose main clause went and whose rest cannot open a sentence (which/while/
-because, 其中/从而) is dropped, and so is an English relative clause (which/who/where) whose
-clause before it went: it would describe another noun. Punctuation left dangling is tidied.
+because, 其中/从而) is dropped, and so is an English relative clause (which/who/where) or clause
+led by a pronoun (it/they/this…) whose clause before it went: it would describe another noun. Punctuation left dangling is tidied.
 
 Example:
     >>> tidy("DDIM 更快 ， [1] 。")
@@ -21,6 +21,7 @@ from rag.answer.claims.clauses import (
     Sentence,
     bare_connective,
     dependent,
+    pronoun_led,
     relative,
     strip_lead,
 )
@@ -53,9 +54,16 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     english = lay.english
     for before, i in itertools.pairwise(idxs):
         # "…S4, [removed: it was … HiPPO,] which is a paper titled …": a relative clause
-        # would now describe the noun of another clause (S4 given HiPPO's title)
+        # would now describe the noun of another clause (S4 given HiPPO's title); "[removed:
+        # The bias term is added to …,] and it is multiplied by the weight…": "it" would now
+        # be whatever the sentence before was about, and its support need not be about either
         removed_before = not clauses[before].supported
-        if english and removed_before and clauses[i].supported and relative(clauses[i].text):
+        if (
+            english
+            and removed_before
+            and clauses[i].supported
+            and (relative(clauses[i].text) or pronoun_led(clauses[i].text))
+        ):
             clauses[i].status = "unsupported"
             clauses[i].reason = "it depended on a removed clause"
     kept = [i for i in idxs if clauses[i].supported]

@@ -106,7 +106,14 @@ _PREFIX_INDEX: dict[int, list[str]] = {}
 
 
 def prefix_renderings(glossary: Glossary, word: str) -> set[str]:
-    """Renderings of glossary words sharing a long prefix (``assumption`` ~ ``assume``)."""
+    """Renderings of glossary words sharing all but the last two letters of ``word``
+    (``assumption`` ~ ``assume``, ``responsible`` ~ ``responsibility``), not of a shorter word
+    that only begins it (``differentiable`` is not ``differ``: 不同).
+
+    >>> g = Glossary({"differ": frozenset({"不同"}), "responsibil": frozenset({"责任"})})
+    >>> sorted(prefix_renderings(g, "differentiabl")), sorted(prefix_renderings(g, "responsibl"))
+    ([], ['责任'])
+    """
 
     keys = _PREFIX_INDEX.get(id(glossary))
     if keys is None:
@@ -123,7 +130,7 @@ def prefix_renderings(glossary: Glossary, word: str) -> set[str]:
             if a != b:
                 break
             common += 1
-        if common >= max(5, min(len(k), len(word)) - 2):
+        if common >= max(5, len(word) - 2):
             out.update(glossary.zh_by_en[k])
         i += 1
     return out
@@ -327,8 +334,10 @@ class Lexicon:
                 if self.glossary is not None:
                     out.update(self.glossary.zh_by_en.get(v, ()))
                 out.update(EXTRA_TERMS.get(v, ()))
-                if self.glossary is not None and len(v) >= 6:
-                    out.update(prefix_renderings(self.glossary, v))
+            if self.glossary is not None:
+                for v in u.subterms or (u.key,):
+                    if len(v) >= 6:
+                        out.update(prefix_renderings(self.glossary, v))
             got = frozenset(out)
             self._render_cache[u.key] = got
         return got
