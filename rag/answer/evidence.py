@@ -39,6 +39,8 @@ from rag.text.sentences import evidence_spans
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{3}")
 _MIN_STEM = 4  # shorter English stems (box, map) say too little alone
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}(?![A-Za-z0-9])")
+_WHOLE = r"(?<![A-Za-z0-9]){}(?![A-Za-z0-9])"
 _PLAIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z0-9])")
 
 # Words that say what kind of question it is, not what it is about.
@@ -47,6 +49,9 @@ _GENERIC_ZH_WORDS = (
     "之间 相比 比较 介绍 文章 本文 多少 几个 有没有 能否 能不能 怎样 为何"
 )
 GENERIC_ZH = frozenset(_GENERIC_ZH_WORDS.split())
+# ... and their English stems: "What is the difference between FM and FFM?" is about FM and FFM,
+# not about 区别/不同 ("between" stays: "a bridge between what?" needs its 之间)
+GENERIC_EN = frozenset(english_terms("difference differences differ compare comparison"))
 
 
 class QuestionTerms:
@@ -73,9 +78,13 @@ class QuestionTerms:
         # pinyin names of an English question -> the index's Chinese terms (张永海)
         self.sounds = {stem(w): tuple(ts) for w, ts in (sounds or {}).items()}
         self._english_of: dict[str, tuple[str, ...]] = {}
+        self._acronyms: list[str] = []
         self._chinese_of: dict[str, tuple[str, ...]] = {}
         if self.english:
-            self.terms = english_terms(question)
+            self.terms = [t for t in english_terms(question) if t not in GENERIC_EN]
+            # two-letter acronyms are names too (FM, RL), matched as whole words
+            self._acronyms = [a.lower() for a in dict.fromkeys(_ACRONYM.findall(question))]
+            self.terms += [a for a in self._acronyms if a not in self.terms]
             # a Chinese term quoted in an English question ("What does 感受野 mean?")
             self.terms += [t for t in dict.fromkeys(terms(question)) if _CJK.search(t)]
         else:
@@ -99,11 +108,13 @@ class QuestionTerms:
         if not self.terms:
             return []
         if self.english:
+            words = [t for t in self.terms if t not in self._acronyms]
             if self.glossary is not None:
-                found = self.glossary.found(self.terms, text)
+                found = self.glossary.found(words, text)
             else:
                 low = text.lower()
-                found = [t for t in self.terms if t in low]
+                found = [t for t in words if t in low]
+            found += [a for a in self._acronyms if re.search(_WHOLE.format(a), text, re.I)]
             if self.sounds:
                 heard = {t for t in self.terms if any(z in text for z in self.sounds.get(t, ()))}
                 found = [t for t in self.terms if t in found or t in heard]

@@ -451,6 +451,37 @@ def test_a_word_is_not_rendered_by_a_shorter_word_that_begins_it(tools, similari
     assert c.removed == [] and c.text == answer
 
 
+def test_two_uncited_clauses_of_a_sentence_settle_on_the_passage_that_holds_both(tools, similarity):
+    # asked as a user: "One solution is to use reinforcement learning, where the accuracy is
+    # set as a reward function." came back "…reinforcement learning [5], where … [1]": each
+    # clause took the passage its neighbour liked best ([1] supported both)
+    ids = ("differentiable-metrics", "linear-attention", "bias-in-dl", "dpo", "reparameterization")
+    passages = [_p(_body(d), d) for d in ids]
+    answer = (
+        "Therefore, accuracy cannot be used as a loss function directly. One solution is to use "
+        "reinforcement learning, where the accuracy is set as a reward function."
+    )
+    q = "Why can't accuracy be used directly as a loss function?"
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert "reinforcement learning, where the accuracy is set as a reward function [1]." in c.text
+
+
+def test_an_aside_in_parentheses_is_a_claim_of_its_own(tools, similarity):
+    # asked as a user: "(it involves the operation of taking the logarithm of the
+    # probabilities, …)" rode along with "because it is not differentiable" and was judged as
+    # one clause with it
+    passages = [_p(_body("differentiable-metrics"), "differentiable-metrics")]
+    answer = (
+        "Accuracy cannot be the loss because it is not differentiable (it involves the operation "
+        "of taking the logarithm of the probabilities) [1]."
+    )
+    c = check(answer, passages, tools, similarity, lang="en", question="Why not accuracy?")
+    texts = [x.text.strip() for x in c.clauses]
+    assert "(it involves the operation of taking the logarithm of the probabilities)" in texts
+    glossed = check("It uses the heatmap (热图) [1].", passages, tools, similarity, lang="en")
+    assert len(glossed.clauses) == 1
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):

@@ -210,3 +210,15 @@ def test_a_hyphenated_question_word_is_found_written_with_a_space(assistant) -> 
     answer = assistant.ask("What is the Gumbel-Softmax trick used for?")
     assert "0% of the question's words found" not in (answer.notice or "")
     assert not answer.abstained
+
+
+def test_a_comparison_question_looks_for_both_names_not_for_the_word_difference() -> None:
+    # asked as a user: "What is the difference between FM and FFM?" had the terms difference,
+    # between and ffm: "FM" (two letters) was dropped and "difference" (区别/不同) matched
+    # sentences of any article
+    glossary = Glossary.from_lines(["區別 区别 [qu1 bie2] /difference/"])
+    terms = QuestionTerms("What is the difference between FM and FFM?", BM25Tokenizer(), glossary)
+    assert sorted(terms.terms) == ["between", "ffm", "fm"]
+    assert terms.found("FM:Factorization Machines, 2010") == ["fm"]
+    assert terms.found("FFM 引入了 field 概念") == ["ffm"]  # "fm" is not inside "FFM"
+    assert terms.found("两者的区别很小") == []

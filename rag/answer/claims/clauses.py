@@ -31,6 +31,7 @@ __all__ = [
     "bare_connective",
     "dependent",
     "is_abstention",
+    "parenthetical",
     "parse_answer",
     "parse_citations",
     "relative",
@@ -193,8 +194,38 @@ def split_clauses(text: str, start: int, end: int, english: bool) -> list[tuple[
     """Clause spans of ``text[start:end]`` (a sentence body without its tail)."""
     masked = _masked(text)
     cuts = _cuts(masked, start, end, english)
+    if english:  # "…not differentiable (it involves taking the logarithm…)": its own claim
+        for s, e in _asides(text, start, end):
+            cuts = sorted({*cuts, s, *([e] if e < end else [])})
     spans = [(cuts[i], cuts[i + 1] if i + 1 < len(cuts) else end) for i in range(len(cuts))]
     return _merge_fragments(text, spans, end, english)
+
+
+_PAREN = re.compile(r"\s*\(([^()]*)\)")
+
+
+def _asides(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of an English sentence's parenthetical asides that say something of their own
+    (5+ English words, no Chinese: not a gloss like "(热图)" or a name like "(Click Through
+    Rate, CTR)")."""
+    return [
+        (m.start(), m.end())
+        for m in _PAREN.finditer(text, start, end)
+        if m.start() > start and parenthetical(m.group(0))
+    ]
+
+
+def parenthetical(text: str) -> bool:
+    """An English aside in parentheses that makes a claim of its own.
+
+    Example:
+        >>> parenthetical(" (it involves taking the logarithm of the probabilities)")
+        True
+        >>> parenthetical("(热图)"), parenthetical("(Click Through Rate, CTR)")
+        (False, False)
+    """
+    m = re.fullmatch(r"\s*\(([^()]*)\)[\s,;:]*", CITE.sub("", text))
+    return bool(m) and not CJK.search(m.group(1)) and len(EN_WORD.findall(m.group(1))) >= 5
 
 
 def _cuts(masked: str, start: int, end: int, english: bool) -> list[int]:

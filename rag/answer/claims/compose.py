@@ -21,6 +21,7 @@ from rag.answer.claims.clauses import (
     Sentence,
     bare_connective,
     dependent,
+    parenthetical,
     pronoun_led,
     relative,
     strip_lead,
@@ -62,7 +63,7 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
             english
             and removed_before
             and clauses[i].supported
-            and (relative(clauses[i].text) or pronoun_led(clauses[i].text))
+            and any(f(clauses[i].text) for f in (relative, pronoun_led, parenthetical))
         ):
             clauses[i].status = "unsupported"
             clauses[i].reason = "it depended on a removed clause"
