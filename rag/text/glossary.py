@@ -33,6 +33,7 @@ from rag.text.json_cache import cached_json
 ML_TERMS = Path(__file__).with_name("data") / "ml_terms.tsv"
 
 _EN_WORD = re.compile(r"[a-z][a-z'-]*")
+_POSSESSIVE = re.compile(r"'s?$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _SKIP_SENSE = ("cl:", "variant of", "old variant", "surname", "abbr. for", "see ")
@@ -86,8 +87,8 @@ IRREGULAR_PLURALS = {
     "phenomena": "phenomenon",
     "axes": "axis",
 }
-# bump when :func:`stem` changes: the cached tables are keyed by it
-STEMMER_VERSION = 2
+# bump when :func:`stem` or :func:`english_terms` changes: the cached tables are keyed by it
+STEMMER_VERSION = 3
 
 
 def stem(word: str, short: int = 4) -> str:
@@ -123,9 +124,14 @@ def stem(word: str, short: int = 4) -> str:
 
 def english_terms(text: str, short: int = 4) -> list[str]:
     """Stems of the English content words of ``text``, in order, without repeats (``short``:
-    see :func:`stem`)."""
+    see :func:`stem`); a possessive is its noun ("model's" -> ``model``).
+
+    >>> english_terms("the NICE model's coupling layers")
+    ['nice', 'model', 'coupl', 'layer']
+    """
     out: list[str] = []
     for word in _EN_WORD.findall(text.lower()):
+        word = _POSSESSIVE.sub("", word)
         if word in EN_STOPWORDS or len(word) < 3:
             continue
         s = stem(word, short)
