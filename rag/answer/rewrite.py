@@ -44,15 +44,19 @@ def plain_answer(text: str) -> str:
     return CITE.sub("", text).strip()
 
 
+# a word that points back to something named earlier
+_POINTS_BACK = (
+    r"(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|两者|二者|哪一个|\bit\b|\bthey\b|"
+    r"\bthis\b|\bthat\b|\bthose\b|\bthese\b|\bits\b|\bthem\b|\bwhich one\b)"
+)
 _FOLLOW_UP = re.compile(
     r"^(那|那么|它|它们|这个|那个|这些|那些|其|此|还有|另外|再|and |what about|how about|and what|"
     r"why|then )|"
     # a comparison whose first side is the previous subject ("和标准实现比快多少?")
-    r"^(和|跟|与|比(?!较)|相比|相较|compared (?:to|with) |versus |vs\.? )|"
-    r"(它|它们|这个方法|该方法|这种|那种|其中|前者|后者|上面|上述|两者|二者|哪一个|\bit\b|\bthey\b|"
-    r"\bthis\b|\bthat\b|\bthose\b|\bthese\b|\bits\b|\bthem\b|\bwhich one\b)",
+    r"^(和|跟|与|比(?!较)|相比|相较|compared (?:to|with) |versus |vs\.? )|" + _POINTS_BACK,
     re.IGNORECASE,
 )
+_POINTER = re.compile(_POINTS_BACK, re.IGNORECASE)
 
 REWRITE_PROMPT = {
     "zh": "根据对话，把用户最后的问题改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题。",
@@ -143,12 +147,18 @@ def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
     Implausible: far longer than the follow-up with its context, a statement where the user
     asked a question (the small model sometimes answers instead of rewriting: "How much faster
     is it?" -> "DDIM is faster than DDPM sampling."), or a text that keeps none of the
-    follow-up's own words (:func:`kept_share`), or a comparison that lost its comparison.
+    follow-up's own words (:func:`kept_share`), a comparison that lost its comparison, or a
+    follow-up that points back ("it", 它) given back without a word added.
 
     Example:
         >>> clean_rewrite("What is SPP?", "What is YOLO? And how does SPP differ?",
         ...               "And how does SPP differ?")
         'What is YOLO? And how does SPP differ?'
+        >>> q = "Why doesn't it need a reward model?"
+        >>> clean_rewrite(q, "What is DPO? " + q, q)
+        "What is DPO? Why doesn't it need a reward model?"
+        >>> clean_rewrite("Why doesn't DPO need a reward model?", "What is DPO? " + q, q)
+        "Why doesn't DPO need a reward model?"
     """
     text = text.strip().strip('"“”').splitlines()[0].strip() if text.strip() else ""
     text = re.sub(r"^(改写后的问题|问题|Rewritten question|Question)\s*[:：]\s*", "", text)
@@ -160,6 +170,8 @@ def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
         return fallback
     if question and _COMPARES.search(question) and not _COMPARES.search(text):
         return fallback  # "And how does SPP differ?" (after YOLO) came back as "What is SPP?"
+    if question and _POINTER.search(question) and _words(text) <= _words(question):
+        return fallback  # "Why doesn't it need a reward model?" (after DPO) came back unchanged
     return text
 
 
@@ -188,11 +200,17 @@ def kept_share(question: str, rewrite: str) -> float:
         >>> kept_share("Which tasks was it evaluated on?", "Which tasks was Prefix-Tuning evaluated on?")
         1.0
     """
-    low = question.lower()
-    units = {w for w in re.findall(r"[a-z][a-z0-9-]{2,}", low) if w not in EN_STOPWORDS}
-    for run in re.findall(r"[\u3400-\u9fff]+", _REFERS.sub(" ", question)):
-        units.update(run[i : i + 2] for i in range(len(run) - 1))
+    units = _words(question)
     if not units:
         return 1.0
     target = rewrite.lower()
     return sum(u in target for u in units) / len(units)
+
+
+def _words(text: str) -> set[str]:
+    """A text's Latin words (stop words left out) and the character pairs of its Chinese
+    (pronouns and particles left out)."""
+    units = {w for w in re.findall(r"[a-z][a-z0-9-]{2,}", text.lower()) if w not in EN_STOPWORDS}
+    for run in re.findall(r"[\u3400-\u9fff]+", _REFERS.sub(" ", text)):
+        units.update(run[i : i + 2] for i in range(len(run) - 1))
+    return units

@@ -101,3 +101,18 @@ def test_a_rewrite_that_drops_the_comparison_is_not_taken() -> None:
     assert clean_rewrite("DPO 和 RLHF 有什么区别?", "fb", "它和 RLHF 有什么区别?") == (
         "DPO 和 RLHF 有什么区别?"
     )
+
+
+def test_a_follow_up_given_back_unchanged_is_not_taken_when_it_points_back() -> None:
+    # asked as a user after "What is DPO?": the embedded model gave "Why doesn't it need a
+    # reward model?" back unchanged and the question was retrieved and answered without DPO
+    asked = "Why doesn't it need a reward model?"
+    fallback = "What is DPO? " + asked
+    assert clean_rewrite(asked, fallback, asked) == fallback
+    assert clean_rewrite("Why doesn't DPO need a reward model?", fallback, asked) == (
+        "Why doesn't DPO need a reward model?"
+    )
+    assert clean_rewrite("它每个网格预测几个框?", "fb", "它每个网格预测几个框?") == "fb"
+    # a follow-up that names its subject itself may come back as it is
+    own = "Why is DDIM faster than DDPM?"
+    assert clean_rewrite(own, "What is DDIM? " + own, own) == own
