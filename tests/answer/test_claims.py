@@ -482,6 +482,21 @@ def test_an_aside_in_parentheses_is_a_claim_of_its_own(tools, similarity):
     assert len(glossed.clauses) == 1
 
 
+def test_a_cited_restatement_keeps_its_number_when_its_sentence_rests_on_it(tools, similarity):
+    # asked as a user ("What is DPO?" then "Why doesn't it need a reward model?"): the
+    # restating clause moved from the model's [1] to [5], the rectified-flow article, while
+    # the rest of its sentence rested on [1]
+    ids = ("dpo", "deepseek-r1", "rl-basics", "spp", "rectified-flow")
+    passages = [_p(_body(d), d) for d in ids]
+    answer = (
+        "It doesn't need a reward model because DPO discovers a mathematical shortcut: "
+        "transforming two tasks into a single task [1]."
+    )
+    q = "What is DPO? Why doesn't it need a reward model?"
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert c.text.endswith("[1].") and all(x.support == [1] for x in c.clauses if x.supported)
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):

@@ -35,11 +35,14 @@ def restatements_cite_their_sentence(judge: Judge, parsed: Parsed, restated: lis
     """An uncited clause that only restates the question cites what the rest of its sentence
     rests on: "It allows inputs of any size [4] because it divides the feature maps into m×m
     bins [1]" (to "Why does SPP allow inputs of any size?") cited YOLO's "整张图作为网络的输入",
-    the passage closest to its own words, for a sentence the SPP passage says."""
+    the passage closest to its own words, for a sentence the SPP passage says. A cited one keeps
+    its own number when the rest of its sentence rests on that passage: "It doesn't need a
+    reward model because DPO discovers a mathematical shortcut… [1]" had moved to [5], a
+    reinforcement-learning passage that mentions reward models."""
     clauses = parsed.clauses
     for i in restated:
         clause = clauses[i]
-        if not clause.supported or clause.cited:
+        if not clause.supported:
             continue
         mates = [
             clauses[j]
@@ -47,6 +50,8 @@ def restatements_cite_their_sentence(judge: Judge, parsed: Parsed, restated: lis
             if j != i and j not in restated and clauses[j].supported
         ]
         common = set.intersection(*(set(m.support) for m in mates)) if mates else set()
+        if clause.cited:  # its own number, where the rest of its sentence rests on it too
+            common &= set(clause.cited)
         if common and not common.intersection(clause.support):
             clause.support = [min(common)]
             judge.evidence_in(i, clause, clause.support[0] - 1)
