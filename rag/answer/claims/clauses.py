@@ -35,6 +35,7 @@ __all__ = [
     "parse_answer",
     "parse_citations",
     "relative",
+    "says_little",
     "split_clauses",
     "split_sentences",
     "strip_lead",
@@ -188,6 +189,23 @@ def _content_size(text: str, english: bool) -> int:
             1 for w in words if w not in EN_STOP and w not in EN_EXTRA_STOP and len(w) > 2
         ) + len(re.findall(r"\d+", text))
     return len(CJK.findall(text)) // 2 + len(re.findall(r"[A-Za-z0-9]+", text))
+
+
+def says_little(texts: list[str]) -> bool:
+    """English clauses left of a sentence that hold at most one content word besides figures
+    and -ly adverbs: "equals 1, 2, and 4 respectively" once "SPP divides the maps into bins with
+    m, say," went.
+
+    >>> says_little(["equals 1, 2", "and 4 respectively"]), says_little(["memory use is high"])
+    (True, False)
+    """
+    words = [w.lower() for t in texts for w in EN_WORD.findall(CITE.sub("", t))]
+    content = [
+        w
+        for w in words
+        if w not in EN_STOP and w not in EN_EXTRA_STOP and len(w) > 2 and not w.endswith("ly")
+    ]
+    return len(content) <= 1
 
 
 def split_clauses(text: str, start: int, end: int, english: bool) -> list[tuple[int, int]]:

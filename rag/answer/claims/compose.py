@@ -24,6 +24,7 @@ from rag.answer.claims.clauses import (
     parenthetical,
     pronoun_led,
     relative,
+    says_little,
     strip_lead,
 )
 from rag.answer.claims.result import Clause
@@ -77,9 +78,12 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
         return None
     first = kept[0]
     # the rest cannot stand alone ("which …", "因为 …"), or says nothing ("具体来说 [1]。"
-    # was left of a sentence whose every claim went): drop the sentence
-    if (first != idxs[0] and dependent(clauses[first].text, english)) or (
-        len(kept) < len(idxs) and all(bare_connective(clauses[i].text, english) for i in kept)
+    # was left of a sentence whose every claim went; "equals 1, 2, and 4 respectively" of one
+    # whose main clause went): drop the sentence
+    if (
+        (first != idxs[0] and dependent(clauses[first].text, english))
+        or (len(kept) < len(idxs) and all(bare_connective(clauses[i].text, english) for i in kept))
+        or (english and first != idxs[0] and says_little([clauses[i].text for i in kept]))
     ):
         for i in kept:
             clauses[i].status = "unsupported"

@@ -342,20 +342,21 @@ class Lexicon:
             self._render_cache[u.key] = got
         return got
 
-    def word_found(self, word: str) -> bool:
-        """An English word in some passage, itself or through one of its renderings."""
+    def word_found(self, word: str, where: Candidate | None = None) -> bool:
+        """An English word in some passage (or in ``where``), itself or through one of its
+        renderings."""
         lw = word.lower()
         return (
-            self.unit_score(Unit("en", stem(lw), 1.0, word, tuple(sorted(variants(lw)))), None)
+            self.unit_score(Unit("en", stem(lw), 1.0, word, tuple(sorted(variants(lw)))), where)
             >= 0.5
         )
 
-    def name_rendered(self, name: str) -> bool:
-        """A name written in Latin letters whose every word has a rendering in the passages
-        (``US Navy`` ~ ``美国海军``, ``Multi-Token Prediction`` ~ ``多 token 预测``); acronyms
-        and words with digits need their letters."""
+    def name_rendered(self, name: str, where: Candidate | None = None) -> bool:
+        """A name written in Latin letters whose every word has a rendering in the passages (or
+        in ``where``: ``US Navy`` ~ ``美国海军``, ``Multi-Token Prediction`` ~ ``多 token 预测``);
+        acronyms and words with digits need their letters."""
         words = [w for w in re.split(r"[\s\-]+", name) if w]
-        if not CJK.search(self.all_low):
+        if not CJK.search(self.all_low if where is None else where.text):
             return False
         for w in words:
             lw = w.lower()
@@ -363,7 +364,7 @@ class Lexicon:
                 sum(ch.isupper() for ch in w) >= 2 and lw not in EXTRA_TERMS
             ):
                 return False
-            if not self.word_found(w):
+            if not self.word_found(w, where):
                 return False
         return True
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Protocol
 
-from rag.answer.claims.clauses import Parsed
+from rag.answer.claims.clauses import Parsed, pronoun_led
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.names import name_mentioned, question_names
 from rag.answer.claims.result import Clause
@@ -67,6 +67,10 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     has is left to the other rules (it may be written another way: 蒙特卡洛 for Monte Carlo).
     Where another passage that supports the clause names it, the clause cites that one ("FM 可以
     给出合理的估计 [2]" to "FM … 还能给出合理的估计吗?" cited a passage on feature engineering).
+    A name the passage writes in Chinese word for word is there (Monte Carlo ~ 蒙特卡洛). An
+    English clause led by a pronoun speaks of the name the clause before it said: "It replaces
+    the last pooling layer… [1]" after "Mamba's selective scan works by…" (removed: the SPP
+    passage does not name Mamba) was kept, telling the user Mamba does what SPP does.
     """
     lex = judge.lex
     names = [
@@ -74,21 +78,34 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         for name, norm in question_names(question)
         if name_mentioned(norm, lex.all_norm, lex.all_low)
     ]
+    # the names of the latest clause that said one, when this step removed it for them
+    unsupported_subject: list[tuple[str, str]] = []
     for ci, clause in enumerate(clauses):
-        if not names or not clause.supported or not clause.support:
-            continue
         low = unicodedata.normalize("NFKC", clause.text).lower()
         said = [(n, norm) for n, norm in names if name_mentioned(norm, NORM_DROP.sub("", low), low)]
+        inherited = False
+        opens = ci == 0 or clauses[ci - 1].sentence != clause.sentence
+        pointer = clause.lang == "en" and pronoun_led(clause.text)
+        if said or (opens and not pointer):  # a new subject
+            unsupported_subject = []
+        elif unsupported_subject and pointer:
+            said, inherited = unsupported_subject, True  # "It replaces…": "it" is that name
+        if not names or not clause.supported or not clause.support:
+            continue
 
         def lacks(p: int, said: list[tuple[str, str]] = said) -> list[str]:
             c = lex.pass_cands[p]
-            return [n for n, norm in said if not name_mentioned(norm, c.norm, c.low)]
+            return [
+                n
+                for n, norm in said
+                if not name_mentioned(norm, c.norm, c.low) and not lex.name_rendered(n, c)
+            ]
 
         if not said or any(not lacks(x - 1) for x in clause.support):
             continue
         passing = {**judge.passing.get(ci, {}), **judge.options.get(ci, {})}
         others = {p: v for p, v in passing.items() if not lacks(p)}
-        if others:
+        if others and not inherited:
             best = max(others, key=lambda p: others[p])
             clause.support = [best + 1]
             judge.evidence_in(ci, clause, best)
@@ -99,3 +116,5 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
             f"'{lacks(clause.support[0] - 1)[0]}' not in {marks}, the passage it rests on"
         )
         clause.support = []
+        if not inherited:
+            unsupported_subject = said
