@@ -20,13 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer.claims.absent import ml_terms
-from rag.answer.claims.clauses import (
-    NO_ANSWER,
-    Parsed,
-    is_abstention,
-    parse_answer,
-    strip_lead,
-)
+from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_answer
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.direction import reversed_comparison
@@ -41,6 +35,7 @@ from rag.answer.claims.negation import (
     opposite_said,
 )
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
+from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.support import given_names_in_support, restatements_cite_their_sentence
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit

@@ -16,12 +16,10 @@ from __future__ import annotations
 import itertools
 import re
 
-from rag.answer.claims.clauses import (
-    Parsed,
-    Sentence,
+from rag.answer.claims.clauses import Parsed, Sentence, parenthetical
+from rag.answer.claims.remnants import (
     bare_connective,
     dependent,
-    parenthetical,
     pronoun_led,
     relative,
     says_little,

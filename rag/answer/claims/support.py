@@ -12,9 +12,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Protocol
 
-from rag.answer.claims.clauses import Parsed, pronoun_led
+from rag.answer.claims.clauses import Parsed
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.names import name_mentioned, question_names
+from rag.answer.claims.remnants import pronoun_led
 from rag.answer.claims.result import Clause
 from rag.answer.claims.words import NORM_DROP
 

@@ -1,0 +1,144 @@
+"""What is left of an answer sentence once some of its clauses went: can it stand alone?
+
+The claim check removes unsupported clauses; what remains is shown only if a reader can take it
+as a sentence. It cannot when it opens with a subordinator ("which …", "因为 …": its main clause
+went), is a relative clause or a clause led by a pronoun after a removed clause (it would now
+describe another noun), is only a connective ("具体来说"), or holds at most one content word
+("equals 1, 2, and 4 respectively").
+
+Example:
+    >>> dependent("which is faster", True), relative(", which is a paper"), pronoun_led("and it is")
+    (True, True, True)
+    >>> strip_lead("但需要更多资源", False)
+    '需要更多资源'
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.claims.clauses import EN_LEAD
+from rag.answer.claims.words import CITE, EN_EXTRA_STOP, EN_STOP, EN_WORD
+
+__all__ = ["bare_connective", "dependent", "pronoun_led", "relative", "says_little", "strip_lead"]
+
+_EN_SUBORDINATE = re.compile(
+    r"^(?:which|while|whereas|although|though|because|and because|"
+    r"so that|making|where|who|whose|such as|including|e\.g\.|with|by|using|via|rather|"
+    r"but rather)(?!\w)",
+    re.IGNORECASE,
+)
+_EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
+_EN_PRONOUN_SUBJECT = re.compile(r"^(?:it|its|they|their|this|these|those)(?!\w)", re.IGNORECASE)
+_ZH_SUBORDINATE = (
+    *("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如"),
+    # a reason, concession, condition or purpose whose main clause went: "因为…", "为了…"
+    *("因为", "由于", "虽然", "尽管", "如果", "假如", "除非", "为了"),
+    # a contrast with nothing left to contrast: "…是因为预训练…(removed)，但能够提高…"
+    *("但是", "但", "然而", "不过", "可是"),
+)
+
+
+def says_little(texts: list[str]) -> bool:
+    """English clauses left of a sentence that hold at most one content word besides figures
+    and -ly adverbs: "equals 1, 2, and 4 respectively" once "SPP divides the maps into bins with
+    m, say," went.
+
+    >>> says_little(["equals 1, 2", "and 4 respectively"]), says_little(["memory use is high"])
+    (True, False)
+    """
+    words = [w.lower() for t in texts for w in EN_WORD.findall(CITE.sub("", t))]
+    content = [
+        w
+        for w in words
+        if w not in EN_STOP and w not in EN_EXTRA_STOP and len(w) > 2 and not w.endswith("ly")
+    ]
+    return len(content) <= 1
+
+
+_ZH_STRIP_LEAD = tuple("但是 但 然而 而且 并且 因此 所以 不过 同时 此外 另外".split())  # noqa: SIM905 - a word list
+
+
+def strip_lead(text: str, english: bool) -> str:
+    """``text`` without its leading punctuation and conjunction ('但需要…' -> '需要…')."""
+    t = re.sub(r"^[\s，,；;：:]+", "", text)
+    if english:
+        return EN_LEAD.sub("", t)
+    for lead in _ZH_STRIP_LEAD:
+        if t.startswith(lead):
+            return re.sub(r"^[\s，,]+", "", t[len(lead) :])
+    return t
+
+
+def dependent(text: str, english: bool) -> bool:
+    """A clause that cannot open a sentence (which/while/because/such as…, 其中/从而/比如…).
+
+    Example:
+        >>> dependent("such as product brands,", True), dependent("Such data is rare", True)
+        (True, False)
+        >>> dependent("比如产品的品牌", False), dependent("深度神经网络只能处理数值数据", False)
+        (True, False)
+        >>> dependent("因为 DDPM 的反向过程利用了马尔可夫假设", False)
+        True
+        >>> dependent("with each token activating 37B parameters", True)  # its verb went
+        True
+        >>> dependent("but rather from a random sampling model to an ODE model", True)
+        True
+    """
+    t = re.sub(r"^[\s，,；;：:]+", "", text)
+    if english:
+        return bool(_EN_SUBORDINATE.match(t))
+    return t.startswith(_ZH_SUBORDINATE)
+
+
+_ZH_CONNECTIVES = frozenset(
+    """具体来说 具体而言 具体地说 也就是说 换句话说 换言之 例如 比如 譬如 总之 总的来说 总而言之 简单来说
+    简而言之 综上所述 此外 另外 首先 其次 然后 最后 因此 所以 同时 而且 并且 不过 然而 但是 但 其中 即
+    那么 于是 另一方面 一方面 事实上 实际上 这样 这样一来 也就是 从而""".split()  # noqa: SIM905 - a word list reads better as text
+)
+_EN_CONNECTIVES = re.compile(
+    r"(?:specifically|for example|for instance|in other words|in short|in summary|that is|"
+    r"however|therefore|thus|also|moreover|furthermore|first|firstly|second|secondly|then|"
+    r"additionally|in addition|in fact|so|hence|finally|as a result|overall|in particular|"
+    r"namely|in this way)",
+    re.IGNORECASE,
+)
+
+
+def bare_connective(text: str, english: bool) -> bool:
+    """A clause that is only a discourse connective ("具体来说", "For example,"): it says
+    nothing once what it introduced was removed.
+
+    Example:
+        >>> bare_connective("具体来说，", False), bare_connective("具体来说，梯度可以反传", False)
+        (True, False)
+        >>> bare_connective(" In other words,", True), bare_connective("Then it stops", True)
+        (True, False)
+    """
+    t = re.sub(r"[\s，,；;：:。.!?！？]+", " ", CITE.sub("", text)).strip()
+    if english:
+        return bool(_EN_CONNECTIVES.fullmatch(t))
+    return t in _ZH_CONNECTIVES
+
+
+def relative(text: str) -> bool:
+    """An English relative clause: it describes the noun of the clause just before it.
+
+    Example:
+        >>> relative(", which is a paper titled X"), relative("who wrote it"), relative("While X")
+        (True, True, False)
+    """
+    return bool(_EN_RELATIVE.match(re.sub(r"^[\s,;:]+", "", text)))
+
+
+def pronoun_led(text: str) -> bool:
+    """An English clause whose subject is a pronoun ("and it is multiplied by…"): what it is
+    about was named in the clause before it.
+
+    Example:
+        >>> pronoun_led(", and it is multiplied by the weight"), pronoun_led("its output")
+        (True, True)
+        >>> pronoun_led("and the weight is multiplied"), pronoun_led("Items are ranked")
+        (False, False)
+    """
+    return bool(_EN_PRONOUN_SUBJECT.match(strip_lead(text, True)))
