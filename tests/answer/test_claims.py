@@ -23,6 +23,11 @@ def _p(text: str, doc: str = "d", n: int = 0) -> Passage:
     return Passage(text, doc, doc, f"{doc}.md", f"{doc}#{n}", 1.0)
 
 
+def _articles(*ids: str) -> list[Passage]:
+    """Whole articles as passages, [1] first (in the order a retrieval gave them)."""
+    return [_p(_body(d), d) for d in ids]
+
+
 @pytest.fixture(scope="session")
 def tools():
     return {"terms": BM25Tokenizer(), "glossary": Glossary.load(max_sense_words=2)}
@@ -455,8 +460,9 @@ def test_two_uncited_clauses_of_a_sentence_settle_on_the_passage_that_holds_both
     # asked as a user: "One solution is to use reinforcement learning, where the accuracy is
     # set as a reward function." came back "…reinforcement learning [5], where … [1]": each
     # clause took the passage its neighbour liked best ([1] supported both)
-    ids = ("differentiable-metrics", "linear-attention", "bias-in-dl", "dpo", "reparameterization")
-    passages = [_p(_body(d), d) for d in ids]
+    passages = _articles(
+        "differentiable-metrics", "linear-attention", "bias-in-dl", "dpo", "reparameterization"
+    )
     answer = (
         "Therefore, accuracy cannot be used as a loss function directly. One solution is to use "
         "reinforcement learning, where the accuracy is set as a reward function."
@@ -486,8 +492,7 @@ def test_a_cited_restatement_keeps_its_number_when_its_sentence_rests_on_it(tool
     # asked as a user ("What is DPO?" then "Why doesn't it need a reward model?"): the
     # restating clause moved from the model's [1] to [5], the rectified-flow article, while
     # the rest of its sentence rested on [1]
-    ids = ("dpo", "deepseek-r1", "rl-basics", "spp", "rectified-flow")
-    passages = [_p(_body(d), d) for d in ids]
+    passages = _articles("dpo", "deepseek-r1", "rl-basics", "spp", "rectified-flow")
     answer = (
         "It doesn't need a reward model because DPO discovers a mathematical shortcut: "
         "transforming two tasks into a single task [1]."
