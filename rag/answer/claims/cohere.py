@@ -22,7 +22,9 @@ Example:
     Two uncited clauses that passages 1 and 2 both support settle on one of them, the one
     the rest of the answer cites:
 
-    >>> c, d, e = (Clause(t, 0, 1, s, support=[p]) for t, s, p in (("C", 0, 1), ("D", 1, 1), ("E", 1, 2)))
+    >>> c, d, e = (
+    ...     Clause(t, 0, 1, s, support=[p]) for t, s, p in (("C", 0, 1), ("D", 1, 1), ("E", 1, 2))
+    ... )
     >>> cohere([c, d, e], {1: {0: 0.7, 1: 0.5}, 2: {0: 0.3, 1: 0.4}})
     {2: 0}
     >>> d.support, e.support

@@ -3,8 +3,9 @@
 A sentence keeps its supported clauses in order; a clause's citation mark becomes the passages
 that support it (clauses that shared a mark and are supported by the same passages still share
 one). A sentence whose main clause went and whose rest cannot open a sentence (which/while/
-because, 其中/从而) is dropped, and so is an English relative clause (which/who/where) or clause
-led by a pronoun (it/they/this…) whose clause before it went: it would describe another noun. Punctuation left dangling is tidied.
+because, 其中/从而) or says next to nothing is dropped, and so is an English relative clause
+(which/who/where), clause led by a pronoun (it/they/this…) or aside in parentheses whose clause
+before it went: it would describe another noun. Punctuation left dangling is tidied.
 
 Example:
     >>> tidy("DDIM 更快 ， [1] 。")
