@@ -532,6 +532,14 @@ def test_a_name_the_passage_writes_in_chinese_is_in_it(assistant, similarity):
     assert c.removed == [] and c.text == answer
 
 
+def test_a_chinese_sentence_cut_off_at_an_ellipsis_ends_with_a_chinese_full_stop(tools):
+    # asked as a user: the model copied a quote the article cuts off ("…S4、Mam...") and the
+    # checked answer ended "…Mam [1]." in the middle of Chinese text
+    passages = _articles("ssm-hippo")
+    c = check("另外值得一提的是,SSM 代表作 HiPPO、S4、Mam... [1]。", passages, tools)
+    assert c.text.endswith("[1]。") and not c.text.endswith(".")
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):
