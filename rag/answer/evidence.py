@@ -72,6 +72,7 @@ class QuestionTerms:
         glossary: Glossary | None = None,
         sounds: dict[str, list[str]] | None = None,
     ) -> None:
+        self.question = question
         self.english = question_language(question) == "en"
         self.glossary = glossary
         self._terms = terms

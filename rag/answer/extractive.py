@@ -56,6 +56,8 @@ def extractive_answer(
     ]
     best.sort(key=lambda e: (e.passage, e.start))
     best = _with_what_follows_a_colon(best, evidence.candidates)
+    if evidence.terms is not None and _WHY.search(evidence.terms.question):
+        best = _with_the_reason(best, evidence.candidates)
     best = [without_heading(e) for e in best]  # "引言与背景 FlashAttention的…": not the opening
     cited: list[int] = []
     parts = []
@@ -67,6 +69,31 @@ def extractive_answer(
         parts.append(e.text if announces and best[i + 1].passage == e.passage else f"{e.text}[{n}]")
     joined = "".join(parts) if any(_CJK.search(p) for p in parts) else " ".join(parts)
     return Extract(joined, cited, best)
+
+
+_WHY = re.compile(r"为什么|为何|什么原因|\bwhy\b", re.IGNORECASE)
+_REASON = re.compile(r"因为|由于|之所以|原因|\bbecause\b|\bdue to\b", re.IGNORECASE)
+# a sentence that opens by giving a reason (not one that merely has 导致 or "since" inside)
+_GIVES_REASON = re.compile(
+    r"^\W*(?:这是|这主要是)?(?:因为|由于)|^\W*(?:this is )?because\b|^\W*due to\b|原因(?:是|在于)",
+    re.IGNORECASE,
+)
+
+
+def _with_the_reason(best: list[Evidence], candidates: list[Evidence]) -> list[Evidence]:
+    """A why-question's answer is a reason: when no chosen sentence gives one, the sentence
+    after the first of them comes with it if that one does ("DDPM 有一个非常明显的问题:采样过程很
+    慢。" restates "Why is DDPM sampling slow?"; "因为 DDPM 的反向过程利用了马尔可夫假设…" follows)."""
+    if not best or any(_REASON.search(e.text) for e in best):
+        return best
+    first = best[0]
+    after = [c for c in candidates if c.passage == first.passage and c.start >= first.end]
+    if not after:
+        return best
+    nxt = min(after, key=lambda c: c.start)
+    if not _GIVES_REASON.search(nxt.text) or any(nxt.start == e.start for e in best):
+        return best
+    return [first, nxt, *best[1:]]
 
 
 def _with_what_follows_a_colon(best: list[Evidence], candidates: list[Evidence]) -> list[Evidence]:

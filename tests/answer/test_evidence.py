@@ -222,3 +222,13 @@ def test_a_comparison_question_looks_for_both_names_not_for_the_word_difference(
     assert terms.found("FM:Factorization Machines, 2010") == ["fm"]
     assert terms.found("FFM 引入了 field 概念") == ["ffm"]  # "fm" is not inside "FFM"
     assert terms.found("两者的区别很小") == []
+
+
+def test_the_draft_of_a_why_question_gives_the_reason(assistant) -> None:
+    # asked as a user: "Why is DDPM sampling slow?" got only "DDPM 有一个非常明显的问题:采样过程很
+    # 慢。", the question restated; the reason is the sentence after it
+    for question in ("Why is DDPM sampling slow?", "DDPM 为什么采样慢?"):
+        answer = assistant.ask(question, llm="none")
+        assert "马尔可夫假设" in answer.text
+    plain = assistant.ask("DDPM 的采样过程有什么问题?", llm="none")
+    assert "因为" not in plain.text  # not a why-question: no reason added
