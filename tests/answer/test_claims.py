@@ -540,6 +540,20 @@ def test_a_chinese_sentence_cut_off_at_an_ellipsis_ends_with_a_chinese_full_stop
     assert c.text.endswith("[1]。") and not c.text.endswith(".")
 
 
+def test_a_quoted_gloss_the_passages_never_wrote_goes_and_the_clause_stays(tools, similarity):
+    # a real dev answer: "排序的依据就是 CTR×bid ("点击率×广告ID")" was removed whole for the
+    # gloss's "ID", taking the answer (ctr×bid) with it; a faithful quote stays
+    passages = _articles("ctr-prediction")
+    answer = 'In auction-based ads, ads are sorted by CTR×bid ("点击率×广告ID") [1].'
+    q = "In auction-based advertising, what quantity are ads sorted by?"
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert "CTR×bid [1]" in c.text and "广告ID" not in c.text
+    assert [x.reason for x in c.removed] == ["a quote the passages do not have"]
+    assert "点击率×广告ID" in (c.notice or "")
+    faithful = 'CTR prediction is a basic problem ("最基本而又最重要的问题") [1].'
+    assert check(faithful, passages, tools, similarity, lang="en").text == faithful
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):

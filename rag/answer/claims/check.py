@@ -1,5 +1,7 @@
 """The check: every clause of an answer against the passages, as a pipeline of small steps.
 
+0. :func:`~rag.answer.claims.glosses.drop_invented_glosses`: a quoted gloss ``("…")`` the
+   passages do not have is removed (named in the notice);
 1. :func:`~rag.answer.claims.clauses.parse_answer`: sentences, clauses, their citations;
 2. :func:`_shortlist`: the evidence candidates of each passage ranked by lexical coverage, the
    best ``candidates_per_passage`` kept per clause;
@@ -25,6 +27,7 @@ from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.direction import reversed_comparison
 from rag.answer.claims.given import given_by_question
+from rag.answer.claims.glosses import drop_invented_glosses
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import expansion_of, name_mentioned
@@ -94,6 +97,8 @@ def check_answer(
     text = answer.strip()
     if is_abstention(text):
         return CheckedAnswer(text=NO_ANSWER.get(lang, NO_ANSWER["en"]), abstained=True, support=1.0)
+    # a quoted gloss of the model's own ("点击率×广告ID") is no quote: out before the check
+    text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
     lex = Lexicon(passages, terms, glossary, sentence_spans)
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
@@ -111,7 +116,10 @@ def check_answer(
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
     final, cited = compose(text, parsed, lang)
-    removed = [c for c in clauses if not c.supported]
+    removed = [c for c in clauses if not c.supported] + [
+        Clause(g.text, g.start, g.end, -1, "unsupported", reason="a quote the passages do not have")
+        for g in glosses
+    ]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
     return CheckedAnswer(
         text=final,

@@ -121,7 +121,7 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
         sentence = re.sub(r"([,;:\]])(?=[A-Za-z])", r"\1 ", sentence)
     sentence = re.sub(r"[，,；;：:\s]+$", "", sentence)
     punct = lay.punct or ("." if english else "。")
-    if not english and punct.startswith((".", "…")):
+    if not english and punct.startswith(("..", "…")):
         punct = "。"  # "…HiPPO、S4、Mam... [1]。" (a cut-off quote) ended "Mam [1]."
     return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
 

@@ -1,0 +1,72 @@
+"""Quoted glosses the passages never wrote: ``("…")`` after a term, dropped before the check.
+
+The prompt asks an English answer over Chinese passages to quote the Chinese words it
+translates ("the heat equation ("热传导方程") [1]"). The reader takes such a quote for the
+article's own words, but the small model also writes glosses of its own: ``("点击率×广告ID")``
+for the passage's ``ctr×bid``, the English question put in quotes, a Chinese translation of an
+English title the article never gives. A quote whose characters the passages do not have
+(fewer than 80 % of its character pairs, spaces and punctuation aside) is removed from the
+answer with its parentheses before the clauses are checked, so that it neither passes as a
+quote nor takes a correct clause down with it ("排序的依据就是 CTR×bid" was removed for the
+gloss's "ID"); the notice names it.
+
+Example:
+    >>> text = 'Ads are sorted by CTR×bid ("点击率×广告ID") [1].'
+    >>> kept, dropped = drop_invented_glosses(text, ["排序的依据就是 ctr×bid 。"])
+    >>> kept, [g.text for g in dropped]
+    ('Ads are sorted by CTR×bid [1].', ['("点击率×广告ID")'])
+    >>> drop_invented_glosses('linear ("具有线性时间复杂度") [1].', ["FM 具有线性时间复杂度"])[1]
+    []
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Gloss", "drop_invented_glosses"]
+
+_GLOSS = re.compile(r"\s*\(\s*[\"“]([^\"”()]+)[\"”]\s*\)")
+_NOT_CHARS = re.compile(r"[\s\W_]+")
+MIN_SHARE = 0.8  # of the quote's character pairs the passages must have
+
+
+@dataclass
+class Gloss:
+    """A removed quote: its text (with the parentheses) and where it was in the answer."""
+
+    text: str
+    start: int
+    end: int
+
+
+def _pairs(text: str) -> list[str]:
+    t = _NOT_CHARS.sub("", unicodedata.normalize("NFKC", text).lower())
+    return [t[i : i + 2] for i in range(len(t) - 1)] or ([t] if t else [])
+
+
+def _quoted(quote: str, passages: str) -> bool:
+    """Most of the quote's character pairs are in the passages (the model drops a 的, cuts a
+    quote with "…": near-verbatim is a quote)."""
+    pairs = _pairs(quote)
+    return not pairs or sum(p in passages for p in pairs) >= MIN_SHARE * len(pairs)
+
+
+def drop_invented_glosses(text: str, passages: Sequence[str]) -> tuple[str, list[Gloss]]:
+    """``text`` without the quoted glosses the passages do not have, and those glosses.
+
+    Args:
+        text: The model's answer.
+        passages: The texts of the passages it was given.
+    """
+    joined = _NOT_CHARS.sub("", unicodedata.normalize("NFKC", "\n".join(passages)).lower())
+    dropped = [
+        Gloss(m.group(0).strip(), m.start(), m.end())
+        for m in _GLOSS.finditer(text)
+        if not _quoted(m.group(1), joined)
+    ]
+    for g in reversed(dropped):
+        text = text[: g.start] + text[g.end :]
+    return text, dropped
