@@ -554,6 +554,17 @@ def test_a_quoted_gloss_the_passages_never_wrote_goes_and_the_clause_stays(tools
     assert check(faithful, passages, tools, similarity, lang="en").text == faithful
 
 
+def test_a_figure_that_counts_something_else_in_the_source_is_removed(tools, similarity):
+    # a real dev answer to "How many experts does DeepSeek-V3 route each token to?" (not
+    # covered): "Each token is routed to 37B experts" over "每个 token 会激活 37B 个参数"
+    passages = _articles("deepseek-v3")
+    q = "How many experts does DeepSeek-V3 route each token to?"
+    wrong = check("Each token is routed to 37B experts [1].", passages, tools, similarity, "en", q)
+    assert wrong.text == "" and "37B 个参数" in wrong.removed[0].reason
+    right = "DeepSeek-V3 has 671B total parameters, of which 37B are activated for each token [1]."
+    assert check(right, passages, tools, similarity, "en", q).text == right
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):

@@ -25,6 +25,7 @@ from rag.answer.claims.absent import ml_terms
 from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_answer
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
+from rag.answer.claims.counted import counted_unmet
 from rag.answer.claims.direction import reversed_comparison
 from rag.answer.claims.given import given_by_question
 from rag.answer.claims.glosses import drop_invented_glosses
@@ -431,6 +432,9 @@ def _rule(
     num_missing = lex.numbers_missing(info, c)
     if num_missing:
         return f"number {num_missing[0].surface} not in [{c.passage + 1}]", "number"
+    counts = info.english and counted_unmet(info.text, c.text, lex.word_renderings)
+    if counts:
+        return f"'{counts[0]}' where [{c.passage + 1}] says '{counts[1]}'", "number"
     if missing_names:
         return f"'{missing_names[0]}' not in the passages", "name"
     if names_here:

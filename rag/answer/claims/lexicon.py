@@ -342,6 +342,11 @@ class Lexicon:
             self._render_cache[u.key] = got
         return got
 
+    def word_renderings(self, word: str) -> frozenset[str]:
+        """Chinese renderings of an English word (as :meth:`renderings` gives a unit's)."""
+        lw = word.lower()
+        return self.renderings(Unit("en", stem(lw), 1.0, word, tuple(sorted(variants(lw)))))
+
     def word_found(self, word: str, where: Candidate | None = None) -> bool:
         """An English word in some passage (or in ``where``), itself or through one of its
         renderings."""
