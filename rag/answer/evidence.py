@@ -412,6 +412,27 @@ def without_heading(e: Evidence) -> Evidence:
     return dataclasses.replace(e, start=e.start + start, text=e.text[start:])
 
 
+# "…中间的logits和注意力分数 在深度学习中,": a sentence cut at a comma after the next one began
+# (the flattened article lost the full stop between them)
+_NEXT_BEGUN = re.compile(r"(?<=\S)\s+(?=[^\s]{1,10}[,，]$)(?=[^\s]*[\u3400-\u9fff])")
+
+
+def without_next_begun(e: Evidence) -> Evidence:
+    """``e`` without the opening words of the next sentence left at its end, where a sentence
+    cut at a comma ran on into the next one after a lost full stop.
+
+    Example:
+        >>> without_next_begun(Evidence(0, 0, 20, "无需存储注意力分数 在深度学习中,")).text
+        '无需存储注意力分数'
+        >>> without_next_begun(Evidence(0, 0, 12, "使用 DDIM 采样,")).text
+        '使用 DDIM 采样,'
+    """
+    m = _NEXT_BEGUN.search(e.text)
+    if not m or not _CJK.search(e.text[: m.start()][-1:]):
+        return e
+    return dataclasses.replace(e, end=e.start + m.start(), text=e.text[: m.start()])
+
+
 def usable_passages(
     passages: Sequence[Passage], fusion: str | None, gap: float
 ) -> list[bool] | None:

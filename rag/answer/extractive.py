@@ -19,7 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.evidence import Evidence, EvidenceSet, without_heading, without_list_marks
+from rag.answer.evidence import (
+    Evidence,
+    EvidenceSet,
+    without_heading,
+    without_list_marks,
+    without_next_begun,
+)
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -58,7 +64,8 @@ def extractive_answer(
     best = _with_what_follows_a_colon(best, evidence.candidates)
     if evidence.terms is not None and _WHY.search(evidence.terms.question):
         best = _with_the_reason(best, evidence.candidates)
-    best = [without_heading(e) for e in best]  # "引言与背景 FlashAttention的…": not the opening
+    # "引言与背景 FlashAttention的…": not the opening; "…注意力分数 在深度学习中,": not the end
+    best = [without_next_begun(without_heading(e)) for e in best]
     cited: list[int] = []
     parts = []
     for i, e in enumerate(best):

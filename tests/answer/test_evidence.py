@@ -232,3 +232,9 @@ def test_the_draft_of_a_why_question_gives_the_reason(assistant) -> None:
         assert "马尔可夫假设" in answer.text
     plain = assistant.ask("DDPM 的采样过程有什么问题?", llm="none")
     assert "因为" not in plain.text  # not a why-question: no reason added
+
+
+def test_a_draft_does_not_end_with_the_first_words_of_the_next_sentence(assistant) -> None:
+    # asked as a user: "What is the key idea of FlashAttention?" ended "…注意力分数 在深度学习中,[1]"
+    answer = assistant.ask("What is the key idea of FlashAttention?", llm="none")
+    assert "分块" in answer.text and "在深度学习中" not in answer.text
