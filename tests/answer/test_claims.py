@@ -565,6 +565,21 @@ def test_a_figure_that_counts_something_else_in_the_source_is_removed(tools, sim
     assert check(right, passages, tools, similarity, "en", q).text == right
 
 
+def test_a_pronoun_sentence_after_a_name_no_passage_has_goes_with_it(tools, similarity):
+    # a replayed test answer (batch normalization is not covered): with "BatchNorm behaves
+    # differently…" removed ('BatchNorm' not in the passages) and its invented quote dropped,
+    # "It normalizes the activations over the entire batch [3]" stayed on the DDPG passage
+    passages = _articles("spp", "reparameterization", "ddpg", "flash-gau", "fm-ffm")
+    answer = (
+        "At inference time, BatchNorm behaves differently by using the learned parameters to "
+        "scale and shift the activations. It normalizes the activations over the entire batch "
+        '("在每个 mini-batch 上对激活值做归一化") [1].'
+    )
+    q = "How does batch normalization behave differently at inference time?"
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert c.text == "" and "normalizes" not in c.text
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):

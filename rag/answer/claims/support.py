@@ -71,7 +71,9 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     A name the passage writes in Chinese word for word is there (Monte Carlo ~ 蒙特卡洛). An
     English clause led by a pronoun speaks of the name the clause before it said: "It replaces
     the last pooling layer… [1]" after "Mamba's selective scan works by…" (removed: the SPP
-    passage does not name Mamba) was kept, telling the user Mamba does what SPP does.
+    passage does not name Mamba) was kept, telling the user Mamba does what SPP does. So does
+    one after a sentence removed for a name no passage has ("It normalizes the activations…"
+    after "BatchNorm behaves differently…").
     """
     lex = judge.lex
     names = [
@@ -81,6 +83,7 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     ]
     # the names of the latest clause that said one, when this step removed it for them
     unsupported_subject: list[tuple[str, str]] = []
+    orphaned = False  # the latest subject is a name no passage has (the name rule removed it)
     for ci, clause in enumerate(clauses):
         low = unicodedata.normalize("NFKC", clause.text).lower()
         said = [(n, norm) for n, norm in names if name_mentioned(norm, NORM_DROP.sub("", low), low)]
@@ -89,8 +92,14 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         pointer = clause.lang == "en" and pronoun_led(clause.text)
         if said or (opens and not pointer):  # a new subject
             unsupported_subject = []
+            orphaned = not clause.supported and clause.reason.endswith("not in the passages")
+            orphaned = orphaned and clause.rule == "name"
         elif unsupported_subject and pointer:
             said, inherited = unsupported_subject, True  # "It replaces…": "it" is that name
+        if orphaned and pointer and clause.supported:  # "It normalizes…" after "BatchNorm…"
+            clause.status, clause.support = "unsupported", []
+            clause.reason = "it depended on a removed clause"
+            continue
         if not names or not clause.supported or not clause.support:
             continue
 
