@@ -580,6 +580,15 @@ def test_a_pronoun_sentence_after_a_name_no_passage_has_goes_with_it(tools, simi
     assert c.text == "" and "normalizes" not in c.text
 
 
+def test_a_chinese_word_the_passage_says_with_a_synonym_is_there(tools, similarity):
+    # asked as a user: "query suggestion 有什么作用?" answered "query suggestion 用于提高搜索增长
+    # [1]。" was removed for "'提高' not in the passages" beside the passage's 提升
+    passages = _articles("query-suggestion")
+    answer = "query suggestion 用于提高搜索增长 [1]。"
+    c = check(answer, passages, tools, similarity, question="query suggestion 有什么作用?")
+    assert c.removed == [] and c.text == answer
+
+
 def test_what_a_clause_says_of_a_name_the_question_gave_rests_on_a_passage_naming_it(
     tools, similarity
 ):

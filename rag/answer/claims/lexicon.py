@@ -104,6 +104,24 @@ def dev_terms_left_out() -> Iterator[None]:
 
 _PREFIX_INDEX: dict[int, list[str]] = {}
 
+# Chinese words of general explanation that the articles and the model use interchangeably
+_ZH_SYNONYM_GROUPS = (
+    "提高 提升 增强",
+    "降低 减少 减小 下降",
+    "使用 采用 利用",
+    "明显 显著",
+    "快速 迅速",
+    "目的 目标",
+    "方式 方法",
+    "缺点 不足 弊端",
+    "优点 优势 好处",
+)
+ZH_SYNONYMS = {
+    w: tuple(o for o in group.split() if o != w)
+    for group in _ZH_SYNONYM_GROUPS
+    for w in group.split()
+}
+
 
 def prefix_renderings(glossary: Glossary, word: str) -> set[str]:
     """Renderings of glossary words sharing all but the last two letters of ``word``
@@ -297,6 +315,8 @@ class Lexicon:
         if u.kind == "zh":
             if u.key in terms or u.key in text:
                 return 1.0
+            if any(s in text for s in ZH_SYNONYMS.get(u.key, ())):
+                return 1.0  # "用于提高搜索增长" over "目标提升渗透率"
             if (
                 self.glossary is not None
                 and not CJK.search(text[:400])
