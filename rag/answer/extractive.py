@@ -94,13 +94,16 @@ def _with_the_reason(best: list[Evidence], candidates: list[Evidence]) -> list[E
     if not best or any(_REASON.search(e.text) for e in best):
         return best
     first = best[0]
-    after = [c for c in candidates if c.passage == first.passage and c.start >= first.end]
-    if not after:
-        return best
-    nxt = min(after, key=lambda c: c.start)
-    if not _GIVES_REASON.search(nxt.text) or any(nxt.start == e.start for e in best):
+    nxt = _next_sentence(first, candidates)
+    if nxt is None or not _GIVES_REASON.search(nxt.text) or any(nxt.start == e.start for e in best):
         return best
     return [first, nxt, *best[1:]]
+
+
+def _next_sentence(e: Evidence, candidates: list[Evidence]) -> Evidence | None:
+    """The candidate that follows ``e`` in its passage (None at the passage's end)."""
+    after = [c for c in candidates if c.passage == e.passage and c.start >= e.end]
+    return min(after, key=lambda c: c.start) if after else None
 
 
 def _with_what_follows_a_colon(best: list[Evidence], candidates: list[Evidence]) -> list[Evidence]:
@@ -111,9 +114,9 @@ def _with_what_follows_a_colon(best: list[Evidence], candidates: list[Evidence])
         out.append(e)
         if not e.text.rstrip().endswith((":", "：")):
             continue
-        after = [c for c in candidates if c.passage == e.passage and c.start >= e.end]
-        if after:
-            nxt = without_list_marks(min(after, key=lambda c: c.start))
+        after = _next_sentence(e, candidates)
+        if after is not None:
+            nxt = without_list_marks(after)
             if all(nxt.start != o.start for o in best):
                 out.append(nxt)
     return out
