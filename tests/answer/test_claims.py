@@ -888,6 +888,55 @@ def test_a_word_whose_opposite_the_source_says_is_removed(tools, similarity):
     assert [r.rule for r in en.removed] == ["antonym"]
 
 
+def test_a_weak_degree_where_the_source_says_a_strong_one_is_removed(tools, similarity):
+    """ "Only slight gains" over "取得了显著改进" says the opposite of the article (and the
+    reverse: "greatly" over "略有"); the article's own degree is kept."""
+    passages = [_p(_body("deepseek-r1"), "deepseek-r1")]
+    weak = check(
+        "Longer chains of thought gave only slight gains on math and coding tasks [1].",
+        passages,
+        tools,
+        similarity,
+        "en",
+    )
+    assert [(r.rule, r.reason) for r in weak.removed] == [
+        ("antonym", "'slight' where [1] says '显著'")
+    ]
+    strong = check(
+        "Longer chains of thought gave significant gains on math and coding tasks [1].",
+        passages,
+        tools,
+        similarity,
+        "en",
+    )
+    assert strong.removed == []
+    zh = [_p("实验表明，新方法的准确率只是略有提升。", "d")]
+    assert [
+        r.rule for r in check("新方法大大提高了准确率 [1]。", zh, tools, similarity).removed
+    ] == ["antonym"]
+    assert check("新方法的准确率略有提升 [1]。", zh, tools, similarity).removed == []
+
+
+def test_an_opposite_is_judged_on_the_part_of_the_sentence_about_the_clause(tools, similarity):
+    """ "类别是离散的,类别的概率才是连续的" says both words: "the class probability is discrete" is
+    judged on the part about the probability, "the class is discrete" on the part about it."""
+    passages = [_p(_body("differentiable-metrics"), "differentiable-metrics")]
+    wrong = check(
+        "The class probability (类别的概率) is discrete too [1].", passages, tools, similarity, "en"
+    )
+    assert [(r.rule, r.reason) for r in wrong.removed] == [
+        ("antonym", "'离散' where [1] says '连续'")
+    ]
+    right = check(
+        "The class (类别) is discrete, but the class probability (类别的概率) is continuous [1].",
+        passages,
+        tools,
+        similarity,
+        "en",
+    )
+    assert right.removed == []
+
+
 def test_an_english_answer_quoting_a_whole_chinese_sentence_with_brackets_is_kept(
     tools, similarity
 ):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_an
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.counted import counted_unmet
-from rag.answer.claims.direction import reversed_comparison
+from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.given import given_by_question
 from rag.answer.claims.glosses import drop_invented_glosses
 from rag.answer.claims.lexicon import Lexicon
@@ -36,8 +35,8 @@ from rag.answer.claims.negation import (
     comparison_unmade,
     neg_mismatch,
     negated_scope_asserted,
-    opposite_said,
 )
+from rag.answer.claims.opposites import degree_said, opposite_said
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
@@ -366,6 +365,9 @@ class _Judge:
             gone = [u.surface for u in sorted(miss_units, key=lambda u: -u.weight)[:2]]
             if gone:
                 veto = ("'" + "', '".join(gone) + "' not in the passages", "comparison")
+        elif all(degree_said(info, o, lex.renderings) for o in [c, *ties]):
+            said, other = degree_said(info, c, lex.renderings) or ("", "")
+            veto = (f"'{said}' where [{c.passage + 1}] says '{other}'", "antonym")
         return miss_units, share, names_here, veto
 
     def _settle(
@@ -444,7 +446,7 @@ def _rule(
         return f"'{lost[0]}' not in the passages", "name"
     if veto[0]:
         return veto
-    unmet = _compared_with_unmet(lex, info, c)
+    unmet = compared_with_unmet(lex, info, c)
     if unmet:
         return f"compared with '{unmet}', which [{c.passage + 1}] does not mention", "comparison"
     flipped = opposite_said(info, c, lex.renderings)
@@ -457,24 +459,6 @@ def _rule(
             "comparison",
         )
     return "", ""
-
-
-_THAN = re.compile(r"(?<!rather )(?<!other )\bthan\s+(?![\d.])([^,;:()]+)", re.IGNORECASE)
-
-
-def _compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
-    """What an English "… than X" compares with, when evidence ``c`` says nothing of X ("more
-    accurate than Faster RCNN", "more important than bid optimization" over sentences that
-    compare with neither); "" otherwise. "rather than", "more than 10" are not comparisons."""
-    m = _THAN.search(info.text) if info.english and info.comparative else None
-    if m is None:
-        return ""
-    obj = lex.clause_info(m.group(1), True)
-    if any(not name_mentioned(norm, c.norm, c.low) for _, norm in obj.names) or any(
-        lex.unit_score(u, c) < 0.5 for u in obj.units
-    ):
-        return m.group(1).strip()
-    return ""
 
 
 def _names_lacking(lex: Lexicon, info: ClauseInfo, norm_text: str, low_text: str) -> list[str]:

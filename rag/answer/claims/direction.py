@@ -8,7 +8,8 @@ is measured against (after 相比/比/和…相近/加速/than/compared to) in t
 sentence. It speaks only when both say which side is faster or better with a word it knows
 (快/提速/加速/优于, faster/speedup/better; 慢/不如, slower/worse) — "DDPM 比 DDIM 采样步数多" is
 right although DDPM is the baseline of the speed-up, and no word list can tell that "more steps"
-is worse.
+is worse. :func:`compared_with_unmet` catches the other slip of a comparison: "… than X" where
+the evidence says nothing of X.
 
 Example:
     >>> src = ("为了加速 DDPM 的采样过程,DDIM …仅采样 20~100 步的情况下达到和 DDPM 采样 1000 步"
@@ -28,8 +29,15 @@ Example:
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-__all__ = ["reversed_comparison"]
+from rag.answer.claims.names import name_mentioned
+
+if TYPE_CHECKING:
+    from rag.answer.claims.lexicon import Lexicon
+    from rag.answer.claims.units import Candidate, ClauseInfo
+
+__all__ = ["compared_with_unmet", "reversed_comparison"]
 
 _NAME = r"([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)"
 # the name after these is what the comparison is measured against
@@ -99,3 +107,21 @@ def reversed_comparison(clause: str, evidence: str) -> tuple[str, str] | None:
     if _key(subject) in theirs and _key(baseline) not in theirs:
         return subject, baseline
     return None
+
+
+_THAN = re.compile(r"(?<!rather )(?<!other )\bthan\s+(?![\d.])([^,;:()]+)", re.IGNORECASE)
+
+
+def compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
+    """What an English "… than X" compares with, when evidence ``c`` says nothing of X ("more
+    accurate than Faster RCNN", "more important than bid optimization" over sentences that
+    compare with neither); "" otherwise. "rather than", "more than 10" are not comparisons."""
+    m = _THAN.search(info.text) if info.english and info.comparative else None
+    if m is None:
+        return ""
+    obj = lex.clause_info(m.group(1), True)
+    if any(not name_mentioned(norm, c.norm, c.low) for _, norm in obj.names) or any(
+        lex.unit_score(u, c) < 0.5 for u in obj.units
+    ):
+        return m.group(1).strip()
+    return ""
