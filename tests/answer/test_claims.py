@@ -917,6 +917,27 @@ def test_a_weak_degree_where_the_source_says_a_strong_one_is_removed(tools, simi
     assert check("新方法的准确率略有提升 [1]。", zh, tools, similarity).removed == []
 
 
+def test_a_without_phrase_left_of_a_removed_sentence_goes_with_it(tools, similarity):
+    """Asked how DeepSeek-V3's MLA saves KV cache (the articles do not say), the embedded model
+    answered with FlashAttention's words; its invented main clause was removed and the user was
+    shown the bare remnant "Without needing to access GPU global memory… [2]"."""
+    answer = (
+        "Multi-head Latent Attention in DeepSeek-V3 saves KV cache by using a novel approach that "
+        "combines the benefits of both online Softmax and traditional Softmax, without needing "
+        "to access GPU global memory to store intermediate logits and attention scores [2]."
+    )
+    c = check(
+        answer,
+        _articles("deepseek-v3", "flashattention"),
+        tools,
+        similarity,
+        "en",
+        "How does Multi-head Latent Attention in DeepSeek-V3 save KV cache?",
+    )
+    assert "without needing" not in c.text.lower()
+    assert any(r.reason == "its sentence lost its main clause" for r in c.removed)
+
+
 def test_an_opposite_is_judged_on_the_part_of_the_sentence_about_the_clause(tools, similarity):
     """ "类别是离散的,类别的概率才是连续的" says both words: "the class probability is discrete" is
     judged on the part about the probability, "the class is discrete" on the part about it."""

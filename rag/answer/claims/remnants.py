@@ -24,8 +24,9 @@ __all__ = ["bare_connective", "dependent", "pronoun_led", "relative", "says_litt
 
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
-    r"so that|making|where|who|whose|such as|including|e\.g\.|with|by|using|via|rather|"
-    r"but rather)(?!\w)",
+    r"so that|making|where|who|whose|such as|including|e\.g\.|with|without|by|using|via|rather|"
+    r"but rather|thereby|allowing|enabling|leading to|resulting in|instead of|in order to|"
+    r"unlike|as well as|compared (?:with|to)|thus \w+ing)(?!\w)",
     re.IGNORECASE,
 )
 _EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
@@ -83,6 +84,8 @@ def dependent(text: str, english: bool) -> bool:
         >>> dependent("with each token activating 37B parameters", True)  # its verb went
         True
         >>> dependent("but rather from a random sampling model to an ODE model", True)
+        True
+        >>> dependent("without needing to access GPU global memory", True)  # its "how" went
         True
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
