@@ -938,6 +938,25 @@ def test_a_without_phrase_left_of_a_removed_sentence_goes_with_it(tools, similar
     assert any(r.reason == "its sentence lost its main clause" for r in c.removed)
 
 
+def test_half_of_a_the_more_the_more_sentence_is_not_shown_alone(tools, similarity):
+    """Asked what Gumbel-Softmax's temperature is for (the article never says), the embedded
+    model's answer lost "The higher the temperature" and the user read "The smoother the
+    distribution [1]."."""
+    answer = (
+        "The temperature parameter in Gumbel-Softmax is used to control the smoothness of the "
+        "distribution [1]. The higher the temperature, the smoother the distribution [1]."
+    )
+    c = check(
+        answer,
+        _articles("reparameterization"),
+        tools,
+        similarity,
+        "en",
+        "What is the temperature parameter in Gumbel-Softmax for?",
+    )
+    assert "smoother" not in c.text
+
+
 def test_an_opposite_is_judged_on_the_part_of_the_sentence_about_the_clause(tools, similarity):
     """ "类别是离散的,类别的概率才是连续的" says both words: "the class probability is discrete" is
     judged on the part about the probability, "the class is discrete" on the part about it."""

@@ -41,10 +41,12 @@ __all__ = [
 NO_ANSWER = {"zh": "资料中没有相关内容。", "en": "The articles don't cover this."}
 ABSTAIN_PATTERNS = re.compile(
     r"资料中没有|没有相关内容|没有提到|未提及|并未提及|没有涉及|无法回答|无法从|不包含|没有包含|没有给出|"
-    r"未涉及|没有说明|未说明|"
+    r"未涉及|没有说明|未说明|没有明确(?:说明|提到|给出)|未明确|没有直接回答|"
     r"don't cover|do not cover|doesn't cover|does not cover|not covered|do not contain|"
-    r"does not contain|doesn't contain|don't contain|not mentioned|no information|"
-    r"cannot answer|can't answer|not provided|do not mention|does not mention|doesn't mention",
+    r"does not contain|doesn't contain|don't contain|no information|"
+    r"not (?:explicitly |directly |specifically |clearly )?(?:mentioned|stated|specified|provided|"
+    r"discussed)|"
+    r"cannot answer|can't answer|do not mention|does not mention|doesn't mention",
     re.IGNORECASE,
 )
 
@@ -60,6 +62,8 @@ def is_abstention(text: str) -> bool:
 
     >>> is_abstention("The articles don't cover this."), is_abstention("It is faster [1].")
     (True, False)
+    >>> is_abstention("DeepSeek-V3 uses a schedule that is not explicitly mentioned in the sources.")
+    True
     """
     stripped = CITE.sub("", text).strip()
     if not stripped:

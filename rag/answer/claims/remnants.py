@@ -26,7 +26,9 @@ _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
     r"so that|making|where|who|whose|such as|including|e\.g\.|with|without|by|using|via|rather|"
     r"but rather|thereby|allowing|enabling|leading to|resulting in|instead of|in order to|"
-    r"unlike|as well as|compared (?:with|to)|thus \w+ing)(?!\w)",
+    r"unlike|as well as|compared (?:with|to)|thus \w+ing|"
+    # one half of "the higher the temperature, the smoother the distribution"
+    r"the (?:more|less|fewer|\w+er) the)(?!\w)",
     re.IGNORECASE,
 )
 _EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
@@ -87,6 +89,8 @@ def dependent(text: str, english: bool) -> bool:
         True
         >>> dependent("without needing to access GPU global memory", True)  # its "how" went
         True
+        >>> dependent("the smoother the distribution", True), dependent("The larger model wins", True)
+        (True, False)
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
