@@ -661,9 +661,19 @@ def test_an_english_comparison_needs_what_it_compares_with_in_its_evidence(tools
         question=q,
     )
     assert [c.reason for c in bad.removed] == [
-        "compared with 'bid optimization', which [1] does not mention"
+        "compared with 'bid optimization': [1] makes no such comparison"
     ]
     assert check(f"{right} [1].", ctr, tools, similarity, lang="en", question=q).removed == []
+    # the article names Faster RCNN only as the kind of method anchor-free detection differs from
+    anchor = [_p(_body("anchor-free"), "anchor-free")]
+    named = check(
+        "Anchor-free detection is more accurate than Faster RCNN [1].",
+        anchor,
+        tools,
+        similarity,
+        "en",
+    )
+    assert [c.rule for c in named.removed] == ["comparison"]
     # "rather than" compares nothing
     mc = [_p(_body("monte-carlo-rl"), "monte-carlo-rl")]
     kept = check(

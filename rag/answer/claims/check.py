@@ -448,7 +448,7 @@ def _rule(
         return veto
     unmet = compared_with_unmet(lex, info, c)
     if unmet:
-        return f"compared with '{unmet}', which [{c.passage + 1}] does not mention", "comparison"
+        return f"compared with '{unmet}': [{c.passage + 1}] makes no such comparison", "comparison"
     flipped = opposite_said(info, c, lex.renderings)
     if flipped:
         return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"

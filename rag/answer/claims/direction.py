@@ -32,6 +32,7 @@ import re
 from typing import TYPE_CHECKING
 
 from rag.answer.claims.names import name_mentioned
+from rag.answer.claims.negation import comparison_unmade
 
 if TYPE_CHECKING:
     from rag.answer.claims.lexicon import Lexicon
@@ -115,13 +116,16 @@ _THAN = re.compile(r"(?<!rather )(?<!other )\bthan\s+(?![\d.])([^,;:()]+)", re.I
 def compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
     """What an English "… than X" compares with, when evidence ``c`` says nothing of X ("more
     accurate than Faster RCNN", "more important than bid optimization" over sentences that
-    compare with neither); "" otherwise. "rather than", "more than 10" are not comparisons."""
+    compare with neither), or names X without comparing anything ("与…(例如Faster RCNN)不同");
+    "" otherwise. "rather than", "more than 10" are not comparisons."""
     m = _THAN.search(info.text) if info.english and info.comparative else None
     if m is None:
         return ""
     obj = lex.clause_info(m.group(1), True)
-    if any(not name_mentioned(norm, c.norm, c.low) for _, norm in obj.names) or any(
-        lex.unit_score(u, c) < 0.5 for u in obj.units
+    if (
+        any(not name_mentioned(norm, c.norm, c.low) for _, norm in obj.names)
+        or any(lex.unit_score(u, c) < 0.5 for u in obj.units)
+        or comparison_unmade(info, c)
     ):
         return m.group(1).strip()
     return ""
