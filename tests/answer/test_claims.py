@@ -565,6 +565,25 @@ def test_a_figure_that_counts_something_else_in_the_source_is_removed(tools, sim
     assert check(right, passages, tools, similarity, "en", q).text == right
 
 
+def test_a_chinese_clause_going_on_with_a_sentence_removed_for_its_subject_goes(tools, similarity):
+    """Asked for the core idea of Rectified Flow, the embedded model answered with YOLO's
+    passage; its first clause was removed (the YOLO passage does not name Rectified Flow) and
+    the user was shown "直接在输出层回归bounding box的位置… [2]" as Rectified Flow's idea."""
+    answer = (
+        "Rectified Flow 的核心思想是利用整张图作为网络的输入,"
+        "直接在输出层回归bounding box的位置和bounding box所属的类别 [2]。"
+    )
+    c = check(
+        answer,
+        _articles("rectified-flow", "yolo"),
+        tools,
+        similarity,
+        question="Rectified Flow 的核心思想是什么?",
+    )
+    assert "bounding box" not in c.text
+    assert "回归" in " ".join(r.text for r in c.removed)
+
+
 def test_a_pronoun_sentence_after_a_name_no_passage_has_goes_with_it(tools, similarity):
     # a replayed test answer (batch normalization is not covered): with "BatchNorm behaves
     # differently…" removed ('BatchNorm' not in the passages) and its invented quote dropped,

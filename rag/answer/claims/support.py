@@ -73,7 +73,10 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     the last pooling layer… [1]" after "Mamba's selective scan works by…" (removed: the SPP
     passage does not name Mamba) was kept, telling the user Mamba does what SPP does. So does
     one after a sentence removed for a name no passage has ("It normalizes the activations…"
-    after "BatchNorm behaves differently…").
+    after "BatchNorm behaves differently…"). A Chinese clause that goes on with its sentence has
+    that sentence's subject: "Rectified Flow 的核心思想是利用整张图作为网络的输入,直接在输出层回归
+    bounding box 的位置 [2]" lost its first clause (YOLO's passage [2] does not name Rectified
+    Flow) and showed the user YOLO's "直接在输出层回归…" as the core idea of Rectified Flow.
     """
     lex = judge.lex
     names = [
@@ -89,7 +92,9 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         said = [(n, norm) for n, norm in names if name_mentioned(norm, NORM_DROP.sub("", low), low)]
         inherited = False
         opens = ci == 0 or clauses[ci - 1].sentence != clause.sentence
-        pointer = clause.lang == "en" and pronoun_led(clause.text)
+        # "It replaces…" speaks of the subject before it; so does a Chinese clause that goes on
+        # with its sentence without a name of its own ("…是利用整张图作为输入,直接在输出层回归…")
+        pointer = pronoun_led(clause.text) if clause.lang == "en" else not opens
         if said or (opens and not pointer):  # a new subject
             unsupported_subject = []
             orphaned = not clause.supported and clause.reason.endswith("not in the passages")
