@@ -31,6 +31,8 @@ def tok() -> BM25Tokenizer:
         ("佩内塔一共赢下过多少个WTA巡回赛个人项目的奖杯？", {"多少"}),
         ("高英嫁给了哪位君主做正宫？", {"哪位"}),
         ("When was DDIM proposed and how many steps does it need?", {"when", "many"}),
+        ("DDIM 的核心思想是什么?", {"核心思想", "核心", "心思", "思想"}),
+        ("FM 和 FFM 的区别是什么?", {"区别"}),
     ],
 )
 def test_question_words_are_dropped(tok: BM25Tokenizer, question: str, dropped: set[str]) -> None:

@@ -14,6 +14,18 @@ def test_dpo_article_is_first(assistant, query: str, mode: str) -> None:
     assert passages[0].doc_id == "dpo", [p.doc_id for p in passages]
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "bm25"])
+@pytest.mark.parametrize(
+    ("query", "doc"), [("DDIM 的核心思想是什么?", "ddim"), ("DPO 的核心思想是什么？", "dpo")]
+)
+def test_a_question_frame_does_not_pull_up_the_article_that_uses_its_words(
+    assistant, query: str, doc: str, mode: str
+) -> None:
+    """Only the YOLO article says 核心思想: it came first for both questions."""
+    passages = assistant.retrieve(query, k=5, mode=mode)
+    assert passages[0].doc_id == doc, [p.doc_id for p in passages]
+
+
 def test_passages_carry_text_ids_titles_sources_and_both_scores(assistant) -> None:
     passages = assistant.retrieve("FlashAttention 为什么不需要把注意力矩阵写回显存?", k=3)
     top = passages[0]
