@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.retrieval.query import frame_terms
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms, stem
 from rag.text.language import question_language
@@ -89,7 +90,10 @@ class QuestionTerms:
             # a Chinese term quoted in an English question ("What does 感受野 mean?")
             self.terms += [t for t in dict.fromkeys(terms(question)) if _CJK.search(t)]
         else:
-            self.terms = [t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH]
+            frame = frame_terms(question)  # 核心思想, 优点…: what is asked, not what about
+            self.terms = [
+                t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH and not frame(t)
+            ]
             # English words written in lowercase: words, not names (DDIM, Mamba)
             plain = {w for w in _PLAIN_WORD.findall(question) if w.islower()}
             if glossary is not None:

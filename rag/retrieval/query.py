@@ -117,6 +117,21 @@ def is_question_word(term: str) -> bool:
     return term in QUESTION_WORDS_ZH or term in QUESTION_WORDS_EN or bool(_QUESTION_ZH.match(term))
 
 
+def frame_terms(question: str) -> Callable[[str], bool]:
+    """``term -> bool``: a word of the question's frame (:data:`FRAME_WORDS_ZH`), or a piece the
+    tokenizer cut from one that the rest of the question does not have (心思 of 核心思想).
+
+    >>> frame = frame_terms("DDIM 的核心思想是什么?")
+    >>> [t for t in ["ddim", "核心思想", "核心", "心思", "思想"] if frame(t)]
+    ['核心思想', '核心', '心思', '思想']
+    """
+    frames = [w for w in FRAME_WORDS_ZH if w in question]
+    rest = question
+    for w in sorted(frames, key=len, reverse=True):
+        rest = rest.replace(w, " ")
+    return lambda t: t in FRAME_WORDS_ZH or (any(t in w for w in frames) and t not in rest)
+
+
 def sparse_query(
     question: str,
     tokenizer: Callable[[str], list[str]],
@@ -147,14 +162,7 @@ def sparse_query(
     cut = getattr(tokenizer, "words", None)
     words = [w for w in cut(question) if _WORDLIKE.search(w)] if callable(cut) else list(terms)
     if drop_question_words:
-        frames = [w for w in FRAME_WORDS_ZH if w in question]
-        rest = question
-        for w in sorted(frames, key=len, reverse=True):
-            rest = rest.replace(w, " ")
-
-        def frame(t: str) -> bool:  # a frame word, or a piece of one (心思 of 核心思想) only there
-            return t in FRAME_WORDS_ZH or (any(t in w for w in frames) and t not in rest)
-
+        frame = frame_terms(question)
         kept = [t for t in terms if not is_question_word(t) and not frame(t)]
         if kept:
             terms = kept
