@@ -1,7 +1,7 @@
 """Write ``frames.jsonl``: template questions that ask for an article's core idea, principle,
-advantages or role by its topic ("DDIM 的核心思想是什么?"), one topic per article, written by
-hand below. They measure whether words of the question's *frame* (核心思想, 原理, 优点, 作用),
-which an article about the topic seldom uses, pull another article up (see FRAMES in
+advantages or role by its topic ("DDIM 的核心思想是什么?", "What is the core idea of DDIM?"), one
+topic per article and language, written by hand below. They measure whether words of the question's *frame* (核心思想, 原理, 优点, 作用),
+(and their English counterparts), which an article about the topic seldom uses, pull another article up (see FRAMES in
 ``data/eval/README.md``). Retrieval only: no gold answers. Stdlib only.
 
     python data/eval/frames_tools.py            # rewrites data/eval/frames.jsonl
@@ -51,26 +51,72 @@ TOPICS = {
     "tfrecord": "TFRecord",
     "yolo": "YOLO",
 }
+TOPICS_EN = {
+    "anchor-free": "anchor-free object detection",
+    "bias-in-dl": "the bias term in neural networks",
+    "ctr-prediction": "CTR prediction",
+    "ddim": "DDIM",
+    "ddpg": "DDPG",
+    "deepseek-r1": "DeepSeek-R1",
+    "deepseek-v3": "DeepSeek-V3",
+    "differentiable-metrics": "surrogate losses for non-differentiable metrics",
+    "dpo": "DPO",
+    "flash-gau": "the GAU of the FLASH model",
+    "flashattention": "FlashAttention",
+    "fm-ffm": "FFM",
+    "image-feature-pyramid": "feature pyramids",
+    "kimi-vl": "Kimi-VL",
+    "linear-attention": "linear attention",
+    "llm-activations": "the new activation functions of LLMs",
+    "monte-carlo-rl": "Monte Carlo reinforcement learning",
+    "nice-flow": "the NICE flow model",
+    "prefix-tuning": "Prefix-Tuning",
+    "pytorch-ddp": "PyTorch DDP",
+    "query-suggestion": "query suggestion in e-commerce search",
+    "random-walk": "analysing random walks with generating functions",
+    "receptive-field": "computing the receptive field",
+    "recsys-feature-engineering": "feature engineering for recommender systems",
+    "rectified-flow": "Rectified Flow",
+    "reparameterization": "the reparameterization trick",
+    "rerank": "search re-ranking",
+    "rl-basics": "GridWorld reinforcement learning",
+    "search-engine-overview": "search engines",
+    "small-object-detection": "small object detection",
+    "spp": "SPP",
+    "ssm-hippo": "HiPPO",
+    "stochastic-approximation": "stochastic approximation",
+    "tf-export": "the tf_export decorator",
+    "tf-feature-column": "TensorFlow FeatureColumn",
+    "tfrecord": "TFRecord",
+    "yolo": "YOLO",
+}
+FRAMES_EN = (
+    "What is the core idea of {t}?",
+    "What is the basic principle of {t}?",
+    "What are the advantages of {t}?",
+    "What is the purpose of {t}?",
+)
 FRAMES = ("{t} 的核心思想是什么？", "{t} 的基本原理是什么?", "{t} 有哪些优点?", "{t} 的作用是什么？")
 
 
 def main() -> None:
     out = Path(__file__).with_name("frames.jsonl")
     rows = []
-    for doc, topic in TOPICS.items():
-        for frame in FRAMES:
-            n = len(rows) + 1
-            rows.append(
-                {
-                    "id": f"fr{n:03d}",
-                    "question": frame.format(t=topic),
-                    "gold_doc_ids": [doc],
-                    "answers": [],
-                    "lang": "zh",
-                    "type": "frame_zh",
-                    "split": "dev" if n % 2 else "test",
-                }
-            )
+    for lang, topics, frames in (("zh", TOPICS, FRAMES), ("en", TOPICS_EN, FRAMES_EN)):
+        for doc, topic in topics.items():
+            for frame in frames:
+                n = len(rows) + 1
+                rows.append(
+                    {
+                        "id": f"fr{n:03d}",
+                        "question": frame.format(t=topic),
+                        "gold_doc_ids": [doc],
+                        "answers": [],
+                        "lang": lang,
+                        "type": f"frame_{lang}",
+                        "split": "dev" if n % 2 else "test",
+                    }
+                )
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     print(f"{len(rows)} questions written to {out}")
 
