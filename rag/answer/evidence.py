@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.retrieval.query import frame_terms
+from rag.retrieval.query import EVALUATIVE_ZH, FRAME_WORDS_ZH, frame_terms
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms, stem
 from rag.text.language import question_language
@@ -90,7 +90,9 @@ class QuestionTerms:
             # a Chinese term quoted in an English question ("What does 感受野 mean?")
             self.terms += [t for t in dict.fromkeys(terms(question)) if _CJK.search(t)]
         else:
-            frame = frame_terms(question)  # 核心思想, 优点…: what is asked, not what about
+            # 核心思想, 原理…: what kind of answer is asked, not what about (缺点 stays: an
+            # article need not speak of its topic's drawbacks)
+            frame = frame_terms(question, FRAME_WORDS_ZH - EVALUATIVE_ZH)
             self.terms = [
                 t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH and not frame(t)
             ]

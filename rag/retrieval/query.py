@@ -77,6 +77,9 @@ FRAME_WORDS_ZH = _words(
     """核心思想 基本思想 主要思想 中心思想 思想 思路 核心 基本原理 工作原理 原理 主要作用 作用
     意义 含义 区别 差异 不同 异同 特点 优点 缺点 优势 劣势 好处 坏处 用途"""
 )
+# Frames that judge: an article about the topic need not speak of its drawbacks, so whether the
+# articles cover "DDIM 有哪些缺点?" still depends on them (the answer chain keeps them as terms).
+EVALUATIVE_ZH = _words("优点 缺点 优势 劣势 好处 坏处")
 QUESTION_WORDS_EN = _words(
     """what which who whom whose why how when where whether does do did is are was were can could
     should would will shall may might must if they them their there here has have had many much
@@ -117,19 +120,19 @@ def is_question_word(term: str) -> bool:
     return term in QUESTION_WORDS_ZH or term in QUESTION_WORDS_EN or bool(_QUESTION_ZH.match(term))
 
 
-def frame_terms(question: str) -> Callable[[str], bool]:
-    """``term -> bool``: a word of the question's frame (:data:`FRAME_WORDS_ZH`), or a piece the
+def frame_terms(question: str, words: frozenset[str] = FRAME_WORDS_ZH) -> Callable[[str], bool]:
+    """``term -> bool``: a word of the question's frame (one of ``words``), or a piece the
     tokenizer cut from one that the rest of the question does not have (心思 of 核心思想).
 
     >>> frame = frame_terms("DDIM 的核心思想是什么?")
     >>> [t for t in ["ddim", "核心思想", "核心", "心思", "思想"] if frame(t)]
     ['核心思想', '核心', '心思', '思想']
     """
-    frames = [w for w in FRAME_WORDS_ZH if w in question]
+    frames = [w for w in words if w in question]
     rest = question
     for w in sorted(frames, key=len, reverse=True):
         rest = rest.replace(w, " ")
-    return lambda t: t in FRAME_WORDS_ZH or (any(t in w for w in frames) and t not in rest)
+    return lambda t: t in words or (any(t in w for w in frames) and t not in rest)
 
 
 def sparse_query(

@@ -130,3 +130,7 @@ def test_a_question_frame_the_article_does_not_use_does_not_count_against_covera
     assert answer.coverage is not None and answer.coverage > 0.5
     # a frame around a name no article has is still not covered
     assert assistant.ask("LoRA 的核心思想是什么?").abstained
+    # ... and one that judges is still a question term: the DDIM article never speaks of its
+    # drawbacks, so "DDIM 有哪些缺点?" is not confidently covered
+    drawbacks = assistant.ask("DDIM 有哪些缺点?")
+    assert drawbacks.abstained or "low confidence" in (drawbacks.notice or "")
