@@ -986,6 +986,15 @@ def test_half_of_a_the_more_the_more_sentence_is_not_shown_alone(tools, similari
     assert "smoother" not in c.text
 
 
+def test_a_sentence_said_again_is_shown_once(tools, similarity):
+    """Asked "YOLO v1 有哪些缺点?", the embedded model wrote one sentence twice ("…。此外，" and
+    the same words): the user read it twice."""
+    said = "YOLO v1 的输出层回归bounding box的位置和bounding box所属的类别"
+    c = check(f"{said} [1]。此外，{said} [1]。", _articles("yolo"), tools, similarity)
+    assert c.text == f"{said} [1]。"
+    assert c.notice is None  # nothing unsupported was removed
+
+
 def test_an_opposite_is_judged_on_the_part_of_the_sentence_about_the_clause(tools, similarity):
     """ "类别是离散的,类别的概率才是连续的" says both words: "the class probability is discrete" is
     judged on the part about the probability, "the class is discrete" on the part about it."""

@@ -5,7 +5,8 @@ that support it (clauses that shared a mark and are supported by the same passag
 one). A sentence whose main clause went and whose rest cannot open a sentence (which/while/
 because, 其中/从而) or says next to nothing is dropped, and so is an English relative clause
 (which/who/where), clause led by a pronoun (it/they/this…) or aside in parentheses whose clause
-before it went: it would describe another noun. Punctuation left dangling is tidied.
+before it went: it would describe another noun. A sentence that says an earlier one again
+("此外，" and the same words) goes. Punctuation left dangling is tidied.
 
 Example:
     >>> tidy("DDIM 更快 ， [1] 。")
@@ -39,13 +40,57 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
     """
     out_sentences: list[str] = []
     cited: list[int] = []
+    said: list[str] = []
     for sentence in parsed.sentences:
+        mark = len(cited)
         rebuilt = _sentence_text(text, sentence, parsed, cited)
-        if rebuilt is not None:
-            out_sentences.append(rebuilt)
+        if rebuilt is None:
+            continue
+        core = _core(rebuilt, sentence.english)
+        if any(_same(core, o) for o in said):
+            for i in sentence.clauses:  # the model said it again ("此外，<the same sentence>")
+                if parsed.clauses[i].supported:
+                    parsed.clauses[i].status = "unsupported"
+                    parsed.clauses[i].reason = REPEATED
+            del cited[mark:]  # what only it cited
+            continue
+        said.append(core)
+        out_sentences.append(rebuilt)
     layout = parsed.sentences
     joiner = " " if lang == "en" or all(lay.english for lay in layout) else ""
     return tidy(joiner.join(out_sentences)), cited
+
+
+REPEATED = "repeats an earlier sentence"
+_NEGATING = re.compile(r"[不没无非未别勿]|not|no|never")
+
+
+def _core(sentence: str, english: bool) -> str:
+    """What a sentence says, for comparison: no citations, punctuation, spaces or opening
+    connective ("此外，", "Also,")."""
+    t = strip_lead(CITE.sub("", sentence), english)
+    return re.sub(r"[\W_]+", "", t.lower())
+
+
+def _same(a: str, b: str) -> bool:
+    """Two sentence cores (:func:`_core`) say the same: equal, or one is the other with up to two
+    more characters that negate nothing ("在每个 GPU 上…" and "每个 GPU 上…"; never
+    "非增量方法的缺点是需要…" and "增量方法的优点是不需要…").
+
+    >>> _same("在每个gpu上加载一个模型的参数", "每个gpu上加载一个模型的参数")
+    True
+    >>> _same("非增量方法的缺点是需要收集所有样本", "增量方法的优点是不需要收集所有样本")
+    False
+    """
+    short, long = sorted((a, b), key=len)
+    return bool(short) and (
+        a == b
+        or (
+            short in long
+            and len(long) - len(short) <= 2
+            and not _NEGATING.search(long.replace(short, "", 1))
+        )
+    )
 
 
 def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -> str | None:
@@ -157,7 +202,9 @@ def notice(removed: list[Clause], dropped: list[int], lang: str) -> str | None:
     removed = [
         c
         for c in removed
-        if not bare_connective(c.text, c.lang == "en") and not _only_labels(c.text)
+        if not bare_connective(c.text, c.lang == "en")
+        and not _only_labels(c.text)
+        and c.reason != REPEATED
     ]
     if not removed and not dropped:
         return None
