@@ -995,6 +995,34 @@ def test_a_sentence_said_again_is_shown_once(tools, similarity):
     assert c.notice is None  # nothing unsupported was removed
 
 
+def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, similarity):
+    """Two correct answers of the embedded model (held-out run, 2026-12-04) were removed whole:
+    "data loss" (数据丢失: loss had only 损失) "during" (a preposition counted as a claim word), and
+    "TensorFlow Platform" over "Tensorflow平台" (a name with a CamelCase word was never taken as
+    rendered, although the passage writes that word as it is)."""
+    feats = [_p(_body("recsys-feature-engineering"), "recsys-feature-engineering")]
+    loss = check(
+        "Besides feature delay and inconsistency, data loss during sample storage can also lead "
+        "to online results falling short of offline ones [1].",
+        feats,
+        tools,
+        similarity,
+        "en",
+        "Besides feature delay and inconsistency, what else can make online results fall short "
+        "of offline ones?",
+    )
+    assert loss.removed == []
+    fc = [_p(_body("tf-feature-column"), "tf-feature-column")]
+    platform = check(
+        "TensorFlow Platform provides the FeatureColumn API for feature engineering [1].",
+        fc,
+        tools,
+        similarity,
+        "en",
+    )
+    assert platform.removed == []
+
+
 def test_an_opposite_is_judged_on_the_part_of_the_sentence_about_the_clause(tools, similarity):
     """ "类别是离散的,类别的概率才是连续的" says both words: "the class probability is discrete" is
     judged on the part about the probability, "the class is discrete" on the part about it."""

@@ -379,17 +379,23 @@ class Lexicon:
     def name_rendered(self, name: str, where: Candidate | None = None) -> bool:
         """A name written in Latin letters whose every word has a rendering in the passages (or
         in ``where``: ``US Navy`` ~ ``美国海军``, ``Multi-Token Prediction`` ~ ``多 token 预测``);
-        acronyms and words with digits need their letters."""
+        acronyms and words with digits must be written as they are (``TensorFlow Platform`` ~
+        ``Tensorflow平台``)."""
         words = [w for w in re.split(r"[\s\-]+", name) if w]
         if not CJK.search(self.all_low if where is None else where.text):
             return False
+        low = self.all_low if where is None else where.low
         for w in words:
             lw = w.lower()
             if re.search(r"\d", w) or (
                 sum(ch.isupper() for ch in w) >= 2 and lw not in EXTRA_TERMS
             ):
-                return False
-            if not self.word_found(w, where):
+                # written as it is, in a name of several words ("TensorFlow Platform")
+                if len(words) < 2 or not re.search(
+                    rf"(?<![a-z0-9]){re.escape(lw)}(?![a-z0-9])", low
+                ):
+                    return False
+            elif not self.word_found(w, where):
                 return False
         return True
 

@@ -83,7 +83,7 @@ def is_zh_stop(term: str) -> bool:
 
 # English words that carry no claim beyond the glossary's stop words (reporting verbs, hedges).
 EN_EXTRA_STOP = frozenset(
-    """mention mentions mentioned mentioning call calls called give gives given giving include
+    """during mention mentions mentioned mentioning call calls called give gives given giving include
     includes included including take takes taken taking example examples because since while
     whereas although though also still usually usual generally general often typically first
     several essentially basically simply actually really certain certainly just namely i.e author
