@@ -1023,6 +1023,23 @@ def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, simila
     assert platform.removed == []
 
 
+def test_an_invented_expansion_of_an_acronym_goes_and_its_clause_stays(tools, similarity):
+    """ "DeepSeek-V3 uses MLA (Multi-Layer Attention) to ensure inference efficiency [1]" was
+    removed whole for the invented expansion (the article writes only "MLA")."""
+    c = check(
+        "DeepSeek-V3 uses MLA (Multi-Layer Attention) to ensure inference efficiency [1].",
+        _articles("deepseek-v3"),
+        tools,
+        similarity,
+        "en",
+        "Which attention design does DeepSeek-V3 use for efficient inference?",
+    )
+    assert c.text == "DeepSeek-V3 uses MLA to ensure inference efficiency [1]."
+    assert [(r.text, r.reason) for r in c.removed] == [
+        ("(Multi-Layer Attention)", "an expansion the passages do not have")
+    ]
+
+
 def test_an_opposite_is_judged_on_the_part_of_the_sentence_about_the_clause(tools, similarity):
     """ "类别是离散的,类别的概率才是连续的" says both words: "the class probability is discrete" is
     judged on the part about the probability, "the class is discrete" on the part about it."""

@@ -117,8 +117,7 @@ def check_answer(
     given_names_in_support(judge, clauses, question)
     final, cited = compose(text, parsed, lang)
     removed = [c for c in clauses if not c.supported] + [
-        Clause(g.text, g.start, g.end, -1, "unsupported", reason="a quote the passages do not have")
-        for g in glosses
+        Clause(g.text, g.start, g.end, -1, "unsupported", reason=g.reason) for g in glosses
     ]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
     return CheckedAnswer(

@@ -17,6 +17,8 @@ Example:
     ('Ads are sorted by CTR×bid [1].', ['("点击率×广告ID")'])
     >>> drop_invented_glosses('linear ("具有线性时间复杂度") [1].', ["FM 具有线性时间复杂度"])[1]
     []
+    >>> drop_invented_glosses("It uses MLA (Multi-Layer Attention) [1].", ["采用了 MLA 来确保推理效率"])[0]
+    'It uses MLA [1].'
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from dataclasses import dataclass
 __all__ = ["Gloss", "drop_invented_glosses"]
 
 _GLOSS = re.compile(r"\s*\(\s*[\"“]([^\"”()]+)[\"”]\s*\)")
+# an acronym and its expansion in parentheses: "MLA (Multi-Layer Attention)"
+_EXPANSION = re.compile(
+    r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z0-9]*)(\s*\(([A-Z][A-Za-z]*(?:[\s-]+[A-Za-z]+){1,6})\))"
+)
 _NOT_CHARS = re.compile(r"[\s\W_]+")
 MIN_SHARE = 0.8  # of the quote's character pairs the passages must have
 
@@ -40,6 +46,7 @@ class Gloss:
     text: str
     start: int
     end: int
+    reason: str = "a quote the passages do not have"
 
 
 def _pairs(text: str) -> list[str]:
@@ -52,6 +59,12 @@ def _quoted(quote: str, passages: str) -> bool:
     quote with "…": near-verbatim is a quote)."""
     pairs = _pairs(quote)
     return not pairs or sum(p in passages for p in pairs) >= MIN_SHARE * len(pairs)
+
+
+def _expands(acronym: str, words: str) -> bool:
+    """The words' initials spell the acronym's capitals ("Multi-Layer Attention" for MLA)."""
+    initials = "".join(w[0] for w in re.split(r"[\s-]+", words) if w).upper()
+    return initials == "".join(ch for ch in acronym if ch.isupper())
 
 
 def drop_invented_glosses(text: str, passages: Sequence[str]) -> tuple[str, list[Gloss]]:
@@ -67,6 +80,12 @@ def drop_invented_glosses(text: str, passages: Sequence[str]) -> tuple[str, list
         for m in _GLOSS.finditer(text)
         if not _quoted(m.group(1), joined)
     ]
+    dropped += [
+        Gloss(m.group(2).strip(), m.start(2), m.end(2), "an expansion the passages do not have")
+        for m in _EXPANSION.finditer(text)
+        if _expands(m.group(1), m.group(3)) and _NOT_CHARS.sub("", m.group(3).lower()) not in joined
+    ]
+    dropped.sort(key=lambda g: g.start)
     for g in reversed(dropped):
         text = text[: g.start] + text[g.end :]
     return text, dropped
