@@ -96,7 +96,12 @@ FRAMES_EN = (
     "What are the advantages of {t}?",
     "What is the purpose of {t}?",
 )
-FRAMES = ("{t} 的核心思想是什么？", "{t} 的基本原理是什么?", "{t} 有哪些优点?", "{t} 的作用是什么？")
+FRAMES = (
+    "{t} 的核心思想是什么？",
+    "{t} 的基本原理是什么?",
+    "{t} 有哪些优点?",
+    "{t} 的作用是什么？",
+)
 
 
 def main() -> None:
