@@ -171,12 +171,24 @@ def test_an_english_restatement_keeping_the_questions_negation_is_flagged(tools,
     ]
     question = "Why does DDP use multiple processes instead of multiple threads?"
     answer = (
-        "Because DDP uses multiple processes instead of multiple threads because it avoids the "
-        "GIL (Global Interpreter Lock), which can limit the performance of Python programs [1]."
+        "Because DDP uses multiple processes instead of multiple threads because threads are "
+        "harder to debug, which can slow down the development of Python programs [1]."
     )
     c = check(answer, passages, tools, similarity, "en", question)
     assert c.text.startswith("Because DDP uses multiple processes instead of multiple threads")
     assert len(c.removed) >= 1 and c.restated
+    # the model's real answer gave the GIL as the reason, which the passage does say (缓解GIL
+    # 限制); only its expansion "(Global Interpreter Lock)" and what follows are not there
+    real = check(
+        "Because DDP uses multiple processes instead of multiple threads because it avoids the "
+        "GIL (Global Interpreter Lock), which can limit the performance of Python programs [1].",
+        passages,
+        tools,
+        similarity,
+        "en",
+        question,
+    )
+    assert "avoids the GIL [1]" in real.text and not real.restated
     other = check(
         "Because DDP does not use threads [1].", passages, tools, similarity, "en", question
     )
