@@ -145,6 +145,9 @@ class Settings:
     # its sentences), w = sentence_weight, for the candidates of both lists (needs an index with
     # sentence vectors, made by `rag ingest` since 2026-12-02; 0: the chunk's cosine alone).
     sentence_weight: float = 0.15
+    # Dense and hybrid: in a corpus of several languages, a chunk of a minority language loses
+    # the part of its cosine that only its language earns (rag/retrieval/language_bias.py).
+    language_bias: bool = True
     # Ingest stores those sentence vectors (~6 per chunk, 768 bytes each: ~460 MB at 100k
     # chunks) when the index has at most this many chunks (0: never; an index without them
     # ranks by the chunks' cosine alone).

@@ -26,10 +26,12 @@ import numpy as np
 from rag.config import Settings
 from rag.embed.embedder import Embedder
 from rag.retrieval.fusion import bm25_share, reciprocal_rank_fusion, zscore_fusion
+from rag.retrieval.language_bias import LanguageBias
 from rag.retrieval.pinyin_names import PinyinNames
 from rag.retrieval.query import SparseQuery, matched_share, sparse_query
 from rag.schema import Passage
 from rag.store.base import Store
+from rag.text.language import question_language
 from rag.text.tokenize_zh import BM25Tokenizer
 
 MODES = ("hybrid", "dense", "bm25")
@@ -73,6 +75,8 @@ class Retriever:
         self.settings = settings
         self._names: tuple[int, PinyinNames] | None = None  # (vocabulary size, table)
         self._names_lock = threading.Lock()
+        self._bias: LanguageBias | None = None
+        self._bias_lock = threading.Lock()
 
     def sounds(self, question: str) -> dict[str, list[str]]:
         """Pinyin words of an English question -> index terms (:mod:`rag.retrieval.pinyin_names`);
@@ -158,13 +162,18 @@ class Retriever:
             timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        penalty = self._language_penalties(query, [i for i, _ in dense + sparse]) if dense else {}
+        if penalty:
+            dense = sorted(((i, v - penalty.get(i, 0.0)) for i, v in dense), key=lambda kv: -kv[1])
+        timings["language_bias"] = time.perf_counter() - t
+        t = time.perf_counter()
         dense_scores = dict(dense)
         sparse_scores = dict(sparse)
         sentence_scores: dict[int, float] = {}
         fusion: dict[str, Any] = {}
         if mode == "dense":
             ranked = self._with_sentences(
-                vector, [i for i, _ in dense], dense_scores, sentence_scores
+                vector, [i for i, _ in dense], dense_scores, sentence_scores, penalty
             )
             ranked.sort(key=lambda kv: -kv[1])
         elif mode == "bm25":
@@ -180,15 +189,17 @@ class Retriever:
                 )
             else:
                 pool = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in sparse]))
-                self._fill_scores(vector, sq, pool, dense_scores, sparse_scores)
+                self._fill_scores(vector, sq, pool, dense_scores, sparse_scores, penalty)
                 coverage = self._coverage(sq, sparse)
                 w = bm25_share(coverage, s.bm25_weight_low, s.bm25_weight_high)
                 fusion.update(coverage=coverage, bm25_weight=w)
-                blended = dict(self._with_sentences(vector, pool, dense_scores, sentence_scores))
+                blended = dict(
+                    self._with_sentences(vector, pool, dense_scores, sentence_scores, penalty)
+                )
                 ranked = zscore_fusion(pool, blended, sparse_scores, w, weights=weights)
         ranked = self._cut(ranked, k)
         ids = [i for i, _ in ranked]
-        self._fill_scores(vector, sq, ids, dense_scores, sparse_scores)
+        self._fill_scores(vector, sq, ids, dense_scores, sparse_scores, penalty)
         timings["fusion"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -213,21 +224,38 @@ class Retriever:
         return Retrieval(passages, timings, fusion, vector, ids, sq.sounds)
 
     # ------------------------------------------------------------------ helpers
+    def _language_penalties(self, query: str, ids: Sequence[int]) -> dict[int, float]:
+        """What the minority-language chunks among ``ids`` lose (see :mod:`language_bias`)."""
+        if not self.settings.language_bias or not ids:
+            return {}
+        with self._bias_lock:
+            if self._bias is None:
+                self._bias = LanguageBias(
+                    self.store,
+                    self.embedder.embed_queries,
+                    getattr(self.embedder, "fingerprint", ""),
+                    self.settings.cache_dir,
+                )
+        return self._bias.penalties(ids, question_language(query))
+
     def _with_sentences(
         self,
         vector: Any,
         ids: Sequence[int],
         dense_scores: dict[int, float],
         sentence_scores: dict[int, float],
+        penalty: dict[int, float] | None = None,
     ) -> list[tuple[int, float]]:
         """``(id, (1 - w) * cosine + w * best sentence cosine)`` for ``ids`` (cosine known).
 
-        Fills ``sentence_scores``; a chunk without sentence vectors keeps its cosine.
+        Fills ``sentence_scores`` (less the chunk's ``penalty``); a chunk without sentence
+        vectors keeps its cosine.
         """
         w = self.settings.sentence_weight
         scorer = getattr(self.store, "sentence_scores", None)
         if w > 0 and scorer is not None:
-            sentence_scores.update(scorer(vector, ids))
+            found = scorer(vector, ids)
+            sentence_scores.update({i: v - (penalty or {}).get(i, 0.0) for i, v in found.items()})
         return [
             (i, (1 - w) * dense_scores[i] + w * sentence_scores[i])
             if i in sentence_scores
@@ -242,11 +270,14 @@ class Retriever:
         ids: Sequence[int],
         dense_scores: dict[int, float],
         sparse_scores: dict[int, float],
+        penalty: dict[int, float] | None = None,
     ) -> None:
-        """Add the exact cosine and BM25 score of ``ids`` that are not known yet."""
+        """Add the exact cosine (less the chunk's ``penalty``) and BM25 score of ``ids`` that
+        are not known yet."""
         missing_dense = [i for i in ids if i not in dense_scores]
         if missing_dense:
-            dense_scores.update(self.store.dense_scores(vector, missing_dense))
+            found = self.store.dense_scores(vector, missing_dense)
+            dense_scores.update({i: v - (penalty or {}).get(i, 0.0) for i, v in found.items()})
         missing_sparse = [i for i in ids if i not in sparse_scores]
         if missing_sparse and sq.terms:
             sparse_scores.update(self.store.sparse_scores(sq.terms, missing_sparse, query=sq.text))

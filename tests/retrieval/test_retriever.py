@@ -71,3 +71,25 @@ def test_english_ml_terms_of_several_words_find_their_chinese_article(assistant)
     rendered = assistant.retriever.tokenizer("感受野")  # as the index cut it
     assert set(rendered) <= set(assistant.retriever.sparse_query("receptive fields").terms)
     assert run.passages[0].doc_id == "receptive-field"
+
+
+def test_the_one_english_article_does_not_answer_every_english_question(assistant) -> None:
+    """SPP is the only English article, and e5 scores English questions higher against it
+    whatever they ask: "What is the difference between DDP and DataParallel?" had it first."""
+    from rag.retrieval.retriever import Retriever
+
+    question = "What is the difference between DDP and DataParallel?"
+    assert assistant.retrieve(question, k=5)[0].doc_id == "pytorch-ddp"
+    plain = Retriever(
+        assistant.store,
+        assistant.embedder,
+        assistant.tokenizer,
+        assistant.settings.replace(language_bias=False),
+    )
+    assert plain.retrieve(question, k=5)[0].doc_id == "spp"
+    # questions about SPP still find it first, in both languages
+    for q in (
+        "Into how many bins does SPP divide the feature maps?",
+        "SPP 把特征图分成多少个 bin?",
+    ):
+        assert assistant.retrieve(q, k=5)[0].doc_id == "spp"

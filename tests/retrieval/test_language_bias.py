@@ -1,0 +1,70 @@
+"""The same-language bias correction: only minority-language chunks of a mixed corpus move."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.config import Settings
+from rag.retrieval.language_bias import LanguageBias, excess_hubness, load_probes
+from rag.retrieval.retriever import Retriever
+
+CHINESE = {
+    "ddim": "DDIM 不需要重新训练模型，只需要二十到一百步采样就能达到接近 DDPM 一千步的效果。",
+    "dpo": "DPO 直接用偏好数据训练语言模型，不需要单独训练一个奖励模型。",
+    "yolo": "YOLO 把整张图作为网络的输入，直接在输出层回归边界框的位置和类别。",
+}
+
+
+@pytest.fixture(scope="module")
+def chinese_only(base_settings: Settings, embedder, tmp_path_factory: pytest.TempPathFactory):
+    from ingest.pipeline import ingest
+    from rag.api import Assistant
+    from rag.store.factory import open_store
+
+    corpus = tmp_path_factory.mktemp("zh-corpus")
+    for name, text in CHINESE.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    settings = base_settings.replace(index_dir=tmp_path_factory.mktemp("zh-index"))
+    ingest([corpus], settings, progress=False, embedder=embedder, log=lambda m: None)
+    assistant = Assistant(settings, open_store(settings), embedder, llm="none")
+    yield assistant
+    assistant.close()
+
+
+def test_a_corpus_of_one_language_is_left_as_it_is(chinese_only) -> None:
+    bias = LanguageBias(
+        chinese_only.store, chinese_only.embedder.embed_queries, chinese_only.embedder.fingerprint
+    )
+    assert not bias.active
+    question = "Does DDIM need to retrain the model?"
+    on = chinese_only.retrieve(question, k=3, mode="dense")
+    off = Retriever(
+        chinese_only.store,
+        chinese_only.embedder,
+        chinese_only.tokenizer,
+        chinese_only.settings.replace(language_bias=False),
+    ).retrieve(question, k=3, mode="dense")
+    assert [(p.doc_id, p.dense_score) for p in on] == [(p.doc_id, p.dense_score) for p in off]
+
+
+def test_the_articles_english_chunk_loses_only_for_english_questions(assistant) -> None:
+    bias = LanguageBias(
+        assistant.store, assistant.embedder.embed_queries, assistant.embedder.fingerprint
+    )
+    assert bias.active and bias.majority == "zh"
+    ids = assistant.retriever.run("What is SPP?", k=10).ids
+    spp = [i for i, c in zip(ids, assistant.store.chunks(ids), strict=True) if c.doc_id == "spp"]
+    assert spp and set(bias.penalties(ids, "en")) == set(spp)
+    assert all(v > 0 for v in bias.penalties(ids, "en").values())
+    assert bias.penalties(ids, "zh") == {}  # a Chinese question is far from it already
+
+
+def test_only_chunks_above_the_majoritys_mean_hubness_lose() -> None:
+    hub = {1: 0.80, 2: 0.70, 3: 0.76, 4: 0.74}
+    assert excess_hubness(hub, {1: "en", 2: "en", 3: "zh", 4: "zh"}, "zh") == {1: 0.05}
+    assert excess_hubness(hub, {1: "zh", 2: "zh", 3: "zh", 4: "zh"}, "zh") == {}
+
+
+def test_the_packaged_probes_cover_both_languages() -> None:
+    probes = load_probes()
+    assert len(probes["en"]) >= 20 and len(probes["zh"]) >= 20
