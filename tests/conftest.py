@@ -134,3 +134,24 @@ def web_settings(base_settings: Settings, tmp_path: Path) -> Settings:
         crawl_delay=0.0,
         crawl_timeout=0.5,
     )
+
+
+def tiny_assistant(
+    texts: dict[str, str],
+    settings: Settings,
+    embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+):
+    """An extractive Assistant over a small corpus (``doc id -> text``, one .txt file each)
+    ingested for real into a fresh index; close it when done."""
+    from ingest.pipeline import ingest
+    from rag.api import Assistant
+    from rag.store.factory import open_store
+
+    corpus = tmp_path_factory.mktemp(f"{name}-corpus")
+    for doc, text in texts.items():
+        (corpus / f"{doc}.txt").write_text(text, encoding="utf-8")
+    settings = settings.replace(index_dir=tmp_path_factory.mktemp(f"{name}-index"))
+    ingest([corpus], settings, progress=False, embedder=embedder, log=lambda m: None)
+    return Assistant(settings, open_store(settings), embedder, llm="none")

@@ -46,13 +46,15 @@ _PLAIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z0-9])")
 
 # Words that say what kind of question it is, not what it is about.
 _GENERIC_ZH_WORDS = (
-    "模型 方法 问题 使用 什么 怎么 为什么 如何 哪些 哪个 一般 主要 作用 区别 原理 需要 通常 可以 是否 一种 "
+    "模型 方法 问题 使用 什么 怎么 为什么 如何 哪些 哪个 一般 主要 需要 通常 可以 是否 一种 "
     "之间 相比 比较 介绍 文章 本文 多少 几个 有没有 能否 能不能 怎样 为何"
 )
 GENERIC_ZH = frozenset(_GENERIC_ZH_WORDS.split())
 # ... and their English stems: "What is the difference between FM and FFM?" is about FM and FFM,
 # not about 区别/不同 ("between" stays: "a bridge between what?" needs its 之间)
 GENERIC_EN = frozenset(english_terms("difference differences differ compare comparison"))
+# ... and the words of a Chinese question's frame, but for those that judge (缺点: QuestionTerms)
+_FRAMES = FRAME_WORDS_ZH - EVALUATIVE_ZH
 
 
 class QuestionTerms:
@@ -92,7 +94,7 @@ class QuestionTerms:
         else:
             # 核心思想, 原理…: what kind of answer is asked, not what about (缺点 stays: an
             # article need not speak of its topic's drawbacks)
-            frame = frame_terms(question, FRAME_WORDS_ZH - EVALUATIVE_ZH)
+            frame = frame_terms(question, _FRAMES)
             self.terms = [
                 t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH and not frame(t)
             ]

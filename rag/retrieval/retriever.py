@@ -164,7 +164,7 @@ class Retriever:
         t = time.perf_counter()
         penalty = self._language_penalties(query, [i for i, _ in dense + sparse]) if dense else {}
         if penalty:
-            dense = sorted(((i, v - penalty.get(i, 0.0)) for i, v in dense), key=lambda kv: -kv[1])
+            dense = sorted(_less(dict(dense), penalty).items(), key=lambda kv: -kv[1])
         timings["language_bias"] = time.perf_counter() - t
         t = time.perf_counter()
         dense_scores = dict(dense)
@@ -254,8 +254,7 @@ class Retriever:
         w = self.settings.sentence_weight
         scorer = getattr(self.store, "sentence_scores", None)
         if w > 0 and scorer is not None:
-            found = scorer(vector, ids)
-            sentence_scores.update({i: v - (penalty or {}).get(i, 0.0) for i, v in found.items()})
+            sentence_scores.update(_less(scorer(vector, ids), penalty))
         return [
             (i, (1 - w) * dense_scores[i] + w * sentence_scores[i])
             if i in sentence_scores
@@ -276,8 +275,7 @@ class Retriever:
         are not known yet."""
         missing_dense = [i for i in ids if i not in dense_scores]
         if missing_dense:
-            found = self.store.dense_scores(vector, missing_dense)
-            dense_scores.update({i: v - (penalty or {}).get(i, 0.0) for i, v in found.items()})
+            dense_scores.update(_less(self.store.dense_scores(vector, missing_dense), penalty))
         missing_sparse = [i for i in ids if i not in sparse_scores]
         if missing_sparse and sq.terms:
             sparse_scores.update(self.store.sparse_scores(sq.terms, missing_sparse, query=sq.text))
@@ -306,3 +304,8 @@ class Retriever:
                 if len(out) == k:
                     break
         return out
+
+
+def _less(scores: dict[int, float], penalty: dict[int, float] | None) -> dict[int, float]:
+    """``scores`` less each chunk's language-bias ``penalty`` (none: unchanged)."""
+    return {i: v - penalty.get(i, 0.0) for i, v in scores.items()} if penalty else scores

@@ -7,6 +7,7 @@ import pytest
 from rag.config import Settings
 from rag.retrieval.language_bias import LanguageBias, excess_hubness, load_probes
 from rag.retrieval.retriever import Retriever
+from tests.conftest import tiny_assistant
 
 CHINESE = {
     "ddim": "DDIM 不需要重新训练模型，只需要二十到一百步采样就能达到接近 DDPM 一千步的效果。",
@@ -17,16 +18,7 @@ CHINESE = {
 
 @pytest.fixture(scope="module")
 def chinese_only(base_settings: Settings, embedder, tmp_path_factory: pytest.TempPathFactory):
-    from ingest.pipeline import ingest
-    from rag.api import Assistant
-    from rag.store.factory import open_store
-
-    corpus = tmp_path_factory.mktemp("zh-corpus")
-    for name, text in CHINESE.items():
-        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
-    settings = base_settings.replace(index_dir=tmp_path_factory.mktemp("zh-index"))
-    ingest([corpus], settings, progress=False, embedder=embedder, log=lambda m: None)
-    assistant = Assistant(settings, open_store(settings), embedder, llm="none")
+    assistant = tiny_assistant(CHINESE, base_settings, embedder, tmp_path_factory, "zh")
     yield assistant
     assistant.close()
 

@@ -10,6 +10,7 @@ import pytest
 from rag.config import Settings
 from rag.retrieval.pinyin_names import PinyinNames
 from rag.text.pinyin import Pinyin
+from tests.conftest import tiny_assistant
 
 PARAGRAPHS = {
     "zhang": "张永海是一名足球运动员，主要司职中后卫，曾经入选国家队。",
@@ -43,16 +44,7 @@ def test_english_words_are_never_read_as_pinyin(pinyin: Pinyin) -> None:
 
 @pytest.fixture(scope="module")
 def names_index(base_settings: Settings, embedder, tmp_path_factory: pytest.TempPathFactory):
-    from ingest.pipeline import ingest
-    from rag.api import Assistant
-    from rag.store.factory import open_store
-
-    corpus = tmp_path_factory.mktemp("pinyin-corpus")
-    for name, text in PARAGRAPHS.items():
-        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
-    settings = base_settings.replace(index_dir=tmp_path_factory.mktemp("pinyin-index"))
-    ingest([corpus], settings, progress=False, embedder=embedder, log=lambda m: None)
-    assistant = Assistant(settings, open_store(settings), embedder, llm="none")
+    assistant = tiny_assistant(PARAGRAPHS, base_settings, embedder, tmp_path_factory, "pinyin")
     yield assistant
     assistant.close()
 

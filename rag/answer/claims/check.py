@@ -364,9 +364,10 @@ class _Judge:
             gone = [u.surface for u in sorted(miss_units, key=lambda u: -u.weight)[:2]]
             if gone:
                 veto = ("'" + "', '".join(gone) + "' not in the passages", "comparison")
-        elif all(degree_said(info, o, lex.renderings) for o in [c, *ties]):
-            said, other = degree_said(info, c, lex.renderings) or ("", "")
-            veto = (f"'{said}' where [{c.passage + 1}] says '{other}'", "antonym")
+        elif (degree := degree_said(info, c, lex.renderings)) and all(
+            degree_said(info, o, lex.renderings) for o in ties
+        ):
+            veto = (f"'{degree[0]}' where [{c.passage + 1}] says '{degree[1]}'", "antonym")
         return miss_units, share, names_here, veto
 
     def _settle(

@@ -382,9 +382,9 @@ class Lexicon:
         acronyms and words with digits must be written as they are (``TensorFlow Platform`` ~
         ``Tensorflow平台``)."""
         words = [w for w in re.split(r"[\s\-]+", name) if w]
-        if not CJK.search(self.all_low if where is None else where.text):
-            return False
         low = self.all_low if where is None else where.low
+        if not CJK.search(low):
+            return False
         for w in words:
             lw = w.lower()
             if re.search(r"\d", w) or (
