@@ -54,6 +54,8 @@ Similarity = Callable[[list[str], list[str]], np.ndarray]
 _Best = tuple[float, int, dict[str, float], str, str]
 # per passage: units missing from it, their share, names missing from it, (veto reason, rule)
 _PassageContext = tuple[list[Unit], float, list[str], tuple[str, str]]
+# how far below the best passage's probability a clause's own citation may be and still stand
+_CITED_MARGIN = 0.1
 
 
 def check_answer(
@@ -391,7 +393,14 @@ class _Judge:
         clause.evidence = c.text
         if per_passage:
             self.passing[ci] = per_passage
-            cited_ok = [x for x in clause.cited if (x - 1) in per_passage]
+            # a cited passage that barely passes where another one clearly says it is a wrong
+            # number ("blurry images [2]" over a heat-map sentence when [1] lists 图像模糊)
+            best_p = max(per_passage.values())
+            cited_ok = [
+                x
+                for x in clause.cited
+                if (x - 1) in per_passage and per_passage[x - 1] >= best_p - _CITED_MARGIN
+            ]
             if cited_ok:
                 clause.support = cited_ok
                 if clause.evidence_passage not in cited_ok:  # the evidence of what it cites

@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +51,7 @@ from rag.answer.claims.words import (
     NORM_DROP,
     is_english,
     is_zh_stop,
+    prefix_renderings,
     stem,
     stems_of,
     variants,
@@ -60,7 +60,7 @@ from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms
 from rag.text.language import question_language
 
-__all__ = ["EXTRA_TERMS", "Lexicon", "dev_terms_left_out", "prefix_renderings"]
+__all__ = ["EXTRA_TERMS", "Lexicon", "dev_terms_left_out"]
 
 _TERMS_PATH = Path(__file__).with_name("claims_terms.tsv")
 
@@ -102,8 +102,6 @@ def dev_terms_left_out() -> Iterator[None]:
         EXTRA_TERMS.update(saved)
 
 
-_PREFIX_INDEX: dict[int, list[str]] = {}
-
 # Chinese words of general explanation that the articles and the model use interchangeably
 _ZH_SYNONYM_GROUPS = (
     "提高 提升 增强",
@@ -121,37 +119,6 @@ ZH_SYNONYMS = {
     for group in _ZH_SYNONYM_GROUPS
     for w in group.split()
 }
-
-
-def prefix_renderings(glossary: Glossary, word: str) -> set[str]:
-    """Renderings of glossary words sharing all but the last two letters of ``word``
-    (``assumption`` ~ ``assume``, ``responsible`` ~ ``responsibility``), not of a shorter word
-    that only begins it (``differentiable`` is not ``differ``: 不同).
-
-    >>> g = Glossary({"differ": frozenset({"不同"}), "responsibil": frozenset({"责任"})})
-    >>> sorted(prefix_renderings(g, "differentiabl")), sorted(prefix_renderings(g, "responsibl"))
-    ([], ['责任'])
-    """
-
-    keys = _PREFIX_INDEX.get(id(glossary))
-    if keys is None:
-        keys = sorted(k for k in glossary.zh_by_en if len(k) >= 5)
-        _PREFIX_INDEX.clear()
-        _PREFIX_INDEX[id(glossary)] = keys
-    head = word[:5]
-    out: set[str] = set()
-    i = bisect.bisect_left(keys, head)
-    while i < len(keys) and keys[i].startswith(head):
-        k = keys[i]
-        common = 0
-        for a, b in zip(k, word, strict=False):
-            if a != b:
-                break
-            common += 1
-        if common >= max(5, len(word) - 2):
-            out.update(glossary.zh_by_en[k])
-        i += 1
-    return out
 
 
 class Lexicon:

@@ -27,6 +27,8 @@ _EN_SUBORDINATE = re.compile(
     r"so that|making|where|who|whose|such as|including|e\.g\.|with|without|by|using|via|rather|"
     r"but rather|thereby|allowing|enabling|leading to|resulting in|instead of|in order to|"
     r"unlike|as well as|compared (?:with|to)|thus \w+ing|"
+    # a purpose whose main clause went: "To simplify the problem [1]."
+    r"to (?!date\b)[a-z]+|"
     # one half of "the higher the temperature, the smoother the distribution"
     r"the (?:more|less|fewer|\w+er) the)(?!\w)",
     re.IGNORECASE,

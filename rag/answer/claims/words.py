@@ -1,4 +1,4 @@
-"""Words: character classes, stop words, English word forms and citation marks.
+"""Words: character classes, stop words, English word forms, glossary prefixes and citation marks.
 
 Every other module of the claim checker builds on these; nothing here knows about clauses,
 passages or the model.
@@ -12,10 +12,11 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from rag.text.glossary import EN_STOPWORDS as EN_STOP
-from rag.text.glossary import IRREGULAR_PLURALS, stem
+from rag.text.glossary import IRREGULAR_PLURALS, Glossary, stem
 
 __all__ = [
     "CITE",
@@ -30,6 +31,7 @@ __all__ = [
     "ZH_STOP",
     "is_english",
     "is_zh_stop",
+    "prefix_renderings",
     "stem",
     "stems_of",
     "variants",
@@ -169,3 +171,41 @@ def _outside_quotes(text: str) -> str:
             break
         text = inner
     return text
+
+
+_PREFIX_INDEX: dict[int, list[str]] = {}
+
+
+def prefix_renderings(glossary: Glossary, word: str) -> set[str]:
+    """Renderings of glossary words sharing all but the last two letters of ``word``
+    (``responsible`` ~ ``responsibility``, ``speedup`` ~ ``speed``), not of a shorter word that
+    only begins it (``differentiable`` is not ``differ``: 不同), and six letters at least unless
+    five are the whole glossary word (``propos`` is not ``proportion``: 正比).
+
+    >>> g = Glossary({"differ": frozenset({"不同"}), "responsibil": frozenset({"责任"}),
+    ...               "proportion": frozenset({"正比"})})
+    >>> sorted(prefix_renderings(g, "differentiabl")), sorted(prefix_renderings(g, "responsibl"))
+    ([], ['责任'])
+    >>> prefix_renderings(g, "propos")
+    set()
+    """
+
+    keys = _PREFIX_INDEX.get(id(glossary))
+    if keys is None:
+        keys = sorted(k for k in glossary.zh_by_en if len(k) >= 5)
+        _PREFIX_INDEX.clear()
+        _PREFIX_INDEX[id(glossary)] = keys
+    head = word[:5]
+    out: set[str] = set()
+    i = bisect.bisect_left(keys, head)
+    while i < len(keys) and keys[i].startswith(head):
+        k = keys[i]
+        common = 0
+        for a, b in zip(k, word, strict=False):
+            if a != b:
+                break
+            common += 1
+        if common >= max(5, len(word) - 2) and (common >= 6 or common == len(k)):
+            out.update(glossary.zh_by_en[k])
+        i += 1
+    return out
