@@ -57,6 +57,17 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 _POINTER = re.compile(_POINTS_BACK, re.IGNORECASE)
+# an opening that leans on what was asked before: "What about X?", "那 X 呢?", "和 X 比呢?"
+_LEANS_BACK = re.compile(
+    r"^(?:那|那么|还有|另外|and\b|what about|how about|and what|和|跟|与|比(?!较)|相比|相较|"
+    r"compared (?:to|with)|versus|vs\b)",
+    re.IGNORECASE,
+)
+
+
+def _leans_back(question: str) -> bool:
+    """The question points back ("it", 它) or opens on the previous subject ("What about …")."""
+    return bool(_POINTER.search(question) or _LEANS_BACK.match(question.strip()))
 
 REWRITE_PROMPT = {
     "zh": "根据对话，把用户最后的问题改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题。",
@@ -170,8 +181,10 @@ def clean_rewrite(text: str, fallback: str, question: str = "") -> str:
         return fallback
     if question and _COMPARES.search(question) and not _COMPARES.search(text):
         return fallback  # "And how does SPP differ?" (after YOLO) came back as "What is SPP?"
-    if question and _POINTER.search(question) and _words(text) <= _words(question):
-        return fallback  # "Why doesn't it need a reward model?" (after DPO) came back unchanged
+    if question and _leans_back(question) and _words(text) <= _words(question):
+        # "Why doesn't it need a reward model?" (after DPO) came back unchanged, and "What about
+        # the reference model?" as "What is the reference model?": no word of the conversation
+        return fallback
     return text
 
 

@@ -116,3 +116,16 @@ def test_a_follow_up_given_back_unchanged_is_not_taken_when_it_points_back() -> 
     # a follow-up that names its subject itself may come back as it is
     own = "Why is DDIM faster than DDPM?"
     assert clean_rewrite(own, "What is DDIM? " + own, own) == own
+
+
+def test_a_what_about_follow_up_whose_rewrite_lost_the_subject_is_not_taken() -> None:
+    # asked as a user: "What is DPO?", "Does it need a reward model?", then "What about the
+    # reference model?" came back from the embedded model as "What is the reference model?",
+    # and the Rectified Flow article answered it ("The reference model is DDPM [1].")
+    asked = "What about the reference model?"
+    fallback = "What is DPO? Does it need a reward model? " + asked
+    assert clean_rewrite("What is the reference model?", fallback, asked) == fallback
+    assert clean_rewrite("What is the reference model in DPO?", fallback, asked) == (
+        "What is the reference model in DPO?"
+    )
+    assert clean_rewrite("DDPM 的采样步数呢?", "fb", "那 DDPM 的采样步数呢?") == "fb"
