@@ -69,6 +69,7 @@ def _leans_back(question: str) -> bool:
     """The question points back ("it", 它) or opens on the previous subject ("What about …")."""
     return bool(_POINTER.search(question) or _LEANS_BACK.match(question.strip()))
 
+
 REWRITE_PROMPT = {
     "zh": "根据对话，把用户最后的问题改写成一个不依赖上下文、意思完整的问题。只输出改写后的问题。",
     "en": "Rewrite the user's last question as a standalone question that needs no context. "
