@@ -21,12 +21,12 @@ import dataclasses
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from rag.answer.budget import TokenBudget
-from rag.answer.claims import CheckedAnswer, Clause, check_answer
+from rag.answer.claims import CheckedAnswer, check_answer
 from rag.answer.coverage import Coverage, decide_coverage
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
@@ -102,6 +102,7 @@ class _Turn:
     passages: list[Passage] = field(default_factory=list)
     query_vector: np.ndarray | None = None
     sounds: dict[str, list[str]] = field(default_factory=dict)  # pinyin words (Retrieval.sounds)
+    offsets: list[float] | None = None  # per passage: the language-bias correction (Retrieval)
     usable: list[bool] | None = None  # the passages that may give evidence (None: all)
     evidence: EvidenceSet | None = None
     numbered: list[Passage] = field(default_factory=list)  # [n] = numbered[n-1]
@@ -235,6 +236,7 @@ class AnswerChain:
         turn.passages = retrieval.passages
         turn.query_vector = retrieval.query_vector
         turn.sounds = retrieval.sounds
+        turn.offsets = retrieval.offsets()
         gap = self.settings.evidence_passage_gap
         turn.usable = usable_passages(turn.passages, retrieval.fusion.get("method"), gap)
         self.tools.selector.remember(self.retriever.sentence_vectors(retrieval))
@@ -253,6 +255,7 @@ class AnswerChain:
             glossary=self.tools.glossary,
             usable=turn.usable,
             sounds=turn.sounds or None,
+            offsets=turn.offsets,
         )
         turn.numbered = turn.passages  # [n] is the n-th passage as retrieved
         turn.timings["evidence"] = time.perf_counter() - t
@@ -476,21 +479,9 @@ class AnswerChain:
             coverage=round(turn.coverage.probability, 4) if turn.coverage else None,
             unsupported_claims=[{"text": c.text, "reason": c.reason} for c in removed],
             model_text=turn.model_text,
-            claims=[_verdict(c) for c in turn.checked.clauses] if turn.checked else [],
+            claims=[c.verdict() for c in turn.checked.clauses] if turn.checked else [],
         )
         return StreamEvent("answer", answer=answer)
-
-
-def _verdict(c: Clause) -> dict[str, Any]:
-    """A clause's verdict as :attr:`Answer.claims` lists it."""
-    return {
-        "text": c.text,
-        "sentence": c.sentence,
-        "status": c.status,
-        "cited": list(c.cited),
-        "support": list(c.support),
-        "reason": c.reason,
-    }
 
 
 def _redacted(p: Passage) -> Passage:

@@ -284,6 +284,7 @@ class EvidenceSelector:
         glossary: Glossary | None = None,
         usable: Sequence[bool] | None = None,
         sounds: dict[str, list[str]] | None = None,
+        offsets: Sequence[float] | None = None,
     ) -> EvidenceSet:
         """Score every sentence of ``passages`` and keep the best.
 
@@ -301,6 +302,8 @@ class EvidenceSelector:
                 decision reads does not change.
             sounds: Pinyin words of an English question -> Chinese terms (see
                 :class:`QuestionTerms`).
+            offsets: Per passage, what retrieval's same-language bias correction added to its
+                cosine (:mod:`rag.retrieval.language_bias`); added to its sentences' too.
         """
         qterms = QuestionTerms(question, self.terms, glossary or self.glossary, sounds)
         candidates = []
@@ -324,7 +327,8 @@ class EvidenceSelector:
                 query_vector = self.embed_queries([question])[0]
             sims = self.sentence_vectors([candidates[i].text for i in scored]) @ query_vector
             for i, sim in zip(scored, sims, strict=True):
-                candidates[i].similarity = float(sim)
+                shift = offsets[candidates[i].passage] if offsets else 0.0
+                candidates[i].similarity = float(sim) + shift
         for c in candidates:
             base = c.similarity if c.similarity is not None else 0.0
             c.score = base + self.lexical_weight * c.lexical - 0.005 * c.passage

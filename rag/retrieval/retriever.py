@@ -52,6 +52,15 @@ class Retrieval:
     ids: list[int] = field(default_factory=list)  # the store's ids of the passages' chunks
     # pinyin words of an English question -> the index's terms they read as (Retriever.sounds)
     sounds: dict[str, list[str]] = field(default_factory=dict)
+    # store id -> what its cosine lost to the same-language bias correction (negative: gained)
+    penalties: dict[int, float] = field(default_factory=dict)
+
+    def offsets(self) -> list[float] | None:
+        """Per passage, what the same-language bias correction added to its cosine (None: no
+        passage was corrected); the answer chain adds it to the passage's sentences too."""
+        if not self.penalties:
+            return None
+        return [-self.penalties.get(i, 0.0) for i in self.ids]
 
 
 class Retriever:
@@ -221,7 +230,7 @@ class Retriever:
         ]
         timings["fetch"] = time.perf_counter() - t
         timings["total"] = sum(timings.values())
-        return Retrieval(passages, timings, fusion, vector, ids, sq.sounds)
+        return Retrieval(passages, timings, fusion, vector, ids, sq.sounds, penalty)
 
     # ------------------------------------------------------------------ helpers
     def _language_penalties(self, query: str, ids: Sequence[int]) -> dict[int, float]:

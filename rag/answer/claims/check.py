@@ -318,8 +318,11 @@ class _Judge:
                 lex, info, c, self.coverage[(ci, k)], share, miss_units, self.sim_of.get((ci, k))
             )
             reason, rule = _rule(lex, info, c, missing_names, names_here, veto)
-            prob = 0.0 if reason else self.model.prob(lang, feats)
-            if prob >= self.model.threshold[lang]:
+            # a Chinese clause over English evidence is judged like the reverse: cross-lingual
+            # (e5 scores such pairs lower; the Chinese model never saw one)
+            judged = "en" if lang == "en" or not CJK.search(c.text) else "zh"
+            prob = 0.0 if reason else self.model.prob(judged, feats)
+            if prob >= self.model.threshold[judged]:
                 per_passage[c.passage] = max(per_passage.get(c.passage, 0.0), prob)
             key = (prob, feats["cov"])
             if (

@@ -143,6 +143,7 @@ class Lexicon:
         self.glossary = glossary
         self._term_cache: dict[str, list[str]] = {}
         self._render_cache: dict[str, frozenset[str]] = {}
+        self._en_extra: dict[str, frozenset[str]] | None = None  # EXTRA_TERMS read backwards
         self.cands: list[Candidate] = []
         self.by_passage: list[list[int]] = []
         for pi, p in enumerate(passages):
@@ -284,13 +285,12 @@ class Lexicon:
                 return 1.0
             if any(s in text for s in ZH_SYNONYMS.get(u.key, ())):
                 return 1.0  # "用于提高搜索增长" over "目标提升渗透率"
-            if (
-                self.glossary is not None
-                and not CJK.search(text[:400])
-                and stems
-                and any(s in stems for s in self.glossary.en_for(u.key))
-            ):
-                return 1.0
+            if not CJK.search(text[:400]) and stems:  # an English passage: the term's English
+                parts = [p for p in u.subterms if len(p) >= 2] or [u.key]
+                if any(s in stems for s in self.english_of(u.key)) or all(
+                    any(s in stems for s in self.english_of(p)) for p in parts
+                ):
+                    return 1.0
             covered: set[int] = set()
             for st in u.subterms:
                 if st in terms or st in text:
@@ -328,6 +328,18 @@ class Lexicon:
             got = frozenset(out)
             self._render_cache[u.key] = got
         return got
+
+    def english_of(self, zh: str) -> frozenset[str]:
+        """English stems a Chinese term renders: the glossary and :data:`EXTRA_TERMS` read
+        backwards ("最大" -> maximum, so "SPP 用的是最大池化" stands on "Then a maximum pool")."""
+        if self._en_extra is None:
+            table: dict[str, set[str]] = {}
+            for en, zhs in EXTRA_TERMS.items():
+                for z in zhs:
+                    table.setdefault(z, set()).add(stem(en))
+            self._en_extra = {z: frozenset(v) for z, v in table.items()}
+        glossed = self.glossary.en_for(zh) if self.glossary is not None else frozenset()
+        return glossed | self._en_extra.get(zh, frozenset())
 
     def word_renderings(self, word: str) -> frozenset[str]:
         """Chinese renderings of an English word (as :meth:`renderings` gives a unit's)."""

@@ -11,8 +11,8 @@ Features of a clause against one evidence candidate (:func:`features`):
 - ``miss_share``: share of the units' weight missing from the passage;
 - ``name_miss``: names missing from the candidate; ``neg``: polarity mismatch; ``cmp``: a
   comparison the candidate does not make;
-- ``sim``: e5 similarity (scaled around 0.85); ``sim_x``: the same, only when an English clause
-  meets Chinese evidence; ``short``: 1 / (1 + units).
+- ``sim``: e5 similarity (scaled around 0.85); ``sim_x``: the same, only when the clause and
+  the evidence are in different languages; ``short``: 1 / (1 + units).
 
 Example:
     >>> m = ClaimModel({"zh": {**dict.fromkeys(FEATURES, 0.0), "bias": 0.0}}, {"zh": 0.5})
@@ -128,7 +128,7 @@ def features(
     miss_c = sum(u.weight for u in info.units if lex.unit_score(u, c) < 0.5)
     miss_a = sum(u.weight for u in miss_units)
     scale = 0.5 if not info.english else 1.0  # Chinese weights count characters (up to 4)
-    cross = info.english and bool(CJK.search(c.text))
+    cross = info.english == bool(CJK.search(c.text))  # the clause's language is not the text's
     s = 0.85 if sim is None else sim
     return {
         "cov": cov,

@@ -68,14 +68,18 @@ EN_CMP = re.compile(
     re.IGNORECASE,
 )
 ZH_CMP = re.compile(
-    r"(?<![宽占正反])比(?![例较如赛特率重])|更(?![新改换正])|最(?![终初后近新])|超过|优于|胜过|不如|高于|低于|强于|弱于|远超|领先|全面"
+    r"(?<![宽占正反])比(?![例较如赛特率重])|更(?![新改换正])|"
+    # 最大池化, 最小化, 最大似然 … name a thing, they compare nothing
+    r"最(?![终初后近新]|[大小](?:池化|化|值|似然|二乘))|"
+    r"超过|优于|胜过|不如|高于|低于|强于|弱于|远超|领先|全面"
 )
 CMP_EVIDENCE_ZH = re.compile(
     r"(?<![宽占正反])比(?![例如赛特率重])|更(?![新改换正])|最(?![终初后])|相比|相较|超过|优于|胜过|不如|高于|低于|强于|弱于|远超|"
     r"领先|加速|提速|倍|\bthan\b"
 )
 CMP_EVIDENCE_EN = re.compile(
-    r"\bthan\b|\b(?:most|best|worst|least|more|less|fewer)\b|[a-z]{3,}(?:er|est)\b", re.IGNORECASE
+    r"\bthan\b|\b(?:most|best|worst|least|more|less|fewer|maximum|minimum)\b|[a-z]{3,}(?:er|est)\b",
+    re.IGNORECASE,
 )
 
 

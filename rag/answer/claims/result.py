@@ -62,6 +62,17 @@ class Clause:
         d["features"] = {k: round(v, 4) for k, v in self.features.items()}
         return d
 
+    def verdict(self) -> dict[str, Any]:
+        """The clause's verdict as :attr:`rag.schema.Answer.claims` lists it."""
+        return {
+            "text": self.text,
+            "sentence": self.sentence,
+            "status": self.status,
+            "cited": list(self.cited),
+            "support": list(self.support),
+            "reason": self.reason,
+        }
+
 
 @dataclass
 class CheckedAnswer:
