@@ -1390,3 +1390,25 @@ def test_a_chinese_answer_over_the_english_article_stands_on_its_english_words(t
     c = check("SPP 用的是最大池化 [1]。", spp, tools, similarity, question="SPP 用的是哪种池化?")
     assert c.removed == [] and c.text == "SPP 用的是最大池化 [1]。"
     assert "maximum pool" in c.clauses[0].evidence
+
+
+def test_a_negation_whose_own_verb_is_a_stop_word_does_not_reach_past_and(tools, similarity):
+    # asked as a user ("Why is CTR prediction special as a regression problem?"): "(we can't
+    # show the same ad 10,000 times and count clicks …)" was removed as a negation the source
+    # does not make: "show" is no claim word, so the negation was tested on "count" (统计),
+    # 28 characters after the source's own 没有办法
+    ctr = _articles("ctr-prediction")
+    answer = (
+        "The training data only has 0/1 values (we can't show the same ad 10,000 times and count "
+        "clicks to estimate the true click rate) [1]."
+    )
+    c = check(answer, ctr, tools, similarity, lang="en")
+    assert c.removed == [] and c.text == answer
+    # the scope: the negation's first claim word, not one past an "and"
+    from rag.answer.claims.lexicon import Lexicon
+
+    lex = Lexicon(ctr, tools["terms"], tools["glossary"], lambda t: [(0, len(t))])
+    far = lex.clause_info("we can't show the same ad 10,000 times and count clicks", True)
+    near = lex.clause_info("the message does not wrap a Features message", True)
+    assert far.negated and far.neg_scope == []
+    assert [u.surface for u in near.neg_scope] == ["wrap"]

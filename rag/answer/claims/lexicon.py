@@ -121,6 +121,9 @@ ZH_SYNONYMS = {
 }
 
 
+_SCOPE_ENDS = re.compile(r",|，|\b(?:and|or|then)\b")
+
+
 class Lexicon:
     """The passages' evidence candidates, and how a clause's units are found in them.
 
@@ -252,9 +255,11 @@ class Lexicon:
         if english:
             for m in en_negations(text):
                 negated = True
-                after = [u for u in units if u.pos >= m.end()]
-                after.sort(key=lambda u: u.pos)
-                scope.extend(after[:1])
+                after = sorted((u for u in units if u.pos >= m.end()), key=lambda u: u.pos)
+                # its word, unless a stop word ("can't show the ad 10,000 times and count clicks")
+                # left the first content word beyond a comma or an "and"
+                if after and not _SCOPE_ENDS.search(text, m.end(), after[0].pos):
+                    scope.append(after[0])
         else:
             for _s, e in zh_negations(text):
                 negated = True
