@@ -28,6 +28,7 @@ import numpy as np
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, check_answer
 from rag.answer.coverage import Coverage, decide_coverage
+from rag.answer.evaluative import unmet_judgement
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
@@ -405,6 +406,8 @@ class AnswerChain:
         (:data:`~rag.answer.coverage.LIKELY`) the chain abstains; above it, the extractive
         answer is shown under the low-confidence notice (the model's check is weakest on
         English questions over Chinese text, where a correct answer is often unconfirmed).
+        A question that judges (缺点, advantages) abstains when the passages the extractive
+        answer rests on speak of no such thing (:mod:`rag.answer.evaluative`).
         """
         assert turn.coverage is not None
         if checked.abstained:
@@ -413,10 +416,14 @@ class AnswerChain:
             why = "the model only repeated the question"
         else:
             why = "the model's answer was not supported by the passages"
-        if (turn.coverage.confident or turn.coverage.likely) and turn.extract and turn.extract.text:
+        # "YOLO 的缺点是什么?" over a YOLO article that names no drawback: its core idea is no answer
+        unmet = unmet_judgement(turn.standalone, [p.text for p in self._cited(turn)])
+        likely = turn.coverage.confident or turn.coverage.likely
+        if likely and turn.extract and turn.extract.text and not unmet:
             yield from self._extractive(turn, why, reply.usage)
             return
-        notice = f"{turn.coverage.note()}; {why}"
+        judged = f"not covered: the passages say nothing of '{unmet}'" if unmet else ""
+        notice = f"{judged or turn.coverage.note()}; {why}"
         text = NOTICES["abstain"][turn.lang]
         yield self._answer(
             turn, text, [], True, llm.name, notice, usage=reply.usage, checked=checked

@@ -184,6 +184,20 @@ def test_unsupported_answer_falls_back_to_extractive(assistant, server, llm) -> 
     assert answer.citations and answer.citations[0].doc_id == "ddim"
 
 
+def test_a_judging_question_the_article_says_nothing_about_abstains(assistant, server, llm):
+    # asked as a user: "YOLO 的缺点是什么?" was covered (YOLO's article came first), the model
+    # invented "需要大量的训练数据", and the fallback showed YOLO's core idea as the answer; the
+    # article names no drawback
+    server.script(Reply("YOLO 的缺点是需要大量的训练数据 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "YOLO 的缺点是什么?")
+    assert answer.abstained and answer.text.startswith("文章中没有涉及这个问题")
+    assert "say nothing of '缺点'" in (answer.notice or "")
+    # a question that judges nothing still gets the extractive answer
+    server.script(Reply("YOLO 需要大量的训练数据 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "YOLO 的核心思想是什么?")
+    assert not answer.abstained and answer.llm == "extractive"
+
+
 @pytest.mark.parametrize(
     ("replies", "needle"),
     [
