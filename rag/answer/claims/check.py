@@ -55,7 +55,7 @@ _Best = tuple[float, int, dict[str, float], str, str]
 # per passage: units missing from it, their share, names missing from it, (veto reason, rule)
 _PassageContext = tuple[list[Unit], float, list[str], tuple[str, str]]
 # how far below the best passage's probability a clause's own citation may be and still stand
-_CITED_MARGIN = 0.1
+_CITED_MARGIN = 0.2
 
 
 def check_answer(
