@@ -1412,3 +1412,21 @@ def test_a_negation_whose_own_verb_is_a_stop_word_does_not_reach_past_and(tools,
     near = lex.clause_info("the message does not wrap a Features message", True)
     assert far.negated and far.neg_scope == []
     assert [u.surface for u in near.neg_scope] == ["wrap"]
+
+
+def test_a_clause_rests_on_the_passage_with_the_question_words_it_repeats(tools, similarity):
+    # asked as a user ("What is the relationship between Prefix-Tuning and CTRL?"): "Prefix-Tuning
+    # is a variant of CTRL," was judged on "variant" alone (the names are the question's), rested
+    # on the FLASH article's 变体, and was then removed for not naming Prefix-Tuning
+    passages = _articles("prefix-tuning", "ctr-prediction", "tf-feature-column", "flash-gau")
+    c = check(
+        "Prefix-Tuning is a variant of CTRL, which is a model for text generation that includes "
+        "control codes in the input text.",
+        passages,
+        tools,
+        similarity,
+        lang="en",
+        question="What is the relationship between Prefix-Tuning and CTRL?",
+    )
+    assert c.removed == []
+    assert all(cl.support == [1] for cl in c.clauses)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,7 +39,13 @@ from rag.answer.claims.opposites import degree_said, opposite_said
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
-from rag.answer.claims.support import given_names_in_support, restatements_cite_their_sentence
+from rag.answer.claims.support import (
+    anchored_support,
+    cite_restatement,
+    given_names_in_support,
+    given_words,
+    restatements_cite_their_sentence,
+)
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import CJK, EN_WORD, NORM_DROP
 from rag.schema import Passage
@@ -55,7 +60,7 @@ _Best = tuple[float, int, dict[str, float], str, str]
 # per passage: units missing from it, their share, names missing from it, (veto reason, rule)
 _PassageContext = tuple[list[Unit], float, list[str], tuple[str, str]]
 # how far below the best passage's probability a clause's own citation may be and still stand
-_CITED_MARGIN = 0.2
+_CITED_MARGIN = 0.1
 
 
 def check_answer(
@@ -104,14 +109,15 @@ def check_answer(
     lex = Lexicon(passages, terms, glossary, sentence_spans)
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
-    infos, full, restated, bare = _clause_infos(lex, parsed, question)
-    rows = infos + [full[i] for i in restated]
+    infos, full, restated, bare, anchored = _clause_infos(lex, parsed, question)
+    rows = infos + [full[i] for i in restated + anchored]
     shortlist, coverage = _shortlist(lex, rows, candidates_per_passage)
     judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, rows, shortlist))
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
     for j, i in enumerate(restated):
-        _cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
+        cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
+    anchored_support(judge, clauses, infos, full, anchored, len(infos) + len(restated))
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
     for ci, passage in cohere(clauses, chosen).items():
         judge.evidence_in(ci, clauses[ci], passage)
@@ -139,10 +145,11 @@ def check_answer(
 
 def _clause_infos(
     lex: Lexicon, parsed: Parsed, question: str
-) -> tuple[list[ClauseInfo], list[ClauseInfo], list[int], list[int]]:
+) -> tuple[list[ClauseInfo], list[ClauseInfo], list[int], list[int], list[int]]:
     """What each clause claims beyond the question (``infos``) and on its own words (``full``);
     the clauses to judge a second time on their own words (``restated``), among them the bare
-    yes/no answers (``bare``), judged on the question's words."""
+    yes/no answers (``bare``), judged on the question's words; and the clauses that repeat some
+    of the question's words (``anchored``: see :func:`anchored_support`)."""
     infos, full = [], []
     terms = ml_terms()
     absent = terms.absent(question, lex.all_low, lex.word_found) if question else []
@@ -182,7 +189,9 @@ def _clause_infos(
         full[i] = lex.clause_info(question.rstrip("?？ "))
         if full[i].units or full[i].names:
             restated.append(i)
-    return infos, full, restated, bare
+    # the others that repeat some of the question's words are judged on all their words too
+    anchored = [i for i, g in enumerate(infos) if i not in restated and given_words(g, full[i])]
+    return infos, full, restated, bare, anchored
 
 
 def _restates(clause: Clause, given: ClauseInfo) -> bool:
@@ -200,36 +209,6 @@ def _restates(clause: Clause, given: ClauseInfo) -> bool:
     if given.units or given.names or given.numbers or given.negated:
         return False
     return not YES_NO.match(clause.text)
-
-
-def _cite_restatement(
-    judge: _Judge, row: int, clause: Clause, own: ClauseInfo, closest: bool = False
-) -> None:
-    """Cite the passage that says what a clause restates from the question.
-
-    A clause whose every word the question already has ("DPO 不需要单独训练奖励模型 [2]" after
-    "DPO 为什么不需要单独训练奖励模型?") claims nothing, so any passage "supports" it and a wrong
-    number would stand. Judged again on its own words (``row`` of the judge), it gets the
-    passage that says it; it stays (a restatement is not an invented claim) with its number when
-    none does. A bare yes/no (``closest``, judged on the question's words) cites the passage
-    closest to the question even when none states the question's words outright: its own number
-    was given with nothing to check it by. So does a clause the model cited nothing for: judged
-    on what it adds (nothing), every passage "supported" it and the first judgment's pick was
-    arbitrary (an anchor-box restatement cited the reranking article).
-    """
-    if not clause.supported:
-        return
-    again = copy.copy(clause)
-    again.features = dict(clause.features)
-    judge.clause(row, again, own)
-    if not again.supported:
-        if not ((closest or not clause.cited) and again.evidence_passage):
-            return
-        again.support = [again.evidence_passage]
-    clause.support = again.support
-    clause.evidence_passage = again.evidence_passage
-    clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
-    clause.evidence = again.evidence
 
 
 def _shortlist(

@@ -1,15 +1,23 @@
-"""Where a judged clause's support is settled: after every clause has its verdict, two rules
+"""Where a judged clause's support is settled: after every clause has its verdict, these rules
 look at the answer as a whole (used by :func:`rag.answer.claims.check.check_answer`).
+
+- A clause that only restates the question cites the passage that says its own words
+  (:func:`cite_restatement`).
 
 - An uncited clause that only restates the question cites what the rest of its sentence rests on
   (:func:`restatements_cite_their_sentence`).
 - What a clause says of a name the question gave must rest on a passage naming it
   (:func:`given_names_in_support`).
+- A clause the check found support for on its own words alone rests on a passage that has more
+  of the question's words it repeats, when one supports it on all its words
+  (:func:`anchored_support`).
 """
 
 from __future__ import annotations
 
+import copy
 import unicodedata
+from collections.abc import Sequence
 from typing import Protocol
 
 from rag.answer.claims.clauses import Parsed
@@ -17,9 +25,16 @@ from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.names import name_mentioned, question_names
 from rag.answer.claims.remnants import pronoun_led
 from rag.answer.claims.result import Clause
+from rag.answer.claims.units import ClauseInfo
 from rag.answer.claims.words import NORM_DROP
 
-__all__ = ["given_names_in_support", "restatements_cite_their_sentence"]
+__all__ = [
+    "anchored_support",
+    "cite_restatement",
+    "given_names_in_support",
+    "given_words",
+    "restatements_cite_their_sentence",
+]
 
 
 class Judge(Protocol):
@@ -30,6 +45,100 @@ class Judge(Protocol):
     passing: dict[int, dict[int, float]]  # the same for every clause some passage supports
 
     def evidence_in(self, ci: int, clause: Clause, passage: int) -> None: ...
+
+    def clause(self, ci: int, clause: Clause, info: ClauseInfo) -> None: ...
+
+
+def cite_restatement(
+    judge: Judge, row: int, clause: Clause, own: ClauseInfo, closest: bool = False
+) -> None:
+    """Cite the passage that says what a clause restates from the question.
+
+    A clause whose every word the question already has ("DPO 不需要单独训练奖励模型 [2]" after
+    "DPO 为什么不需要单独训练奖励模型?") claims nothing, so any passage "supports" it and a wrong
+    number would stand. Judged again on its own words (``row`` of the judge), it gets the
+    passage that says it; it stays (a restatement is not an invented claim) with its number when
+    none does. A bare yes/no (``closest``, judged on the question's words) cites the passage
+    closest to the question even when none states the question's words outright: its own number
+    was given with nothing to check it by. So does a clause the model cited nothing for: judged
+    on what it adds (nothing), every passage "supported" it and the first judgment's pick was
+    arbitrary (an anchor-box restatement cited the reranking article).
+    """
+    if not clause.supported:
+        return
+    again = copy.copy(clause)
+    again.features = dict(clause.features)
+    judge.clause(row, again, own)
+    if not again.supported:
+        if not ((closest or not clause.cited) and again.evidence_passage):
+            return
+        again.support = [again.evidence_passage]
+    clause.support = again.support
+    clause.evidence_passage = again.evidence_passage
+    clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
+    clause.evidence = again.evidence
+
+
+def given_words(given: ClauseInfo, own: ClauseInfo) -> list[str]:
+    """The unit keys and names of a clause (``own``) that its question gave (not in ``given``)."""
+    kept = {u.key for u in given.units} | {n for _, n in given.names}
+    return [u.key for u in own.units if u.key not in kept] + [
+        n for _, n in own.names if n and n not in kept
+    ]
+
+
+def anchored_support(
+    judge: Judge,
+    clauses: Sequence[Clause],
+    infos: Sequence[ClauseInfo],
+    full: Sequence[ClauseInfo],
+    anchored: Sequence[int],
+    first_row: int,
+) -> None:
+    """A clause whose support the check chose on the words it adds to the question rests on a
+    passage that lacks question words it repeats: judged on all its words, it cites a passage
+    that has more of them, when one supports it. "…because it is a classic example of a
+    binomial distribution" (to "Why does the random walk problem relate to the binomial
+    distribution?") was judged on "classic" alone and cited the differentiable-metrics article
+    (经典); "someone proposed using deterministic policies" (to "Why does DDPG use a
+    deterministic policy…") rested on a passage without 确定性策略.
+
+    Args:
+        judge: The check's judge.
+        clauses: Every clause of the answer, as judged.
+        infos: What each clause adds to the question.
+        full: Each clause on all its words.
+        anchored: The clauses to look at (those that repeat some of the question's words).
+        first_row: The judge's row of the first of them on all its words (the others follow).
+    """
+    lex = judge.lex
+    for j, ci in enumerate(anchored):
+        row, given, own = first_row + j, infos[ci], full[ci]
+        clause = clauses[ci]
+        words = given_words(given, own)
+        if ci not in judge.options or not clause.supported or not words:
+            continue
+
+        def held(p: int, words: list[str] = words, own: ClauseInfo = own) -> int:
+            pc = lex.pass_cands[p]
+            units = [u for u in own.units if u.key in words]
+            names = [n for _, n in own.names if n in words]
+            return sum(lex.unit_score(u, pc) >= 0.5 for u in units) + sum(
+                name_mentioned(n, pc.norm, pc.low) for n in names
+            )
+
+        now = max(held(s - 1) for s in clause.support)
+        if now == len(words):
+            continue
+        again = copy.copy(clause)
+        again.features = dict(clause.features)
+        judge.clause(row, again, own)
+        better = {p: v for p, v in judge.passing.get(row, {}).items() if held(p) > now}
+        if again.supported and better:
+            best = max(better, key=lambda p: (held(p), better[p]))
+            clause.support = [best + 1]
+            judge.options[ci] = better
+            judge.evidence_in(ci, clause, best)
 
 
 def restatements_cite_their_sentence(judge: Judge, parsed: Parsed, restated: list[int]) -> None:
