@@ -72,7 +72,6 @@ class LLM:
         timeout: float = 180.0,
         retries: int = 2,
     ) -> None:
-        import httpx
         import openai
 
         self.base_url = base_url
@@ -81,7 +80,7 @@ class LLM:
         self._client = openai.OpenAI(
             base_url=base_url,
             api_key=api_key or "not-needed",
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            timeout=openai.Timeout(timeout, connect=min(10.0, timeout)),
             max_retries=retries,
         )
 

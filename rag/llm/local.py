@@ -363,7 +363,6 @@ class EmbeddedLLM(LLM):
         with self._lock:
             if self._client is not None:
                 return
-            import httpx
             import openai
 
             self.status = "loading"
@@ -382,7 +381,7 @@ class EmbeddedLLM(LLM):
             self._client = openai.OpenAI(
                 base_url=self.base_url,
                 api_key="local",
-                timeout=httpx.Timeout(self.settings.llm_timeout, connect=10.0),
+                timeout=openai.Timeout(self.settings.llm_timeout, connect=10.0),
                 max_retries=0,
             )
             self.load_seconds = time.perf_counter() - t
