@@ -3,7 +3,6 @@ look at the answer as a whole (used by :func:`rag.answer.claims.check.check_answ
 
 - A clause that only restates the question cites the passage that says its own words
   (:func:`cite_restatement`).
-
 - An uncited clause that only restates the question cites what the rest of its sentence rests on
   (:func:`restatements_cite_their_sentence`).
 - What a clause says of a name the question gave must rest on a passage naming it
@@ -66,9 +65,7 @@ def cite_restatement(
     """
     if not clause.supported:
         return
-    again = copy.copy(clause)
-    again.features = dict(clause.features)
-    judge.clause(row, again, own)
+    again = _judged_again(judge, row, clause, own)
     if not again.supported:
         if not ((closest or not clause.cited) and again.evidence_passage):
             return
@@ -77,6 +74,21 @@ def cite_restatement(
     clause.evidence_passage = again.evidence_passage
     clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
     clause.evidence = again.evidence
+
+
+def _judged_again(judge: Judge, row: int, clause: Clause, own: ClauseInfo) -> Clause:
+    """A copy of ``clause`` judged on ``own`` (the judge's ``row``); the clause is untouched."""
+    again = copy.copy(clause)
+    again.features = dict(clause.features)
+    judge.clause(row, again, own)
+    return again
+
+
+def _held(lex: Lexicon, own: ClauseInfo, words: list[str], p: int) -> int:
+    """How many of ``words`` (unit keys and names of ``own``) passage ``p`` has."""
+    pc = lex.pass_cands[p]
+    units = sum(lex.unit_score(u, pc) >= 0.5 for u in own.units if u.key in words)
+    return units + sum(name_mentioned(n, pc.norm, pc.low) for _, n in own.names if n in words)
 
 
 def given_words(given: ClauseInfo, own: ClauseInfo) -> list[str]:
@@ -118,24 +130,15 @@ def anchored_support(
         words = given_words(given, own)
         if ci not in judge.options or not clause.supported or not words:
             continue
-
-        def held(p: int, words: list[str] = words, own: ClauseInfo = own) -> int:
-            pc = lex.pass_cands[p]
-            units = [u for u in own.units if u.key in words]
-            names = [n for _, n in own.names if n in words]
-            return sum(lex.unit_score(u, pc) >= 0.5 for u in units) + sum(
-                name_mentioned(n, pc.norm, pc.low) for n in names
-            )
-
-        now = max(held(s - 1) for s in clause.support)
+        now = max(_held(lex, own, words, s - 1) for s in clause.support)
         if now == len(words):
             continue
-        again = copy.copy(clause)
-        again.features = dict(clause.features)
-        judge.clause(row, again, own)
-        better = {p: v for p, v in judge.passing.get(row, {}).items() if held(p) > now}
+        again = _judged_again(judge, row, clause, own)
+        passing = judge.passing.get(row, {})
+        held = {p: _held(lex, own, words, p) for p in passing}
+        better = {p: v for p, v in passing.items() if held[p] > now}
         if again.supported and better:
-            best = max(better, key=lambda p: (held(p), better[p]))
+            best = max(better, key=lambda p: (held[p], better[p]))
             clause.support = [best + 1]
             judge.options[ci] = better
             judge.evidence_in(ci, clause, best)
