@@ -247,14 +247,14 @@ def _similarities(
     union = sorted({k for ks in shortlist for k in ks})
     if not union:
         return sim_of
-    matrix = np.asarray(
-        similarity([i.text for i in infos], [lex.cands[k].text for k in union]),
-        dtype=np.float32,
-    )
+    # a clause judged on several rows (restated, anchored) is embedded once
+    texts = list(dict.fromkeys(i.text for i in infos))
+    matrix = np.asarray(similarity(texts, [lex.cands[k].text for k in union]), dtype=np.float32)
+    row = {t: r for r, t in enumerate(texts)}
     col = {k: j for j, k in enumerate(union)}
     for ci, ks in enumerate(shortlist):
         for k in ks:
-            sim_of[(ci, k)] = float(matrix[ci, col[k]])
+            sim_of[(ci, k)] = float(matrix[row[infos[ci].text], col[k]])
     return sim_of
 
 
