@@ -1430,3 +1430,118 @@ def test_a_clause_rests_on_the_passage_with_the_question_words_it_repeats(tools,
     )
     assert c.removed == []
     assert all(cl.support == [1] for cl in c.clauses)
+
+
+# ------------------------------------------------------------- opposites an English clause states
+def test_a_verb_that_negates_its_object_is_a_negation(tools, similarity):
+    """ "avoids / gives up / lacks X" says X is not there: over a source that uses X the clause
+    is removed; over one that avoids (避免/放弃) it, kept."""
+    used = [_p("为了提高训练效率，该方法采用了混合精度训练。")]
+    bad = check(
+        "To train faster it avoids mixed-precision training [1].", used, tools, similarity, "en"
+    )
+    assert [r.reason for r in bad.removed] == ["negation not in the source [1]"]
+    avoided = [_p("为了提高训练效率，该方法避免了混合精度训练。")]
+    ok = check(
+        "To train faster it avoids mixed-precision training [1].", avoided, tools, similarity, "en"
+    )
+    assert ok.removed == []
+    kept = [_p("它还保持了做 Decoder 的可能性，并且能保持高效的训练并行性。")]
+    gave_up = check(
+        "It keeps the decoder option but gives up efficient training parallelism [1].",
+        kept,
+        tools,
+        similarity,
+        "en",
+    )
+    assert [r.rule for r in gave_up.removed] == ["negation"]
+    # the scope of "lacks" does not enter a parenthesised quote of the source
+    flow = [_p("flow 模型缺少直观的类比（因为 flow 整体偏数学化，所以很难让人提起兴趣来）。")]
+    quoted = check(
+        "Flow models lack an intuitive analogy (因为 flow 整体偏数学化) [1].",
+        flow,
+        tools,
+        similarity,
+        "en",
+    )
+    assert quoted.removed == []
+
+
+def test_a_name_where_the_evidence_names_another_version_is_removed(tools, similarity):
+    """ "validated in DeepSeek-R1" over "在 DeepSeek-V2 中已经得到验证": the version is the claim,
+    although DeepSeek-R1 is named elsewhere in the passage (not in the evidence sentence or the
+    one next to it). A typo of the source is no swap."""
+    passages = [
+        _p(
+            "这两种架构在 DeepSeek-V2 中已经得到验证。它们兼顾性能与效率。训练成本很低。"
+            "DeepSeek-R1 是一个推理模型，以 GridWord 环境为例讲解。"
+        )
+    ]
+    bad = check(
+        "Both architectures were validated in DeepSeek-R1 [1].", passages, tools, similarity, "en"
+    )
+    assert [r.reason for r in bad.removed] == ["'DeepSeek-R1' where [1] says 'DeepSeek-V2'"]
+    ok = check(
+        "Both architectures were validated in DeepSeek-V2 [1].", passages, tools, similarity, "en"
+    )
+    assert ok.removed == []
+    typo = check(
+        "It uses the GridWorld environment as its example [1].", passages, tools, similarity, "en"
+    )
+    assert typo.removed == []
+
+
+def test_least_where_the_source_says_most_and_below_where_it_says_above(tools, similarity):
+    search = [_p("搜索引擎通过 query 和 doc 的匹配，返回用户最可能点击的文档。")]
+    least = "It returns the documents the user is least likely to click [1]."
+    assert [(r.rule, r.reason) for r in check(least, search, tools, similarity, "en").removed] == [
+        ("antonym", "'least' where [1] says '最可能'")
+    ]
+    most = "It returns the documents the user is most likely to click [1]."
+    assert check(most, search, tools, similarity, "en").removed == []
+    rule = [_p("其基本规则是：如果某个值超过某个阈值，则返回 1，否则返回 0。")]
+    below = check(
+        "If a value falls below the threshold it returns 1 [1].", rule, tools, similarity, "en"
+    )
+    assert [r.rule for r in below.removed] == ["antonym"]
+    above = check(
+        "If a value exceeds the threshold it returns 1 [1].", rule, tools, similarity, "en"
+    )
+    assert above.removed == []
+
+
+def test_a_weak_degree_where_the_source_marvels_is_removed(tools, similarity):
+    glow = [_p("OpenAI 的这个好得让人惊叹的、基于 flow 的 glow 模型，让人重新关注 flow。")]
+    weak = check(
+        "The author calls the flow-based glow model only moderately successful [1].",
+        glow,
+        tools,
+        similarity,
+        "en",
+    )
+    assert [(r.rule, r.reason) for r in weak.removed] == [
+        ("antonym", "'moderately' where [1] says '惊叹'")
+    ]
+
+
+def test_a_chinese_question_term_an_english_passage_writes_in_english_is_not_absent(
+    tools, similarity
+):
+    """卷积层 / 池化层 of a Chinese question over the English SPP article: the article says
+    "convolutional layer" and "pooling layer", so the terms are there (this answer was removed as
+    "'卷积层' not in the passages")."""
+    spp = [
+        _p(
+            "It replaces the last pooling layer (after the last convolutional layer) with a "
+            "spatial pyramid pooling layer.",
+            "spp",
+        )
+    ]
+    c = check(
+        "SPP 用空间金字塔池化层替换了最后一个卷积层之后的那个池化层 [1]。",
+        spp,
+        tools,
+        similarity,
+        question="SPP 用什么替换了最后一个卷积层之后的池化层？",
+    )
+    assert c.removed == []

@@ -24,6 +24,8 @@ Example:
     ([], ['感受野'])
     >>> MlTerms.from_lines(["cold start\\t冷启动"]).absent("为什么需要冷启动数据?", "启动训练")
     ['冷启动']
+    >>> MlTerms.from_lines(["pooling layer\\t池化层"]).absent("池化层在哪?", "the pooling layer")
+    []
 """
 
 from __future__ import annotations
@@ -46,20 +48,26 @@ class MlTerms:
 
     english: dict[str, frozenset[str]] = field(default_factory=dict)  # "receptive field" -> zh
     chinese: frozenset[str] = frozenset()
+    # 卷积层 -> "convolutional layer": a Chinese question may be about an English article
+    chinese_en: dict[str, frozenset[str]] = field(default_factory=dict)
     _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> MlTerms:
         """Parse ``english<TAB>chinese`` lines (``#`` starts a comment)."""
         english: dict[str, set[str]] = defaultdict(set)
-        chinese: set[str] = set()
+        chinese_en: dict[str, set[str]] = defaultdict(set)
         for en, zh in ml_term_pairs(lines):
             en = " ".join(en.lower().split())
             if len(en.split()) >= 2 and re.fullmatch(r"[a-z0-9 \-]+", en):
                 english[en].add(zh)
             if len(zh) >= _MIN_ZH and re.fullmatch(r"[\u4e00-\u9fff]+", zh):
-                chinese.add(zh)
-        return cls({k: frozenset(v) for k, v in english.items()}, frozenset(chinese))
+                chinese_en[zh].add(en)
+        return cls(
+            {k: frozenset(v) for k, v in english.items()},
+            frozenset(chinese_en),
+            {k: frozenset(v) for k, v in chinese_en.items()},
+        )
 
     def _terms_in(self, question: str) -> tuple[list[str], list[str]]:
         if self._pattern is None:
@@ -71,7 +79,9 @@ class MlTerms:
             )
         low = " ".join(question.lower().split())
         english = [m.group(1) for m in self._pattern.finditer(low)]
-        chinese = [z for z in self.chinese if z in question]
+        chinese = sorted(
+            (z for z in self.chinese if z in question), key=lambda z: (question.find(z), z)
+        )
         return english, chinese
 
     def absent(
@@ -94,7 +104,15 @@ class MlTerms:
             and not any(re.search(rf"(?<![a-z]){re.escape(w)}", passages_low) for w in t.split())
             and not (word_found is not None and any(word_found(w) for w in t.split()))
         ]
-        return out + [z for z in chinese if not _present(z, passages_low)]
+        return out + [
+            z
+            for z in chinese
+            if not _present(z, passages_low)
+            and not any(
+                re.search(rf"(?<![a-z]){re.escape(en)}", passages_low)
+                for en in self.chinese_en.get(z, ())
+            )
+        ]
 
     def named_in(self, clause: str, terms: Sequence[str]) -> list[str]:
         """Which of ``terms`` (from :meth:`absent`) the clause names (English plurals too)."""

@@ -29,13 +29,13 @@ from rag.answer.claims.given import given_by_question
 from rag.answer.claims.glosses import drop_invented_glosses
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
-from rag.answer.claims.names import expansion_of, name_mentioned
+from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
 from rag.answer.claims.negation import (
     comparison_unmade,
     neg_mismatch,
     negated_scope_asserted,
 )
-from rag.answer.claims.opposites import degree_said, opposite_said
+from rag.answer.claims.opposites import degree_said, least_said, opposite_said
 from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
@@ -432,6 +432,9 @@ def _rule(
         return f"'{missing_names[0]}' not in the passages", "name"
     if names_here:
         return f"'{names_here[0]}' not in [{c.passage + 1}]", "name"
+    swapped = name_swapped(info.names, c.text)
+    if swapped:
+        return f"'{swapped[0]}' where [{c.passage + 1}] says '{swapped[1]}'", "name"
     lost = lex.prose_missing(info)
     if lost:
         return f"'{lost[0]}' not in the passages", "name"
@@ -440,7 +443,7 @@ def _rule(
     unmet = compared_with_unmet(lex, info, c)
     if unmet:
         return f"compared with '{unmet}': [{c.passage + 1}] makes no such comparison", "comparison"
-    flipped = opposite_said(info, c, lex.renderings)
+    flipped = opposite_said(info, c, lex.renderings) or least_said(info, c, lex.renderings)
     if flipped:
         return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"
     turned = reversed_comparison(info.text, _whole_sentences(lex.pass_cands[c.passage].text, c))

@@ -121,7 +121,7 @@ ZH_SYNONYMS = {
 }
 
 
-_SCOPE_ENDS = re.compile(r",|，|\b(?:and|or|then)\b")
+_SCOPE_ENDS = re.compile(r",|，|\(|（|\b(?:and|or|then)\b")  # (nor a parenthesised quote)
 
 
 class Lexicon:

@@ -15,6 +15,8 @@ Example:
     ['tf.feature_column.bucketized_column']
     >>> strong_names("It models theCTR/CVR here", "x", 0)
     ['CTR/CVR']
+    >>> strong_names("The example is tensorflow/python/platform/app.py", "x", 0)
+    ['tensorflow/python/platform/app.py']
     >>> name_in("maskrcnn", "fasterrcnn"), name_in("transformers", "atransformerblock")
     (False, True)
 """
@@ -28,13 +30,20 @@ from rag.answer.claims.numbers import EN_NUM
 from rag.answer.claims.words import EN_STOP, NORM_DROP
 from rag.text.language import question_language
 
-__all__ = ["expansion_of", "name_in", "question_names", "strong_names"]
+__all__ = ["expansion_of", "name_in", "name_swapped", "question_names", "strong_names"]
 
 _MULTIPLE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?[xX]")  # "10x", "10-50x": a figure
 # a code identifier: snake_case ("bucketized_column") or dotted ("torch.nn", "tf.feature_column")
-_IDENTIFIER = re.compile(r"[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]{2,}\w*(?:\.[A-Za-z]{2,}\w*)+")
+# (or a file path: "tensorflow/python/platform/app.py")
+_IDENTIFIER = re.compile(
+    r"[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]{2,}\w*(?:\.[A-Za-z]{2,}\w*)+"
+    r"|[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+\.[A-Za-z]{1,4}"
+)
 _GLUED = re.compile(r"^(?:the|a|an|of|and|to|in|on|by|for|with|is)(?=[A-Z]{2})")
 _NAME_SUFFIX = re.compile(r"(?:like|based|style|styled|wise|level|free|aware|type)$")
+_LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-./_][A-Za-z0-9]+)*")
+# a sentence that compares names mentions the other one on purpose ("相比 DeepSeek-V2, 它…")
+_COMPARES = re.compile(r"比|对比|相较|不同于|区别|\b(?:than|compared?|versus|vs|unlike)\b", re.I)
 
 
 def name_in(name: str, hay: str) -> bool:
@@ -195,3 +204,58 @@ def expansion_of(acronym: str, text: str) -> list[str]:
         if at >= 0:
             return words[at : at + len(acronym)]
     return []
+
+
+def name_swapped(names: list[tuple[str, str]], text: str) -> tuple[str, str] | None:
+    """(the clause's name, the sibling ``text`` names instead) when ``text`` lacks one of the
+    clause's names but holds a sibling of it: the same name with another version or file
+    ("DeepSeek-R1" over "在 DeepSeek-V2 中已经得到验证", ".../flags.py" over ".../app.py"). A
+    sentence that compares the two is not a swap (its subject may be "它").
+
+    Example:
+        >>> name_swapped([("DeepSeek-R1", "deepseekr1")], "两种架构在 DeepSeek-V2 中已经得到验证")
+        ('DeepSeek-R1', 'DeepSeek-V2')
+        >>> name_swapped([("YOLOv3", "yolov3")], "YOLOv3 比 YOLOv2 更快") is None
+        True
+        >>> name_swapped([("a/b/flags.py", "abflagspy")], "例如 a/b/app.py 中有")
+        ('a/b/flags.py', 'a/b/app.py')
+        >>> name_swapped([("GPT-4", "gpt4")], "GPT-4o 的效果") is None
+        True
+        >>> name_swapped([("GridWorld", "gridworld")], "以 GridWord 为例") is None
+        True
+        >>> name_swapped([("DeepSeekMoE", "deepseekmoe")], "DeepSeek-V3 采用了 MLA") is None
+        True
+    """
+    if _COMPARES.search(text):
+        return None
+    norm_text = NORM_DROP.sub("", text.lower())
+    theirs = {
+        m.group(0): NORM_DROP.sub("", m.group(0).lower()) for m in _LATIN_TOKEN.finditer(text)
+    }
+    for surface, norm in names:
+        # (exactly: name_in forgives "one typo", and a version is not a typo)
+        if len(norm) < 4 or norm in norm_text or norm.rstrip("s") in norm_text:
+            continue
+        for other, onorm in theirs.items():
+            if _siblings(surface, norm, other, onorm):
+                return surface, other
+    return None
+
+
+def _siblings(a: str, anorm: str, b: str, bnorm: str) -> bool:
+    """Two different names of one family: a shared head of 4+ characters (most of each) and
+    short different tails with a number ("deepseekr1"/"deepseekv2", "yolov3"/"yolov2"; not the
+    typo "gridworld"/"gridword", not "deepseekmoe"/"deepseekv3"), or two files of one
+    folder ("x/y/flags.py", "x/y/app.py")."""
+    if anorm == bnorm or not bnorm:
+        return False
+    if "/" in a and "/" in b:
+        return a.rsplit("/", 1)[0].lower() == b.rsplit("/", 1)[0].lower()
+    p = next(
+        (i for i, (x, y) in enumerate(zip(anorm, bnorm, strict=False)) if x != y),
+        min(len(anorm), len(bnorm)),
+    )
+    # a version is a number on both sides ("GridWorld" over "GridWord" is a typo, DeepSeekMoE
+    # is no version of DeepSeek-V3)
+    short = p >= 4 and 0 < len(anorm) - p <= 3 and 0 < len(bnorm) - p <= 3
+    return short and all(any(ch.isdigit() for ch in t) for t in (anorm[p:], bnorm[p:]))

@@ -53,10 +53,16 @@ _ZH_NEG_FALSE = tuple(
     非线性 不胜枚举 非零 不错 无关紧要 不定 非负 无偏 要不 不然 要么""".split()  # noqa: SIM905 - a word list reads better as text
 )
 # "without X" in Chinese is often "去掉 X": a removal verb before the word negates it too
-_REMOVAL = re.compile(r"去掉|摘掉|去除|移除|删除|删掉|抛弃|舍弃|丢掉|丢弃|拿掉|省去|免去|取消")
+# (and avoiding, giving up or lacking X negates X as well: 避免/放弃/缺乏 X)
+_REMOVAL = re.compile(
+    r"去掉|摘掉|去除|移除|删除|删掉|抛弃|舍弃|丢掉|丢弃|拿掉|省去|免去|取消|避免|放弃|摒弃|缺乏|缺少|省略|忽略"
+)
 EN_NEG = re.compile(
     r"\b(?:not|no|never|without|cannot|none|neither|nor|unlike|instead of|rather than|no longer|"
-    r"\w+n't)\b",
+    r"\w+n't|"
+    # verbs that negate their object: "avoids FP8 training" says FP8 training is not used
+    r"avoid(?:s|ed|ing)?|(?:give|gives|gave|giving|given) up|lack(?:s|ed|ing)?|"
+    r"fail(?:s|ed|ing)? to|abandon(?:s|ed|ing)?|forgo(?:es|ing|ne)?|omit(?:s|ted|ting)?|ignor(?:e|es|ed|ing))\b",
     re.IGNORECASE,
 )
 

@@ -29,7 +29,14 @@ from collections.abc import Callable
 
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 
-__all__ = ["ANTONYMS", "degree_contradicted", "degree_said", "opposite_said", "parts_about"]
+__all__ = [
+    "ANTONYMS",
+    "degree_contradicted",
+    "degree_said",
+    "least_said",
+    "opposite_said",
+    "parts_about",
+]
 
 Renderings = Callable[[Unit], frozenset[str]]
 
@@ -46,6 +53,11 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("静态", "动态"),
     ("在线", "离线"),
     ("可导", "不可导"),
+    ("随机", "确定性"),
+    ("串行", "并行"),
+    ("同步", "异步"),
+    ("高于", "低于"),
+    ("超过", "低于"),
 )
 
 _EN_WEAK = re.compile(
@@ -59,7 +71,7 @@ _EN_STRONG = re.compile(
     r"considerabl[ey]|tremendous(?:ly)?)\b",
     re.IGNORECASE,
 )
-_ZH_STRONG_WORDS = "显著|大幅|极大|明显|巨大|大大|强大|惊人|非常好"
+_ZH_STRONG_WORDS = "显著|大幅|极大|明显|巨大|大大|强大|惊人|惊叹|惊艳|出色|卓越|非常好"
 # a negated strong word is a weak one ("并不明显")
 _ZH_WEAK = re.compile(
     r"略微|稍微|轻微|略有|小幅|些许|微弱|一定程度|(?:不|没有?|未)[太很够]?(?:"
@@ -68,6 +80,12 @@ _ZH_WEAK = re.compile(
 )
 _ZH_STRONG = re.compile(_ZH_STRONG_WORDS)
 _NOT_BEFORE = re.compile(r"\b(?:not|no|never|without|hardly)\b(?:\s+\w+){0,2}\s*$", re.I)
+# "the least likely" (not "at least", not least squares / least recently used)
+_EN_LEAST = re.compile(
+    r"(?<!\bat )\bleast\b(?![\s-]+(?:squares?|recently|common|significant))", re.I
+)
+_ZH_MOST = re.compile(r"最(?![不少小低差弱终初后近新])")
+_ZH_LEAST = re.compile(r"最(?:不|少|小|低|差|弱)")
 _PART = re.compile(r"[,，;；:：。!?！？]")
 
 
@@ -116,6 +134,36 @@ def opposite_said(info: ClauseInfo, c: Candidate, renderings: Renderings) -> tup
             # "不可导" holds 可导: a part that says the opposite may not say the word
             if parts and all(other in p and mine not in p.replace(other, "") for p in parts):
                 return mine, other
+    return None
+
+
+def least_said(info: ClauseInfo, c: Candidate, renderings: Renderings) -> tuple[str, str] | None:
+    """("least", "最…") when an English clause says "the least X" where the parts of candidate
+    ``c`` about it say 最 X (the most), and none 最不/最少/最小.
+
+    Example:
+        >>> u = Unit("en", "click", 1.0, "click", pos=40)
+        >>> info = ClauseInfo("the documents users are least likely to click", True, [], [], [u],
+        ...                   False, [])
+        >>> c = Candidate(0, 0, 9, "返回用户最可能点击的文档", "返回用户最可能点击的文档", "",
+        ...               frozenset(), frozenset(), frozenset(), [])
+        >>> least_said(info, c, lambda u: frozenset({"点击"}))
+        ('least', '最可能')
+    """
+    m = _EN_LEAST.search(info.text) if info.english else None
+    if not m:
+        return None
+    # the parts of c that hold what is "least" (the next two words: "likely to click")
+    after = sorted((u for u in info.units if u.pos >= m.end()), key=lambda u: u.pos)[:2]
+    parts = [
+        p
+        for p in _PART.split(c.low)
+        if any(f and f in p for u in after for f in _forms(u, renderings))
+    ] or [c.low]
+    said = [_ZH_MOST.search(p) for p in parts]
+    if all(said) and not any(_ZH_LEAST.search(p) for p in parts):
+        first = said[0]
+        return "least", first.string[first.start() : first.start() + 3]
     return None
 
 
