@@ -1545,3 +1545,15 @@ def test_a_chinese_question_term_an_english_passage_writes_in_english_is_not_abs
         question="SPP 用什么替换了最后一个卷积层之后的池化层？",
     )
     assert c.removed == []
+
+
+def test_not_yet_negates_the_verb_and_every_new_are_words(tools, similarity):
+    """ "has not yet reached" negates "reached" (it was judged on "yet", found in 尚未's 尚 and
+    removed as a negation the source does not make); every/new are 每/新."""
+    p = [_p("这个模型尚未达到人类水平。它每获得一个新样本就更新一次参数。")]
+    c = check("The model has not yet reached human level [1].", p, tools, similarity, "en")
+    assert c.removed == []
+    c = check(
+        "It updates its parameters every time a new sample arrives [1].", p, tools, similarity, "en"
+    )
+    assert c.removed == []

@@ -92,7 +92,7 @@ EN_EXTRA_STOP = frozenset(
     authors article articles paper papers text post blog describe describes described explain
     explains explained introduce introduces introduced show shows showed shown go goes going went
     way ways thing things fact case cases part parts kind kinds form forms need needs needed become
-    becomes became bring brings brought cover covers covered yes""".split()  # noqa: SIM905 - a word list reads better as text
+    becomes became bring brings brought cover covers covered yes yet""".split()  # noqa: SIM905 - a word list reads better as text
 )
 EN_STOP_STEMS = frozenset(stem(w) for w in EN_STOP | EN_EXTRA_STOP)
 
