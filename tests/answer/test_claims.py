@@ -1557,3 +1557,22 @@ def test_not_yet_negates_the_verb_and_every_new_are_words(tools, similarity):
         "It updates its parameters every time a new sample arrives [1].", p, tools, similarity, "en"
     )
     assert c.removed == []
+
+
+def test_an_ml_term_of_the_answer_no_passage_mentions_is_removed(tools, similarity):
+    """An English ML term of the clause's own ("normal distribution") that the passages never
+    mention — not as the term, not as 正态分布, not word by word — is a claim about something
+    they do not speak of; a term they say word by word ("sampling steps": 采样, 步) is there."""
+    walk = [_p("随机游走本质上是一个二项分布问题，但是取极限后会带来很多新的性质和应用。")]
+    c = check(
+        "It is essentially a binomial distribution [1]. In the limit it follows a normal "
+        "distribution [1].",
+        walk,
+        tools,
+        similarity,
+        "en",
+    )
+    assert [r.reason for r in c.removed] == ["'normal distribution' not in the passages"]
+    ddim = [_p("DDIM 仅采样 20~100 步就能达到和 DDPM 采样 1000 步相近的效果。")]
+    ok = check("DDIM needs only 20 to 100 sampling steps [1].", ddim, tools, similarity, "en")
+    assert ok.removed == []

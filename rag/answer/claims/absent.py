@@ -84,6 +84,30 @@ class MlTerms:
         )
         return english, chinese
 
+    def unmentioned(
+        self, clause: str, passages_low: str, word_found: Callable[[str], bool]
+    ) -> list[str]:
+        """The English ML terms an answer's clause names that the passages never mention: not
+        as the term, not by a Chinese rendering of it, and not word by word (some word of it
+        has no rendering there). "…the position follows a normal distribution" over an article
+        that never speaks of one; "sampling steps" is in "仅采样 20~100 步" (采样, 步).
+
+        Example:
+            >>> terms = MlTerms.from_lines(["normal distribution\\t正态分布"])
+            >>> terms.unmentioned("it follows a normal distribution", "二项分布", lambda w: False)
+            ['normal distribution']
+            >>> terms.unmentioned("a normal distribution", "正态分布", lambda w: False)
+            []
+        """
+        english, _ = self._terms_in(clause)
+        return [
+            t
+            for t in dict.fromkeys(english)
+            if not any(z in passages_low for z in self.english[t])
+            and not re.search(rf"(?<![a-z]){re.escape(t)}", passages_low)
+            and not all(word_found(w) for w in t.split())
+        ]
+
     def absent(
         self,
         question: str,

@@ -167,8 +167,18 @@ def _clause_infos(
             lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low),
             question_zh,
         )
-        # a term the question names and no passage mentions is a claim, checked as a name
-        named = [t for t in terms.named_in(c.text, absent) if all(t != n for n, _ in given.names)]
+        # a term the question names and no passage mentions is a claim, checked as a name; so
+        # is an English ML term of the clause's own that no passage mentions in any form
+        own = [
+            t
+            for t in terms.unmentioned(c.text, lex.all_low, lex.word_found)
+            if t not in question.lower()
+        ]
+        named = [
+            t
+            for t in dict.fromkeys(terms.named_in(c.text, absent) + own)
+            if all(t != n for n, _ in given.names)
+        ]
         if named:
             given = dataclasses.replace(
                 given, names=given.names + [(t, NORM_DROP.sub("", t)) for t in named]
