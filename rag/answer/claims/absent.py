@@ -87,10 +87,11 @@ class MlTerms:
     def unmentioned(
         self, clause: str, passages_low: str, word_found: Callable[[str], bool]
     ) -> list[str]:
-        """The English ML terms an answer's clause names that the passages never mention: not
-        as the term, not by a Chinese rendering of it, and not word by word (some word of it
-        has no rendering there). "…the position follows a normal distribution" over an article
-        that never speaks of one; "sampling steps" is in "仅采样 20~100 步" (采样, 步).
+        """The ML terms an answer's clause names that the passages never mention: an English
+        term not as itself, not by a Chinese rendering and not word by word (some word of it has
+        no rendering there): "…the position follows a normal distribution" over an article that
+        never speaks of one, while "sampling steps" is in "仅采样 20~100 步" (采样, 步); a Chinese
+        term as the question's are judged (梯度消失 over an article without it).
 
         Example:
             >>> terms = MlTerms.from_lines(["normal distribution\\t正态分布"])
@@ -99,14 +100,14 @@ class MlTerms:
             >>> terms.unmentioned("a normal distribution", "正态分布", lambda w: False)
             []
         """
-        english, _ = self._terms_in(clause)
+        english, chinese = self._terms_in(clause)
         return [
             t
             for t in dict.fromkeys(english)
             if not any(z in passages_low for z in self.english[t])
             and not re.search(rf"(?<![a-z]){re.escape(t)}", passages_low)
             and not all(word_found(w) for w in t.split())
-        ]
+        ] + self._chinese_absent(chinese, passages_low)
 
     def absent(
         self,
@@ -128,7 +129,12 @@ class MlTerms:
             and not any(re.search(rf"(?<![a-z]){re.escape(w)}", passages_low) for w in t.split())
             and not (word_found is not None and any(word_found(w) for w in t.split()))
         ]
-        return out + [
+        return out + self._chinese_absent(chinese, passages_low)
+
+    def _chinese_absent(self, chinese: list[str], passages_low: str) -> list[str]:
+        """The Chinese terms the passages mention neither as such (or a variant: see
+        :func:`_present`) nor by an English rendering ("convolutional layer" for 卷积层)."""
+        return [
             z
             for z in chinese
             if not _present(z, passages_low)
