@@ -28,7 +28,7 @@ import numpy as np
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, check_answer
 from rag.answer.coverage import Coverage, decide_coverage
-from rag.answer.evaluative import unmet_judgement
+from rag.answer.evaluative import unmet_judgement, unmet_subject
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
@@ -401,21 +401,18 @@ class AnswerChain:
     ) -> Iterator[StreamEvent]:
         """The model found nothing (or nothing it wrote holds): trust the coverage decision.
 
-        After a confident "covered", the extractive answer is the answer (with a notice). In
-        the low-confidence band the model's failure tips the decision: below an even chance
-        (:data:`~rag.answer.coverage.LIKELY`) the chain abstains; above it, the extractive
-        answer is shown under the low-confidence notice (the model's check is weakest on
-        English questions over Chinese text, where a correct answer is often unconfirmed).
-        A question that judges (缺点, advantages) abstains when the passages the extractive
-        answer rests on speak of no such thing (:mod:`rag.answer.evaluative`).
+        After a confident "covered", the extractive answer is the answer (with a notice); in
+        the low-confidence band, below an even chance (:data:`~rag.answer.coverage.LIKELY`)
+        the chain abstains, above it the extract is shown under the low-confidence notice (the
+        check is weakest on English questions over Chinese text). A question that judges (缺点)
+        or names (DPO) what the extract's passages never speak of abstains (`evaluative`).
         """
         assert turn.coverage is not None
+        why = "the model's answer was not supported by the passages"
         if checked.abstained:
             why = "the model found no direct answer in the passages"
         elif checked.restated:
             why = "the model only repeated the question"
-        else:
-            why = "the model's answer was not supported by the passages"
         # "YOLO 的缺点是什么?" over a YOLO article that names no drawback: its core idea is no answer
         unmet = unmet_judgement(turn.standalone, [p.text for p in self._cited(turn)])
         likely = turn.coverage.confident or turn.coverage.likely
@@ -437,6 +434,12 @@ class AnswerChain:
         if reason:
             yield StreamEvent("notice", reason)
         extract = turn.extract or Extract("", [])
+        off = extract.text and unmet_subject(turn.standalone, self._cited(turn), turn.passages)
+        if off:  # an extract from an article that does not name what the question asks about
+            why = f"not covered: the passages that name '{off}' do not answer this"
+            notice, no = "; ".join(n for n in (why, reason) if n), NOTICES["abstain"][turn.lang]
+            yield self._answer(turn, no, [], True, "extractive", notice, usage=usage)
+            return
         text = extract.text or NOTICES["abstain"][turn.lang]
         if reason:
             shown = REASONS_ZH.get(reason, reason) if turn.lang == "zh" else reason

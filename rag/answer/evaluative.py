@@ -1,11 +1,15 @@
-"""Does a text speak of what the question judges (its advantages, its drawbacks)?
+"""Does a text speak of what the question judges (its advantages, its drawbacks), and of what
+it names?
 
 "YOLO 的缺点是什么?" is about YOLO, and YOLO's article is found and decided covered; but the
 article names no drawback. The model, asked anyway, invents one ("需要大量的训练数据"), the
 check removes it, and the extractive fallback would show YOLO's core idea as if it answered.
 When the model's answer fails, the chain asks this module whether the passages the fallback
 rests on speak of the judgement at all (缺点, 不足, 弊端, 局限 … or the English words); when they
-don't, it says the articles don't cover the question instead.
+don't, it says the articles don't cover the question instead. Likewise for the question's
+names (:func:`unmet_subject`): "DPO 的损失函数是什么形式?" finds the DPO article, which gives no
+loss; the fallback's best sentence was another article's "常见的损失函数是交叉熵", which is not
+about DPO at all.
 
 Example:
     >>> unmet_judgement("YOLO 的缺点是什么?", ["YOLO 把整张图作为网络的输入"])
@@ -23,7 +27,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["unmet_judgement"]
+from rag.answer.claims.names import name_mentioned, question_names
+from rag.answer.claims.words import NORM_DROP
+from rag.schema import Passage
+from rag.text.language import question_language
+
+__all__ = ["unmet_judgement", "unmet_subject"]
 
 # (the question's words, the words a text speaks of them with: Chinese and English)
 _JUDGEMENTS = (
@@ -56,4 +65,51 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
         m = re.search(asked, question, re.IGNORECASE)
         if m and not any(re.search(spoken, t) for t in low):
             return m.group(0)
+    return None
+
+
+_STRONG = re.compile(r"[A-Z].*[A-Z]|\d|[a-z][A-Z]")
+
+
+def unmet_subject(
+    question: str, cited: Sequence[Passage], retrieved: Sequence[Passage]
+) -> str | None:
+    """A name a Chinese question asks about that a retrieved passage mentions and no cited one
+    does (a Chinese question writes a Latin name as the articles do; an English one may not:
+    "RL" is 强化学习 in the article that answers "…in the RL algorithm lineage?").
+
+    Args:
+        question: The (standalone) question.
+        cited: The passages an answer would rest on (their titles and texts are read).
+        retrieved: Every retrieved passage.
+
+    Returns:
+        The name ("DPO"), or None when the question names nothing the passages mention (the
+        coverage decision speaks of that) or a cited text mentions one of its names.
+
+    Example:
+        >>> from rag.schema import Passage
+        >>> fm, ffm = (Passage(t, "d", "CTR", "d.md", "d#0", 1.0)
+        ...            for t in ("FM 具有线性复杂度", "FFM 的复杂度更高"))
+        >>> unmet_subject("FM 的复杂度是多少?", [ffm], [fm, ffm])
+        'FM'
+        >>> unmet_subject("FM 的复杂度是多少?", [fm], [fm, ffm]) is None
+        True
+    """
+
+    if question_language(question) != "zh":
+        return None  # "RL" of an English question is 强化学习 in the article that answers it
+
+    def mentions(name: str, p: Passage) -> bool:
+        low = f"{p.title}\n{p.text}".lower()
+        return name_mentioned(name, NORM_DROP.sub("", low), low)
+
+    present = [
+        (surface, n)
+        for surface, n in question_names(question)
+        # an acronym, CamelCase or a word with digits ("Monte" may be 蒙特卡洛 in the article)
+        if len(n) >= 2 and _STRONG.search(surface) and any(mentions(n, t) for t in retrieved)
+    ]
+    if present and not any(mentions(n, t) for _, n in present for t in cited):
+        return present[0][0]
     return None

@@ -198,6 +198,24 @@ def test_a_judging_question_the_article_says_nothing_about_abstains(assistant, s
     assert not answer.abstained and answer.llm == "extractive"
 
 
+def test_a_fallback_from_an_article_that_does_not_name_the_subject_abstains(assistant, server, llm):
+    # asked as a user: "DPO 的损失函数是什么形式?" finds the DPO article, which gives no loss; the
+    # model said "交叉熵" and the fallback showed another article's "常见的损失函数是交叉熵",
+    # which is not about DPO at all
+    server.script(Reply("DPO 的损失函数是交叉熵 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "DPO 的损失函数是什么形式?")
+    assert answer.passages[0].doc_id == "dpo"
+    assert answer.abstained and answer.text.startswith("文章中没有涉及这个问题")
+    assert "the passages that name 'DPO' do not answer this" in (answer.notice or "")
+    # without the LLM as well
+    _, extractive = run(make_chain(assistant, None), "DPO 的损失函数是什么形式?")
+    assert extractive.abstained and "name 'DPO'" in (extractive.notice or "")
+    # a fallback from the subject's own article stands
+    server.script(Reply("DPO 的损失函数是交叉熵 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "DPO 为什么不需要奖励模型?")
+    assert not answer.abstained and answer.citations[0].doc_id == "dpo"
+
+
 @pytest.mark.parametrize(
     ("replies", "needle"),
     [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.answer.evaluative import unmet_judgement
+from rag.answer.evaluative import unmet_judgement, unmet_subject
+from rag.schema import Passage
 from tests.conftest import ARTICLES
 
 
@@ -24,3 +25,27 @@ def test_an_article_that_speaks_of_drawbacks_in_other_words_meets_it() -> None:
 def test_a_question_that_judges_nothing_is_never_unmet() -> None:
     assert unmet_judgement("YOLO 的核心思想是什么?", [_body("yolo")]) is None
     assert unmet_judgement("What is SPP?", []) is None
+
+
+def _p(doc_id: str, text: str | None = None) -> Passage:
+    body = _body(doc_id) if text is None else text
+    return Passage(body, doc_id, doc_id, f"{doc_id}.md", f"{doc_id}#0", 1.0)
+
+
+def test_an_extract_from_an_article_that_does_not_name_the_subject_is_unmet() -> None:
+    dpo, metrics = _p("dpo"), _p("differentiable-metrics", "常见的损失函数是交叉熵。")
+    assert unmet_subject("DPO 的损失函数是什么形式?", [metrics], [dpo, metrics]) == "DPO"
+    assert unmet_subject("DPO 的损失函数是什么形式?", [dpo], [dpo, metrics]) is None
+    # FM is not named by "FFM" (a short name is a whole word)
+    fm, ffm = _p("fm-ffm", "FM 具有线性时间复杂度"), _p("fm-ffm", "FFM 的计算复杂度更高")
+    assert unmet_subject("FM 的计算复杂度是多少?", [ffm], [fm, ffm]) == "FM"
+
+
+def test_english_questions_and_names_no_passage_mentions_are_left_to_coverage() -> None:
+    mc = _p("monte-carlo-rl", "值迭代和策略迭代是基于模型的方法。")
+    other = _p("rl-basics", "RL 的基本概念")
+    # "RL" is 强化学习 in the article that answers the English question
+    assert (
+        unmet_subject("What comes before Monte Carlo in the RL lineage?", [mc], [mc, other]) is None
+    )
+    assert unmet_subject("Robbins-Monro 2 算法估计什么?", [mc], [mc]) is None
