@@ -72,7 +72,7 @@ def extractive_answer(
         n = e.passage + 1
         if n not in cited:
             cited.append(n)
-        announces = e.text.rstrip().endswith((":", "：")) and i + 1 < len(best)
+        announces = e.text.rstrip().endswith(_GOES_ON) and i + 1 < len(best)
         parts.append(e.text if announces and best[i + 1].passage == e.passage else f"{e.text}[{n}]")
     joined = "".join(parts) if any(_CJK.search(p) for p in parts) else " ".join(parts)
     return Extract(joined, cited, best)
@@ -106,13 +106,18 @@ def _next_sentence(e: Evidence, candidates: list[Evidence]) -> Evidence | None:
     return min(after, key=lambda c: c.start) if after else None
 
 
+_GOES_ON = (":", "：", ";", "；")
+
+
 def _with_what_follows_a_colon(best: list[Evidence], candidates: list[Evidence]) -> list[Evidence]:
     """A sentence that ends with a colon announces what follows it ("推荐系统优化流程:" before
-    "1. 明确业务目标 1. 将业务目标转化为…"): the next sentence of its passage comes with it."""
+    "1. 明确业务目标 1. 将业务目标转化为…"), and one cut at a semicolon is half of its sentence
+    ("搜索的本质是给定query,匹配doc;" before "推荐的本质是给定user,推荐item。", the half a question
+    about recommendation asks for): the next sentence of its passage comes with it."""
     out: list[Evidence] = []
     for e in best:
         out.append(e)
-        if not e.text.rstrip().endswith((":", "：")):
+        if not e.text.rstrip().endswith(_GOES_ON):
             continue
         after = _next_sentence(e, candidates)
         if after is not None:

