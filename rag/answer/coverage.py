@@ -137,8 +137,26 @@ def missing_entities(
     return [
         n
         for n in names
-        if normalize_name(n) not in haystack and not qterms.rendered_in(n.lower(), text)
+        if not (normalize_name(n) in haystack and _whole_acronym(n, text))
+        and not qterms.rendered_in(n.lower(), text)
     ]
+
+
+def _whole_acronym(name: str, text: str) -> bool:
+    """A short acronym (2 to 4 letters) is mentioned only as a word of its own, or in plural:
+    "DDP" is not in a text that only says "DDPM" (a DDP question over the DDIM article was
+    answered from it); "SSM" is in "SSMs", "CTR" in "CTR/CVR". Other names: True.
+
+    >>> _whole_acronym("DDP", "DDPM 的采样"), _whole_acronym("SSM", "SSMs 与 CTR/CVR")
+    (False, True)
+    >>> _whole_acronym("GANs", "VAE 和 GAN"), _whole_acronym("CTR", "CTR/CVR")
+    (True, True)
+    """
+    if not (2 <= len(name) <= 4 and name.isascii() and name.isalpha()):
+        return True
+    if name.endswith("s") and name[:-1].isupper():  # "SSMs", "GANs": the acronym in plural
+        name = name[:-1]
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}s?(?![A-Za-z0-9])", text, re.I) is not None
 
 
 @dataclass

@@ -73,6 +73,19 @@ def test_question_about_an_absent_name_is_not_covered() -> None:
     assert "LoRA" in c.note() and "p=" in c.note()
 
 
+def test_a_short_acronym_inside_a_longer_name_is_not_mentioned() -> None:
+    # a near miss of questions_more: "In DDP, which gradients…" with the DDP article hidden was
+    # answered from the DDIM article, whose "DDPM" had counted as mentioning DDP
+    c = decide_coverage("DDP 下各个进程的模型参数有什么关系?", [DDIM], TOK, model=MODEL)
+    assert not c.covered and c.missing_entities == ["DDP"]
+    # a plural, or a word of its own next to a slash, is the acronym
+    ssm = replace(DDIM, text="SSMs 与 CTR/CVR 预估", title="SSM")
+    assert (
+        decide_coverage("How are SSMs related to CTR?", [ssm], TOK, model=MODEL).missing_entities
+        == []
+    )
+
+
 def test_a_matching_passage_is_covered() -> None:
     c = decide_coverage("DDIM 是怎么加速 DDPM 采样的?", [DDIM], TOK, model=MODEL)
     assert c.covered and c.overlap > 0.5
