@@ -4,7 +4,8 @@ In an English clause a name is a run of tokens holding an acronym, a CamelCase w
 with digits or a code identifier (``bucketized_column``, ``torch.nn``), with the Capitalised
 words next to it (``Faster RCNN``, ``GPT-4o``); in a Chinese clause every Latin run is one.
 Names are compared normalised (lowercase, letters and digits): a plural, a "-like/-based"
-suffix or one typo in a long name still match.
+suffix or one typo in a long name still match. A name whose evidence names another version of
+it instead ("DeepSeek-R1" over "在 DeepSeek-V2 中…") is a swap (:func:`name_swapped`).
 
 Example:
     >>> strong_names("the Faster RCNN detector", "the Faster RCNN detector", 0)

@@ -2,8 +2,10 @@
 
 - **Negation.** In Chinese, a negated predicate on one side and the same predicate un-negated
   on the other (不/没有/无需/无法/不再…; 不同/要不/无模型 are not negations). In English, the
-  first content word after not/no/never/without/cannot must not be asserted, un-negated, by its
-  Chinese rendering; a word the clause asserts must not follow a negation in the evidence.
+  first content word after not/no/never/without/cannot (or a verb that negates its object:
+  avoids, gives up, lacks, fails to, omits, ignores …) must not be asserted, un-negated, by its
+  Chinese rendering (避免/放弃/缺乏/去掉 X in the evidence negate X too); a word the clause asserts
+  must not follow a negation in the evidence.
 - **Comparison.** A comparative or superlative (than/most/-est, 比/更/最/超过/优于…) needs a
   comparison in the evidence (相比/更/倍/加速…).
 

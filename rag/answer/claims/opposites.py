@@ -5,6 +5,7 @@
 - **Degree**: a weak degree (marginal, slight, limited, 略微 …) where the evidence states a strong
   one (显著, 大幅, 强大 …), or a strong one where it states a weak one ("only marginal
   improvements" over "取得了显著改进").
+- **Least**: "the least likely to click" where the evidence says 最可能 (:func:`least_said`).
 
 The evidence compared is the candidate sentence as a whole, and also its part (between commas,
 semicolons, colons) that holds most of the clause's other words: "“类别”是离散的,“类别的概率”才是
