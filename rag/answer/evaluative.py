@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answer.claims.names import name_mentioned, question_names
+from rag.answer.claims.names import is_strong_name, name_mentioned, question_names
 from rag.answer.claims.words import NORM_DROP
 from rag.schema import Passage
 from rag.text.language import question_language
@@ -68,9 +68,6 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
     return None
 
 
-_STRONG = re.compile(r"[A-Z].*[A-Z]|\d|[a-z][A-Z]")
-
-
 def unmet_subject(
     question: str, cited: Sequence[Passage], retrieved: Sequence[Passage]
 ) -> str | None:
@@ -108,7 +105,7 @@ def unmet_subject(
         (surface, n)
         for surface, n in question_names(question)
         # an acronym, CamelCase or a word with digits ("Monte" may be 蒙特卡洛 in the article)
-        if len(n) >= 2 and _STRONG.search(surface) and any(mentions(n, t) for t in retrieved)
+        if len(n) >= 2 and is_strong_name(surface) and any(mentions(n, t) for t in retrieved)
     ]
     if present and not any(mentions(n, t) for _, n in present for t in cited):
         return present[0][0]

@@ -31,7 +31,14 @@ from rag.answer.claims.numbers import EN_NUM
 from rag.answer.claims.words import EN_STOP, NORM_DROP
 from rag.text.language import question_language
 
-__all__ = ["expansion_of", "name_in", "name_swapped", "question_names", "strong_names"]
+__all__ = [
+    "expansion_of",
+    "is_strong_name",
+    "name_in",
+    "name_swapped",
+    "question_names",
+    "strong_names",
+]
 
 _MULTIPLE = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?[xX]")  # "10x", "10-50x": a figure
 # a code identifier: snake_case ("bucketized_column") or dotted ("torch.nn", "tf.feature_column")
@@ -42,7 +49,6 @@ _IDENTIFIER = re.compile(
 )
 _GLUED = re.compile(r"^(?:the|a|an|of|and|to|in|on|by|for|with|is)(?=[A-Z]{2})")
 _NAME_SUFFIX = re.compile(r"(?:like|based|style|styled|wise|level|free|aware|type)$")
-_LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-./_][A-Za-z0-9]+)*")
 # a sentence that compares names mentions the other one on purpose ("相比 DeepSeek-V2, 它…")
 _COMPARES = re.compile(r"比|对比|相较|不同于|区别|\b(?:than|compared?|versus|vs|unlike)\b", re.I)
 
@@ -157,7 +163,18 @@ def strong_names(group: str, text: str, offset: int) -> list[str]:
     return out
 
 
-_QUESTION_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*")
+# a Latin word (of a question, or of the evidence a name swap is looked for in)
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*")
+
+
+def is_strong_name(token: str) -> bool:
+    """A Latin word that is a name by its shape: an acronym (two capitals), CamelCase or a word
+    with digits ("DPO", "KimiVL", "GPT-4"), not a Capitalised word ("Monte").
+
+    >>> [is_strong_name(t) for t in ("DPO", "KimiVL", "GPT-4", "Monte")]
+    [True, True, True, False]
+    """
+    return sum(ch.isupper() for ch in token) >= 2 or bool(re.search(r"\d|[a-z][A-Z]", token))
 
 
 def question_names(question: str) -> list[tuple[str, str]]:
@@ -175,11 +192,11 @@ def question_names(question: str) -> list[tuple[str, str]]:
     """
     out: dict[str, str] = {}
     english = question_language(question) == "en"
-    for i, m in enumerate(_QUESTION_WORD.finditer(question)):
+    for i, m in enumerate(_LATIN_WORD.finditer(question)):
         tok = m.group(0)
         if tok.endswith("'s"):
             tok = tok[:-2]
-        strong = sum(ch.isupper() for ch in tok) >= 2 or bool(re.search(r"\d|[a-z][A-Z]", tok))
+        strong = is_strong_name(tok)
         capital = english and i > 0 and tok[:1].isupper() and tok.lower() not in EN_STOP
         if strong or capital or not english:
             out.setdefault(tok, NORM_DROP.sub("", tok.lower()))
@@ -230,9 +247,7 @@ def name_swapped(names: list[tuple[str, str]], text: str) -> tuple[str, str] | N
     if _COMPARES.search(text):
         return None
     norm_text = NORM_DROP.sub("", text.lower())
-    theirs = {
-        m.group(0): NORM_DROP.sub("", m.group(0).lower()) for m in _LATIN_TOKEN.finditer(text)
-    }
+    theirs = {m.group(0): NORM_DROP.sub("", m.group(0).lower()) for m in _LATIN_WORD.finditer(text)}
     for surface, norm in names:
         # (exactly: name_in forgives "one typo", and a version is not a typo)
         if len(norm) < 4 or norm in norm_text or norm.rstrip("s") in norm_text:
