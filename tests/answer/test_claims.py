@@ -1256,6 +1256,45 @@ def test_english_words_around_a_copied_chinese_sentence_are_prose_not_a_name(too
     assert [c.reason for c in named.removed] == ["'Genghis Khan' not in the passages"]
 
 
+def test_a_quote_of_the_passage_does_not_carry_an_ml_term_no_passage_has(tools, similarity):
+    # a real near miss (articles-more m008, the CTR article hidden): the quote is the passage's,
+    # the claim 'regression' is in no passage in any form; without the quote it was removed
+    metrics = [_p(_body("differentiable-metrics"), "differentiable-metrics")]
+    q = "From a machine learning standpoint, what kind of problem is click-through rate prediction?"
+    quote = '("分类问题的正确率和F1、机器翻译中的BLEU,等等")'
+    invented = check(
+        f"It is a regression problem {quote} [1].", metrics, tools, similarity, "en", q
+    )
+    assert [c.reason for c in invented.removed] == ["'regression' not in the passages"]
+    # the term the quote does say stands, and so does a paraphrasing verb without a rendering
+    said = check(
+        f"It is a classification problem {quote} [1].", metrics, tools, similarity, "en", q
+    )
+    assert said.removed == []
+
+
+def test_an_item_number_is_no_figure_a_clause_can_rest_on(tools, similarity):
+    # asked as a user ("搜索引擎的索引一般分为哪几个部分?"): "…分为两个部分" rested on the
+    # rerank passage's list item "2、pointwise模式的打分…", the only "2" in it
+    rerank = [_p(_body("rerank"), "rerank")]
+    c = check(
+        "搜索引擎的索引一般分为两个部分 [1]。",
+        rerank,
+        tools,
+        similarity,
+        question="搜索引擎的索引一般分为哪几个部分?",
+    )
+    assert c.removed and c.removed[0].rule == "number"
+    assert [(n.low, n.surface) for n in numbers_in("2、pointwise模式 (3) 打分")] == []
+    assert [n.low for n in numbers_in("采用 1、2 或 4 张卡, 第 2、3 步", strict=False)] == [
+        1.0,
+        2.0,
+        4.0,
+        2.0,
+        3.0,
+    ]
+
+
 def test_a_significant_amount_of_human_work_is_what_the_passage_says(tools, similarity):
     # dev answer m003: "because it requires a significant amount of human work" was removed
     # ("'significant', 'human' not in the passages") over "这可能需要大量的人工工作"

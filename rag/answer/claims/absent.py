@@ -50,6 +50,7 @@ class MlTerms:
     chinese: frozenset[str] = frozenset()
     # 卷积层 -> "convolutional layer": a Chinese question may be about an English article
     chinese_en: dict[str, frozenset[str]] = field(default_factory=dict)
+    words: frozenset[str] = frozenset()  # the one-word English terms: "regression", "dropout"
     _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -57,8 +58,11 @@ class MlTerms:
         """Parse ``english<TAB>chinese`` lines (``#`` starts a comment)."""
         english: dict[str, set[str]] = defaultdict(set)
         chinese_en: dict[str, set[str]] = defaultdict(set)
+        words: set[str] = set()
         for en, zh in ml_term_pairs(lines):
             en = " ".join(en.lower().split())
+            if re.fullmatch(r"[a-z]{3,}", en):
+                words.add(en)
             if len(en.split()) >= 2 and re.fullmatch(r"[a-z0-9 \-]+", en):
                 english[en].add(zh)
             if len(zh) >= _MIN_ZH and re.fullmatch(r"[\u4e00-\u9fff]+", zh):
@@ -67,6 +71,7 @@ class MlTerms:
             {k: frozenset(v) for k, v in english.items()},
             frozenset(chinese_en),
             {k: frozenset(v) for k, v in chinese_en.items()},
+            frozenset(words),
         )
 
     def _terms_in(self, question: str) -> tuple[list[str], list[str]]:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from rag.answer.claims.absent import ml_terms
 from rag.answer.claims.names import name_in, strong_names
 from rag.answer.claims.negation import EN_CMP, ZH_CMP, en_negations, predicate, zh_negations
 from rag.answer.claims.numbers import (
@@ -384,12 +385,20 @@ class Lexicon:
         return True
 
     def prose_missing(self, info: ClauseInfo) -> list[str]:
-        """The English words around what a Chinese clause copied ("It was founded by拔都…")
-        that no passage has (rendered): they are checked like names (``info`` holds only the
-        words the question did not give)."""
-        if info.english:
-            return []
+        """The English words around what a clause copied that no passage has (rendered): they
+        are checked like names (``info`` holds only the words the question did not give).
+
+        Around a Chinese clause ("It was founded by拔都…"), or in an English one that quotes
+        the Chinese it rests on: 'It is a regression problem ("分类问题的正确率和F1…")' was
+        supported by the words of its quote while no passage says 'regression' in any form
+        (only the ML terms of an English clause are checked so)."""
         prose = [u for u in info.units if u.kind == "en"]
+        if info.english:
+            if not _CJK_QUOTE.search(info.text):
+                return []
+            # only its ML terms: a paraphrase's verbs ("pioneered" for 首创) have no rendering
+            terms = ml_terms().words
+            prose = [u for u in prose if u.surface.lower() in terms or u.key.lower() in terms]
         return [u.surface for u in prose if self.unit_score(u, None) < 0.5]
 
     def coverage(self, info: ClauseInfo, c: Candidate | None) -> float:
@@ -403,6 +412,9 @@ class Lexicon:
 
     def numbers_missing(self, info: ClauseInfo, c: Candidate) -> list[Number]:
         return [n for n in info.numbers if not number_found(n, c.numbers)]
+
+
+_CJK_QUOTE = re.compile(r"[\"“「][^\"”」]*[\u3400-\u9fff][^\"”」]*[\"”」]")
 
 
 def _names(text: str, english: bool, prose: set[int]) -> list[tuple[str, str]]:

@@ -100,6 +100,11 @@ _EN_NUM_RE = re.compile(
     r"(?:\s+(hundred|thousand|million|billion)\b)?",
     re.IGNORECASE,
 )
+# an item number, not a figure: "2、pointwise…", "(2) …", "2) …" (not "1、2 或 4 张卡")
+_LIST_MARKER = re.compile(
+    r"(?:(?<=^)|(?<=[\s,，;；:：。.!！?？\u4e00-\u9fff]))"
+    r"(?:[(（]\d{1,2}[)）]|\d{1,2}(?:、(?!\s*\d)|[)）](?![\d.])))"
+)
 # a magnitude, not a figure: "a few thousand", "hundreds of", 上千, 数百, 几十
 _VAGUE_EN = re.compile(
     r"\b(?:(?:a few|few|several|some|many)\s+(ten|hundred|thousand|million|billion)|"
@@ -223,7 +228,10 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
     text = unicodedata.normalize("NFKC", text)
     out: list[Number] = []
     taken: list[tuple[int, int]] = []
+    markers = [m.span() for m in _LIST_MARKER.finditer(text)]
     for m in ARABIC.finditer(text):
+        if any(s <= m.start() < e for s, e in markers):
+            continue
         lo, pct = _scaled(m.group(2), m.group(3))
         counter = "倍" if m.group(6) else _counter_after(text, m.end())
         if m.group(4):
