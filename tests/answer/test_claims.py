@@ -1273,6 +1273,38 @@ def test_a_quote_of_the_passage_does_not_carry_an_ml_term_no_passage_has(tools, 
     assert said.removed == []
 
 
+def test_a_quoted_sentence_that_says_nothing_of_its_clause_is_not_its_source(tools, similarity):
+    # a real near miss (articles-more m010, the ads article hidden): the model restated the
+    # question and appended a DDPG sentence as its "quote"; the reader takes it for evidence
+    ddpg = [_p(_body("ddpg"), "ddpg")]
+    q = (
+        "Why doesn't a second impression of the same ad to the same user count as a valid "
+        "repeat of the first?"
+    )
+    quote = '("作为确定性策略,相同的策略,在同一个状态处,动作是唯一确定的...")'
+    c = check(
+        "Because a second impression of the same ad to the same user counts as a valid repeat "
+        f"of the first {quote} [1].",
+        ddpg,
+        tools,
+        similarity,
+        "en",
+        q,
+    )
+    assert [g.reason for g in c.removed] == ["a quote that does not say this"]
+    assert "作为确定性策略" not in c.text and c.restated
+    # the same sentence quoted for what it says stays
+    said = check(
+        f"DDPG's deterministic policy picks one action per state {quote} [1].",
+        ddpg,
+        tools,
+        similarity,
+        "en",
+        "What does a deterministic policy do in DDPG?",
+    )
+    assert "作为确定性策略" in said.text
+
+
 def test_an_item_number_is_no_figure_a_clause_can_rest_on(tools, similarity):
     # asked as a user ("搜索引擎的索引一般分为哪几个部分?"): "…分为两个部分" rested on the
     # rerank passage's list item "2、pointwise模式的打分…", the only "2" in it

@@ -1,7 +1,8 @@
 """The check: every clause of an answer against the passages, as a pipeline of small steps.
 
 0. :func:`~rag.answer.claims.glosses.drop_invented_glosses`: a quoted gloss ``("…")`` the
-   passages do not have is removed (named in the notice);
+   passages do not have is removed (named in the notice), and so is a quoted passage sentence
+   that says nothing of its clause (:func:`~rag.answer.claims.glosses.drop_unrelated_quotes`);
 1. :func:`~rag.answer.claims.clauses.parse_answer`: sentences, clauses, their citations;
 2. :func:`_shortlist`: the evidence candidates of each passage ranked by lexical coverage, the
    best ``candidates_per_passage`` kept per clause;
@@ -26,7 +27,7 @@ from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.counted import counted_unmet
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.given import given_by_question
-from rag.answer.claims.glosses import drop_invented_glosses
+from rag.answer.claims.glosses import drop_invented_glosses, drop_unrelated_quotes
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
@@ -107,6 +108,8 @@ def check_answer(
     # a quoted gloss of the model's own ("点击率×广告ID") is no quote: out before the check
     text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
     lex = Lexicon(passages, terms, glossary, sentence_spans)
+    text, unrelated = drop_unrelated_quotes(text, lex.held_by)
+    glosses += unrelated
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
     infos, full, restated, bare, anchored = _clause_infos(lex, parsed, question)

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Gloss", "drop_invented_glosses"]
+__all__ = ["Gloss", "drop_invented_glosses", "drop_unrelated_quotes"]
 
 _GLOSS = re.compile(r"\s*\(\s*[\"“]([^\"”()]+)[\"”]\s*\)")
 # an acronym and its expansion in parentheses: "MLA (Multi-Layer Attention)"
@@ -86,6 +86,63 @@ def drop_invented_glosses(text: str, passages: Sequence[str]) -> tuple[str, list
         if _expands(m.group(1), m.group(3)) and _NOT_CHARS.sub("", m.group(3).lower()) not in joined
     ]
     dropped.sort(key=lambda g: g.start)
+    for g in reversed(dropped):
+        text = text[: g.start] + text[g.end :]
+    return text, dropped
+
+
+# where the English words a quote should render start: the sentence's start, or the end of an
+# earlier quote in it
+_SENTENCE_START = re.compile(r"(?:[.!?。！？]\s|\n|\))")
+
+
+_LONG_QUOTE = 15  # Chinese characters: a sentence of the passage, no term's gloss
+
+
+def drop_unrelated_quotes(
+    text: str, held: Callable[[str, str], tuple[int, int]]
+) -> tuple[str, list[Gloss]]:
+    """``text`` without the quotes of the passages that say nothing of the English before them.
+
+    The quote stands for the Chinese an English clause renders; the small model also appends
+    a sentence of the passage that merely sits near the question: 'Because a second impression
+    of the same ad to the same user counts as a valid repeat ("作为确定性策略,相同的策略,在同一个
+    状态处,动作是唯一确定的...") [4]' (a near miss: the ads article hidden). Judged with its quote,
+    such a clause rests on the quote's words; without it, it only restates the question. A
+    quoted passage sentence (15 Chinese characters or more: not a term's gloss) that holds none
+    of the three or more words and names of the English before it (since the sentence's start)
+    is removed with its parentheses, like an invented gloss.
+
+    Args:
+        text: The answer (after :func:`drop_invented_glosses`).
+        held: ``(english, quote) -> (found, total)``: how many of the English text's words and
+            names the quote has (rendered), of how many.
+
+    Example:
+        >>> held = lambda en, q: (sum(w in q for w in en.split()), len(en.split()))
+        >>> quote = "作为确定性策略,相同的策略,在同一个状态处,动作是唯一确定的"
+        >>> drop_unrelated_quotes(f'It counts as a repeat ("{quote}") [1].', held)[0]
+        'It counts as a repeat [1].'
+        >>> drop_unrelated_quotes(f'It counts as a repeat ("{quote}, a repeat") [1].', held)[1]
+        []
+        >>> drop_unrelated_quotes('It counts as a repeat ("重复") [1].', held)[1]
+        []
+    """
+    dropped: list[Gloss] = []
+    for m in _GLOSS.finditer(text):
+        if not re.search(r"[\u3400-\u9fff]", m.group(1)):
+            continue
+        starts = [s.end() for s in _SENTENCE_START.finditer(text, 0, m.start())]
+        english = text[starts[-1] if starts else 0 : m.start()]
+        if len(re.findall(r"[A-Za-z]{2,}", english)) < 3:
+            continue  # a Chinese sentence, or a term and its gloss
+        if len(re.findall(r"[\u3400-\u9fff]", m.group(1))) < _LONG_QUOTE:
+            continue  # the gloss of a term ("碱性" for "basic")
+        found, total = held(english, m.group(1))
+        if found == 0 and total >= 3:
+            dropped.append(
+                Gloss(m.group(0).strip(), m.start(), m.end(), "a quote that does not say this")
+            )
     for g in reversed(dropped):
         text = text[: g.start] + text[g.end :]
     return text, dropped
