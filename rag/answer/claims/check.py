@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -27,7 +28,11 @@ from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.counted import counted_unmet
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.given import given_by_question
-from rag.answer.claims.glosses import drop_invented_glosses, drop_unrelated_quotes
+from rag.answer.claims.glosses import (
+    drop_invented_glosses,
+    drop_unrelated_quotes,
+    quote_holds,
+)
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
@@ -108,7 +113,7 @@ def check_answer(
     # a quoted gloss of the model's own ("点击率×广告ID") is no quote: out before the check
     text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
     lex = Lexicon(passages, terms, glossary, sentence_spans)
-    text, unrelated = drop_unrelated_quotes(text, lex.held_by)
+    text, unrelated = drop_unrelated_quotes(text, partial(quote_holds, lex))
     glosses += unrelated
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses

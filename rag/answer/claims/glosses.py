@@ -27,8 +27,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["Gloss", "drop_invented_glosses", "drop_unrelated_quotes"]
+from rag.answer.claims.names import name_in
+
+if TYPE_CHECKING:
+    from rag.answer.claims.lexicon import Lexicon
+
+__all__ = ["Gloss", "drop_invented_glosses", "drop_unrelated_quotes", "quote_holds"]
 
 _GLOSS = re.compile(r"\s*\(\s*[\"“]([^\"”()]+)[\"”]\s*\)")
 # an acronym and its expansion in parentheses: "MLA (Multi-Layer Attention)"
@@ -146,3 +152,13 @@ def drop_unrelated_quotes(
     for g in reversed(dropped):
         text = text[: g.start] + text[g.end :]
     return text, dropped
+
+
+def quote_holds(lex: Lexicon, english: str, quote: str) -> tuple[int, int]:
+    """How many of the content words and names of ``english`` the ``quote`` has (rendered:
+    "perceptron" in 感知器), of how many: the ``held`` of :func:`drop_unrelated_quotes`."""
+    info = lex.clause_info(english, True)
+    c = lex.candidate_of(quote)
+    found = sum(lex.unit_score(u, c) >= 0.5 for u in info.units)
+    found += sum(1 for _, n in info.names if n and name_in(n, c.norm))
+    return found, len(info.units) + len(info.names)

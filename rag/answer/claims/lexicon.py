@@ -384,14 +384,9 @@ class Lexicon:
                 return False
         return True
 
-    def held_by(self, english: str, text: str) -> tuple[int, int]:
-        """How many of the content words and names of ``english`` ``text`` has (rendered:
-        "perceptron" in 感知器), of how many."""
-        info = self.clause_info(english, True)
-        c = self._candidate(-1, text, 0, len(text))
-        found = sum(self.unit_score(u, c) >= 0.5 for u in info.units)
-        found += sum(1 for _, n in info.names if n and name_in(n, c.norm))
-        return found, len(info.units) + len(info.names)
+    def candidate_of(self, text: str) -> Candidate:
+        """A text of the answer's (a quote) read like an evidence sentence."""
+        return self._candidate(-1, text, 0, len(text))
 
     def prose_missing(self, info: ClauseInfo) -> list[str]:
         """The English words around what a clause copied that no passage has (rendered): they
