@@ -1305,6 +1305,25 @@ def test_a_quoted_sentence_that_says_nothing_of_its_clause_is_not_its_source(too
     assert "作为确定性策略" in said.text
 
 
+def test_a_pronoun_does_not_open_the_answer_after_its_sentence_went(tools, similarity):
+    # asked as a user ("What does the bias term do in a neural network?"): the first sentence
+    # was removed and the answer shown began "This allows the network to learn a bias [2]."
+    bias = [_p(_body("bias-in-dl"), "bias-in-dl")]
+    q = "What does the bias term do in a neural network?"
+    first = (
+        "The bias term in a neural network adds a constant value to the input to the "
+        "activation function. "
+    )
+    second = "This allows the network to learn a bias [1]."
+    c = check(first + second, bias, tools, similarity, "en", q)
+    assert c.text == "" and "it depended on a removed clause" in [x.reason for x in c.removed]
+    # after a kept sentence, the pronoun has its subject
+    kept = check(
+        "The bias is a learnable parameter [1]. " + second, bias, tools, similarity, "en", q
+    )
+    assert "This allows the network to learn a bias" in kept.text
+
+
 def test_an_item_number_is_no_figure_a_clause_can_rest_on(tools, similarity):
     # asked as a user ("搜索引擎的索引一般分为哪几个部分?"): "…分为两个部分" rested on the
     # rerank passage's list item "2、pointwise模式的打分…", the only "2" in it

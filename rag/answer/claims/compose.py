@@ -5,7 +5,8 @@ that support it (clauses that shared a mark and are supported by the same passag
 one). A sentence whose main clause went and whose rest cannot open a sentence (which/while/
 because, 其中/从而) or says next to nothing is dropped, and so is an English relative clause
 (which/who/where), clause led by a pronoun (it/they/this…) or aside in parentheses whose clause
-before it went: it would describe another noun. A sentence that says an earlier one again
+before it went: it would describe another noun; so is an English sentence led by a pronoun that
+would open the answer after the sentence it spoke of went. A sentence that says an earlier one again
 ("此外，" and the same words) goes. Punctuation left dangling is tidied.
 
 Example:
@@ -41,10 +42,21 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
     out_sentences: list[str] = []
     cited: list[int] = []
     said: list[str] = []
+    lost = False  # a whole sentence went before anything was kept
     for sentence in parsed.sentences:
         mark = len(cited)
         rebuilt = _sentence_text(text, sentence, parsed, cited)
         if rebuilt is None:
+            lost = lost or not out_sentences
+            continue
+        if lost and not out_sentences and _opens_with_pronoun(sentence, parsed):
+            # "[removed: The bias term adds a constant…] This allows the network to learn a
+            # bias [2]." would open the answer about nothing the reader can see
+            for i in sentence.clauses:
+                if parsed.clauses[i].supported:
+                    parsed.clauses[i].status = "unsupported"
+                    parsed.clauses[i].reason = "it depended on a removed clause"
+            del cited[mark:]
             continue
         core = _core(rebuilt, sentence.english)
         if any(_same(core, o) for o in said):
@@ -62,6 +74,14 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
 
 
 REPEATED = "repeats an earlier sentence"
+
+
+def _opens_with_pronoun(sentence: Sentence, parsed: Parsed) -> bool:
+    """An English sentence whose first kept clause is led by a pronoun (it/this/they…)."""
+    kept = [i for i in sentence.clauses if parsed.clauses[i].supported]
+    return sentence.english and bool(kept) and pronoun_led(parsed.clauses[kept[0]].text)
+
+
 _NEGATING = re.compile(r"[不没无非未别勿]|not|no|never")
 
 
