@@ -28,11 +28,7 @@ from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.counted import counted_unmet
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.given import given_by_question
-from rag.answer.claims.glosses import (
-    drop_invented_glosses,
-    drop_unrelated_quotes,
-    quote_holds,
-)
+from rag.answer.claims.glosses import drop_invented_glosses, drop_unrelated_quotes
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
@@ -50,6 +46,7 @@ from rag.answer.claims.support import (
     cite_restatement,
     given_names_in_support,
     given_words,
+    quote_holds,
     restatements_cite_their_sentence,
 )
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit

@@ -27,14 +27,16 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from rag.answer.claims.names import name_in
+from rag.answer.claims.units import Unit
 
-if TYPE_CHECKING:
-    from rag.answer.claims.lexicon import Lexicon
-
-__all__ = ["Gloss", "drop_invented_glosses", "drop_unrelated_quotes", "quote_holds"]
+__all__ = [
+    "Gloss",
+    "drop_invented_glosses",
+    "drop_unrelated_quotes",
+    "glossed_by_passages",
+    "without_glossed",
+]
 
 _GLOSS = re.compile(r"\s*\(\s*[\"“]([^\"”()]+)[\"”]\s*\)")
 # an acronym and its expansion in parentheses: "MLA (Multi-Layer Attention)"
@@ -154,11 +156,43 @@ def drop_unrelated_quotes(
     return text, dropped
 
 
-def quote_holds(lex: Lexicon, english: str, quote: str) -> tuple[int, int]:
-    """How many of the content words and names of ``english`` the ``quote`` has (rendered:
-    "perceptron" in 感知器), of how many: the ``held`` of :func:`drop_unrelated_quotes`."""
-    info = lex.clause_info(english, True)
-    c = lex.candidate_of(quote)
-    found = sum(lex.unit_score(u, c) >= 0.5 for u in info.units)
-    found += sum(1 for _, n in info.names if n and name_in(n, c.norm))
-    return found, len(info.units) + len(info.names)
+# a name with its Chinese in parentheses, a Chinese term with its English: "McCulloch (麦克洛奇)",
+# "数据并行（Data Parallelism）"
+_NAME_ZH = re.compile(r"([A-Z][A-Za-z\-]+)\s*[(（]\s*[\"“]?([\u4e00-\u9fff]{2,})[\"”]?\s*[)）]")
+_ZH_LATIN = re.compile(
+    r"([\u4e00-\u9fff]{2,})\s*[(（]\s*([A-Za-z][A-Za-z0-9 \-]*[A-Za-z0-9])\s*[)）]"
+)
+
+
+def glossed_by_passages(text: str, passages_low: str) -> tuple[set[str], list[tuple[int, int]]]:
+    """What the answer wrote twice, once as the passages do: the Latin names followed by a
+    Chinese gloss the passages have, and the spans of the Chinese terms followed by an English
+    gloss they have. Either form is the same claim; the one the passages write stands for both
+    ("It was conceived by McCulloch (麦克洛奇)…" over "爱德华·麦克洛奇"; "这实际上就是数据并行（Data
+    Parallelism）" over "(实际上就是Data Parallelism)").
+
+    Example:
+        >>> glossed_by_passages("由 McCulloch (麦克洛奇) 构思", "爱德华·麦克洛奇和沃尔特")
+        ({'McCulloch'}, [])
+        >>> glossed_by_passages("就是数据并行（Data Parallelism）", "实际上就是data parallelism")
+        (set(), [(1, 6)])
+    """
+    compact = re.sub(r"[\s\-]+", "", passages_low)
+    names = {m.group(1) for m in _NAME_ZH.finditer(text) if m.group(2) in passages_low}
+    spans = [  # the run's last characters: about two per English word, and one more
+        (max(m.start(1), m.end(1) - 2 * len(m.group(2).split()) - 1), m.end(1))
+        for m in _ZH_LATIN.finditer(text)
+        if re.sub(r"[\s\-]+", "", m.group(2).lower()) in compact
+    ]
+    return names, spans
+
+
+def without_glossed(
+    text: str, names: list[tuple[str, str]], units: list[Unit], passages_low: str
+) -> tuple[list[tuple[str, str]], list[Unit]]:
+    """A clause's names and units without those it also wrote as the passages do
+    (:func:`glossed_by_passages`): the other form is checked instead."""
+    glossed, spans = glossed_by_passages(text, passages_low)
+    return [n for n in names if n[0] not in glossed], [
+        u for u in units if not any(s <= u.pos < e for s, e in spans)
+    ]

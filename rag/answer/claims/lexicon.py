@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.answer.claims.absent import ml_terms
+from rag.answer.claims.glosses import without_glossed
 from rag.answer.claims.names import name_in, strong_names
 from rag.answer.claims.negation import EN_CMP, ZH_CMP, en_negations, predicate, zh_negations
 from rag.answer.claims.numbers import (
@@ -37,6 +38,7 @@ from rag.answer.claims.numbers import (
     EN_NUM,
     Number,
     is_numeral,
+    list_length,
     number_found,
     number_keys,
     numbers_in,
@@ -209,7 +211,7 @@ class Lexicon:
             NORM_DROP.sub("", low),
             frozenset(t for t in self.tok(text) if CJK.search(t)),
             stems_of(text),
-            number_keys(text),
+            number_keys(text) | list_length(ptext, s, e),
             zh_negations(text) if CJK.search(text) else [],
         )
 
@@ -250,6 +252,7 @@ class Lexicon:
         for m in prose:
             units += _english_units(m.group(0), names, m.start())
         units += self._chinese_units(text)
+        names, units = without_glossed(text, names, units, self.all_low)
         negated = False
         preds: list[str] = []
         scope: list[Unit] = []
@@ -389,13 +392,10 @@ class Lexicon:
         return self._candidate(-1, text, 0, len(text))
 
     def prose_missing(self, info: ClauseInfo) -> list[str]:
-        """The English words around what a clause copied that no passage has (rendered): they
-        are checked like names (``info`` holds only the words the question did not give).
-
-        Around a Chinese clause ("It was founded by拔都…"), or in an English one that quotes
-        the Chinese it rests on: 'It is a regression problem ("分类问题的正确率和F1…")' was
-        supported by the words of its quote while no passage says 'regression' in any form
-        (only the ML terms of an English clause are checked so)."""
+        """The English words around what a clause copied that no passage has (rendered), checked
+        like names (``info``: the words the question did not give): around a Chinese clause
+        ("It was founded by拔都…"), or the ML terms of an English one that quotes the passage
+        ('It is a regression problem ("分类问题的正确率和F1…")': no passage says 'regression')."""
         prose = [u for u in info.units if u.kind == "en"]
         if info.english:
             if not _CJK_QUOTE.search(info.text):

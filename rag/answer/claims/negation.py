@@ -191,11 +191,28 @@ def negated_scope_asserted(info: ClauseInfo, c: Candidate, renderings: Rendering
             else [m.start() for m in re.finditer(re.escape(u.key), c.text)]
         )
         if hits and not any(
-            negated_before(c.text, p, c.negations, 10) or _REMOVAL.search(c.text, max(0, p - 8), p)
+            negated_before(c.text, p, c.negations, 10)
+            or _REMOVAL.search(c.text, max(0, p - 8), p)
+            or _in_negated_clause(c.text, p, c.negations)
             for p in hits
         ):
             return True
     return False
+
+
+_CLAUSE_END = re.compile(r"[,，;；:：。!！?？]")
+
+
+def _in_negated_clause(text: str, pos: int, negs: list[tuple[int, int]]) -> bool:
+    """A negation earlier in the same (comma-bounded) Chinese clause, within 30 characters: it
+    governs the verb its adverbials lead to ("无法从候选列表整体或上下文实时反馈角度出发进行排序")."""
+    return any(
+        e <= pos
+        and pos - e <= 30
+        and not _CLAUSE_END.search(text, e, pos)
+        and text[s:e] not in ("无", "非", "未", "别", "勿")
+        for s, e in negs
+    )
 
 
 def _zh_neg_mismatch(info: ClauseInfo, c: Candidate, tok: Terms) -> bool:

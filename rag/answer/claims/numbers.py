@@ -335,6 +335,26 @@ def number_keys(text: str) -> frozenset[tuple[float, float, bool, str]]:
     return frozenset((*n.key(), n.counter) for n in numbers_in(text, strict=False))
 
 
+def list_length(text: str, start: int, end: int) -> frozenset[tuple[float, float, bool, str]]:
+    """The length N of a list numbered 1、2、…N、 in ``text`` whose last item starts within
+    ``start:end`` (a sentence holding it), as a figure: "three shortcomings" over "…不足之处,
+    如: 1、…; 2、…; 3、…" (a sentence with only 1、 and 2、 of it says no "two").
+
+    >>> t = "不足: 1、慢; 2、贵; 3、难。"
+    >>> sorted(k[0] for k in list_length(t, 0, len(t))), list_length(t, 0, 10)
+    ([3.0], frozenset())
+    """
+    items: dict[int, int] = {}
+    for m in _LIST_MARKER.finditer(unicodedata.normalize("NFKC", text)):
+        items.setdefault(int(re.sub(r"\D", "", m.group(0))), m.start())
+    n = 1
+    while n + 1 in items:
+        n += 1
+    if n < 2 or 1 not in items or not start <= items[n] < end:
+        return frozenset()
+    return frozenset({(float(n), float(n), False, "")})
+
+
 def is_numeral(t: str) -> bool:
     """A jieba term that is only a Chinese figure (``两种``, ``第三``): no content word."""
     return bool(

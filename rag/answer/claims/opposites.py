@@ -114,6 +114,16 @@ def parts_about(info: ClauseInfo, text: str, renderings: Renderings, skip: str =
     return [p for p, s in zip(parts, scores, strict=True) if s == best] if best else []
 
 
+# a word of a pair inside a noun that is no property ("随机变量": a random variable is said of
+# any distribution, deterministic transforms included)
+_NOUNS = {"随机": ("变量", "数")}
+
+
+def _said_as_property(word: str, text: str) -> bool:
+    nouns = _NOUNS.get(word, ())
+    return any(not text.startswith(nouns, m.end()) for m in re.finditer(re.escape(word), text))
+
+
 def opposite_said(info: ClauseInfo, c: Candidate, renderings: Renderings) -> tuple[str, str] | None:
     """(the clause's word, the evidence's opposite) when candidate ``c`` (or its part about the
     clause) says the opposite of a word the clause asserts and not the word itself."""
@@ -125,7 +135,7 @@ def opposite_said(info: ClauseInfo, c: Candidate, renderings: Renderings) -> tup
     text = c.low
     for a, b in ANTONYMS:
         for mine, other in ((a, b), (b, a)):
-            if mine not in said or other in said or other not in text:
+            if mine not in said or other in said or not _said_as_property(other, text):
                 continue
             if mine == "可导" and "不可导" in said:
                 continue

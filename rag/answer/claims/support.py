@@ -21,7 +21,7 @@ from typing import Protocol
 
 from rag.answer.claims.clauses import Parsed
 from rag.answer.claims.lexicon import Lexicon
-from rag.answer.claims.names import name_mentioned, question_names
+from rag.answer.claims.names import name_in, name_mentioned, question_names
 from rag.answer.claims.remnants import pronoun_led
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo
@@ -32,6 +32,7 @@ __all__ = [
     "cite_restatement",
     "given_names_in_support",
     "given_words",
+    "quote_holds",
     "restatements_cite_their_sentence",
 ]
 
@@ -245,3 +246,13 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         clause.support = []
         if not inherited:
             unsupported_subject = said
+
+
+def quote_holds(lex: Lexicon, english: str, quote: str) -> tuple[int, int]:
+    """How many of the content words and names of ``english`` the ``quote`` has (rendered:
+    "perceptron" in 感知器), of how many: the ``held`` of :func:`drop_unrelated_quotes`."""
+    info = lex.clause_info(english, True)
+    c = lex.candidate_of(quote)
+    found = sum(lex.unit_score(u, c) >= 0.5 for u in info.units)
+    found += sum(1 for _, n in info.names if n and name_in(n, c.norm))
+    return found, len(info.units) + len(info.names)
