@@ -1384,6 +1384,24 @@ def test_correct_answers_of_the_held_out_dev_half_keep_every_clause(
     assert c.removed == [], [(x.text, x.reason) for x in c.removed]
 
 
+def test_a_figure_added_to_the_question_must_be_said_of_its_subject(tools, similarity):
+    # asked as a user: "…分为两个部分" rested on the only 2 of the passages, a step number in
+    # the recommendation article ("…反馈到2,形成一个增强回路")
+    passages = [
+        _p(_body("search-engine-overview"), "search-engine-overview"),
+        _p(_body("recsys-feature-engineering"), "recsys-feature-engineering", 1),
+    ]
+    q = "搜索引擎的索引一般分为哪几个部分?"
+    c = check("搜索引擎的索引一般分为两个部分 [1]。", passages, tools, similarity, question=q)
+    assert c.text == "" and "is not said of" in c.removed[0].reason
+    # a figure in a sentence about the question's subject stands
+    ddim = [_p(_body("ddim"), "ddim")]
+    kept = check(
+        "DDIM 只需采样 20~100 步 [1]。", ddim, tools, similarity, question="DDIM 采样需要多少步?"
+    )
+    assert kept.removed == []
+
+
 def test_an_item_number_is_no_figure_a_clause_can_rest_on(tools, similarity):
     # asked as a user ("搜索引擎的索引一般分为哪几个部分?"): "…分为两个部分" rested on the
     # rerank passage's list item "2、pointwise模式的打分…", the only "2" in it

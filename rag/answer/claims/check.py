@@ -44,6 +44,7 @@ from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.support import (
     anchored_support,
     cite_restatement,
+    figures_about_the_question,
     given_names_in_support,
     given_words,
     quote_holds,
@@ -123,6 +124,7 @@ def check_answer(
     for j, i in enumerate(restated):
         cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
     anchored_support(judge, clauses, infos, full, anchored, len(infos) + len(restated))
+    figures_about_the_question(judge, clauses, infos, full)
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
     for ci, passage in cohere(clauses, chosen).items():
         judge.evidence_in(ci, clauses[ci], passage)

@@ -30,6 +30,7 @@ from rag.answer.claims.words import NORM_DROP
 __all__ = [
     "anchored_support",
     "cite_restatement",
+    "figures_about_the_question",
     "given_names_in_support",
     "given_words",
     "quote_holds",
@@ -256,3 +257,36 @@ def quote_holds(lex: Lexicon, english: str, quote: str) -> tuple[int, int]:
     found = sum(lex.unit_score(u, c) >= 0.5 for u in info.units)
     found += sum(1 for _, n in info.names if n and name_in(n, c.norm))
     return found, len(info.units) + len(info.names)
+
+
+def figures_about_the_question(
+    judge: Judge, clauses: Sequence[Clause], infos: Sequence[ClauseInfo], full: Sequence[ClauseInfo]
+) -> None:
+    """A clause that adds only a figure to the question must find it in a sentence about the
+    question: "搜索引擎的索引一般分为两个部分" (to "…分为哪几个部分?") rested on a recommendation
+    article's "…反馈到2,形成一个增强回路", the only 2 the passages had. Its evidence sentence must
+    hold one of the question's words the clause repeats (搜索引擎, 索引, 部分 …), else it goes."""
+    lex = judge.lex
+    for ci, clause in enumerate(clauses):
+        given, own = infos[ci], full[ci]
+        if not clause.supported or not given.numbers or given.units or given.names:
+            continue
+        words = given_words(given, own)
+        cand = next(
+            (
+                c
+                for c in lex.cands
+                if c.passage == clause.evidence_passage - 1
+                and (c.start, c.end) == (clause.evidence_start, clause.evidence_end)
+            ),
+            None,
+        )
+        if not words or cand is None:
+            continue
+        held = sum(lex.unit_score(u, cand) >= 0.5 for u in own.units if u.key in words)
+        held += sum(1 for _, n in own.names if n in words and name_in(n, cand.norm))
+        if not held:
+            clause.status, clause.support = "unsupported", []
+            clause.reason = (
+                f"'{given.numbers[0].surface}' in [{cand.passage + 1}] is not said of '{words[0]}'"
+            )
