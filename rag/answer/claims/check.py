@@ -28,7 +28,7 @@ from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.counted import counted_unmet
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.given import given_by_question
-from rag.answer.claims.glosses import drop_invented_glosses, drop_unrelated_quotes
+from rag.answer.claims.glosses import Gloss, drop_invented_glosses, drop_unrelated_quotes
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
@@ -108,11 +108,8 @@ def check_answer(
     text = answer.strip()
     if is_abstention(text):
         return CheckedAnswer(text=NO_ANSWER.get(lang, NO_ANSWER["en"]), abstained=True, support=1.0)
-    # a quoted gloss of the model's own ("点击率×广告ID") is no quote: out before the check
-    text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
     lex = Lexicon(passages, terms, glossary, sentence_spans)
-    text, unrelated = drop_unrelated_quotes(text, partial(quote_holds, lex))
-    glosses += unrelated
+    text, glosses = _without_glosses(text, passages, lex)
     parsed = parse_answer(text, len(passages))
     clauses = parsed.clauses
     infos, full, restated, bare, anchored = _clause_infos(lex, parsed, question)
@@ -148,6 +145,16 @@ def check_answer(
         and not is_polar(question)
         and all(_restates(c, infos[i]) for i, c in kept),
     )
+
+
+def _without_glosses(
+    text: str, passages: Sequence[Passage], lex: Lexicon
+) -> tuple[str, list[Gloss]]:
+    """The answer without the quotes that are no quotes, out before the check: a gloss of the
+    model's own ("点击率×广告ID"), a passage sentence that says nothing of its clause."""
+    text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
+    text, unrelated = drop_unrelated_quotes(text, partial(quote_holds, lex))
+    return text, glosses + unrelated
 
 
 def _clause_infos(
