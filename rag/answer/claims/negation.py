@@ -52,7 +52,7 @@ _ZH_MODAL = frozenset(
 # words that start with (or hold) a negation character but negate nothing
 _ZH_NEG_FALSE = tuple(
     """不同 不断 不少 不仅 不过 不管 不论 无论 非常 不久 不一 无穷 无限 未来 除非 并非常 是否 否则
-    非线性 不胜枚举 非零 不错 无关紧要 不定 非负 无偏 要不 不然 要么""".split()  # noqa: SIM905 - a word list reads better as text
+    非线性 不胜枚举 非零 不错 无关紧要 不定 非负 无偏 要不 不然 要么 不但 不止 不只 不省人事""".split()  # noqa: SIM905 - a word list reads better as text
 )
 # "without X" in Chinese is often "去掉 X": a removal verb before the word negates it too
 # (and avoiding, giving up or lacking X negates X as well: 避免/放弃/缺乏 X)
@@ -106,7 +106,11 @@ def en_negations(text: str) -> list[re.Match[str]]:
 
 
 def zh_negations(text: str) -> list[tuple[int, int]]:
-    """Spans of the negations of a Chinese text (not those inside 不同, 无论, 非线性…)."""
+    """Spans of the negations of a Chinese text (not those inside 不同, 无论, 非线性, 不但…).
+
+    >>> zh_negations("它不但提升了效果，还不需要训练")
+    [(10, 13)]
+    """
     spans = []
     for m in _ZH_NEG.finditer(text):
         s = m.start()
