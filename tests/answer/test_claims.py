@@ -1402,6 +1402,17 @@ def test_a_figure_added_to_the_question_must_be_said_of_its_subject(tools, simil
     assert kept.removed == []
 
 
+def test_a_quote_that_repeats_its_own_words_is_shown_once(tools, similarity):
+    # a real dev answer (m091): every heading was followed by itself in quotes
+    rerank = [_p(_body("rerank"), "rerank")]
+    answer = (
+        'It organizes re-ranking methods under three headings: "更加精准打分" ("更加精准打分"), '
+        '"关注序和上下文" ("关注序和上下文"), and "特殊需求重排" ("特殊需求重排") [1].'
+    )
+    c = check(answer, rerank, tools, similarity, "en", "How does the article organize reranking?")
+    assert c.removed == [] and c.text.count("更加精准打分") == 1 and "特殊需求重排" in c.text
+
+
 def test_an_item_number_is_no_figure_a_clause_can_rest_on(tools, similarity):
     # asked as a user ("搜索引擎的索引一般分为哪几个部分?"): "…分为两个部分" rested on the
     # rerank passage's list item "2、pointwise模式的打分…", the only "2" in it

@@ -32,6 +32,7 @@ from rag.answer.claims.units import Unit
 
 __all__ = [
     "Gloss",
+    "drop_echoes",
     "drop_invented_glosses",
     "drop_unrelated_quotes",
     "glossed_by_passages",
@@ -82,6 +83,7 @@ def drop_invented_glosses(text: str, passages: Sequence[str]) -> tuple[str, list
         text: The model's answer.
         passages: The texts of the passages it was given.
     """
+    text = drop_echoes(text)  # (no claim: not named in the notice)
     joined = _NOT_CHARS.sub("", unicodedata.normalize("NFKC", "\n".join(passages)).lower())
     dropped = [
         Gloss(m.group(0).strip(), m.start(), m.end())
@@ -196,3 +198,22 @@ def without_glossed(
     return [n for n in names if n[0] not in glossed], [
         u for u in units if not any(s <= u.pos < e for s, e in spans)
     ]
+
+
+def drop_echoes(text: str) -> str:
+    """``text`` without a quote that repeats the words right before it: asked in English, the
+    model answered '图像金字塔和多尺度滑动窗口检测 ("图像金字塔和多尺度滑动窗口检测") [1].', its own
+    Chinese "translated" into the same Chinese.
+
+    Example:
+        >>> drop_echoes('图像金字塔检测 ("图像金字塔检测") [1].')
+        '图像金字塔检测 [1].'
+        >>> drop_echoes('the heat equation ("热传导方程") [1].')
+        'the heat equation ("热传导方程") [1].'
+    """
+    for m in reversed(list(_GLOSS.finditer(text))):
+        quote = _NOT_CHARS.sub("", m.group(1))
+        before = _NOT_CHARS.sub("", text[: m.start()])
+        if quote and before.endswith(quote):
+            text = text[: m.start()] + text[m.end() :]
+    return text
