@@ -1,4 +1,8 @@
-"""Quoted glosses the passages never wrote: ``("…")`` after a term, dropped before the check.
+"""Quotes and glosses in an answer, settled before the check: a gloss the passages never wrote
+(:func:`drop_invented_glosses`), a quoted passage sentence that says nothing of its clause
+(:func:`drop_unrelated_quotes`), a quote that only repeats the words before it
+(:func:`drop_echoes`), and a term written both ways, once as the passages do
+(:func:`without_glossed`).
 
 The prompt asks an English answer over Chinese passages to quote the Chinese words it
 translates ("the heat equation ("热传导方程") [1]"). The reader takes such a quote for the
