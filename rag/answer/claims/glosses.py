@@ -31,8 +31,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.answer.claims.units import Unit
+from rag.answer.claims.words import CJK
 
 __all__ = [
     "Gloss",
@@ -144,13 +146,13 @@ def drop_unrelated_quotes(
     """
     dropped: list[Gloss] = []
     for m in _GLOSS.finditer(text):
-        if not re.search(r"[\u3400-\u9fff]", m.group(1)):
+        if not CJK.search(m.group(1)):
             continue
         starts = [s.end() for s in _SENTENCE_START.finditer(text, 0, m.start())]
         english = text[starts[-1] if starts else 0 : m.start()]
         if len(re.findall(r"[A-Za-z]{2,}", english)) < 3:
             continue  # a Chinese sentence, or a term and its gloss
-        if len(re.findall(r"[\u3400-\u9fff]", m.group(1))) < _LONG_QUOTE:
+        if len(CJK.findall(m.group(1))) < _LONG_QUOTE:
             continue  # the gloss of a term ("碱性" for "basic")
         found, total = held(english, m.group(1))
         if found == 0 and total >= 3:
@@ -170,6 +172,12 @@ _ZH_LATIN = re.compile(
 )
 
 
+@lru_cache(maxsize=8)
+def _compact(passages_low: str) -> str:
+    """The passages without spaces and hyphens (once per answer: every clause asks)."""
+    return re.sub(r"[\s\-]+", "", passages_low)
+
+
 def glossed_by_passages(text: str, passages_low: str) -> tuple[set[str], list[tuple[int, int]]]:
     """What the answer wrote twice, once as the passages do: the Latin names followed by a
     Chinese gloss the passages have, and the spans of the Chinese terms followed by an English
@@ -183,7 +191,7 @@ def glossed_by_passages(text: str, passages_low: str) -> tuple[set[str], list[tu
         >>> glossed_by_passages("就是数据并行（Data Parallelism）", "实际上就是data parallelism")
         (set(), [(1, 6)])
     """
-    compact = re.sub(r"[\s\-]+", "", passages_low)
+    compact = _compact(passages_low)
     names = {m.group(1) for m in _NAME_ZH.finditer(text) if m.group(2) in passages_low}
     spans = [  # the run's last characters: about two per English word, and one more
         (max(m.start(1), m.end(1) - 2 * len(m.group(2).split()) - 1), m.end(1))

@@ -44,6 +44,8 @@ Terms = Callable[[str], list[str]]
 _ZH_NEG = re.compile(
     r"不再|不是|不能|不会|不需要|不需|不必|不用|不可|没有|没|无需|无法|无须|未|不|非|无|别|勿"
 )
+# one-character negations that usually make a compound (无模型, 非线性, 未标注), no negated predicate
+_COMPOUND_NEGS = ("无", "非", "未", "别", "勿")
 # words a negation may pass over to reach its predicate (不再需要预定义的锚框 -> 预定义)
 _ZH_MODAL = frozenset(
     """特别 非常 很 太 再 一定 能 会 需要 必须 可以 能够 用 要 够 都 也 就 只 仅 是 被 在 那么 这么
@@ -214,7 +216,7 @@ def _in_negated_clause(text: str, pos: int, negs: list[tuple[int, int]]) -> bool
         e <= pos
         and pos - e <= 30
         and not _CLAUSE_END.search(text, e, pos)
-        and text[s:e] not in ("无", "非", "未", "别", "勿")
+        and text[s:e] not in _COMPOUND_NEGS
         for s, e in negs
     )
 
@@ -227,7 +229,7 @@ def _zh_neg_mismatch(info: ClauseInfo, c: Candidate, tok: Terms) -> bool:
             if not any(negated_before(c.text, p, c.negations) for p in pos):
                 return True
     for s, e in c.negations:
-        if c.text[s:e] in ("无", "非", "未", "别", "勿"):
+        if c.text[s:e] in _COMPOUND_NEGS:
             continue  # 无模型 / 非线性 / 未标注: a compound, not a negated predicate
         pred = predicate(c.text, e, tok)
         if not pred or len(pred) < 2 or pred not in info.text:

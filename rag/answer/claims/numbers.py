@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.answer.claims.words import CJK
 
@@ -344,15 +345,23 @@ def list_length(text: str, start: int, end: int) -> frozenset[tuple[float, float
     >>> sorted(k[0] for k in list_length(t, 0, len(t))), list_length(t, 0, 10)
     ([3.0], frozenset())
     """
+    listed = _numbered_list(text)
+    if listed is None or not start <= listed[1] < end:
+        return frozenset()
+    return frozenset({(float(listed[0]), float(listed[0]), False, "")})
+
+
+@lru_cache(maxsize=64)
+def _numbered_list(text: str) -> tuple[int, int] | None:
+    """(N, where item N starts) of the list numbered 1、…N、 in ``text``; parsed once per
+    passage, not once per sentence that asks."""
     items: dict[int, int] = {}
     for m in _LIST_MARKER.finditer(unicodedata.normalize("NFKC", text)):
         items.setdefault(int(re.sub(r"\D", "", m.group(0))), m.start())
     n = 1
     while n + 1 in items:
         n += 1
-    if n < 2 or 1 not in items or not start <= items[n] < end:
-        return frozenset()
-    return frozenset({(float(n), float(n), False, "")})
+    return (n, items[n]) if n >= 2 and 1 in items else None
 
 
 def is_numeral(t: str) -> bool:
