@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.answer.term_weights import rarity_weights
 from rag.retrieval.query import EVALUATIVE_ZH, FRAME_WORDS_ZH, frame_terms
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms, stem
@@ -172,6 +173,7 @@ class Evidence:
     end: int
     text: str
     lexical: float = 0.0  # share of the question's terms in the sentence
+    weighted: float = 0.0  # the same share, each term weighted by its rarity among the sentences
     similarity: float | None = None  # e5 cosine to the question (None: not scored)
     score: float = 0.0
 
@@ -273,6 +275,23 @@ class EvidenceSelector:
             self.remember(fresh)
         return np.stack([found[t] for t in texts])
 
+    def _candidates(self, qterms: QuestionTerms, passages: Sequence[Passage]) -> list[Evidence]:
+        """Every sentence of ``passages`` (but flagged ones) with the question's terms it holds."""
+        candidates: list[Evidence] = []
+        found: list[set[str]] = []
+        for i, p in enumerate(passages):
+            flagged = self.flag(p.text) if self.flag is not None else []
+            for s, e in evidence_spans(p.text):
+                if not any(fs < e and s < fe for fs, fe in flagged):
+                    terms = set(qterms.found(p.text[s:e]))
+                    share = len(terms) / len(qterms.terms) if qterms.terms else 0.0
+                    candidates.append(Evidence(i, s, e, p.text[s:e], share))
+                    found.append(terms)
+        weigh = rarity_weights(qterms.terms, found)
+        for c, terms in zip(candidates, found, strict=True):
+            c.weighted = weigh(terms)
+        return candidates
+
     def select(
         self,
         question: str,
@@ -306,12 +325,7 @@ class EvidenceSelector:
                 cosine (:mod:`rag.retrieval.language_bias`); added to its sentences' too.
         """
         qterms = QuestionTerms(question, self.terms, glossary or self.glossary, sounds)
-        candidates = []
-        for i, p in enumerate(passages):
-            flagged = self.flag(p.text) if self.flag is not None else []
-            for s, e in evidence_spans(p.text):
-                if not any(fs < e and s < fe for fs, fe in flagged):
-                    candidates.append(Evidence(i, s, e, p.text[s:e], qterms.share(p.text[s:e])))
+        candidates = self._candidates(qterms, passages)
         if not candidates:
             return EvidenceSet([], [], qterms)
         if self.embed_passages is not None and (
@@ -331,7 +345,7 @@ class EvidenceSelector:
                 candidates[i].similarity = float(sim) + shift
         for c in candidates:
             base = c.similarity if c.similarity is not None else 0.0
-            c.score = base + self.lexical_weight * c.lexical - 0.005 * c.passage
+            c.score = base + self.lexical_weight * c.weighted - 0.005 * c.passage
         keep = max_sentences or self.max_sentences
         chosen: list[Evidence] = []
         spent = 0
@@ -339,9 +353,13 @@ class EvidenceSelector:
         if usable is not None:
             ranked = [c for c in ranked if usable[c.passage]] or ranked
         floor = ranked[0].score - self.max_gap
+        seen: set[str] = set()
         for c in ranked:
             if len(chosen) >= keep or (chosen and c.score < floor):
                 break
+            if c.text in seen:  # overlapping chunks hold the same sentence twice
+                continue
+            seen.add(c.text)
             if budget_tokens is not None and count_tokens is not None:
                 cost = count_tokens(c.text)
                 if chosen and spent + cost > budget_tokens:

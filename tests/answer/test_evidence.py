@@ -125,6 +125,35 @@ def test_instructions_hidden_in_a_passage_are_never_evidence() -> None:
     assert chosen and all("PWNED" not in e.text for e in chosen)
 
 
+def test_a_term_of_every_sentence_weighs_less_than_the_one_the_question_asks_about() -> None:
+    """The article's subject is in most of its sentences; "哪些功能" is answered by the one
+    sentence that says 功能, though it does not repeat the name (CMRC trial: the sentence that
+    listed the plant's other names was chosen, and the model answered with them)."""
+    from rag.schema import Passage
+
+    text = (
+        "短叶水蜈蚣别名无头香、金牛草。短叶水蜈蚣是莎草科的植物。"
+        "中医上以全草入药,功能发汗退热。短叶水蜈蚣生长在山坡荒地。"
+    )
+    p = Passage(text, "d", "短叶水蜈蚣", "d.md", "d#0", 1.0)
+    sel = EvidenceSelector(lambda t: [w for w in ("短叶水蜈蚣", "功能") if w in t])
+    chosen = sel.select("短叶水蜈蚣有哪些功能?", [p], max_sentences=1).chosen
+    assert [e.text for e in chosen] == ["中医上以全草入药,功能发汗退热。"]
+
+
+def test_a_sentence_two_overlapping_passages_share_is_evidence_once() -> None:
+    from rag.schema import Passage
+
+    shared = "DDIM 只需 20~100 步。"
+    first = Passage("DDPM 需要 1000 步。" + shared, "d", "DDIM", "d.md", "d#0", 1.0)
+    second = Passage(shared + "DDIM 不需要重新训练。", "d", "DDIM", "d.md", "d#1", 0.9)
+    sel = EvidenceSelector(lambda t: [w for w in ("ddim", "步") if w in t.lower()])
+    chosen = sel.select("DDIM 需要多少步?", [first, second], max_sentences=3).chosen
+    texts = [e.text for e in chosen]
+    assert texts.count(shared) == 1
+    assert len(texts) == 3  # the slot goes to another sentence
+
+
 def test_the_sentence_cache_serves_concurrent_questions_and_more_texts_than_it_holds(
     assistant, embedder
 ) -> None:
