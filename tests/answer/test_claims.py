@@ -1763,3 +1763,21 @@ def test_an_ml_term_of_the_answer_no_passage_mentions_is_removed(tools, similari
     relu = [_p("ReLU 的计算非常简单，收敛速度也更快。")]
     zh = check("ReLU 计算简单 [1]，并且能彻底解决梯度消失问题 [1]。", relu, tools, similarity)
     assert [r.reason for r in zh.removed] == ["'梯度消失' not in the passages"]
+
+
+def test_a_numeral_of_a_name_the_question_gives_is_no_figure(tools, similarity) -> None:
+    """CMRC trial: "五月艾分布在哪些地区?" answered with the article's own list of 37 regions was
+    removed as "number 五 not in [1]": the list is cut into 90-character pieces, and the piece
+    that holds its end does not name the plant, whose 五 was read as the figure five."""
+    places = (
+        "越南、老挝、缅甸、泰国、尼泊尔、菲律宾、印度、不丹、日本、朝鲜以及中国大陆的四川、浙江、江西、"
+        "西藏、陕西、山西、内蒙古、云南、辽宁、河北、福建、安徽、甘肃、江苏、湖南、湖北、贵州、广西、"
+        "河南、山东、广东等地"
+    )
+    passage = _p(f"七叶树是无患子科的植物。分布于{places}，生长于海拔100米至2,800米的地区。")
+    answer = f"七叶树分布于{places} [1]。"
+    checked = check(answer, [passage], tools, similarity, question="七叶树分布在哪些地区?")
+    assert checked.clauses[0].supported, checked.clauses[0].reason
+    # a figure the passage lacks still is one
+    wrong = check("七叶树有三种 [1]。", [passage], tools, similarity, question="七叶树有几种?")
+    assert not wrong.clauses[0].supported

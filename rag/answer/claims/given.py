@@ -9,8 +9,9 @@ import re
 from collections.abc import Callable, Collection
 
 from rag.answer.claims.negation import en_negations
+from rag.answer.claims.numbers import Number
 from rag.answer.claims.units import ClauseInfo
-from rag.answer.claims.words import stems_of
+from rag.answer.claims.words import CJK, stems_of
 
 __all__ = ["given_by_question"]
 
@@ -33,7 +34,8 @@ def given_by_question(
 
     A clause's claims are what it adds to the question: "DDIM 是靠放弃马尔可夫假设来加快采样的" only
     claims 马尔可夫假设 when the question was "DDIM 是靠放弃什么假设来加快采样的?". Numbers stay:
-    a figure must come from the passages whoever wrote it first.
+    a figure must come from the passages whoever wrote it first, but for a numeral that opens a
+    name the question has (五月艾: no figure 5).
 
     Example:
         >>> from rag.answer.claims.units import Unit
@@ -77,4 +79,27 @@ def given_by_question(
             all(m.group(0).lower() in asked for m in en_negations(info.text))
             and all(u.surface.lower() in low or u.key.lower() in low for u in info.neg_scope)
         )
-    return dataclasses.replace(info, units=units, names=names, neg_preds=preds, negated=negated)
+    numbers = [n for n in info.numbers if not _in_a_name_of(question, n, info.text)]
+    return dataclasses.replace(
+        info, units=units, names=names, neg_preds=preds, negated=negated, numbers=numbers
+    )
+
+
+def _in_a_name_of(question: str, number: Number, text: str) -> bool:
+    """A lone numeral opening a word of the question's (五月艾, 四加亭, 三板斧): part of a name
+    the question gives, not a figure of the answer.
+
+    >>> from rag.answer.claims.numbers import numbers_in
+    >>> n = numbers_in("五月艾分布于越南")[0]
+    >>> _in_a_name_of("五月艾分布在哪些地区?", n, "五月艾分布于越南")
+    True
+    >>> _in_a_name_of("这种植物分布在哪些地区?", n, "五月艾分布于越南")
+    False
+    """
+    if len(number.surface) != 1 or number.counter:
+        return False
+    for m in re.finditer(re.escape(number.surface), text):
+        word = text[m.start() : m.start() + 3]
+        if len(word) == 3 and CJK.match(word[1]) and word in question:
+            return True
+    return False
