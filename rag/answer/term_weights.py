@@ -9,9 +9,12 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 
 __all__ = ["rarity_weights"]
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def rarity_weights(terms: Sequence[str], found: Sequence[set[str]]) -> Callable[[set[str]], float]:
@@ -33,8 +36,13 @@ def rarity_weights(terms: Sequence[str], found: Sequence[set[str]]) -> Callable[
         >>> weigh = rarity_weights(["蜈蚣", "功能"], [{"蜈蚣"}, {"蜈蚣"}, {"功能"}])
         >>> round(weigh({"功能"}), 2), round(weigh({"蜈蚣"}), 2)
         (0.6, 0.4)
+        >>> pieces = rarity_weights(["水蜈蚣", "蜈蚣", "功能"], [{"水蜈蚣", "蜈蚣"}, {"功能"}])
+        >>> pieces({"水蜈蚣", "蜈蚣"}) == pieces({"功能"})  # one word, counted once
+        True
     """
     n = len(found)
+    # jieba's pieces of one word (蜈蚣 and 水蜈蚣 of 短叶水蜈蚣) count once, as the longest
+    terms = [t for t in terms if not (_CJK.search(t) and any(t != o and t in o for o in terms))]
     weight = {t: math.log(1 + n / max(1, sum(t in f for f in found))) for t in terms}
     total = sum(weight.values())
 
