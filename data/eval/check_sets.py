@@ -352,10 +352,53 @@ def check_faithfulness(bodies: dict[str, str]) -> list[str]:
     return out
 
 
+def check_heldout_questions(bodies: dict[str, str]) -> list[str]:
+    """questions_heldout.jsonl: ids, splits, gold spans verbatim in their article's body."""
+    name = "questions_heldout.jsonl"
+    rows = read_jsonl(HERE / name)
+    compact = {d: re.sub(r"\s+", "", b) for d, b in bodies.items()}
+    per_doc: Counter = Counter()
+    for row in rows:
+        rid, kind, lang = row.get("id"), row.get("type"), row.get("lang")
+        if lang not in LANGS or kind not in ("factoid_zh", "english", "unanswerable"):
+            error(f"{name}: {rid} has lang {lang!r} / type {kind!r}")
+            continue
+        if kind == "unanswerable":
+            if row.get("gold_doc_ids") or row.get("answers"):
+                error(f"{name}: {rid} is unanswerable but has gold documents or answers")
+            continue
+        docs = row.get("gold_doc_ids") or []
+        if len(docs) != 1 or docs[0] not in bodies:
+            error(f"{name}: {rid} needs one gold article of data/articles, has {docs}")
+            continue
+        per_doc[docs[0]] += 1
+        answers = row.get("answers") or []
+        if not 1 <= len(answers) <= 3:
+            error(f"{name}: {rid} has {len(answers)} answers (1-3)")
+        for a in answers:
+            if re.sub(r"\s+", "", a) not in compact[docs[0]]:
+                error(f"{name}: {rid} answer {a!r} is not in the body of {docs[0]}")
+        if (lang == "en") != bool(row.get("answers_en")):
+            error(f"{name}: {rid}: answers_en belong to the English questions, and only to them")
+    check_ids_and_splits(name, rows, "h", 3, lambda r: (r.get("lang"), r.get("type")))
+    by = Counter((r.get("lang"), r.get("type"), r.get("split")) for r in rows)
+    return [
+        f"{name}: {len(rows)} questions over {len(per_doc)} articles "
+        f"(at most {max(per_doc.values()) if per_doc else 0} per article)",
+        *(f"  {k[0]}/{k[1]}/{k[2]}: {n}" for k, n in sorted(by.items())),
+    ]
+
+
 def main() -> int:
     quiet = "--quiet" in sys.argv[1:]
     bodies = article_bodies()
-    report = [*check_injection(), "", *check_faithfulness(bodies)]
+    report = [
+        *check_injection(),
+        "",
+        *check_faithfulness(bodies),
+        "",
+        *check_heldout_questions(bodies),
+    ]
     if not quiet:
         print("\n".join(report))
     for e in errors:
