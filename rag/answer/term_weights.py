@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 __all__ = ["rarity_weights"]
 
@@ -41,12 +41,17 @@ def rarity_weights(terms: Sequence[str], found: Sequence[set[str]]) -> Callable[
         True
     """
     n = len(found)
-    # jieba's pieces of one word (蜈蚣 and 水蜈蚣 of 短叶水蜈蚣) count once, as the longest
-    terms = [t for t in terms if not (_CJK.search(t) and any(t != o and t in o for o in terms))]
     weight = {t: math.log(1 + n / max(1, sum(t in f for f in found))) for t in terms}
-    total = sum(weight.values())
+    total = sum(w for t, w in weight.items() if not _piece_of_another(t, terms))
 
     def weigh(have: set[str]) -> float:
-        return sum(weight[t] for t in have if t in weight) / total if total else 0.0
+        own = [weight[t] for t in have if t in weight and not _piece_of_another(t, have)]
+        return min(1.0, sum(own) / total) if total else 0.0
 
     return weigh
+
+
+def _piece_of_another(term: str, terms: Collection[str]) -> bool:
+    """A Chinese term inside a longer one of ``terms``: jieba's piece of the same word (蜈蚣 of
+    水蜈蚣), which counts only where the whole word is missing (推荐 where 推荐系统 is not)."""
+    return bool(_CJK.search(term)) and any(term != o and term in o for o in terms)

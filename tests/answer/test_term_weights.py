@@ -25,3 +25,11 @@ def test_the_pieces_of_one_chinese_word_count_once_and_english_names_stay_apart(
 
 def test_no_terms_weigh_nothing() -> None:
     assert rarity_weights([], [set(), set()])({"x"}) == 0.0
+
+
+def test_a_piece_counts_where_its_whole_word_is_missing() -> None:
+    # "推荐系统要解决的匹配问题": "推荐的本质是给定user" holds 推荐 but not 推荐系统
+    found = [{"推荐系统", "推荐"}, {"推荐"}, {"匹配"}]
+    weigh = rarity_weights(["推荐系统", "推荐", "匹配"], found)
+    assert weigh({"推荐"}) > 0
+    assert weigh({"推荐系统", "推荐"}) == weigh({"推荐系统"})
