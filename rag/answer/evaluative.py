@@ -71,9 +71,10 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
 def unmet_subject(
     question: str, cited: Sequence[Passage], retrieved: Sequence[Passage]
 ) -> str | None:
-    """A name a Chinese question asks about that a retrieved passage mentions and no cited one
-    does (a Chinese question writes a Latin name as the articles do; an English one may not:
-    "RL" is 强化学习 in the article that answers "…in the RL algorithm lineage?").
+    """A name the question asks about that a retrieved passage mentions and no cited one does
+    (a Chinese question writes a Latin name as the articles do; an English one only names with a
+    digit or in CamelCase so: "RL" is 强化学习 in the article that answers "…in the RL algorithm
+    lineage?", DeepSeek-V3 is DeepSeek-V3).
 
     Args:
         question: The (standalone) question.
@@ -94,8 +95,7 @@ def unmet_subject(
         True
     """
 
-    if question_language(question) != "zh":
-        return None  # "RL" of an English question is 强化学习 in the article that answers it
+    english = question_language(question) != "zh"
 
     def mentions(name: str, p: Passage) -> bool:
         low = f"{p.title}\n{p.text}".lower()
@@ -105,8 +105,21 @@ def unmet_subject(
         (surface, n)
         for surface, n in question_names(question)
         # an acronym, CamelCase or a word with digits ("Monte" may be 蒙特卡洛 in the article)
-        if len(n) >= 2 and is_strong_name(surface) and any(mentions(n, t) for t in retrieved)
+        if len(n) >= 2
+        and (_written_as_in_chinese(surface) if english else is_strong_name(surface))
+        and any(mentions(n, t) for t in retrieved)
     ]
     if present and not any(mentions(n, t) for _, n in present for t in cited):
         return present[0][0]
     return None
+
+
+def _written_as_in_chinese(name: str) -> bool:
+    """A name of an English question that a Chinese article writes the same way: with a digit
+    or in CamelCase (DeepSeek-V3, Kimi-VL, FlashAttention). Not an acronym alone ("RL" is 强化学习
+    in the article that answers "…in the RL algorithm lineage?") nor a Capitalised word.
+
+    >>> [_written_as_in_chinese(n) for n in ("DeepSeek-V3", "Kimi-VL", "RL", "DPO", "Mamba")]
+    [True, True, False, False, False]
+    """
+    return bool(re.search(r"\d|[a-z][A-Z]|[a-z]-[A-Z]", name))

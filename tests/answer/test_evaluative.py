@@ -49,3 +49,14 @@ def test_english_questions_and_names_no_passage_mentions_are_left_to_coverage() 
         unmet_subject("What comes before Monte Carlo in the RL lineage?", [mc], [mc, other]) is None
     )
     assert unmet_subject("Robbins-Monro 2 算法估计什么?", [mc], [mc]) is None
+
+
+def test_an_english_question_names_a_model_as_the_articles_write_it() -> None:
+    """Held-out dev, DeepSeek-V3 article hidden: "How many parameters does DeepSeek-V3 have in
+    total?" was answered from Kimi-VL's "2.8B activated (16B total)", while the only passage
+    naming DeepSeek-V3 (the R1 article) says nothing of its size."""
+    kimi = _p("kimi-vl", "Moonlight MoE language model with only 2.8B activated (16B total)")
+    r1 = _p("deepseek-r1", "DeepSeek-R1 以 DeepSeek-V3 为基础模型。")
+    q = "How many parameters does DeepSeek-V3 have in total?"
+    assert unmet_subject(q, [kimi], [kimi, r1]) == "DeepSeek-V3"
+    assert unmet_subject("Which vision encoder does Kimi-VL use?", [kimi], [kimi, r1]) is None
