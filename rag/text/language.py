@@ -21,6 +21,7 @@ _EN_OPENER = re.compile(
     r"could|should|would|will|explain|describe|compare|list|give|tell|according)\b",
     re.IGNORECASE,
 )
+_EN_ASKS = re.compile(r"\b(?:what|how|why|which|who|whom|whose|when|where)\b", re.IGNORECASE)
 _ZH_ASKS = re.compile(_ZH_ASK)  # the markers without the ASCII "?", which English uses too
 
 
@@ -30,11 +31,22 @@ def question_language(text: str) -> str:
     English question word, has two English words or more and no Chinese question word) is
     ``en``.
 
+    An English question word inside a sentence of mostly English words counts too ("In
+    e-commerce search, what is the 'wind vane' (风向标) product form?").
+
     Example:
         >>> question_language("What does 感受野 mean?"), question_language("YOLO 是什么?")
         ('en', 'zh')
+        >>> question_language("In e-commerce search, what is the 'wind vane' (风向标)?")
+        'en'
     """
     if not _CJK.search(text):
         return "en"
-    english = _EN_OPENER.match(text) and len(re.findall(r"[A-Za-z]{2,}", text)) >= 2
+    words = len(re.findall(r"[A-Za-z]{2,}", text))
+    english = _EN_OPENER.match(text) and words >= 2
+    # "In e-commerce query recommendation, what is the 'wind vane' (风向标) product form?": an
+    # English question word inside a sentence of English words around a quoted Chinese term
+    english = english or (
+        _EN_ASKS.search(text) and words >= 4 and words >= len(_CJK.findall(text)) / 2
+    )
     return "en" if english and not _ZH_ASKS.search(text) else "zh"

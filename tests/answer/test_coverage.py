@@ -18,6 +18,7 @@ from rag.answer.coverage import (
     question_entities,
 )
 from rag.schema import Passage
+from rag.text.language import question_language
 from rag.text.tokenize_zh import BM25Tokenizer
 
 TOK = BM25Tokenizer()
@@ -65,6 +66,16 @@ def test_an_english_question_quoting_a_chinese_term_is_answered(assistant) -> No
     answer = assistant.ask("What does 感受野 mean and how is it computed?")
     assert not answer.abstained
     assert answer.passages[0].doc_id == "receptive-field"
+
+
+def test_an_english_question_with_its_question_word_inside_is_english(assistant) -> None:
+    # held-out dev h053: read as Chinese (it opens with "In"), it was refused with "no passage
+    # mentions In, e-commerce, what, is, the, wind"
+    q = "In e-commerce query recommendation, what is the 'wind vane' (风向标) product form?"
+    assert question_language(q) == "en"
+    answer = assistant.ask(q)
+    assert not answer.abstained
+    assert "点击回退query推荐" in answer.text
 
 
 def test_question_about_an_absent_name_is_not_covered() -> None:
