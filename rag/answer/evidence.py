@@ -25,7 +25,7 @@ import dataclasses
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -156,7 +156,11 @@ class QuestionTerms:
 
     def share(self, text: str) -> float:
         """The share of the question's terms that ``text`` contains (0 without terms)."""
-        return len(self.found(text)) / len(self.terms) if self.terms else 0.0
+        return self.share_of(self.found(text))
+
+    def share_of(self, found: Collection[str]) -> float:
+        """The share of the question's terms that ``found`` (from :meth:`found`) makes up."""
+        return len(found) / len(self.terms) if self.terms else 0.0
 
 
 @dataclass
@@ -284,8 +288,7 @@ class EvidenceSelector:
             for s, e in evidence_spans(p.text):
                 if not any(fs < e and s < fe for fs, fe in flagged):
                     terms = set(qterms.found(p.text[s:e]))
-                    share = len(terms) / len(qterms.terms) if qterms.terms else 0.0
-                    candidates.append(Evidence(i, s, e, p.text[s:e], share))
+                    candidates.append(Evidence(i, s, e, p.text[s:e], qterms.share_of(terms)))
                     found.append(terms)
         weigh = rarity_weights(qterms.terms, found)
         for c, terms in zip(candidates, found, strict=True):

@@ -16,12 +16,13 @@ _ZH_ASK = r"[？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几
 ZH_QUESTION_MARKERS = r"\?|" + _ZH_ASK
 
 
+_EN_WH = r"what|how|why|which|who|whom|whose|when|where"
 _EN_OPENER = re.compile(
-    r"^\W*(?:what|how|why|which|who|whom|whose|when|where|does|do|did|is|are|was|were|can|"
+    rf"^\W*(?:{_EN_WH}|does|do|did|is|are|was|were|can|"
     r"could|should|would|will|explain|describe|compare|list|give|tell|according)\b",
     re.IGNORECASE,
 )
-_EN_ASKS = re.compile(r"\b(?:what|how|why|which|who|whom|whose|when|where)\b", re.IGNORECASE)
+_EN_ASKS = re.compile(rf"\b(?:{_EN_WH})\b", re.IGNORECASE)  # a question word anywhere
 _ZH_ASKS = re.compile(_ZH_ASK)  # the markers without the ASCII "?", which English uses too
 
 
