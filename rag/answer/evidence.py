@@ -290,6 +290,12 @@ class EvidenceSelector:
                     terms = set(qterms.found(p.text[s:e]))
                     candidates.append(Evidence(i, s, e, p.text[s:e], qterms.share_of(terms)))
                     found.append(terms)
+        if (
+            qterms.english
+        ):  # terms found through renderings: weighing them by rarity measured no gain
+            for c in candidates:
+                c.weighted = c.lexical
+            return candidates
         weigh = rarity_weights(qterms.terms, found)
         for c, terms in zip(candidates, found, strict=True):
             c.weighted = weigh(terms)

@@ -141,6 +141,20 @@ def test_a_term_of_every_sentence_weighs_less_than_the_one_the_question_asks_abo
     assert [e.text for e in chosen] == ["中医上以全草入药,功能发汗退热。"]
 
 
+def test_an_english_question_weighs_its_terms_alike() -> None:
+    """Rarity weighting is for Chinese questions (where it measured its gain); an English
+    question's terms, often found through their Chinese renderings, count alike."""
+    from rag.schema import Passage
+
+    text = "FM models pairwise interactions. FM is fast. FM has a sparse feature cost."
+    p = Passage(text, "d", "FM", "d.md", "d#0", 1.0)
+    sel = EvidenceSelector(lambda t: [w for w in ("fm", "sparse") if w in t.lower()])
+    english = sel.select("How does FM handle sparse features?", [p], max_sentences=1)
+    assert english.candidates and all(c.weighted == c.lexical for c in english.candidates)
+    chinese = sel.select("FM 怎样处理 sparse 特征?", [p], max_sentences=1)
+    assert any(c.weighted != c.lexical for c in chinese.candidates)
+
+
 def test_a_sentence_two_overlapping_passages_share_is_evidence_once() -> None:
     from rag.schema import Passage
 
