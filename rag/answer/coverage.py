@@ -18,7 +18,8 @@ The weights live in ``coverage_model.json`` beside this module, fitted by
 leave-one-out near misses: the same question with its gold document removed). Two thresholds
 cut the probability into three bands: below ``abstain_below`` the chain abstains; up to
 ``confident_above`` it answers under a visible low-confidence notice; above, it answers.
-``RAG_ABSTAIN_THRESHOLD`` moves the first.
+``RAG_ABSTAIN_THRESHOLD`` moves the first. A name the question gives that no passage mentions
+(:func:`distinctive_names`) decides the low-confidence band: not covered.
 
 Example:
     >>> from rag.schema import Passage
@@ -61,7 +62,9 @@ FEATURES = (
 # More similar evidence must never make "covered" less likely: these weights are kept >= 0.
 MONOTONE = ("top_dense", "dense_gap", "top_sentence_sim")
 
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+# a name may open with digits ("64DD", "3D"): read whole, not as "DD" (missing from "64DD")
+_LATIN = re.compile(r"(?<![A-Za-z0-9])[0-9]*[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+_ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th|s)", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _COMMON_ACRONYMS = frozenset({"ai", "ml", "dl", "nlp", "cv", "gpu", "cpu", "api"})
 
@@ -80,7 +83,12 @@ def question_entities(question: str) -> list[str]:
     """Names in a question: Latin terms in Chinese text; acronyms/CamelCase/digits in English."""
     chinese = question_language(question) == "zh"
     out = []
-    for term in _LATIN.findall(question):
+    terms = _LATIN.findall(question)
+    if not chinese:  # "one-process-per-GPU" is English words, not a name (DeepSeek-V3, R1-Zero are)
+        terms = [part for t in terms for part in _compound_parts(t)]
+    for term in terms:
+        if _ORDINAL.fullmatch(term):  # "7th", "1960s": no names
+            continue
         upper = sum(1 for c in term if c.isupper())
         letters = sum(1 for c in term if c.isalpha())
         named = upper >= 2 or (any(c.isdigit() for c in term) and letters >= 2)
@@ -88,6 +96,18 @@ def question_entities(question: str) -> list[str]:
         if wanted and term.lower() not in _COMMON_ACRONYMS and term not in out:
             out.append(term)
     return out
+
+
+def _compound_parts(term: str) -> list[str]:
+    """A hyphenated term with a plain English word in it, cut into its parts; others whole.
+
+    >>> _compound_parts("one-process-per-GPU"), _compound_parts("DeepSeek-R1-Zero")
+    (['one', 'process', 'per', 'GPU'], ['DeepSeek-R1-Zero'])
+    """
+    parts = term.split("-")
+    if any(len(p) >= 2 and p.isalpha() and p.islower() for p in parts):
+        return parts
+    return [term]
 
 
 def coverage_features(
@@ -140,6 +160,19 @@ def missing_entities(
         if not (normalize_name(n) in haystack and _whole_acronym(n, text))
         and not qterms.rendered_in(n.lower(), text)
     ]
+
+
+def distinctive_names(missing: Sequence[str]) -> list[str]:
+    """The missing names that decide a question the model is not confident about: one of three
+    or more letters and digits (``GPT-4``, ``BERT``, ``PASCAL``). Asked "What is GPT-4's context
+    length?", the articles, which never mention GPT-4, were answered from under a low-confidence
+    notice. Two-letter ones (``US``, ``EU``) are often written in Chinese (美国) and only count
+    towards the probability.
+
+    >>> distinctive_names(["GPT-4", "US"]), distinctive_names(["VL"])
+    (['GPT-4'], [])
+    """
+    return [n for n in missing if len(normalize_name(n)) >= 3]
 
 
 def _whole_acronym(name: str, text: str) -> bool:
@@ -325,7 +358,10 @@ def decide_coverage(
     lang = question_language(question)
     p = model.probability(feats, lang)
     low = model.abstain_below if abstain_below is None else abstain_below
-    if p < low:
+    # a name the passages never mention decides the low-confidence band (a threshold of 0
+    # still turns abstention off)
+    unmet = low > 0 and bool(distinctive_names(missing))
+    if p < low or (unmet and p < model.confident_above):
         reason = (
             f"no passage mentions {', '.join(missing)}"
             if missing

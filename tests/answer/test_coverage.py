@@ -84,6 +84,27 @@ def test_question_about_an_absent_name_is_not_covered() -> None:
     assert "LoRA" in c.note() and "p=" in c.note()
 
 
+def test_a_question_about_a_model_no_article_mentions_is_refused(assistant) -> None:
+    # asked as a user: answered from the rerank article's 上下文 under a low-confidence notice
+    # (p=0.15), while "the context length of GPT-4" was refused: the possessive changed the
+    # passages, and the missing name only lowered the probability
+    for q in ("What is GPT-4's context length?", "What is Llama-3's context length?"):
+        answer = assistant.ask(q)
+        assert answer.abstained, q
+        assert "no passage mentions" in (answer.notice or ""), answer.notice
+
+
+def test_names_are_read_whole_and_english_words_are_no_names() -> None:
+    # "64DD" (CMRC trial) was read as "DD", which "64DD" does not mention as a word
+    assert question_entities("为什么64DD从上市就充满著困难？") == ["64DD"]
+    assert question_entities("Why was the 7th election in the 1960s important?") == []
+    # a compound of English words is no name (held-out: refused, "no passage mentions
+    # one-process-per-GPU"); names with hyphens stay whole
+    q = "Which Python limitation does DDP's one-process-per-GPU design help alleviate?"
+    assert question_entities(q) == ["DDP"]
+    assert question_entities("Does DeepSeek-R1-Zero use SFT?") == ["DeepSeek-R1-Zero", "SFT"]
+
+
 def test_a_short_acronym_inside_a_longer_name_is_not_mentioned() -> None:
     # a near miss of questions_more: "In DDP, which gradients…" with the DDP article hidden was
     # answered from the DDIM article, whose "DDPM" had counted as mentioning DDP
