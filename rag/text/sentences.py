@@ -9,7 +9,8 @@ The rules differ on purpose, and each is kept as it was measured:
   breaks; the citation marks that follow a sentence stay with it.
 * quoting passages (:func:`quotable_sentences`): ``。！？；`` and ``!?;``, line breaks; headings
   and fragments are left out (the extractive answer quotes these).
-* evidence (:func:`evidence_spans`): the chunker's sentences, one over 130 characters cut at
+* evidence (:func:`evidence_spans`): the chunker's sentences (one that ends inside a bracket,
+  "《CDTV×Sacas！》", joined with the next), one over 130 characters cut at
   its commas, headings and fragments left out; the answer chain scores them against the
   question, and ingest stores one vector per such sentence (the retriever's sentence score).
 * instruction spotting (:data:`PASSAGE_SENTENCE`): sentences of a passage, periods included,
@@ -88,6 +89,42 @@ def quotable_sentences(text: str) -> list[str]:
     return out
 
 
+_OPENS, _CLOSES = "《「『（(【", "》」』）)】"
+
+
+def _open_brackets(piece: str) -> int:
+    """How many brackets ``piece`` opens and does not close."""
+    return sum(
+        max(0, piece.count(o) - piece.count(c)) for o, c in zip(_OPENS, _CLOSES, strict=True)
+    )
+
+
+def _bracketed_whole(
+    text: str, spans_: list[tuple[int, int]], max_join: int = 3
+) -> list[tuple[int, int]]:
+    """Sentences that end inside a bracket joined with what follows, up to ``max_join`` more:
+    "在《CDTV×Sacas！》节目中第一次于公开场合演唱。" is one sentence, not "在《CDTV×Sacas！" and
+    "》节目中…" (CMRC trial: the evidence held only the second half and the model answered
+    with another programme's name).
+
+    >>> t = "在《A！》节目中演唱。下一句。"
+    >>> [t[s:e] for s, e in _bracketed_whole(t, sentence_spans(t))]
+    ['在《A！》节目中演唱。', '下一句。']
+    """
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans_):
+        s, e = spans_[i]
+        joined = 0
+        while _open_brackets(text[s:e]) and joined < max_join and i + 1 < len(spans_):
+            i += 1
+            joined += 1
+            e = spans_[i][1]
+        out.append((s, e))
+        i += 1
+    return out
+
+
 def evidence_spans(text: str, max_chars: int = 130) -> list[tuple[int, int]]:
     """Sentences of a passage as offsets; one over ``max_chars`` is cut at commas.
 
@@ -99,7 +136,7 @@ def evidence_spans(text: str, max_chars: int = 130) -> list[tuple[int, int]]:
         ['简介 DDIM 很快。', '第二句话,有逗号。']
     """
     pieces: list[tuple[int, int]] = []
-    for s, e in sentence_spans(text):
+    for s, e in _bracketed_whole(text, sentence_spans(text)):
         if e - s <= max_chars:
             pieces.append((s, e))
             continue

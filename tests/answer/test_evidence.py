@@ -24,6 +24,22 @@ def test_spans_cut_long_sentences_at_commas_and_skip_headings() -> None:
     assert not any(text[s:e].startswith("#") for s, e in spans)
 
 
+def test_a_sentence_is_not_cut_inside_a_title_or_a_parenthesis() -> None:
+    # CMRC trial: "在《CDTV×Sacas！》节目中第一次于公开场合演唱。" was two sentences, the evidence
+    # held "》节目中第一次于公开场合演唱。" and the model named another programme
+    text = "她在《CDTV×Sacas！》节目中第一次于公开场合演唱。纽西兰鸡毛松（学名：'；毛利语：kahikatea），是罗汉松科的植物。"
+    pieces = [text[s:e] for s, e in evidence_spans(text)]
+    assert pieces == [
+        "她在《CDTV×Sacas！》节目中第一次于公开场合演唱。",
+        "纽西兰鸡毛松（学名：'；毛利语：kahikatea），是罗汉松科的植物。",
+    ]
+    # a bracket that never closes joins at most three more sentences
+    unclosed = "《未完的标题。" + "这是另一个句子。" * 6
+    spans = evidence_spans(unclosed)
+    assert unclosed[slice(*spans[0])] == "《未完的标题。" + "这是另一个句子。" * 3
+    assert len(spans) == 4
+
+
 def test_chosen_sentences_answer_and_map_back_to_the_article(assistant) -> None:
     question = "DDIM 相比 DDPM 采样快多少倍?"
     passages = assistant.retrieve(question, k=5)
