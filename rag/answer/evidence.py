@@ -177,7 +177,7 @@ class Evidence:
     end: int
     text: str
     lexical: float = 0.0  # share of the question's terms in the sentence
-    weighted: float = 0.0  # the same share, each term weighted by its rarity among the sentences
+    weighted: float = 0.0  # the share with the title's terms, by rarity among the sentences (zh)
     similarity: float | None = None  # e5 cosine to the question (None: not scored)
     score: float = 0.0
 
@@ -290,11 +290,13 @@ class EvidenceSelector:
                     terms = set(qterms.found(p.text[s:e]))
                     candidates.append(Evidence(i, s, e, p.text[s:e], qterms.share_of(terms)))
                     found.append(terms)
-        if (
-            qterms.english
-        ):  # terms found through renderings: weighing them by rarity measured no gain
-            for c in candidates:
-                c.weighted = c.lexical
+        # The article's title names what its sentences speak of: "…功能发汗退热…" under the title
+        # 短叶水蜈蚣 holds the plant's name for the score (not for `lexical`, which coverage reads).
+        titled = {i: set(qterms.found(p.title or "")) for i, p in enumerate(passages)}
+        found = [f | titled[c.passage] for c, f in zip(candidates, found, strict=True)]
+        if qterms.english:  # terms found through renderings: their rarity measured no gain
+            for c, terms in zip(candidates, found, strict=True):
+                c.weighted = qterms.share_of(terms)
             return candidates
         weigh = rarity_weights(qterms.terms, found)
         for c, terms in zip(candidates, found, strict=True):
