@@ -177,7 +177,7 @@ class Evidence:
     end: int
     text: str
     lexical: float = 0.0  # share of the question's terms in the sentence
-    weighted: float = 0.0  # the share with the title's terms, by rarity among the sentences (zh)
+    weighted: float = 0.0  # the share with the title's terms (Chinese: weighted by rarity)
     similarity: float | None = None  # e5 cosine to the question (None: not scored)
     score: float = 0.0
 
