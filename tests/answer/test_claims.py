@@ -660,6 +660,19 @@ def test_a_with_phrase_is_not_shown_alone_when_its_main_clause_went(tools, simil
     assert not c.text.startswith("Rather")
 
 
+def test_an_as_it_clause_is_not_shown_alone_when_its_main_clause_went(tools, similarity):
+    # asked as a user: the invented main clause (VAEs are not in the passage) went and
+    # "As it allows for the use of discrete distributions [1]." was left as the answer
+    rp = [_p(_body("reparameterization"), "reparameterization")]
+    answer = (
+        "The reparameterization trick is used to train variational autoencoders with GANs, "
+        "as it allows for the use of discrete distributions [1]."
+    )
+    q = "What is the reparameterization trick used for?"
+    c = check(answer, rp, tools, similarity, lang="en", question=q)
+    assert not c.text.startswith("As it")
+
+
 def test_a_restating_clause_cites_its_sentence_and_a_run_of_clauses_cites_once(tools, similarity):
     # asked as a user: "It allows inputs of any size [4] because … with m, say [1], equals 1,
     # 2 [1], and 4 respectively [1]." — the restatement cited YOLO's "整张图作为网络的输入"

@@ -25,6 +25,8 @@ __all__ = ["bare_connective", "dependent", "pronoun_led", "relative", "says_litt
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
     r"so that|making|where|who|whose|such as|including|e\.g\.|with|without|by|using|via|rather|"
+    # "…, as it allows the use of discrete distributions": its "it" was the removed clause's
+    r"as (?:it|they|this|these|those)|since|"
     r"but rather|thereby|allowing|enabling|leading to|resulting in|instead of|in order to|"
     r"unlike|as well as|compared (?:with|to)|thus \w+ing|"
     # a purpose whose main clause went: "To simplify the problem [1]."
@@ -93,6 +95,10 @@ def dependent(text: str, english: bool) -> bool:
         True
         >>> dependent("the smoother the distribution", True), dependent("The larger model wins", True)
         (True, False)
+        >>> dependent("as it allows the use of discrete distributions", True)
+        True
+        >>> dependent("As shown in Table 1, DDIM is faster", True)
+        False
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
