@@ -673,6 +673,19 @@ def test_an_as_it_clause_is_not_shown_alone_when_its_main_clause_went(tools, sim
     assert not c.text.startswith("As it")
 
 
+def test_an_answer_does_not_open_with_a_word_pointing_at_a_removed_sentence(tools, similarity):
+    # asked as a user: the invented first sentence went and the answer opened "Specifically,"
+    ddp = [_p(_body("pytorch-ddp"), "pytorch-ddp")]
+    answer = (
+        "You can install PyTorch on Windows by running the pip installer [1]. Specifically, you "
+        "should use the official PyTorch docker to avoid environment problems [1]."
+    )
+    q = "How do I install PyTorch on Windows?"
+    c = check(answer, ddp, tools, similarity, lang="en", question=q)
+    assert "docker" in c.text
+    assert not c.text.startswith("Specifically")
+
+
 def test_a_restating_clause_cites_its_sentence_and_a_run_of_clauses_cites_once(tools, similarity):
     # asked as a user: "It allows inputs of any size [4] because … with m, say [1], equals 1,
     # 2 [1], and 4 respectively [1]." — the restatement cited YOLO's "整张图作为网络的输入"

@@ -6,8 +6,9 @@ one). A sentence whose main clause went and whose rest cannot open a sentence (w
 because, 其中/从而) or says next to nothing is dropped, and so is an English relative clause
 (which/who/where), clause led by a pronoun (it/they/this…) or aside in parentheses whose clause
 before it went: it would describe another noun; so is an English sentence led by a pronoun that
-would open the answer after the sentence it spoke of went. A sentence that says an earlier one again
-("此外，" and the same words) goes. Punctuation left dangling is tidied.
+would open the answer after the sentence it spoke of went, and a sentence that opens it for the
+same reason loses a "Specifically," or "此外，" that pointed back. A sentence that says an
+earlier one again ("此外，" and the same words) goes. Punctuation left dangling is tidied.
 
 Example:
     >>> tidy("DDIM 更快 ， [1] 。")
@@ -27,6 +28,7 @@ from rag.answer.claims.remnants import (
     relative,
     says_little,
     strip_lead,
+    without_back_reference,
 )
 from rag.answer.claims.result import Clause
 from rag.answer.claims.words import CITE
@@ -67,6 +69,8 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
             del cited[mark:]  # what only it cited
             continue
         said.append(core)
+        if lost and not out_sentences:  # "[removed…] Specifically, you should use…"
+            rebuilt = without_back_reference(rebuilt)
         out_sentences.append(rebuilt)
     layout = parsed.sentences
     joiner = " " if lang == "en" or all(lay.english for lay in layout) else ""

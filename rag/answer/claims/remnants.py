@@ -157,3 +157,29 @@ def pronoun_led(text: str) -> bool:
         (False, False)
     """
     return bool(_EN_PRONOUN_SUBJECT.match(strip_lead(text, True)))
+
+
+_BACK_REFERENCE = re.compile(
+    r"^(?:(?:specifically|in particular|in addition|additionally|moreover|furthermore|also|"
+    r"however|therefore|thus|hence|as a result|in other words|that is)\s*,\s*|"
+    r"(?:具体来说|具体而言|此外|另外|因此|所以|然而|但是|不过)\s*[，,]\s*)",
+    re.IGNORECASE,
+)
+
+
+def without_back_reference(sentence: str) -> str:
+    """``sentence`` without an opening that points at a sentence before it ("Specifically, …",
+    "此外，…"), for a sentence that now opens the answer because the ones before it went.
+
+    Example:
+        >>> without_back_reference("Specifically, you should use the official image [1].")
+        'You should use the official image [1].'
+        >>> without_back_reference("此外，DDIM 不需要重新训练 [1]。")
+        'DDIM 不需要重新训练 [1]。'
+        >>> without_back_reference("Also known as FFM, it adds fields [1].")
+        'Also known as FFM, it adds fields [1].'
+    """
+    rest = _BACK_REFERENCE.sub("", sentence, count=1)
+    if rest == sentence or not rest:
+        return sentence
+    return rest[0].upper() + rest[1:]
