@@ -316,12 +316,24 @@ class Coverage:
         return self.features.get("term_share", 0.0)
 
     def note(self) -> str:
-        """One line for ``Answer.notice``: what was decided and why."""
+        """One line for ``Answer.notice``: what was decided and why.
+
+        Example:
+            >>> c = Coverage(False, "no passage mentions GPT-4", 0.15,
+            ...              features={"top_dense": 0.81, "term_share": 1.0},
+            ...              missing_entities=["GPT-4"])
+            >>> c.note()  # doctest: +NORMALIZE_WHITESPACE
+            "not covered: no passage mentions GPT-4 (p=0.15; best similarity 0.810, 100% of
+            the question's words found, not GPT-4 as written)"
+        """
         head = "not covered" if not self.covered else "low confidence"
+        words = f"{self.overlap:.0%} of the question's words found"
+        if self.missing_entities and self.overlap > 0:
+            # "GPT-4" is missing although "gpt" is found: say which the share leaves out
+            words += f", not {', '.join(self.missing_entities)} as written"
         return (
             f"{head}: {self.reason} (p={self.probability:.2f}; best similarity "
-            f"{self.features.get('top_sentence_sim', self.top_dense):.3f}, "
-            f"{self.overlap:.0%} of the question's words found)"
+            f"{self.features.get('top_sentence_sim', self.top_dense):.3f}, {words})"
         )
 
 
