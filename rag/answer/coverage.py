@@ -66,6 +66,7 @@ MONOTONE = ("top_dense", "dense_gap", "top_sentence_sim")
 _LATIN = re.compile(r"(?<![A-Za-z0-9])[0-9]*[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th|s)", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
 _COMMON_ACRONYMS = frozenset({"ai", "ml", "dl", "nlp", "cv", "gpu", "cpu", "api"})
 
 
@@ -80,9 +81,14 @@ def normalize_name(name: str) -> str:
 
 
 def question_entities(question: str) -> list[str]:
-    """Names in a question: Latin terms in Chinese text; acronyms/CamelCase/digits in English."""
+    """Names in a question: Latin terms in Chinese text; acronyms/CamelCase/digits in English,
+    and the Chinese terms an English question quotes ("the 'wind vane' (风向标) form").
+
+    >>> question_entities("What is the 'wind vane' (风向标) product form of Taobao?")
+    ['风向标']
+    """
     chinese = question_language(question) == "zh"
-    out = []
+    out = [] if chinese else list(dict.fromkeys(_CJK_TERM.findall(question)))
     terms = _LATIN.findall(question)
     if not chinese:  # "one-process-per-GPU" is English words, not a name (DeepSeek-V3, R1-Zero are)
         terms = [part for t in terms for part in _compound_parts(t)]
