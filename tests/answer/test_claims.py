@@ -939,6 +939,21 @@ def test_a_question_name_no_passage_has_is_still_a_claim(tools, similarity):
     assert [r.reason for r in c.removed] == ["'PPO' not in the passages"] and c.empty
 
 
+def test_a_variable_is_no_part_of_the_questions_name(tools, similarity):
+    """A dev answer that restates the question: "N GPUs" had been read as one name, which no
+    passage has ("N张显卡", "单GPU"), and the right answer was removed."""
+    passages = [_p(_body("pytorch-ddp"), "pytorch-ddp")]
+    c = check(
+        "With N GPUs, DDP starts N processes [1].",
+        passages,
+        tools,
+        similarity,
+        "en",
+        question="With N GPUs, how many processes does DDP start?",
+    )
+    assert not c.removed and "starts N processes" in c.text
+
+
 def test_a_word_whose_opposite_the_source_says_is_removed(tools, similarity):
     """ "无限" / "unbounded" where the source says the values come from a finite set (有限)."""
     passages = [_p(_body("stochastic-approximation"), "stochastic-approximation")]

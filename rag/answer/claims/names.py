@@ -150,6 +150,7 @@ def strong_names(group: str, text: str, offset: int) -> list[str]:
         )
         capital = (
             tok[:1].isupper()
+            and len(tok) > 1  # a variable ("N GPUs", "K heads") is no part of a name
             and tok.lower() not in EN_STOP
             and tok.lower() not in EN_NUM
             and not at_start
