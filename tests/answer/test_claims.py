@@ -954,6 +954,23 @@ def test_a_variable_is_no_part_of_the_questions_name(tools, similarity):
     assert not c.removed and "starts N processes" in c.text
 
 
+def test_a_negation_word_is_no_content_word(tools):
+    """ "Without Softmax, …" over "如果没有Softmax，…": 'Without' had counted as a word of the
+    clause that no passage has (asked as a user, an answer about DDIM was removed as "'without'
+    not in the passages"); negations are the negation rules' business."""
+    passage = _p(
+        "如果没有Softmax，那么就是三个矩阵连乘，而矩阵乘法满足结合律，所以复杂度可以降到线性。"
+    )
+    c = check(
+        "Without Softmax, attention is a product of three matrices [1].",
+        [passage],
+        tools,
+        lang="en",
+        question="What happens to attention once Softmax is removed?",
+    )
+    assert not c.removed, [r.reason for r in c.removed]
+
+
 def test_a_word_whose_opposite_the_source_says_is_removed(tools, similarity):
     """ "无限" / "unbounded" where the source says the values come from a finite set (有限)."""
     passages = [_p(_body("stochastic-approximation"), "stochastic-approximation")]
