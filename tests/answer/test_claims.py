@@ -971,6 +971,24 @@ def test_a_negation_word_is_no_content_word(tools):
     assert not c.removed, [r.reason for r in c.removed]
 
 
+def test_as_follows_announces_no_claim(tools, similarity):
+    """Asked as a user, "感受野怎么计算?": the answer's opening "…的计算过程如下:从 top往下层层迭代…"
+    was removed ("'过程', '如下' not in the passages") and the rest read as a riddle; 如下 ("as
+    follows") announces what comes, it claims nothing."""
+    passage = _p(
+        "如何计算RF 公式一:这个算法从top往下层层迭代直到追溯回input image,从而计算出RF。"
+        " [公式] 其中,RF是感受野。"
+    )
+    c = check(
+        "感受野 (RF) 的计算过程如下:从 top往下层层迭代直到追溯回 input image,从而计算出 RF [1]。",
+        [passage],
+        tools,
+        similarity,
+        question="感受野怎么计算?",
+    )
+    assert not c.removed, [r.reason for r in c.removed]
+
+
 def test_a_word_whose_opposite_the_source_says_is_removed(tools, similarity):
     """ "无限" / "unbounded" where the source says the values come from a finite set (有限)."""
     passages = [_p(_body("stochastic-approximation"), "stochastic-approximation")]
