@@ -33,7 +33,7 @@ import numpy as np
 from rag.answer.term_weights import rarity_weights
 from rag.retrieval.query import EVALUATIVE_ZH, FRAME_WORDS_ZH, frame_terms
 from rag.schema import Passage
-from rag.text.glossary import Glossary, english_terms, stem
+from rag.text.glossary import Glossary, acronyms_in, english_terms, stem
 from rag.text.language import question_language
 from rag.text.placeholders import PLACEHOLDER
 from rag.text.sentences import evidence_spans
@@ -87,8 +87,9 @@ class QuestionTerms:
         self._chinese_of: dict[str, tuple[str, ...]] = {}
         if self.english:
             self.terms = [t for t in english_terms(question) if t not in GENERIC_EN]
-            # two-letter acronyms are names too (FM, RL), matched as whole words
-            self._acronyms = [a.lower() for a in dict.fromkeys(_ACRONYM.findall(question))]
+            # acronyms, whole words: two-letter ones (FM, RL), those of spelt-out terms (-> ssm)
+            found = [a.lower() for a in _ACRONYM.findall(question)] + acronyms_in(question)
+            self._acronyms = list(dict.fromkeys(found))
             self.terms += [a for a in self._acronyms if a not in self.terms]
             # a Chinese term quoted in an English question ("What does 感受野 mean?")
             self.terms += [t for t in dict.fromkeys(terms(question)) if _CJK.search(t)]
@@ -167,9 +168,8 @@ class QuestionTerms:
 class Evidence:
     """One sentence of a passage and how well it matches the question.
 
-    ``passage`` is the 0-based index into the passages given to :meth:`EvidenceSelector.select`;
-    ``start``/``end`` are offsets into that passage's text (``passage.start + start`` into the
-    article).
+    ``passage`` indexes the passages given to :meth:`EvidenceSelector.select` (0-based);
+    ``start``/``end`` are offsets into its text (``passage.start + start`` into the article).
     """
 
     passage: int

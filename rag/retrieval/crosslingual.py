@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rag.text.glossary import (
+    ACRONYMS,
     ML_TERMS,
     STEMMER_VERSION,
     cedict_entries,
@@ -144,7 +145,11 @@ class Renderings:
             if _loaded is None:
                 _loaded = cls._load(cache_dir)
                 lines = ML_TERMS.read_text(encoding="utf-8").splitlines()
-                _loaded.phrases = ml_phrases(lines)
+                # "What is a state space model?" over an article that only writes SSM; kept
+                # out of the claim check's glossary, where "data parallel" read as DDP let
+                # "DDP is not data parallelism" pass (faithfulness dev)
+                acronyms = ACRONYMS.read_text(encoding="utf-8").splitlines()
+                _loaded.phrases = ml_phrases(lines + acronyms)
                 _loaded.ml = ml_words(lines)
             return _loaded
 

@@ -25,12 +25,16 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from rag.text.json_cache import cached_json
 
 ML_TERMS = Path(__file__).with_name("data") / "ml_terms.tsv"
+# several-word English terms and the acronym articles write instead (retrieval only, see
+# :meth:`rag.retrieval.crosslingual.Renderings.load`)
+ACRONYMS = Path(__file__).with_name("data") / "acronyms.tsv"
 
 _EN_WORD = re.compile(r"[a-z][a-z'-]*")
 _POSSESSIVE = re.compile(r"'s?$")
@@ -138,6 +142,31 @@ def english_terms(text: str, short: int = 4) -> list[str]:
         if s not in out:
             out.append(s)
     return out
+
+
+@lru_cache(maxsize=1)
+def _acronym_table() -> dict[tuple[str, ...], str]:
+    return {
+        tuple(english_terms(english)): acronym
+        for english, acronym in ml_term_pairs(ACRONYMS.read_text(encoding="utf-8").splitlines())
+    }
+
+
+def acronyms_in(text: str) -> list[str]:
+    """The acronyms of the several-word terms ``text`` spells out (``acronyms.tsv``).
+
+    Example:
+        >>> acronyms_in("What is a state space model, and how do SSMs relate to RNNs?")
+        ['ssm']
+    """
+    words = english_terms(text)
+    table = _acronym_table()
+    out: list[str] = []
+    for key, acronym in table.items():
+        n = len(key)
+        if any(tuple(words[i : i + n]) == key for i in range(len(words) - n + 1)):
+            out.append(acronym)
+    return list(dict.fromkeys(out))
 
 
 def ml_term_pairs(lines: Iterable[str]) -> list[tuple[str, str]]:

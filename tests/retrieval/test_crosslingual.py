@@ -48,3 +48,15 @@ def test_cedict_is_parsed_once_and_cached(tmp_path: Path, monkeypatch) -> None:
     cached.write_text("not json", encoding="utf-8")  # a damaged cache is parsed again
     monkeypatch.setattr(cl, "_loaded", None)
     assert Renderings.load(tmp_path).zh_for("sampling") == first.zh_for("sampling")
+
+
+def test_a_term_spelt_out_finds_the_article_that_writes_its_acronym(assistant) -> None:
+    # asked as a user: "What is a state space model?" retrieved DDPG, random walk and RL basics
+    # (the SSM article never spells the term out) and the answer defined RL as an SSM
+    passages = assistant.retrieve("What is a state space model?", k=5)
+    assert passages[0].doc_id == "ssm-hippo"
+    answer = assistant.ask(
+        "What is a state space model in deep learning usually said to start from?"
+    )
+    assert answer.citations and answer.citations[0].doc_id == "ssm-hippo"
+    assert "S4" in answer.text
