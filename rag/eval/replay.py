@@ -1,0 +1,101 @@
+"""Replay stored model answers through the current claim check, without the model.
+
+An LLM run of ``rag eval`` stores, for every question, what the model wrote (``model_text``) and
+the passages it was given. A change to the claim check can be measured on those real answers in
+seconds instead of re-running the model for an hour: this reads one or more ``results.jsonl``,
+checks each stored answer again, and reports the answers whose kept text (or whose "only restates
+the question" verdict, which sends the chain to the extractive answer) differs from another run.
+
+    python -m rag.eval.replay eval-out/check/*-llm/results.jsonl --out replay.jsonl
+    # change the check, then
+    python -m rag.eval.replay eval-out/check/*-llm/results.jsonl --compare replay.jsonl
+
+Each output line: ``file``, ``id``, ``question``, ``model`` (the stored model text), ``checked``
+(what the check keeps now), ``restated``, ``removed`` (clause and reason). The check runs as the
+chain runs it (the question's language, the index's tokenizer, glossary and embedder: see
+:func:`rag.eval.faithfulness.open_checker`), on the passages as stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.eval.model_answers import _check, _passage
+
+if TYPE_CHECKING:
+    from rag.eval.faithfulness import Checker
+
+__all__ = ["changed", "main", "replay"]
+
+
+def replay(paths: Iterable[Path], checker: Checker) -> Iterator[dict[str, Any]]:
+    """The stored answers of ``paths`` (``results.jsonl`` of LLM runs) checked again."""
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            answer = row.get("answer") or {}
+            model = answer.get("model_text")
+            if not model or not answer.get("passages"):
+                continue  # abstained before the model, or an extractive run
+            passages = [_passage(p) for p in answer["passages"]]
+            checked = _check(model, passages, row["question"], checker)
+            yield {
+                "file": str(path),
+                "id": row["id"],
+                "question": row["question"],
+                "model": model,
+                "checked": checked.text,
+                "restated": checked.restated,
+                "removed": [[c.text, c.reason] for c in checked.removed],
+            }
+
+
+def changed(
+    now: Iterable[dict[str, Any]], before: Iterable[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pairs (before, now) of the same stored answer whose kept text or verdict differ."""
+    old = {(r["file"], r["id"]): r for r in before}
+    out = []
+    for r in now:
+        b = old.get((r["file"], r["id"]))
+        if b is not None and (b["checked"], b["restated"]) != (r["checked"], r["restated"]):
+            out.append((b, r))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag.eval.replay", description=__doc__)
+    parser.add_argument("results", nargs="+", type=Path, help="results.jsonl of LLM eval runs")
+    parser.add_argument("--out", type=Path, help="write the replayed answers here (JSON lines)")
+    parser.add_argument("--compare", type=Path, help="an earlier --out: print what changed")
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.results if not p.is_file()]
+    if missing:
+        parser.error(f"no such results file: {', '.join(missing)}")
+
+    from rag.config import Settings
+    from rag.eval.faithfulness import open_checker
+
+    _, checker = open_checker(Settings.load(), None, lambda m: None)
+    rows = list(replay(args.results, checker))
+    if args.out:
+        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    print(f"{len(rows)} stored answers checked again")
+    if args.compare:
+        before = [json.loads(x) for x in args.compare.read_text(encoding="utf-8").splitlines()]
+        diffs = changed(rows, before)
+        for b, r in diffs:
+            print(f"{r['id']}  {r['question'][:70]}")
+            print(f"   before: {b['checked'][:160]}{'  (restated)' if b['restated'] else ''}")
+            print(f"   now:    {r['checked'][:160]}{'  (restated)' if r['restated'] else ''}")
+        print(f"{len(diffs)} of {len(rows)} changed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
