@@ -6,9 +6,9 @@ seconds instead of re-running the model for an hour: this reads one or more ``re
 checks each stored answer again, and reports the answers whose kept text (or whose "only restates
 the question" verdict, which sends the chain to the extractive answer) differs from another run.
 
-    python -m rag.eval.replay eval-out/check/*-llm/results.jsonl --out replay.jsonl
+    python -m rag.eval.replay eval-out/check/*llm*/results.jsonl --out replay.jsonl
     # change the check, then
-    python -m rag.eval.replay eval-out/check/*-llm/results.jsonl --compare replay.jsonl
+    python -m rag.eval.replay eval-out/check/*llm*/results.jsonl --compare replay.jsonl
 
 Each output line: ``file``, ``id``, ``question``, ``model`` (the stored model text), ``checked``
 (what the check keeps now), ``restated``, ``removed`` (clause and reason). The check runs as the
