@@ -74,8 +74,7 @@ def export_template(results: Path, out: Path, checker: Checker) -> int:
             a = r.get("answer") or {}
             if not a.get("model_text") or not a.get("passages"):
                 continue
-            passages = [_passage(p) for p in a["passages"]]
-            checked = _check(a["model_text"], passages, r["question"], checker)
+            checked = check_stored(a["model_text"], a["passages"], r["question"], checker)
             if checked.abstained:
                 continue
             row = {
@@ -100,10 +99,14 @@ def _passage(p: dict[str, Any]) -> Passage:
     return Passage(redact_instructions(p["text"]), p["doc_id"], p["title"], "", p["chunk_id"], 1.0)
 
 
-def _check(text: str, passages: list[Passage], question: str, checker: Checker) -> CheckedAnswer:
+def check_stored(
+    text: str, stored: list[dict[str, Any]], question: str, checker: Checker
+) -> CheckedAnswer:
+    """The claim check of a stored model answer over its stored passages (a ``results.jsonl``
+    record's ``passages``), as the chain runs it."""
     return check_answer(
         text,
-        passages,
+        [_passage(p) for p in stored],
         question=question,
         lang=question_language(question),
         terms=checker.terms,
@@ -130,8 +133,7 @@ def score_labels(
     """
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in rows:
-        passages = [_passage(p) for p in row["passages"]]
-        checked = _check(row["model_text"], passages, row["question"], checker)
+        checked = check_stored(row["model_text"], row["passages"], row["question"], checker)
         labels = {lab["text"]: lab["support"] for lab in row["clauses"]}
         judged: list[tuple[Clause, list[int]]] = []
         groups = ["all", row["lang"]]

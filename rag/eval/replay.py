@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.eval.model_answers import _check, _passage
+from rag.eval.model_answers import check_stored
 
 if TYPE_CHECKING:
     from rag.eval.faithfulness import Checker
@@ -42,8 +42,7 @@ def replay(paths: Iterable[Path], checker: Checker) -> Iterator[dict[str, Any]]:
             model = answer.get("model_text")
             if not model or not answer.get("passages"):
                 continue  # abstained before the model, or an extractive run
-            passages = [_passage(p) for p in answer["passages"]]
-            checked = _check(model, passages, row["question"], checker)
+            checked = check_stored(model, answer["passages"], row["question"], checker)
             yield {
                 "file": str(path),
                 "id": row["id"],

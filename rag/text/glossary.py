@@ -32,8 +32,9 @@ from typing import Any
 from rag.text.json_cache import cached_json
 
 ML_TERMS = Path(__file__).with_name("data") / "ml_terms.tsv"
-# several-word English terms and the acronym articles write instead (retrieval only, see
-# :meth:`rag.retrieval.crosslingual.Renderings.load`)
+# several-word English terms and the acronym articles write instead: the BM25 query's phrases
+# (:meth:`rag.retrieval.crosslingual.Renderings.load`) and the evidence terms (:func:`acronyms_in`),
+# not the word-by-word glossary
 ACRONYMS = Path(__file__).with_name("data") / "acronyms.tsv"
 
 _EN_WORD = re.compile(r"[a-z][a-z'-]*")
