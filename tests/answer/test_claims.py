@@ -1857,3 +1857,15 @@ def test_a_numeral_of_a_name_the_question_gives_is_no_figure(tools, similarity) 
     # a figure the passage lacks still is one
     wrong = check("七叶树有三种 [1]。", [passage], tools, similarity, question="七叶树有几种?")
     assert not wrong.clauses[0].supported
+
+
+def test_a_word_jieba_cut_across_two_words_is_found_by_its_neighbours(tools, similarity):
+    # faithfulness dev f153: "公式一从 top 往下…" (the article: "公式一:这个算法从top往下…") was
+    # removed as "'一从' not in the passages": jieba reads 一从 as one word across 公式一|从
+    rf = [_p(_body("receptive-field"), "receptive-field")]
+    answer = "公式一从 top 往下层层迭代,直到追溯回 input image,从而计算出 RF [1]。"
+    c = check(answer, rf, tools, similarity, question="公式一是怎样计算感受野的?")
+    assert not c.removed, [(x.text, x.reason) for x in c.removed]
+    # a swapped word is still missing although each of its characters has a neighbour
+    c = check(answer.replace("层层", "层层反向"), rf, tools, similarity)
+    assert any("反向" in x.reason for x in c.removed)

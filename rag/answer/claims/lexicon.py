@@ -30,12 +30,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.answer.claims.absent import ml_terms
+from rag.answer.claims.english_units import clause_names, english_prose, english_units
 from rag.answer.claims.glosses import without_glossed
-from rag.answer.claims.names import name_in, strong_names
+from rag.answer.claims.names import name_in
 from rag.answer.claims.negation import EN_CMP, ZH_CMP, en_negations, predicate, zh_negations
 from rag.answer.claims.numbers import (
-    ARABIC,
-    EN_NUM,
     Number,
     is_numeral,
     list_length,
@@ -46,11 +45,6 @@ from rag.answer.claims.numbers import (
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import (
     CJK,
-    EN_EXTRA_STOP,
-    EN_STOP,
-    EN_STOP_STEMS,
-    EN_WORD,
-    LATIN_GROUP,
     NORM_DROP,
     is_english,
     is_zh_stop,
@@ -247,10 +241,10 @@ class Lexicon:
         numbers = numbers_in(text, strict=True)
         # "It was founded by拔都率部…": an English lead-in of a Chinese clause, not a name
         prose = [] if english else english_prose(text)
-        names = _names(text, english, {m.start() for m in prose})
-        units = _english_units(text, names) if english else []
+        names = clause_names(text, english, {m.start() for m in prose})
+        units = english_units(text, names) if english else []
         for m in prose:
-            units += _english_units(m.group(0), names, m.start())
+            units += english_units(m.group(0), names, m.start())
         units += self._chinese_units(text)
         names, units = without_glossed(text, names, units, self.all_low)
         negated = False
@@ -277,9 +271,14 @@ class Lexicon:
         cjk_terms = [t for t in dict.fromkeys(self.tok(text)) if CJK.search(t)]
         cjk_terms = [t for t in cjk_terms if not is_zh_stop(t) and not is_numeral(t)]
         maximal = [t for t in cjk_terms if not any(t != o and t in o for o in cjk_terms)]
+        low = text.lower()
         for t in maximal:
             subs = tuple(o for o in cjk_terms if o != t and o in t)
-            units.append(Unit("zh", t, float(min(len(t), 4)), t, subs, max(0, text.find(t))))
+            pos = max(0, text.find(t))
+            left = low[:pos].rstrip()[-1:]
+            right = low[pos + len(t) :].lstrip()[:1]
+            around = (_word_char(left), _word_char(right))
+            units.append(Unit("zh", t, float(min(len(t), 4)), t, subs, pos, around))
         return units
 
     # ---- matching
@@ -308,6 +307,10 @@ class Lexicon:
             for i in range(len(u.key) - 1):
                 if u.key[i : i + 2] in text:
                     covered.update((i, i + 1))
+            (left, right), norm = u.around, self.all_norm if c is None else c.norm
+            pair = len(u.key) == 2 and left and right  # a word jieba cut across: 公式一|从 top
+            if pair and left + u.key[0] in norm and u.key[1] + right in norm:
+                return 0.9
             return len(covered) / len(u.key) * 0.9
         # an English word (its variants)
         forms = u.subterms or (u.key,)
@@ -421,80 +424,6 @@ class Lexicon:
 _CJK_QUOTE = re.compile(r"[\"“「][^\"”」]*[\u3400-\u9fff][^\"”」]*[\"”」]")
 
 
-def _names(text: str, english: bool, prose: set[int]) -> list[tuple[str, str]]:
-    """(surface, normalised) names: the strong names of an English clause and of the English
-    prose of a Chinese one (its Latin runs starting at ``prose``), every other Latin run of a
-    Chinese one."""
-    names: list[tuple[str, str]] = []
-    for m in LATIN_GROUP.finditer(text):
-        group = m.group(0)
-        if english or m.start() in prose:
-            for name in strong_names(group, text, m.start()):
-                names.append((name, NORM_DROP.sub("", name.lower())))
-        else:
-            if not re.search(r"[A-Za-z]", group):
-                continue
-            names.append((group, NORM_DROP.sub("", group.lower())))
-    return names
-
-
-_HYPHEN_PREFIXES = frozenset(
-    "pre post multi semi sub co re self inter intra over under auto cross mid meta pseudo".split()  # noqa: SIM905
-)
-
-
-# lowercase pronouns and auxiliaries: a Latin run of a Chinese clause holding one is English
-# prose the model wrote around what it copied ("It was founded by拔都…"), not a name (a title
-# capitalises them: "Attention Is All You Need")
-_PROSE_WORD = re.compile(
-    r"(?<![A-Za-z])(?:it|its|they|their|he|she|his|her|is|was|were|are|be|been|being|has|"
-    r"have|had|this|these|those|there|which|who)(?![A-Za-z])"
-)
-
-
-def english_prose(text: str) -> list[re.Match[str]]:
-    """The Latin runs of a Chinese clause that are English prose, not names.
-
-    >>> [m.group(0) for m in english_prose("It was founded by拔都率部，在 Attention Is All You Need 中")]
-    ['It was founded by']
-    """
-    return [
-        m
-        for m in LATIN_GROUP.finditer(text)
-        if " " in m.group(0).strip() and _PROSE_WORD.search(m.group(0))
-    ]
-
-
-def _english_units(text: str, names: list[tuple[str, str]], offset: int = 0) -> list[Unit]:
-    """The content words of an English clause as stems (names, figures, stop words left out);
-    ``offset``: where ``text`` starts in its clause."""
-    num_spans = [m.span() for m in ARABIC.finditer(text)]
-    units: list[Unit] = []
-    strong = {n for n, _ in names}
-    seen: set[str] = set()
-    for m in EN_WORD.finditer(text):
-        w = m.group(0).strip("'")
-        if w.endswith("'s"):
-            w = w[:-2]
-        if any(w in s.split() or w == s for s in strong):
-            continue
-        if any(s <= m.start() < e for s, e in num_spans):
-            continue
-        lw = w.lower()
-        if lw in EN_NUM or lw in EN_STOP or lw in EN_EXTRA_STOP or len(lw) < 3:
-            continue
-        if lw in _HYPHEN_PREFIXES and text[m.end() : m.end() + 1] == "-":
-            continue  # "pre-defined": the word after the hyphen says it (预先定义 holds 定义)
-        if lw in ("times", "fold") and re.search(
-            r"\d\s*$|\b(?:" + "|".join(EN_NUM) + r")\s*$", text[: m.start()].rstrip()
-        ):
-            continue
-        st = stem(lw)
-        if st in EN_STOP_STEMS or st in seen:
-            continue
-        seen.add(st)
-        weight = 0.5 if lw.endswith("ly") else 1.0
-        if w[:1].isupper() and m.start() > 0:
-            weight = 1.5  # a Capitalised word inside the clause: likely a name
-        units.append(Unit("en", st, weight, w, tuple(sorted(variants(lw))), offset + m.start()))
-    return units
+def _word_char(ch: str) -> str:
+    """``ch`` if it is a character a normalised text keeps (a letter, digit or CJK), else ""."""
+    return ch if ch and not NORM_DROP.match(ch) else ""

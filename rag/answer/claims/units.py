@@ -41,6 +41,9 @@ class Unit:
     surface: str
     subterms: tuple[str, ...] = ()  # zh: shorter terms inside it; en: its variant forms
     pos: int = 0  # offset in the clause
+    # zh: the clause's characters either side of the term ("" at an edge or beside punctuation),
+    # so a term jieba cut across a word ("公式一从 top" -> 一从) is found by its neighbours
+    around: tuple[str, str] = ("", "")
 
 
 @dataclass
