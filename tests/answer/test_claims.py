@@ -1869,3 +1869,21 @@ def test_a_word_jieba_cut_across_two_words_is_found_by_its_neighbours(tools, sim
     # a swapped word is still missing although each of its characters has a neighbour
     c = check(answer.replace("层层", "层层反向"), rf, tools, similarity)
     assert any("反向" in x.reason for x in c.removed)
+
+
+def test_a_long_chinese_term_is_not_present_by_two_words_of_other_sentences(tools, similarity):
+    # held-out dev near miss (h003 with the CTR article left out): "点击率预估本质上被当作匹配问题"
+    # was kept from the search overview: 点击率预估 counted as present through 点击 ("最可能点击
+    # 的文档") and 预估 (the rerank article's "CTR/CVR进行预估")
+    question = "从机器学习的角度看,点击率预估本质上被当作哪一类问题来处理?"
+    others = [_p(_body("search-engine-overview"), "search"), _p(_body("rerank"), "rerank")]
+    c = check(
+        "点击率预估本质上被当作匹配问题来处理 [1]。", others, tools, similarity, "zh", question
+    )
+    assert c.empty and c.removed[0].reason == "'点击率预估' not in the passages"
+    # the CTR article writes "点击率(Click Through Rate, CTR)预估": the term is there
+    ctr = [_p(_body("ctr-prediction"), "ctr")]
+    kept = check(
+        "从机器学习的角度来说这是一个普通的回归问题 [1]。", ctr, tools, similarity, "zh", question
+    )
+    assert not kept.removed

@@ -9,8 +9,9 @@ term list count (several English words, or a Chinese term of three characters or
 that their absence is known rather than a gap of the renderings of a general word: an
 English term is absent when none of its words (非Deep时代 may say "deep learning"), none of
 its Chinese renderings and none of its words' renderings occur; a Chinese term of three characters when neither it nor its
-first two characters occur (感受野 is in 感受的视野, 冷启动 is not in 启动), a longer one when less
-than half of it is covered by its two-character words (总参数量 is present in 总参数).
+first two characters occur (感受野 is in 感受的视野, 冷启动 is not in 启动), a four-character one when
+less than half of it is covered by its two-character words (总参数量 is present in 总参数), a
+longer one when no piece of three characters occurs (点击率预估 is not in 点击 … 预估).
 
 Example:
     >>> terms = MlTerms.from_lines(["speculative decoding\\t投机解码", "感受野\\t感受野"])
@@ -163,12 +164,21 @@ def _present(term: str, text: str) -> bool:
     """A Chinese term in ``text``, or a variant of it: a three-character term by its first two
     characters (感受野 in "感受的视野"; 冷启动 is not in a text that only says 启动: the model
     answered "DeepSeek-R1 需要冷启动数据是因为…" from passages that never speak of a cold start),
-    a longer one when half of it is covered by its two-character words (:func:`_covered`)."""
+    a four-character one when half of it is covered by its two-character words (:func:`_covered`:
+    总参数量 by 总参数, 动作空间 by "动作的空间"), a longer one by a piece of three characters or
+    more (点击率预估 is not in a text with 点击 in one sentence and 预估 in another, nor 随机迭代算法
+    where 随机, 迭代 and 算法 are three words of other sentences).
+
+    >>> _present("总参数量", "总参数 671b"), _present("点击率预估", "用户点击的文档;ctr 预估")
+    (True, False)
+    """
     if term in text:
         return True
     if len(term) == 3:
         return term[:2] in text
-    return _covered(term, text) >= 0.5
+    if len(term) == 4:
+        return _covered(term, text) >= 0.5
+    return any(term[i : i + 3] in text for i in range(len(term) - 2))
 
 
 def _covered(term: str, text: str) -> float:
