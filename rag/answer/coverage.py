@@ -182,16 +182,20 @@ def distinctive_names(missing: Sequence[str]) -> list[str]:
 
 
 def _whole_acronym(name: str, text: str) -> bool:
-    """A short acronym (2 to 4 letters) is mentioned only as a word of its own, or in plural:
-    "DDP" is not in a text that only says "DDPM" (a DDP question over the DDIM article was
-    answered from it); "SSM" is in "SSMs", "CTR" in "CTR/CVR". Other names: True.
+    """A short acronym (2 to 4 letters), or a name in capitals of up to 6, is mentioned only as a
+    word of its own, or in plural: "DDP" is not in a text that only says "DDPM" (a DDP question
+    over the DDIM article was answered from it), nor "FLASH" (the FLASH paper) in one that only
+    says "FlashAttention"; "SSM" is in "SSMs", "CTR" in "CTR/CVR". Other names: True.
 
     >>> _whole_acronym("DDP", "DDPM 的采样"), _whole_acronym("SSM", "SSMs 与 CTR/CVR")
     (False, True)
     >>> _whole_acronym("GANs", "VAE 和 GAN"), _whole_acronym("CTR", "CTR/CVR")
     (True, True)
+    >>> _whole_acronym("FLASH", "FlashAttention 的分块"), _whole_acronym("FLASH", "FLASH: GAU")
+    (False, True)
     """
-    if not (2 <= len(name) <= 4 and name.isascii() and name.isalpha()):
+    short = 2 <= len(name) <= 4 or (len(name) <= 6 and name.isupper())
+    if not (short and name.isascii() and name.isalpha()):
         return True
     if name.endswith("s") and name[:-1].isupper():  # "SSMs", "GANs": the acronym in plural
         name = name[:-1]

@@ -122,6 +122,19 @@ def test_a_chinese_term_an_english_question_quotes_must_be_mentioned() -> None:
     assert question_entities("DDIM 的风向标是什么?") == ["DDIM"]
 
 
+def test_a_name_in_capitals_inside_a_longer_name_is_not_mentioned() -> None:
+    # held-out dev near miss: "Is the first Transformer variant proposed in the FLASH paper …
+    # linear?" with the FLASH article hidden was answered from the FlashAttention article
+    fa = replace(
+        DDIM, text="FlashAttention 的关键创新在于对自注意力计算进行分块。", title="FlashAttention"
+    )
+    q = "Is the first Transformer variant proposed in the FLASH paper linear in complexity?"
+    c = decide_coverage(q, [fa], TOK, model=MODEL)
+    assert not c.covered and c.missing_entities == ["FLASH"]
+    flash = replace(fa, title="FLASH: Transformer Quality in Linear Time")
+    assert decide_coverage(q, [flash], TOK, model=MODEL).missing_entities == []
+
+
 def test_a_short_acronym_inside_a_longer_name_is_not_mentioned() -> None:
     # a near miss of questions_more: "In DDP, which gradients…" with the DDP article hidden was
     # answered from the DDIM article, whose "DDPM" had counted as mentioning DDP
