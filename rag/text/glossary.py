@@ -44,6 +44,7 @@ _CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _SKIP_SENSE = ("cl:", "variant of", "old variant", "surname", "abbr. for", "see ")
 _SUFFIXES = (
     ("ies", "y"),
+    ("ied", "y"),  # "applied", "studied": apply, study
     ("ization", "ize"),
     ("isation", "ize"),
     ("ational", "ate"),
@@ -93,7 +94,7 @@ IRREGULAR_PLURALS = {
     "axes": "axis",
 }
 # bump when :func:`stem` or :func:`english_terms` changes: the cached tables are keyed by it
-STEMMER_VERSION = 3
+STEMMER_VERSION = 4
 
 
 def stem(word: str, short: int = 4) -> str:
@@ -113,10 +114,14 @@ def stem(word: str, short: int = 4) -> str:
         (True, True)
         >>> [stem(w) for w in ("dropped", "embedding", "embeds", "called")], stem("added", 3)
         (['drop', 'embed', 'embed', 'call'], 'add')
+        >>> {stem(w) for w in ("apply", "applies", "applied", "applying")}, stem("quickly")
+        ({'apply'}, 'quick')
     """
     w = word.lower().strip("'-")
     w = IRREGULAR_PLURALS.get(w, w)
     for suffix, replacement in _SUFFIXES:
+        if suffix == "ly" and w[-3:-2] in ("p", "i"):
+            continue  # "apply", "supply", "family" are no adverbs of "app", "supp", "fami"
         if w.endswith(suffix) and len(w) - len(suffix) >= (short if suffix in ("ed", "s") else 3):
             w = w[: len(w) - len(suffix)] + replacement
             if suffix in _VERB_ENDINGS and len(w) >= 4 and w[-1] == w[-2] and w[-1] in "bdgmnprt":

@@ -19,6 +19,9 @@ def test_inflections_share_a_stem() -> None:
     # a doubled consonant before -ed/-ing, and Latin plurals
     assert stem("dropped") == stem("drop") and stem("embedding") == stem("embeds")
     assert stem("matrices") == stem("matrix") and stem("vertices") == stem("vertex")
+    # a verb in -ply is no adverb: "apply" had been "app", "applied" "appli", "simply" "simp"
+    assert {stem(w, 3) for w in ("apply", "applies", "applied", "applying")} == {"apply"}
+    assert stem("simply") != stem("simple") and stem("quickly") == stem("quick")
 
 
 def test_a_latin_plural_finds_the_singular_s_rendering(glossary: Glossary) -> None:
