@@ -28,12 +28,13 @@ import numpy as np
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, check_answer
 from rag.answer.coverage import Coverage, decide_coverage
-from rag.answer.evaluative import unmet_judgement, unmet_subject
+from rag.answer.evaluative import unmet_figure, unmet_judgement, unmet_subject
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
 from rag.answer.injection import redact_instructions
 from rag.answer.judge import judge
+from rag.answer.notices import NOTICES, REASONS_ZH
 from rag.answer.prompt import PromptBuilder
 from rag.answer.quote import with_quote
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
@@ -47,25 +48,6 @@ from rag.schema import Answer, Passage
 from rag.text.language import question_language
 
 EventKind = Literal["status", "passages", "draft", "token", "notice", "answer"]
-
-NOTICES = {
-    "fallback": {
-        "zh": "（{reason}；以下是文章中最相关的原句。）",
-        "en": "({reason}; showing the most relevant sentences of the articles instead.)",
-    },
-    "abstain": {
-        "zh": "文章中没有涉及这个问题。以下是最接近的段落，供参考。",
-        "en": "The articles don't cover this. The nearest passages are listed below.",
-    },
-}
-# The chain's own reasons, as a Chinese reader sees them in the answer text (the ``notice``
-# field keeps the English wording; an LLM error message is shown as it is).
-REASONS_ZH = {
-    "the model found no direct answer in the passages": "模型没有在资料中找到直接的答案",
-    "the model only repeated the question": "模型只复述了问题",
-    "the model's answer was not supported by the passages": "模型的回答得不到资料支持",
-    "the LLM returned an empty answer": "模型返回了空回答",
-}
 
 
 @dataclass
@@ -374,7 +356,8 @@ class AnswerChain:
         )
         turn.timings["verify"] = time.perf_counter() - t
         turn.model_text, turn.checked = reply.raw, checked
-        if checked.abstained or checked.empty or checked.restated:
+        figure = unmet_figure(turn.standalone, checked.text)  # "how many" and no number
+        if checked.abstained or checked.empty or checked.restated or figure:
             yield from self._no_answer(turn, llm, reply, checked)
             return
         if checked.notice:
@@ -413,6 +396,8 @@ class AnswerChain:
             why = "the model found no direct answer in the passages"
         elif checked.restated:
             why = "the model only repeated the question"
+        elif not checked.empty:
+            why = "the model's answer gives no figure"
         # "YOLO 的缺点是什么?" over a YOLO article that names no drawback: its core idea is no answer
         unmet = unmet_judgement(turn.standalone, [p.text for p in self._cited(turn)])
         likely = turn.coverage.confident or turn.coverage.likely
@@ -435,8 +420,10 @@ class AnswerChain:
             yield StreamEvent("notice", reason)
         extract = turn.extract or Extract("", [])
         off = extract.text and unmet_subject(turn.standalone, self._cited(turn), turn.passages)
-        if off:  # an extract from an article that does not name what the question asks about
+        figure = extract.text and unmet_figure(turn.standalone, extract.text)
+        if off or figure:  # from an article that does not name the question's subject; no number
             why = f"not covered: the passages that name '{off}' do not answer this"
+            why = why if off else f"not covered: the passages give no figure for '{figure}'"
             notice, no = "; ".join(n for n in (why, reason) if n), NOTICES["abstain"][turn.lang]
             yield self._answer(turn, no, [], True, "extractive", notice, usage=usage)
             return

@@ -32,7 +32,7 @@ from rag.answer.claims.words import NORM_DROP
 from rag.schema import Passage
 from rag.text.language import question_language
 
-__all__ = ["unmet_judgement", "unmet_subject"]
+__all__ = ["unmet_figure", "unmet_judgement", "unmet_subject"]
 
 # (the question's words, the words a text speaks of them with: Chinese and English)
 _JUDGEMENTS = (
@@ -66,6 +66,50 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
         if m and not any(re.search(spoken, t) for t in low):
             return m.group(0)
     return None
+
+
+# a question that asks for a figure ("哪几种" asks which kinds, not how many)
+_ASKS_FIGURE = re.compile(
+    r"多少|(?<!哪)几[个位种步次年天层倍块台份张条项名家所座]|多大|多长|多久|多高|多远|哪一?年|"
+    r"(?i:\bhow (?:many|much|long|old|large|big|fast|far|often)\b|\b(?:what|which) year\b)"
+)
+# a figure: digits (not of a name: DeepSeek-V3, GPT2), a Chinese numeral and its counter (一个,
+# 一种 are articles), an English number word, or a variable ("With N GPUs, how many processes
+# does DDP start?": "N processes")
+_FIGURE = re.compile(
+    r"(?<![A-Za-z\-])\d|(?!一[个种])[零一二两三四五六七八九十百千万亿半]\s*[个位种步次年天层倍岁块台份张条项名家所座米月日号届期轮代级类大"
+    r"组人元只首部篇章节秒分]|(?i:\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|twenty|hundred|thousand|million|billion|dozen|half|once|twice|double)\b)|"
+    r"(?<![A-Za-z0-9_\-])[A-Z](?![A-Za-z0-9_'\-])"
+)
+
+
+def unmet_figure(question: str, text: str) -> str | None:
+    """The question's words asking for a figure (多少, "how many") when ``text`` has none.
+
+    "How much faster is DDIM sampling than DDPM?" with the DDIM article left out was answered
+    with two sentences of the Rectified Flow article that give no speed-up at all; an answer to
+    "how many" without a number does not answer.
+
+    Example:
+        >>> unmet_figure("DDIM 相比 DDPM 采样快多少倍?", "DDIM 是确定性的采样过程")
+        '多少'
+        >>> unmet_figure("DDIM 相比 DDPM 采样快多少倍?", "提速 10~50 倍") is None
+        True
+        >>> unmet_figure("With N GPUs, how many processes does DDP start?", "N processes") is None
+        True
+        >>> unmet_figure("神经元做的是哪几种运算?", "乘法和加法"), unmet_figure("什么是 DPO?", "")
+        (None, None)
+        >>> unmet_figure("How many GPU hours did it take?", "DeepSeek-V3 采用了一个新目标")
+        'How many'
+        >>> unmet_figure("有几大目标?", "两大目标"), unmet_figure("启动几个进程?", "启动 N个进程")
+        (None, None)
+    """
+    m = _ASKS_FIGURE.search(question)
+    return m.group(0) if m and not _FIGURE.search(_CITATION.sub("", text)) else None
+
+
+_CITATION = re.compile(r"\[\d+\]")
 
 
 def unmet_subject(

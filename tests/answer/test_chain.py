@@ -198,6 +198,21 @@ def test_a_judging_question_the_article_says_nothing_about_abstains(assistant, s
     assert not answer.abstained and answer.llm == "extractive"
 
 
+def test_an_answer_to_how_many_without_a_figure_is_no_answer(assistant, server, llm) -> None:
+    # dev near misses: "How much faster is DDIM sampling than DDPM?" (DDIM article hidden) got
+    # two Rectified Flow sentences that give no speed-up; "Rectified Flow 生成样本时一般用几步
+    # 欧拉法来解 ODE?" (no article says) got the model's sentence without a number
+    server.script(Reply("DDIM 在不利用马尔可夫假设的情况下推导出了反向过程 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "DDIM 采样需要多少步?")
+    assert answer.llm == "extractive" and "20~100" in answer.text
+    assert "gives no figure" in (answer.notice or "") and "没有给出数字" in answer.text
+    server.script(Reply("Rectified Flow 是从随机采样模型过渡到确定性模型 [1]。"))
+    _, answer = run(
+        make_chain(assistant, llm), "Rectified Flow 生成样本时一般用几步欧拉法来解 ODE?"
+    )
+    assert answer.abstained and "give no figure for '几步'" in (answer.notice or "")
+
+
 def test_a_fallback_from_an_article_that_does_not_name_the_subject_abstains(assistant, server, llm):
     # asked as a user: "DPO 的损失函数是什么形式?" finds the DPO article, which gives no loss; the
     # model said "交叉熵" and the fallback showed another article's "常见的损失函数是交叉熵",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answer.evaluative import unmet_judgement, unmet_subject
+from rag.answer.evaluative import unmet_figure, unmet_judgement, unmet_subject
 from rag.schema import Passage
 from tests.conftest import ARTICLES
 
@@ -60,3 +60,17 @@ def test_an_english_question_names_a_model_as_the_articles_write_it() -> None:
     q = "How many parameters does DeepSeek-V3 have in total?"
     assert unmet_subject(q, [kimi], [kimi, r1]) == "DeepSeek-V3"
     assert unmet_subject("Which vision encoder does Kimi-VL use?", [kimi], [kimi, r1]) is None
+
+
+def test_a_question_asking_for_a_figure_needs_one_in_the_answer() -> None:
+    assert unmet_figure("How much faster is DDIM sampling than DDPM?", "It is deterministic") == (
+        "How much"
+    )
+    assert unmet_figure("DDIM 采样需要多少步?", "仅需 20~100 步 [1]") is None
+    # a name's digits, an article 一个, a citation number are no figures
+    assert unmet_figure("训练用了多少 GPU 小时?", "DeepSeek-V3 用了一个新目标 [2]") == "多少"
+    # numerals with a counter, number words and a variable are
+    for said in ("两大目标", "three layers", "N processes", "三个矩阵连乘"):
+        assert unmet_figure("How many are there?", said) is None, said
+    # "哪几种" asks which kinds, not how many
+    assert unmet_figure("网络里做的是哪几种运算?", "乘法和加法") is None

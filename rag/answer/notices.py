@@ -1,0 +1,31 @@
+"""What the chain tells the reader in the answer text itself: the abstention and the fallback
+notice, and its own reasons for a fallback in Chinese (the ``notice`` field keeps the English
+wording; an LLM error message is shown as it is).
+
+Example:
+    >>> NOTICES["fallback"]["zh"].format(reason=REASONS_ZH["the model only repeated the question"])
+    '（模型只复述了问题；以下是文章中最相关的原句。）'
+"""
+
+from __future__ import annotations
+
+__all__ = ["NOTICES", "REASONS_ZH"]
+
+NOTICES = {
+    "fallback": {
+        "zh": "（{reason}；以下是文章中最相关的原句。）",
+        "en": "({reason}; showing the most relevant sentences of the articles instead.)",
+    },
+    "abstain": {
+        "zh": "文章中没有涉及这个问题。以下是最接近的段落，供参考。",
+        "en": "The articles don't cover this. The nearest passages are listed below.",
+    },
+}
+# the chain's own reasons, as a Chinese reader sees them in the answer text
+REASONS_ZH = {
+    "the model found no direct answer in the passages": "模型没有在资料中找到直接的答案",
+    "the model only repeated the question": "模型只复述了问题",
+    "the model's answer was not supported by the passages": "模型的回答得不到资料支持",
+    "the model's answer gives no figure": "模型的回答没有给出数字",
+    "the LLM returned an empty answer": "模型返回了空回答",
+}
