@@ -65,7 +65,6 @@ MONOTONE = ("top_dense", "dense_gap", "top_sentence_sim")
 # a name may open with digits ("64DD", "3D"): read whole, not as "DD" (missing from "64DD")
 _LATIN = re.compile(r"(?<![A-Za-z0-9])[0-9]*[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 _ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th|s)", re.I)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _CJK_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
 _COMMON_ACRONYMS = frozenset({"ai", "ml", "dl", "nlp", "cv", "gpu", "cpu", "api"})
 

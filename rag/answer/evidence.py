@@ -34,11 +34,10 @@ from rag.answer.term_weights import rarity_weights
 from rag.retrieval.query import EVALUATIVE_ZH, FRAME_WORDS_ZH, frame_terms
 from rag.schema import Passage
 from rag.text.glossary import Glossary, acronyms_in, english_terms, stem
-from rag.text.language import question_language
+from rag.text.language import CJK, question_language
 from rag.text.placeholders import PLACEHOLDER
 from rag.text.sentences import evidence_spans
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{3}")
 _MIN_STEM = 4  # shorter English stems (box, map) say too little alone
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}(?![A-Za-z0-9])")
@@ -92,7 +91,7 @@ class QuestionTerms:
             self._acronyms = list(dict.fromkeys(found))
             self.terms += [a for a in self._acronyms if a not in self.terms]
             # a Chinese term quoted in an English question ("What does 感受野 mean?")
-            self.terms += [t for t in dict.fromkeys(terms(question)) if _CJK.search(t)]
+            self.terms += [t for t in dict.fromkeys(terms(question)) if CJK.search(t)]
         else:
             # 核心思想, 原理…: what kind of answer is asked, not what about (缺点 stays: an
             # article need not speak of its topic's drawbacks)
@@ -106,7 +105,7 @@ class QuestionTerms:
                 # a Chinese term the text states in English (视觉编码器 -> "vision encoder")
                 for t in self.terms:
                     stems = tuple(s for s in glossary.en_for(t) if len(s) >= _MIN_STEM)
-                    if len(t) >= 2 and _CJK.search(t) and stems:
+                    if len(t) >= 2 and CJK.search(t) and stems:
                         self._english_of[t] = stems
                     # an English word of a Chinese question the text says in Chinese
                     # ("rerank 阶段…" over 重排)
@@ -469,7 +468,7 @@ def without_next_begun(e: Evidence) -> Evidence:
         '使用 DDIM 采样,'
     """
     m = _NEXT_BEGUN.search(e.text)
-    if not m or not _CJK.search(e.text[: m.start()][-1:]):
+    if not m or not CJK.search(e.text[: m.start()][-1:]):
         return e
     return dataclasses.replace(e, end=e.start + m.start(), text=e.text[: m.start()])
 

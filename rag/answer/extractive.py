@@ -26,8 +26,7 @@ from rag.answer.evidence import (
     without_list_marks,
     without_next_begun,
 )
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+from rag.text.language import CJK
 
 
 @dataclass
@@ -74,7 +73,7 @@ def extractive_answer(
             cited.append(n)
         announces = e.text.rstrip().endswith(_GOES_ON) and i + 1 < len(best)
         parts.append(e.text if announces and best[i + 1].passage == e.passage else f"{e.text}[{n}]")
-    joined = "".join(parts) if any(_CJK.search(p) for p in parts) else " ".join(parts)
+    joined = "".join(parts) if any(CJK.search(p) for p in parts) else " ".join(parts)
     return Extract(joined, cited, best)
 
 

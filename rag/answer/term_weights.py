@@ -9,12 +9,11 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Collection, Sequence
 
-__all__ = ["rarity_weights"]
+from rag.text.language import CJK
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+__all__ = ["rarity_weights"]
 
 
 def rarity_weights(terms: Sequence[str], found: Sequence[set[str]]) -> Callable[[set[str]], float]:
@@ -54,4 +53,4 @@ def rarity_weights(terms: Sequence[str], found: Sequence[set[str]]) -> Callable[
 def _piece_of_another(term: str, terms: Collection[str]) -> bool:
     """A Chinese term inside a longer one of ``terms``: jieba's piece of the same word (蜈蚣 of
     水蜈蚣), which counts only where the whole word is missing (推荐 where 推荐系统 is not)."""
-    return bool(_CJK.search(term)) and any(term != o and term in o for o in terms)
+    return bool(CJK.search(term)) and any(term != o and term in o for o in terms)

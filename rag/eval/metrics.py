@@ -27,7 +27,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+from rag.text.language import CJK
+
 _CITATION = re.compile(r"\[\d+(?:\s*[,，、]\s*\d+)*\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -121,7 +122,7 @@ def _is_punct(ch: str) -> bool:
 
 def has_cjk(text: str) -> bool:
     """True when ``text`` holds a Chinese character."""
-    return bool(_CJK.search(text))
+    return bool(CJK.search(text))
 
 
 def cmrc_segments(text: str) -> list[str]:
@@ -144,7 +145,7 @@ def cmrc_segments(text: str) -> list[str]:
     for ch in text.lower().strip():
         if _is_punct(ch) or ch.isspace():
             flush()
-        elif _CJK.match(ch):
+        elif CJK.match(ch):
             flush()
             out.append(ch)
         else:

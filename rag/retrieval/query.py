@@ -86,7 +86,6 @@ QUESTION_WORDS_EN = _words(
     anything something someone kind sort type exactly actually really please tell explain describe
     mean means meant called"""
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
 _WORDLIKE = re.compile(r"\w")
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# a Chinese character (CJK unified ideographs, extension A, compatibility ideographs)
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A question mark or a Chinese question word: the part of "is this a question?" that does not
 # depend on word order (the prompt and the follow-up rewrite add their own English rules).
 _ZH_ASK = r"[？吗呢]|什么|怎么|怎样|如何|为什么|为何|哪|谁|几|多少|是否|有没有|能否"
@@ -41,13 +42,13 @@ def question_language(text: str) -> str:
         >>> question_language("In e-commerce search, what is the 'wind vane' (风向标)?")
         'en'
     """
-    if not _CJK.search(text):
+    if not CJK.search(text):
         return "en"
     words = len(re.findall(r"[A-Za-z]{2,}", text))
     english = _EN_OPENER.match(text) and words >= 2
     # "In e-commerce query recommendation, what is the 'wind vane' (风向标) product form?": an
     # English question word inside a sentence of English words around a quoted Chinese term
     english = english or (
-        _EN_ASKS.search(text) and words >= 4 and words >= len(_CJK.findall(text)) / 2
+        _EN_ASKS.search(text) and words >= 4 and words >= len(CJK.findall(text)) / 2
     )
     return "en" if english and not _ZH_ASKS.search(text) else "zh"

@@ -23,10 +23,11 @@ from typing import Any
 
 import jieba
 
+from rag.text.language import CJK
+
 TOKENIZER_VERSION = "jieba-0.42.1-search-v1"
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_RUN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 
 STOPWORDS = frozenset(
@@ -300,7 +301,7 @@ class BM25Tokenizer:
             piece = piece.strip()
             if not piece or not _WORD.search(piece):
                 continue
-            if _CJK.search(piece):
+            if CJK.search(piece):
                 if piece in STOPWORDS or (len(piece) == 1 and piece in _STOP_SINGLE_CJK):
                     continue
                 terms.append(piece)

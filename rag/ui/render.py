@@ -15,9 +15,9 @@ from typing import Any
 
 from rag.schema import Answer, Passage
 from rag.text.citations import CITATION, citation_numbers
+from rag.text.language import CJK
 from rag.text.sources import source_link
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _REF = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 _SOURCES_EMPTY = (
@@ -40,7 +40,7 @@ def _terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     for term in sorted(
         {t.strip().lower() for t in terms if t and t.strip()}, key=len, reverse=True
     ):
-        if _CJK.search(term):
+        if CJK.search(term):
             parts.append(re.escape(term))
         elif len(term) >= 2:
             parts.append(r"(?<![A-Za-z0-9])" + re.escape(term))

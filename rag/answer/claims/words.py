@@ -17,6 +17,7 @@ import re
 
 from rag.text.glossary import EN_STOPWORDS as EN_STOP
 from rag.text.glossary import IRREGULAR_PLURALS, Glossary, stem
+from rag.text.language import CJK
 
 __all__ = [
     "CITE",
@@ -40,7 +41,6 @@ __all__ = [
 # ``[1]``, ``[1, 2]``, ``【1】`` with the space before them
 CITE = re.compile(r"\s*(?:\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】)")
 
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 LATIN_GROUP = re.compile(
     r"[A-Za-z][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*(?:[ \t]+[A-Za-z][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*)*"
