@@ -1887,3 +1887,28 @@ def test_a_long_chinese_term_is_not_present_by_two_words_of_other_sentences(tool
         "从机器学习的角度来说这是一个普通的回归问题 [1]。", ctr, tools, similarity, "zh", question
     )
     assert not kept.removed
+
+
+def test_no_longer_negates_the_word_after_it(tools, similarity):
+    # held-out dev h037: "The first variant no longer has quadratic complexity" was kept over
+    # "它依然具有二次的复杂度": "no" was read alone, its scope "longer", which says nothing
+    flash = [_p(_body("flash-gau"), "flash-gau")]
+    question = "Is the first Transformer variant proposed in FLASH linear in complexity?"
+    bad = check(
+        "The first variant no longer has quadratic complexity [1].",
+        flash,
+        tools,
+        similarity,
+        "en",
+        question,
+    )
+    assert bad.removed and "negation" in bad.removed[0].reason
+    ok = check(
+        "The first variant still has quadratic complexity [1].",
+        flash,
+        tools,
+        similarity,
+        "en",
+        question,
+    )
+    assert not ok.removed

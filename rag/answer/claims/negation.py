@@ -62,7 +62,7 @@ _REMOVAL = re.compile(
     r"去掉|摘掉|去除|移除|删除|删掉|抛弃|舍弃|丢掉|丢弃|拿掉|省去|免去|取消|避免|放弃|摒弃|缺乏|缺少|省略|忽略"
 )
 EN_NEG = re.compile(
-    r"\b(?:not|no|never|without|cannot|none|neither|nor|unlike|instead of|rather than|no longer|"
+    r"\b(?:not|no longer|no|never|without|cannot|none|neither|nor|unlike|instead of|rather than|"
     r"\w+n't|"
     # verbs that negate their object: "avoids FP8 training" says FP8 training is not used
     r"avoid(?:s|ed|ing)?|(?:give|gives|gave|giving|given) up|lack(?:s|ed|ing)?|"
