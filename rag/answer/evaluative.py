@@ -75,12 +75,20 @@ _ASKS_FIGURE = re.compile(
 )
 # a figure: digits (not of a name: DeepSeek-V3, GPT2), a Chinese numeral and its counter (一个,
 # 一种 are articles), an English number word, or a variable ("With N GPUs, how many processes
-# does DDP start?": "N processes")
+# does DDP start?": "N processes"; "SxS 个网格", "m×m")
 _FIGURE = re.compile(
+    r"(?<![A-Za-z])[A-Za-z]\s*[x×*]\s*[A-Za-z](?![A-Za-z])|(?<![A-Za-z])[A-Za-z](?=\s*[个种步次层倍])|"
     r"(?<![A-Za-z\-])\d|(?!一[个种])[零一二两三四五六七八九十百千万亿半]\s*[个位种步次年天层倍岁块台份张条项名家所座米月日号届期轮代级类大"
     r"组人元只首部篇章节秒分]|(?i:\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
     r"twelve|twenty|hundred|thousand|million|billion|dozen|half|once|twice|double)\b)|"
     r"(?<![A-Za-z0-9_\-])[A-Z](?![A-Za-z0-9_'\-])"
+)
+
+
+# what a complexity is said in: "FM 的时间复杂度是多少?" is answered by "线性时间复杂度"
+_COMPLEXITY = re.compile(r"复杂度|(?i:\bcomplexity\b)")
+_COMPLEXITY_CLASS = re.compile(
+    r"线性|平方|二次|常数|指数|对数|(?i:\b(?:linear|quadratic|constant|exponential|logarithmic)\b|\bO\()"
 )
 
 
@@ -104,9 +112,16 @@ def unmet_figure(question: str, text: str) -> str | None:
         'How many'
         >>> unmet_figure("有几大目标?", "两大目标"), unmet_figure("启动几个进程?", "启动 N个进程")
         (None, None)
+        >>> unmet_figure("YOLO 把图像划分成多少个网格?", "划分成 SxS 个网格"), unmet_figure(
+        ...     "FM 的时间复杂度是多少?", "FM 具有线性时间复杂度")
+        (None, None)
     """
     m = _ASKS_FIGURE.search(question)
-    return m.group(0) if m and not _FIGURE.search(_CITATION.sub("", text)) else None
+    if not m or _FIGURE.search(_CITATION.sub("", text)):
+        return None
+    if _COMPLEXITY.search(question) and _COMPLEXITY_CLASS.search(text):
+        return None
+    return m.group(0)
 
 
 _CITATION = re.compile(r"\[\d+\]")

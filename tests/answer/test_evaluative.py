@@ -74,3 +74,8 @@ def test_a_question_asking_for_a_figure_needs_one_in_the_answer() -> None:
         assert unmet_figure("How many are there?", said) is None, said
     # "哪几种" asks which kinds, not how many
     assert unmet_figure("网络里做的是哪几种运算?", "乘法和加法") is None
+    # asked as a user: "YOLO 把图像划分成多少个网格?" was refused over the model's right "SxS 个网格",
+    # and "FM 的时间复杂度是多少?" lost the model's right "线性时间复杂度" to the draft
+    assert unmet_figure("YOLO 把图像划分成多少个网格?", "YOLO 把图像划分成 SxS 个网格 [1]") is None
+    assert unmet_figure("FM 的时间复杂度是多少?", "FM 的时间复杂度是线性时间复杂度 [1]") is None
+    assert unmet_figure("FM 的参数量是多少?", "FM 是线性模型的扩展 [1]") == "多少"
