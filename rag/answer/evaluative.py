@@ -9,7 +9,8 @@ rests on speak of the judgement at all (缺点, 不足, 弊端, 局限 … or th
 don't, it says the articles don't cover the question instead. Likewise for the question's
 names (:func:`unmet_subject`): "DPO 的损失函数是什么形式?" finds the DPO article, which gives no
 loss; the fallback's best sentence was another article's "常见的损失函数是交叉熵", which is not
-about DPO at all.
+about DPO at all. And for figures (:func:`unmet_figure`): an answer to "多少" or "how many"
+without a number does not answer.
 
 Example:
     >>> unmet_judgement("YOLO 的缺点是什么?", ["YOLO 把整张图作为网络的输入"])
@@ -70,7 +71,7 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
 
 # a question that asks for a figure ("哪几种" asks which kinds, not how many)
 _ASKS_FIGURE = re.compile(
-    r"多少|(?<!哪)几[个位种步次年天层倍块台份张条项名家所座]|多大|多长|多久|多高|多远|哪一?年|"
+    r"多少|(?<!哪)几[个位种步次年天层倍块台份张条项名家所座大]|多大|多长|多久|多高|多远|哪一?年|"
     r"(?i:\bhow (?:many|much|long|old|large|big|fast|far|often)\b|\b(?:what|which) year\b)"
 )
 # a figure: digits (not of a name: DeepSeek-V3, GPT2), a Chinese numeral and its counter (一个,
@@ -85,6 +86,7 @@ _FIGURE = re.compile(
 )
 
 
+_CITATION = re.compile(r"\[\d+\]")
 # what a complexity is said in: "FM 的时间复杂度是多少?" is answered by "线性时间复杂度"
 _COMPLEXITY = re.compile(r"复杂度|(?i:\bcomplexity\b)")
 _COMPLEXITY_CLASS = re.compile(
@@ -110,8 +112,10 @@ def unmet_figure(question: str, text: str) -> str | None:
         (None, None)
         >>> unmet_figure("How many GPU hours did it take?", "DeepSeek-V3 采用了一个新目标")
         'How many'
-        >>> unmet_figure("有几大目标?", "两大目标"), unmet_figure("启动几个进程?", "启动 N个进程")
-        (None, None)
+        >>> unmet_figure("有几大目标?", "两大目标"), unmet_figure("有几大目标?", "搜索增长")
+        (None, '几大')
+        >>> unmet_figure("启动几个进程?", "启动 N个进程") is None
+        True
         >>> unmet_figure("YOLO 把图像划分成多少个网格?", "划分成 SxS 个网格"), unmet_figure(
         ...     "FM 的时间复杂度是多少?", "FM 具有线性时间复杂度")
         (None, None)
@@ -122,9 +126,6 @@ def unmet_figure(question: str, text: str) -> str | None:
     if _COMPLEXITY.search(question) and _COMPLEXITY_CLASS.search(text):
         return None
     return m.group(0)
-
-
-_CITATION = re.compile(r"\[\d+\]")
 
 
 def unmet_subject(
