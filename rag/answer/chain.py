@@ -396,7 +396,7 @@ class AnswerChain:
             why = "the model found no direct answer in the passages"
         elif checked.restated:
             why = "the model only repeated the question"
-        elif not checked.empty:
+        elif not checked.empty:  # kept, but it answers "how many" with no number (`_check`)
             why = "the model's answer gives no figure"
         # "YOLO 的缺点是什么?" over a YOLO article that names no drawback: its core idea is no answer
         unmet = unmet_judgement(turn.standalone, [p.text for p in self._cited(turn)])
@@ -422,8 +422,11 @@ class AnswerChain:
         off = extract.text and unmet_subject(turn.standalone, self._cited(turn), turn.passages)
         figure = extract.text and unmet_figure(turn.standalone, extract.text)
         if off or figure:  # from an article that does not name the question's subject; no number
-            why = f"not covered: the passages that name '{off}' do not answer this"
-            why = why if off else f"not covered: the passages give no figure for '{figure}'"
+            why = (
+                f"not covered: the passages that name '{off}' do not answer this"
+                if off
+                else f"not covered: the passages give no figure for '{figure}'"
+            )
             notice, no = "; ".join(n for n in (why, reason) if n), NOTICES["abstain"][turn.lang]
             yield self._answer(turn, no, [], True, "extractive", notice, usage=usage)
             return
