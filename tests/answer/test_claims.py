@@ -1912,3 +1912,33 @@ def test_no_longer_negates_the_word_after_it(tools, similarity):
         question,
     )
     assert not ok.removed
+
+
+# CMRC 2018 trial paragraph TRIAL_157 (CC BY-SA 4.0), the sentences the case turns on
+ZBIKOWSKI = (
+    "1996年起，微软独立开发Cairo，茨柏克沃斯基参与Windows NT核心的档案系统开发。"
+    "2006年6月，茨柏克沃斯基从微软退休。除了公司创办人比尔·盖兹（Bill Gates）与史蒂夫·巴尔默"
+    "（Steve Ballmer）以外，他是公司内第一位达到服务满25年的员工。"
+    "2008年1月，茨柏克沃斯基加入SWsoft担任资深技术顾问。"
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["2008年1月，茨柏克沃斯基从微软退休 [1]。", "茨柏克沃斯基于2008年1月从微软退休了 [1]。"],
+)
+def test_a_date_of_another_statement_of_the_passage_is_removed(answer, tools, similarity):
+    # the embedded model's answer on the CMRC trial sample: every figure and word is in the
+    # passage, but 2008年1月 dates his joining SWsoft; the passage dates the retirement 2006年6月
+    q = "茨柏克沃斯基是何时从微软退休的？"
+    c = check(answer, [_p(ZBIKOWSKI, "TRIAL_157")], tools, similarity, question=q)
+    assert c.text == ""
+    assert [r.reason for r in c.removed] == ["'2008' where [1] says '2006'"]
+    right = check(
+        "2006年6月，茨柏克沃斯基从微软退休 [1]。",
+        [_p(ZBIKOWSKI, "TRIAL_157")],
+        tools,
+        similarity,
+        question=q,
+    )
+    assert right.removed == [] and right.text == "2006年6月，茨柏克沃斯基从微软退休 [1]。"

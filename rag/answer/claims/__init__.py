@@ -26,7 +26,8 @@ coverage), :mod:`~.result` (:class:`Clause`, :class:`CheckedAnswer`), :mod:`~.cl
 (sentences, clauses, citations), :mod:`~.polar` (yes/no questions and answers),
 :mod:`~.model` (:class:`ClaimModel`, features), :mod:`~.cohere` (one source per sentence where
 several support it), :mod:`~.support` (a restatement cites its sentence's passage; a name the
-question gave must be in the passage a clause rests on), :mod:`~.compose` (the rebuilt answer),
+question gave must be in the passage a clause rests on), :mod:`~.bound_figures` (a figure taken
+from another statement of the passage), :mod:`~.compose` (the rebuilt answer),
 :mod:`~.check`
 (:func:`check_answer`); :mod:`~.fit`
 refits the model (``python -m rag.eval.faithfulness --fit``).

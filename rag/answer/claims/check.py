@@ -22,12 +22,13 @@ from functools import partial
 import numpy as np
 
 from rag.answer.claims.absent import ml_terms
+from rag.answer.claims.bound_figures import figures_of_their_statement
 from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_answer
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.counted import counted_unmet
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
-from rag.answer.claims.given import given_by_question
+from rag.answer.claims.given import given_by_question, restates_question
 from rag.answer.claims.glosses import Gloss, drop_invented_glosses, drop_unrelated_quotes
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
@@ -38,7 +39,7 @@ from rag.answer.claims.negation import (
     negated_scope_asserted,
 )
 from rag.answer.claims.opposites import degree_said, least_said, opposite_said
-from rag.answer.claims.polar import YES_NO, bare_yes_no, is_polar
+from rag.answer.claims.polar import bare_yes_no, is_polar
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.support import (
@@ -122,6 +123,7 @@ def check_answer(
         cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
     anchored_support(judge, clauses, infos, full, anchored, len(infos) + len(restated))
     figures_about_the_question(judge, clauses, infos, full)
+    figures_of_their_statement(lex, clauses, full)
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}
     for ci, passage in cohere(clauses, chosen).items():
         judge.evidence_in(ci, clauses[ci], passage)
@@ -143,7 +145,7 @@ def check_answer(
         support=(sum(c.supported for c in clauses) / len(clauses)) if clauses else 0.0,
         restated=bool(kept)
         and not is_polar(question)
-        and all(_restates(c, infos[i]) for i, c in kept),
+        and all(restates_question(c, infos[i]) for i, c in kept),
     )
 
 
@@ -216,23 +218,6 @@ def _clause_infos(
     # the others that repeat some of the question's words are judged on all their words too
     anchored = [i for i, g in enumerate(infos) if i not in restated and given_words(g, full[i])]
     return infos, full, restated, bare, anchored
-
-
-def _restates(clause: Clause, given: ClauseInfo) -> bool:
-    """The clause adds nothing to the question: no figure, name, word or negation of its own.
-
-    Example:
-        >>> from rag.answer.claims.units import ClauseInfo
-        >>> _restates(Clause("DPO 不需要单独训练奖励模型", 0, 15, 0),
-        ...           ClauseInfo("DPO 不需要单独训练奖励模型", False, [], [], [], False, []))
-        True
-        >>> _restates(Clause("Yes, it does", 0, 12, 0),
-        ...           ClauseInfo("Yes, it does", True, [], [], [], False, []))
-        False
-    """
-    if given.units or given.names or given.numbers or given.negated:
-        return False
-    return not YES_NO.match(clause.text)
 
 
 def _shortlist(

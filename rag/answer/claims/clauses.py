@@ -295,10 +295,18 @@ _EN_PREP_LEAD = re.compile(
 )
 
 
+_DATE = re.compile(
+    r"^(?:(?:公元前?)?\d{1,4}\s*年(?:\s*\d{1,2}\s*月)?|\d{1,2}\s*月)(?:\s*\d{1,2}\s*[日号])?"
+    r"(?:起|初|底|末|中|间|时|以来|之后|以后|后|前)?\s*$"
+)
+
+
 def _leading_modifier(body: str, english: bool) -> bool:
     """A short adverbial phrase opening a sentence, which qualifies the clause after it."""
     if english:
         return bool(_EN_PREP_LEAD.match(body)) and len(EN_WORD.findall(body)) <= 5
+    if _DATE.match(body):  # "2008年1月，…": the date of the statement after it
+        return True
     return (
         bool(re.match(r"^(?:在|当|对于|对|从|随着|为了|根据|除了)", body))
         and bool(re.search(r"(?:时|下|中|后|前|里|上|来说|而言|之后|之前|以来)\s*$", body))

@@ -10,10 +10,12 @@ from collections.abc import Callable, Collection
 
 from rag.answer.claims.negation import en_negations
 from rag.answer.claims.numbers import Number
+from rag.answer.claims.polar import YES_NO
+from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo
 from rag.answer.claims.words import CJK, stems_of
 
-__all__ = ["given_by_question"]
+__all__ = ["given_by_question", "restates_question"]
 
 
 def given_by_question(
@@ -103,3 +105,20 @@ def _in_a_name_of(question: str, number: Number, text: str) -> bool:
         if len(word) == 3 and CJK.match(word[1]) and word in question:
             return True
     return False
+
+
+def restates_question(clause: Clause, given: ClauseInfo) -> bool:
+    """The clause adds nothing to the question: no figure, name, word or negation of its own.
+
+    Example:
+        >>> from rag.answer.claims.units import ClauseInfo
+        >>> restates_question(Clause("DPO 不需要单独训练奖励模型", 0, 15, 0),
+        ...           ClauseInfo("DPO 不需要单独训练奖励模型", False, [], [], [], False, []))
+        True
+        >>> restates_question(Clause("Yes, it does", 0, 12, 0),
+        ...           ClauseInfo("Yes, it does", True, [], [], [], False, []))
+        False
+    """
+    if given.units or given.names or given.numbers or given.negated:
+        return False
+    return not YES_NO.match(clause.text)

@@ -46,6 +46,7 @@ from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import (
     CJK,
     NORM_DROP,
+    ZH_STOP,
     is_english,
     is_zh_stop,
     prefix_renderings,
@@ -310,6 +311,9 @@ class Lexicon:
             (left, right), norm = u.around, self.all_norm if c is None else c.norm
             pair = len(u.key) == 2 and left and right  # a word jieba cut across: 公式一|从 top
             if pair and left + u.key[0] in norm and u.key[1] + right in norm:
+                return 0.9
+            # a name's last character and the particle after it: 茨柏克沃斯|基于 2008 年
+            if len(u.key) == 2 and left and u.key[1] in ZH_STOP and left + u.key[0] in norm:
                 return 0.9
             return len(covered) / len(u.key) * 0.9
         # an English word (its variants)

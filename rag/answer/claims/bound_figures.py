@@ -1,0 +1,112 @@
+"""A figure taken from the wrong statement: the clause's number is in the passage, but the
+sentence that says what the clause says gives another number of the same kind.
+
+"2008年1月，茨柏克沃斯基从微软退休" over a passage with "2006年6月，茨柏克沃斯基从微软退休。… 2008年1月，
+茨柏克沃斯基加入SWsoft…": every figure and every word of the clause is in the passage, so each
+check on its own passes; but the figures come from one sentence and the statement from another,
+which dates the same event differently. The rule: the candidate sentence that holds the
+clause's figures lacks a good part of its words (a third of their weight or more), and another
+sentence of the same passage holds all of those words and, in place of a clause figure, one of
+the same kind (the same counter word: 年, 月, 步, 个; or both a year).
+
+Example:
+    >>> from rag.answer.claims.numbers import numbers_in
+    >>> swapped_figure(numbers_in("2008年1月"), numbers_in("2006年6月，他从微软退休。"))
+    ('2008', '2006')
+    >>> swapped_figure(numbers_in("3 步"), numbers_in("分 2 个阶段"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.answer.claims.lexicon import Lexicon
+from rag.answer.claims.numbers import Number, number_found, numbers_in
+from rag.answer.claims.result import Clause
+from rag.answer.claims.units import Candidate, ClauseInfo
+
+__all__ = ["figure_elsewhere", "figures_of_their_statement", "swapped_figure"]
+
+# the share of the clause's word weight the figures' sentence must lack (two words at least: one
+# is a paraphrase, "其面积" for "卡塞雷斯的面积", or a verb the sentence leaves out)
+_LACKING = 1 / 3
+
+
+_DATE_WORDS = ("年", "月", "日", "号")
+
+
+def _year(n: Number) -> bool:
+    return n.low == n.high and n.low.is_integer() and 1000 <= n.low <= 2100 and not n.percent
+
+
+def _same_kind(a: Number, b: Number) -> bool:
+    if _year(a) and _year(b):
+        return not a.counter or not b.counter or a.counter == b.counter
+    return bool(a.counter) and a.counter == b.counter and a.percent == b.percent
+
+
+def swapped_figure(clause: list[Number], other: list[Number]) -> tuple[str, str] | None:
+    """(clause figure, the other sentence's figure) when ``other`` lacks a clause figure and
+    has one of the same kind instead; else None."""
+    keys = frozenset((*n.key(), n.counter) for n in other)
+    for n in clause:
+        if n.vague or number_found(n, keys):
+            continue
+        for o in other:
+            if _same_kind(n, o) and o.key() != n.key():
+                return n.surface, o.surface
+    return None
+
+
+def figure_elsewhere(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tuple[str, str] | None:
+    """The swapped figure of a clause (``info``: all its words, the question's included) whose
+    figures' sentence ``c`` lacks its statement while another sentence of the passage says it
+    with another figure of the same kind (see the module docstring); else None."""
+    # the words of the statement, not the counters of its figures (年 in "2010 年")
+    counters = {n.counter for n in info.numbers} | set(_DATE_WORDS)
+    words = [u for u in info.units if u.key not in counters]
+    if not info.numbers or not words:
+        return None
+    total = sum(u.weight for u in words)
+    lacking = [u for u in words if lex.unit_score(u, c) < 0.5]
+    if len(lacking) < 2 or sum(u.weight for u in lacking) < _LACKING * total:
+        return None
+    others = [
+        o
+        for o in (lex.cands[k] for k in lex.by_passage[c.passage])
+        if (o.end <= c.start or c.end <= o.start)  # not the figures' sentence
+        and all(lex.unit_score(u, o) >= 0.5 for u in lacking)
+    ]
+    # the sentence that says most of the clause, the shortest first (one sentence, not a pair)
+    others.sort(key=lambda o: (-lex.coverage(info, o), o.end - o.start))
+    for o in others:
+        swap = swapped_figure(info.numbers, numbers_in(o.text, strict=False))
+        if swap:
+            return swap
+    return None
+
+
+def figures_of_their_statement(
+    lex: Lexicon, clauses: Sequence[Clause], full: Sequence[ClauseInfo]
+) -> None:
+    """Mark unsupported each supported clause whose figure :func:`figure_elsewhere` finds
+    swapped, judged on all its words (``full``: the question's words it repeats included, since
+    those are what the figure is said of)."""
+    for clause, info in zip(clauses, full, strict=False):
+        if not clause.supported or not info.numbers or clause.evidence_passage < 1:
+            continue
+        pi = clause.evidence_passage - 1
+        c = next(
+            (
+                lex.cands[k]
+                for k in lex.by_passage[pi]
+                if (lex.cands[k].start, lex.cands[k].end)
+                == (clause.evidence_start, clause.evidence_end)
+            ),
+            None,
+        )
+        swap = figure_elsewhere(lex, info, c) if c is not None else None
+        if swap:
+            clause.status, clause.support = "unsupported", []
+            clause.reason = f"'{swap[0]}' where [{pi + 1}] says '{swap[1]}'"
+            clause.rule = "number"
