@@ -1942,3 +1942,30 @@ def test_a_date_of_another_statement_of_the_passage_is_removed(answer, tools, si
         question=q,
     )
     assert right.removed == [] and right.text == "2006年6月，茨柏克沃斯基从微软退休 [1]。"
+
+
+def test_a_figure_written_with_its_unit_is_read_whole():
+    # "1750.33km²" had been read as 1750 (a letter after a figure stopped it), so "1750.33 km²"
+    # was "not in [1]"; "5kg" and "300MB" were no figures at all
+    got = [n.low for t in ("面积为1750.33km²", "5kg", "300MB", "100m 短跑") for n in numbers_in(t)]
+    assert got == [1750.33, 5.0, 300.0, 100.0]
+    # a scale letter stays a scale, and a word with a figure in it is no figure
+    assert [n.low for n in numbers_in("2.8B 参数, 8k 上下文")] == [2.8e9, 8000.0]
+    assert numbers_in("3D 卷积, Qwen2.5, H100") == []
+
+
+def test_an_area_in_square_kilometres_is_a_figure_not_a_name(tools, similarity):
+    # CMRC trial paragraph TRIAL_303 (CC BY-SA 4.0); the embedded model's right answer had been
+    # removed for "'km2' not in the passages" (km² read as a name)
+    p = [
+        _p(
+            "卡塞雷斯（西班牙语：Cáceres）西班牙城市，是卡塞雷斯省的首府。"
+            "其陆地管辖面积为1750.33km²，在西班牙城市中是最大的。",
+            "TRIAL_303",
+        )
+    ]
+    q = "What is the land area of Cáceres?"
+    c = check("The land area of Cáceres is 1750.33 km². [1]", p, tools, similarity, "en", q)
+    assert c.removed == [] and "1750.33 km²" in c.text
+    wrong = check("The land area of Cáceres is 1850.33 km². [1]", p, tools, similarity, "en", q)
+    assert wrong.text == "" and "1850.33" in wrong.removed[0].reason

@@ -47,6 +47,7 @@ _IDENTIFIER = re.compile(
     r"[A-Za-z]\w*_\w*[A-Za-z0-9]|[A-Za-z]{2,}\w*(?:\.[A-Za-z]{2,}\w*)+"
     r"|[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)+\.[A-Za-z]{1,4}"
 )
+_SQUARED = re.compile(r"(?:k|c|m|d)?m[23]", re.IGNORECASE)  # km² read as km2: a unit
 _GLUED = re.compile(r"^(?:the|a|an|of|and|to|in|on|by|for|with|is)(?=[A-Z]{2})")
 _NAME_SUFFIX = re.compile(r"(?:like|based|style|styled|wise|level|free|aware|type)$")
 # a sentence that compares names mentions the other one on purpose ("相比 DeepSeek-V2, 它…")
@@ -142,11 +143,15 @@ def strong_names(group: str, text: str, offset: int) -> list[str]:
         # a name glued to the word before it by the model ("theCTR/CVR"): the name itself
         tok = _GLUED.sub("", m.group(0))
         at_start = not text[: offset + m.start()].strip(" ,;:(（")
-        strong = not _MULTIPLE.fullmatch(tok) and (
-            sum(ch.isupper() for ch in tok) >= 2
-            or (re.search(r"\d", tok) is not None and re.search(r"[A-Za-z]", tok) is not None)
-            or re.search(r"[a-z][A-Z]", tok) is not None
-            or _IDENTIFIER.fullmatch(tok) is not None
+        strong = (
+            not _MULTIPLE.fullmatch(tok)
+            and not _SQUARED.fullmatch(tok)
+            and (
+                sum(ch.isupper() for ch in tok) >= 2
+                or (re.search(r"\d", tok) is not None and re.search(r"[A-Za-z]", tok) is not None)
+                or re.search(r"[a-z][A-Z]", tok) is not None
+                or _IDENTIFIER.fullmatch(tok) is not None
+            )
         )
         capital = (
             tok[:1].isupper()

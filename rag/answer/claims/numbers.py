@@ -91,10 +91,15 @@ _ZH_DIGIT = {
 _ZH_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
 _NUM = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?"
 _UNIT = r"\s*(?:%|％|percent\b|[KkMBT](?![A-Za-z])|万|亿|千|百(?!分)|billion\b|million\b|thousand\b|hundred\b)?"
+# units written right after a figure (not a scale: "km" is no k × m)
+_MEASURE = (
+    r"(?i:km|cm|mm|nm|m|kg|mg|g|t|kb|mb|gb|tb|ms|s|min|h|hz|khz|mhz|ghz|kw|w|ml|l)[²³]?(?![A-Za-z])"
+)
 ARABIC = re.compile(
     rf"(?<![A-Za-z0-9_.])([+-]?)({_NUM})({_UNIT})"
     rf"(?:\s*(?:~|～|–|—|-|到|至|to)\s*({_NUM})({_UNIT}))?"
-    r"([x×X](?![A-Za-z]))?(?![A-Za-z0-9_])"  # "10-50x": a multiple, as 倍 says
+    r"([x×X](?![A-Za-z]))?"  # "10-50x": a multiple, as 倍 says
+    rf"(?:(?![A-Za-z0-9_])|(?={_MEASURE}))"  # no letter after it but a unit: 1750.33km², 5kg
 )
 _EN_NUM_RE = re.compile(
     r"\b(?:(a|one|\d+)\s+)?(" + "|".join(sorted(EN_NUM, key=len, reverse=True)) + r")\b"
