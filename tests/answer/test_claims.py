@@ -1969,3 +1969,15 @@ def test_an_area_in_square_kilometres_is_a_figure_not_a_name(tools, similarity):
     assert c.removed == [] and "1750.33 km²" in c.text
     wrong = check("The land area of Cáceres is 1850.33 km². [1]", p, tools, similarity, "en", q)
     assert wrong.text == "" and "1850.33" in wrong.removed[0].reason
+
+
+def test_a_chinese_figure_moved_to_another_noun_is_removed(tools, similarity):
+    # asked as a user: "DeepSeek-V3 的 MoE 有多少个路由专家?" was answered "…有 37B 个路由专家 [1]。"
+    # with no notice; the article's 37B counts activated parameters (English had this rule)
+    v3 = [_p(_body("deepseek-v3"), "deepseek-v3")]
+    q = "DeepSeek-V3 的 MoE 有多少个路由专家?"
+    c = check("DeepSeek-V3 的 MoE 有 37B 个路由专家 [1]。", v3, tools, similarity, question=q)
+    assert c.text == ""
+    assert c.removed[0].reason == "'37B 个路由专家' where [1] says '37B 个参数'"
+    right = check("每个 token 会激活 37B 个参数 [1]。", v3, tools, similarity, question=q)
+    assert right.removed == []

@@ -26,7 +26,7 @@ from rag.answer.claims.bound_figures import figures_of_their_statement
 from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_answer
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
-from rag.answer.claims.counted import counted_unmet
+from rag.answer.claims.counted import counted_unmet, counted_unmet_zh
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.given import given_by_question, restates_question
 from rag.answer.claims.glosses import Gloss, drop_invented_glosses, drop_unrelated_quotes
@@ -434,7 +434,10 @@ def _rule(
     num_missing = lex.numbers_missing(info, c)
     if num_missing:
         return f"number {num_missing[0].surface} not in [{c.passage + 1}]", "number"
-    counts = info.english and counted_unmet(info.text, c.text, lex.word_renderings)
+    # (either reading: "DeepSeek-V3 的 MoE 有 37B 个路由专家" is read as English, by its Latin)
+    counts = counted_unmet(info.text, c.text, lex.word_renderings) or counted_unmet_zh(
+        info.text, c.text
+    )
     if counts:
         return f"'{counts[0]}' where [{c.passage + 1}] says '{counts[1]}'", "number"
     if missing_names:

@@ -16,6 +16,9 @@ Example:
     True
     >>> counted_unmet("of which 37B are activated", "会激活 37B 个参数。", renders) is None
     True
+
+A Chinese clause is held to the same (:func:`counted_unmet_zh`): "DeepSeek-V3 的 MoE 有 37B 个路由
+专家" over "每个 token 会激活 37B 个参数".
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable, Iterable
 
 from rag.answer.claims.words import CJK, EN_EXTRA_STOP, EN_STOP
 
-__all__ = ["counted_unmet"]
+__all__ = ["counted_unmet", "counted_unmet_zh"]
 
 # a figure with a magnitude or a unit letter (37B, 2.8B, 400M, 1.5万): plain small integers are
 # too common ("2 stages" / "两个阶段") to pin to the word after them
@@ -70,3 +73,38 @@ def counted_unmet(clause: str, evidence: str, renderings: Renderings) -> tuple[s
                 return f"{figure} {' '.join(words[:2])}", evidence[e.start() : noun.end()].strip()
             return None
     return None
+
+
+def counted_unmet_zh(clause: str, evidence: str) -> tuple[str, str] | None:
+    """The Chinese :func:`counted_unmet`: the noun after a figure of the clause shares no two
+    characters with the noun after that figure in the evidence (every place it has one).
+
+    Example:
+        >>> counted_unmet_zh("MoE 有 37B 个路由专家", "每个 token 会激活 37B 个参数。")
+        ('37B 个路由专家', '37B 个参数')
+        >>> counted_unmet_zh("每个 token 激活 37B 个参数", "会激活 37B 个参数。") is None
+        True
+        >>> counted_unmet_zh("总参数量为 671B", "总参数量达到 671B,其中") is None
+        True
+    """
+    if not CJK.search(evidence):
+        return None
+    for m in _FIGURE.finditer(clause):
+        figure = re.sub(r"\s", "", m.group(1))
+        mine = _AFTER.match(clause, m.end())
+        if not mine:
+            continue
+        theirs = [
+            (e.start(), noun)
+            for e in re.finditer(re.escape(figure), evidence, re.IGNORECASE)
+            if (noun := _AFTER.match(evidence, e.end()))
+        ]
+        if theirs and not any(_share_two(mine.group(1), n.group(1)) for _, n in theirs):
+            start, noun = theirs[0]
+            return clause[m.start() : mine.end()].strip(), evidence[start : noun.end()].strip()
+    return None
+
+
+def _share_two(a: str, b: str) -> bool:
+    """``a`` and ``b`` have two characters in a row in common (路由专家 / 专家数)."""
+    return any(a[i : i + 2] in b for i in range(len(a) - 1))
