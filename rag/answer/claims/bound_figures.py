@@ -92,7 +92,7 @@ def figures_of_their_statement(
     """Mark unsupported each supported clause whose figure :func:`figure_elsewhere` finds
     swapped, judged on all its words (``full``: the question's words it repeats included, since
     those are what the figure is said of)."""
-    for clause, info in zip(clauses, full, strict=False):
+    for clause, info in zip(clauses, full, strict=True):
         if not clause.supported or not info.numbers or clause.evidence_passage < 1:
             continue
         pi = clause.evidence_passage - 1
