@@ -6,7 +6,11 @@ Two cases, both after the claim check (so only supported content is quoted):
 - an English answer over Chinese passages, written without quoting the passages' words, gets
   the Chinese sentence its supported clauses rest on most, as ``Source [n]: "…"``. The small
   model paraphrases (and sometimes mistranslates) Chinese terms; the reader who asks in English
-  still sees the article's own words, and can check the translation against them.
+  still sees the article's own words, and can check the translation against them;
+- a terse Chinese answer (fewer than :data:`TERSE` Chinese characters: "锦囊 [1]。", "在CNN中实现了
+  [1]。") gets that sentence too, as ``来源 [n]：“…”``: the context the answer leaves out, and
+  the words to check it by ("DeepSeek-V3 靠 MLA 来确保推理效率 [1]" to "靠哪种结构来压低训练成本?"
+  is shown beside "…采用了 MLA 来确保推理效率,并使用 DeepSeekMoE 来实现经济高效的训练").
 
 Example:
     >>> from rag.answer.claims import CheckedAnswer, Clause
@@ -26,12 +30,13 @@ from dataclasses import dataclass
 
 from rag.answer.claims import CheckedAnswer
 from rag.answer.claims.clauses import is_polarity_only, split_sentences
-from rag.answer.claims.words import CJK
+from rag.answer.claims.words import CITE, CJK
 from rag.answer.extractive import Extract
 
 __all__ = ["Quoted", "with_quote"]
 
 _CJK_RUN = re.compile(CJK.pattern + "{2,}")  # a quoted Chinese word, not a stray character
+TERSE = 15  # a Chinese answer with fewer Chinese characters than this gets its source sentence
 
 
 @dataclass
@@ -67,14 +72,17 @@ def with_quote(
         joiner = "" if lang == "zh" else " "
         cited = checked.cited + [n for n in extract.cited if n not in checked.cited]
         return Quoted(f"{checked.text}{joiner}{extract.text}", cited)
-    if lang != "en" or _CJK_RUN.search(checked.text):
-        return Quoted(checked.text, list(checked.cited))
-    quote = _best_source(checked)
-    if quote is None:
+    if lang == "en":
+        wanted = not _CJK_RUN.search(checked.text)
+    else:
+        wanted = len(CJK.findall(CITE.sub("", checked.text))) < TERSE
+    quote = _best_source(checked) if wanted else None
+    if quote is None or quote[1] in checked.text:
         return Quoted(checked.text, list(checked.cited))
     number, sentence = quote
     cited = checked.cited + ([number] if number not in checked.cited else [])
-    return Quoted(f"{checked.text}\nSource [{number}]: “{_cut(sentence, max_chars)}”", cited)
+    line = "Source [{n}]: “{s}”" if lang == "en" else "来源 [{n}]：“{s}”"
+    return Quoted(f"{checked.text}\n{line.format(n=number, s=_cut(sentence, max_chars))}", cited)
 
 
 def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:

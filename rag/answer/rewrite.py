@@ -24,7 +24,7 @@ from rag.text.glossary import EN_STOPWORDS
 from rag.text.language import ZH_QUESTION_MARKERS
 
 # what the chain adds to an answer for the reader: the English source line, the fallback note
-_SOURCE_LINE = re.compile(r"\s*Source \[\d+\]: “[^”]*”")
+_SOURCE_LINE = re.compile(r"\s*(?:Source \[\d+\]: |来源 \[\d+\]：)“[^”]*”")
 _CHAIN_NOTE = re.compile(
     r"\s*(?:（[^（）]*；以下是文章中最相关的原句。）"
     r"|\([^()]*; showing the most relevant sentences of the articles instead\.\))"
@@ -39,6 +39,8 @@ def plain_answer(text: str) -> str:
     Example:
         >>> plain_answer("It is fast [1].\\nSource [1]: “YOLO 很快。”")
         'It is fast.'
+        >>> plain_answer("锦囊 [1]。\\n来源 [1]：“细选(锦囊)”")
+        '锦囊。'
     """
     text = _CHAIN_NOTE.sub("", _SOURCE_LINE.sub("", text))
     return CITE.sub("", text).strip()

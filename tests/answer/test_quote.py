@@ -42,9 +42,11 @@ def test_answers_with_the_chinese_words_or_in_chinese_are_left_alone() -> None:
     quoting = CheckedAnswer('Over each batch ("每个 batch") [1].', [clause("x", PRICE)], cited=[1])
     assert with_quote(quoting, None, "en").text == quoting.text
     chinese = CheckedAnswer(
-        "价格和品牌会被打散 [1]。", [clause("价格和品牌会被打散", PRICE)], cited=[1]
+        "搜索结果中的价格、地域和品牌等属性会被打散 [1]。",
+        [clause("搜索结果中的价格、地域和品牌等属性会被打散", PRICE)],
+        cited=[1],
     )
-    assert with_quote(chinese, None, "zh").text == chinese.text
+    assert with_quote(chinese, None, "zh").text == chinese.text  # not terse: said in full
     english_source = CheckedAnswer("It is fast [1].", [clause("x", "It is fast.")], cited=[1])
     assert with_quote(english_source, None, "en").text == english_source.text
 
@@ -56,7 +58,11 @@ def test_a_bare_yes_or_no_gets_the_draft_after_it() -> None:
     )
     quoted = with_quote(checked, extract, "zh")
     assert quoted.text == "不需要 [1]。DDIM 不需要重新训练模型。[2]" and quoted.cited == [1, 2]
-    assert with_quote(checked, None, "zh").text == "不需要 [1]。"  # no draft numbered alike
+    # no draft numbered alike: the sentence the bare answer rests on, as for any terse answer
+    assert (
+        with_quote(checked, None, "zh").text
+        == "不需要 [1]。\n来源 [1]：“DDIM 不需要重新训练模型。”"
+    )
 
 
 def test_one_confident_clause_outweighs_two_doubtful_ones() -> None:
@@ -81,3 +87,21 @@ def test_no_quote_from_a_passage_the_clause_does_not_cite() -> None:
     off.evidence_passage = 5
     quoted = with_quote(CheckedAnswer(text, [off], cited=[1]), None, "en")
     assert quoted.text == text and quoted.cited == [1]
+
+
+def test_a_terse_chinese_answer_gets_the_sentence_it_rests_on() -> None:
+    # dev m135: the model's terse answer is true but beside the question; the sentence shows the
+    # reader the structure asked about
+    sentence = "DeepSeek-V3 采用了 MLA 来确保推理效率,并使用 DeepSeekMoE 来实现经济高效的训练。"
+    text = "DeepSeek-V3 靠 MLA 来确保推理效率 [1]。"
+    checked = CheckedAnswer(
+        text, [clause("DeepSeek-V3 靠 MLA 来确保推理效率", sentence)], cited=[1]
+    )
+    assert with_quote(checked, None, "zh").text == f"{text}\n来源 [1]：“{sentence}”"
+    # a Chinese answer of 15 Chinese characters or more says enough on its own
+    long_text = "DeepSeek-V3 采用了 MLA 来确保推理效率并使用 DeepSeekMoE 来实现高效训练 [1]。"
+    checked = CheckedAnswer(long_text, [clause(long_text[:-5], sentence)], cited=[1])
+    assert with_quote(checked, None, "zh").text == long_text
+    # nor is a sentence the answer already holds shown again
+    checked = CheckedAnswer("锦囊 [1]。", [clause("锦囊", "锦囊")], cited=[1])
+    assert with_quote(checked, None, "zh").text == "锦囊 [1]。"
