@@ -77,7 +77,7 @@ def with_quote(
     else:
         wanted = len(CJK.findall(CITE.sub("", checked.text))) < TERSE
     quote = _best_source(checked) if wanted else None
-    if quote is None or quote[1] in checked.text:
+    if quote is None or _bare(quote[1]) in _bare(checked.text):  # the answer is the sentence
         return Quoted(checked.text, list(checked.cited))
     number, sentence = quote
     cited = checked.cited + ([number] if number not in checked.cited else [])
@@ -109,6 +109,11 @@ def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
         key = max(longer, key=lambda k: len(k[1]))
         votes[key] = votes.get(key, 0.0) + weight
     return max(votes, key=lambda k: votes[k])  # dicts keep order: the first wins a tie
+
+
+def _bare(text: str) -> str:
+    """``text`` without citations, punctuation and spaces ("分布于华中 [1]。" -> "分布于华中")."""
+    return re.sub(r"[\W_]+", "", CITE.sub("", text))
 
 
 def _cut(text: str, max_chars: int) -> str:

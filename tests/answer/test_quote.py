@@ -102,6 +102,11 @@ def test_a_terse_chinese_answer_gets_the_sentence_it_rests_on() -> None:
     long_text = "DeepSeek-V3 采用了 MLA 来确保推理效率并使用 DeepSeekMoE 来实现高效训练 [1]。"
     checked = CheckedAnswer(long_text, [clause(long_text[:-5], sentence)], cited=[1])
     assert with_quote(checked, None, "zh").text == long_text
-    # nor is a sentence the answer already holds shown again
-    checked = CheckedAnswer("锦囊 [1]。", [clause("锦囊", "锦囊")], cited=[1])
-    assert with_quote(checked, None, "zh").text == "锦囊 [1]。"
+    # nor is a sentence the answer already holds shown again (CMRC: "分布于华中及长江流域 [1]。"
+    # had been followed by 来源 [1]："分布于华中及长江流域。")
+    checked = CheckedAnswer(
+        "分布于华中及长江流域 [1]。",
+        [clause("分布于华中及长江流域", "分布于华中及长江流域。")],
+        cited=[1],
+    )
+    assert with_quote(checked, None, "zh").text == "分布于华中及长江流域 [1]。"
