@@ -117,4 +117,10 @@ def _bare(text: str) -> str:
 
 
 def _cut(text: str, max_chars: int) -> str:
-    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
+    """``text`` within ``max_chars``; a sentence the evidence split cut mid-way ("…细选(锦囊)、")
+    ends with "…" too, so the reader does not take the piece for the whole."""
+    if len(text) > max_chars:
+        return text[: max_chars - 1].rstrip() + "…"
+    if text and not re.search(r"[。！？.!?…”\"）)]$", text):
+        return text.rstrip("、，,；;：: ") + "…"
+    return text

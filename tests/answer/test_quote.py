@@ -110,3 +110,11 @@ def test_a_terse_chinese_answer_gets_the_sentence_it_rests_on() -> None:
         cited=[1],
     )
     assert with_quote(checked, None, "zh").text == "分布于华中及长江流域 [1]。"
+
+
+def test_a_sentence_cut_mid_way_is_shown_as_a_piece() -> None:
+    # asked as a user: "锦囊 [1]。" was followed by a quote ending "…细选(锦囊)、”", the evidence
+    # splitter's 90-character piece of a longer sentence
+    piece = "常见的有query suggestion(SUG)、猜你想搜、细选(锦囊)、"
+    checked = CheckedAnswer("锦囊 [1]。", [clause("锦囊", piece)], cited=[1])
+    assert with_quote(checked, None, "zh").text.endswith("细选(锦囊)…”")
