@@ -1,6 +1,6 @@
 """Show what a checked answer rests on, where the answer alone would hide it.
 
-Two cases, both after the claim check (so only supported content is quoted):
+Three cases, all after the claim check (so only supported content is quoted):
 
 - a bare yes/no answer ("不是 [1]。") gets the extractive draft's sentence after it;
 - an English answer over Chinese passages, written without quoting the passages' words, gets
