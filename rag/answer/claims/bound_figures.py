@@ -93,20 +93,11 @@ def figures_of_their_statement(
     swapped, judged on all its words (``full``: the question's words it repeats included, since
     those are what the figure is said of)."""
     for clause, info in zip(clauses, full, strict=True):
-        if not clause.supported or not info.numbers or clause.evidence_passage < 1:
+        if not clause.supported or not info.numbers:
             continue
-        pi = clause.evidence_passage - 1
-        c = next(
-            (
-                lex.cands[k]
-                for k in lex.by_passage[pi]
-                if (lex.cands[k].start, lex.cands[k].end)
-                == (clause.evidence_start, clause.evidence_end)
-            ),
-            None,
-        )
+        c = lex.evidence_at(clause.evidence_passage, clause.evidence_start, clause.evidence_end)
         swap = figure_elsewhere(lex, info, c) if c is not None else None
         if swap:
             clause.status, clause.support = "unsupported", []
-            clause.reason = f"'{swap[0]}' where [{pi + 1}] says '{swap[1]}'"
+            clause.reason = f"'{swap[0]}' where [{clause.evidence_passage}] says '{swap[1]}'"
             clause.rule = "number"

@@ -394,6 +394,17 @@ class Lexicon:
                 return False
         return True
 
+    def evidence_at(self, passage: int, start: int, end: int) -> Candidate | None:
+        """The evidence candidate of ``[passage]`` (1-based, as a clause's evidence passage)
+        spanning ``start:end``, or None."""
+        if not 1 <= passage <= len(self.by_passage):
+            return None
+        ks = self.by_passage[passage - 1]
+        return next(
+            (self.cands[k] for k in ks if (self.cands[k].start, self.cands[k].end) == (start, end)),
+            None,
+        )
+
     def candidate_of(self, text: str) -> Candidate:
         """A text of the answer's (a quote) read like an evidence sentence."""
         return self._candidate(-1, text, 0, len(text))

@@ -272,15 +272,7 @@ def figures_about_the_question(
         if not clause.supported or not given.numbers or given.units or given.names:
             continue
         words = given_words(given, own)
-        cand = next(
-            (
-                c
-                for c in lex.cands
-                if c.passage == clause.evidence_passage - 1
-                and (c.start, c.end) == (clause.evidence_start, clause.evidence_end)
-            ),
-            None,
-        )
+        cand = lex.evidence_at(clause.evidence_passage, clause.evidence_start, clause.evidence_end)
         if not words or cand is None:
             continue
         held = sum(lex.unit_score(u, cand) >= 0.5 for u in own.units if u.key in words)
