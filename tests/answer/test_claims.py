@@ -368,6 +368,28 @@ def test_negation_not_in_the_source_is_removed(tools):
     assert bad.removed and bad.removed[0].reason.startswith("negation not in the source")
 
 
+def test_an_english_clause_asserting_what_the_chinese_source_negates_is_removed(tools, similarity):
+    """Held-out detection set (dev): "…have already reached … comparable to the OpenAI o1 series"
+    over "这些方法尚未达到与 OpenAI o1 系列模型相当的通用推理性能" had been kept."""
+    r1 = [_p(_body("deepseek-r1"), "deepseek-r1")]
+    said = "general reasoning performance comparable to the OpenAI o1 series [1]."
+    bad = check(f"These methods have already reached {said}", r1, tools, similarity, "en")
+    assert [c.reason for c in bad.removed] == ["negation not in the source [1]"]
+    ok = check(f"These methods have not yet reached {said}", r1, tools, similarity, "en")
+    assert ok.removed == []
+
+
+def test_a_word_the_source_states_besides_negating_it_is_not_negated(tools, similarity):
+    """ "无需预定义锚框: 在传统目标检测方法中,需要事先定义和生成一组锚框": the anchor boxes are
+    negated once and stated once, so a clause that asserts them stands; "hardly any" negates."""
+    anchor = [_p(_body("anchor-free"), "anchor-free")]
+    head = "Traditional detectors must define and generate a set of anchor boxes in advance"
+    ok = check(f"{head}, which can take a lot of manual work [1].", anchor, tools, similarity, "en")
+    assert ok.removed == []
+    bad = check(f"{head}, which takes hardly any manual work [1].", anchor, tools, similarity, "en")
+    assert [c.text for c in bad.removed] == ["which takes hardly any manual work"]
+
+
 def test_an_english_negation_of_a_term_the_chinese_text_keeps_in_english(tools, similarity):
     ddp = [_p(_body("pytorch-ddp"), "pytorch-ddp")]
     bad = check("So DDP is not data parallelism [1].", ddp, tools, similarity, "en")

@@ -34,6 +34,7 @@ from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
 from rag.answer.claims.negation import (
+    asserted_but_negated,
     comparison_unmade,
     neg_mismatch,
     negated_scope_asserted,
@@ -345,7 +346,11 @@ class _Judge:
         top = features(lex, info, c, cov, share, miss_units, None)
         if (
             top["neg"] > 0
-            and (not info.english or negated_scope_asserted(info, c, lex.renderings))
+            and (
+                not info.english
+                or negated_scope_asserted(info, c, lex.renderings)
+                or all(asserted_but_negated(info, o, lex.renderings) for o in (c, *ties))
+            )
             # (Chinese) a sentence of the passage that matches the clause as well may say it
             # ("如果没有模型" beside "如果没有数据", both with the same words); English negation
             # has its own scope test, and there the rule lost an injected negation on dev

@@ -5,7 +5,9 @@
   first content word after not/no/never/without/cannot (or a verb that negates its object:
   avoids, gives up, lacks, fails to, omits, ignores …) must not be asserted, un-negated, by its
   Chinese rendering (避免/放弃/缺乏/去掉 X in the evidence negate X too); a word the clause asserts
-  must not follow a negation in the evidence.
+  must not follow a negation in the evidence (a veto when the clause has no negation and the
+  evidence mentions the word only negated: "have already reached" over "尚未达到"). "Hardly",
+  "barely" and "scarcely" negate.
 - **Comparison.** A comparative or superlative (than/most/-est, 比/更/最/超过/优于…) needs a
   comparison in the evidence (相比/更/倍/加速…).
 
@@ -29,6 +31,7 @@ __all__ = [
     "EN_CMP",
     "EN_NEG",
     "ZH_CMP",
+    "asserted_but_negated",
     "comparison_unmade",
     "en_negations",
     "neg_mismatch",
@@ -63,6 +66,7 @@ _REMOVAL = re.compile(
 )
 EN_NEG = re.compile(
     r"\b(?:not|no longer|no|never|without|cannot|none|neither|nor|unlike|instead of|rather than|"
+    r"hardly|barely|scarcely|"
     r"\w+n't|"
     # verbs that negate their object: "avoids FP8 training" says FP8 training is not used
     r"avoid(?:s|ed|ing)?|(?:give|gives|gave|giving|given) up|lack(?:s|ed|ing)?|"
@@ -203,6 +207,50 @@ def negated_scope_asserted(info: ClauseInfo, c: Candidate, renderings: Rendering
             for p in hits
         ):
             return True
+    return False
+
+
+# an adverb that makes a one-character negation a negation, not part of a word: 尚未, 并无, 并非
+_NEG_ADVERB = "尚并从还仍均都也绝毫"
+
+
+def _real_negation(text: str, s: int, e: int) -> bool:
+    """Not the 别 of 类别/特别, nor the 无/非/未 of a compound (无模型, 非线性), unless an adverb
+    makes it one (尚未达到, 并非)."""
+    neg = text[s:e]
+    if neg in ("别", "勿"):
+        return False
+    if neg in _COMPOUND_NEGS:
+        return s > 0 and text[s - 1] in _NEG_ADVERB
+    return True
+
+
+def asserted_but_negated(info: ClauseInfo, c: Candidate, renderings: Renderings) -> bool:
+    """An English clause with no negation asserts a word that the (Chinese) candidate mentions
+    only right after a negation, in a clause of the candidate that holds another of its words:
+    "these methods have already reached general reasoning performance comparable to the OpenAI
+    o1 series" over "这些方法尚未达到与 OpenAI o1 系列模型相当的通用推理性能". A word the candidate
+    also states without a negation ("无需预定义锚框: …需要事先定义和生成一组锚框") is not negated
+    by it, nor one negated about something else: "…because it skips the Markov assumption" over
+    "因为 DDPM 的反向过程利用了马尔可夫假设,…而不能跳过中间步骤".
+    """
+    if not info.english or info.negated or not CJK.search(c.text):
+        return False
+    negs = [(s, e) for s, e in c.negations if _real_negation(c.text, s, e)]
+    if not negs:
+        return False
+    # English words through their renderings: Chinese the clause quotes keeps its own negations
+    forms = [(u, [z for z in renderings(u) if len(z) >= 2]) for u in info.units if u.kind == "en"]
+    for u, zs in forms:
+        hits = {m.start() for z in zs for m in re.finditer(re.escape(z), c.text)}
+        if not hits or not all(any(0 <= p - e <= 2 for _s, e in negs) for p in hits):
+            continue
+        for p in hits:
+            s = max((m.end() for m in _CLAUSE_END.finditer(c.text, 0, p)), default=0)
+            m = _CLAUSE_END.search(c.text, p)
+            part = c.text[s : m.start() if m else len(c.text)]
+            if any(o is not u and any(z in part for z in oz) for o, oz in forms):
+                return True
     return False
 
 
