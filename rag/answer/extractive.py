@@ -72,9 +72,37 @@ def extractive_answer(
         if n not in cited:
             cited.append(n)
         announces = e.text.rstrip().endswith(_GOES_ON) and i + 1 < len(best)
-        parts.append(e.text if announces and best[i + 1].passage == e.passage else f"{e.text}[{n}]")
+        joins_next = announces and best[i + 1].passage == e.passage
+        text = e.text if joins_next else as_piece(e, evidence.candidates)
+        parts.append(text if joins_next else f"{text}[{n}]")
     joined = "".join(parts) if any(CJK.search(p) for p in parts) else " ".join(parts)
     return Extract(joined, cited, best)
+
+
+_SENTENCE_END = re.compile(r"[。！？!?.…;；][”\"’）)]*\s*$")
+_CUT_AT = re.compile(r"\s*[,，、]\s*$")
+
+
+def as_piece(e: Evidence, candidates: list[Evidence]) -> str:
+    """A sentence the evidence split cut at a comma (it cuts sentences over 130 characters),
+    marked as a piece: "…" before it when the piece before it in the passage does not end its
+    sentence, and instead of the comma it ends at ("InstructGPT, 以及 搜索算法(…)" read as a whole
+    sentence; it is the end of "研究界已探索多种方法来提高模型的推理能力:比如 …代表工作:").
+
+    Example:
+        >>> a = Evidence(0, 0, 20, "研究界已探索多种方法,比如 基于过程的奖励模型,")
+        >>> b = Evidence(0, 21, 40, "以及 搜索算法(蒙特卡洛树搜索)。")
+        >>> as_piece(a, [a, b]), as_piece(b, [a, b])
+        ('研究界已探索多种方法,比如 基于过程的奖励模型…', '…以及 搜索算法(蒙特卡洛树搜索)。')
+    """
+    text = e.text.rstrip()
+    before = [c for c in candidates if c.passage == e.passage and c.end <= e.start]
+    prev = max(before, key=lambda c: c.end, default=None)
+    if prev is not None and e.start - prev.end <= 2 and not _SENTENCE_END.search(prev.text):
+        text = "…" + text.lstrip()
+    if _CUT_AT.search(text):
+        text = _CUT_AT.sub("", text) + "…"
+    return text
 
 
 _WHY = re.compile(r"为什么|为何|什么原因|\bwhy\b", re.IGNORECASE)

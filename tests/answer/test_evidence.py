@@ -96,6 +96,16 @@ def test_a_formula_of_the_previous_sentence_does_not_open_the_extractive_answer(
     assert "其中,RF是感受野" in extract.text and not extract.text.startswith("["), extract.text
 
 
+def test_a_piece_of_a_long_sentence_is_shown_as_a_piece(assistant) -> None:
+    """Asked as a user ("What problem does Monte Carlo tree search solve…?"): the draft read
+    "InstructGPT, 以及 搜索算法( 蒙特卡洛树搜索…)。[1]", the end of a sentence over 130
+    characters that the evidence split cut after "代表工作:", shown as if it were whole."""
+    extract = _draft(assistant, "蒙特卡洛树搜索用来做什么?", "deepseek-r1", "InstructGPT")
+    assert extract.text.startswith("…InstructGPT, 以及 搜索算法("), extract.text
+    whole = _draft(assistant, "FlashAttention 的关键创新是什么?", "flashattention", "引言与背景 ")
+    assert not whole.text.startswith("…"), whole.text
+
+
 def test_english_question_finds_chinese_evidence_through_the_glossary(assistant) -> None:
     question = "How much faster is DDIM sampling than DDPM?"
     passages = assistant.retrieve(question, k=5)
