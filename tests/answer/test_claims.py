@@ -379,6 +379,17 @@ def test_an_english_clause_asserting_what_the_chinese_source_negates_is_removed(
     assert ok.removed == []
 
 
+def test_a_word_after_er_fei_is_negated(tools, similarity):
+    """"从数据而非模型中学习": 而非 negates 模型 (detection set, dev: "learning from data together
+    with a known model" had been kept)."""
+    mc = [_p(_body("monte-carlo-rl"), "monte-carlo-rl")]
+    head = "Mean estimation is the basis for understanding learning from data"
+    bad = check(f"{head} together with a known model [1].", mc, tools, similarity, "en")
+    assert [c.reason for c in bad.removed] == ["negation not in the source [1]"]
+    ok = check(f"{head} rather than from a model [1].", mc, tools, similarity, "en")
+    assert ok.removed == []
+
+
 def test_a_word_the_source_states_besides_negating_it_is_not_negated(tools, similarity):
     """ "无需预定义锚框: 在传统目标检测方法中,需要事先定义和生成一组锚框": the anchor boxes are
     negated once and stated once, so a clause that asserts them stands; "hardly any" negates."""

@@ -210,8 +210,8 @@ def negated_scope_asserted(info: ClauseInfo, c: Candidate, renderings: Rendering
     return False
 
 
-# an adverb that makes a one-character negation a negation, not part of a word: 尚未, 并无, 并非
-_NEG_ADVERB = "尚并从还仍均都也绝毫"
+# an adverb that makes a one-character negation a negation, not part of a word: 尚未, 并无, 而非
+_NEG_ADVERB = "尚并从还仍均都也绝毫而"
 
 
 def _real_negation(text: str, s: int, e: int) -> bool:
