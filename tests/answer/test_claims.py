@@ -380,7 +380,7 @@ def test_an_english_clause_asserting_what_the_chinese_source_negates_is_removed(
 
 
 def test_a_word_after_er_fei_is_negated(tools, similarity):
-    """"从数据而非模型中学习": 而非 negates 模型 (detection set, dev: "learning from data together
+    """ "从数据而非模型中学习": 而非 negates 模型 (detection set, dev: "learning from data together
     with a known model" had been kept)."""
     mc = [_p(_body("monte-carlo-rl"), "monte-carlo-rl")]
     head = "Mean estimation is the basis for understanding learning from data"
