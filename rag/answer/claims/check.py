@@ -35,6 +35,7 @@ from rag.answer.claims.model import ClaimModel, default_model, features, model_r
 from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
 from rag.answer.claims.negation import (
     asserted_but_negated,
+    comparative_unsaid,
     comparison_unmade,
     neg_mismatch,
     negated_scope_asserted,
@@ -357,7 +358,9 @@ class _Judge:
             and (info.english or all(neg_mismatch(info, o, lex.renderings, lex.tok) for o in ties))
         ):
             veto = (f"negation not in the source [{c.passage + 1}]", "negation")
-        elif top["cmp"] > 0 and all(comparison_unmade(info, o) for o in mine[1:]):
+        elif (top["cmp"] > 0 and all(comparison_unmade(info, o) for o in mine[1:])) or (
+            comparative_unsaid(info, c) and all(comparative_unsaid(info, o) for o in mine[1:])
+        ):
             veto = (f"comparison not made by [{c.passage + 1}]", "comparison")
             gone = [u.surface for u in sorted(miss_units, key=lambda u: -u.weight)[:2]]
             if gone:

@@ -32,6 +32,7 @@ __all__ = [
     "EN_NEG",
     "ZH_CMP",
     "asserted_but_negated",
+    "comparative_unsaid",
     "comparison_unmade",
     "en_negations",
     "neg_mismatch",
@@ -293,3 +294,53 @@ def comparison_unmade(info: ClauseInfo, c: Candidate) -> bool:
     """The clause compares (``比``, ``than``, ``-est``) and the candidate makes no comparison."""
     evidence = CMP_EVIDENCE_ZH if CJK.search(c.text) else CMP_EVIDENCE_EN
     return info.comparative and not evidence.search(c.text)
+
+
+# an English comparative and the characters a Chinese text says it with (好/优/强 for "better")
+_COMPARATIVES = {
+    "better": "好优强胜佳",
+    "worse": "差劣弱坏",
+    "faster": "快速",
+    "quicker": "快速",
+    "slower": "慢",
+    "larger": "大多高",
+    "bigger": "大多高",
+    "greater": "大多高强",
+    "smaller": "小少低",
+    "higher": "高大多",
+    "lower": "低小少降",
+    "fewer": "少小低",
+    "cheaper": "低少省便",
+    "longer": "长多",
+    "shorter": "短少",
+    "stronger": "强",
+    "weaker": "弱",
+}
+_COMPARATIVE = re.compile(
+    r"\b(" + "|".join(_COMPARATIVES) + r")\b(?:\s+[\w-]+){0,3}?\s+than\b", re.IGNORECASE
+)
+
+
+def comparative_unsaid(info: ClauseInfo, c: Candidate) -> str:
+    """The comparative of an English clause ("better than ReLU") that a Chinese candidate, which
+    may compare something else ("更高级的激活函数"), does not make (更好, 优于, 比 … 好; a multiple
+    or a speed-up, 倍/加速, counts for any); "" when none.
+
+    Example:
+        >>> from rag.answer.claims.units import Candidate, ClauseInfo
+        >>> info = ClauseInfo("functions consistently better than ReLU", True, [], [], [], False, [])
+        >>> def cand(t):
+        ...     return Candidate(0, 0, len(t), t, t, t, frozenset(), frozenset(), frozenset(), [])
+        >>> comparative_unsaid(info, cand("曾经优秀的 ReLU; 更高级的激活函数")), comparative_unsaid(
+        ...     info, cand("效果比 ReLU 好"))
+        ('better', '')
+    """
+    if not info.english or not CJK.search(c.text):
+        return ""
+    for m in _COMPARATIVE.finditer(info.text):
+        word = m.group(1).lower()
+        chars = _COMPARATIVES[word]
+        said = rf"更[{chars}]|[{chars}]于|比[^，。；;,]{{0,12}}[{chars}]|倍|加速|提速|超过|胜过"
+        if not re.search(said, c.text):
+            return word
+    return ""
