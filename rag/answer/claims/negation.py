@@ -9,7 +9,8 @@
   evidence mentions the word only negated: "have already reached" over "尚未达到"). "Hardly",
   "barely" and "scarcely" negate.
 - **Comparison.** A comparative or superlative (than/most/-est, 比/更/最/超过/优于…) needs a
-  comparison in the evidence (相比/更/倍/加速…).
+  comparison in the evidence (相比/更/倍/加速…); an English "better/faster/larger … than" needs
+  its own (更好, 优于, 比 … 好), not a comparison of another word (更高级).
 
 Example:
     >>> t = "不再需要锚框, 不同的方法"
