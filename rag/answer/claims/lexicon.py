@@ -119,6 +119,7 @@ ZH_SYNONYMS = {
 }
 
 
+_DEGREE = re.compile(r"^(?:比较|相对|非常|十分|相当|很|较)(?=[\u4e00-\u9fff])")
 _SCOPE_ENDS = re.compile(r",|，|\(|（|\b(?:and|or|then)\b")  # (nor a parenthesised quote)
 
 
@@ -274,6 +275,8 @@ class Lexicon:
         maximal = [t for t in cjk_terms if not any(t != o and t in o for o in cjk_terms)]
         low = text.lower()
         for t in maximal:
+            # a degree adverb jieba joined to its word says nothing itself: 比较慢 is 慢 (缓慢)
+            t = _DEGREE.sub("", t) or t
             subs = tuple(o for o in cjk_terms if o != t and o in t)
             pos = max(0, text.find(t))
             left = low[:pos].rstrip()[-1:]

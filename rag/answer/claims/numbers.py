@@ -226,6 +226,8 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
     >>> n = numbers_in("three stages")[0]
     >>> number_found(n, number_keys("包括三个阶段")), number_found(n, number_keys("三项"))
     (True, False)
+    >>> [(n.low, n.high, n.vague) for n in numbers_in("面对上千个候选")]
+    [(1000.0, 9999.0, True)]
     >>> [n.low for n in numbers_in("推荐系统三板斧", strict=False)], numbers_in("五板斧")[0].low
     ([3.0], 5.0)
     >>> [(n.low, n.high, n.counter) for n in numbers_in("a 10-50x speedup, 2×, a 3x3 kernel")]
@@ -248,7 +250,7 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
         else:
             out.append(Number(lo, lo, pct, m.group(0).strip(), counter))
         taken.append(m.span())
-    _magnitudes(text, strict, out, taken)
+    _magnitudes(text, out, taken)
     for m in _EN_NUM_RE.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
@@ -301,10 +303,10 @@ def _chinese_numerals(
         out.append(Number(value, value, False, ("第" if ordinal else "") + m.group(0), counter))
 
 
-def _magnitudes(text: str, strict: bool, out: list[Number], taken: list[tuple[int, int]]) -> None:
-    """Add the magnitudes of ``text`` ("a few thousand": 1000-9999) to ``out``; on the evidence
-    side (not ``strict``) 上千, 数百, 几十 too."""
-    found = list(_VAGUE_EN.finditer(text)) + ([] if strict else list(_VAGUE_ZH.finditer(text)))
+def _magnitudes(text: str, out: list[Number], taken: list[tuple[int, int]]) -> None:
+    """Add the magnitudes of ``text`` ("a few thousand", 上千, 数百, 几十: 1000-9999 …) to
+    ``out``, on both sides: a clause's "面对上千个候选" is a magnitude too, not the figure 1000."""
+    found = list(_VAGUE_EN.finditer(text)) + list(_VAGUE_ZH.finditer(text))
     for m in found:
         word = next(g for g in m.groups() if g).lower().removesuffix("s")
         v = float(_MAGNITUDE[word])
