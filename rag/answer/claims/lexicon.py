@@ -111,6 +111,12 @@ _ZH_SYNONYM_GROUPS = (
     "方式 方法",
     "缺点 不足 弊端",
     "优点 优势 好处",
+    "通信 通讯",
+    "前向 正向",
+    "获得 获取 拿到",
+    "起点 起始",
+    "处在 处于",
+    "大模型 大型语言模型 大语言模型 llm",
 )
 ZH_SYNONYMS = {
     w: tuple(o for o in group.split() if o != w)
