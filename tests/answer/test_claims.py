@@ -398,6 +398,17 @@ def test_chinese_paraphrase_words_that_claim_nothing_of_their_own(tools, similar
     assert [x.reason for x in c.removed] == ["number 上万 not in [1]"]
 
 
+def test_a_degree_word_claims_nothing_of_its_own(tools, similarity):
+    # the third detection set (dev): "far" in "far fewer steps" was looked for in the article
+    ddim = [_p(_body("ddim"), "ddim")]
+    answer = (
+        "DDIM derives the reverse diffusion process without relying on the Markov assumption, "
+        "which lets it sample in far fewer steps than DDPM's 1000 [1]."
+    )
+    c = check(answer, ddim, tools, similarity, "en", question="How does DDIM speed up DDPM?")
+    assert c.removed == [] and c.text == answer
+
+
 def test_a_comparative_the_chinese_source_does_not_make_is_removed(tools, similarity):
     """Detection set (dev): "…more advanced activation functions that are consistently better
     than ReLU" was kept on "使用不同的(更高级的)激活函数" (a comparison, but of another word)."""
