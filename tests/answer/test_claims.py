@@ -386,7 +386,7 @@ def test_chinese_paraphrase_words_that_claim_nothing_of_their_own(tools, similar
     for answer, doc in (
         ("如果两者都没有的话，就无法找到最优策略 [1]。", "monte-carlo-rl"),
         ("这种方法通常比较慢 [1]。", "small-object-detection"),
-        ("上千个候选的精排有时也无法落地更复杂的模型 [1]。", "rerank"),
+        ("面对上千个候选时，精排有时也无法落地更复杂的模型 [1]。", "rerank"),
     ):
         c = check(answer, [_p(_body(doc), doc)], tools, similarity)
         assert c.removed == [] and c.text == answer, (answer, [x.reason for x in c.removed])
