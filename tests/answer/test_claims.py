@@ -398,6 +398,17 @@ def test_chinese_paraphrase_words_that_claim_nothing_of_their_own(tools, similar
     assert [x.reason for x in c.removed] == ["number 上万 not in [1]"]
 
 
+def test_a_removed_figure_is_named_by_the_one_no_passage_has(tools, similarity):
+    # "number 0 not in [1]" was given for "0/1 两种取值" over "训练数据只有0/1的值": the 0 is there
+    ctr = [_p(_body("ctr-prediction"), "ctr-prediction")]
+    answer = (
+        "因为我们没办法把同一个广告给同一个用户展示1 万次再统计点击次数来估计真实点击率，"
+        "所以训练数据只有 0/1 两种取值 [1]。"
+    )
+    c = check(answer, ctr, tools, similarity, question="为什么CTR预估的训练数据只有0和1？")
+    assert [x.reason for x in c.removed] == ["number 两 not in [1]"]
+
+
 def test_a_degree_word_claims_nothing_of_its_own(tools, similarity):
     # the third detection set (dev): "far" in "far fewer steps" was looked for in the article
     ddim = [_p(_body("ddim"), "ddim")]

@@ -440,8 +440,10 @@ def _rule(
 ) -> tuple[str, str]:
     """(reason, rule) when a rule rejects the clause against candidate ``c``, else ("", "")."""
     num_missing = lex.numbers_missing(info, c)
-    if num_missing:
-        return f"number {num_missing[0].surface} not in [{c.passage + 1}]", "number"
+    if num_missing:  # name first a figure no passage has ("两种", not the "0" of "0/1" it has)
+        gone = [lex.numbers_missing(info, p) for p in lex.pass_cands]
+        nowhere = [n for n in num_missing if all(n in g for g in gone)]
+        return f"number {(nowhere or num_missing)[0].surface} not in [{c.passage + 1}]", "number"
     # (either reading: "DeepSeek-V3 的 MoE 有 37B 个路由专家" is read as English, by its Latin)
     counts = counted_unmet(info.text, c.text, lex.word_renderings) or counted_unmet_zh(
         info.text, c.text
