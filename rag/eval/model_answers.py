@@ -135,6 +135,15 @@ def score_labels(
     for row in rows:
         checked = check_stored(row["model_text"], row["passages"], row["question"], checker)
         labels = {lab["text"]: lab["support"] for lab in row["clauses"]}
+        # a quote the check drops before splitting (glosses.py) leaves its clause without it
+        quotes = [c.text for c in checked.removed if c.sentence < 0]
+        labels.update(
+            {
+                _without(text, quotes): s
+                for text, s in labels.items()
+                if _without(text, quotes) != text
+            }
+        )
         judged: list[tuple[Clause, list[int]]] = []
         groups = ["all", row["lang"]]
         for c in checked.clauses:
@@ -179,6 +188,18 @@ def score_labels(
         for g in groups:
             sums[g]["answers"] += 1
     return {g: _rates(s) for g, s in sorted(sums.items(), key=lambda kv: kv[0] != "all")}
+
+
+def _without(text: str, quotes: Sequence[str]) -> str:
+    """``text`` without the dropped ``quotes`` (the clause the check judged, once they went).
+
+    Example:
+        >>> _without('It uses 0.5 ("阈值") for NMS', ['("阈值")'])
+        'It uses 0.5 for NMS'
+    """
+    for q in quotes:
+        text = text.replace(q, " ")
+    return " ".join(text.split())
 
 
 def _rates(s: dict[str, float]) -> dict[str, Any]:
