@@ -37,6 +37,7 @@ class Reply:
     status: int = 200
     delay: float = 0.0
     top: dict[str, float] | None = None
+    cached: int | None = None  # prompt tokens reported as read from the server's prompt cache
 
 
 class ScriptedLLM:
@@ -81,9 +82,9 @@ class ScriptedLLM:
                     return
                 text = "" if reply.kind == "empty" else reply.text
                 if body.get("stream"):
-                    self._stream(text, cut=reply.kind == "cut")
+                    self._stream(text, cut=reply.kind == "cut", cached=reply.cached)
                 else:
-                    self._json(200, _completion(text, body, reply.top))
+                    self._json(200, _completion(text, body, reply.top, reply.cached))
 
             def _json(self, code: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -93,7 +94,7 @@ class ScriptedLLM:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, text: str, cut: bool) -> None:
+            def _stream(self, text: str, cut: bool, cached: int | None = None) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
@@ -115,11 +116,7 @@ class ScriptedLLM:
                         "created": 0,
                         "model": "scripted",
                         "choices": [],
-                        "usage": {
-                            "prompt_tokens": 10,
-                            "completion_tokens": len(pieces),
-                            "total_tokens": 10 + len(pieces),
-                        },
+                        "usage": _usage(10, len(pieces), cached),
                     }
                 )
                 self.wfile.write(b"data: [DONE]\n\n")
@@ -162,7 +159,7 @@ class ScriptedLLM:
 
 
 def _completion(
-    text: str, body: dict[str, Any], top: dict[str, float] | None = None
+    text: str, body: dict[str, Any], top: dict[str, float] | None = None, cached: int | None = None
 ) -> dict[str, Any]:
     logprobs = None
     if body.get("logprobs") and top:
@@ -184,11 +181,7 @@ def _completion(
                 "logprobs": logprobs,
             }
         ],
-        "usage": {
-            "prompt_tokens": 10,
-            "completion_tokens": len(text),
-            "total_tokens": 10 + len(text),
-        },
+        "usage": _usage(10, len(text), cached),
     }
 
 
@@ -201,3 +194,15 @@ def _chunk(piece: str, finish: str | None) -> dict[str, Any]:
         "model": "scripted",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
+
+
+def _usage(prompt: int, completion: int, cached: int | None) -> dict[str, Any]:
+    """Token counts as OpenAI and llama.cpp send them (cached prompt tokens when scripted)."""
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
+    return usage

@@ -243,6 +243,11 @@ def render_markdown(summary: dict[str, Any], plots: list[str]) -> str:
                     f"{tok['prompt_total']} / {tok['completion_total']}",
                     f"{tok['answers_with_usage']} answers with usage",
                 ],
+                [
+                    "prompt tokens p50, all / read anew (not in the server's prompt cache)",
+                    f"{_fmt(a.get('prompt_tokens_p50'), 0)} / {_fmt(a.get('prompt_tokens_read_p50'), 0)}",
+                    "answers whose server reports its cached tokens (llama.cpp, OpenAI)",
+                ],
                 ["answered by", ", ".join(f"{k}: {v}" for k, v in a["answered_by"].items()), ""],
             ],
         )

@@ -97,6 +97,10 @@ def _answers(ok: list[dict[str, Any]]) -> dict[str, Any]:
     n_cited = sum(len(r["answer"]["cited_doc_ids"]) for r in cit_pool)
     usage = [r["answer"]["usage"] for r in done if r["answer"]["usage"]]
     prompt = [int(u.get("prompt_tokens", 0)) for u in usage]
+    # read anew: the prompt less what the server had cached (its rules and worked example)
+    fresh = [
+        int(u["prompt_tokens"]) - int(u["cached_tokens"]) for u in usage if "cached_tokens" in u
+    ]
     completion = [int(u.get("completion_tokens", 0)) for u in usage]
     return {
         "n": len(done),
@@ -135,6 +139,7 @@ def _answers(ok: list[dict[str, Any]]) -> dict[str, Any]:
             if r["answer"]["contains"]
         ),
         "prompt_tokens_p50": percentile(prompt, 50),
+        "prompt_tokens_read_p50": percentile(fresh, 50),
         "first_token": latency_summary(
             [
                 r["answer"]["timings"]["first_token"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from rag.errors import LLMError
 
@@ -51,6 +52,30 @@ def _describe(exc: Exception, where: str) -> str:
     if isinstance(exc, openai.APIStatusError):
         return f"the LLM at {where} returned HTTP {exc.status_code}"
     return f"the LLM at {where} failed ({type(exc).__name__})"
+
+
+def _usage(usage: Any) -> dict[str, int]:
+    """Token counts of a response: ``prompt_tokens``, ``completion_tokens``, and
+    ``cached_tokens`` (the prompt's tokens the server had in its prompt cache and did not read
+    again: llama.cpp and OpenAI report them) when the server says.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> _usage(NS(prompt_tokens=420, completion_tokens=30,
+        ...           prompt_tokens_details=NS(cached_tokens=230)))
+        {'prompt_tokens': 420, 'completion_tokens': 30, 'cached_tokens': 230}
+        >>> _usage(NS(prompt_tokens=420, completion_tokens=30))
+        {'prompt_tokens': 420, 'completion_tokens': 30}
+    """
+    out = {
+        "prompt_tokens": int(usage.prompt_tokens or 0),
+        "completion_tokens": int(usage.completion_tokens or 0),
+    }
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    if cached is not None:
+        out["cached_tokens"] = int(cached)
+    return out
 
 
 class LLM:
@@ -112,12 +137,7 @@ class LLM:
             raise LLMError(f"the LLM at {self.where} returned no choices")
         choice = resp.choices[0]
         text = (choice.message.content or "") if choice.message else ""
-        usage = {}
-        if resp.usage:
-            usage = {
-                "prompt_tokens": int(resp.usage.prompt_tokens or 0),
-                "completion_tokens": int(resp.usage.completion_tokens or 0),
-            }
+        usage = _usage(resp.usage) if resp.usage else {}
         return Completion(text=text, usage=usage, finish_reason=choice.finish_reason)
 
     def first_token_probabilities(
@@ -186,10 +206,7 @@ class LLM:
         try:
             for chunk in stream:
                 if chunk.usage:
-                    state.usage = {
-                        "prompt_tokens": int(chunk.usage.prompt_tokens or 0),
-                        "completion_tokens": int(chunk.usage.completion_tokens or 0),
-                    }
+                    state.usage = _usage(chunk.usage)
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]

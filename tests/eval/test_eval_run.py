@@ -302,7 +302,8 @@ def test_llm_answers_report_the_models_own_citation_recall(
     monkeypatch.delenv("RAG_LLM_API_KEY", raising=False)
     out = tmp_path / "out"
     with ScriptedLLM() as server:
-        server.script(Reply(supported), Reply(supported + invented))
+        # the server says how much of each prompt it had cached (10 prompt tokens each)
+        server.script(Reply(supported, cached=0), Reply(supported + invented, cached=6))
         code = main(
             [
                 str(qfile),
@@ -325,6 +326,9 @@ def test_llm_answers_report_the_models_own_citation_recall(
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     records = {r["id"]: r["answer"] for r in map(json.loads, lines)}
     assert records["b"]["model_text"] == supported + invented
+    assert records["b"]["usage"]["cached_tokens"] == 6
+    assert report["answers"]["prompt_tokens_read_p50"] == 7  # 10 and 4 read anew
+    assert "read anew" in (out / "report.md").read_text(encoding="utf-8")
     assert "计算资源" not in records["b"]["text"]  # removed from what the user reads...
     verdicts = {c["text"]: c["status"] for c in records["b"]["claims"]}
     assert verdicts["但需要更多的计算资源"] == "unsupported"

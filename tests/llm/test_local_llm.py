@@ -161,3 +161,22 @@ def test_real_server_answers_through_openai_sdk(llm: LocalLLMServer) -> None:
     assert text.strip()
     assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) >= 2
     assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens > 0
+
+
+@pytest.mark.slow
+def test_a_prompt_asked_again_is_read_from_the_prompt_cache(embedded_llm) -> None:
+    """The usage of an answer says how much of its prompt the server did not read again (the
+    rules and the worked example every prompt starts with): what `rag eval` reports as the
+    prompt tokens read anew."""
+    from rag.llm.client import StreamState
+
+    rules = {"role": "system", "content": "只根据资料回答，句末标出资料编号。" * 8}
+    usage = []
+    for question in ("DDIM 需要重新训练吗?", "DDIM 采样要多少步?"):
+        state = StreamState()
+        messages = [rules, {"role": "user", "content": question}]
+        assert "".join(embedded_llm.stream(messages, max_tokens=4, temperature=0, state=state))
+        usage.append(state.usage)
+    first, second = usage
+    assert second["prompt_tokens"] > second["cached_tokens"] >= first["prompt_tokens"] // 2
+    assert first["cached_tokens"] < second["cached_tokens"]
