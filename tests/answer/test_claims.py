@@ -1483,18 +1483,11 @@ def test_a_quoted_sentence_that_says_nothing_of_its_clause_is_not_its_source(too
 @pytest.mark.parametrize(
     ("doc", "question", "answer"),
     [
-        # real near misses (the DDIM and anchor-free articles hidden): a short quote, and one whose
-        # only word in common with the English before it (生成, "generating") is chance
+        # a real near miss (the DDIM article hidden): a quote of 9 Chinese characters
         (
             "rectified-flow",
             "Besides explaining the theory, what does the DDIM post also provide?",
             'It provides a deterministic sampling process ("DDIM,它的连续极限也是一个ODE") [1].',
-        ),
-        (
-            "prefix-tuning",
-            "Why is having to predefine and generate a set of anchors seen as a drawback?",
-            "It is seen as a drawback because it requires predefining and generating a set of "
-            'anchors ("只针对摘要和Table2Text这两个生成任务进行了评估") [1].',
         ),
     ],
 )

@@ -113,7 +113,6 @@ _SENTENCE_START = re.compile(r"(?:[.!?。！？]\s|\n|\))")
 
 
 _LONG_QUOTE = 6  # Chinese characters: shorter is the gloss of a term ("碱性" for "basic")
-_HELD_SHARE = 0.2  # a quote must hold more than this share of the English words before it
 
 
 def drop_unrelated_quotes(
@@ -126,12 +125,10 @@ def drop_unrelated_quotes(
     of the same ad to the same user counts as a valid repeat ("作为确定性策略,相同的策略,在同一个
     状态处,动作是唯一确定的...") [4]' (a near miss: the ads article hidden). Judged with its quote,
     such a clause rests on the quote's words; without it, it only restates the question. A
-    quote of the passages (6 Chinese characters or more: not a term's gloss) that holds at most
-    a fifth of the three or more words and names of the English before it (since the sentence's
-    start) is removed with its parentheses, like an invented gloss: also 'It provides a
-    deterministic sampling process ("DDIM,它的连续极限也是一个ODE")' and '…requires predefining and
-    generating a set of anchors ("只针对摘要和Table2Text这两个生成任务进行了评估")', whose one word
-    in common (生成, "generating") is chance (near misses of ``questions_more.jsonl``).
+    quote of the passages (6 Chinese characters or more: not a term's gloss) that holds none of
+    the three or more words and names of the English before it (since the sentence's start) is
+    removed with its parentheses, like an invented gloss: also 'It provides a deterministic
+    sampling process ("DDIM,它的连续极限也是一个ODE")' (a near miss of ``questions_more.jsonl``).
 
     Args:
         text: The answer (after :func:`drop_invented_glosses`).
@@ -159,7 +156,7 @@ def drop_unrelated_quotes(
         if len(CJK.findall(m.group(1))) < _LONG_QUOTE:
             continue  # the gloss of a term ("碱性" for "basic")
         found, total = held(english, m.group(1))
-        if total >= 3 and found <= _HELD_SHARE * total:
+        if found == 0 and total >= 3:
             dropped.append(
                 Gloss(m.group(0).strip(), m.start(), m.end(), "a quote that does not say this")
             )
