@@ -112,7 +112,7 @@ def drop_invented_glosses(text: str, passages: Sequence[str]) -> tuple[str, list
 _SENTENCE_START = re.compile(r"(?:[.!?。！？]\s|\n|\))")
 
 
-_LONG_QUOTE = 6  # Chinese characters: shorter is the gloss of a term ("碱性" for "basic")
+_LONG_QUOTE = 15  # Chinese characters: a sentence of the passage, no term's gloss
 
 
 def drop_unrelated_quotes(
@@ -125,10 +125,9 @@ def drop_unrelated_quotes(
     of the same ad to the same user counts as a valid repeat ("作为确定性策略,相同的策略,在同一个
     状态处,动作是唯一确定的...") [4]' (a near miss: the ads article hidden). Judged with its quote,
     such a clause rests on the quote's words; without it, it only restates the question. A
-    quote of the passages (6 Chinese characters or more: not a term's gloss) that holds none of
-    the three or more words and names of the English before it (since the sentence's start) is
-    removed with its parentheses, like an invented gloss: also 'It provides a deterministic
-    sampling process ("DDIM,它的连续极限也是一个ODE")' (a near miss of ``questions_more.jsonl``).
+    quoted passage sentence (15 Chinese characters or more: not a term's gloss) that holds none
+    of the three or more words and names of the English before it (since the sentence's start)
+    is removed with its parentheses, like an invented gloss.
 
     Args:
         text: The answer (after :func:`drop_invented_glosses`).
