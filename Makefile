@@ -18,14 +18,15 @@ $(BIN)/python:
 # Bytecode is compiled at install (pip does it by default, uv on request; ~20 s once): where
 # PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile every imported module from
 # source on every start (`rag search` in a fresh process 1.3 s instead of 0.8 s).
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# constraints.txt holds the versions the expected scores were measured with (embedder, tokenizer).
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q $(TORCH_INDEX) "torch==2.13.0" "uv>=0.9"
-	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e . || $(BIN)/pip install -q -e .
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e . || $(BIN)/pip install -q -c constraints.txt -e .
 	$(BIN)/python -m compileall -q rag ingest app.py > /dev/null
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e ".[test]" || $(BIN)/pip install -q -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e ".[test]" || $(BIN)/pip install -q -c constraints.txt -e ".[test]"
 	touch $@
 
 # The benchmark extra (LlamaIndex, LangChain, psutil): only for `python -m bench`. Copies, not
