@@ -137,13 +137,8 @@ def score_labels(
         labels = {lab["text"]: lab["support"] for lab in row["clauses"]}
         # a quote the check drops before splitting (glosses.py) leaves its clause without it
         quotes = [c.text for c in checked.removed if c.sentence < 0]
-        labels.update(
-            {
-                _without(text, quotes): s
-                for text, s in labels.items()
-                if _without(text, quotes) != text
-            }
-        )
+        if quotes:
+            labels.update({_without(text, quotes): s for text, s in labels.items()})
         judged: list[tuple[Clause, list[int]]] = []
         groups = ["all", row["lang"]]
         for c in checked.clauses:
