@@ -525,6 +525,38 @@ def test_an_english_yes_is_not_a_word_the_passages_must_contain(tools, similarit
     assert c.removed == [] and c.text == answer
 
 
+def test_a_cost_improved_where_the_passage_says_it_grew_is_removed(tools, similarity):
+    # asked as a user: "FFM 相比 FM 改进了什么?" was answered "FFM 相比 FM 改进了计算时间复杂度 [1]。"
+    # over "FFM相比于FM的计算时间复杂度更高": every word is in the passage, the direction is not
+    ffm = [_p(_body("fm-ffm"), "fm-ffm")]
+    zh = check(
+        "FFM 相比 FM 改进了计算时间复杂度 [1]。",
+        ffm,
+        tools,
+        similarity,
+        question="FFM 相比 FM 改进了什么?",
+    )
+    assert zh.text == "" and zh.removed, zh.text
+    en = check(
+        "FFM improves the computational time complexity of FM [1].",
+        ffm,
+        tools,
+        similarity,
+        lang="en",
+        question="What does FFM improve over FM?",
+    )
+    assert en.text == "" and en.removed, en.text
+    # what the passage says stays
+    right = check(
+        "FFM 的计算时间复杂度更高，但提高了模型的表达能力 [1]。",
+        ffm,
+        tools,
+        similarity,
+        question="FFM 相比 FM 有什么代价?",
+    )
+    assert right.removed == [], [c.verdict() for c in right.clauses]
+
+
 def test_a_relative_clause_goes_with_the_removed_clause_it_described(tools, similarity):
     # asked as a user: with the invented middle clause removed, "which is a paper titled …"
     # described S4 instead of HiPPO: the kept text gave S4 HiPPO's title

@@ -40,7 +40,7 @@ from rag.answer.claims.negation import (
     neg_mismatch,
     negated_scope_asserted,
 )
-from rag.answer.claims.opposites import degree_said, least_said, opposite_said
+from rag.answer.claims.opposites import cost_raised, degree_said, least_said, opposite_said
 from rag.answer.claims.polar import bare_yes_no, is_polar
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
@@ -466,6 +466,7 @@ def _rule(
     if unmet:
         return f"compared with '{unmet}': [{c.passage + 1}] makes no such comparison", "comparison"
     flipped = opposite_said(info, c, lex.renderings) or least_said(info, c, lex.renderings)
+    flipped = flipped or cost_raised(info.text, c.text)
     if flipped:
         return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"
     turned = reversed_comparison(info.text, _whole_sentences(lex.pass_cands[c.passage].text, c))

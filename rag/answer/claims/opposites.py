@@ -6,6 +6,8 @@
   one (显著, 大幅, 强大 …), or a strong one where it states a weak one ("only marginal
   improvements" over "取得了显著改进").
 - **Least**: "the least likely to click" where the evidence says 最可能 (:func:`least_said`).
+- **Cost**: a cost (复杂度, 开销, memory …) improved or cut where the evidence says it grew
+  ("FFM 相比 FM 改进了计算时间复杂度" over "FFM相比于FM的计算时间复杂度更高"; :func:`cost_raised`).
 
 The evidence compared is the candidate sentence as a whole, and also its part (between commas,
 semicolons, colons) that holds most of the clause's other words: "“类别”是离散的,“类别的概率”才是
@@ -32,6 +34,7 @@ from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 
 __all__ = [
     "ANTONYMS",
+    "cost_raised",
     "degree_contradicted",
     "degree_said",
     "least_said",
@@ -226,3 +229,63 @@ def _strong(text: str) -> str:
         return m.group(0)
     m = _EN_STRONG.search(text)
     return m.group(0) if m and not _NOT_BEFORE.search(text[: m.start()]) else ""
+
+
+# what is better when lower: improving it means lowering it
+_ZH_COSTS = "复杂度|计算量|开销|成本|耗时|延迟|时延|内存|显存|参数量|存储"
+_EN_COSTS = r"complexity|cost|overhead|latency|memory|storage"
+# an English cost as Chinese evidence writes it
+_COST_ZH = {
+    "complexity": ("complexity", "复杂度"),
+    "cost": ("cost", "成本", "开销", "代价"),
+    "overhead": ("overhead", "开销"),
+    "latency": ("latency", "延迟", "时延"),
+    "memory": ("memory", "内存", "显存"),
+    "storage": ("storage", "存储"),
+}
+_COST = re.compile(rf"(?:{_ZH_COSTS})|\b(?:{_EN_COSTS})\b", re.IGNORECASE)
+_IMPROVED = re.compile(
+    r"改进|改善|优化|降低|减少|减小|缩短|节省|节约|"
+    r"\b(?:improv|reduc|lower|decreas|cut|sav|cheaper)\w*",
+    re.IGNORECASE,
+)
+_RAISED = re.compile(
+    r"更高|提高|增加|增大|更大|上升|变高|变大|更多|翻倍|\b(?:higher|increas\w*|larger|more)\b",
+    re.IGNORECASE,
+)
+_LOWERED = re.compile(
+    r"更低|降低|减少|减小|更小|更少|下降|缩短|节省|\b(?:lower\w*|reduc\w*|less|smaller)\b",
+    re.IGNORECASE,
+)
+
+
+def cost_raised(clause: str, evidence: str) -> tuple[str, str] | None:
+    """(the clause's word, the evidence's) when the clause improves or cuts a cost (复杂度,
+    开销, memory …) that every part of the evidence naming it says grew, none that it fell.
+
+    Example:
+        >>> cost_raised("FFM 相比 FM 改进了计算时间复杂度",
+        ...             "FFM相比于FM的计算时间复杂度更高,但同时也提高了本身模型的表达能力。")
+        ('改进', '更高')
+        >>> cost_raised("FFM 的计算复杂度更高", "FFM相比于FM的计算时间复杂度更高") is None
+        True
+        >>> cost_raised("It reduces memory use", "显存占用降低,速度更快") is None
+        True
+        >>> cost_raised("FFM improves the time complexity of FM", "FFM的计算时间复杂度更高")
+        ('improves', '更高')
+    """
+    cost = _COST.search(clause)
+    better = _IMPROVED.search(clause)
+    if (
+        not (cost and better)
+        or _RAISED.search(clause)
+        or _NOT_BEFORE.search(clause[: better.start()])
+    ):
+        return None
+    noun = cost.group(0).lower()
+    forms = _COST_ZH.get(noun, (noun,))
+    parts = [p for p in _PART.split(evidence.lower()) if any(f in p for f in forms)]
+    said = [_RAISED.search(p) for p in parts]
+    if parts and all(said) and not any(_LOWERED.search(p) for p in parts):
+        return better.group(0), said[0].group(0)
+    return None
