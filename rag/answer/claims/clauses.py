@@ -208,10 +208,13 @@ def parenthetical(text: str) -> bool:
     Example:
         >>> parenthetical(" (it involves taking the logarithm of the probabilities)")
         True
+        >>> parenthetical('(auxiliary-loss-free strategy for load balancing)")')
+        True
         >>> parenthetical("(热图)"), parenthetical("(Click Through Rate, CTR)")
         (False, False)
     """
-    m = re.fullmatch(r"\s*\(([^()]*)\)[\s,;:]*", CITE.sub("", text))
+    # (the end of a quote the aside sat in may follow: '…策略(auxiliary-loss-free strategy)")')
+    m = re.fullmatch(r"\s*\(([^()]*)\)[\s,;:\"”')]*", CITE.sub("", text))
     return bool(m) and not CJK.search(m.group(1)) and len(EN_WORD.findall(m.group(1))) >= 5
 
 
