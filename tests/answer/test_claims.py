@@ -525,6 +525,22 @@ def test_an_english_yes_is_not_a_word_the_passages_must_contain(tools, similarit
     assert c.removed == [] and c.text == answer
 
 
+def test_participial_phrases_go_with_the_main_clause_they_hung_on(tools, similarity):
+    # asked as a user ("What is the receptive field of a CNN layer?"): the main clause went (the
+    # passage it rested on does not name CNN) and the answer opened "Tracing back to the input
+    # image, and computing the receptive field for each layer [2]."
+    rf = [_p(_body("spp"), "spp"), _p(_body("receptive-field"), "receptive-field")]
+    answer = (
+        "The receptive field of a CNN layer is calculated by iterating from the top to the "
+        "bottom of the network, tracing back to the input image, and computing the receptive "
+        "field for each layer [2]."
+    )
+    q = "What is the receptive field of a CNN layer?"
+    c = check(answer, rf, tools, similarity, lang="en", question=q)
+    assert "racing back" not in c.text, c.text
+    assert {x.reason for x in c.removed[1:]} == {"its sentence lost its main clause"}
+
+
 def test_a_cost_improved_where_the_passage_says_it_grew_is_removed(tools, similarity):
     # asked as a user: "FFM 相比 FM 改进了什么?" was answered "FFM 相比 FM 改进了计算时间复杂度 [1]。"
     # over "FFM相比于FM的计算时间复杂度更高": every word is in the passage, the direction is not

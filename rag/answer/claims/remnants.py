@@ -99,11 +99,47 @@ def dependent(text: str, english: bool) -> bool:
         True
         >>> dependent("As shown in Table 1, DDIM is faster", True)
         False
+        >>> dependent("tracing back to the input image", True), dependent("sampling is faster", True)
+        (True, False)
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
-        return bool(_EN_SUBORDINATE.match(t))
+        return bool(_EN_SUBORDINATE.match(t)) or _participle(t)
     return t.startswith(_ZH_SUBORDINATE)
+
+
+_EN_ING = re.compile(r"(?:and\s+)?([A-Za-z]{2,}ing)\b")
+_NOT_PARTICIPLES = frozenset(
+    [
+        "according",
+        "during",
+        "something",
+        "nothing",
+        "anything",
+        "everything",
+        "thing",
+        "string",
+        "king",
+        "spring",
+        "morning",
+        "evening",
+        "ceiling",
+    ]
+)
+_FINITE = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|can|could|will|would|may|might|must|should|"
+    r"does|do|did)\b",
+    re.IGNORECASE,
+)
+
+
+def _participle(t: str) -> bool:
+    """A participial phrase, without a verb of its own: "tracing back to the input image" and
+    "and computing the receptive field for each layer" were left of "The receptive field is
+    calculated by iterating from the top…, tracing back…, and computing…" (not "sampling is
+    10 times faster")."""
+    m = _EN_ING.match(t)
+    return bool(m) and m.group(1).lower() not in _NOT_PARTICIPLES and not _FINITE.search(t)
 
 
 _ZH_CONNECTIVES = frozenset(
