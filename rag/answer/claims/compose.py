@@ -208,8 +208,12 @@ def _lose_list_items(text: str, idxs: list[int], parsed: Parsed) -> None:
     clauses = parsed.clauses
     for k, i in enumerate(idxs[:-1]):
         cl = clauses[i]
-        gap = text[cl.end : clauses[idxs[k + 1]].start]
-        if not cl.supported and (_COLON.search(CITE.sub("", cl.text)) or _COLON.search(gap)):
+        # the list starts inside the removed clause ("…of RLHF: SFT"): its first items were
+        # judged with the claim that introduced them. (A colon that ends the clause is left
+        # alone: "吉布三兄弟…的主唱歌曲分别是：" restated the question and went, and the list after
+        # it was the answer.)
+        opened = _COLON.search(CITE.sub("", cl.text).rstrip(" ：:"))
+        if not cl.supported and opened:
             for j in idxs[k + 1 :]:
                 if clauses[j].supported:
                     clauses[j].status = "unsupported"

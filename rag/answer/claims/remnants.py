@@ -101,6 +101,8 @@ def dependent(text: str, english: bool) -> bool:
         False
         >>> dependent("tracing back to the input image", True), dependent("sampling is faster", True)
         (True, False)
+        >>> dependent("bounding box coordinates and confidence scores", True)
+        False
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
@@ -108,7 +110,14 @@ def dependent(text: str, english: bool) -> bool:
     return t.startswith(_ZH_SUBORDINATE)
 
 
-_EN_ING = re.compile(r"(?:and\s+)?([A-Za-z]{2,}ing)\b")
+# an -ing word followed by what a verb takes (an object's determiner, a pronoun, a particle or
+# preposition): "tracing back to…", "computing the…", "forcing him to…"; not "bounding box…"
+_EN_ING = re.compile(
+    r"(?:and\s+)?([A-Za-z]{2,}ing)\s+(?:the|a|an|it|its|them|him|her|his|their|this|these|that|"
+    r"those|each|every|all|some|any|back|up|down|out|off|over|away|to|from|into|onto|on|in|"
+    r"with|by|for|through|across|more|less)\b",
+    re.IGNORECASE,
+)
 _NOT_PARTICIPLES = frozenset(
     [
         "according",
