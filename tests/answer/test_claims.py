@@ -603,30 +603,6 @@ def test_a_pronoun_clause_goes_with_the_removed_clause_that_named_its_subject(to
     assert any(x.reason == "it depended on a removed clause" for x in c.removed)
 
 
-def test_the_items_of_a_list_go_with_the_removed_clause_that_opened_it(tools, similarity):
-    # asked as a user ("What is the difference between DPO and RLHF?"): with its first clause
-    # removed, the answer opened with the list's tail, "Reward Model, and RL microtuning [1]."
-    dpo = [_p(_body("dpo"), "dpo")]
-    answer = (
-        "DPO is a method that combines the two stages of RLHF: SFT, Reward Model, and RL "
-        "microtuning [1]."
-    )
-    q = "What is the difference between DPO and RLHF?"
-    c = check(answer, dpo, tools, similarity, lang="en", question=q)
-    assert "Reward Model" not in c.text, c.text
-    assert [x.reason for x in c.removed][1:] == ["it depended on a removed clause"]
-    # a list whose opening clause stands keeps its items
-    kept = check(
-        "RLHF usually has three stages: SFT, reward modelling and RL fine-tuning [1].",
-        dpo,
-        tools,
-        similarity,
-        lang="en",
-        question=q,
-    )
-    assert "reward modelling" in kept.text, [x.verdict() for x in kept.clauses]
-
-
 def test_a_word_is_not_rendered_by_a_shorter_word_that_begins_it(tools, similarity):
     # "differentiable" borrowed the renderings of "differ" (不同, 不一…): the evidence picked for
     # "accuracy is not differentiable" was "正确率不一定上升" and the clause was removed beside

@@ -7,8 +7,7 @@ because, 其中/从而) or says next to nothing is dropped, and so is an English
 (which/who/where), clause led by a pronoun (it/they/this…) or aside in parentheses whose clause
 before it went: it would describe another noun; so is an English sentence led by a pronoun that
 would open the answer after the sentence it spoke of went, and a sentence that opens it for the
-same reason loses a "Specifically," or "此外，" that pointed back. The items of a list go with
-the removed clause that opened it with a colon. A sentence that says an
+same reason loses a "Specifically," or "此外，" that pointed back. A sentence that says an
 earlier one again ("此外，" and the same words) goes. Punctuation left dangling is tidied.
 
 Example:
@@ -123,7 +122,6 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     clauses = parsed.clauses
     idxs = lay.clauses
     english = lay.english
-    _lose_list_items(text, idxs, parsed)
     for before, i in itertools.pairwise(idxs):
         # "…S4, [removed: it was … HiPPO,] which is a paper titled …": a relative clause
         # would now describe the noun of another clause (S4 given HiPPO's title); "[removed:
@@ -195,30 +193,6 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     if not english and punct.startswith(("..", "…")):
         punct = "。"  # "…HiPPO、S4、Mam... [1]。" (a cut-off quote) ended "Mam [1]."
     return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
-
-
-_COLON = re.compile(r"[:：]")
-
-
-def _lose_list_items(text: str, idxs: list[int], parsed: Parsed) -> None:
-    """The clauses after a removed clause that opened a list with a colon go with it: they are
-    its items. "DPO is a method that combines the two stages of RLHF: SFT, Reward Model, and RL
-    fine-tuning [1]." lost its first clause, and "Reward Model, and RL fine-tuning [1]." had
-    opened the answer as a sentence of its own."""
-    clauses = parsed.clauses
-    for k, i in enumerate(idxs[:-1]):
-        cl = clauses[i]
-        # the list starts inside the removed clause ("…of RLHF: SFT"): its first items were
-        # judged with the claim that introduced them. (A colon that ends the clause is left
-        # alone: "吉布三兄弟…的主唱歌曲分别是：" restated the question and went, and the list after
-        # it was the answer.)
-        opened = _COLON.search(CITE.sub("", cl.text).rstrip(" ：:"))
-        if not cl.supported and opened:
-            for j in idxs[k + 1 :]:
-                if clauses[j].supported:
-                    clauses[j].status = "unsupported"
-                    clauses[j].reason = "it depended on a removed clause"
-            return
 
 
 def _only_labels(text: str) -> bool:
