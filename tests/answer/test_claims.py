@@ -541,6 +541,30 @@ def test_participial_phrases_go_with_the_main_clause_they_hung_on(tools, similar
     assert {x.reason for x in c.removed[1:]} == {"its sentence lost its main clause"}
 
 
+def test_an_english_ordinal_is_found_as_the_chinese_one(tools, similarity):
+    # a CMRC-English answer lost "third" although its passage says 第三小径
+    passage = [_p("希腊人封锁了隘道,以防止薛西斯利用巨大的骑兵部队从第三小径迂回过去。", "pass")]
+    q = "Why did the Greeks block the pass?"
+    ok = check(
+        "They feared the cavalry would use the third small path [1].",
+        passage,
+        tools,
+        similarity,
+        lang="en",
+        question=q,
+    )
+    assert ok.removed == [], [c.verdict() for c in ok.clauses]
+    wrong = check(
+        "They feared the cavalry would use the fifth small path [1].",
+        passage,
+        tools,
+        similarity,
+        lang="en",
+        question=q,
+    )
+    assert wrong.text == "", wrong.text
+
+
 def test_a_cost_improved_where_the_passage_says_it_grew_is_removed(tools, similarity):
     # asked as a user: "FFM 相比 FM 改进了什么?" was answered "FFM 相比 FM 改进了计算时间复杂度 [1]。"
     # over "FFM相比于FM的计算时间复杂度更高": every word is in the passage, the direction is not
