@@ -7,10 +7,12 @@ Three cases, all after the claim check (so only supported content is quoted):
   the Chinese sentence its supported clauses rest on most, as ``Source [n]: "…"``. The small
   model paraphrases (and sometimes mistranslates) Chinese terms; the reader who asks in English
   still sees the article's own words, and can check the translation against them;
-- a terse Chinese answer (fewer than :data:`TERSE` Chinese characters: "锦囊 [1]。", "在CNN中实现了
-  [1]。") gets that sentence too, as ``来源 [n]：“…”``: the context the answer leaves out, and
-  the words to check it by ("DeepSeek-V3 靠 MLA 来确保推理效率 [1]" to "靠哪种结构来压低训练成本?"
-  is shown beside "…采用了 MLA 来确保推理效率,并使用 DeepSeekMoE 来实现经济高效的训练").
+- a Chinese answer that does not already say most of that sentence (:data:`SAYS_MOST` of its
+  character pairs) gets it too, as ``来源 [n]：“…”``: the context a terse answer leaves out
+  ("锦囊 [1]。", "在CNN中实现了 [1]。"), and the article's own words to check a paraphrase by
+  ("DeepSeek-V3 靠 MLA 来确保推理效率 [1]" to "靠哪种结构来压低训练成本?" is shown beside
+  "…采用了 MLA 来确保推理效率,并使用 DeepSeekMoE 来实现经济高效的训练"; "共有来自64个国家及地区的84名
+  运动员参赛 [1]。" beside "比赛共有来自64个国家及地区的84名运动员参与。").
 
 Example:
     >>> from rag.answer.claims import CheckedAnswer, Clause
@@ -36,7 +38,8 @@ from rag.answer.extractive import Extract
 __all__ = ["Quoted", "with_quote"]
 
 _CJK_RUN = re.compile(CJK.pattern + "{2,}")  # a quoted Chinese word, not a stray character
-TERSE = 15  # a Chinese answer with fewer Chinese characters than this gets its source sentence
+# a Chinese answer that holds this share of its source sentence's character pairs says it already
+SAYS_MOST = 0.7
 
 
 @dataclass
@@ -72,12 +75,11 @@ def with_quote(
         joiner = "" if lang == "zh" else " "
         cited = checked.cited + [n for n in extract.cited if n not in checked.cited]
         return Quoted(f"{checked.text}{joiner}{extract.text}", cited)
-    if lang == "en":
-        wanted = not _CJK_RUN.search(checked.text)
-    else:
-        wanted = len(CJK.findall(CITE.sub("", checked.text))) < TERSE
+    wanted = lang != "en" or not _CJK_RUN.search(checked.text)
     quote = _best_source(checked) if wanted else None
     if quote is None or _bare(quote[1]) in _bare(checked.text):  # the answer is the sentence
+        return Quoted(checked.text, list(checked.cited))
+    if lang != "en" and _share_said(checked.text, quote[1]) >= SAYS_MOST:
         return Quoted(checked.text, list(checked.cited))
     number, sentence = quote
     cited = checked.cited + ([number] if number not in checked.cited else [])
@@ -109,6 +111,17 @@ def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
         key = max(longer, key=lambda k: len(k[1]))
         votes[key] = votes.get(key, 0.0) + weight
     return max(votes, key=lambda k: votes[k])  # dicts keep order: the first wins a tie
+
+
+def _share_said(answer: str, sentence: str) -> float:
+    """The share of ``sentence``'s character pairs (punctuation and spaces aside) in ``answer``.
+
+    >>> round(_share_said("共有64个国家参赛 [1]。", "比赛共有64个国家参与。"), 2)
+    0.7
+    """
+    a, s = _bare(answer), _bare(sentence)
+    pairs = {s[i : i + 2] for i in range(len(s) - 1)}
+    return sum(p in a for p in pairs) / len(pairs) if pairs else 1.0
 
 
 def _bare(text: str) -> str:

@@ -42,11 +42,11 @@ def test_answers_with_the_chinese_words_or_in_chinese_are_left_alone() -> None:
     quoting = CheckedAnswer('Over each batch ("每个 batch") [1].', [clause("x", PRICE)], cited=[1])
     assert with_quote(quoting, None, "en").text == quoting.text
     chinese = CheckedAnswer(
-        "搜索结果中的价格、地域和品牌等属性会被打散 [1]。",
-        [clause("搜索结果中的价格、地域和品牌等属性会被打散", PRICE)],
+        "搜索结果的多样性，如价格、地域、品牌、风格等属性的打散 [1]。",
+        [clause("搜索结果的多样性，如价格、地域、品牌、风格等属性的打散", PRICE)],
         cited=[1],
     )
-    assert with_quote(chinese, None, "zh").text == chinese.text  # not terse: said in full
+    assert with_quote(chinese, None, "zh").text == chinese.text  # it says most of the sentence
     english_source = CheckedAnswer("It is fast [1].", [clause("x", "It is fast.")], cited=[1])
     assert with_quote(english_source, None, "en").text == english_source.text
 
@@ -89,6 +89,21 @@ def test_no_quote_from_a_passage_the_clause_does_not_cite() -> None:
     assert quoted.text == text and quoted.cited == [1]
 
 
+def test_a_chinese_paraphrase_gets_the_sentence_it_rests_on() -> None:
+    # CMRC trial: the gold "比赛共有来自64个国家及地区的84名运动员参与" was in the passage; the answer
+    # paraphrased it (参赛) and the reader could not check it against the article's words
+    sentence = "比赛共有来自64个国家及地区的84名运动员参与。"
+    text = "共有来自64个国家及地区的84名运动员参赛 [1]。"
+    checked = CheckedAnswer(text, [clause(text[:-5], sentence)], cited=[1])
+    assert with_quote(checked, None, "zh").text == text  # 0.8 of its pairs: said already
+    text = "84名运动员参赛 [1]。"
+    checked = CheckedAnswer(text, [clause(text[:-5], sentence)], cited=[1])
+    assert with_quote(checked, None, "zh").text == f"{text}\n来源 [1]：“{sentence}”"
+    text = "搜索结果中的价格、地域和品牌等属性会被打散 [1]。"
+    checked = CheckedAnswer(text, [clause(text[:-5], PRICE)], cited=[1])
+    assert with_quote(checked, None, "zh").text == f"{text}\n来源 [1]：“{PRICE}”"
+
+
 def test_a_terse_chinese_answer_gets_the_sentence_it_rests_on() -> None:
     # dev m135: the model's terse answer is true but beside the question; the sentence shows the
     # reader the structure asked about
@@ -98,7 +113,7 @@ def test_a_terse_chinese_answer_gets_the_sentence_it_rests_on() -> None:
         text, [clause("DeepSeek-V3 靠 MLA 来确保推理效率", sentence)], cited=[1]
     )
     assert with_quote(checked, None, "zh").text == f"{text}\n来源 [1]：“{sentence}”"
-    # a Chinese answer of 15 Chinese characters or more says enough on its own
+    # a Chinese answer that says most of the sentence says enough on its own
     long_text = "DeepSeek-V3 采用了 MLA 来确保推理效率并使用 DeepSeekMoE 来实现高效训练 [1]。"
     checked = CheckedAnswer(long_text, [clause(long_text[:-5], sentence)], cited=[1])
     assert with_quote(checked, None, "zh").text == long_text
