@@ -102,6 +102,11 @@ def test_a_chinese_paraphrase_gets_the_sentence_it_rests_on() -> None:
     text = "搜索结果中的价格、地域和品牌等属性会被打散 [1]。"
     checked = CheckedAnswer(text, [clause(text[:-5], PRICE)], cited=[1])
     assert with_quote(checked, None, "zh").text == f"{text}\n来源 [1]：“{PRICE}”"
+    # evidence of two sentences: an answer that says one of them says it (serve's DDIM answer)
+    two = sentence + "这篇文章将对 DDIM 的理论进行讲解。"
+    text = "比赛共有来自64个国家及地区的84名运动员参赛 [1]。"
+    checked = CheckedAnswer(text, [clause(text[:-5], two)], cited=[1])
+    assert with_quote(checked, None, "zh").text == text
 
 
 def test_a_terse_chinese_answer_gets_the_sentence_it_rests_on() -> None:
