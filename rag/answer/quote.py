@@ -11,8 +11,10 @@ Three cases, all after the claim check (so only supported content is quoted):
   character pairs) gets it too, as ``来源 [n]：“…”``: the context a terse answer leaves out
   ("锦囊 [1]。", "在CNN中实现了 [1]。"), and the article's own words to check a paraphrase by
   ("DeepSeek-V3 靠 MLA 来确保推理效率 [1]" to "靠哪种结构来压低训练成本?" is shown beside
-  "…采用了 MLA 来确保推理效率,并使用 DeepSeekMoE 来实现经济高效的训练"; "共有来自64个国家及地区的84名
-  运动员参赛 [1]。" beside "比赛共有来自64个国家及地区的84名运动员参与。").
+  "…采用了 MLA 来确保推理效率,并使用 DeepSeekMoE 来实现经济高效的训练"; "四川大学华西医院是三级甲等
+  医院 [1]。" beside "…一座著名大型三级甲等医院,也是全世界单体规模最大的医院"). An answer that says
+  most of the sentence in its own words ("共有来自64个国家及地区的84名运动员参赛" for "比赛共有…运动员
+  参与") gets none.
 
 Example:
     >>> from rag.answer.claims import CheckedAnswer, Clause
