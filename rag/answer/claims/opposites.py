@@ -233,7 +233,7 @@ def _strong(text: str) -> str:
 
 # what is better when lower: improving it means lowering it
 _ZH_COSTS = "复杂度|计算量|开销|成本|耗时|延迟|时延|内存|显存|参数量|存储"
-_EN_COSTS = r"complexity|cost|overhead|latency|memory|storage"
+_EN_COSTS = r"complexity|costs?|overheads?|latency|memory|storage"
 # an English cost as Chinese evidence writes it
 _COST_ZH = {
     "complexity": ("complexity", "复杂度"),
@@ -273,6 +273,8 @@ def cost_raised(clause: str, evidence: str) -> tuple[str, str] | None:
         True
         >>> cost_raised("FFM improves the time complexity of FM", "FFM的计算时间复杂度更高")
         ('improves', '更高')
+        >>> cost_raised("It reduces the training costs", "训练成本更高")
+        ('reduces', '更高')
     """
     cost = _COST.search(clause)
     better = _IMPROVED.search(clause)
@@ -283,7 +285,7 @@ def cost_raised(clause: str, evidence: str) -> tuple[str, str] | None:
     ):
         return None
     noun = cost.group(0).lower()
-    forms = _COST_ZH.get(noun, (noun,))
+    forms = _COST_ZH.get(noun, _COST_ZH.get(noun.rstrip("s"), (noun,)))
     parts = [p for p in _PART.split(evidence.lower()) if any(f in p for f in forms)]
     said = [_RAISED.search(p) for p in parts]
     if parts and all(said) and not any(_LOWERED.search(p) for p in parts):
