@@ -125,7 +125,7 @@ def _sentences(text: str) -> list[str]:
     >>> _sentences("提速 10~50 倍。这篇文章将对 DDIM 的理论进行讲解。")
     ['提速 10~50 倍。', '这篇文章将对 DDIM 的理论进行讲解。']
     """
-    parts = [p.strip() for p in re.findall(r"[^。！？!?]+[。！？!?]*", text) if p.strip()]
+    parts = [text[a:b].strip() for a, b in split_sentences(text)]
     return [p for p in parts if _bare(p)] or [text]
 
 
