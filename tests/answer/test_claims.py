@@ -1255,6 +1255,51 @@ def test_a_sentence_said_again_is_shown_once(tools, similarity):
     assert c.notice is None  # nothing unsupported was removed
 
 
+def test_a_sentence_said_again_after_a_no_is_shown_once(tools, similarity):
+    """Asked "交叉熵下降了,正确率一定上升吗?", the embedded model answered "不是。<statement>。
+    <statement> [2]。"; the splitter keeps the short "不是。" with the statement, so the repeat
+    differed from it by a negation and the reader saw the statement twice."""
+    said = "交叉熵下降了,正确率不一定上升"
+    c = check(
+        f"不是。{said}。{said} [2]。",
+        _articles("differentiable-metrics", "rectified-flow"),
+        tools,
+        similarity,
+        question="交叉熵下降了,正确率一定上升吗?",
+    )
+    assert c.text == f"不是。{said} [1]。"
+
+
+def test_a_numbered_list_whose_items_went_leaves_no_numbers_or_lead_in(tools, similarity):
+    """Asked "Glow 相比 NICE 做了哪些改进?", the embedded model listed three invented improvements;
+    their clauses went but the item numbers stayed as claims ("1", "2" appear in the article),
+    and the reader saw "Glow 相比 NICE 做了以下改进 [1]。1 [2].2 [1]." """
+    c = check(
+        "Glow 相比 NICE 做了以下改进： 1. 使用了更复杂的生成模型结构。 2. 提高了生成质量。 "
+        "3. 减少了计算量。",
+        _articles("nice-flow", "differentiable-metrics"),
+        tools,
+        similarity,
+        question="Glow 相比 NICE 做了哪些改进?",
+    )
+    assert c.text == ""  # nothing left: the chain shows the extract or abstains
+    assert "以下改进" in (c.notice or "") or any("以下改进" in x.text for x in c.removed)
+
+
+def test_a_numbered_list_of_supported_items_keeps_its_numbers(tools, similarity):
+    """The numbers of a list's items are no figures to check, and stay where the items stay."""
+    c = check(
+        "在架构设计方面，DeepSeek-V3： 1. 采用了 MLA 来确保推理效率 [1]。 "
+        "2. 使用 DeepSeekMoE 来实现经济高效的训练 [1]。",
+        _articles("deepseek-v3"),
+        tools,
+        similarity,
+        question="DeepSeek-V3 的架构有什么特点?",
+    )
+    assert c.removed == []
+    assert "1. 采用了 MLA" in c.text and "2. 使用 DeepSeekMoE" in c.text
+
+
 def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, similarity):
     """Two correct answers of the embedded model (held-out run, 2026-12-04) were removed whole:
     "data loss" (数据丢失: loss had only 损失) "during" (a preposition counted as a claim word), and

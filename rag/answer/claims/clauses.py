@@ -75,6 +75,10 @@ _SENT_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
 # "etc." / "e.g." / "vs." inside an English sentence, or a full stop before a lowercase word: no end
 _ABBREVIATION = re.compile(r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))$", re.IGNORECASE)
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
+# the number of a list item ("改进： 1. 使用了…", "2、提高了…", "(3) Uses…"): not a sentence's end,
+# and no figure the clause claims
+_LIST_NUMBER = re.compile(r"(?:^|[\n：:。；;!?！？]|(?<!\d)\.)[ \t]*\d{1,2}$")
+LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*(?=\S)")
 _TAIL = re.compile(r"(?:\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】|[。！？!?.…]))+\s*$")
 _CLAUSE_PUNCT = re.compile(r"[，；;]|(?<!\d),|,(?!\d)|：|:(?=\s)")  # not in 10,000
 _ZH_CONJ = ("但是", "但", "然而", "而且", "并且", "因此", "所以", "从而", "不过")
@@ -156,14 +160,26 @@ def _raw_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _not_an_end(text: str, dot: int) -> bool:
-    """The full stop at ``dot`` ends an abbreviation or is followed by a lowercase word.
+    """The full stop at ``dot`` ends an abbreviation or a list item's number, or is followed by
+    a lowercase word.
 
     >>> s = "Attributes such as price, brand, etc. are scattered [1]."
     >>> _not_an_end(s, s.index(".")), _not_an_end(s, len(s) - 1)
     (True, False)
+    >>> s = "做了以下改进： 1. 使用了耦合层。 2. 提高了质量。"
+    >>> _not_an_end(s, s.index(".")), _not_an_end("共有 2.", 4), _not_an_end("It has 8. Each", 8)
+    (True, False, False)
+    >>> _not_an_end("A rate of 0.1. It is", 13)  # a decimal, not the number of an item
+    False
     """
     return bool(
-        _ABBREVIATION.search(text[max(0, dot - 8) : dot]) or _LOWER_NEXT.match(text, dot + 1)
+        _ABBREVIATION.search(text[max(0, dot - 8) : dot])
+        or _LOWER_NEXT.match(text, dot + 1)
+        or (
+            _LIST_NUMBER.search(text, 0, dot)
+            and text[dot + 1 : dot + 2].isspace()
+            and text[dot + 1 :].strip()
+        )
     )
 
 
@@ -376,6 +392,7 @@ def parse_answer(text: str, n_passages: int) -> Parsed:
                         nums.append(x)
             raw = text[cs:ce]
             ctext = re.sub(r"^[\s，,；;：:]+", "", CITE.sub("", raw)).strip()
+            ctext = LIST_MARKER.sub("", ctext)  # "2. 提高了…" claims no 2
             idxs.append(len(parsed.clauses))
             parsed.clauses.append(Clause(text=ctext, start=cs, end=ce, sentence=si, cited=nums))
             parsed.groups.append(float(group[0]) if group else -1.0)

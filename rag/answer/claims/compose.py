@@ -45,6 +45,7 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
     cited: list[int] = []
     said: list[str] = []
     lost = False  # a whole sentence went before anything was kept
+    _announced_nothing(parsed)
     for sentence in parsed.sentences:
         mark = len(cited)
         rebuilt = _sentence_text(text, sentence, parsed, cited)
@@ -78,6 +79,33 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
 
 
 REPEATED = "repeats an earlier sentence"
+ANNOUNCED = "it announced a list whose items were removed"
+# "做了以下改进：", "包括如下几点", "The main changes are as follows:" — a clause that only points ahead
+_ANNOUNCES = re.compile(r"以下|如下|下列|下面几|the following|as follows", re.IGNORECASE)
+
+
+def _announced_nothing(parsed: Parsed) -> None:
+    """A clause that announces a list ("Glow 相比 NICE 做了以下改进：") goes when every clause after
+    it went: alone it only says the question back.
+
+    >>> from rag.answer.claims.clauses import parse_answer
+    >>> p = parse_answer("做了以下改进： 1. 用了更复杂的结构。 2. 提高了质量。", 1)
+    >>> for c in p.clauses[1:]:
+    ...     c.status = "unsupported"
+    >>> _announced_nothing(p); p.clauses[0].status, p.clauses[0].reason
+    ('unsupported', 'it announced a list whose items were removed')
+    """
+    clauses = parsed.clauses
+    for i, c in enumerate(clauses):
+        after = clauses[i + 1 :]
+        if (
+            c.supported
+            and after
+            and _ANNOUNCES.search(c.text)
+            and not any(a.supported for a in after)
+        ):
+            c.status = "unsupported"
+            c.reason = ANNOUNCED
 
 
 def _opens_with_pronoun(sentence: Sentence, parsed: Parsed) -> bool:
@@ -87,12 +115,24 @@ def _opens_with_pronoun(sentence: Sentence, parsed: Parsed) -> bool:
 
 
 _NEGATING = re.compile(r"[不没无非未别勿]|not|no|never")
+# A yes or no that opens a sentence before its statement ("不是。交叉熵下降了…", "No, it…"): the
+# splitter keeps a reply that short with what follows, so the statement said again after it
+# ("不是。X。X [2]。") would otherwise differ from it by the reply, a negation
+_REPLY = re.compile(
+    r"^(?:是的?|不是|对|不对|不|否|没有|(?:yes|no)\b)\s*[。，,.!！;；]\s*", re.IGNORECASE
+)
 
 
 def _core(sentence: str, english: bool) -> str:
-    """What a sentence says, for comparison: no citations, punctuation, spaces or opening
-    connective ("此外，", "Also,")."""
-    t = strip_lead(CITE.sub("", sentence), english)
+    """What a sentence says, for comparison: no citations, punctuation, spaces, opening
+    connective ("此外，", "Also,") or opening yes/no reply ("不是。").
+
+    >>> _core("不是。交叉熵下降了,正确率不一定上升 [1]。", False)
+    '交叉熵下降了正确率不一定上升'
+    >>> _core("不一定上升 [1]。", False)
+    '不一定上升'
+    """
+    t = _REPLY.sub("", strip_lead(CITE.sub("", sentence), english).strip())
     return re.sub(r"[\W_]+", "", t.lower())
 
 
@@ -228,7 +268,7 @@ def notice(removed: list[Clause], dropped: list[int], lang: str) -> str | None:
         for c in removed
         if not bare_connective(c.text, c.lang == "en")
         and not _only_labels(c.text)
-        and c.reason != REPEATED
+        and c.reason not in (REPEATED, ANNOUNCED)
     ]
     if not removed and not dropped:
         return None
