@@ -87,6 +87,15 @@ _FIGURE = re.compile(
 
 
 _CITATION = re.compile(r"\[\d+\]")
+# a calendar date is no answer to "多少 GPU 小时" ("训练花了 24年12月"), unless the question asks about time
+_DATE = re.compile(
+    r"\d{2,4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|"
+    r"(?i:\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+"
+    r"(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?\d{4}\b)"
+)
+_ASKS_TIME = re.compile(
+    r"年|月|日|天|时候|何时|多久|多长时间|(?i:\b(?:when|years?|months?|days?|dates?|how long)\b)"
+)
 # what a complexity is said in: "FM 的时间复杂度是多少?" is answered by "线性时间复杂度"
 _COMPLEXITY = re.compile(r"复杂度|(?i:\bcomplexity\b)")
 _COMPLEXITY_CLASS = re.compile(
@@ -119,9 +128,18 @@ def unmet_figure(question: str, text: str) -> str | None:
         >>> unmet_figure("YOLO 把图像划分成多少个网格?", "划分成 SxS 个网格"), unmet_figure(
         ...     "FM 的时间复杂度是多少?", "FM 具有线性时间复杂度")
         (None, None)
+        >>> unmet_figure("DeepSeek-V3 的训练花了多少 GPU 小时?", "训练花了 24年12月 [1]。")
+        '多少'
+        >>> unmet_figure("罗森布拉特是在哪一年造出感知机的?", "在 1957 年造出感知机") is None
+        True
     """
     m = _ASKS_FIGURE.search(question)
-    if not m or _FIGURE.search(_CITATION.sub("", text)):
+    if not m:
+        return None
+    said = _CITATION.sub("", text)
+    if not _ASKS_TIME.search(question):
+        said = _DATE.sub(" ", said)
+    if _FIGURE.search(said):
         return None
     if _COMPLEXITY.search(question) and _COMPLEXITY_CLASS.search(text):
         return None

@@ -79,3 +79,16 @@ def test_a_question_asking_for_a_figure_needs_one_in_the_answer() -> None:
     assert unmet_figure("YOLO 把图像划分成多少个网格?", "YOLO 把图像划分成 SxS 个网格 [1]") is None
     assert unmet_figure("FM 的时间复杂度是多少?", "FM 的时间复杂度是线性时间复杂度 [1]") is None
     assert unmet_figure("FM 的参数量是多少?", "FM 是线性模型的扩展 [1]") == "多少"
+
+
+def test_a_date_is_no_figure_unless_the_question_asks_about_time() -> None:
+    """Asked "DeepSeek-V3 的训练花了多少 GPU 小时?" (the article gives none), the embedded model
+    answered "DeepSeek-V3 的训练花了 24年12月 [1]。" — the article's release date — and it was
+    shown as the answer."""
+    said = "DeepSeek-V3 的训练花了 24年12月 [1]。"
+    assert unmet_figure("DeepSeek-V3 的训练花了多少 GPU 小时?", said) == "多少"
+    assert unmet_figure("How many GPU hours did it take?", "It was released in December 2024.")
+    # a date answers a question about time, and a figure beside a date still counts
+    assert unmet_figure("DeepSeek-V3 是哪一年发布的?", "24年12月 [1]。") is None
+    assert unmet_figure("How many days did training take?", "It ended on Dec 26, 2024.") is None
+    assert unmet_figure("总参数量是多少?", "24年12月发布, 总参数量达到 671B [1]。") is None
