@@ -63,7 +63,9 @@ FEATURES = (
 MONOTONE = ("top_dense", "dense_gap", "top_sentence_sim")
 
 # a name may open with digits ("64DD", "3D"): read whole, not as "DD" (missing from "64DD")
-_LATIN = re.compile(r"(?<![A-Za-z0-9])[0-9]*[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
+# (an identifier keeps its underscores: "tf.feature_column" is one name, not "tf.feature")
+_LATIN = re.compile(r"(?<![A-Za-z0-9_])[0-9]*[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*")
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  # a module path: tf.feature_column
 _ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th|s)", re.I)
 _CJK_TERM = re.compile(r"[\u3400-\u9fff]{2,}")
 _COMMON_ACRONYMS = frozenset({"ai", "ml", "dl", "nlp", "cv", "gpu", "cpu", "api"})
@@ -156,15 +158,27 @@ def missing_entities(
 ) -> list[str]:
     """The question's names that no passage mentions: not as written (``Kimi-VL`` is
     ``KimiVL``), nor, for an English word a Chinese question writes in lowercase, in Chinese
-    ("rerank" as 重排: the question was refused with "no passage mentions rerank")."""
+    ("rerank" as 重排: the question was refused with "no passage mentions rerank"). A module path
+    is mentioned by its last part ("tf.feature_column" in an article that writes FeatureColumn).
+
+    >>> from rag.text.tokenize_zh import BM25Tokenizer
+    >>> p = Passage("Tensorflow 提供的 FeatureColumn API", "d", "t", "d.md", "d#0", 1.0)
+    >>> q = QuestionTerms("tf.feature_column 有哪些类型?", BM25Tokenizer())
+    >>> question_entities(q.question)
+    ['tf.feature_column']
+    >>> missing_entities(["tf.feature_column", "tf.data"], [p], q)
+    ['tf.data']
+    """
     text = "\n".join(f"{p.title}\n{p.text}" for p in passages)
     haystack = normalize_name(text)
-    return [
-        n
-        for n in names
-        if not (normalize_name(n) in haystack and _whole_acronym(n, text))
-        and not qterms.rendered_in(n.lower(), text)
-    ]
+
+    def mentioned(name: str) -> bool:
+        if normalize_name(name) in haystack and _whole_acronym(name, text):
+            return True
+        last = name.rsplit(".", 1)[-1]
+        return bool(_DOTTED.fullmatch(name)) and len(last) >= 3 and mentioned(last)
+
+    return [n for n in names if not mentioned(n) and not qterms.rendered_in(n.lower(), text)]
 
 
 def distinctive_names(missing: Sequence[str]) -> list[str]:

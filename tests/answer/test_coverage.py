@@ -99,6 +99,22 @@ def test_a_question_about_a_model_no_article_mentions_is_refused(assistant) -> N
         assert f"not {name} as written" in (answer.notice or ""), answer.notice
 
 
+def test_an_api_name_is_read_whole_and_found_by_its_last_part(assistant) -> None:
+    """Asked as a user, "tf.feature_column 有哪些类型?" was refused with "no passage mentions
+    tf.feature" (the underscore cut the name) although the FeatureColumn article came first."""
+    assert question_entities("tf.feature_column 有哪些类型?") == ["tf.feature_column"]
+    assert question_entities("PyTorch DDP 里 find_unused_parameters 参数有什么用?") == [
+        "PyTorch",
+        "DDP",
+        "find_unused_parameters",
+    ]
+    answer = assistant.ask("tf.feature_column 有哪些类型?")
+    assert not answer.abstained, answer.notice
+    assert answer.passages[0].doc_id == "tf-feature-column"
+    # a module path whose last part no passage mentions is still missing
+    assert assistant.ask("tf.data.Dataset 怎么用?").abstained
+
+
 def test_names_are_read_whole_and_english_words_are_no_names() -> None:
     # "64DD" (CMRC trial) was read as "DD", which "64DD" does not mention as a word
     assert question_entities("为什么64DD从上市就充满著困难？") == ["64DD"]
