@@ -5,6 +5,8 @@ The e5-dependent tests use the session's real embedder.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -1298,6 +1300,23 @@ def test_a_numbered_list_of_supported_items_keeps_its_numbers(tools, similarity)
     )
     assert c.removed == []
     assert "1. 采用了 MLA" in c.text and "2. 使用 DeepSeekMoE" in c.text
+
+
+def test_an_english_list_item_after_a_figure_keeps_its_number(tools, similarity):
+    """Asked "What are the steps of the random walk algorithm in the article?", the reader saw
+    "…at t=0 [1]. 2 [1]. At each time step…": the item's number was read as a sentence."""
+    c = check(
+        "The random walk algorithm involves the following steps: 1. Define the initial position "
+        "of the particle at t=0. 2. At each time step, the particle moves either one step "
+        "forward (+1) or one step backward (-1). [1]",
+        _articles("random-walk"),
+        tools,
+        similarity,
+        "en",
+        "What are the steps of the random walk algorithm in the article?",
+    )
+    assert "t=0 [1]." in c.text
+    assert not re.search(r"(?<![\w.=])2\s*\[1\]", c.text), c.text  # no bare "2 [1]."
 
 
 def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, similarity):

@@ -77,7 +77,7 @@ _ABBREVIATION = re.compile(r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
 # the number of a list item ("改进： 1. 使用了…", "2、提高了…", "(3) Uses…"): not a sentence's end,
 # and no figure the clause claims
-_LIST_NUMBER = re.compile(r"(?:^|[\n：:。；;!?！？]|(?<!\d)\.)[ \t]*\d{1,2}$")
+_LIST_NUMBER = re.compile(r"(?:^|[\n：:。；;!?！？])[ \t]*\d{1,2}$|[.:][ \t]+\d{1,2}$")
 LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*(?=\S)")
 _TAIL = re.compile(r"(?:\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】|[。！？!?.…]))+\s*$")
 _CLAUSE_PUNCT = re.compile(r"[，；;]|(?<!\d),|,(?!\d)|：|:(?=\s)")  # not in 10,000
@@ -171,6 +171,9 @@ def _not_an_end(text: str, dot: int) -> bool:
     (True, False, False)
     >>> _not_an_end("A rate of 0.1. It is", 13)  # a decimal, not the number of an item
     False
+    >>> s = "Steps: 1. Start at t=0. 2. Move one step."
+    >>> _not_an_end(s, s.index("2.") + 1)
+    True
     """
     return bool(
         _ABBREVIATION.search(text[max(0, dot - 8) : dot])
