@@ -1319,6 +1319,58 @@ def test_an_english_list_item_after_a_figure_keeps_its_number(tools, similarity)
     assert not re.search(r"(?<![\w.=])2\s*\[1\]", c.text), c.text  # no bare "2 [1]."
 
 
+REASON = (
+    "因为每个网格要预测 B 个 bounding box,每个 bounding box除了要回归自身的位置之外,"
+    "还要附带预测一个 confidence 值"
+)
+
+
+def test_a_reason_goes_with_the_sentence_it_explained(tools, similarity):
+    """Asked "YOLO 是怎么做目标检测的?" then "它有什么缺点?", the embedded model invented a drawback
+    and gave a reason for it; the drawback went and the reader saw only "因为每个网格要预测 B 个
+    bounding box…" — a reason for nothing, read as if it were the drawback."""
+    c = check(
+        f"YOLO 的缺点是需要大量的计算资源和内存。{REASON}。",
+        _articles("yolo"),
+        tools,
+        similarity,
+        question="YOLO 有什么缺点?",
+    )
+    assert c.text == ""
+
+
+def test_a_reason_that_answers_a_why_question_stays(tools, similarity):
+    c = check(
+        f"YOLO 的缺点是需要大量的计算资源和内存。{REASON} [1]。",
+        _articles("yolo"),
+        tools,
+        similarity,
+        question="为什么 YOLO 的每个网格要预测 confidence 值?",
+    )
+    assert "每个网格要预测 B 个 bounding box" in c.text
+
+
+def test_a_clause_that_goes_on_keeps_its_subject_when_it_names_only_the_baseline(
+    tools, similarity
+):
+    """Asked "What is Rectified Flow?" then "Why is it faster than DDPM?", the embedded model
+    wrote "Rectified Flow 是因为…推导出了 diffusion 的反向过程,最终可以实现仅采样 20~100 步的情况下
+    达到和 DDPM 采样 1000 步相近的生成效果,也就是提速 10~50 倍。 [2]" over the DDIM passage [2]. The
+    first clause went (DDIM's passage does not name Rectified Flow), but the rest stayed: naming
+    DDPM, the baseline, it read as a subject of its own, and the reader was told Rectified Flow
+    is 10~50 times faster."""
+    c = check(
+        "Rectified Flow 是因为它在不利用马尔可夫假设的情况下推导出了 diffusion 的反向过程,最终可以实现仅"
+        "采样 20~100 步的情况下达到和 DDPM 采样 1000 步相近的生成效果,也就是提速 10~50 倍。 [2]",
+        _articles("rectified-flow", "ddim"),
+        tools,
+        similarity,
+        "en",
+        "Why is Rectified Flow faster than DDPM?",
+    )
+    assert "10~50" not in c.text
+
+
 def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, similarity):
     """Two correct answers of the embedded model (held-out run, 2026-12-04) were removed whole:
     "data loss" (数据丢失: loss had only 损失) "during" (a preposition counted as a claim word), and

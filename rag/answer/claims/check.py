@@ -131,7 +131,7 @@ def check_answer(
         judge.evidence_in(ci, clauses[ci], passage)
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
-    final, cited = compose(text, parsed, lang)
+    final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
         Clause(g.text, g.start, g.end, -1, "unsupported", reason=g.reason) for g in glosses
     ]

@@ -36,19 +36,31 @@ from rag.answer.claims.words import CITE
 __all__ = ["compose", "notice", "tidy"]
 
 
-def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
+def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[str, list[int]]:
     """The answer rebuilt from its supported clauses, and the passages it cites (in order).
 
-    Marks the clauses of a sentence that lost its main clause as unsupported.
+    Marks the clauses of a sentence that lost its main clause as unsupported (``question``: a
+    reason that answers a "why" question stands on its own).
     """
+    asks_why = bool(_ASKS_WHY.search(question))
     out_sentences: list[str] = []
     cited: list[int] = []
     said: list[str] = []
     lost = False  # a whole sentence went before anything was kept
+    gone = False  # the sentence before went whole
     _announced_nothing(parsed)
     for sentence in parsed.sentences:
         mark = len(cited)
+        if gone and not asks_why and _reason_for_before(text, sentence, parsed):
+            # "[removed: YOLO 的缺点是需要大量的计算资源。] 因为每个网格要预测 B 个 bounding box…":
+            # the reason would now explain nothing the reader sees
+            for i in sentence.clauses:
+                if parsed.clauses[i].supported:
+                    parsed.clauses[i].status = "unsupported"
+                    parsed.clauses[i].reason = "it depended on a removed clause"
+            continue
         rebuilt = _sentence_text(text, sentence, parsed, cited)
+        gone = rebuilt is None
         if rebuilt is None:
             lost = lost or not out_sentences
             continue
@@ -60,6 +72,7 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
                     parsed.clauses[i].status = "unsupported"
                     parsed.clauses[i].reason = "it depended on a removed clause"
             del cited[mark:]
+            gone = True
             continue
         core = _core(rebuilt, sentence.english)
         if any(_same(core, o) for o in said):
@@ -68,7 +81,7 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
                     parsed.clauses[i].status = "unsupported"
                     parsed.clauses[i].reason = REPEATED
             del cited[mark:]  # what only it cited
-            continue
+            continue  # (said before: what follows may still explain it)
         said.append(core)
         if lost and not out_sentences:  # "[removed…] Specifically, you should use…"
             rebuilt = without_back_reference(rebuilt)
@@ -79,6 +92,33 @@ def compose(text: str, parsed: Parsed, lang: str) -> tuple[str, list[int]]:
 
 
 REPEATED = "repeats an earlier sentence"
+# a sentence that only gives a reason (因为/由于 … with no 所以/因此 of its own; "Because …" alone)
+_REASON_ZH = re.compile(r"^\W*(?:因为|由于)")
+_CONSEQUENCE_ZH = re.compile(r"所以|因此|因而|于是|从而|故而|才|就")
+_REASON_EN = re.compile(r"^\W*(?:because|since)\b", re.IGNORECASE)
+_ASKS_WHY = re.compile(r"为什么|为何|原因|怎么会|(?i:\bwhy\b|\breasons?\b|\bhow come\b)")
+
+
+def _reason_for_before(text: str, sentence: Sentence, parsed: Parsed) -> bool:
+    """A sentence that gives the reason for the one before it: Chinese 因为/由于 without a
+    consequence of its own (所以, 因此 …), or an English "Because …" of one clause.
+
+    >>> from rag.answer.claims.clauses import parse_answer
+    >>> t = "YOLO 的缺点是需要大量资源。因为每个网格要预测 B 个框,还要预测一个 confidence 值 [1]。"
+    >>> p = parse_answer(t, 1)
+    >>> _reason_for_before(t, p.sentences[1], p)
+    True
+    >>> t = "它很快。因为它复用模型,所以不用重新训练 [1]。"
+    >>> p = parse_answer(t, 1)
+    >>> _reason_for_before(t, p.sentences[1], p)
+    False
+    """
+    body = text[sentence.body[0] : sentence.body[1]]
+    if sentence.english:
+        return bool(_REASON_EN.match(body)) and len(sentence.clauses) == 1
+    return bool(_REASON_ZH.match(body)) and not _CONSEQUENCE_ZH.search(body)
+
+
 ANNOUNCED = "it announced a list whose items were removed"
 # "做了以下改进：", "包括如下几点", "The main changes are as follows:" — a clause that only points ahead
 _ANNOUNCES = re.compile(r"以下|如下|下列|下面几|the following|as follows", re.IGNORECASE)

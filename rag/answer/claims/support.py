@@ -15,6 +15,7 @@ look at the answer as a whole (used by :func:`rag.answer.claims.check.check_answ
 from __future__ import annotations
 
 import copy
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Protocol
@@ -209,7 +210,9 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         # "It replaces…" speaks of the subject before it; so does a Chinese clause that goes on
         # with its sentence without a name of its own ("…是利用整张图作为输入,直接在输出层回归…")
         pointer = pronoun_led(clause.text) if clause.lang == "en" else not opens
-        if said or (opens and not pointer):  # a new subject
+        # "…达到和 DDPM 采样 1000 步相近的效果" names DDPM only as what the subject is compared with
+        own = [x for x in said if not (pointer and _compared_with(x[0], clause.text))]
+        if own or (opens and not pointer):  # a new subject
             unsupported_subject = []
             orphaned = not clause.supported and clause.reason.endswith("not in the passages")
             orphaned = orphaned and clause.rule == "name"
@@ -247,6 +250,23 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         clause.support = []
         if not inherited:
             unsupported_subject = said
+
+
+_COMPARED_WITH = r"(?:和|与|跟|同|比|较|相比|对比|than|with|to)\s*"
+
+
+def _compared_with(name: str, text: str) -> bool:
+    """``name`` appears in ``text`` only after a word of comparison (和, 与, 比, than …).
+
+    >>> _compared_with("DDPM", "最终达到和 DDPM 采样 1000 步相近的效果")
+    True
+    >>> _compared_with("DDPM", "DDPM 需要 1000 步"), _compared_with("DDIM", "DDPM 比 DDIM 慢")
+    (False, True)
+    """
+    hits = list(re.finditer(re.escape(name), text, re.IGNORECASE))
+    return bool(hits) and all(
+        re.search(_COMPARED_WITH + "$", text[: m.start()], re.IGNORECASE) for m in hits
+    )
 
 
 def quote_holds(lex: Lexicon, english: str, quote: str) -> tuple[int, int]:
