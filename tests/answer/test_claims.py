@@ -1350,9 +1350,7 @@ def test_a_reason_that_answers_a_why_question_stays(tools, similarity):
     assert "每个网格要预测 B 个 bounding box" in c.text
 
 
-def test_a_clause_that_goes_on_keeps_its_subject_when_it_names_only_the_baseline(
-    tools, similarity
-):
+def test_a_clause_that_goes_on_keeps_its_subject_when_it_names_only_the_baseline(tools, similarity):
     """Asked "What is Rectified Flow?" then "Why is it faster than DDPM?", the embedded model
     wrote "Rectified Flow 是因为…推导出了 diffusion 的反向过程,最终可以实现仅采样 20~100 步的情况下
     达到和 DDPM 采样 1000 步相近的生成效果,也就是提速 10~50 倍。 [2]" over the DDIM passage [2]. The
@@ -1369,6 +1367,34 @@ def test_a_clause_that_goes_on_keeps_its_subject_when_it_names_only_the_baseline
         "Why is Rectified Flow faster than DDPM?",
     )
     assert "10~50" not in c.text
+
+
+def test_the_items_of_a_list_whose_head_went_go_with_it(tools, similarity):
+    """Asked "What is DPO?", the embedded model opened with "DPO is a method that combines the
+    two stages of RLHF: supervised microtuning (SFT), reward modeling, and RL microtuning."; the
+    head went ('combines' is in no passage) and the answer opened with the bare list
+    "Supervised microtuning (SFT), reward modeling, and RL microtuning [1]."."""
+    c = check(
+        "DPO is a method that combines the two stages of RLHF: supervised microtuning (SFT), "
+        "reward modeling, and RL microtuning. The method transforms learning to judge and "
+        "learning to generate good content into a single task [1].",
+        _articles("dpo"),
+        tools,
+        similarity,
+        "en",
+        "What is DPO?",
+    )
+    assert "microtuning" not in c.text
+    # a list whose head stays keeps its items
+    kept = check(
+        "DeepSeek-V3 adopts two architectures: MLA and DeepSeekMoE [1].",
+        _articles("deepseek-v3"),
+        tools,
+        similarity,
+        "en",
+        "Which architectures does DeepSeek-V3 adopt?",
+    )
+    assert "MLA and DeepSeekMoE" in kept.text, kept.removed
 
 
 def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, similarity):

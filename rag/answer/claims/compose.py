@@ -28,6 +28,7 @@ from rag.answer.claims.remnants import (
     relative,
     says_little,
     strip_lead,
+    verbless,
     without_back_reference,
 )
 from rag.answer.claims.result import Clause
@@ -217,25 +218,11 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
             clauses[i].status = "unsupported"
             clauses[i].reason = "it depended on a removed clause"
     kept = [i for i in idxs if clauses[i].supported]
-    if kept and all(_only_labels(clauses[i].text) for i in kept):
-        for i in kept:  # "[DPO]": a label the model wrote like a citation, not a sentence
-            clauses[i].status = "unsupported"
-            clauses[i].reason = "a bracketed label, not a sentence"
-        return None
-    if not kept:
-        return None
-    first = kept[0]
-    # the rest cannot stand alone ("which …", "因为 …"), or says nothing ("具体来说 [1]。"
-    # was left of a sentence whose every claim went; "equals 1, 2, and 4 respectively" of one
-    # whose main clause went): drop the sentence
-    if (
-        (first != idxs[0] and dependent(clauses[first].text, english))
-        or (len(kept) < len(idxs) and all(bare_connective(clauses[i].text, english) for i in kept))
-        or (english and first != idxs[0] and says_little([clauses[i].text for i in kept]))
-    ):
+    why = _why_it_goes(text, lay, parsed, kept)
+    if why or not kept:
         for i in kept:
             clauses[i].status = "unsupported"
-            clauses[i].reason = "its sentence lost its main clause"
+            clauses[i].reason = why
         return None
     pieces: list[str] = []
     # citation groups: clauses sharing one citation mark
@@ -273,6 +260,46 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     if not english and punct.startswith(("..", "…")):
         punct = "。"  # "…HiPPO、S4、Mam... [1]。" (a cut-off quote) ended "Mam [1]."
     return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
+
+
+def _why_it_goes(text: str, lay: Sentence, parsed: Parsed, kept: list[int]) -> str:
+    """Why the kept clauses of a sentence cannot stand without the ones that went ("": they
+    can)."""
+    clauses, idxs, english = parsed.clauses, lay.clauses, lay.english
+    if not kept:
+        return ""
+    if english and _list_of_removed_head(text, idxs, kept, parsed):
+        # "[removed: DPO is a method that combines the two stages of RLHF:] supervised
+        # microtuning (SFT), reward modeling, and RL microtuning [1]." — the items of a list whose
+        # head went say nothing by themselves (they opened the answer to "What is DPO?")
+        return "it depended on a removed clause"
+    if all(_only_labels(clauses[i].text) for i in kept):
+        return "a bracketed label, not a sentence"  # "[DPO]": written like a citation
+    first = kept[0]
+    # the rest cannot stand alone ("which …", "因为 …"), or says nothing ("具体来说 [1]。"
+    # was left of a sentence whose every claim went; "equals 1, 2, and 4 respectively" of one
+    # whose main clause went): drop the sentence
+    if (
+        (first != idxs[0] and dependent(clauses[first].text, english))
+        or (len(kept) < len(idxs) and all(bare_connective(clauses[i].text, english) for i in kept))
+        or (english and first != idxs[0] and says_little([clauses[i].text for i in kept]))
+    ):
+        return "its sentence lost its main clause"
+    return ""
+
+
+def _list_of_removed_head(text: str, idxs: list[int], kept: list[int], parsed: Parsed) -> bool:
+    """Every kept clause of the sentence follows a removed clause that ended with a colon, and
+    none has a verb: the items of a list whose head went."""
+    clauses = parsed.clauses
+    heads = [
+        i
+        for i in idxs
+        if i < kept[0]
+        and not clauses[i].supported
+        and re.match(r"\s*[:：]", text[clauses[i].end : clauses[i].end + 3])
+    ]
+    return bool(heads) and all(verbless(clauses[i].text) for i in kept)
 
 
 def _only_labels(text: str) -> bool:

@@ -212,6 +212,28 @@ _BACK_REFERENCE = re.compile(
 )
 
 
+def verbless(text: str) -> bool:
+    """An English clause with no auxiliary or common finite verb: a noun phrase or a list of
+    them ("supervised microtuning (SFT)", "reward modeling, and RL microtuning").
+
+    >>> verbless("reward modeling, and RL microtuning"), verbless("DPO is simpler")
+    (True, False)
+    >>> verbless("it uses a reward model"), verbless("which reduces the cost")
+    (False, False)
+    """
+    return not (_FINITE.search(text) or _COMMON_VERB.search(text))
+
+
+_COMMON_VERB = re.compile(
+    r"\b(?:uses?|used|needs?|needed|requires?|required|makes?|made|gives?|gave|takes?|took|"
+    r"reduces?|reduced|improves?|improved|allows?|allowed|provides?|provided|means?|meant|"
+    r"finds?|found|learns?|learned|trains?|trained|combines?|combined|replaces?|replaced|"
+    r"computes?|computed|predicts?|predicted|generates?|generated|works?|worked|"
+    r"contains?|contained|includes?|included|consists?|consisted|becomes?|became)\b",
+    re.IGNORECASE,
+)
+
+
 def without_back_reference(sentence: str) -> str:
     """``sentence`` without an opening that points at a sentence before it ("Specifically, …",
     "此外，…"), for a sentence that now opens the answer because the ones before it went.
