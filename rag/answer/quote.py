@@ -14,7 +14,8 @@ Three cases, all after the claim check (so only supported content is quoted):
   "…采用了 MLA 来确保推理效率,并使用 DeepSeekMoE 来实现经济高效的训练"; "四川大学华西医院是三级甲等
   医院 [1]。" beside "…一座著名大型三级甲等医院,也是全世界单体规模最大的医院"). An answer that says
   most of the sentence in its own words ("共有来自64个国家及地区的84名运动员参赛" for "比赛共有…运动员
-  参与") gets none.
+  参与") gets none. Over an English passage (the SPP article) it gets the English sentence it
+  translates.
 
 Example:
     >>> from rag.answer.claims import CheckedAnswer, Clause
@@ -78,7 +79,7 @@ def with_quote(
         cited = checked.cited + [n for n in extract.cited if n not in checked.cited]
         return Quoted(f"{checked.text}{joiner}{extract.text}", cited)
     wanted = lang != "en" or not _CJK_RUN.search(checked.text)
-    quote = _best_source(checked) if wanted else None
+    quote = _best_source(checked, any_language=lang != "en") if wanted else None
     if quote is None or _bare(quote[1]) in _bare(checked.text):  # the answer is the sentence
         return Quoted(checked.text, list(checked.cited))
     number, sentence = quote
@@ -93,8 +94,10 @@ def with_quote(
     return Quoted(f"{checked.text}\n{line.format(n=number, s=_cut(sentence, max_chars))}", cited)
 
 
-def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
-    """The Chinese evidence sentence the kept clauses rest on most (the first on a tie).
+def _best_source(checked: CheckedAnswer, any_language: bool = False) -> tuple[int, str] | None:
+    """The Chinese evidence sentence the kept clauses rest on most (the first on a tie; with
+    ``any_language``, the sentence of an English passage too: a Chinese answer over the SPP
+    article translates it, and the reader should see the words it translates).
 
     Each supported clause votes for its evidence sentence with its probability of support
     (1 when a rule, not the model, decided), so one confident clause outweighs two doubtful
@@ -107,7 +110,7 @@ def _best_source(checked: CheckedAnswer) -> tuple[int, str] | None:
     for clause in checked.clauses:
         sentence = " ".join(clause.evidence.split())
         cites_it = clause.evidence_passage in clause.support
-        if clause.supported and cites_it and CJK.search(sentence):
+        if clause.supported and cites_it and (any_language or CJK.search(sentence)):
             found.append((clause.evidence_passage, sentence, clause.score or 1.0))
     if not found:
         return None

@@ -138,3 +138,16 @@ def test_a_sentence_cut_mid_way_is_shown_as_a_piece() -> None:
     piece = "常见的有query suggestion(SUG)、猜你想搜、细选(锦囊)、"
     checked = CheckedAnswer("锦囊 [1]。", [clause("锦囊", piece)], cited=[1])
     assert with_quote(checked, None, "zh").text.endswith("细选(锦囊)…”")
+
+
+def test_a_chinese_answer_over_an_english_passage_shows_the_english_sentence() -> None:
+    """Asked "SPP 层解决了什么问题?", the model's Chinese answer over the English SPP article came
+    without a source line (only Chinese sentences were quoted), so the reader could not see the
+    words it translated."""
+    said = "It replaces the last pooling layer (after the last convolutional layer) with SPP."
+    checked = CheckedAnswer(
+        "SPP 层被放在网络中最后的卷积层之后 [1]。",
+        [clause("SPP 层被放在网络中最后的卷积层之后", said)],
+        cited=[1],
+    )
+    assert with_quote(checked, None, "zh").text.endswith(f"\n来源 [1]：“{said}”")
