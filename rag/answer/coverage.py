@@ -172,13 +172,58 @@ def missing_entities(
     text = "\n".join(f"{p.title}\n{p.text}" for p in passages)
     haystack = normalize_name(text)
 
+    words: set[str] | None = None
+
     def mentioned(name: str) -> bool:
+        nonlocal words
         if normalize_name(name) in haystack and _whole_acronym(name, text):
             return True
+        if len(normalize_name(name)) >= _TYPO_MIN:  # "flashatention": FlashAttention, misspelt
+            words = (
+                words if words is not None else {normalize_name(w) for w in _LATIN.findall(text)}
+            )
+            if any(_one_typo(normalize_name(name), w) for w in words):
+                return True
         last = name.rsplit(".", 1)[-1]
         return bool(_DOTTED.fullmatch(name)) and len(last) >= 3 and mentioned(last)
 
     return [n for n in names if not mentioned(n) and not qterms.rendered_in(n.lower(), text)]
+
+
+_TYPO_MIN = 8  # shorter names differ by a letter and are other models (ResNet, ResNeXt)
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """``a`` is ``b`` with one letter dropped, added, changed or two swapped (two for names of
+    12 letters or more), its digits and first letter as in ``b``: a misspelt name, not another
+    version of it.
+
+    >>> _one_typo("flashatention", "flashattention"), _one_typo("deepseekv2", "deepseekv3")
+    (True, False)
+    >>> _one_typo("rectifeidflow", "rectifiedflow"), _one_typo("transformer", "transformers")
+    (True, True)
+    >>> _one_typo("reparameterization", "parameterization")
+    False
+    """
+    if a == b or a[:1] != b[:1] or re.sub(r"\D", "", a) != re.sub(r"\D", "", b):
+        return a == b
+    limit = 2 if len(a) >= 12 else 1
+    if abs(len(a) - len(b)) > limit:
+        return False
+    # Damerau-Levenshtein (optimal string alignment), rows of len(b) + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        if min(row) > limit:
+            return False
+        prev2, prev = prev, row
+    return prev[-1] <= limit
 
 
 def distinctive_names(missing: Sequence[str]) -> list[str]:

@@ -115,6 +115,16 @@ def test_an_api_name_is_read_whole_and_found_by_its_last_part(assistant) -> None
     assert assistant.ask("tf.data.Dataset 怎么用?").abstained
 
 
+def test_a_misspelt_long_name_is_still_the_name(assistant) -> None:
+    """Asked with a typo, "flashatention 怎么减少显存访问" was refused ("no passage mentions
+    flashatention") with the FlashAttention article first; another version of a name (a digit
+    changed) or a short name a letter away (ResNet, ResNeXt) is not a typo."""
+    answer = assistant.ask("flashatention 怎么减少显存访问")
+    assert not answer.abstained, answer.notice
+    assert answer.passages[0].doc_id == "flashattention"
+    assert assistant.ask("DeepSeek-V4 的总参数量是多少?").abstained
+
+
 def test_names_are_read_whole_and_english_words_are_no_names() -> None:
     # "64DD" (CMRC trial) was read as "DD", which "64DD" does not mention as a word
     assert question_entities("为什么64DD从上市就充满著困难？") == ["64DD"]
