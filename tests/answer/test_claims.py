@@ -1043,6 +1043,20 @@ def test_a_bare_yes_no_cites_the_passage_that_speaks_to_the_question(tools, simi
     assert c.text == "不是 [2]。" and c.cited == [2] and not c.removed
 
 
+def test_a_bare_no_is_judged_on_the_question_not_on_its_own_word(tools, similarity):
+    """Asked "蒙特卡洛方法需要环境模型吗?", the model answered "不是。"; the check removed it because
+    the passages never write "不是" (they say "这类算法不依赖环境模型"), and the reader was told the
+    model's answer was unsupported. The reply is no claim of its own."""
+    c = check(
+        "不是。",
+        _articles("monte-carlo-rl", "deepseek-r1"),
+        tools,
+        similarity,
+        question="蒙特卡洛方法需要环境模型吗?",
+    )
+    assert c.text == "不是 [1]。" and not c.removed
+
+
 def test_a_name_in_the_passage_title_counts(tools, similarity):
     """A real test-split answer: "是 [2]。" to a question about Google's FLASH paper, whose
     passage names it only in its title (the prompt shows titles); [2] was FlashAttention."""

@@ -213,7 +213,8 @@ def _clause_infos(
     # a bare yes/no ("不是 [1]。") says the question's proposition: its passage is the one that
     # speaks to the question, judged on the question's words
     bare = [i for i in bare_yes_no(parsed, question) if i not in restated]
-    for i in bare:
+    for i in bare:  # ("不是" itself is no claim: the passages need not write it)
+        infos[i] = dataclasses.replace(infos[i], units=[], names=[], numbers=[])
         full[i] = lex.clause_info(question.rstrip("?？ "))
         if full[i].units or full[i].names:
             restated.append(i)
