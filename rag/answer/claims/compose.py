@@ -8,7 +8,11 @@ because, 其中/从而) or says next to nothing is dropped, and so is an English
 before it went: it would describe another noun; so is an English sentence led by a pronoun that
 would open the answer after the sentence it spoke of went, and a sentence that opens it for the
 same reason loses a "Specifically," or "此外，" that pointed back. A sentence that says an
-earlier one again ("此外，" and the same words) goes. Punctuation left dangling is tidied.
+earlier one again ("此外，" and the same words, or after a "不是。") goes. So do a sentence that
+only gives the reason for one that went (因为… without 所以, unless the question asks why), the
+verbless items of an English list whose head (ending in a colon) went, and a clause that
+announces a list (以下, 如下, the following) all of whose items went. Punctuation left dangling
+is tidied.
 
 Example:
     >>> tidy("DDIM 更快 ， [1] 。")
