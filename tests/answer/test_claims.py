@@ -579,6 +579,18 @@ def test_a_cost_improved_where_the_passage_says_it_grew_is_removed(tools, simila
         question="FFM 相比 FM 改进了什么?",
     )
     assert zh.text == "" and zh.removed, zh.text
+    # the reason the reader (and `rag ask --json`) gets is the rule's, on the sentence that has
+    # the words; it had been "'复杂度' not in the evidence sentence of [1]", over a sentence of
+    # another article that some other candidate scored a little higher with the model
+    retrieved = check(
+        "FFM 相比 FM 改进了计算时间复杂度 [1]。",
+        _articles("fm-ffm", "deepseek-r1"),
+        tools,
+        similarity,
+        question="FFM 相比 FM 改进了什么?",
+    )
+    assert retrieved.removed[0].reason == "'改进' where [1] says '更高'", retrieved.removed[0]
+    assert "更高" in retrieved.removed[0].evidence
     en = check(
         "FFM improves the computational time complexity of FM [1].",
         ffm,

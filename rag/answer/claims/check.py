@@ -26,13 +26,11 @@ from rag.answer.claims.bound_figures import figures_of_their_statement
 from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_answer
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
-from rag.answer.claims.counted import counted_unmet, counted_unmet_zh
-from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.given import given_by_question, restates_question
 from rag.answer.claims.glosses import Gloss, drop_invented_glosses, drop_unrelated_quotes
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
-from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
+from rag.answer.claims.names import name_mentioned
 from rag.answer.claims.negation import (
     asserted_but_negated,
     comparative_unsaid,
@@ -40,10 +38,11 @@ from rag.answer.claims.negation import (
     neg_mismatch,
     negated_scope_asserted,
 )
-from rag.answer.claims.opposites import cost_raised, degree_said, least_said, opposite_said
+from rag.answer.claims.opposites import degree_said
 from rag.answer.claims.polar import bare_yes_no, is_polar
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
+from rag.answer.claims.rules import names_lacking, rule_against
 from rag.answer.claims.support import (
     anchored_support,
     cite_restatement,
@@ -57,7 +56,6 @@ from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import CJK, EN_WORD, NORM_DROP
 from rag.schema import Passage
 from rag.text.glossary import Glossary
-from rag.text.sentences import sentence_spans
 
 __all__ = ["check_answer"]
 
@@ -284,15 +282,18 @@ class _Judge:
     # every judged row (clause) that some passage supports: those passages, with p
     passing: dict[int, dict[int, float]] = dataclasses.field(default_factory=dict)
 
-    def clause(self, ci: int, clause: Clause, info: ClauseInfo) -> None:
-        """Set the clause's verdict, evidence, score, support and reason."""
+    def clause(self, ci: int, clause: Clause, info: ClauseInfo, explain: bool = True) -> None:
+        """Set the clause's verdict, evidence, score, support and reason (``explain``: an
+        unsupported clause that a rule rejects on the sentence with most of its words gets
+        that rule's reason and sentence; a second judgement only picks a passage to cite)."""
         lex = self.lex
         lang = "en" if info.english else "zh"
         clause.lang = lang
         # (the order of these look-ups is kept: the lexicon caches renderings by stem)
         miss_all_units = [u for u in info.units if lex.unit_score(u, None) < 0.5]
-        missing_names = _names_lacking(lex, info, lex.all_norm, lex.all_low)
+        missing_names = names_lacking(lex, info, lex.all_norm, lex.all_low)
         best: _Best | None = None
+        vetoed: _Best | None = None  # the rule-rejected candidate that covers the clause best
         per_passage: dict[int, float] = {}
         local: dict[int, _PassageContext] = {}
         for k in self.shortlist[ci]:
@@ -308,7 +309,7 @@ class _Judge:
             feats = features(
                 lex, info, c, self.coverage[(ci, k)], share, miss_units, self.sim_of.get((ci, k))
             )
-            reason, rule = _rule(lex, info, c, missing_names, names_here, veto)
+            reason, rule = rule_against(lex, info, c, missing_names, names_here, veto)
             # a Chinese clause over English evidence is judged like the reverse: cross-lingual
             # (e5 scores such pairs lower; the Chinese model never saw one)
             judged = "en" if lang == "en" or not CJK.search(c.text) else "zh"
@@ -322,6 +323,10 @@ class _Judge:
                 or (best[3] and not reason and prob == best[0] and feats["cov"] > best[2]["cov"])
             ):
                 best = (prob, k, feats, reason, rule)
+            if reason and (vetoed is None or feats["cov"] > vetoed[2]["cov"]):
+                vetoed = (prob, k, feats, reason, rule)
+        if explain and not per_passage and vetoed and best and vetoed[2]["cov"] >= best[2]["cov"]:
+            best = vetoed  # unsupported: say why the sentence that has its words rejects it
         if best is None:  # no passage at all
             clause.status = "unsupported"
             clause.reason = "no passages"
@@ -343,7 +348,7 @@ class _Judge:
         pc = lex.pass_cands[c.passage]
         miss_units = [u for u in info.units if lex.unit_score(u, pc) < 0.5]
         share = sum(u.weight for u in miss_units) / max(1.0, sum(u.weight for u in info.units))
-        names_here = _names_lacking(lex, info, pc.norm, pc.low)
+        names_here = names_lacking(lex, info, pc.norm, pc.low)
         veto = ("", "")
         top = features(lex, info, c, cov, share, miss_units, None)
         if (
@@ -429,72 +434,3 @@ class _Judge:
         c = self.lex.cands[k]
         clause.evidence_passage = passage + 1
         clause.evidence_start, clause.evidence_end, clause.evidence = c.start, c.end, c.text
-
-
-def _rule(
-    lex: Lexicon,
-    info: ClauseInfo,
-    c: Candidate,
-    missing_names: list[str],
-    names_here: list[str],
-    veto: tuple[str, str],
-) -> tuple[str, str]:
-    """(reason, rule) when a rule rejects the clause against candidate ``c``, else ("", "")."""
-    num_missing = lex.numbers_missing(info, c)
-    if num_missing:  # name first a figure no passage has ("两种", not the "0" of "0/1" it has)
-        gone = [lex.numbers_missing(info, p) for p in lex.pass_cands]
-        nowhere = [n for n in num_missing if all(n in g for g in gone)]
-        return f"number {(nowhere or num_missing)[0].surface} not in [{c.passage + 1}]", "number"
-    # (either reading: "DeepSeek-V3 的 MoE 有 37B 个路由专家" is read as English, by its Latin)
-    counts = counted_unmet(info.text, c.text, lex.word_renderings) or counted_unmet_zh(
-        info.text, c.text
-    )
-    if counts:
-        return f"'{counts[0]}' where [{c.passage + 1}] says '{counts[1]}'", "number"
-    if missing_names:
-        return f"'{missing_names[0]}' not in the passages", "name"
-    if names_here:
-        return f"'{names_here[0]}' not in [{c.passage + 1}]", "name"
-    swapped = name_swapped(info.names, c.text)
-    if swapped:
-        return f"'{swapped[0]}' where [{c.passage + 1}] says '{swapped[1]}'", "name"
-    lost = lex.prose_missing(info)
-    if lost:
-        return f"'{lost[0]}' not in the passages", "name"
-    if veto[0]:
-        return veto
-    unmet = compared_with_unmet(lex, info, c)
-    if unmet:
-        return f"compared with '{unmet}': [{c.passage + 1}] makes no such comparison", "comparison"
-    flipped = opposite_said(info, c, lex.renderings) or least_said(info, c, lex.renderings)
-    flipped = flipped or cost_raised(info.text, c.text)
-    if flipped:
-        return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"
-    turned = reversed_comparison(info.text, _whole_sentences(lex.pass_cands[c.passage].text, c))
-    if turned:
-        return (
-            f"comparison reversed: [{c.passage + 1}] compares {turned[1]} with {turned[0]}",
-            "comparison",
-        )
-    return "", ""
-
-
-def _names_lacking(lex: Lexicon, info: ClauseInfo, norm_text: str, low_text: str) -> list[str]:
-    """The clause's names a text (normalised, and lowercased) does not mention, that are not
-    rendered word by word in the passages, and, for an acronym, not written out in the clause
-    with words the passages have ("MTP 是 Multi-Token Prediction" over "多 token 预测训练目标")."""
-    out = []
-    for n, norm in info.names:
-        if not norm or name_mentioned(norm, norm_text, low_text) or lex.name_rendered(n):
-            continue
-        words = expansion_of(n, info.text)
-        if not (words and all(lex.word_found(w) for w in words)):
-            out.append(n)
-    return out
-
-
-def _whole_sentences(text: str, c: Candidate) -> str:
-    """The sentence(s) of the passage ``text`` that candidate ``c`` lies in (a candidate may be
-    a clause of one: "最终…提速 10~50 倍" without the "为了加速 DDPM 的采样过程,DDIM" before it)."""
-    mine = [(s, e) for s, e in sentence_spans(text) if s < max(c.end, c.start + 1) and c.start < e]
-    return text[mine[0][0] : mine[-1][1]] if mine else c.text

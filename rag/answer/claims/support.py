@@ -48,7 +48,7 @@ class Judge(Protocol):
 
     def evidence_in(self, ci: int, clause: Clause, passage: int) -> None: ...
 
-    def clause(self, ci: int, clause: Clause, info: ClauseInfo) -> None: ...
+    def clause(self, ci: int, clause: Clause, info: ClauseInfo, explain: bool = True) -> None: ...
 
 
 def cite_restatement(
@@ -83,7 +83,7 @@ def _judged_again(judge: Judge, row: int, clause: Clause, own: ClauseInfo) -> Cl
     """A copy of ``clause`` judged on ``own`` (the judge's ``row``); the clause is untouched."""
     again = copy.copy(clause)
     again.features = dict(clause.features)
-    judge.clause(row, again, own)
+    judge.clause(row, again, own, explain=False)
     return again
 
 
