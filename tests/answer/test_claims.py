@@ -1423,6 +1423,21 @@ def test_the_items_of_a_list_whose_head_went_go_with_it(tools, similarity):
     assert "MLA and DeepSeekMoE" in kept.text, kept.removed
 
 
+def test_a_sentence_said_again_in_other_connectives_is_shown_once(tools, similarity):
+    """Asked "Prefix-Tuning 和 CTRL 有什么关系?", the embedded model said one sentence three times,
+    once with 可以理解是/为了 for 是/用于; the reader saw it twice."""
+    said = "Prefix-Tuning 是 CTRL 模型的连续化升级版，用于生成不同领域和话题的文本"
+    c = check(
+        f"{said}。Prefix-Tuning 可以理解是 CTRL 模型的连续化升级版，为了生成不同领域和话题的文本。"
+        f"{said}。",
+        _articles("prefix-tuning"),
+        tools,
+        similarity,
+        question="Prefix-Tuning 和 CTRL 有什么关系?",
+    )
+    assert c.text == f"{said} [1]。", c.text
+
+
 def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, similarity):
     """Two correct answers of the embedded model (held-out run, 2026-12-04) were removed whole:
     "data loss" (数据丢失: loss had only 损失) "during" (a preposition counted as a claim word), and

@@ -190,6 +190,9 @@ def _same(a: str, b: str) -> bool:
     True
     >>> _same("非增量方法的缺点是需要收集所有样本", "增量方法的优点是不需要收集所有样本")
     False
+
+    Or the same words said again in other connectives (:func:`_near`): "Prefix-Tuning 是 CTRL 模型的
+    连续化升级版，用于生成…" and "Prefix-Tuning 可以理解是 CTRL 模型的连续化升级版，为了生成…".
     """
     short, long = sorted((a, b), key=len)
     return bool(short) and (
@@ -199,7 +202,32 @@ def _same(a: str, b: str) -> bool:
             and len(long) - len(short) <= 2
             and not _NEGATING.search(long.replace(short, "", 1))
         )
+        or _near(short, long)
     )
+
+
+def _near(short: str, long: str) -> bool:
+    """At least 12 characters, 85 % of the shorter's character pairs in the longer, lengths
+    within 80 %, and the same negations, digits and order of the words they share in pairs.
+
+    >>> _near("prefixtuning是ctrl模型的连续化升级版用于生成不同领域和话题的文本",
+    ...       "prefixtuning可以理解是ctrl模型的连续化升级版为了生成不同领域和话题的文本")
+    True
+    >>> _near("ddim比ddpm的采样快了十到五十倍", "ddpm比ddim的采样快了十到五十倍")
+    False
+    >>> _near("fm具有线性时间复杂度", "ffm具有线性时间复杂度")
+    False
+    """
+    if len(short) < 12 or len(short) < 0.8 * len(long):
+        return False
+    pairs = [short[i : i + 2] for i in range(len(short) - 1)]
+    if sum(p in long for p in pairs) < 0.85 * len(pairs):
+        return False
+    same_marks = sorted(_NEGATING.findall(short)) == sorted(_NEGATING.findall(long))
+    same_digits = re.findall(r"\d+", short) == re.findall(r"\d+", long)
+    # the shared pairs in the same order (a swapped comparison reorders them)
+    at = [long.find(p) for p in pairs if p in long]
+    return same_marks and same_digits and at == sorted(at)
 
 
 def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -> str | None:
