@@ -1438,6 +1438,23 @@ def test_a_sentence_said_again_in_other_connectives_is_shown_once(tools, similar
     assert c.text == f"{said} [1]。", c.text
 
 
+def test_an_answer_saying_a_method_cannot_do_something_is_no_refusal(tools, similarity):
+    """Asked "Why does reranking need to consider context between items?", the model's right
+    answer "Because pointwise模式的打分无法从候选列表整体…出发进行排序" was read as "the model found no
+    direct answer": 无法从 was taken for "cannot (find it) from the sources"."""
+    said = "pointwise模式的打分无法从候选列表整体或上下文实时反馈角度出发进行排序"
+    c = check(
+        f'Because {said} ("{said}") [1].',
+        _articles("rerank"),
+        tools,
+        similarity,
+        "en",
+        "Why does reranking need to consider context between items?",
+    )
+    assert not c.abstained and said in c.text
+    assert check("无法从资料中找到答案。", _articles("rerank"), tools, similarity).abstained
+
+
 def test_correct_english_answers_replayed_from_a_test_run_are_kept(tools, similarity):
     """Two correct answers of the embedded model (held-out run, 2026-12-04) were removed whole:
     "data loss" (数据丢失: loss had only 损失) "during" (a preposition counted as a claim word), and

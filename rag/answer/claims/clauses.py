@@ -39,8 +39,11 @@ __all__ = [
 ]
 
 NO_ANSWER = {"zh": "资料中没有相关内容。", "en": "The articles don't cover this."}
+# ("无法从" only before the sources: "pointwise模式的打分无法从候选列表整体…出发进行排序" is an answer)
 ABSTAIN_PATTERNS = re.compile(
-    r"资料中没有|没有相关内容|没有提到|未提及|并未提及|没有涉及|无法回答|无法从|不包含|没有包含|没有给出|"
+    r"资料中没有|没有相关内容|没有提到|未提及|并未提及|没有涉及|无法回答|"
+    r"无法从(?:所给|给定|提供|上述|以上|这些)?的?(?:资料|文章|段落|文中|原文|来源|材料|内容|信息)|"
+    r"不包含|没有包含|没有给出|"
     r"未涉及|没有说明|未说明|没有明确(?:说明|提到|给出)|未明确|没有直接回答|"
     r"don't cover|do not cover|doesn't cover|does not cover|not covered|do not contain|"
     r"does not contain|doesn't contain|don't contain|no information|"
@@ -64,6 +67,8 @@ def is_abstention(text: str) -> bool:
     (True, False)
     >>> is_abstention("DeepSeek-V3 uses a schedule that is not explicitly mentioned in the sources.")
     True
+    >>> is_abstention("无法从资料中找到答案。"), is_abstention("因为打分无法从候选列表整体出发进行排序 [1]。")
+    (True, False)
     """
     stripped = CITE.sub("", text).strip()
     if not stripped:

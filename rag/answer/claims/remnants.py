@@ -67,10 +67,17 @@ _ZH_STRIP_LEAD = tuple("但是 但 然而 而且 并且 因此 所以 不过 同
 
 
 def strip_lead(text: str, english: bool) -> str:
-    """``text`` without its leading punctuation and conjunction ('但需要…' -> '需要…')."""
+    """``text`` without its leading punctuation and conjunction ('但需要…' -> '需要…'; an English
+    one before Chinese words too: 'Because pointwise模式的打分…' -> 'pointwise模式的打分…').
+
+    >>> strip_lead("Because pointwise模式的打分无法…", False)
+    'pointwise模式的打分无法…'
+    """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
+    if english or t[:1].isascii():
+        t = EN_LEAD.sub("", t)
     if english:
-        return EN_LEAD.sub("", t)
+        return t
     for lead in _ZH_STRIP_LEAD:
         if t.startswith(lead):
             return re.sub(r"^[\s，,]+", "", t[len(lead) :])
