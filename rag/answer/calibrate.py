@@ -41,7 +41,8 @@ from rag.answer.coverage import (
     LanguageModel,
     coverage_features,
 )
-from rag.answer.evidence import EvidenceSelector, QuestionTerms
+from rag.answer.evidence import EvidenceSelector
+from rag.answer.question_terms import QuestionTerms
 from rag.text.glossary import Glossary
 from rag.text.language import question_language
 

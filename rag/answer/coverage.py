@@ -41,9 +41,11 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.evidence import EvidenceSet, QuestionTerms
+from rag.answer.evidence import EvidenceSet
+from rag.answer.question_terms import QuestionTerms
 from rag.errors import RagError
 from rag.schema import Passage
+from rag.text.glossary import acronym_renderings
 from rag.text.language import question_language
 
 MODEL_FILE = Path(__file__).with_name("coverage_model.json")
@@ -177,6 +179,9 @@ def missing_entities(
     def mentioned(name: str) -> bool:
         nonlocal words
         if normalize_name(name) in haystack and _whole_acronym(name, text):
+            return True
+        # an acronym the passage writes out in Chinese: "MTP" as 多 token 预测
+        if any(normalize_name(z) in haystack for z in acronym_renderings(name)):
             return True
         if len(normalize_name(name)) >= _TYPO_MIN:  # "flashatention": FlashAttention, misspelt
             words = (

@@ -175,6 +175,29 @@ def acronyms_in(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=1)
+def _renderings_by_acronym() -> dict[str, frozenset[str]]:
+    terms: dict[str, set[str]] = {}
+    for english, chinese in ml_term_pairs(ML_TERMS.read_text(encoding="utf-8").splitlines()):
+        terms.setdefault(english.lower(), set()).add(chinese)
+    out: dict[str, set[str]] = {}
+    for english, acronym in ml_term_pairs(ACRONYMS.read_text(encoding="utf-8").splitlines()):
+        out.setdefault(acronym.lower(), set()).update(terms.get(english.lower(), ()))
+    return {a: frozenset(z) for a, z in out.items() if z}
+
+
+def acronym_renderings(acronym: str) -> frozenset[str]:
+    """The Chinese renderings of the term an acronym stands for: ``acronyms.tsv`` gives the
+    term, the ML term list its renderings (no dictionary senses: CC-CEDICT reads "gan" as a
+    name, 比干).
+
+    Example:
+        >>> sorted(acronym_renderings("MTP")), acronym_renderings("XYZ")
+        (['多token预测'], frozenset())
+    """
+    return _renderings_by_acronym().get(acronym.lower(), frozenset())
+
+
 def ml_term_pairs(lines: Iterable[str]) -> list[tuple[str, str]]:
     """The ``(english, chinese)`` pairs of the ML term list's ``english<TAB>chinese`` lines
     (``#`` starts a comment; both sides stripped; a line without a tab or a Chinese side is

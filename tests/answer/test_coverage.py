@@ -125,6 +125,15 @@ def test_a_misspelt_long_name_is_still_the_name(assistant) -> None:
     assert assistant.ask("DeepSeek-V4 的总参数量是多少?").abstained
 
 
+def test_an_acronym_the_article_writes_out_in_chinese_is_mentioned(assistant) -> None:
+    """Asked "DeepSeek-V3 的 MTP 是什么?", the assistant refused ("no passage mentions MTP"): the
+    article writes only "多 token 预测训练目标". acronyms.tsv gives the term, the ML term list its
+    Chinese; the draft now quotes that sentence."""
+    answer = assistant.ask("DeepSeek-V3 的 MTP 是什么?")
+    assert not answer.abstained, answer.notice
+    assert "多 token 预测" in answer.text
+
+
 def test_names_are_read_whole_and_english_words_are_no_names() -> None:
     # "64DD" (CMRC trial) was read as "DD", which "64DD" does not mention as a word
     assert question_entities("为什么64DD从上市就充满著困难？") == ["64DD"]
