@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from rag.answer.claims import CheckedAnswer
 from rag.answer.claims.clauses import is_polarity_only, split_sentences
 from rag.answer.claims.words import CITE, CJK
+from rag.answer.evidence import Evidence, without_heading, without_list_marks
 from rag.answer.extractive import Extract
 
 __all__ = ["Quoted", "with_quote"]
@@ -90,6 +91,7 @@ def with_quote(
     ):
         return Quoted(checked.text, list(checked.cited))
     cited = checked.cited + ([number] if number not in checked.cited else [])
+    sentence = _shown(sentence)
     line = "Source [{n}]: “{s}”" if lang == "en" else "来源 [{n}]：“{s}”"
     return Quoted(f"{checked.text}\n{line.format(n=number, s=_cut(sentence, max_chars))}", cited)
 
@@ -120,6 +122,18 @@ def _best_source(checked: CheckedAnswer, any_language: bool = False) -> tuple[in
         key = max(longer, key=lambda k: len(k[1]))
         votes[key] = votes.get(key, 0.0) + weight
     return max(votes, key=lambda k: votes[k])  # dicts keep order: the first wins a tie
+
+
+def _shown(sentence: str) -> str:
+    """The quoted sentence without the section name or list marker a flattened article left on
+    it ("背景 RLHF 通常包括三个阶段: … 1. 先训练一个奖励模型来判断哪个回答更好 1." had both), as the
+    draft shows its sentences.
+
+    >>> _shown("背景 RLHF 通常包括三个阶段: 1. 先训练一个奖励模型来判断哪个回答更好 1.")
+    'RLHF 通常包括三个阶段: 1. 先训练一个奖励模型来判断哪个回答更好'
+    """
+    e = Evidence(0, 0, len(sentence), sentence)
+    return without_heading(without_list_marks(e)).text or sentence
 
 
 def _sentences(text: str) -> list[str]:

@@ -151,3 +151,14 @@ def test_a_chinese_answer_over_an_english_passage_shows_the_english_sentence() -
         cited=[1],
     )
     assert with_quote(checked, None, "zh").text.endswith(f"\n来源 [1]：“{said}”")
+
+
+def test_the_source_line_drops_a_section_name_and_a_list_marker() -> None:
+    """Asked "DPO 是什么?", the source line read "背景 RLHF 通常包括三个阶段: … 更好 1.": the flattened
+    article's section name and the next item's number, which the draft already leaves out."""
+    said = "背景 RLHF 通常包括三个阶段: 有监督微调(SFT) 奖励建模阶段 先训练一个奖励模型来判断哪个回答更好 1."
+    checked = CheckedAnswer(
+        "DPO 是直接偏好优化 [1]。", [clause("DPO 是直接偏好优化", said)], cited=[1]
+    )
+    line = with_quote(checked, None, "zh").text.split("\n")[1]
+    assert line.startswith("来源 [1]：“RLHF 通常包括三个阶段") and line.endswith("更好…”"), line
