@@ -81,6 +81,7 @@ def extractive_answer(
 
 _SENTENCE_END = re.compile(r"[。！？!?.…;；][”\"’）)]*\s*$")
 _CUT_AT = re.compile(r"\s*[,，、]\s*$")
+_BEGUN = re.compile(r"^\s*[、，,；;：:]\s*")  # a chunk that began inside a sentence
 
 
 def as_piece(e: Evidence, candidates: list[Evidence]) -> str:
@@ -89,16 +90,25 @@ def as_piece(e: Evidence, candidates: list[Evidence]) -> str:
     sentence, and instead of the comma it ends at ("InstructGPT, 以及 搜索算法(…)" read as a whole
     sentence; it is the end of "研究界已探索多种方法来提高模型的推理能力:比如 …代表工作:").
 
+    A piece that opens with the punctuation of the sentence it was cut from (a chunk that began
+    inside a sentence: "、热传导方程等内容的联系。") opens with "…" instead.
+
     Example:
         >>> a = Evidence(0, 0, 20, "研究界已探索多种方法,比如 基于过程的奖励模型,")
         >>> b = Evidence(0, 21, 40, "以及 搜索算法(蒙特卡洛树搜索)。")
         >>> as_piece(a, [a, b]), as_piece(b, [a, b])
         ('研究界已探索多种方法,比如 基于过程的奖励模型…', '…以及 搜索算法(蒙特卡洛树搜索)。')
+        >>> c = Evidence(1, 0, 14, "、热传导方程等内容的联系。")
+        >>> as_piece(c, [c])
+        '…热传导方程等内容的联系。'
     """
     text = e.text.rstrip()
+    if _BEGUN.match(text):
+        text = "…" + _BEGUN.sub("", text)
     before = [c for c in candidates if c.passage == e.passage and c.end <= e.start]
     prev = max(before, key=lambda c: c.end, default=None)
-    if prev is not None and e.start - prev.end <= 2 and not _SENTENCE_END.search(prev.text):
+    begun = prev is not None and e.start - prev.end <= 2 and not _SENTENCE_END.search(prev.text)
+    if begun and not text.startswith("…"):
         text = "…" + text.lstrip()
     if _CUT_AT.search(text):
         text = _CUT_AT.sub("", text) + "…"

@@ -106,6 +106,14 @@ def test_a_piece_of_a_long_sentence_is_shown_as_a_piece(assistant) -> None:
     assert not whole.text.startswith("…"), whole.text
 
 
+def test_a_chunk_that_began_inside_a_sentence_opens_the_draft_as_a_piece(assistant) -> None:
+    """Asked "How does Rectified Flow straighten the path?", the draft opened with
+    "、热传导方程等内容的联系。": a chunk of the article that begins inside a sentence."""
+    q = "How does Rectified Flow straighten the path?"
+    extract = _draft(assistant, q, "rectified-flow", "、热传导方程")
+    assert extract.text.startswith("…热传导方程"), extract.text
+
+
 def test_english_question_finds_chinese_evidence_through_the_glossary(assistant) -> None:
     question = "How much faster is DDIM sampling than DDPM?"
     passages = assistant.retrieve(question, k=5)
