@@ -178,16 +178,16 @@ def missing_entities(
 
     def mentioned(name: str) -> bool:
         nonlocal words
-        if normalize_name(name) in haystack and _whole_acronym(name, text):
+        norm = normalize_name(name)
+        if norm in haystack and _whole_acronym(name, text):
             return True
         # an acronym the passage writes out in Chinese: "MTP" as 多 token 预测
         if any(normalize_name(z) in haystack for z in acronym_renderings(name)):
             return True
-        if len(normalize_name(name)) >= _TYPO_MIN:  # "flashatention": FlashAttention, misspelt
-            words = (
-                words if words is not None else {normalize_name(w) for w in _LATIN.findall(text)}
-            )
-            if any(_one_typo(normalize_name(name), w) for w in words):
+        if len(norm) >= _TYPO_MIN:  # "flashatention": FlashAttention, misspelt
+            if words is None:
+                words = {normalize_name(w) for w in _LATIN.findall(text)}
+            if any(_one_typo(norm, w) for w in words):
                 return True
         last = name.rsplit(".", 1)[-1]
         return bool(_DOTTED.fullmatch(name)) and len(last) >= 3 and mentioned(last)

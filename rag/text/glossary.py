@@ -151,11 +151,14 @@ def english_terms(text: str, short: int = 4) -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def _acronym_pairs() -> tuple[tuple[str, str], ...]:
+    """(term, acronym) of ``acronyms.tsv``, read once."""
+    return tuple(ml_term_pairs(ACRONYMS.read_text(encoding="utf-8").splitlines()))
+
+
+@lru_cache(maxsize=1)
 def _acronym_table() -> dict[tuple[str, ...], str]:
-    return {
-        tuple(english_terms(english)): acronym
-        for english, acronym in ml_term_pairs(ACRONYMS.read_text(encoding="utf-8").splitlines())
-    }
+    return {tuple(english_terms(english)): acronym for english, acronym in _acronym_pairs()}
 
 
 def acronyms_in(text: str) -> list[str]:
@@ -181,7 +184,7 @@ def _renderings_by_acronym() -> dict[str, frozenset[str]]:
     for english, chinese in ml_term_pairs(ML_TERMS.read_text(encoding="utf-8").splitlines()):
         terms.setdefault(english.lower(), set()).add(chinese)
     out: dict[str, set[str]] = {}
-    for english, acronym in ml_term_pairs(ACRONYMS.read_text(encoding="utf-8").splitlines()):
+    for english, acronym in _acronym_pairs():
         out.setdefault(acronym.lower(), set()).update(terms.get(english.lower(), ()))
     return {a: frozenset(z) for a, z in out.items() if z}
 
