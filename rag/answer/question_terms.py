@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
-from rag.retrieval.query import EVALUATIVE_ZH, FRAME_WORDS_ZH, frame_terms
+from rag.retrieval.query import EVALUATIVE_ZH, FRAME_WORDS_ZH, frame_terms, time_asked_terms
 from rag.text.glossary import Glossary, acronym_renderings, acronyms_in, english_terms, stem
 from rag.text.language import CJK, question_language
 
@@ -80,9 +80,11 @@ class QuestionTerms:
         else:
             # 核心思想, 原理…: what kind of answer is asked, not what about (缺点 stays: an
             # article need not speak of its topic's drawbacks)
-            frame = frame_terms(question, _FRAMES)
+            frame, asked = frame_terms(question, _FRAMES), time_asked_terms(question)
             self.terms = [
-                t for t in dict.fromkeys(terms(question)) if t not in GENERIC_ZH and not frame(t)
+                t
+                for t in dict.fromkeys(terms(question))
+                if t not in GENERIC_ZH and not frame(t) and not asked(t)
             ]
             # English words written in lowercase: words, not names (DDIM, Mamba)
             plain = {w for w in _PLAIN_WORD.findall(question) if w.islower()}

@@ -69,6 +69,13 @@ _QUESTION_ZH = re.compile(
     r"^(哪.*|几[个次年位种天岁月号日名座本条项件家所部只块届代段首张篇处份批轮股门辆架艘头片套栋幢间台]?|"
     r"[这那][个位种些里样么款部家间所支座项场类边次届代本条件只块名段首张篇处份批轮股门辆架艘头片套栋幢间台届])$"
 )
+# A time or date asked for: 哪一年, 哪年, 什么时候, 什么时间, 哪一天, 几月, 多长时间. The question
+# word is dropped already; the unit it asks about (年, 一年, 时候, 时间) is no term of the topic
+# either: "S4 是哪一年提出的?" is about S4 and 提出, and no passage writes 一年 (QuestionTerms
+# counted it missing, so the article's "2021年的 S4" was refused).
+_TIME_ASKED_ZH = re.compile(
+    r"(?:什么|哪一?|哪个|何|几|多长|多少)(?:时候|时间|年份|年代|年|月份|个月|月|天|日子|日期|日|号)"
+)
 # What kind of answer is asked for (the core idea, the principle, the difference, the role…):
 # a question frame, not its topic. An article about the topic seldom uses the frame's word, so
 # it matched whichever article did: "DDIM 的核心思想是什么?" ranked YOLO first (BM25 5.2 for
@@ -134,6 +141,23 @@ def frame_terms(question: str, words: frozenset[str] = FRAME_WORDS_ZH) -> Callab
     return lambda t: t in words or (any(t in w for w in frames) and t not in rest)
 
 
+def time_asked_terms(question: str) -> Callable[[str], bool]:
+    """``term -> bool``: a piece of a time question ("哪一年", "什么时候") that the rest of the
+    question does not have.
+
+    >>> asked = time_asked_terms("S4 是哪一年提出的?")
+    >>> [t for t in ["s4", "一年", "哪一年", "提出"] if asked(t)]
+    ['一年', '哪一年']
+    >>> [t for t in ["年", "发布"] if time_asked_terms("2021年的模型是哪年发布的?")(t)]
+    []
+    """
+    spans = _TIME_ASKED_ZH.findall(question)
+    if not spans:
+        return lambda t: False
+    rest = _TIME_ASKED_ZH.sub(" ", question)
+    return lambda t: any(t in s for s in spans) and t not in rest
+
+
 def sparse_query(
     question: str,
     tokenizer: Callable[[str], list[str]],
@@ -164,11 +188,15 @@ def sparse_query(
     cut = getattr(tokenizer, "words", None)
     words = [w for w in cut(question) if _WORDLIKE.search(w)] if callable(cut) else list(terms)
     if drop_question_words:
-        frame = frame_terms(question)
-        kept = [t for t in terms if not is_question_word(t) and not frame(t)]
+        frame, asked = frame_terms(question), time_asked_terms(question)
+
+        def asking(t: str) -> bool:
+            return is_question_word(t) or frame(t) or asked(t)
+
+        kept = [t for t in terms if not asking(t)]
         if kept:
             terms = kept
-            words = [w for w in words if not is_question_word(w) and not frame(w)]
+            words = [w for w in words if not asking(w)]
     groups: list[list[str]] = [[t] for t in dict.fromkeys(terms)]
     added: list[str] = []
     english = question_language(question) == "en"

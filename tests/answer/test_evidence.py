@@ -322,6 +322,15 @@ def test_a_hyphenated_question_word_is_found_written_with_a_space(assistant) -> 
     assert not answer.abstained
 
 
+def test_the_time_a_question_asks_for_is_not_a_word_the_text_must_have() -> None:
+    # asked as a user: "S4 是哪一年提出的?" counted 一年 and 哪一年 as words of its topic that the
+    # article never writes ("…开篇之作是2021年的 S4"): 25% of the words found, refused
+    sentence = "24年12月,研究团队发布了 DeepSeek-V3,这是一个基于 MoE 架构的大模型"
+    for question in ("DeepSeek-V3 是哪年发布的?", "DeepSeek-V3 是什么时候发布的?"):
+        terms = QuestionTerms(question, BM25Tokenizer())
+        assert terms.found(sentence) == terms.terms == ["deepseek", "v3", "发布"]
+
+
 def test_a_comparison_question_looks_for_both_names_not_for_the_word_difference() -> None:
     # asked as a user: "What is the difference between FM and FFM?" had the terms difference,
     # between and ffm: "FM" (two letters) was dropped and "difference" (区别/不同) matched

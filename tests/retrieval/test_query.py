@@ -33,6 +33,10 @@ def tok() -> BM25Tokenizer:
         ("When was DDIM proposed and how many steps does it need?", {"when", "many"}),
         ("DDIM 的核心思想是什么?", {"核心思想", "核心", "心思", "思想"}),
         ("FM 和 FFM 的区别是什么?", {"区别"}),
+        # the time asked about is no term of the topic (no passage writes 一年 or 时候)
+        ("S4 是哪一年提出的?", {"一年", "哪一年"}),
+        ("Mamba 是什么时候提出的?", {"时候"}),
+        ("DeepSeek-V3 是哪年发布的?", {"哪", "年"}),
     ],
 )
 def test_question_words_are_dropped(tok: BM25Tokenizer, question: str, dropped: set[str]) -> None:
@@ -45,6 +49,12 @@ def test_question_words_are_dropped(tok: BM25Tokenizer, question: str, dropped: 
 def test_latin_terms_and_numbers_are_kept(tok: BM25Tokenizer) -> None:
     terms = sparse_query("WTA 在 2018 年办了几个比赛?", tok, renderings=0).terms
     assert terms == ["wta", "2018", "年", "办", "比赛"]
+
+
+def test_a_time_unit_the_question_also_names_is_kept(tok: BM25Tokenizer) -> None:
+    assert sparse_query("2021年的模型是哪年发布的?", tok, renderings=0).terms == [
+        "2021", "年", "模型", "年", "发布"
+    ]
 
 
 def test_a_question_of_nothing_but_question_words_keeps_them(tok: BM25Tokenizer) -> None:
