@@ -2121,6 +2121,17 @@ def test_a_name_where_the_evidence_names_another_version_is_removed(tools, simil
     assert typo.removed == []
 
 
+def test_a_name_said_to_be_another_name_the_passage_keeps_apart_is_removed(tools, similarity):
+    """Asked as a user, "Mamba 是什么时候提出的?" was answered "Mamba 是2021年的 S4 [1]。": the
+    article names S4 as the first SSM and Mamba as the newest, each in a clause of its own."""
+    passages = _articles("ssm-hippo")
+    bad = check("Mamba 是2021年的 S4 [1]。", passages, tools, similarity)
+    assert [r.reason for r in bad.removed] == ["'Mamba' is not 'S4' in [1]"]
+    assert bad.text == ""
+    ok = check("SSM 的开篇之作是2021年的 S4 [1]。", passages, tools, similarity)
+    assert ok.removed == [] and "S4" in ok.text
+
+
 def test_least_where_the_source_says_most_and_below_where_it_says_above(tools, similarity):
     search = [_p("搜索引擎通过 query 和 doc 的匹配，返回用户最可能点击的文档。")]
     least = "It returns the documents the user is least likely to click [1]."

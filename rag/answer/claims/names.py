@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 from rag.answer.claims.numbers import EN_NUM
@@ -36,6 +37,7 @@ __all__ = [
     "is_strong_name",
     "name_in",
     "name_swapped",
+    "names_equated",
     "question_names",
     "strong_names",
 ]
@@ -262,6 +264,79 @@ def name_swapped(names: list[tuple[str, str]], text: str) -> tuple[str, str] | N
             if _siblings(surface, norm, other, onorm):
                 return surface, other
     return None
+
+
+# "A 是 B" / "A is B": a clause that says one name is another
+_COPULA = re.compile(r"是|即|(?i:\b(?:is|are|was|were)\b)")
+# a text's clauses: cut at punctuation and at a contrasting 而 ("…是 S4,而…变体是 Mamba")
+_SEGMENT = re.compile(r"[，,；;。！？!?：:]|而")
+_FIGURE_BEFORE = re.compile(r"\d\s*$")  # "4.7 GHz": a unit, not a name
+
+
+def names_equated(clause: str, text: str) -> tuple[str, str] | None:
+    """(A, B) when the clause says name A is name B but ``text`` names them as the answers of
+    two different clauses, each after a copula of its own ("Mamba 是2021年的 S4" over "开篇之作是
+    2021年的 S4,而…最新最火的变体大概是Mamba"). A clause of ``text`` that has both links them,
+    and so does the clause quoting ``text``. The question's own names count (the clause's
+    ``names`` leave them out as given); a unit after a figure ("4.7 GHz") is no name.
+
+    Example:
+        >>> ev = "一般认为其开篇之作是2021年的 S4,而SSM最新最火的变体大概是Mamba。"
+        >>> names_equated("Mamba 是2021年的 S4", ev)
+        ('Mamba', 'S4')
+        >>> names_equated("S4 是 SSM 的开篇之作", ev) is None
+        True
+        >>> names_equated("DDIM 是 DDPM 的加速", "为了加速 DDPM 的采样, DDIM 是一种新的采样方法") is None
+        True
+        >>> ev = "时脉为4.7 GHz, 是其上一代POWER5的2倍"
+        >>> names_equated('It is 4.7 GHz ("4.7 GHz, 是其上一代POWER5的2倍")', ev) is None
+        True
+    """
+    chinese = question_language(clause) == "zh"
+    found = {
+        m.group(0): m.start()
+        for m in _LATIN_WORD.finditer(clause)
+        if _named(m.group(0), chinese) and not _FIGURE_BEFORE.search(clause[: m.start()])
+    }
+    segments = [seg for seg in _SEGMENT.split(text) if seg.strip()]
+    for a, b in itertools.combinations(sorted(found, key=found.get), 2):
+        an, bn = (NORM_DROP.sub("", n.lower()) for n in (a, b))
+        if an in bn or bn in an or not _COPULA.search(clause[found[a] + len(a) : found[b]]):
+            continue
+        if _squeezed(clause[found[a] : found[b] + len(b)]) in _squeezed(text):
+            continue  # the clause quotes the text
+        with_a = [seg for seg in segments if _at(a, seg)]
+        with_b = [seg for seg in segments if _at(b, seg)]
+        if not with_a or not with_b or set(with_a) & set(with_b):
+            continue
+        if all(_answers(n, seg) for n, segs in ((a, with_a), (b, with_b)) for seg in segs):
+            return a, b
+    return None
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _named(token: str, chinese: bool) -> bool:
+    """A Latin run that is a name: in a Chinese clause a capitalised one (Mamba), in an English
+    one two capitals or a digit (S4, DDIM; not "The")."""
+    capitals = sum(c.isupper() for c in token)
+    digits = any(c.isdigit() for c in token)
+    return len(token) >= 2 and (capitals >= 2 or digits or (chinese and token[0].isupper()))
+
+
+def _at(name: str, text: str) -> re.Match[str] | None:
+    """``name`` in ``text`` as a whole word, in any case."""
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", text, re.I)
+
+
+def _answers(name: str, segment: str) -> bool:
+    """``name`` comes after a copula in ``segment`` (it is what the clause says something is)."""
+    at = _at(name, segment)
+    return at is not None and bool(
+        _COPULA.search(segment[: at.start()]) or "为" in segment[: at.start()]
+    )
 
 
 def _siblings(a: str, anorm: str, b: str, bnorm: str) -> bool:

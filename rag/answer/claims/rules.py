@@ -11,7 +11,7 @@ from __future__ import annotations
 from rag.answer.claims.counted import counted_unmet, counted_unmet_zh
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.lexicon import Lexicon
-from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped
+from rag.answer.claims.names import expansion_of, name_mentioned, name_swapped, names_equated
 from rag.answer.claims.opposites import cost_raised, least_said, opposite_said
 from rag.answer.claims.units import Candidate, ClauseInfo
 from rag.text.sentences import sentence_spans
@@ -46,6 +46,9 @@ def rule_against(
     swapped = name_swapped(info.names, c.text)
     if swapped:
         return f"'{swapped[0]}' where [{c.passage + 1}] says '{swapped[1]}'", "name"
+    equated = names_equated(info.text, whole_sentences_of(lex.pass_cands[c.passage].text, c))
+    if equated:
+        return f"'{equated[0]}' is not '{equated[1]}' in [{c.passage + 1}]", "name"
     lost = lex.prose_missing(info)
     if lost:
         return f"'{lost[0]}' not in the passages", "name"
