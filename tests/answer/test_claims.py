@@ -2132,6 +2132,21 @@ def test_a_name_said_to_be_another_name_the_passage_keeps_apart_is_removed(tools
     assert ok.removed == [] and "S4" in ok.text
 
 
+def test_a_name_the_passage_sets_apart_is_not_an_example_of_the_subject(tools, similarity):
+    """Asked as a user, "Anchor-free 检测器有哪些代表模型?" was answered "Anchor-free 目标检测器代表模型
+    包括 Faster RCNN [1]。" over "Anchorfree … 与传统的使用锚框的方法(例如Faster RCNN)不同"."""
+    passages = _articles("anchor-free")
+    for answer in (
+        "Anchor-free 目标检测器代表模型包括 Faster RCNN [1]。",
+        "Anchor-free detectors such as Faster RCNN predict objects without anchors [1].",
+    ):
+        lang = "en" if answer.isascii() else "zh"
+        assert "Faster RCNN" not in check(answer, passages, tools, similarity, lang).text
+    # what the passage does say of Faster RCNN stays
+    ok = check("Faster RCNN 是使用锚框的传统方法 [1]。", passages, tools, similarity)
+    assert ok.removed == []
+
+
 def test_least_where_the_source_says_most_and_below_where_it_says_above(tools, similarity):
     search = [_p("搜索引擎通过 query 和 doc 的匹配，返回用户最可能点击的文档。")]
     least = "It returns the documents the user is least likely to click [1]."

@@ -8,6 +8,7 @@ raised cost said as a gain, a comparison turned around: each gives a reason the 
 
 from __future__ import annotations
 
+from rag.answer.claims.contrasted import contrasted_name
 from rag.answer.claims.counted import counted_unmet, counted_unmet_zh
 from rag.answer.claims.direction import compared_with_unmet, reversed_comparison
 from rag.answer.claims.lexicon import Lexicon
@@ -49,6 +50,10 @@ def rule_against(
     equated = names_equated(info.text, whole_sentences_of(lex.pass_cands[c.passage].text, c))
     if equated:
         return f"'{equated[0]}' is not '{equated[1]}' in [{c.passage + 1}]", "name"
+    sentence = whole_sentences_of(lex.pass_cands[c.passage].text, c)
+    apart = contrasted_name(info.text, sentence)
+    if apart:
+        return f"'{apart}': [{c.passage + 1}] sets it apart, not alike", "name"
     lost = lex.prose_missing(info)
     if lost:
         return f"'{lost[0]}' not in the passages", "name"
