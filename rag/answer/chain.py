@@ -463,6 +463,8 @@ class AnswerChain:
         ones that fit the budget).
         """
         turn.timings["total"] = time.perf_counter() - turn.t0
+        # (an answer the check removed whole falls back to the extract: still say what went)
+        checked = checked or turn.checked
         removed = checked.removed if checked else []
         answer = Answer(
             text=text,

@@ -182,6 +182,9 @@ def test_unsupported_answer_falls_back_to_extractive(assistant, server, llm) -> 
     assert answer.llm == "extractive" and "巴黎" not in answer.text
     assert "not supported" in (answer.notice or "")
     assert answer.citations and answer.citations[0].doc_id == "ddim"
+    # what was removed is listed with its reason, as when only part of an answer goes
+    removed = [c["text"] for c in answer.unsupported_claims]
+    assert any("巴黎" in c for c in removed) and all(c["reason"] for c in answer.unsupported_claims)
 
 
 def test_a_judging_question_the_article_says_nothing_about_abstains(assistant, server, llm):
