@@ -290,6 +290,20 @@ def test_an_uncited_clause_cites_the_passage_its_sentence_rests_on(tools):
     assert c.clauses[1].evidence_passage == 2 and "确定性" not in c.clauses[1].evidence
 
 
+def test_a_clause_leaning_on_a_removed_subject_goes_with_it(tools, similarity):
+    # asked as a user: "为什么 DPO 不需要奖励模型?" showed "都存在一个对应的最优策略(语言模型);…"
+    # once the clause before it (its subject) was removed
+    passages = [_p("DPO 发现了一个数学上的捷径：对于任何奖励函数，都存在一个对应的最优策略。")]
+    zh = check(
+        "DPO 不需要奖励模型 [1]。PPO 的作者在 2015 年提出了奖励函数，都存在一个对应的最优策略 [1]。",
+        passages,
+        tools,
+        similarity,
+    )
+    assert "都存在" not in zh.text
+    assert zh.clauses[-1].reason == "its sentence lost its main clause"
+
+
 def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity):
     passages = [
         _p("深度神经网络只能处理数值数据。现实中有很多非数值的类别数据，比如产品的品牌、类目等。")

@@ -44,6 +44,9 @@ _ZH_SUBORDINATE = (
     # a contrast with nothing left to contrast: "…是因为预训练…(removed)，但能够提高…"
     *("但是", "但", "然而", "不过", "可是"),
 )
+# an adverb that leans on the subject of the clause before it: "都存在一个对应的最优策略" was left
+# of "…DPO发现了一个数学上的捷径:对于任何奖励函数(removed)，都存在…" (not 还原, 都市: words)
+_ZH_LEANING = re.compile(r"^(?:都|也|就|才|又|还|便|却|仍|则|而是)(?![原市])")
 
 
 def says_little(texts: list[str]) -> bool:
@@ -94,6 +97,8 @@ def dependent(text: str, english: bool) -> bool:
         (True, False)
         >>> dependent("因为 DDPM 的反向过程利用了马尔可夫假设", False)
         True
+        >>> dependent("都存在一个对应的最优策略", False), dependent("还原出原始数据", False)
+        (True, False)
         >>> dependent("with each token activating 37B parameters", True)  # its verb went
         True
         >>> dependent("but rather from a random sampling model to an ODE model", True)
@@ -114,7 +119,7 @@ def dependent(text: str, english: bool) -> bool:
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
         return bool(_EN_SUBORDINATE.match(t)) or _participle(t)
-    return t.startswith(_ZH_SUBORDINATE)
+    return t.startswith(_ZH_SUBORDINATE) or bool(_ZH_LEANING.match(t))
 
 
 # an -ing word followed by what a verb takes (an object's determiner, a pronoun, a particle or
