@@ -301,7 +301,32 @@ def test_a_clause_leaning_on_a_removed_subject_goes_with_it(tools, similarity):
         similarity,
     )
     assert "都存在" not in zh.text
-    assert zh.clauses[-1].reason == "its sentence lost its main clause"
+    assert zh.clauses[-1].reason == "it depended on a removed clause"
+
+
+def test_a_follow_on_clause_and_a_bare_comparison_go_with_the_clause_they_hung_on(
+    tools, similarity
+):
+    # asked as a user, after a question on DDP: "和 DataParallel 比有什么好处?" showed "和
+    # DataParallel 比，从而获得所有进程的梯度 [1]。" once the clause between them was removed
+    passages = [
+        _p(
+            "在模型训练时,各个进程通过一种叫RingReduce的方法与其他进程通讯,交换各自的梯度,"
+            "从而获得所有进程的梯度。DataParallel 是单进程多线程的。"
+        )
+    ]
+    zh = check(
+        "和 DataParallel 比，DDP 在训练过程中会自动压缩梯度，从而获得所有进程的梯度 [1]。",
+        passages,
+        tools,
+        similarity,
+    )
+    assert zh.text == ""
+    assert [c.reason for c in zh.clauses if c.text.startswith("从而")] == [
+        "it depended on a removed clause"
+    ]
+    kept = check("各个进程交换各自的梯度，从而获得所有进程的梯度 [1]。", passages, tools, similarity)
+    assert "从而获得所有进程的梯度" in kept.text
 
 
 def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity):
@@ -314,7 +339,7 @@ def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity
         tools,
     )
     assert zh.text == "深度神经网络只能处理数值数据 [1]。"
-    assert zh.clauses[2].reason == "its sentence lost its main clause"
+    assert zh.clauses[2].reason == "it depended on a removed clause"
     en = check(
         "Real-world data often contains 42 kinds of category data, such as product brands [1]. "
         "Deep networks only process numerical data [1].",

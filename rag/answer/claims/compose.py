@@ -27,7 +27,9 @@ import re
 from rag.answer.claims.clauses import Parsed, Sentence, parenthetical
 from rag.answer.claims.remnants import (
     bare_connective,
+    compared_only,
     dependent,
+    follows_on,
     pronoun_led,
     relative,
     says_little,
@@ -241,12 +243,12 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
         # The bias term is added to …,] and it is multiplied by the weight…": "it" would now
         # be whatever the sentence before was about, and its support need not be about either
         removed_before = not clauses[before].supported
-        if (
-            english
-            and removed_before
-            and clauses[i].supported
-            and any(f(clauses[i].text) for f in (relative, pronoun_led, parenthetical))
-        ):
+        follows = (
+            any(f(clauses[i].text) for f in (relative, pronoun_led, parenthetical))
+            if english
+            else follows_on(clauses[i].text)
+        )
+        if removed_before and clauses[i].supported and follows:
             clauses[i].status = "unsupported"
             clauses[i].reason = "it depended on a removed clause"
     kept = [i for i in idxs if clauses[i].supported]
@@ -313,11 +315,16 @@ def _why_it_goes(text: str, lay: Sentence, parsed: Parsed, kept: list[int]) -> s
     # whose main clause went): drop the sentence
     if (
         (first != idxs[0] and dependent(clauses[first].text, english))
-        or (len(kept) < len(idxs) and all(bare_connective(clauses[i].text, english) for i in kept))
+        or (len(kept) < len(idxs) and all(_says_nothing(clauses[i].text, english) for i in kept))
         or (english and first != idxs[0] and says_little([clauses[i].text for i in kept]))
     ):
         return "its sentence lost its main clause"
     return ""
+
+
+def _says_nothing(text: str, english: bool) -> bool:
+    """A connective ("具体来说") or only what the rest was compared with ("和 DataParallel 比")."""
+    return bare_connective(text, english) or compared_only(text, english)
 
 
 def _list_of_removed_head(text: str, idxs: list[int], kept: list[int], parsed: Parsed) -> bool:

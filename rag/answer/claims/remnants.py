@@ -20,7 +20,16 @@ import re
 from rag.answer.claims.clauses import EN_LEAD
 from rag.answer.claims.words import CITE, EN_EXTRA_STOP, EN_STOP, EN_WORD
 
-__all__ = ["bare_connective", "dependent", "pronoun_led", "relative", "says_little", "strip_lead"]
+__all__ = [
+    "bare_connective",
+    "compared_only",
+    "dependent",
+    "follows_on",
+    "pronoun_led",
+    "relative",
+    "says_little",
+    "strip_lead",
+]
 
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
@@ -191,6 +200,51 @@ def bare_connective(text: str, english: bool) -> bool:
     if english:
         return bool(_EN_CONNECTIVES.fullmatch(t))
     return t in _ZH_CONNECTIVES
+
+
+# what a Chinese clause draws from the clause just before it: a consequence, a purpose, a part
+# or an example of it, or its subject (a contrast may stand: "A，但 B" still says A and B)
+_ZH_FOLLOWS = re.compile(
+    r"^(?:其中|从而|进而|使得|使其|以便|即|比如|例如|譬如|因此|所以|因而|于是)"
+)
+
+
+def follows_on(text: str) -> bool:
+    """A Chinese clause that follows on from the clause before it: once that one went, it
+    would follow on from another ("和 DataParallel 比，[removed: DDP 会自动交换梯度]，从而获得所有
+    进程的梯度").
+
+    Example:
+        >>> follows_on("，从而获得所有进程的梯度"), follows_on("都存在一个最优策略")
+        (True, True)
+        >>> follows_on("但需要更多资源"), follows_on("DDIM 不需要重新训练")
+        (False, False)
+    """
+    t = re.sub(r"^[\s，,；;：:]+", "", text)
+    return bool(_ZH_FOLLOWS.match(t) or _ZH_LEANING.match(t))
+
+
+_ZH_COMPARED_ONLY = re.compile(
+    r"(?:(?:和|与|跟|同)[^，,；;。]{1,30}?(?:相比较|相比|比较|比)|(?:相比于|相较于|相比|比起|对比)[^，,；;。]{1,30})"
+)
+_EN_COMPARED_ONLY = re.compile(
+    r"(?:compared (?:to|with)|in contrast to|unlike|relative to|versus|as opposed to)\s[^,;.]{1,40}",
+    re.IGNORECASE,
+)
+
+
+def compared_only(text: str, english: bool) -> bool:
+    """A clause that only names what the rest is compared with ("和 DataParallel 比",
+    "Compared with DDPM,"): it says nothing once the rest went.
+
+    Example:
+        >>> compared_only("和 DataParallel 比，", False), compared_only("与 DDPM 相比", False)
+        (True, True)
+        >>> compared_only("和 DataParallel 比，DDP 更快", False), compared_only("Compared with DDPM,", True)
+        (False, True)
+    """
+    t = re.sub(r"[\s，,；;：:。.!?！？]+$", "", re.sub(r"^[\s，,；;：:]+", "", CITE.sub("", text)))
+    return bool((_EN_COMPARED_ONLY if english else _ZH_COMPARED_ONLY).fullmatch(t))
 
 
 def relative(text: str) -> bool:
