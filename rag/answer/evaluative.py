@@ -82,7 +82,8 @@ _FIGURE = re.compile(
     r"(?<![A-Za-z\-])\d|(?!一[个种])[零一二两三四五六七八九十百千万亿半]\s*[个位种步次年天层倍岁块台份张条项名家所座米月日号届期轮代级类大"
     r"组人元只首部篇章节秒分]|(?i:\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
     r"twelve|twenty|hundred|thousand|million|billion|dozen|half|once|twice|double)\b)|"
-    r"(?<![A-Za-z0-9_\-])[A-Z](?![A-Za-z0-9_'\-])"
+    # (a lone capital: not the I and O of "I/O")
+    r"(?<![A-Za-z0-9_\-/])[A-Z](?![A-Za-z0-9_'\-/])"
 )
 
 
@@ -115,6 +116,8 @@ def unmet_figure(question: str, text: str) -> str | None:
         '多少'
         >>> unmet_figure("DDIM 相比 DDPM 采样快多少倍?", "提速 10~50 倍") is None
         True
+        >>> unmet_figure("显存访问从多少降到了多少?", "从 I/O 开销降到了内存瓶颈")
+        '多少'
         >>> unmet_figure("With N GPUs, how many processes does DDP start?", "N processes") is None
         True
         >>> unmet_figure("神经元做的是哪几种运算?", "乘法和加法"), unmet_figure("什么是 DPO?", "")

@@ -92,3 +92,11 @@ def test_a_date_is_no_figure_unless_the_question_asks_about_time() -> None:
     assert unmet_figure("DeepSeek-V3 是哪一年发布的?", "24年12月 [1]。") is None
     assert unmet_figure("How many days did training take?", "It ended on Dec 26, 2024.") is None
     assert unmet_figure("总参数量是多少?", "24年12月发布, 总参数量达到 671B [1]。") is None
+
+
+def test_the_letters_of_an_abbreviation_are_no_figure() -> None:
+    # asked as a user: "FlashAttention 把显存访问从多少降到了多少?" was answered "…从 I/O 开销降到了内存
+    # 瓶颈 [1]。": the I and O of I/O counted as variables, as the N of "N processes" does
+    question = "FlashAttention 把显存访问从多少降到了多少?"
+    assert unmet_figure(question, "FlashAttention 把显存访问从 I/O 开销降到了内存瓶颈 [1]。") == "多少"
+    assert unmet_figure("How many processes does DDP start?", "N processes [1].") is None
