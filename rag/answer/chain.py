@@ -421,12 +421,17 @@ class AnswerChain:
         extract = turn.extract or Extract("", [])
         off = extract.text and unmet_subject(turn.standalone, self._cited(turn), turn.passages)
         figure = extract.text and unmet_figure(turn.standalone, extract.text)
-        if off or figure:  # from an article that does not name the question's subject; no number
-            why = (
-                f"not covered: the passages that name '{off}' do not answer this"
-                if off
-                else f"not covered: the passages give no figure for '{figure}'"
-            )
+        # "YOLO 的缺点是什么?" over sentences that judge nothing (without a model too)
+        judged = extract.text and unmet_judgement(
+            turn.standalone, [p.text for p in self._cited(turn)]
+        )
+        if off or figure or judged:  # an article not naming the question's subject; no number
+            if off:
+                why = f"not covered: the passages that name '{off}' do not answer this"
+            elif figure:
+                why = f"not covered: the passages give no figure for '{figure}'"
+            else:
+                why = f"not covered: the passages say nothing of '{judged}'"
             notice, no = "; ".join(n for n in (why, reason) if n), NOTICES["abstain"][turn.lang]
             yield self._answer(turn, no, [], True, "extractive", notice, usage=usage)
             return

@@ -36,11 +36,12 @@ from rag.text.language import question_language
 __all__ = ["unmet_figure", "unmet_judgement", "unmet_subject"]
 
 # (the question's words, the words a text speaks of them with: Chinese and English)
+_WHY = re.compile(r"为什么|为何|(?i:\bwhy\b)")
 _JUDGEMENTS = (
     (
         r"缺点|不足|弊端|劣势|坏处|缺陷|局限|\bdisadvantages?\b|\bdrawbacks?\b|\blimitations?\b|"
         r"\bweakness(?:es)?\b|\bshortcomings?\b|\bdownsides?\b",
-        r"缺点|不足|弊端|劣势|坏处|缺陷|局限|问题在于|代价|disadvantage|drawback|limitation|weakness"
+        r"缺点|不足|弊端|劣势|坏处|缺陷|局限|限制|问题在于|代价|disadvantage|drawback|limitation|weakness"
         r"|shortcoming|downside",
     ),
     (
@@ -61,6 +62,8 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
         The question's word ("缺点", "drawbacks"), or None when the question judges nothing or a
         text speaks of the judgement.
     """
+    if _WHY.search(question):  # "Why is … seen as a drawback?" asks for the reason given
+        return None
     low = [t.lower() for t in texts]
     for asked, spoken in _JUDGEMENTS:
         m = re.search(asked, question, re.IGNORECASE)

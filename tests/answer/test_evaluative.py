@@ -25,6 +25,24 @@ def test_an_article_that_speaks_of_drawbacks_in_other_words_meets_it() -> None:
 def test_a_question_that_judges_nothing_is_never_unmet() -> None:
     assert unmet_judgement("YOLO 的核心思想是什么?", [_body("yolo")]) is None
     assert unmet_judgement("What is SPP?", []) is None
+    # asking why something is a drawback asks for the reason, in whatever words it is given
+    why = "Why is having to predefine and generate a set of anchors seen as a drawback?"
+    assert unmet_judgement(why, [_body("anchor-free")]) is None
+    # a limit is a limitation ("缓解GIL限制")
+    gil = "Which Python limitation does DDP's one-process-per-GPU design help alleviate?"
+    assert unmet_judgement(gil, [_body("pytorch-ddp")]) is None
+
+
+def test_the_extractive_answer_to_a_judging_question_the_articles_do_not_judge_abstains(
+    assistant,
+) -> None:
+    # asked as a user without a model: "YOLO 的缺点是什么?" was answered with YOLO's core idea
+    # (the model's path already abstained on it)
+    for question in ("YOLO 的缺点是什么?", "What are the drawbacks of YOLO?"):
+        answer = assistant.ask(question)
+        assert answer.abstained, answer.text
+        assert "say nothing of" in (answer.notice or "")
+    assert not assistant.ask("YOLO 的核心思想是什么?").abstained
 
 
 def _p(doc_id: str, text: str | None = None) -> Passage:
