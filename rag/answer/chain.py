@@ -28,7 +28,7 @@ import numpy as np
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, check_answer
 from rag.answer.coverage import Coverage, decide_coverage
-from rag.answer.evaluative import unmet_figure, unmet_judgement, unmet_subject
+from rag.answer.evaluative import unmet_figure, unmet_judgement, unmet_reason
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
@@ -259,9 +259,12 @@ class AnswerChain:
         assert turn.evidence is not None
         turn.extract = extractive_answer(turn.evidence)
         turn.timings["draft"] = time.perf_counter() - turn.t0
-        draft = self._answer(turn, turn.extract.text, self._cited(turn), False, "extractive", None)
+        # no draft that does not answer (YOLO's core idea for "YOLO 的缺点是什么?")
+        text = "" if self._unmet(turn) else turn.extract.text
+        cited = self._cited(turn) if text else []
+        draft = self._answer(turn, text, cited, False, "extractive", None)
         assert draft.answer is not None
-        return StreamEvent("draft", turn.extract.text, list(turn.numbered), draft.answer)
+        return StreamEvent("draft", text, list(turn.numbered), draft.answer)
 
     def _generate(self, turn: _Turn, llm: LLM) -> Generator[StreamEvent, None, _Reply | None]:
         """Prompt the LLM and stream its tokens; on failure, the extractive answer instead."""
@@ -419,19 +422,8 @@ class AnswerChain:
         if reason:
             yield StreamEvent("notice", reason)
         extract = turn.extract or Extract("", [])
-        off = extract.text and unmet_subject(turn.standalone, self._cited(turn), turn.passages)
-        figure = extract.text and unmet_figure(turn.standalone, extract.text)
-        # "YOLO 的缺点是什么?" over sentences that judge nothing (without a model too)
-        judged = extract.text and unmet_judgement(
-            turn.standalone, [p.text for p in self._cited(turn)]
-        )
-        if off or figure or judged:  # an article not naming the question's subject; no number
-            if off:
-                why = f"not covered: the passages that name '{off}' do not answer this"
-            elif figure:
-                why = f"not covered: the passages give no figure for '{figure}'"
-            else:
-                why = f"not covered: the passages say nothing of '{judged}'"
+        why = self._unmet(turn)
+        if why:
             notice, no = "; ".join(n for n in (why, reason) if n), NOTICES["abstain"][turn.lang]
             yield self._answer(turn, no, [], True, "extractive", notice, usage=usage)
             return
@@ -446,6 +438,11 @@ class AnswerChain:
         )
 
     # ------------------------------------------------------------------ helpers
+    def _unmet(self, turn: _Turn) -> str:
+        """Why the extract does not answer the question ("not covered: …"), or ""."""
+        text = turn.extract.text if turn.extract else ""
+        return unmet_reason(turn.standalone, text, self._cited(turn), turn.passages)
+
     def _cited(self, turn: _Turn) -> list[Passage]:
         return [turn.passages[n - 1] for n in (turn.extract.cited if turn.extract else [])]
 

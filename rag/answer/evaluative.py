@@ -33,7 +33,7 @@ from rag.answer.claims.words import NORM_DROP
 from rag.schema import Passage
 from rag.text.language import question_language
 
-__all__ = ["unmet_figure", "unmet_judgement", "unmet_subject"]
+__all__ = ["unmet_figure", "unmet_judgement", "unmet_reason", "unmet_subject"]
 
 # (the question's words, the words a text speaks of them with: Chinese and English)
 _WHY = re.compile(r"为什么|为何|(?i:\bwhy\b)")
@@ -207,3 +207,30 @@ def _written_as_in_chinese(name: str) -> bool:
     [True, True, False, False, False]
     """
     return bool(re.search(r"\d|[a-z][A-Z]|[a-z]-[A-Z]", name))
+
+
+def unmet_reason(
+    question: str, text: str, cited: Sequence[Passage], passages: Sequence[Passage]
+) -> str:
+    """Why an extract ``text`` (from the ``cited`` passages) does not answer ``question``
+    ("not covered: …"), or "": it comes from an article that does not name the question's
+    subject, gives no figure for "多少", or judges nothing where the question asks for
+    drawbacks ("YOLO 的缺点是什么?" over YOLO's core idea).
+
+    Example:
+        >>> p = Passage("YOLO 把整张图作为网络的输入", "yolo", "YOLO", "yolo.md", "yolo#0", 1.0)
+        >>> unmet_reason("YOLO 的缺点是什么?", p.text, [p], [p])
+        "not covered: the passages say nothing of '缺点'"
+    """
+    if not text:
+        return ""
+    off = unmet_subject(question, cited, passages)
+    if off:
+        return f"not covered: the passages that name '{off}' do not answer this"
+    figure = unmet_figure(question, text)
+    if figure:
+        return f"not covered: the passages give no figure for '{figure}'"
+    judged = unmet_judgement(question, [p.text for p in cited])
+    if judged:
+        return f"not covered: the passages say nothing of '{judged}'"
+    return ""

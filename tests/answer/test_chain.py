@@ -192,9 +192,12 @@ def test_a_judging_question_the_article_says_nothing_about_abstains(assistant, s
     # invented "需要大量的训练数据", and the fallback showed YOLO's core idea as the answer; the
     # article names no drawback
     server.script(Reply("YOLO 的缺点是需要大量的训练数据 [1]。"))
-    _, answer = run(make_chain(assistant, llm), "YOLO 的缺点是什么?")
+    events, answer = run(make_chain(assistant, llm), "YOLO 的缺点是什么?")
     assert answer.abstained and answer.text.startswith("文章中没有涉及这个问题")
     assert "say nothing of '缺点'" in (answer.notice or "")
+    # nor is the core idea shown as a draft while the model reads
+    draft = next(e for e in events if e.kind == "draft")
+    assert draft.text == "" and draft.answer is not None and not draft.answer.citations
     # a question that judges nothing still gets the extractive answer
     server.script(Reply("YOLO 需要大量的训练数据 [1]。"))
     _, answer = run(make_chain(assistant, llm), "YOLO 的核心思想是什么?")
