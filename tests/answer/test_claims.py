@@ -329,6 +329,20 @@ def test_a_follow_on_clause_and_a_bare_comparison_go_with_the_clause_they_hung_o
     assert "从而获得所有进程的梯度" in kept.text
 
 
+def test_a_bare_yes_to_a_question_that_asks_no_yes_or_no_answers_nothing(tools, similarity):
+    # asked as a user: "FlashAttention 是什么?" then "它比标准 attention 快多少?" was answered
+    # "是 [1]。", shown with the draft after it as if it answered
+    passages = _articles("flashattention")
+    how_much = check(
+        "是 [1]。", passages, tools, similarity, question="FlashAttention 比标准 attention 快多少?"
+    )
+    assert how_much.text == ""
+    assert [c.reason for c in how_much.removed] == ["a yes or no, and the question asks no yes/no"]
+    ddim = _articles("ddim")
+    for question in ("DDIM 需要重新训练模型吗?", "DDIM 需不需要重新训练模型?"):
+        assert check("不需要 [1]。", ddim, tools, similarity, question=question).removed == []
+
+
 def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity):
     passages = [
         _p("深度神经网络只能处理数值数据。现实中有很多非数值的类别数据，比如产品的品牌、类目等。")

@@ -39,7 +39,7 @@ from rag.answer.claims.negation import (
     negated_scope_asserted,
 )
 from rag.answer.claims.opposites import degree_said
-from rag.answer.claims.polar import bare_yes_no, is_polar
+from rag.answer.claims.polar import bare_yes_no, is_polar, yes_no_to_no_yes_no_question
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.rules import names_lacking, rule_against
@@ -129,6 +129,7 @@ def check_answer(
         judge.evidence_in(ci, clauses[ci], passage)
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
+    yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
     final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
         Clause(g.text, g.start, g.end, -1, "unsupported", reason=g.reason) for g in glosses

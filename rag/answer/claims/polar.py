@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 
 from rag.answer.claims.clauses import Parsed, is_polarity_only
+from rag.answer.claims.result import Clause
 
-__all__ = ["YES_NO", "bare_yes_no", "is_polar"]
+__all__ = ["YES_NO", "bare_yes_no", "is_polar", "yes_no_to_no_yes_no_question"]
 
 YES_NO = re.compile(
     r"^\W*(?:是|不是|对|不对|不|否|可以|能|不能|会|不会|(?:yes|no)\b)", re.IGNORECASE
 )
 _POLAR_ZH = re.compile(
-    r"(?:吗|(?<![什怎多])么)\s*[?？]?\s*$|是否|是不是|能不能|会不会|有没有|可不可以|对不对|要不要"
+    r"(?:吗|(?<![什怎多])么)\s*[?？]?\s*$|是否|是不是|能不能|会不会|有没有|可不可以|对不对|要不要|"
+    r"([\u4e00-\u9fff])不\1"  # A-not-A: 需不需要, 用不用
 )
 _POLAR_EN = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|had|may|might|must)\b",
@@ -33,6 +35,8 @@ def is_polar(question: str) -> bool:
         (True, True)
         >>> is_polar("DPO 为什么不需要奖励模型?"), is_polar("这是为什么?"), is_polar("Why is it?")
         (False, False, False)
+        >>> is_polar("DDIM 需不需要重新训练?"), is_polar("它比标准 attention 快多少?")
+        (True, False)
     """
     return bool(_POLAR_ZH.search(question) or _POLAR_EN.match(question))
 
@@ -54,3 +58,13 @@ def bare_yes_no(parsed: Parsed, question: str) -> list[int]:
         for lay in parsed.sentences
         if len(lay.clauses) == 1 and is_polarity_only(parsed.clauses[lay.clauses[0]].text)
     ]
+
+
+def yes_no_to_no_yes_no_question(bare: list[Clause], question: str) -> None:
+    """Remove the bare yes/no clauses (:func:`bare_yes_no`) when the question asks no yes or
+    no: "是 [1]。" to "它比标准 attention 快多少?" answers nothing."""
+    if is_polar(question):
+        return
+    for clause in bare:
+        clause.status, clause.support = "unsupported", []
+        clause.reason = "a yes or no, and the question asks no yes/no"
