@@ -343,6 +343,18 @@ def test_a_bare_yes_to_a_question_that_asks_no_yes_or_no_answers_nothing(tools, 
         assert check("不需要 [1]。", ddim, tools, similarity, question=question).removed == []
 
 
+def test_an_answer_that_only_spells_out_the_question_s_acronym_restates_it(tools, similarity):
+    # asked as a user: "What optimizer does DPO use?" (the article names none) was answered
+    # "DPO uses a direct preference optimization (DPO) optimizer [1]."
+    passages = _articles("dpo")
+    said = "DPO uses a direct preference optimization (DPO) optimizer [1]."
+    optimizer = check(said, passages, tools, similarity, "en", "What optimizer does DPO use?")
+    assert optimizer.restated
+    # asked what the name stands for, the expansion is the answer
+    full = "DPO stands for Direct Preference Optimization [1]."
+    assert not check(full, passages, tools, similarity, "en", "What does DPO stand for?").restated
+
+
 def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity):
     passages = [
         _p("深度神经网络只能处理数值数据。现实中有很多非数值的类别数据，比如产品的品牌、类目等。")

@@ -8,6 +8,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Collection
 
+from rag.answer.claims.names import expansion_of
 from rag.answer.claims.negation import en_negations
 from rag.answer.claims.numbers import Number
 from rag.answer.claims.polar import YES_NO
@@ -50,10 +51,12 @@ def given_by_question(
         return info
     low = question.lower()
     forms = stems_of(question)  # every form of the question's English words (run ~ runs)
+    spelled = _spelled_out(question, info.text)
     units = [
         u
         for u in info.units
         if u.surface.lower() not in low
+        and u.surface.lower() not in spelled
         and u.key.lower() not in low
         and not (u.kind == "en" and forms.intersection(u.subterms))
         and not (u.kind == "zh" and any(u.surface in z for z in question_zh))
@@ -85,6 +88,28 @@ def given_by_question(
     return dataclasses.replace(
         info, units=units, names=names, neg_preds=preds, negated=negated, numbers=numbers
     )
+
+
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])")
+# a question asking what an acronym stands for is answered by its expansion
+_ASKS_EXPANSION = re.compile(
+    r"全称|全名|缩写|代表什么|\bstand(?:s)? for\b|\bfull (?:name|form)\b|\bshort for\b|\babbreviat",
+    re.IGNORECASE,
+)
+
+
+def _spelled_out(question: str, text: str) -> set[str]:
+    """The words of ``text`` that spell out an acronym of the question ("direct preference
+    optimization" for DPO): the question's name again, unless it asks what the name stands for.
+
+    >>> sorted(_spelled_out("What optimizer does DPO use?", "DPO uses a direct preference optimization optimizer"))
+    ['direct', 'optimization', 'preference']
+    >>> _spelled_out("What does DPO stand for?", "DPO stands for Direct Preference Optimization")
+    set()
+    """
+    if _ASKS_EXPANSION.search(question):
+        return set()
+    return {w.lower() for a in _ACRONYM.findall(question) for w in expansion_of(a, text)}
 
 
 def _in_a_name_of(question: str, number: Number, text: str) -> bool:
