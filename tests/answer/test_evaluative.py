@@ -118,3 +118,14 @@ def test_the_letters_of_an_abbreviation_are_no_figure() -> None:
     question = "FlashAttention 把显存访问从多少降到了多少?"
     assert unmet_figure(question, "FlashAttention 把显存访问从 I/O 开销降到了内存瓶颈 [1]。") == "多少"
     assert unmet_figure("How many processes does DDP start?", "N processes [1].") is None
+
+
+def test_a_question_naming_a_quantity_asks_for_a_figure() -> None:
+    # asked as a user: "What batch size does DDP recommend?" (the article names none) showed the
+    # article's "推荐使用官方打好的PyTorch docker" once the model's invented "16" was removed
+    docker = "推荐使用官方打好的PyTorch docker,避免乱七八糟的环境问题影响心情。[1]"
+    assert unmet_figure("What batch size does DDP recommend?", docker) == "What batch size"
+    assert unmet_figure("What learning rate is used?", "The rate is 3e-4 [1].") is None
+    # "what value" names a kind of output as often as a figure ("a confidence value")
+    value = "Each bounding box predicts a confidence value [1]."
+    assert unmet_figure("What extra value does each YOLO box predict?", value) is None
