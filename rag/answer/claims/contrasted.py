@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.claims.direction import is_model_name
+
 __all__ = ["contrasted_name"]
 
 _NAME = re.compile(
@@ -43,11 +45,6 @@ _OWN = re.compile(
     r"\b(?:unlike|rather|instead|opposed|contrast|differ\w*|not|than|compared?)\b",
     re.IGNORECASE,
 )
-
-
-def _is_name(word: str) -> bool:
-    """A model or method name (Faster RCNN, DDPM, GPT-4), not a word."""
-    return sum(c.isupper() for c in word) >= 2 or any(c.isdigit() for c in word[1:])
 
 
 def _places(name: str, text: str) -> list[int]:
@@ -75,12 +72,14 @@ def contrasted_name(clause: str, evidence: str) -> str | None:
     names = [
         m.group(0).strip()
         for m in _NAME.finditer(clause)
-        if _is_name(m.group(0))
+        if is_model_name(m.group(0))
         or (m.group(0)[0].isupper() and (chinese or m.start() > 0 or "-" in m.group(0)))
     ]
     names = list(dict.fromkeys(names))
     apart = [
-        n for n in names if _is_name(n) and (at := _places(n, evidence)) and all(map(inside, at))
+        n
+        for n in names
+        if is_model_name(n) and (at := _places(n, evidence)) and all(map(inside, at))
     ]
     subjects = [n for n in names if n not in apart and not all(map(inside, _places(n, evidence)))]
     return apart[0] if apart and subjects else None

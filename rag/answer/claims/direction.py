@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from rag.answer.claims.lexicon import Lexicon
     from rag.answer.claims.units import Candidate, ClauseInfo
 
-__all__ = ["compared_with_unmet", "reversed_comparison"]
+__all__ = ["compared_with_unmet", "is_model_name", "reversed_comparison"]
 
 _NAME = r"([A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)"
 # the name after these is what the comparison is measured against
@@ -65,13 +65,13 @@ def _key(name: str) -> str:
     return re.sub(r"[-.]", "", name.lower())
 
 
-def _is_name(word: str) -> bool:
+def is_model_name(word: str) -> bool:
     """A model or method name (DDPM, ReLU, GPT-4), not a word ("than the baseline")."""
     return sum(c.isupper() for c in word) >= 2 or any(c.isdigit() for c in word[1:])
 
 
 def _names(text: str) -> list[str]:
-    return [n for n in re.findall(_NAME, text) if _is_name(n)]
+    return [n for n in re.findall(_NAME, text) if is_model_name(n)]
 
 
 def _direction(text: str) -> int:
@@ -84,7 +84,7 @@ def _against(text: str) -> list[str]:
     """The names a comparison in ``text`` is measured against."""
     found = [m.group(1) for m in _AGAINST.finditer(text)]
     found += [m.group(1) for m in _PAIRED.finditer(text)]
-    return [n for n in found if _is_name(n)]
+    return [n for n in found if is_model_name(n)]
 
 
 def reversed_comparison(clause: str, evidence: str) -> tuple[str, str] | None:
