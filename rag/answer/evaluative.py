@@ -29,14 +29,13 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.claims.names import is_strong_name, name_mentioned, question_names
-from rag.answer.claims.words import NORM_DROP
+from rag.answer.claims.words import ASKS_WHY, NORM_DROP
 from rag.schema import Passage
 from rag.text.language import question_language
 
 __all__ = ["unmet_figure", "unmet_judgement", "unmet_reason", "unmet_subject"]
 
 # (the question's words, the words a text speaks of them with: Chinese and English)
-_WHY = re.compile(r"为什么|为何|(?i:\bwhy\b)")
 _JUDGEMENTS = (
     (
         r"缺点|不足|弊端|劣势|坏处|缺陷|局限|\bdisadvantages?\b|\bdrawbacks?\b|\blimitations?\b|"
@@ -62,7 +61,7 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
         The question's word ("缺点", "drawbacks"), or None when the question judges nothing or a
         text speaks of the judgement.
     """
-    if _WHY.search(question):  # "Why is … seen as a drawback?" asks for the reason given
+    if ASKS_WHY.search(question):  # "Why is … seen as a drawback?" asks for the reason given
         return None
     low = [t.lower() for t in texts]
     for asked, spoken in _JUDGEMENTS:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.answer.claims.words import ASKS_WHY
 from rag.answer.evidence import (
     Evidence,
     EvidenceSet,
@@ -61,7 +62,7 @@ def extractive_answer(
     ]
     best.sort(key=lambda e: (e.passage, e.start))
     best = _with_what_follows_a_colon(best, evidence.candidates)
-    if evidence.terms is not None and _WHY.search(evidence.terms.question):
+    if evidence.terms is not None and ASKS_WHY.search(evidence.terms.question):
         best = _with_the_reason(best, evidence.candidates)
     # "引言与背景 FlashAttention的…": not the opening; "…注意力分数 在深度学习中,": not the end
     best = [without_next_begun(without_heading(e)) for e in best]
@@ -115,7 +116,6 @@ def as_piece(e: Evidence, candidates: list[Evidence]) -> str:
     return text
 
 
-_WHY = re.compile(r"为什么|为何|什么原因|\bwhy\b", re.IGNORECASE)
 _REASON = re.compile(r"因为|由于|之所以|原因|\bbecause\b|\bdue to\b", re.IGNORECASE)
 # a sentence that opens by giving a reason (not one that merely has 导致 or "since" inside)
 _GIVES_REASON = re.compile(

@@ -38,7 +38,7 @@ from rag.answer.claims.remnants import (
     without_back_reference,
 )
 from rag.answer.claims.result import Clause
-from rag.answer.claims.words import CITE
+from rag.answer.claims.words import ASKS_WHY, CITE
 
 __all__ = ["compose", "notice", "tidy"]
 
@@ -49,7 +49,7 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
     Marks the clauses of a sentence that lost its main clause as unsupported (``question``: a
     reason that answers a "why" question stands on its own).
     """
-    asks_why = bool(_ASKS_WHY.search(question))
+    asks_why = bool(ASKS_WHY.search(question))
     out_sentences: list[str] = []
     cited: list[int] = []
     said: list[str] = []
@@ -103,7 +103,6 @@ REPEATED = "repeats an earlier sentence"
 _REASON_ZH = re.compile(r"^\W*(?:因为|由于)")
 _CONSEQUENCE_ZH = re.compile(r"所以|因此|因而|于是|从而|故而|才|就")
 _REASON_EN = re.compile(r"^\W*(?:because|since)\b", re.IGNORECASE)
-_ASKS_WHY = re.compile(r"为什么|为何|原因|怎么会|(?i:\bwhy\b|\breasons?\b|\bhow come\b)")
 
 
 def _reason_for_before(text: str, sentence: Sentence, parsed: Parsed) -> bool:

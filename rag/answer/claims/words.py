@@ -20,6 +20,7 @@ from rag.text.glossary import IRREGULAR_PLURALS, Glossary, stem
 from rag.text.language import CJK
 
 __all__ = [
+    "ASKS_WHY",
     "CITE",
     "CJK",
     "CJK_RUN",
@@ -37,6 +38,9 @@ __all__ = [
     "stems_of",
     "variants",
 ]
+
+# a question that asks for a reason ("为什么…", "…的原因", "Why…", "how come…")
+ASKS_WHY = re.compile(r"为什么|为何|原因|怎么会|(?i:\bwhy\b|\breasons?\b|\bhow come\b)")
 
 # ``[1]``, ``[1, 2]``, ``【1】`` with the space before them
 CITE = re.compile(r"\s*(?:\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】)")
