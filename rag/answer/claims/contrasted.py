@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.claims.direction import is_model_name
+from rag.answer.claims.words import CJK
 
 __all__ = ["contrasted_name"]
 
@@ -68,7 +69,7 @@ def contrasted_name(clause: str, evidence: str) -> str | None:
     def inside(i: int) -> bool:
         return any(s <= i < e for s, e in spans)
 
-    chinese = bool(re.search(r"[\u4e00-\u9fff]", clause))
+    chinese = bool(CJK.search(clause))
     names = [
         m.group(0).strip()
         for m in _NAME.finditer(clause)

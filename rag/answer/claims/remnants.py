@@ -106,8 +106,6 @@ def dependent(text: str, english: bool) -> bool:
         (True, False)
         >>> dependent("因为 DDPM 的反向过程利用了马尔可夫假设", False)
         True
-        >>> dependent("都存在一个对应的最优策略", False), dependent("还原出原始数据", False)
-        (True, False)
         >>> dependent("with each token activating 37B parameters", True)  # its verb went
         True
         >>> dependent("but rather from a random sampling model to an ODE model", True)
@@ -128,7 +126,7 @@ def dependent(text: str, english: bool) -> bool:
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
         return bool(_EN_SUBORDINATE.match(t)) or _participle(t)
-    return t.startswith(_ZH_SUBORDINATE) or bool(_ZH_LEANING.match(t))
+    return t.startswith(_ZH_SUBORDINATE)
 
 
 # an -ing word followed by what a verb takes (an object's determiner, a pronoun, a particle or
@@ -217,6 +215,8 @@ def follows_on(text: str) -> bool:
     Example:
         >>> follows_on("，从而获得所有进程的梯度"), follows_on("都存在一个最优策略")
         (True, True)
+        >>> follows_on("还原出原始数据")
+        False
         >>> follows_on("但需要更多资源"), follows_on("DDIM 不需要重新训练")
         (False, False)
     """

@@ -47,10 +47,10 @@ def rule_against(
     swapped = name_swapped(info.names, c.text)
     if swapped:
         return f"'{swapped[0]}' where [{c.passage + 1}] says '{swapped[1]}'", "name"
-    equated = names_equated(info.text, whole_sentences_of(lex.pass_cands[c.passage].text, c))
+    sentence = whole_sentences_of(lex.pass_cands[c.passage].text, c)
+    equated = names_equated(info.text, sentence)
     if equated:
         return f"'{equated[0]}' is not '{equated[1]}' in [{c.passage + 1}]", "name"
-    sentence = whole_sentences_of(lex.pass_cands[c.passage].text, c)
     apart = contrasted_name(info.text, sentence)
     if apart:
         return f"'{apart}': [{c.passage + 1}] sets it apart, not alike", "name"
@@ -66,7 +66,7 @@ def rule_against(
     flipped = flipped or cost_raised(info.text, c.text)
     if flipped:
         return f"'{flipped[0]}' where [{c.passage + 1}] says '{flipped[1]}'", "antonym"
-    turned = reversed_comparison(info.text, whole_sentences_of(lex.pass_cands[c.passage].text, c))
+    turned = reversed_comparison(info.text, sentence)
     if turned:
         return (
             f"comparison reversed: [{c.passage + 1}] compares {turned[1]} with {turned[0]}",
