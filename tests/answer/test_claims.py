@@ -2197,6 +2197,25 @@ def test_a_name_said_to_be_another_name_the_passage_keeps_apart_is_removed(tools
     assert ok.removed == [] and "S4" in ok.text
 
 
+def test_a_name_given_what_the_passage_says_of_another_name_is_removed(tools, similarity):
+    """Asked as a user, "SSM 和 HiPPO 有什么关系?" was answered "…HiPPO 是 SSM 的奠基之作，而 S4 是
+    SSM 的最新最火的变体 [1]。": the article says the newest variant is Mamba (S4 is the first)."""
+    passages = _articles("ssm-hippo")
+    bad = check(
+        "HiPPO 是 SSM 的奠基之作，而 S4 是 SSM 的最新最火的变体 [1]。",
+        passages,
+        tools,
+        similarity,
+        question="SSM 和 HiPPO 有什么关系?",
+    )
+    assert [(r.text, r.reason) for r in bad.removed] == [
+        ("而 S4 是 SSM 的最新最火的变体", "'S4' where [1] says 'Mamba'")
+    ]
+    assert "奠基之作" in bad.text and "S4" not in bad.text
+    ok = check("Mamba 是 SSM 最新最火的变体 [1]。", passages, tools, similarity)
+    assert ok.removed == [] and "Mamba" in ok.text
+
+
 def test_a_name_the_passage_sets_apart_is_not_an_example_of_the_subject(tools, similarity):
     """Asked as a user, "Anchor-free 检测器有哪些代表模型?" was answered "Anchor-free 目标检测器代表模型
     包括 Faster RCNN [1]。" over "Anchorfree … 与传统的使用锚框的方法(例如Faster RCNN)不同"."""
