@@ -325,7 +325,9 @@ def test_a_follow_on_clause_and_a_bare_comparison_go_with_the_clause_they_hung_o
     assert [c.reason for c in zh.clauses if c.text.startswith("从而")] == [
         "it depended on a removed clause"
     ]
-    kept = check("各个进程交换各自的梯度，从而获得所有进程的梯度 [1]。", passages, tools, similarity)
+    kept = check(
+        "各个进程交换各自的梯度，从而获得所有进程的梯度 [1]。", passages, tools, similarity
+    )
     assert "从而获得所有进程的梯度" in kept.text
 
 
@@ -353,6 +355,21 @@ def test_an_answer_that_only_spells_out_the_question_s_acronym_restates_it(tools
     # asked what the name stands for, the expansion is the answer
     full = "DPO stands for Direct Preference Optimization [1]."
     assert not check(full, passages, tools, similarity, "en", "What does DPO stand for?").restated
+
+
+def test_a_name_the_question_gives_dates_from_the_year_its_passage_gives(tools, similarity):
+    """With the question's FM spelled out as given (4c47aa6), "FM (Factorization Machines) dates
+    from 2010" had only "dates" left to claim, and was removed for it (detection set g031)."""
+    passages = _articles("fm-ffm")
+    asked = "When were FM and FFM proposed?"
+    ok = check(
+        "FM (Factorization Machines) dates from 2010 [1].", passages, tools, similarity, "en", asked
+    )
+    assert ok.removed == [] and "2010" in ok.text
+    bad = check(
+        "FM (Factorization Machines) dates from 2012 [1].", passages, tools, similarity, "en", asked
+    )
+    assert [c.text for c in bad.removed] == ["FM (Factorization Machines) dates from 2012"]
 
 
 def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity):
