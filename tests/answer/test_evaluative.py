@@ -116,7 +116,9 @@ def test_the_letters_of_an_abbreviation_are_no_figure() -> None:
     # asked as a user: "FlashAttention 把显存访问从多少降到了多少?" was answered "…从 I/O 开销降到了内存
     # 瓶颈 [1]。": the I and O of I/O counted as variables, as the N of "N processes" does
     question = "FlashAttention 把显存访问从多少降到了多少?"
-    assert unmet_figure(question, "FlashAttention 把显存访问从 I/O 开销降到了内存瓶颈 [1]。") == "多少"
+    assert (
+        unmet_figure(question, "FlashAttention 把显存访问从 I/O 开销降到了内存瓶颈 [1]。") == "多少"
+    )
     assert unmet_figure("How many processes does DDP start?", "N processes [1].") is None
 
 

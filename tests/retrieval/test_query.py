@@ -53,7 +53,11 @@ def test_latin_terms_and_numbers_are_kept(tok: BM25Tokenizer) -> None:
 
 def test_a_time_unit_the_question_also_names_is_kept(tok: BM25Tokenizer) -> None:
     assert sparse_query("2021年的模型是哪年发布的?", tok, renderings=0).terms == [
-        "2021", "年", "模型", "年", "发布"
+        "2021",
+        "年",
+        "模型",
+        "年",
+        "发布",
     ]
 
 
