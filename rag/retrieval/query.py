@@ -276,14 +276,24 @@ def _add_renderings(
             added += 1
             if added >= per_word:
                 break
-        if added == 0:  # the dictionary has nothing the index knows: the ML term list may
-            for zh in _ml_renderings(dictionary, word)[:per_word]:
+        if added == 0:  # the dictionary has nothing the index knows: the ML term list may,
+            # or, for an acronym no article writes, the term it stands for ("MTP" -> 多 token 预测;
+            # one the index has is searched as written: "CNN" as 卷积/神经/网络 outweighed 感受野)
+            unknown = known is None or not known([word])
+            spelled = _acronym_renderings(word) if unknown else []
+            for zh in _ml_renderings(dictionary, word)[:per_word] or spelled:
                 add(usable(zh), [group])
     # names in pinyin ("Zhang Yonghai" -> 张永海): terms of the index already
     by_sound = {stem(w): ts for w, ts in (sounds or {}).items()}
     for word, group in zip(words, word_groups, strict=True):
         add(by_sound.get(word, []), [group])
     return out
+
+
+def _acronym_renderings(word: str) -> list[str]:
+    from rag.text.glossary import acronym_renderings
+
+    return sorted(acronym_renderings(word))
 
 
 def _ml_renderings(dictionary: Renderings, word: str) -> tuple[str, ...]:
