@@ -797,6 +797,37 @@ def test_what_follows_a_clause_removed_for_its_name_goes_with_it(tools, similari
     assert "replaces" not in c.text and "respectively" not in c.text
 
 
+def test_a_term_the_question_spells_out_must_be_in_the_passage_the_clause_rests_on(
+    tools, similarity
+):
+    """Asked as a user, "How does a feature pyramid network combine features?" was answered "A
+    feature pyramid network combines features by dividing the feature maps into m×m bins…
+    [2]": SPP's pooling, from the SPP article, which never mentions FPN."""
+    passages = _articles("image-feature-pyramid", "spp")
+    q = "How does a feature pyramid network combine features?"
+    bad = check(
+        "A feature pyramid network combines features by dividing the feature maps into m×m "
+        "bins [2].",
+        passages,
+        tools,
+        similarity,
+        lang="en",
+        question=q,
+    )
+    assert bad.text == "" and "'FPN' not in [2]" in bad.removed[0].reason
+    # the article that writes FPN (and 特征金字塔) supports what it says of it
+    ok = check(
+        "A feature pyramid network approximates the image pyramid directly at the feature "
+        "level [1].",
+        passages,
+        tools,
+        similarity,
+        lang="en",
+        question=q,
+    )
+    assert ok.removed == [], ok.removed
+
+
 def test_a_name_the_passage_writes_in_chinese_is_in_it(assistant, similarity):
     # a replayed test answer: "Monte Carlo methods learn the optimal policy … [1]" was removed
     # as "'Monte' not in [1]" beside the passage's 蒙特卡洛方法, because another passage writes

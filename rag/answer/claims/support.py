@@ -27,6 +27,7 @@ from rag.answer.claims.remnants import pronoun_led
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo
 from rag.answer.claims.words import NORM_DROP
+from rag.text.glossary import acronym_renderings, acronyms_in
 
 __all__ = [
     "anchored_support",
@@ -194,11 +195,7 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     Flow) and showed the user YOLO's "直接在输出层回归…" as the core idea of Rectified Flow.
     """
     lex = judge.lex
-    names = [
-        (name, norm)
-        for name, norm in question_names(question)
-        if name_mentioned(norm, lex.all_norm, lex.all_low)
-    ]
+    names = _names_the_passages_have(lex, question)
     # the names of the latest clause that said one, when this step removed it for them
     unsupported_subject: list[tuple[str, str]] = []
     orphaned = False  # the latest subject is a name no passage has (the name rule removed it)
@@ -230,7 +227,9 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
             return [
                 n
                 for n, norm in said
-                if not name_mentioned(norm, c.norm, c.low) and not lex.name_rendered(n, c)
+                if not name_mentioned(norm, c.norm, c.low)
+                and not lex.name_rendered(n, c)
+                and not any(z in c.norm for z in acronym_renderings(norm))  # 特征金字塔网络
             ]
 
         if not said or any(not lacks(x - 1) for x in clause.support):
@@ -250,6 +249,23 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         clause.support = []
         if not inherited:
             unsupported_subject = said
+
+
+def _names_the_passages_have(lex: Lexicon, question: str) -> list[tuple[str, str]]:
+    """(surface, normalised) names of the question that a passage mentions, and the acronyms of
+    the terms it spells out ("How does a feature pyramid network combine features?" was answered
+    with SPP's m×m bins: FPN is a name too)."""
+    names = [
+        (name, norm)
+        for name, norm in question_names(question)
+        if name_mentioned(norm, lex.all_norm, lex.all_low)
+    ]
+    given = {norm for _, norm in names}
+    return names + [
+        (a.upper(), a)
+        for a in acronyms_in(question)
+        if a not in given and name_mentioned(a, lex.all_norm, lex.all_low)
+    ]
 
 
 _COMPARED_WITH = r"(?:和|与|跟|同|比|较|相比|对比|than|with|to)\s*"
