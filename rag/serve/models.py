@@ -52,7 +52,7 @@ class StreamOptions(BaseModel):
     """OpenAI's ``stream_options``: ``include_usage`` adds a last chunk with only ``usage``."""
 
     model_config = ConfigDict(extra="allow")
-    include_usage: bool = False
+    include_usage: bool = Field(False, strict=True)
 
 
 class ChatCompletionRequest(BaseModel):
@@ -70,18 +70,32 @@ class ChatCompletionRequest(BaseModel):
         max_length=MAX_MESSAGES,
         description="The conversation; the last message must be the user's question.",
     )
-    stream: bool | None = False
+    stream: bool | None = Field(False, strict=True)
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(
-        None, ge=1, description="Lowers the answer's token budget (capped at RAG_LLM_MAX_TOKENS)."
+        None,
+        ge=1,
+        strict=True,
+        description="Lowers the answer's token budget (capped at RAG_LLM_MAX_TOKENS).",
     )
-    max_completion_tokens: int | None = Field(None, ge=1, description="Same as max_tokens.")
-    temperature: float | None = Field(None, ge=0, le=2, description="Sampling temperature.")
-    n: int | None = Field(None, ge=1, le=1, description="Only one choice is supported.")
+    max_completion_tokens: int | None = Field(
+        None, ge=1, strict=True, description="Same as max_tokens."
+    )
+    temperature: float | None = Field(
+        None, ge=0, le=2, strict=True, description="Sampling temperature."
+    )
+    n: int | None = Field(
+        None, ge=1, le=1, strict=True, description="Only one choice is supported."
+    )
     rag_sources_in_text: bool | None = Field(
-        None, description="Append a sources list to the answer text (default: the server's)."
+        None,
+        strict=True,
+        description="Append a sources list to the answer text (default: the server's).",
     )
-    rag_k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to retrieve.")
+    # strict: JSON `true` is no number of passages (pydantic's lax mode read it as 1)
+    rag_k: int | None = Field(
+        None, ge=1, le=MAX_K, strict=True, description="Passages to retrieve."
+    )
 
 
 class SearchRequest(BaseModel):
@@ -90,7 +104,7 @@ class SearchRequest(BaseModel):
     query: str = Field(
         ..., min_length=1, description="The query (limit: RAG_MAX_QUESTION_CHARS characters)."
     )
-    k: int = Field(5, ge=1, le=MAX_K)
+    k: int = Field(5, ge=1, le=MAX_K, strict=True)
     mode: Literal["hybrid", "dense", "bm25"] | None = None
 
 

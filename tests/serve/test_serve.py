@@ -256,6 +256,10 @@ def test_bad_questions_raise_the_sdk_error_with_our_message(client) -> None:
         ({"messages": [{"role": "wizard", "content": "hi"}]}, 400, "messages.0.role"),
         ({"messages": [{"role": "user", "content": "hi"}], "temperature": 9}, 400, "temperature"),
         ({"messages": [{"role": "user", "content": "x"}] * 101}, 400, "messages"),
+        # JSON true is no number (schemathesis found `"rag_k": true` answered with one passage)
+        ({"messages": [{"role": "user", "content": "hi"}], "rag_k": True}, 400, "rag_k"),
+        ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": False}, 400, "max_tokens"),
+        ({"messages": [{"role": "user", "content": "hi"}], "stream": "yes"}, 400, "stream"),
         ({"messages": [{"role": "user", "content": "x" * 1_100_000}]}, 413, "1 MB"),
     ],
 )
