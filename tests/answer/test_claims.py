@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rag.answer.claims import FEATURES, ClaimModel, check_answer, numbers_in
+from rag.answer.claims.negation import zh_negations
 from rag.schema import Passage
 from rag.text.glossary import Glossary
 from rag.text.tokenize_zh import BM25Tokenizer
@@ -2176,6 +2177,16 @@ def test_a_clause_rests_on_the_passage_with_the_question_words_it_repeats(tools,
 
 
 # ------------------------------------------------------------- opposites an English clause states
+def test_the_bie_of_a_word_is_no_negation(tools, similarity):
+    """Asked as a user, "特征工程里怎么处理类别特征?" had its answer removed for "negation not in the
+    source": the 别 of 类别 was read as "don't". Imperative 别/勿 still negate."""
+    passages = _articles("tf-feature-column", "recsys-feature-engineering")
+    said = "特征工程里处理类别特征的方法包括特征设计、清洗、变换以及特征选择 [2]。"
+    c = check(said, passages, tools, similarity, question="特征工程里怎么处理类别特征?")
+    assert c.removed == [] and c.text == said
+    assert zh_negations("请勿在训练时改动类别") == [(1, 2)]
+
+
 def test_a_verb_that_negates_its_object_is_a_negation(tools, similarity):
     """ "avoids / gives up / lacks X" says X is not there: over a source that uses X the clause
     is removed; over one that avoids (避免/放弃) it, kept."""

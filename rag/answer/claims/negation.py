@@ -113,15 +113,29 @@ def en_negations(text: str) -> list[re.Match[str]]:
     ]
 
 
+# what may stand before an imperative 别/勿 ("千万别", "请勿"); after any other character it is
+# part of a word
+_BIE_LEAD = "请千万可也先就都你您"
+
+
 def zh_negations(text: str) -> list[tuple[int, int]]:
     """Spans of the negations of a Chinese text (not those inside 不同, 无论, 非线性, 不但…).
 
     >>> zh_negations("它不但提升了效果，还不需要训练")
     [(10, 13)]
+    >>> zh_negations("处理类别特征和区别"), zh_negations("请勿改动")
+    ([], [(1, 2)])
     """
     spans = []
     for m in _ZH_NEG.finditer(text):
         s = m.start()
+        if (
+            m.group(0) in ("别", "勿")
+            and s > 0
+            and CJK.match(text[s - 1])
+            and text[s - 1] not in _BIE_LEAD
+        ):
+            continue  # the 别 of 类别, 区别, 识别, 分别, 特别: a word, not "don't"
         if any(
             text.startswith(w, s) or (s > 0 and text.startswith(w, s - 1) and w[1:2] == text[s])
             for w in _ZH_NEG_FALSE
