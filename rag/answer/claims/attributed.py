@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.claims.names import CLAUSE_SEGMENT
 from rag.answer.claims.words import CJK, CJK_RUN, NORM_DROP
 
 __all__ = ["attributed_to_another"]
 
 _COPULA = re.compile(r"是|即")
-# an evidence sentence's clauses: cut at punctuation and at a contrasting 而
-_SEGMENT = re.compile(r"[，,；;。！？!?：:]|而")
 # a name: a Latin run with a capital or a digit after its first letter (S4, Mamba, DeepSeek-V3)
 _NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9])")
 _FILLER = re.compile(r"的|一个|一种|之一")
@@ -74,7 +73,7 @@ def attributed_to_another(clause: str, evidence: str) -> tuple[str, str] | None:
         return None
     a = subjects[-1]
     in_clause = {_norm(n) for n in _names(clause)}
-    segments = [s for s in _SEGMENT.split(evidence) if s.strip()]
+    segments = [s for s in CLAUSE_SEGMENT.split(evidence) if s.strip()]
     if not any(_norm(a) in _norm(s) for s in segments):
         return None  # not mentioned at all: the name checks speak of that
     for seg in segments:

@@ -33,6 +33,7 @@ from rag.answer.claims.words import EN_STOP, NORM_DROP
 from rag.text.language import question_language
 
 __all__ = [
+    "CLAUSE_SEGMENT",
     "expansion_of",
     "is_strong_name",
     "name_in",
@@ -269,7 +270,7 @@ def name_swapped(names: list[tuple[str, str]], text: str) -> tuple[str, str] | N
 # "A 是 B" / "A is B": a clause that says one name is another
 _COPULA = re.compile(r"是|即|(?i:\b(?:is|are|was|were)\b)")
 # a text's clauses: cut at punctuation and at a contrasting 而 ("…是 S4,而…变体是 Mamba")
-_SEGMENT = re.compile(r"[，,；;。！？!?：:]|而")
+CLAUSE_SEGMENT = re.compile(r"[，,；;。！？!?：:]|而")
 _FIGURE_BEFORE = re.compile(r"\d\s*$")  # "4.7 GHz": a unit, not a name
 
 
@@ -298,7 +299,7 @@ def names_equated(clause: str, text: str) -> tuple[str, str] | None:
         for m in _LATIN_WORD.finditer(clause)
         if _named(m.group(0), chinese) and not _FIGURE_BEFORE.search(clause[: m.start()])
     }
-    segments = [seg for seg in _SEGMENT.split(text) if seg.strip()]
+    segments = [seg for seg in CLAUSE_SEGMENT.split(text) if seg.strip()]
     for a, b in itertools.combinations(sorted(found, key=found.get), 2):
         an, bn = (NORM_DROP.sub("", n.lower()) for n in (a, b))
         if an in bn or bn in an or not _COPULA.search(clause[found[a] + len(a) : found[b]]):
