@@ -20,25 +20,15 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.claims.names import CLAUSE_SEGMENT
+from rag.answer.claims.names import CLAUSE_SEGMENT, latin_names
 from rag.answer.claims.words import CJK, CJK_RUN, NORM_DROP
 
 __all__ = ["attributed_to_another"]
 
 _COPULA = re.compile(r"是|即")
-# a name: a Latin run with a capital or a digit after its first letter (S4, Mamba, DeepSeek-V3)
-_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9])")
 _FILLER = re.compile(r"的|一个|一种|之一")
 _MIN_PREDICATE = 4  # CJK characters of the predicate (not "DDPM 的加速")
 _SHARE = 0.75  # of the predicate's character pairs in one evidence clause
-
-
-def _names(text: str) -> list[str]:
-    return [
-        m.group(0)
-        for m in _NAME.finditer(text)
-        if m.group(0)[0].isupper() or any(c.isdigit() for c in m.group(0))
-    ]
 
 
 def _norm(name: str) -> str:
@@ -66,13 +56,13 @@ def attributed_to_another(clause: str, evidence: str) -> tuple[str, str] | None:
     cut = _COPULA.search(clause)
     if cut is None:
         return None
-    subjects = _names(clause[: cut.start()])
+    subjects = latin_names(clause[: cut.start()])
     predicate = clause[cut.end() :]
     pairs = _pairs(predicate)
     if not subjects or sum(len(p) for p in pairs) < 2 * (_MIN_PREDICATE - 1):
         return None
     a = subjects[-1]
-    in_clause = {_norm(n) for n in _names(clause)}
+    in_clause = {_norm(n) for n in latin_names(clause)}
     segments = [s for s in CLAUSE_SEGMENT.split(evidence) if s.strip()]
     if not any(_norm(a) in _norm(s) for s in segments):
         return None  # not mentioned at all: the name checks speak of that
@@ -86,7 +76,7 @@ def attributed_to_another(clause: str, evidence: str) -> tuple[str, str] | None:
         # the predicate on one side of the copula, another name on the other
         for side, other in ((before, after), (after, before)):
             if len(pairs & _pairs(side)) >= _SHARE * len(pairs):
-                others = [n for n in _names(other) if _norm(n) not in in_clause]
+                others = [n for n in latin_names(other) if _norm(n) not in in_clause]
                 if others:
                     return a, others[0]
     return None

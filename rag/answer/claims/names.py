@@ -36,6 +36,7 @@ __all__ = [
     "CLAUSE_SEGMENT",
     "expansion_of",
     "is_strong_name",
+    "latin_names",
     "name_in",
     "name_swapped",
     "names_equated",
@@ -313,6 +314,15 @@ def names_equated(clause: str, text: str) -> tuple[str, str] | None:
         if all(_answers(n, seg) for n, segs in ((a, with_a), (b, with_b)) for seg in segs):
             return a, b
     return None
+
+
+def latin_names(text: str, chinese: bool = True) -> list[str]:
+    """The Latin words of ``text`` that are names (:func:`_named`), in order.
+
+    >>> latin_names("一般认为其开篇之作是2021年的 S4,而最新的变体是Mamba, 阈值 T")
+    ['S4', 'Mamba']
+    """
+    return [m.group(0) for m in _LATIN_WORD.finditer(text) if _named(m.group(0), chinese)]
 
 
 def _squeezed(text: str) -> str:
