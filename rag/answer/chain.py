@@ -27,6 +27,7 @@ import numpy as np
 
 from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, check_answer
+from rag.answer.contradicted import CONTRADICTED, contradicting_extract
 from rag.answer.coverage import Coverage, decide_coverage
 from rag.answer.evaluative import unmet_figure, unmet_judgement, unmet_reason
 from rag.answer.evidence import EvidenceSet, usable_passages
@@ -401,6 +402,9 @@ class AnswerChain:
             why = "the model only repeated the question"
         elif not checked.empty:  # kept, but it answers "how many" with no number (`_check`)
             why = "the model's answer gives no figure"
+        against = contradicting_extract(checked, turn.numbered, turn.passages, turn.evidence)
+        if against is not None:  # the sentence that says otherwise, not the draft's
+            why, turn.extract = CONTRADICTED, against
         # "YOLO 的缺点是什么?" over a YOLO article that names no drawback: its core idea is no answer
         unmet = unmet_judgement(turn.standalone, [p.text for p in self._cited(turn)])
         likely = turn.coverage.confident or turn.coverage.likely

@@ -28,4 +28,5 @@ REASONS_ZH = {
     "the model's answer was not supported by the passages": "模型的回答得不到资料支持",
     "the model's answer gives no figure": "模型的回答没有给出数字",
     "the LLM returned an empty answer": "模型返回了空回答",
+    "a passage says otherwise than the model's answer": "资料的说法与模型的回答相反",
 }

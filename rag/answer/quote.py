@@ -2,7 +2,9 @@
 
 Three cases, all after the claim check (so only supported content is quoted):
 
-- a bare yes/no answer ("不是 [1]。") gets the extractive draft's sentence after it;
+- a bare yes/no answer ("不是 [1]。") gets the extractive draft's sentence after it, or the
+  sentence the check found saying its name does without the question's word (``rule``
+  ``without``: :mod:`rag.answer.claims.rejected`);
 - an English answer over Chinese passages, written without quoting the passages' words, gets
   the Chinese sentence its supported clauses rest on most, as ``Source [n]: "…"``. The small
   model paraphrases (and sometimes mistranslates) Chinese terms; the reader who asks in English
@@ -75,7 +77,10 @@ def with_quote(
     sentences = [checked.text[a:b] for a, b in split_sentences(checked.text)]
     if not sentences:
         return Quoted(checked.text, list(checked.cited))
-    if extract and extract.text and all(is_polarity_only(s) for s in sentences):
+    # (unless the check found the sentence that says so: "不需要 [1]。" to "DPO 需要奖励模型吗?"
+    # rests on "与其先训练奖励模型…不如直接训练语言模型", the draft on RLHF's "先训练一个奖励模型")
+    denial = any(c.supported and c.rule == "without" for c in checked.clauses)
+    if extract and extract.text and all(is_polarity_only(s) for s in sentences) and not denial:
         joiner = "" if lang == "zh" else " "
         cited = checked.cited + [n for n in extract.cited if n not in checked.cited]
         return Quoted(f"{checked.text}{joiner}{extract.text}", cited)

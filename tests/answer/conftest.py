@@ -1,10 +1,13 @@
-"""Fixtures of the answer-chain tests: a scripted OpenAI-compatible server on loopback."""
+"""Fixtures of the answer-chain tests: a scripted OpenAI-compatible server on loopback, and the
+claim check's tokenizer and glossary."""
 
 from __future__ import annotations
 
 import pytest
 
 from rag.llm.client import LLM
+from rag.text.glossary import Glossary
+from rag.text.tokenize_zh import BM25Tokenizer
 from tests.scripted_llm import ScriptedLLM
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
@@ -23,3 +26,9 @@ def llm(server: ScriptedLLM):
     client = LLM(server.base_url, "scripted", api_key=SECRET, timeout=3.0, retries=1)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def tools() -> dict:
+    """The claim check's tokenizer and glossary (loaded once: the glossary takes seconds)."""
+    return {"terms": BM25Tokenizer(), "glossary": Glossary.load(max_sense_words=2)}

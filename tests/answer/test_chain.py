@@ -376,6 +376,30 @@ def test_a_bare_yes_or_no_is_followed_by_the_sentence_it_rests_on(assistant, ser
     assert len(answer.text) > len("不需要 [1]。") and answer.citations
 
 
+def test_an_answer_its_passage_contradicts_gives_way_to_the_sentence_that_does(
+    assistant, server, llm
+) -> None:
+    """Asked as a user, "Does DPO need a reward model?" was answered "Yes, DPO needs a reward
+    model [1].": the article says DPO does without one (与其先训练奖励模型…不如直接训练语言模型);
+    the draft, shown instead of a removed answer, was RLHF's "先训练一个奖励模型…", a yes again."""
+    server.script(Reply("Yes, DPO needs a reward model [1]."))
+    _, answer = run(make_chain(assistant, llm), "Does DPO need a reward model?")
+    assert answer.llm == "extractive" and "Yes" not in answer.text
+    assert "与其先训练奖励模型再训练语言模型,不如直接训练语言模型" in answer.text
+    assert "先训练一个奖励模型" not in answer.text
+    assert "says otherwise" in (answer.notice or "")
+    assert [c["text"] for c in answer.unsupported_claims] == ["Yes, DPO needs a reward model"]
+    assert answer.citations and answer.citations[0].doc_id == "dpo"
+
+
+def test_a_bare_no_shows_the_sentence_that_says_no(assistant, server, llm) -> None:
+    """ "不需要 [1]。" to "DPO 需要奖励模型吗?" was followed by RLHF's "先训练一个奖励模型…"."""
+    server.script(Reply("不需要 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "DPO 需要奖励模型吗?")
+    assert answer.llm == "scripted" and answer.text.startswith("不需要 [1]。")
+    assert "与其先训练奖励模型" in answer.text and "先训练一个奖励模型" not in answer.text
+
+
 def test_an_english_answer_over_chinese_passages_quotes_the_words_it_rests_on(
     assistant, server, llm
 ) -> None:

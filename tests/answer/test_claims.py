@@ -13,7 +13,6 @@ import pytest
 from rag.answer.claims import FEATURES, ClaimModel, check_answer, numbers_in
 from rag.answer.claims.negation import zh_negations
 from rag.schema import Passage
-from rag.text.glossary import Glossary
 from rag.text.tokenize_zh import BM25Tokenizer
 from tests.conftest import ARTICLES
 
@@ -29,11 +28,6 @@ def _p(text: str, doc: str = "d", n: int = 0) -> Passage:
 def _articles(*ids: str) -> list[Passage]:
     """Whole articles as passages, [1] first (in the order a retrieval gave them)."""
     return [_p(_body(d), d) for d in ids]
-
-
-@pytest.fixture(scope="session")
-def tools():
-    return {"terms": BM25Tokenizer(), "glossary": Glossary.load(max_sense_words=2)}
 
 
 @pytest.fixture(scope="session")

@@ -40,6 +40,7 @@ from rag.answer.claims.negation import (
 )
 from rag.answer.claims.opposites import degree_said
 from rag.answer.claims.polar import bare_yes_no, is_polar, yes_no_to_no_yes_no_question
+from rag.answer.claims.rejected import rejections
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.rules import names_lacking, rule_against
@@ -56,6 +57,7 @@ from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import CJK, EN_WORD, NORM_DROP
 from rag.schema import Passage
 from rag.text.glossary import Glossary
+from rag.text.sentences import evidence_spans
 
 __all__ = ["check_answer"]
 
@@ -94,18 +96,15 @@ def check_answer(
         similarity: ``(clauses, sentences) -> matrix`` of cosine similarities (one call per
             answer); without it the similarity features take a neutral value.
         model: The calibrated clause model (default: ``claims_model.json``).
-        sentence_spans: Sentence splitter for passages (default: :func:`evidence.evidence_spans`).
+        sentence_spans: Sentence splitter for passages (default:
+            :func:`rag.text.sentences.evidence_spans` at 90 characters).
         candidates_per_passage: Evidence sentences per passage and clause scored with e5.
 
     Returns:
         The :class:`CheckedAnswer`.
     """
     model = model or default_model()
-    if sentence_spans is None:
-        from rag.answer.evidence import evidence_spans
-
-        # the sentences the claim model was calibrated on: cut at 90 characters
-        sentence_spans = lambda text: evidence_spans(text, 90)  # noqa: E731
+    sentence_spans = sentence_spans or _calibrated_spans
     text = answer.strip()
     if is_abstention(text):
         return CheckedAnswer(text=NO_ANSWER.get(lang, NO_ANSWER["en"]), abstained=True, support=1.0)
@@ -129,6 +128,7 @@ def check_answer(
         judge.evidence_in(ci, clauses[ci], passage)
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
+    rejections(lex, clauses, full, bare, question)
     yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
     final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
@@ -148,6 +148,11 @@ def check_answer(
         and not is_polar(question)
         and all(restates_question(c, infos[i]) for i, c in kept),
     )
+
+
+def _calibrated_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences the claim model was calibrated on: cut at 90 characters."""
+    return evidence_spans(text, 90)
 
 
 def _without_glosses(

@@ -36,6 +36,7 @@ __all__ = [
     "CLAUSE_SEGMENT",
     "expansion_of",
     "is_strong_name",
+    "latin_name_spans",
     "latin_names",
     "name_in",
     "name_swapped",
@@ -323,6 +324,19 @@ def latin_names(text: str, chinese: bool = True) -> list[str]:
     ['S4', 'Mamba']
     """
     return [m.group(0) for m in _LATIN_WORD.finditer(text) if _named(m.group(0), chinese)]
+
+
+def latin_name_spans(text: str, chinese: bool = True) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each name :func:`latin_names` finds, in order.
+
+    >>> latin_name_spans("RLHF 先训练奖励模型; DPO 不必")
+    [(0, 4, 'RLHF'), (14, 17, 'DPO')]
+    """
+    return [
+        (m.start(), m.end(), m.group(0))
+        for m in _LATIN_WORD.finditer(text)
+        if _named(m.group(0), chinese)
+    ]
 
 
 def _squeezed(text: str) -> str:

@@ -30,7 +30,9 @@ class Clause:
         score: Probability of support from the calibrated model (0 when a rule failed).
         similarity: e5 similarity with the evidence sentence (None when not computed).
         reason: Why it is unsupported (empty when supported).
-        rule: The rule that decided it (``number``, ``name``, ``negation``, ``comparison``).
+        rule: The rule that decided it (``number``, ``name``, ``negation``, ``comparison``,
+            ``antonym``, ``without``…); of a supported clause, ``without`` when its evidence is
+            the sentence saying its name does without what it denies.
         lang: ``zh`` or ``en``: which half of the model scored it (the sentence's language).
         features: The model's inputs for the best evidence sentence.
     """

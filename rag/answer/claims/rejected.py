@@ -1,0 +1,257 @@
+"""What a passage says its subject does without: "Yes, DPO needs a reward model" over
+"DPO发现了一个数学上的捷径: … 与其先训练奖励模型再训练语言模型,不如直接训练语言模型".
+
+Every word of such a clause is in the passage (DPO, 奖励模型), and the passage also writes
+"先训练一个奖励模型" un-negated, of RLHF, so neither the words nor the negation rules object.
+Here each mention of a word is given to the name the passage last wrote before it (what the
+passage is speaking of there); when every mention given to the clause's name is the object of a
+rejection (与其 X 不如, 而不是 X, 无需 X, instead of X…), the clause says the opposite of its
+passage. A clause with a negation or a rejection of its own ("DPO does not need…", "DDIM skips
+…") is not judged here.
+
+Example:
+    >>> p = ("传统的RLHF方法分两步走: 1. 先训练一个奖励模型 1. 然后用强化学习最大化这个奖励。"
+    ...      "DPO发现了一个捷径: 与其先训练奖励模型再训练语言模型,不如直接训练语言模型")
+    >>> rejected_of("DPO", ["奖励模型"], p)
+    ('与其', 63)
+    >>> rejected_of("DPO", ["模型"], p) is None  # 不如直接训练语言模型
+    True
+    >>> rejected_of("RLHF", ["奖励模型"], p) is None
+    True
+
+:func:`done_without` applies it to a checked answer: a clause whose every supporting passage that
+names its name says so is removed (its name may be one the question gave, as may its words: a
+clause that repeats a yes/no question answers it, and a bare "是" asserts the question).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from rag.answer.claims.lexicon import Lexicon
+from rag.answer.claims.names import latin_name_spans, latin_names, name_mentioned
+from rag.answer.claims.negation import en_negations, zh_negations
+from rag.answer.claims.result import Clause
+from rag.answer.claims.units import ClauseInfo, Unit
+
+__all__ = ["REJECTING", "done_without", "rejected_of", "rejection_as_evidence", "rejections"]
+
+# the markers whose object a text does without; the object starts within _REACH characters
+REJECTING = re.compile(
+    # (与其 … 不如: not the 与其 of 与其他进程通讯, "with the other processes")
+    r"与其(?=[^。；;!！?？]{1,40}?(?:不如|宁可|宁愿))|而不是|而非|无需|无须|不需要|不必|不再需要|省去|省掉|免去|绕过|摆脱|"
+    r"\b(?:instead of|rather than|without|no need (?:for|to)|eliminat\w*|bypass\w*|"
+    r"removes? the need)\b",
+    re.IGNORECASE,
+)
+# what makes a clause itself say its name does without something ("DPO does away with the reward
+# model", "DPO 取代了奖励模型"): such a clause asserts no object of its own and is not judged here
+_CLAUSE_REJECTS = re.compile(
+    r"去掉|去除|舍弃|抛弃|放弃|摒弃|取代|代替|替代|跳过|避免|省略|绕开|不再|"
+    r"\b(?:(?:does|do|did|doing|done) away with|gets? rid of|got rid of|dispens\w*|remov\w*|"
+    r"drop\w*|skip\w*|replac\w*|discard\w*|free\w* (?:of|from)|sidestep\w*|circumvent\w*)\b",
+    re.IGNORECASE,
+)
+_REACH = 4  # characters between the marker and the word it governs ("与其先训练奖励模型")
+
+
+def rejected_of(name: str, forms: Iterable[str], passage: str) -> tuple[str, int] | None:
+    """(marker, position) when every mention in ``passage`` of a word (any of its ``forms``)
+    where the passage speaks of ``name`` is something done without; else None.
+
+    Args:
+        name: A name the clause speaks of ("DPO").
+        forms: The ways the passage may write the word the clause asserts (奖励模型).
+        passage: The passage's text.
+
+    Returns:
+        The marker that rejects the word's first such mention and where that is, or None.
+    """
+    names = latin_name_spans(passage)
+    key = name.lower()
+    if not any(n.lower() == key for _s, _e, n in names):
+        return None
+    marks = [(m.end(), m.group(0)) for m in REJECTING.finditer(passage)]
+    found: list[tuple[int, str]] = []
+    for w in {f for f in forms if len(f) >= 2}:
+        for m in re.finditer(re.escape(w), passage, re.IGNORECASE):
+            before = [n for s, _e, n in names if s < m.start()]
+            if not before or before[-1].lower() != key:
+                continue  # a mention of the word where the passage speaks of another name
+            by = [g for e, g in marks if 0 <= m.start() - e <= _REACH]
+            if not by:
+                return None  # said of the name without a rejection
+            found.append((m.start(), by[-1]))
+    if not found:
+        return None
+    pos, marker = min(found)
+    return marker, pos
+
+
+def rejections(
+    lex: Lexicon,
+    clauses: Sequence[Clause],
+    full: Sequence[ClauseInfo],
+    bare: Sequence[int],
+    question: str,
+) -> None:
+    """:func:`done_without`, then :func:`rejection_as_evidence` (the check's step)."""
+    done_without(lex, clauses, full, bare)
+    rejection_as_evidence(lex, clauses, full, bare, question)
+
+
+def done_without(
+    lex: Lexicon, clauses: Sequence[Clause], full: Sequence[ClauseInfo], bare: Sequence[int]
+) -> None:
+    """Remove each supported clause that asserts of a name what every supporting passage naming
+    it says that name does without (see the module).
+
+    Args:
+        lex: The check's lexicon of the passages.
+        clauses: The answer's clauses, judged.
+        full: What each clause says on all its words (the question's included); for a bare
+            yes/no (``bare``), the question's proposition.
+        bare: The clauses that only say yes or no.
+    """
+    for ci, clause in enumerate(clauses):
+        info = full[ci]
+        if not clause.supported or not clause.support or info.negated or not info.names:
+            continue
+        if any(r.search(t) for r in (REJECTING, _CLAUSE_REJECTS) for t in (info.text, clause.text)):
+            continue
+        if ci in bare and _says_no(clause.text):
+            continue  # "不是 [1]。": it denies the question's proposition
+        if en_negations(clause.text) or (not info.english and zh_negations(clause.text)):
+            continue
+        words = _asserted(lex, info)
+        for name, norm in info.names:
+            naming = [
+                p - 1
+                for p in clause.support
+                if name_mentioned(norm, lex.pass_cands[p - 1].norm, lex.pass_cands[p - 1].low)
+            ]
+            hits = [_rejected_in(lex, name, words, p) for p in naming]
+            if naming and all(hits):
+                _remove(lex, clause, name, naming[0], hits[0])
+                break
+
+
+def rejection_as_evidence(
+    lex: Lexicon,
+    clauses: Sequence[Clause],
+    full: Sequence[ClauseInfo],
+    bare: Sequence[int],
+    question: str,
+) -> None:
+    """A supported clause that denies its word of a name rests on the sentence that says the
+    name does without it: "不需要奖励模型 [1]。" to "DPO 需要奖励模型吗?" had been shown with "来源
+    [1]：“先训练一个奖励模型来判断哪个回答更好…”", RLHF's step, which has more of its words.
+
+    Args:
+        lex: The check's lexicon of the passages.
+        clauses: The answer's clauses, judged.
+        full: What each clause says on all its words (of a bare yes/no: the question's).
+        bare: The clauses that only say yes or no ("No [1]." denies the question's word).
+        question: The question (its names are the subject of a clause that names none).
+    """
+    asked = [(n, n.lower()) for n in latin_names(question)]
+    for ci, clause in enumerate(clauses):
+        info = full[ci]
+        denies = (ci in bare and _says_no(clause.text)) or (
+            ci not in bare
+            and (info.negated or any(r.search(clause.text) for r in (REJECTING, _CLAUSE_REJECTS)))
+        )
+        if not clause.supported or not clause.support or not denies:
+            continue
+        words = _asserted(lex, info)
+        for name, _norm in info.names or asked:
+            hit = next(
+                (
+                    (p - 1, h)
+                    for p in clause.support
+                    if (h := _rejected_in(lex, name, words, p - 1))
+                ),
+                None,
+            )
+            if hit and _point_at(lex, clause, *hit):
+                clause.rule = "without"  # (what chose its evidence: the quote shows that sentence)
+                break
+
+
+def _says_no(text: str) -> bool:
+    """A bare yes/no that says no ("不是", "不需要", "No")."""
+    return bool(zh_negations(text) or re.match(r"\W*no\b", text, re.IGNORECASE))
+
+
+_Hit = tuple[str, str, int]
+
+
+def _rejected_in(
+    lex: Lexicon, name: str, words: list[tuple[str, list[str]]], p: int
+) -> _Hit | None:
+    """(surface, marker, position) of the first of ``words`` passage ``p`` rejects for ``name``."""
+    for surface, forms in words:
+        if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
+            continue  # the name itself ("DPO" in "DPO-style")
+        hit = rejected_of(name, forms, lex.pass_cands[p].text)
+        if hit:
+            return surface, *hit
+    return None
+
+
+def _remove(lex: Lexicon, clause: Clause, name: str, p: int, hit: _Hit | None) -> None:
+    """Mark ``clause`` unsupported by passage ``p`` (0-based), whose sentence at the hit says
+    ``name`` does without the clause's word."""
+    assert hit is not None
+    surface, marker, _pos = hit
+    clause.status, clause.support, clause.score, clause.rule = "unsupported", [], 0.0, "without"
+    clause.reason = f"'{surface}': [{p + 1}] says {name} does without it ({marker})"
+    _point_at(lex, clause, p, hit)
+
+
+def _point_at(lex: Lexicon, clause: Clause, p: int, hit: _Hit) -> bool:
+    """Make the evidence of ``clause`` the sentence of passage ``p`` (0-based) at the hit."""
+    holding = [c for c in lex.cands if c.passage == p and c.start <= hit[2] < c.end]
+    if not holding:
+        return False
+    c = min(holding, key=lambda c: c.end - c.start)  # one sentence, not a pair with it
+    clause.evidence_passage, clause.evidence = p + 1, c.text
+    clause.evidence_start, clause.evidence_end = c.start, c.end
+    return True
+
+
+def _asserted(lex: Lexicon, info: ClauseInfo) -> list[tuple[str, list[str]]]:
+    """(surface, forms) of what a clause asserts, longest first: each word and every run of
+    words written without a gap (jieba cuts 奖励模型 into 奖励 and 模型, and "reward model" is two
+    English words; a passage rejects the phrase, not each part). An English word's forms are
+    itself and its Chinese renderings; a run's, the renderings of its words joined."""
+    units = sorted(info.units, key=lambda u: u.pos)
+    words: list[tuple[str, list[str]]] = []
+    for i, u in enumerate(units):
+        forms = _forms(lex, u)
+        words.append((u.surface, forms))
+        end = u.pos + len(u.surface)
+        for v in units[i + 1 :]:
+            gap = info.text[end : v.pos]
+            if v.kind != u.kind or gap.strip(" -") or len(gap) > (u.kind == "en"):
+                break
+            end = v.pos + len(v.surface)
+            # (only the joins some passage writes: the renderings multiply)
+            forms = [
+                j
+                for a in forms
+                for b in _forms(lex, v)
+                for sep in {"", gap}
+                if (j := a + sep + b).lower() in lex.all_low
+            ]
+            if not forms:
+                break
+            words.append((info.text[u.pos : end], forms))
+    return sorted(words, key=lambda w: -len(w[0]))
+
+
+def _forms(lex: Lexicon, u: Unit) -> list[str]:
+    if u.kind == "zh":
+        return [u.key]
+    return [u.surface, *sorted(z for z in lex.renderings(u) if len(z) >= 2)]
