@@ -2515,3 +2515,16 @@ def test_a_chinese_figure_moved_to_another_noun_is_removed(tools, similarity):
     assert c.removed[0].reason == "'37B 个路由专家' where [1] says '37B 个参数'"
     right = check("每个 token 会激活 37B 个参数 [1]。", v3, tools, similarity, question=q)
     assert right.removed == []
+
+
+def test_allow_and_across_are_no_words_a_passage_must_write(assistant, tools, similarity):
+    """Asked as a user, "Why does DDP use multiple processes?" lost "because it allows for
+    distributed training across multiple GPUs" for "'allows', 'across' not in the passages", and
+    the GIL clause after it with it: the fallback showed a "Quick Start" heading instead."""
+    q = "Why does DDP use multiple processes?"
+    answer = (
+        "DDP uses multiple processes because it allows for distributed training across multiple "
+        "GPUs, which can help alleviate GIL limitations [1]."
+    )
+    c = check(answer, assistant.retrieve(q), tools, similarity, "en", q)
+    assert [r.reason for r in c.removed] == [] and "GIL" in c.text
