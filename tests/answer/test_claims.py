@@ -2528,3 +2528,25 @@ def test_allow_and_across_are_no_words_a_passage_must_write(assistant, tools, si
     )
     c = check(answer, assistant.retrieve(q), tools, similarity, "en", q)
     assert [r.reason for r in c.removed] == [] and "GIL" in c.text
+
+
+def test_a_connective_pointing_at_a_removed_sentence_goes_with_it(ddim, tools, similarity):
+    """Asked as a user, "How does DDIM speed up sampling?" was answered "Instead, DDIM uses a
+    theoretical approach…" once the sentence before it went: instead of what the reader can't
+    see. So for one after a kept sentence and a removed one ("…步 [1]。[removed] 因此，…")."""
+    first = check(
+        "DDIM speeds up sampling by running on 5000 GPUs [1]. Instead, DDIM samples in only 20 "
+        "to 100 steps [1].",
+        ddim,
+        tools,
+        similarity,
+        "en",
+    )
+    assert first.text == "DDIM samples in only 20 to 100 steps [1]."
+    middle = check(
+        "DDIM 仅采样 20~100 步 [1]。DDIM 需要 5000 块 GPU [1]。因此，DDIM 提速 10~50 倍 [1]。",
+        ddim,
+        tools,
+        similarity,
+    )
+    assert middle.text == "DDIM 仅采样 20~100 步 [1]。DDIM 提速 10~50 倍 [1]。"

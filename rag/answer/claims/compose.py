@@ -57,7 +57,7 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
     gone = False  # the sentence before went whole
     _announced_nothing(parsed)
     for sentence in parsed.sentences:
-        mark = len(cited)
+        mark, after_gone = len(cited), gone
         if gone and not asks_why and _reason_for_before(text, sentence, parsed):
             # "[removed: YOLO 的缺点是需要大量的计算资源。] 因为每个网格要预测 B 个 bounding box…":
             # the reason would now explain nothing the reader sees
@@ -90,7 +90,9 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
             del cited[mark:]  # what only it cited
             continue  # (said before: what follows may still explain it)
         said.append(core)
-        if lost and not out_sentences:  # "[removed…] Specifically, you should use…"
+        # "[removed…] Specifically, you should use…", "A. [removed B.] Instead, C.": what it
+        # pointed back at is gone
+        if after_gone or (lost and not out_sentences):
             rebuilt = without_back_reference(rebuilt)
         out_sentences.append(rebuilt)
     layout = parsed.sentences

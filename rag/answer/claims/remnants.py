@@ -272,8 +272,11 @@ def pronoun_led(text: str) -> bool:
 
 _BACK_REFERENCE = re.compile(
     r"^(?:(?:specifically|in particular|in addition|additionally|moreover|furthermore|also|"
-    r"however|therefore|thus|hence|as a result|in other words|that is)\s*,\s*|"
-    r"(?:具体来说|具体而言|此外|另外|因此|所以|然而|但是|不过)\s*[，,]\s*)",
+    r"however|therefore|thus|hence|as a result|in other words|that is|instead|rather|"
+    r"consequently|accordingly|similarly|likewise|meanwhile|besides|on the other hand|"
+    r"in contrast|by contrast)\s*,\s*|"
+    r"(?:具体来说|具体而言|此外|另外|因此|所以|然而|但是|不过|相反|同时|而且|并且|因而|于是|"
+    r"相比之下)\s*[，,]\s*)",
     re.IGNORECASE,
 )
 
@@ -307,6 +310,8 @@ def without_back_reference(sentence: str) -> str:
     Example:
         >>> without_back_reference("Specifically, you should use the official image [1].")
         'You should use the official image [1].'
+        >>> without_back_reference("Instead, DDIM uses a theoretical approach [1].")
+        'DDIM uses a theoretical approach [1].'
         >>> without_back_reference("此外，DDIM 不需要重新训练 [1]。")
         'DDIM 不需要重新训练 [1]。'
         >>> without_back_reference("Also known as FFM, it adds fields [1].")
