@@ -91,6 +91,12 @@ _FIGURE = re.compile(
 )
 
 
+def _opening_once(text: str, figure: re.Match[str]) -> bool:
+    """ "Once softmax is dropped, …": a conjunction opening a sentence or clause, not "one time"."""
+    before = text[: figure.start()].rstrip()
+    return figure.group(0).lower() == "once" and (not before or before[-1] in ".!?;:,(")
+
+
 _CITATION = re.compile(r"\[\d+\]")
 # a calendar date is no answer to "多少 GPU 小时" ("训练花了 24年12月"), unless the question asks about time
 _DATE = re.compile(
@@ -139,6 +145,11 @@ def unmet_figure(question: str, text: str) -> str | None:
         '多少'
         >>> unmet_figure("罗森布拉特是在哪一年造出感知机的?", "在 1957 年造出感知机") is None
         True
+        >>> q = "Once softmax is dropped, attention is a product of how many matrices?"
+        >>> unmet_figure(q, "Once softmax is dropped, it is a product of how many matrices [1].")
+        'how many'
+        >>> unmet_figure("How many times does it run?", "It runs only once [1].") is None
+        True
     """
     m = _ASKS_FIGURE.search(question)
     if not m:
@@ -146,7 +157,7 @@ def unmet_figure(question: str, text: str) -> str | None:
     said = _CITATION.sub("", text)
     if not _ASKS_TIME.search(question):
         said = _DATE.sub(" ", said)
-    if _FIGURE.search(said):
+    if any(not _opening_once(said, f) for f in _FIGURE.finditer(said)):
         return None
     if _COMPLEXITY.search(question) and _COMPLEXITY_CLASS.search(text):
         return None

@@ -131,3 +131,14 @@ def test_a_question_naming_a_quantity_asks_for_a_figure() -> None:
     # "what value" names a kind of output as often as a figure ("a confidence value")
     value = "Each bounding box predicts a confidence value [1]."
     assert unmet_figure("What extra value does each YOLO box predict?", value) is None
+
+
+def test_an_opening_once_is_no_figure() -> None:
+    """A dev near miss (the FLASH article hidden): "Once softmax is dropped, attention becomes a
+    chained product of how many matrices (即多少个头数) [2]." passed as an answer to "…how many
+    matrices?": its "Once" was read as "one time"."""
+    q = "Once softmax is dropped, attention becomes a chained product of how many matrices?"
+    said = "Once softmax is dropped, attention becomes a chained product of how many matrices [2]."
+    assert unmet_figure(q, said) == "how many"
+    assert unmet_figure(q, "Once dropped, it is a product of three matrices [2].") is None
+    assert unmet_figure("How many times is the data read?", "It is read only once [1].") is None
