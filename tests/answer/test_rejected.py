@@ -9,10 +9,14 @@ from rag.schema import Passage
 from tests.conftest import ARTICLES
 
 
+def _article(doc_id: str) -> Passage:
+    body = (ARTICLES / f"{doc_id}.md").read_text(encoding="utf-8").split("\n---\n", 1)[1]
+    return Passage(body.strip(), doc_id, doc_id, f"{doc_id}.md", f"{doc_id}#0", 1.0)
+
+
 @pytest.fixture(scope="module")
 def dpo() -> list[Passage]:
-    body = (ARTICLES / "dpo.md").read_text(encoding="utf-8").split("\n---\n", 1)[1].strip()
-    return [Passage(body, "dpo", "dpo", "dpo.md", "dpo#0", 1.0)]
+    return [_article("dpo")]
 
 
 def _check(answer: str, question: str, passages: list[Passage], tools) -> list[str]:
@@ -71,3 +75,67 @@ def test_the_with_of_yu_qi_ta_is_no_rather_than(tools):
     ddp = [Passage(body.strip(), "pytorch-ddp", "pytorch-ddp", "pytorch-ddp.md", "ddp#0", 1.0)]
     answer = "They communicate through a method called RingReduce to exchange gradients [1]."
     assert _check(answer, "How do DDP processes exchange gradients?", ddp, tools) == []
+
+
+def test_a_yes_to_what_the_article_negates_of_its_subject_is_removed(tools):
+    """Asked as a user: "Does DDIM use the Markov assumption?" was answered "Yes, DDIM uses the
+    Markov assumption ("因为 DDPM 的反向过程利用了马尔可夫假设") [1]." and "DDIM 利用马尔可夫假设吗?"
+    "是"; the article: "DDIM 在不利用马尔可夫假设的情况下推导出了…" (the quote is DDPM's). And
+    "FlashAttention 需要在 GPU 全局内存中存储注意力分数吗?" was answered "是" over "…而无需访问GPU
+    全局内存来存储中间的logits和注意力分数": the negation governs a phrase holding two of the
+    question's words, said where the passage speaks of FlashAttention (not of Softmax, a word
+    written between, nor of the GPU glued to 全局内存)."""
+    ddim = [_article("ddim"), _article("rectified-flow")]
+    flash = [_article("flashattention")]
+    for answer, question, passages, marker in (
+        (
+            'Yes, DDIM uses the Markov assumption ("因为 DDPM 的反向过程利用了马尔可夫假设") [1].',
+            "Does DDIM use the Markov assumption?",
+            ddim,
+            "(不)",
+        ),
+        ("是 [2]。", "DDIM 利用马尔可夫假设吗?", ddim, "(不)"),
+        ("是 [1]。", "FlashAttention 需要在 GPU 全局内存中存储注意力分数吗?", flash, "(无需)"),
+    ):
+        reasons = _check(answer, question, passages, tools)
+        assert len(reasons) == 1 and reasons[0].endswith(marker), (answer, reasons)
+    for answer, question, passages in (
+        (
+            "No, DDIM does not use the Markov assumption [1].",
+            "Does DDIM use the Markov assumption?",
+            ddim,
+        ),
+        ("是 [1]。", "DDPM 利用马尔可夫假设吗?", ddim),
+        ("不需要 [1]。", "FlashAttention 需要在 GPU 全局内存中存储注意力分数吗?", flash),
+    ):
+        assert _check(answer, question, passages, tools) == [], answer
+
+
+def test_what_a_negation_does_not_govern_stays(dpo, tools):
+    """Stored answers and detection cases the first version of the negation rule removed: the
+    不如 of 与其 … 不如 introduces what is done (h034), a clause's own negated word in its quote
+    ("uncertain" as 不确定, m096), a comparison with FM is not said of FM (f084)."""
+    rl, fm = [_article("rl-basics")], [_article("fm-ffm")]
+    for answer, question, passages in (
+        ("DPO trains the language model directly [1].", "What does DPO train directly?", dpo),
+        (
+            'An RL agent interacts with a complex and uncertain environment ("复杂、 不确定的环境") [1].',
+            "What kind of environment does an RL agent interact with?",
+            rl,
+        ),
+        (
+            "FFM has higher computational time complexity than FM [1].",
+            "How does FFM compare with FM?",
+            fm,
+        ),
+    ):
+        assert _check(answer, question, passages, tools) == [], answer
+
+
+def test_a_negated_adverbial_does_not_negate_its_main_verb(tools):
+    """ "DDIM 在不利用马尔可夫假设的情况下推导出了 diffusion 的反向过程": the 不 ends with 的情况下, so
+    "DDIM derives the reverse process of diffusion" stands (an injected test case, h011, had it
+    removed by the first version of the wide span)."""
+    ddim = [_article("ddim")]
+    answer = "DDIM derives the reverse process of diffusion [1]."
+    assert _check(answer, "What does DDIM derive?", ddim, tools) == []

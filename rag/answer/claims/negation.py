@@ -40,6 +40,7 @@ __all__ = [
     "negated_before",
     "negated_scope_asserted",
     "predicate",
+    "real_zh_negations",
     "zh_negations",
 ]
 
@@ -239,6 +240,17 @@ def _real_negation(text: str, s: int, e: int) -> bool:
     if neg in _COMPOUND_NEGS:
         return s > 0 and text[s - 1] in _NEG_ADVERB
     return True
+
+
+def real_zh_negations(text: str) -> list[tuple[int, int]]:
+    """The spans of :func:`zh_negations` that negate a predicate: not the 无/非/未 of a compound
+    (无模型, 非线性) unless an adverb makes it one (尚未, 并非).
+
+    >>> t = "DDIM 在不利用马尔可夫假设的情况下, 无模型方法"
+    >>> [t[s:e] for s, e in real_zh_negations(t)]
+    ['不']
+    """
+    return [(s, e) for s, e in zh_negations(text) if _real_negation(text, s, e)]
 
 
 def asserted_but_negated(info: ClauseInfo, c: Candidate, renderings: Renderings) -> bool:

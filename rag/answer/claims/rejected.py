@@ -4,10 +4,11 @@
 Every word of such a clause is in the passage (DPO, 奖励模型), and the passage also writes
 "先训练一个奖励模型" un-negated, of RLHF, so neither the words nor the negation rules object.
 Here each mention of a word is given to the name the passage last wrote before it (what the
-passage is speaking of there); when every mention given to the clause's name is the object of a
-rejection (与其 X 不如, 而不是 X, 无需 X, instead of X…), the clause says the opposite of its
+passage is speaking of there); when every mention given to the clause's name (its first: its
+subject) is the object of a rejection (与其 X 不如, 而不是 X, 无需 X, instead of X…) or of a
+Chinese negation ("DDIM 在不利用马尔可夫假设的情况下…"), the clause says the opposite of its
 passage. A clause with a negation or a rejection of its own ("DPO does not need…", "DDIM skips
-…") is not judged here.
+…"), or a comparison, is not judged here.
 
 Example:
     >>> p = ("传统的RLHF方法分两步走: 1. 先训练一个奖励模型 1. 然后用强化学习最大化这个奖励。"
@@ -19,8 +20,8 @@ Example:
     >>> rejected_of("RLHF", ["奖励模型"], p) is None
     True
 
-:func:`done_without` applies it to a checked answer: a clause whose every supporting passage that
-names its name says so is removed (its name may be one the question gave, as may its words: a
+:func:`done_without` applies it to a checked answer: a clause whose word some passage says its
+name does without, and none says of it otherwise, is removed (its name may be one the question gave, as may its words: a
 clause that repeats a yes/no question answers it, and a bare "是" asserts the question).
 """
 
@@ -30,8 +31,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rag.answer.claims.lexicon import Lexicon
-from rag.answer.claims.names import latin_name_spans, latin_names, name_mentioned
-from rag.answer.claims.negation import en_negations, zh_negations
+from rag.answer.claims.names import latin_name_spans, latin_names
+from rag.answer.claims.negation import en_negations, real_zh_negations, zh_negations
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo, Unit
 
@@ -54,39 +55,116 @@ _CLAUSE_REJECTS = re.compile(
     re.IGNORECASE,
 )
 _REACH = 4  # characters between the marker and the word it governs ("与其先训练奖励模型")
+# a word further on, in the marker's clause, when another word of the clause is there too: the
+# negated phrase holds the clause's verb and object ("而无需访问GPU全局内存来存储中间的…注意力分数")
+_WIDE = 30
+# where a negated phrase ends: punctuation, or the end of an adverbial ("在不利用马尔可夫假设的情况下
+# 推导出了…反向过程": the derivation is not negated) or the next predicate's connective
+_PUNCT = re.compile(
+    r"[,，。;；:：!！?？、()（）]|情况下|前提下|条件下|时候|之后|以后|之前|以前|从而|进而|并且|而且|"
+    r"但是|却|然后"
+)
 
 
-def rejected_of(name: str, forms: Iterable[str], passage: str) -> tuple[str, int] | None:
-    """(marker, position) when every mention in ``passage`` of a word (any of its ``forms``)
-    where the passage speaks of ``name`` is something done without; else None.
+def rejected_of(
+    name: str, forms: Iterable[str], passage: str, others: Sequence[Sequence[str]] = ()
+) -> tuple[str, int] | None:
+    """(marker, position) when ``passage`` mentions a word where it speaks of ``name``, each
+    time as something done without or negated (:func:`mentions`); else None."""
+    found = mentions(name, forms, passage, others)
+    if not found or any(marker is None for _pos, marker in found):
+        return None
+    pos, marker = found[0]
+    assert marker is not None
+    return marker, pos
+
+
+def mentions(
+    name: str, forms: Iterable[str], passage: str, others: Sequence[Sequence[str]] = ()
+) -> list[tuple[int, str | None]]:
+    """Where ``passage`` mentions a word (any of its ``forms``) where it speaks of ``name``, each
+    with the rejection or negation it is the object of (None: said without one).
+
+    A mention is done without when a rejection (:data:`REJECTING`) or, in Chinese, a negation
+    (不利用, 没有) ends at most :data:`_REACH` characters before it, or further on in the same
+    clause when that clause also holds another word of the clause (one of ``others``). A mention
+    belongs to the name written last before it (before its negation, if negated), not counting
+    one glued to the word ("GPU全局内存" speaks of 全局内存, not of a GPU) nor a capitalised word
+    (Softmax).
 
     Args:
         name: A name the clause speaks of ("DPO").
         forms: The ways the passage may write the word the clause asserts (奖励模型).
         passage: The passage's text.
+        others: The forms of the clause's other words.
 
     Returns:
-        The marker that rejects the word's first such mention and where that is, or None.
+        (position, marker or None) of each such mention, in the passage's order.
     """
-    names = latin_name_spans(passage)
+    # who a sentence speaks of: acronyms and CamelCase names (not "Softmax", "Transformer": in
+    # Chinese text those are words), and the clause's name however it is written
     key = name.lower()
-    if not any(n.lower() == key for _s, _e, n in names):
-        return None
-    marks = [(m.end(), m.group(0)) for m in REJECTING.finditer(passage)]
-    found: list[tuple[int, str]] = []
+    own = [
+        (m.start(), m.end(), m.group(0))
+        for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", passage, re.I)
+    ]
+    if not own:
+        return []
+    names = sorted({*latin_name_spans(passage, chinese=False), *own})
+    marks = [(m.start(), m.end(), m.group(0)) for m in REJECTING.finditer(passage)]
+    marks += [
+        (a, b, passage[a:b])
+        for a, b in real_zh_negations(passage)
+        if not passage.startswith("不如", a)  # (与其 … 不如 X: X is what is done)
+    ]
+    # a negation inside a word of the clause is that word's ("uncertain" is 不确定)
+    words = [f for fs in (list(forms), *others) for f in fs if len(f) >= 2]
+    inside = {
+        (a, b)
+        for a, b, _t in marks
+        for f in words
+        for o in re.finditer(re.escape(f), passage, re.IGNORECASE)
+        if o.start() <= a and b <= o.end()
+    }
+    marks = [x for x in marks if (x[0], x[1]) not in inside]
+    found: list[tuple[int, str | None]] = []
     for w in {f for f in forms if len(f) >= 2}:
         for m in re.finditer(re.escape(w), passage, re.IGNORECASE):
-            before = [n for s, _e, n in names if s < m.start()]
-            if not before or before[-1].lower() != key:
-                continue  # a mention of the word where the passage speaks of another name
-            by = [g for e, g in marks if 0 <= m.start() - e <= _REACH]
-            if not by:
-                return None  # said of the name without a rejection
-            found.append((m.start(), by[-1]))
-    if not found:
-        return None
-    pos, marker = min(found)
-    return marker, pos
+            by = _governing(passage, m, marks, others)
+            at = by[0] if by else m.start()
+            before = [n for _s, e, n in names if e < at or (by and e <= at)]
+            if before and before[-1].lower() == key:  # (else it speaks of another name there)
+                found.append((m.start(), by[1] if by else None))
+    return sorted(found)
+
+
+def _governing(
+    passage: str,
+    m: re.Match[str],
+    marks: list[tuple[int, int, str]],
+    others: Sequence[Sequence[str]],
+) -> tuple[int, str] | None:
+    """(start, text) of the rejection or negation that governs the mention ``m``, or None."""
+    for a, b, text in sorted(marks, key=lambda x: -x[1]):
+        gap = m.start() - b
+        if gap < 0 or gap > _WIDE:
+            continue
+        if gap <= _REACH:
+            return a, text
+        cut = _PUNCT.search(passage, b)
+        end = min(cut.start() if cut else len(passage), b + _WIDE + len(m.group(0)))
+        if m.end() > end:
+            continue
+        span = passage[b:end]
+        here = (m.start() - b, m.end() - b)
+        for forms in others:
+            for f in forms:
+                if len(f) < 2:
+                    continue
+                for o in re.finditer(re.escape(f), span, re.IGNORECASE):
+                    if o.end() <= here[0] or o.start() >= here[1]:
+                        return a, text
+    return None
 
 
 def rejections(
@@ -104,8 +182,8 @@ def rejections(
 def done_without(
     lex: Lexicon, clauses: Sequence[Clause], full: Sequence[ClauseInfo], bare: Sequence[int]
 ) -> None:
-    """Remove each supported clause that asserts of a name what every supporting passage naming
-    it says that name does without (see the module).
+    """Remove each supported clause that asserts of a name what a passage says that name does
+    without, when no passage says it of the name without a rejection (see the module).
 
     Args:
         lex: The check's lexicon of the passages.
@@ -122,19 +200,14 @@ def done_without(
             continue
         if ci in bare and _says_no(clause.text):
             continue  # "不是 [1]。": it denies the question's proposition
-        if en_negations(clause.text) or (not info.english and zh_negations(clause.text)):
-            continue
-        words = _asserted(lex, info)
-        for name, norm in info.names:
-            naming = [
-                p - 1
-                for p in clause.support
-                if name_mentioned(norm, lex.pass_cands[p - 1].norm, lex.pass_cands[p - 1].low)
-            ]
-            hits = [_rejected_in(lex, name, words, p) for p in naming]
-            if naming and all(hits):
-                _remove(lex, clause, name, naming[0], hits[0])
-                break
+        if en_negations(clause.text) or zh_negations(clause.text):
+            continue  # (a Chinese quote of an English clause too: "…uncertain (“不确定的环境”)")
+        if info.comparative:
+            continue  # ("FFM has higher complexity than FM": the comparison rules judge it)
+        name = _subject(info)
+        hit = _rejected_everywhere(lex, name, _asserted(lex, info))
+        if hit:
+            _remove(lex, clause, name, hit[0], hit[1:])
 
 
 def rejection_as_evidence(
@@ -194,9 +267,37 @@ def _rejected_in(
     for surface, forms in words:
         if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
             continue  # the name itself ("DPO" in "DPO-style")
-        hit = rejected_of(name, forms, lex.pass_cands[p].text)
+        others = [f for s, f in words if s not in surface and surface not in s]
+        hit = rejected_of(name, forms, lex.pass_cands[p].text, others)
         if hit:
             return surface, *hit
+    return None
+
+
+def _subject(info: ClauseInfo) -> str:
+    """The clause's first name: what it speaks of ("DPO" of "Yes, DPO needs a reward model")."""
+    low = info.text.lower()
+    return min(info.names, key=lambda n: low.find(n[0].lower()) % (len(low) + 1))[0]
+
+
+def _rejected_everywhere(
+    lex: Lexicon, name: str, words: list[tuple[str, list[str]]]
+) -> tuple[int, str, str, int] | None:
+    """(passage, surface, marker, position) of the first of ``words`` that some passage says
+    ``name`` does without and no passage says of it without a rejection; else None."""
+    for surface, forms in words:
+        if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
+            continue
+        others = [f for s, f in words if s not in surface and surface not in s]
+        found = [
+            (p, pos, marker)
+            for p, pc in enumerate(lex.pass_cands)
+            for pos, marker in mentions(name, forms, pc.text, others)
+        ]
+        if found and all(marker is not None for _p, _pos, marker in found):
+            p, pos, marker = found[0]
+            assert marker is not None
+            return p, surface, marker, pos
     return None
 
 
