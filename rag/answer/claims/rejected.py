@@ -80,7 +80,11 @@ def rejected_of(
 
 
 def mentions(
-    name: str, forms: Iterable[str], passage: str, others: Sequence[Sequence[str]] = ()
+    name: str,
+    forms: Iterable[str],
+    passage: str,
+    others: Sequence[Sequence[str]] = (),
+    rejections: bool = True,
 ) -> list[tuple[int, str | None]]:
     """Where ``passage`` mentions a word (any of its ``forms``) where it speaks of ``name``, each
     with the rejection or negation it is the object of (None: said without one).
@@ -97,6 +101,7 @@ def mentions(
         forms: The ways the passage may write the word the clause asserts (奖励模型).
         passage: The passage's text.
         others: The forms of the clause's other words.
+        rejections: Whether a rejection (:data:`REJECTING`) counts, or only a negation.
 
     Returns:
         (position, marker or None) of each such mention, in the passage's order.
@@ -111,7 +116,7 @@ def mentions(
     if not own:
         return []
     names = sorted({*latin_name_spans(passage, chinese=False), *own})
-    marks = [(m.start(), m.end(), m.group(0)) for m in REJECTING.finditer(passage)]
+    marks = [(m.start(), m.end(), m.group(0)) for m in REJECTING.finditer(passage) if rejections]
     marks += [
         (a, b, passage[a:b])
         for a, b in real_zh_negations(passage)
@@ -196,8 +201,12 @@ def done_without(
         info = full[ci]
         if not clause.supported or not clause.support or info.negated or not info.names:
             continue
-        if any(r.search(t) for r in (REJECTING, _CLAUSE_REJECTS) for t in (info.text, clause.text)):
-            continue
+        # a clause that does without something itself ("DPO does away with the reward model")
+        # is contradicted only by a negation of its words ("Yes, DDPM can skip intermediate
+        # steps" over "…而不能跳过中间步骤"), not by a rejection of what it rejects
+        itself = any(
+            r.search(t) for r in (REJECTING, _CLAUSE_REJECTS) for t in (info.text, clause.text)
+        )
         if ci in bare and _says_no(clause.text):
             continue  # "不是 [1]。": it denies the question's proposition
         if en_negations(clause.text) or zh_negations(clause.text):
@@ -205,7 +214,11 @@ def done_without(
         if info.comparative:
             continue  # ("FFM has higher complexity than FM": the comparison rules judge it)
         name = _subject(info)
-        hit = _rejected_everywhere(lex, name, _asserted(lex, info))
+        words = _asserted(lex, info)
+        if itself:  # what the clause itself does without is no word it asserts ("放弃马尔可夫假设")
+            ends = [m.end() for r in (REJECTING, _CLAUSE_REJECTS) for m in r.finditer(info.text)]
+            words = [w for w in words if info.text.find(w[0]) < min(ends, default=len(info.text))]
+        hit = _rejected_everywhere(lex, name, words, not itself)
         if hit:
             _remove(lex, clause, name, hit[0], hit[1:])
 
@@ -281,7 +294,7 @@ def _subject(info: ClauseInfo) -> str:
 
 
 def _rejected_everywhere(
-    lex: Lexicon, name: str, words: list[tuple[str, list[str]]]
+    lex: Lexicon, name: str, words: list[tuple[str, list[str]]], rejections: bool = True
 ) -> tuple[int, str, str, int] | None:
     """(passage, surface, marker, position) of the first of ``words`` that some passage says
     ``name`` does without and no passage says of it without a rejection; else None."""
@@ -292,7 +305,7 @@ def _rejected_everywhere(
         found = [
             (p, pos, marker)
             for p, pc in enumerate(lex.pass_cands)
-            for pos, marker in mentions(name, forms, pc.text, others)
+            for pos, marker in mentions(name, forms, pc.text, others, rejections)
         ]
         if found and all(marker is not None for _p, _pos, marker in found):
             p, pos, marker = found[0]
@@ -307,7 +320,8 @@ def _remove(lex: Lexicon, clause: Clause, name: str, p: int, hit: _Hit | None) -
     assert hit is not None
     surface, marker, _pos = hit
     clause.status, clause.support, clause.score, clause.rule = "unsupported", [], 0.0, "without"
-    clause.reason = f"'{surface}': [{p + 1}] says {name} does without it ({marker})"
+    said = "does without it" if marker == "与其" or REJECTING.fullmatch(marker) else "does not"
+    clause.reason = f"'{surface}': [{p + 1}] says {name} {said} ({marker})"
     _point_at(lex, clause, p, hit)
 
 
