@@ -4,8 +4,9 @@ When the claim check removes every clause, the chain shows the extractive draft:
 sentences that best match the question. To "Does DPO need a reward model?" that is RLHF's "先训练
 一个奖励模型来判断哪个回答更好", which has more of the question's words than the answer does, and
 reads as a yes. When a clause was removed because its passage says its name does without what
-it asserts (rule ``without``, :mod:`rag.answer.claims.rejected`), the sentence that says so is
-the answer: "…与其先训练奖励模型再训练语言模型,不如直接训练语言模型…" is shown instead.
+it asserts (rule ``without``, :mod:`rag.answer.claims.rejected`), or says what it denies
+(``affirmed``: "No [1]." to "Does FlashAttention use tiling?"), the sentence that says so is the
+answer: "…与其先训练奖励模型再训练语言模型,不如直接训练语言模型…" is shown instead.
 
 Example:
     >>> from rag.answer.claims import CheckedAnswer, Clause
@@ -33,6 +34,9 @@ from rag.schema import Passage
 
 __all__ = ["CONTRADICTED", "contradicting_extract"]
 
+# the claim check's rules by which a passage says the opposite of a clause: it does without what
+# the clause asserts, or says what the clause denies (rag.answer.claims.rejected)
+_CONTRADICTED_BY = ("without", "affirmed")
 # the chain's reason for the fallback (see rag.answer.notices.REASONS_ZH)
 CONTRADICTED = "a passage says otherwise than the model's answer"
 
@@ -57,7 +61,7 @@ def contradicting_extract(
     if evidence is None:
         return None
     for clause in checked.removed:
-        if clause.rule != "without" or not clause.evidence_passage:
+        if clause.rule not in _CONTRADICTED_BY or not clause.evidence_passage:
             continue
         shown = numbered[clause.evidence_passage - 1]
         at = next((i for i, p in enumerate(passages) if p.chunk_id == shown.chunk_id), None)

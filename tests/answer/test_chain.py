@@ -392,6 +392,15 @@ def test_an_answer_its_passage_contradicts_gives_way_to_the_sentence_that_does(
     assert answer.citations and answer.citations[0].doc_id == "dpo"
 
 
+def test_a_wrong_no_gives_way_to_the_sentence_that_says_yes(assistant, server, llm) -> None:
+    """"No [1]." to "Does FlashAttention use tiling?": the article says it does (分块(tiling))."""
+    server.script(Reply("No [1]."))
+    _, answer = run(make_chain(assistant, llm), "Does FlashAttention use tiling?")
+    assert answer.llm == "extractive" and "No" not in answer.text
+    assert "(tiling)" in answer.text and "says otherwise" in (answer.notice or "")
+    assert answer.citations and answer.citations[0].doc_id == "flashattention"
+
+
 def test_a_bare_no_shows_the_sentence_that_says_no(assistant, server, llm) -> None:
     """ "不需要 [1]。" to "DPO 需要奖励模型吗?" was followed by RLHF's "先训练一个奖励模型…"."""
     server.script(Reply("不需要 [1]。"))

@@ -171,3 +171,45 @@ def test_a_clause_that_skips_is_judged_on_the_negation_of_its_skipping(tools):
     ]
     assert q045["model_text"] == "DDIM 是靠放弃马尔可夫假设来加快 DDPM 采样的 [1]。"
     assert _check(q045["model_text"], q045["question"], passages, tools) == []
+
+
+def test_a_no_to_what_the_article_says_of_its_subject_is_removed(tools):
+    """The mirror: "No, DDPM does not use the Markov assumption" and a bare "不" to "DDPM 利用马尔可夫
+    假设吗?" over "因为 DDPM 的反向过程利用了马尔可夫假设" (the article's "DDIM 在不利用马尔可夫假设…" is
+    DDIM's, and had matched the negation); a bare "No" to "Does FlashAttention use tiling?" over
+    "FlashAttention的关键创新在于使用…分块(tiling)". The right denials stay, and so do a stored
+    answer's verbatim "…不可缺少的组件" (m158~loo) and a negation that governs no word the passage
+    says (f020's "DDIM 在不利用马尔可夫假设的情况下推导出了 diffusion 的反向过程")."""
+    ddim = [_article("ddim"), _article("rectified-flow")]
+    flash = [_article("flashattention")]
+    pyramid = [_article("image-feature-pyramid")]
+    for answer, question, passages in (
+        (
+            "No, DDPM does not use the Markov assumption [1].",
+            "Does DDPM use the Markov assumption?",
+            ddim,
+        ),
+        ("不 [1]。", "DDPM 利用马尔可夫假设吗?", ddim),
+        ("No [1].", "Does FlashAttention use tiling?", flash),
+    ):
+        reasons = _check(answer, question, passages, tools)
+        assert len(reasons) == 1 and "not negated" in reasons[0], (answer, reasons)
+    for answer, question, passages in (
+        (
+            "No, DDIM does not use the Markov assumption [1].",
+            "Does DDIM use the Markov assumption?",
+            ddim,
+        ),
+        ("不 [1]。", "DDIM 利用马尔可夫假设吗?", ddim),
+        (
+            "DDIM 在不利用马尔可夫假设的情况下推导出了 diffusion 的反向过程 [1]。",
+            "DDIM 推导出了什么?",
+            ddim,
+        ),
+        (
+            "单论性能而言,multiscale training/testing仍然是一个不可缺少的组件 [1]。",
+            "只看精度的话,多尺度训练和测试能不能省掉?",
+            pyramid,
+        ),
+    ):
+        assert _check(answer, question, passages, tools) == [], answer

@@ -20,6 +20,11 @@ Example:
     >>> rejected_of("RLHF", ["奖励模型"], p) is None
     True
 
+The mirror, :func:`denied_though_said`: a clause that denies of its subject a word the passages
+say of it, never negated (every negation and avoidance counting), beside another of its words,
+is removed too ("No, DDPM does not use the Markov assumption" over "DDPM 的反向过程利用了马尔可夫
+假设").
+
 :func:`done_without` applies it to a checked answer: a clause whose word some passage says its
 name does without, and none says of it otherwise, is removed (its name may be one the question gave, as may its words: a
 clause that repeats a yes/no question answers it, and a bare "是" asserts the question).
@@ -36,7 +41,15 @@ from rag.answer.claims.negation import en_negations, real_zh_negations, zh_negat
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo, Unit
 
-__all__ = ["REJECTING", "done_without", "rejected_of", "rejection_as_evidence", "rejections"]
+__all__ = [
+    "REJECTING",
+    "denied_though_said",
+    "done_without",
+    "mentions",
+    "rejected_of",
+    "rejection_as_evidence",
+    "rejections",
+]
 
 # the markers whose object a text does without; the object starts within _REACH characters
 REJECTING = re.compile(
@@ -54,6 +67,9 @@ _CLAUSE_REJECTS = re.compile(
     r"drop\w*|skip\w*|replac\w*|discard\w*|free\w* (?:of|from)|sidestep\w*|circumvent\w*)\b",
     re.IGNORECASE,
 )
+_SENTENCE_PART = re.compile(r"[,，。;；:：!！?？]")  # (a gloss in parentheses is part of it)
+# (position, the rejection or negation it is the object of, another word of the clause beside it)
+Mention = tuple[int, str | None, bool]
 _REACH = 4  # characters between the marker and the word it governs ("与其先训练奖励模型")
 # a word further on, in the marker's clause, when another word of the clause is there too: the
 # negated phrase holds the clause's verb and object ("而无需访问GPU全局内存来存储中间的…注意力分数")
@@ -72,9 +88,9 @@ def rejected_of(
     """(marker, position) when ``passage`` mentions a word where it speaks of ``name``, each
     time as something done without or negated (:func:`mentions`); else None."""
     found = mentions(name, forms, passage, others)
-    if not found or any(marker is None for _pos, marker in found):
+    if not found or any(marker is None for _pos, marker, _beside in found):
         return None
-    pos, marker = found[0]
+    pos, marker, _beside = found[0]
     assert marker is not None
     return marker, pos
 
@@ -85,7 +101,8 @@ def mentions(
     passage: str,
     others: Sequence[Sequence[str]] = (),
     rejections: bool = True,
-) -> list[tuple[int, str | None]]:
+    liberal: bool = False,
+) -> list[Mention]:
     """Where ``passage`` mentions a word (any of its ``forms``) where it speaks of ``name``, each
     with the rejection or negation it is the object of (None: said without one).
 
@@ -102,9 +119,12 @@ def mentions(
         passage: The passage's text.
         others: The forms of the clause's other words.
         rejections: Whether a rejection (:data:`REJECTING`) counts, or only a negation.
+        liberal: Count every negation and avoidance as one (避免, 放弃, the 未 of 未出现…): to find
+            where a passage says a word un-negated, a word it may negate must not count.
 
     Returns:
-        (position, marker or None) of each such mention, in the passage's order.
+        (position, marker or None, another word of the clause beside it) of each such mention,
+        in the passage's order.
     """
     # who a sentence speaks of: acronyms and CamelCase names (not "Softmax", "Transformer": in
     # Chinese text those are words), and the clause's name however it is written
@@ -119,9 +139,12 @@ def mentions(
     marks = [(m.start(), m.end(), m.group(0)) for m in REJECTING.finditer(passage) if rejections]
     marks += [
         (a, b, passage[a:b])
-        for a, b in real_zh_negations(passage)
+        for a, b in (zh_negations if liberal else real_zh_negations)(passage)
         if not passage.startswith("不如", a)  # (与其 … 不如 X: X is what is done)
     ]
+    if liberal:
+        marks += [(m.start(), m.end(), m.group(0)) for m in _CLAUSE_REJECTS.finditer(passage)]
+        marks += [(m.start(), m.end(), m.group(0)) for m in en_negations(passage)]
     # a negation inside a word of the clause is that word's ("uncertain" is 不确定)
     words = [f for fs in (list(forms), *others) for f in fs if len(f) >= 2]
     inside = {
@@ -131,16 +154,40 @@ def mentions(
         for o in re.finditer(re.escape(f), passage, re.IGNORECASE)
         if o.start() <= a and b <= o.end()
     }
-    marks = [x for x in marks if (x[0], x[1]) not in inside]
-    found: list[tuple[int, str | None]] = []
+    # (liberal: a passage writing the clause's own negated word, 不可缺少, negates it as well)
+    marks = [x for x in marks if liberal or (x[0], x[1]) not in inside]
+    found: list[Mention] = []
     for w in {f for f in forms if len(f) >= 2}:
         for m in re.finditer(re.escape(w), passage, re.IGNORECASE):
-            by = _governing(passage, m, marks, others)
+            by = _governing(passage, m, marks, others, liberal)
             at = by[0] if by else m.start()
             before = [n for _s, e, n in names if e < at or (by and e <= at)]
             if before and before[-1].lower() == key:  # (else it speaks of another name there)
-                found.append((m.start(), by[1] if by else None))
-    return sorted(found)
+                found.append((m.start(), by[1] if by else None, _beside(passage, m, others)))
+    return sorted(found, key=lambda x: x[0])
+
+
+def _beside(passage: str, m: re.Match[str], others: Sequence[Sequence[str]]) -> bool:
+    """Another of the clause's words in the (punctuation-bounded) clause of the mention ``m``:
+    "DDPM 的反向过程利用了马尔可夫假设" says use and the Markov assumption together."""
+    reach = _WIDE + 10
+    cuts = [c.end() for c in _SENTENCE_PART.finditer(passage, max(0, m.start() - reach), m.start())]
+    start = cuts[-1] if cuts else max(0, m.start() - reach)
+    cut = _SENTENCE_PART.search(passage, m.end())
+    end = min(cut.start() if cut else len(passage), m.end() + reach)
+    return _holds_another(passage[start:end], (m.start() - start, m.end() - start), others)
+
+
+def _holds_another(span: str, here: tuple[int, int], others: Sequence[Sequence[str]]) -> bool:
+    """``span`` holds one of ``others`` outside ``here`` (the mention's own characters)."""
+    for forms in others:
+        for f in forms:
+            if len(f) < 2:
+                continue
+            for o in re.finditer(re.escape(f), span, re.IGNORECASE):
+                if o.end() <= here[0] or o.start() >= here[1]:
+                    return True
+    return False
 
 
 def _governing(
@@ -148,27 +195,22 @@ def _governing(
     m: re.Match[str],
     marks: list[tuple[int, int, str]],
     others: Sequence[Sequence[str]],
+    liberal: bool = False,
 ) -> tuple[int, str] | None:
-    """(start, text) of the rejection or negation that governs the mention ``m``, or None."""
+    """(start, text) of the rejection or negation that governs the mention ``m``, or None
+    (``liberal``: any earlier in its clause: "避免乱七八糟的环境问题")."""
     for a, b, text in sorted(marks, key=lambda x: -x[1]):
         gap = m.start() - b
         if gap < 0 or gap > _WIDE:
             continue
-        if gap <= _REACH:
+        if gap <= _REACH or (liberal and not _PUNCT.search(passage, b, m.start())):
             return a, text
         cut = _PUNCT.search(passage, b)
         end = min(cut.start() if cut else len(passage), b + _WIDE + len(m.group(0)))
         if m.end() > end:
             continue
-        span = passage[b:end]
-        here = (m.start() - b, m.end() - b)
-        for forms in others:
-            for f in forms:
-                if len(f) < 2:
-                    continue
-                for o in re.finditer(re.escape(f), span, re.IGNORECASE):
-                    if o.end() <= here[0] or o.start() >= here[1]:
-                        return a, text
+        if _holds_another(passage[b:end], (m.start() - b, m.end() - b), others):
+            return a, text
     return None
 
 
@@ -179,9 +221,57 @@ def rejections(
     bare: Sequence[int],
     question: str,
 ) -> None:
-    """:func:`done_without`, then :func:`rejection_as_evidence` (the check's step)."""
+    """:func:`done_without`, :func:`denied_though_said`, then :func:`rejection_as_evidence` (the
+    check's step)."""
     done_without(lex, clauses, full, bare)
+    denied_though_said(lex, clauses, full, bare)
     rejection_as_evidence(lex, clauses, full, bare, question)
+
+
+def denied_though_said(
+    lex: Lexicon, clauses: Sequence[Clause], full: Sequence[ClauseInfo], bare: Sequence[int]
+) -> None:
+    """Remove each supported clause that denies of its subject what the passages say of it,
+    never negated, with another of the clause's words beside it: "No, DDPM does not use the
+    Markov assumption" and a bare "不" to "DDPM 利用马尔可夫假设吗?" over "因为 DDPM 的反向过程利用了
+    马尔可夫假设" (the passage's "DDIM 在不利用马尔可夫假设…" is DDIM's, and had matched the negation).
+
+    Args:
+        lex: The check's lexicon of the passages.
+        clauses: The answer's clauses, judged.
+        full: What each clause says on all its words; of a bare yes/no, the question's.
+        bare: The clauses that only say yes or no.
+    """
+    for ci, clause in enumerate(clauses):
+        info = full[ci]
+        if not clause.supported or not clause.support or not info.names or info.comparative:
+            continue
+        if ci in bare:
+            if not _says_no(clause.text) or info.negated:
+                continue  # (a "不" to "DDPM 不利用…吗?" agrees with the negation)
+        elif not info.negated or REJECTING.search(info.text) or _CLAUSE_REJECTS.search(info.text):
+            continue
+        name = _subject(info)
+        words = _asserted(lex, info)
+        denied = words if ci in bare else _negated_words(info, words)
+        for surface, forms in denied:
+            if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
+                continue
+            others = [f for s, f in words if s not in surface and surface not in s]
+            found = [
+                (p, pos, marker, beside)
+                for p, pc in enumerate(lex.pass_cands)
+                for pos, marker, beside in mentions(name, forms, pc.text, others, liberal=True)
+            ]
+            # (beside another word; of a clause with one word, the mention itself)
+            said = [x for x in found if x[2] is None and (x[3] or not others)]
+            if said and all(x[2] is None for x in found):
+                p, pos = said[0][:2]
+                clause.status, clause.support, clause.score = "unsupported", [], 0.0
+                clause.rule = "affirmed"
+                clause.reason = f"'{surface}': [{p + 1}] says it of {name}, not negated"
+                _point_at(lex, clause, p, (surface, "", pos))
+                break
 
 
 def done_without(
@@ -293,6 +383,15 @@ def _subject(info: ClauseInfo) -> str:
     return min(info.names, key=lambda n: low.find(n[0].lower()) % (len(low) + 1))[0]
 
 
+def _negated_words(
+    info: ClauseInfo, words: list[tuple[str, list[str]]]
+) -> list[tuple[str, list[str]]]:
+    """The words a negated clause denies: in English the word after each negation ("does not
+    use"), in Chinese the predicate a negation governs (不利用 -> 利用), and the runs they open."""
+    heads = [u.surface for u in info.neg_scope] + [p for p in info.neg_preds if p]
+    return [(s, f) for s, f in words if any(s.startswith(h) for h in heads)]
+
+
 def _rejected_everywhere(
     lex: Lexicon, name: str, words: list[tuple[str, list[str]]], rejections: bool = True
 ) -> tuple[int, str, str, int] | None:
@@ -305,7 +404,7 @@ def _rejected_everywhere(
         found = [
             (p, pos, marker)
             for p, pc in enumerate(lex.pass_cands)
-            for pos, marker in mentions(name, forms, pc.text, others, rejections)
+            for pos, marker, _beside in mentions(name, forms, pc.text, others, rejections)
         ]
         if found and all(marker is not None for _p, _pos, marker in found):
             p, pos, marker = found[0]
