@@ -393,7 +393,7 @@ def test_an_answer_its_passage_contradicts_gives_way_to_the_sentence_that_does(
 
 
 def test_a_wrong_no_gives_way_to_the_sentence_that_says_yes(assistant, server, llm) -> None:
-    """"No [1]." to "Does FlashAttention use tiling?": the article says it does (分块(tiling))."""
+    """A wrong "No [1]." to "Does FlashAttention use tiling?": the article says it does (tiling)."""
     server.script(Reply("No [1]."))
     _, answer = run(make_chain(assistant, llm), "Does FlashAttention use tiling?")
     assert answer.llm == "extractive" and "No" not in answer.text
