@@ -33,7 +33,7 @@ clause that repeats a yes/no question answers it, and a bare "是" asserts the q
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.names import latin_name_spans, latin_names
@@ -145,17 +145,17 @@ def mentions(
     if liberal:
         marks += [(m.start(), m.end(), m.group(0)) for m in _CLAUSE_REJECTS.finditer(passage)]
         marks += [(m.start(), m.end(), m.group(0)) for m in en_negations(passage)]
-    # a negation inside a word of the clause is that word's ("uncertain" is 不确定)
-    words = [f for fs in (list(forms), *others) for f in fs if len(f) >= 2]
-    inside = {
-        (a, b)
-        for a, b, _t in marks
-        for f in words
-        for o in re.finditer(re.escape(f), passage, re.IGNORECASE)
-        if o.start() <= a and b <= o.end()
-    }
-    # (liberal: a passage writing the clause's own negated word, 不可缺少, negates it as well)
-    marks = [x for x in marks if liberal or (x[0], x[1]) not in inside]
+    # a negation inside a word of the clause is that word's ("uncertain" is 不确定); liberal: a
+    # passage writing the clause's own negated word, 不可缺少, negates it as well
+    if not liberal and marks:
+        texts = {t.lower() for _a, _b, t in marks}
+        spans = [
+            o.span()
+            for f in {f for fs in (forms, *others) for f in fs if len(f) >= 2}
+            if any(t in f.lower() for t in texts)  # (only a word holding a marker can cover it)
+            for o in re.finditer(re.escape(f), passage, re.IGNORECASE)
+        ]
+        marks = [x for x in marks if not any(s <= x[0] and x[1] <= e for s, e in spans)]
     found: list[Mention] = []
     for w in {f for f in forms if len(f) >= 2}:
         for m in re.finditer(re.escape(w), passage, re.IGNORECASE):
@@ -254,10 +254,7 @@ def denied_though_said(
         name = _subject(info)
         words = _asserted(lex, info)
         denied = words if ci in bare else _negated_words(info, words)
-        for surface, forms in denied:
-            if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
-                continue
-            others = [f for s, f in words if s not in surface and surface not in s]
+        for surface, forms, others in _judged(name, denied, words):
             found = [
                 (p, pos, marker, beside)
                 for p, pc in enumerate(lex.pass_cands)
@@ -367,14 +364,22 @@ def _rejected_in(
     lex: Lexicon, name: str, words: list[tuple[str, list[str]]], p: int
 ) -> _Hit | None:
     """(surface, marker, position) of the first of ``words`` passage ``p`` rejects for ``name``."""
-    for surface, forms in words:
-        if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
-            continue  # the name itself ("DPO" in "DPO-style")
-        others = [f for s, f in words if s not in surface and surface not in s]
+    for surface, forms, others in _judged(name, words, words):
         hit = rejected_of(name, forms, lex.pass_cands[p].text, others)
         if hit:
             return surface, *hit
     return None
+
+
+def _judged(
+    name: str, judged: list[tuple[str, list[str]]], words: list[tuple[str, list[str]]]
+) -> Iterator[tuple[str, list[str], list[list[str]]]]:
+    """(surface, forms, the forms of the clause's other words) of each of ``judged`` but the name
+    itself ("DPO" in "DPO-style"); a word's others are those of ``words`` it is not part of."""
+    for surface, forms in judged:
+        if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
+            continue
+        yield surface, forms, [f for s, f in words if s not in surface and surface not in s]
 
 
 def _subject(info: ClauseInfo) -> str:
@@ -397,10 +402,7 @@ def _rejected_everywhere(
 ) -> tuple[int, str, str, int] | None:
     """(passage, surface, marker, position) of the first of ``words`` that some passage says
     ``name`` does without and no passage says of it without a rejection; else None."""
-    for surface, forms in words:
-        if any(name.lower() in f.lower() or f.lower() in name.lower() for f in forms):
-            continue
-        others = [f for s, f in words if s not in surface and surface not in s]
+    for surface, forms, others in _judged(name, words, words):
         found = [
             (p, pos, marker)
             for p, pc in enumerate(lex.pass_cands)
@@ -413,10 +415,9 @@ def _rejected_everywhere(
     return None
 
 
-def _remove(lex: Lexicon, clause: Clause, name: str, p: int, hit: _Hit | None) -> None:
+def _remove(lex: Lexicon, clause: Clause, name: str, p: int, hit: _Hit) -> None:
     """Mark ``clause`` unsupported by passage ``p`` (0-based), whose sentence at the hit says
     ``name`` does without the clause's word."""
-    assert hit is not None
     surface, marker, _pos = hit
     clause.status, clause.support, clause.score, clause.rule = "unsupported", [], 0.0, "without"
     said = "does without it" if marker == "与其" or REJECTING.fullmatch(marker) else "does not"
@@ -441,9 +442,11 @@ def _asserted(lex: Lexicon, info: ClauseInfo) -> list[tuple[str, list[str]]]:
     English words; a passage rejects the phrase, not each part). An English word's forms are
     itself and its Chinese renderings; a run's, the renderings of its words joined."""
     units = sorted(info.units, key=lambda u: u.pos)
+    # (a rendering no passage writes can match nothing: the renderings of a word run to dozens)
+    written = "\n".join(pc.text for pc in lex.pass_cands).lower()
     words: list[tuple[str, list[str]]] = []
     for i, u in enumerate(units):
-        forms = _forms(lex, u)
+        forms = _forms(lex, u, written)
         words.append((u.surface, forms))
         end = u.pos + len(u.surface)
         for v in units[i + 1 :]:
@@ -455,7 +458,7 @@ def _asserted(lex: Lexicon, info: ClauseInfo) -> list[tuple[str, list[str]]]:
             forms = [
                 j
                 for a in forms
-                for b in _forms(lex, v)
+                for b in _forms(lex, v, written)
                 for sep in {"", gap}
                 if (j := a + sep + b).lower() in lex.all_low
             ]
@@ -465,7 +468,12 @@ def _asserted(lex: Lexicon, info: ClauseInfo) -> list[tuple[str, list[str]]]:
     return sorted(words, key=lambda w: -len(w[0]))
 
 
-def _forms(lex: Lexicon, u: Unit) -> list[str]:
+def _forms(lex: Lexicon, u: Unit, written: str) -> list[str]:
+    """A unit's forms: a Chinese term itself; an English word itself and its renderings that
+    ``written`` (the passages, lowercased) holds."""
     if u.kind == "zh":
         return [u.key]
-    return [u.surface, *sorted(z for z in lex.renderings(u) if len(z) >= 2)]
+    return [
+        u.surface,
+        *sorted(z for z in lex.renderings(u) if len(z) >= 2 and z.lower() in written),
+    ]
