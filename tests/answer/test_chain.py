@@ -409,6 +409,24 @@ def test_a_bare_no_shows_the_sentence_that_says_no(assistant, server, llm) -> No
     assert "与其先训练奖励模型" in answer.text and "先训练一个奖励模型" not in answer.text
 
 
+def test_a_bare_yes_the_article_negates_gives_way_and_a_bare_no_keeps_its_passage(
+    assistant, server, llm
+) -> None:
+    """Asked as a user, "随机逼近需要知道目标函数的表达式吗?" was answered "不是 [1]。" (the article:
+    "…不需要知道目标函数或其导数的表达式") and shown "不是 [5]。", citing the random-walk article; a
+    "是 [1]。" to it was kept the same way."""
+    question = "随机逼近需要知道目标函数的表达式吗?"
+    server.script(Reply("不是 [1]。"))
+    _, answer = run(make_chain(assistant, llm), question)
+    assert answer.llm == "scripted" and answer.text.startswith("不是 [1]。")
+    assert {c.doc_id for c in answer.citations} == {"stochastic-approximation"}
+    server.script(Reply("是 [1]。"))
+    _, answer = run(make_chain(assistant, llm), question)
+    assert answer.llm == "extractive" and not answer.text.startswith("是")
+    assert "不需要知道目标函数" in answer.text and "says otherwise" in (answer.notice or "")
+    assert answer.citations and answer.citations[0].doc_id == "stochastic-approximation"
+
+
 def test_an_english_answer_over_chinese_passages_quotes_the_words_it_rests_on(
     assistant, server, llm
 ) -> None:

@@ -1177,6 +1177,24 @@ def test_a_bare_no_is_judged_on_the_question_not_on_its_own_word(tools, similari
     assert c.text == "不是 [1]。" and not c.removed
 
 
+def test_a_bare_no_keeps_the_passage_that_says_no(tools, similarity):
+    """Asked as a user, "随机逼近需要知道目标函数的表达式吗?" was answered "不是 [1]。" (right) and
+    shown as "不是 [5]。" over the random-walk article: judged on the question's words, the bare
+    no's own passage ("…不需要知道目标函数…的表达式") was vetoed for its negation, the very thing the
+    no says. A yes to the same question is what that passage contradicts: it goes, with the
+    rule the chain answers with that passage's sentence."""
+    passages = _articles("stochastic-approximation", "random-walk")
+    question = "随机逼近需要知道目标函数的表达式吗?"
+    c = check("不是 [1]。", passages, tools, similarity, question=question)
+    assert c.text == "不是 [1]。" and c.cited == [1] and not c.removed
+    english = "Does stochastic approximation need to know the objective function's expression?"
+    c = check("No [1].", passages, tools, similarity, "en", question=english)
+    assert c.text == "No [1]." and not c.removed
+    c = check("是 [1]。", passages, tools, similarity, question=question)
+    assert c.text == "" and [r.rule for r in c.removed] == ["without"]
+    assert "不需要知道目标函数" in c.removed[0].evidence
+
+
 def test_a_name_in_the_passage_title_counts(tools, similarity):
     """A real test-split answer: "是 [2]。" to a question about Google's FLASH paper, whose
     passage names it only in its title (the prompt shows titles); [2] was FlashAttention."""

@@ -39,17 +39,23 @@ from rag.answer.claims.negation import (
     negated_scope_asserted,
 )
 from rag.answer.claims.opposites import degree_said
-from rag.answer.claims.polar import bare_yes_no, is_polar, yes_no_to_no_yes_no_question
+from rag.answer.claims.polar import (
+    bare_yes_no,
+    is_denial,
+    is_polar,
+    yes_no_to_no_yes_no_question,
+)
 from rag.answer.claims.rejected import rejections
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.rules import names_lacking, rule_against
 from rag.answer.claims.support import (
     anchored_support,
-    cite_restatement,
+    cite_restatements,
     figures_about_the_question,
     given_names_in_support,
     given_words,
+    negated_yes,
     quote_holds,
     restatements_cite_their_sentence,
 )
@@ -118,8 +124,7 @@ def check_answer(
     judge = _Judge(lex, model, shortlist, coverage, _similarities(similarity, lex, rows, shortlist))
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
-    for j, i in enumerate(restated):
-        cite_restatement(judge, len(infos) + j, clauses[i], full[i], closest=i in bare)
+    negated = cite_restatements(judge, clauses, full, restated, bare, len(infos))
     anchored_support(judge, clauses, infos, full, anchored, len(infos) + len(restated))
     figures_about_the_question(judge, clauses, infos, full)
     figures_of_their_statement(lex, clauses, full)
@@ -129,6 +134,8 @@ def check_answer(
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
     rejections(lex, clauses, full, bare, question)
+    for i, again in negated.items():
+        negated_yes(clauses[i], again)
     yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
     final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
@@ -219,7 +226,9 @@ def _clause_infos(
     bare = [i for i in bare_yes_no(parsed, question) if i not in restated]
     for i in bare:  # ("不是" itself is no claim: the passages need not write it)
         infos[i] = dataclasses.replace(infos[i], units=[], names=[], numbers=[])
-        full[i] = lex.clause_info(question.rstrip("?？ "))
+        # (a "no" is judged on them too, but a passage that negates them says it)
+        own = lex.clause_info(question.rstrip("?？ "))
+        full[i] = dataclasses.replace(own, denied=is_denial(parsed.clauses[i].text))
         if full[i].units or full[i].names:
             restated.append(i)
     # the others that repeat some of the question's words are judged on all their words too

@@ -172,7 +172,10 @@ def predicate(text: str, end: int, tok: Callable[[str], list[str]]) -> str:
 
 
 def neg_mismatch(info: ClauseInfo, c: Candidate, renderings: Renderings, tok: Terms) -> bool:
-    """The clause and the candidate disagree in polarity (see the module's rules)."""
+    """The clause and the candidate disagree in polarity (see the module's rules); never for a
+    bare "no" (``info.denied``, the question's words): "不需要知道…" is what it says."""
+    if info.denied:
+        return False
     if info.english:
         if not CJK.search(c.text):
             return info.negated != bool(EN_NEG.search(c.text))

@@ -12,7 +12,7 @@ import re
 from rag.answer.claims.clauses import Parsed, is_polarity_only
 from rag.answer.claims.result import Clause
 
-__all__ = ["YES_NO", "bare_yes_no", "is_polar", "yes_no_to_no_yes_no_question"]
+__all__ = ["YES_NO", "bare_yes_no", "is_denial", "is_polar", "yes_no_to_no_yes_no_question"]
 
 YES_NO = re.compile(
     r"^\W*(?:是|不是|对|不对|不|否|可以|能|不能|会|不会|(?:yes|no)\b)", re.IGNORECASE
@@ -39,6 +39,19 @@ def is_polar(question: str) -> bool:
         (True, False)
     """
     return bool(_POLAR_ZH.search(question) or _POLAR_EN.match(question))
+
+
+_DENIAL = re.compile(r"^\W*(?:不|否|没|no\b)", re.IGNORECASE)
+
+
+def is_denial(clause: str) -> bool:
+    """A bare yes/no clause that says no.
+
+    Example:
+        >>> is_denial("不是 [1]"), is_denial("No, it doesn't."), is_denial("是的"), is_denial("Not")
+        (True, True, False, False)
+    """
+    return bool(_DENIAL.match(clause))
 
 
 def bare_yes_no(parsed: Parsed, question: str) -> list[int]:

@@ -32,9 +32,11 @@ from rag.text.glossary import acronym_renderings, acronyms_in
 __all__ = [
     "anchored_support",
     "cite_restatement",
+    "cite_restatements",
     "figures_about_the_question",
     "given_names_in_support",
     "given_words",
+    "negated_yes",
     "quote_holds",
     "restatements_cite_their_sentence",
 ]
@@ -52,9 +54,27 @@ class Judge(Protocol):
     def clause(self, ci: int, clause: Clause, info: ClauseInfo, explain: bool = True) -> None: ...
 
 
+def cite_restatements(
+    judge: Judge,
+    clauses: Sequence[Clause],
+    full: Sequence[ClauseInfo],
+    restated: Sequence[int],
+    bare: Sequence[int],
+    first_row: int,
+) -> dict[int, Clause]:
+    """:func:`cite_restatement` for every restated clause (the judge's rows from
+    ``first_row``; ``bare``: the bare yes/no); the bare yeses their passage negates, by clause."""
+    negated = {}
+    for j, i in enumerate(restated):
+        again = cite_restatement(judge, first_row + j, clauses[i], full[i], closest=i in bare)
+        if again is not None:
+            negated[i] = again
+    return negated
+
+
 def cite_restatement(
     judge: Judge, row: int, clause: Clause, own: ClauseInfo, closest: bool = False
-) -> None:
+) -> Clause | None:
     """Cite the passage that says what a clause restates from the question.
 
     A clause whose every word the question already has ("DPO 不需要单独训练奖励模型 [2]" after
@@ -66,26 +86,53 @@ def cite_restatement(
     was given with nothing to check it by. So does a clause the model cited nothing for: judged
     on what it adds (nothing), every passage "supported" it and the first judgment's pick was
     arbitrary (an anchor-box restatement cited the reranking article).
+
+    Returns:
+        For a bare yes whose question the passage that speaks to it negates, that judgement
+        (the clause is left as it was: see :func:`negated_yes`); otherwise None.
     """
     if not clause.supported:
-        return
-    again = _judged_again(judge, row, clause, own)
+        return None
+    yes = closest and not own.denied
+    again = _judged_again(judge, row, clause, own, explain=yes)
     if not again.supported:
+        if yes and again.rule == "negation":
+            return again
         if not ((closest or not clause.cited) and again.evidence_passage):
-            return
+            return None
         again.support = [again.evidence_passage]
     clause.support = again.support
     clause.evidence_passage = again.evidence_passage
     clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
     clause.evidence = again.evidence
+    return None
 
 
-def _judged_again(judge: Judge, row: int, clause: Clause, own: ClauseInfo) -> Clause:
-    """A copy of ``clause`` judged on ``own`` (the judge's ``row``); the clause is untouched."""
+def _judged_again(
+    judge: Judge, row: int, clause: Clause, own: ClauseInfo, explain: bool = False
+) -> Clause:
+    """A copy of ``clause`` judged on ``own`` (the judge's ``row``); the clause is untouched.
+    (``explain``: unsupported, it carries the rule that rejects the sentence with most of its
+    words.)"""
     again = copy.copy(clause)
     again.features = dict(clause.features)
-    judge.clause(row, again, own, explain=False)
+    judge.clause(row, again, own, explain=explain)
     return again
+
+
+def negated_yes(clause: Clause, again: Clause) -> None:
+    """A bare "是 [1]。" whose question the passage that speaks to it negates ("随机逼近需要知道
+    目标函数的表达式吗?" over "…不需要知道目标函数…的表达式": ``again``, from
+    :func:`cite_restatement`) is no answer any passage supports: the rule is ``without``, so the
+    chain shows that sentence instead. (After the rules of :mod:`.rejected`, which say more when
+    the subject is a name; a clause they removed is left to them.)"""
+    if not clause.supported:
+        return
+    clause.status, clause.support, clause.rule = "unsupported", [], "without"
+    clause.reason = f"a yes, where [{again.evidence_passage}] says not"
+    clause.evidence_passage = again.evidence_passage
+    clause.evidence_start, clause.evidence_end = again.evidence_start, again.evidence_end
+    clause.evidence, clause.score = again.evidence, again.score
 
 
 def _held(lex: Lexicon, own: ClauseInfo, words: list[str], p: int) -> int:

@@ -59,3 +59,5 @@ class ClauseInfo:
     neg_preds: list[str]  # zh: the words a negation governs
     neg_scope: list[Unit] = field(default_factory=list)  # en: the unit after each negation
     comparative: bool = False
+    # a bare "no" judged on its question's words: a passage that negates them says it too
+    denied: bool = False
