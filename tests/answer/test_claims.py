@@ -1195,6 +1195,36 @@ def test_a_bare_no_keeps_the_passage_that_says_no(tools, similarity):
     assert "不需要知道目标函数" in c.removed[0].evidence
 
 
+def test_it_after_a_named_clause_rests_on_a_passage_that_names_it(tools, similarity):
+    """Asked as a user, "Does DDIM need to retrain the model?" was answered "No, DDIM doesn't need
+    to retrain the model. It uses a reward model to determine which answer is better. [3]": the
+    second sentence is RLHF's "先训练一个奖励模型来判断哪个回答更好", in the DPO article, which never
+    names DDIM, and the reader was told DDIM uses a reward model. "It" is the name the sentence
+    before said; a passage that names it is where what it does must come from."""
+    passages = _articles("ddim", "rectified-flow", "dpo")
+    c = check(
+        "No, DDIM doesn't need to retrain the model. It uses a reward model to determine which "
+        "answer is better. [3]",
+        passages,
+        tools,
+        similarity,
+        "en",
+        question="Does DDIM need to retrain the model?",
+    )
+    assert c.text.startswith("No, DDIM doesn't need to retrain the model [")
+    assert "reward" not in c.text and "better" not in c.text
+    assert any("'DDIM' not in [3]" in r.reason for r in c.removed), c.removed
+    c = check(
+        "DPO does not need a reward model. It trains the language model directly [1].",
+        _articles("dpo"),
+        tools,
+        similarity,
+        "en",
+        question="Does DPO need a reward model?",
+    )
+    assert "It trains the language model directly [1]" in c.text and not c.removed
+
+
 def test_a_name_in_the_passage_title_counts(tools, similarity):
     """A real test-split answer: "是 [2]。" to a question about Google's FLASH paper, whose
     passage names it only in its title (the prompt shows titles); [2] was FlashAttention."""

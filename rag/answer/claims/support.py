@@ -25,7 +25,7 @@ from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.names import name_in, name_mentioned, question_names
 from rag.answer.claims.remnants import pronoun_led
 from rag.answer.claims.result import Clause
-from rag.answer.claims.units import ClauseInfo
+from rag.answer.claims.units import Candidate, ClauseInfo
 from rag.answer.claims.words import NORM_DROP
 from rag.text.glossary import acronym_renderings, acronyms_in
 
@@ -239,17 +239,21 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     after "BatchNorm behaves differently…"). A Chinese clause that goes on with its sentence has
     that sentence's subject: "Rectified Flow 的核心思想是利用整张图作为网络的输入,直接在输出层回归
     bounding box 的位置 [2]" lost its first clause (YOLO's passage [2] does not name Rectified
-    Flow) and showed the user YOLO's "直接在输出层回归…" as the core idea of Rectified Flow.
+    Flow) and showed the user YOLO's "直接在输出层回归…" as the core idea of Rectified Flow. An
+    English "It"/"Its" clause speaks of a name of the clause before it even when that clause
+    stands: "It uses a reward model… [3]" after "No, DDIM doesn't need to retrain the model [1]"
+    rested on the DPO passage, which never names DDIM (removed; not moved to another passage).
     """
     lex = judge.lex
     names = _names_the_passages_have(lex, question)
     # the names of the latest clause that said one, when this step removed it for them
     unsupported_subject: list[tuple[str, str]] = []
+    subject: list[tuple[str, str]] = []  # the names of the latest clause that said one
     orphaned = False  # the latest subject is a name no passage has (the name rule removed it)
     for ci, clause in enumerate(clauses):
         low = unicodedata.normalize("NFKC", clause.text).lower()
         said = [(n, norm) for n, norm in names if name_mentioned(norm, NORM_DROP.sub("", low), low)]
-        inherited = False
+        inherited = it = False
         opens = ci == 0 or clauses[ci - 1].sentence != clause.sentence
         # "It replaces…" speaks of the subject before it; so does a Chinese clause that goes on
         # with its sentence without a name of its own ("…是利用整张图作为输入,直接在输出层回归…")
@@ -257,11 +261,15 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         # "…达到和 DDPM 采样 1000 步相近的效果" names DDPM only as what the subject is compared with
         own = [x for x in said if not (pointer and _compared_with(x[0], clause.text))]
         if own or (opens and not pointer):  # a new subject
-            unsupported_subject = []
+            unsupported_subject, subject = [], own
             orphaned = not clause.supported and clause.reason.endswith("not in the passages")
             orphaned = orphaned and clause.rule == "name"
         elif unsupported_subject and pointer:
             said, inherited = unsupported_subject, True  # "It replaces…": "it" is that name
+        elif subject and clause.lang == "en" and _IT.match(clause.text):
+            # "It uses a reward model… [3]" after "No, DDIM doesn't… [2]": no passage naming
+            # DDIM is looked for (the rest of the clause may pass anywhere: "to determine" ~ 行列式)
+            said, inherited, it = subject, True, True
         if orphaned and pointer and clause.supported:  # "It normalizes…" after "BatchNorm…"
             clause.status, clause.support = "unsupported", []
             clause.reason = "it depended on a removed clause"
@@ -270,17 +278,10 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
             continue
 
         def lacks(p: int, said: list[tuple[str, str]] = said) -> list[str]:
-            c = lex.pass_cands[p]
-            return [
-                n
-                for n, norm in said
-                if not name_mentioned(norm, c.norm, c.low)
-                and not lex.name_rendered(n, c)
-                and not any(z in c.norm for z in acronym_renderings(norm))  # 特征金字塔网络
-            ]
+            return _lacking(lex, said, lex.pass_cands[p])
 
-        if not said or any(not lacks(x - 1) for x in clause.support):
-            continue
+        if not said or any(len(lacks(x - 1)) < (len(said) if it else 1) for x in clause.support):
+            continue  # ("it" may be any name its clause said: one of them is enough)
         passing = {**judge.passing.get(ci, {}), **judge.options.get(ci, {})}
         others = {p: v for p, v in passing.items() if not lacks(p)}
         if others and not inherited:
@@ -296,6 +297,20 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
         clause.support = []
         if not inherited:
             unsupported_subject = said
+
+
+def _lacking(lex: Lexicon, said: list[tuple[str, str]], c: Candidate) -> list[str]:
+    """The names of ``said`` that passage ``c`` neither mentions nor renders (特征金字塔网络)."""
+    return [
+        n
+        for n, norm in said
+        if not name_mentioned(norm, c.norm, c.low)
+        and not lex.name_rendered(n, c)
+        and not any(z in c.norm for z in acronym_renderings(norm))
+    ]
+
+
+_IT = re.compile(r"^\W*(?:it|its)\b", re.IGNORECASE)
 
 
 def _names_the_passages_have(lex: Lexicon, question: str) -> list[tuple[str, str]]:
