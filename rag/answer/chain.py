@@ -29,13 +29,14 @@ from rag.answer.budget import TokenBudget
 from rag.answer.claims import CheckedAnswer, check_answer
 from rag.answer.contradicted import CONTRADICTED, contradicting_extract
 from rag.answer.coverage import Coverage, decide_coverage
+from rag.answer.drift import DRIFTED, drifted_from
 from rag.answer.evaluative import unmet_figure, unmet_judgement, unmet_reason
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
 from rag.answer.injection import redact_instructions
 from rag.answer.judge import judge
-from rag.answer.notices import NOTICES, REASONS_ZH
+from rag.answer.notices import NOTICES, REASONS_ZH, fallback_reason
 from rag.answer.prompt import PromptBuilder
 from rag.answer.quote import with_quote
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
@@ -361,8 +362,10 @@ class AnswerChain:
         turn.timings["verify"] = time.perf_counter() - t
         turn.model_text, turn.checked = reply.raw, checked
         figure = unmet_figure(turn.standalone, checked.text)  # "how many" and no number
-        if checked.abstained or checked.empty or checked.restated or figure:
-            yield from self._no_answer(turn, llm, reply, checked)
+        terms = None if turn.coverage.confident or not turn.evidence else turn.evidence.terms
+        drift = drifted_from(terms, turn.numbered, checked.cited)  # off the question's subject
+        if checked.abstained or checked.empty or checked.restated or figure or drift:
+            yield from self._no_answer(turn, llm, reply, checked, DRIFTED if drift else None)
             return
         if checked.notice:
             turn.notices.append(checked.notice)
@@ -384,7 +387,7 @@ class AnswerChain:
         )
 
     def _no_answer(
-        self, turn: _Turn, llm: LLM, reply: _Reply, checked: CheckedAnswer
+        self, turn: _Turn, llm: LLM, reply: _Reply, checked: CheckedAnswer, why: str | None = None
     ) -> Iterator[StreamEvent]:
         """The model found nothing (or nothing it wrote holds): trust the coverage decision.
 
@@ -395,13 +398,7 @@ class AnswerChain:
         or names (DPO) what the extract's passages never speak of abstains (`evaluative`).
         """
         assert turn.coverage is not None
-        why = "the model's answer was not supported by the passages"
-        if checked.abstained:
-            why = "the model found no direct answer in the passages"
-        elif checked.restated:
-            why = "the model only repeated the question"
-        elif not checked.empty:  # kept, but it answers "how many" with no number (`_check`)
-            why = "the model's answer gives no figure"
+        why = why or fallback_reason(checked)  # (given: drifted off the question, `_check`)
         against = contradicting_extract(checked, turn.numbered, turn.passages, turn.evidence)
         if against is not None:  # the sentence that says otherwise, not the draft's
             why, turn.extract = CONTRADICTED, against

@@ -9,7 +9,12 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["NOTICES", "REASONS_ZH"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.answer.claims import CheckedAnswer
+
+__all__ = ["NOTICES", "REASONS_ZH", "fallback_reason"]
 
 NOTICES = {
     "fallback": {
@@ -29,4 +34,16 @@ REASONS_ZH = {
     "the model's answer gives no figure": "模型的回答没有给出数字",
     "the LLM returned an empty answer": "模型返回了空回答",
     "a passage says otherwise than the model's answer": "资料的说法与模型的回答相反",
+    "the model's answer rests on passages that do not speak of the question": "模型的回答依据的资料没有谈到所问的内容",
 }
+
+
+def fallback_reason(checked: CheckedAnswer) -> str:
+    """Why the chain falls back from the model's answer, as its check found it."""
+    if checked.abstained:
+        return "the model found no direct answer in the passages"
+    if checked.restated:
+        return "the model only repeated the question"
+    if not checked.empty:  # kept, but it answers "how many" with no number (chain._check)
+        return "the model's answer gives no figure"
+    return "the model's answer was not supported by the passages"

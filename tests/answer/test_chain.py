@@ -427,6 +427,24 @@ def test_a_bare_yes_the_article_negates_gives_way_and_a_bare_no_keeps_its_passag
     assert answer.citations and answer.citations[0].doc_id == "stochastic-approximation"
 
 
+def test_an_answer_resting_off_the_question_in_the_low_band_abstains(
+    assistant, server, llm
+) -> None:
+    """A near miss the model answers from another article's passage, copying its sentence: the
+    check keeps what is copied, but the passage it cites lacks what the question asks about
+    (随机游走, which the first passage has). In the low-confidence band (p=0.46) that is no
+    answer; confidently covered, the same reply stands (the signal is only read in the band)."""
+    question = "随机游走在一维情况下会回到原点吗?"
+    server.script(Reply("DDPG同样使用了ActorCritic的结构 [2]。"))
+    _, answer = run(make_chain(assistant, llm), question)
+    assert answer.abstained and "DDPG" not in answer.text
+    assert "do not speak of the question" in (answer.notice or "")
+    assert "low confidence" in (answer.notice or "")
+    server.script(Reply("随机游走问题又被形象地叫做醉汉问题 [1]。"))
+    _, answer = run(make_chain(assistant, llm), question)
+    assert not answer.abstained and answer.text.startswith("随机游走问题又被形象地叫做醉汉问题 [1]")
+
+
 def test_an_english_answer_over_chinese_passages_quotes_the_words_it_rests_on(
     assistant, server, llm
 ) -> None:
