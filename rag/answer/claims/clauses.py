@@ -82,7 +82,10 @@ _ABBREVIATION = re.compile(r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
 # the number of a list item ("改进： 1. 使用了…", "2、提高了…", "(3) Uses…"): not a sentence's end,
 # and no figure the clause claims
-_LIST_NUMBER = re.compile(r"(?:^|[\n：:。；;!?！？])[ \t]*\d{1,2}$|[.:][ \t]+\d{1,2}$")
+# (after a Chinese comma too: "假如我们有N张显卡, 1. (缓解GIL限制)…" numbers the first item)
+_LIST_NUMBER = re.compile(
+    r"(?:^|[\n：:。；;!?！？])[ \t]*\d{1,2}$|[.:][ \t]+\d{1,2}$|(?:[\u3400-\u9fff][,，]|，)[ \t]*\d{1,2}$"
+)
 LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*(?=\S)")
 _TAIL = re.compile(r"(?:\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】|[。！？!?.…]))+\s*$")
 _CLAUSE_PUNCT = re.compile(r"[，；;]|(?<!\d),|,(?!\d)|：|:(?=\s)")  # not in 10,000
@@ -179,6 +182,9 @@ def _not_an_end(text: str, dot: int) -> bool:
     >>> s = "Steps: 1. Start at t=0. 2. Move one step."
     >>> _not_an_end(s, s.index("2.") + 1)
     True
+    >>> s = "假如我们有N张显卡, 1. (缓解GIL限制)在DDP模式下,会有N个进程被启动。"
+    >>> _not_an_end(s, s.index("1.") + 1), _not_an_end("The values are 1, 2. Next", 19)
+    (True, False)
     """
     return bool(
         _ABBREVIATION.search(text[max(0, dot - 8) : dot])
