@@ -2598,3 +2598,24 @@ def test_a_connective_pointing_at_a_removed_sentence_goes_with_it(ddim, tools, s
         similarity,
     )
     assert middle.text == "DDIM 仅采样 20~100 步 [1]。DDIM 提速 10~50 倍 [1]。"
+
+
+def test_a_lead_in_that_restates_the_question_with_respectively_is_no_claim(tools, similarity):
+    # a real answer (CMRC 2018 trial sample, TRIAL_763): the lead-in "…各自的主唱歌曲分别是" was
+    # removed as "'分别' not in the passages" and the reader was told of a removed claim, though
+    # it adds nothing to the question but "respectively"
+    passage = _p(
+        "吉布三兄弟在专辑中都有其主唱的歌曲，例如：巴里·吉布主唱《Loose Talk Costs Lives》，"
+        "罗宾·吉布主唱《Embrace》，而莫里斯·吉布则主唱《Man in the Middle》。"
+    )
+    question = "吉布三兄弟在专辑中各自的主唱歌曲是什么？"
+    answer = (
+        "吉布三兄弟在专辑中各自的主唱歌曲分别是：巴里·吉布主唱《Loose Talk Costs Lives》，"
+        "罗宾·吉布主唱《Embrace》，而莫里斯·吉布则主唱《Man in the Middle》 [1]。"
+    )
+    c = check(answer, [passage], tools, similarity, question=question)
+    assert c.removed == []
+    assert c.text.startswith("吉布三兄弟在专辑中各自的主唱歌曲分别是")
+    # an invented respectively-list is still checked on its items
+    wrong = answer.replace("《Embrace》", "《Stayin' Alive》")
+    assert [r.text for r in check(wrong, [passage], tools, similarity, question=question).removed]

@@ -63,7 +63,8 @@ ZH_STOP = frozenset(
     时候 情况 方面 可能 可 一定 来说 而言 上 下 中 里 内 之间 以 于 为 在 及 和 与 或 等 的 了
     当 每当 以后 之后 以前 之前 给出 列出 提到 指出 说到 写道 讲到 谈到 具体 如下
     沿着 沿 按照 依照 根据 随着 关于 向 往 朝 从 到 直到 自 经过
-    一是 二是 三是 四是 其一 其二 其三 首先 其次 文中 文章中 原文 作者 笔者 认为 的话 面对 面临""".split()  # noqa: SIM905 - a word list reads better as text
+    一是 二是 三是 四是 其一 其二 其三 首先 其次 文中 文章中 原文 作者 笔者 认为 的话 面对 面临
+    分别 各自""".split()  # noqa: SIM905 - a word list reads better as text
 )
 # Single characters that, next to stop words, still make a function word (这会, 是因为, 也就).
 _ZH_STOP_CHARS = frozenset("这那也还就都会是在有要能可又才再已曾正将则便")
@@ -99,7 +100,7 @@ EN_EXTRA_STOP = frozenset(
     way ways thing things fact case cases part parts kind kinds form forms need needs needed become
     becomes became bring brings brought cover covers covered yes yet names named
     notes noted says said without never unlike cannot none neither nor far seen
-    regarded date dates dated allow allows allowed allowing across""".split()  # noqa: SIM905 - a word list reads better as text
+    regarded date dates dated allow allows allowed allowing across respectively""".split()  # noqa: SIM905 - a word list reads better as text
 )
 EN_STOP_STEMS = frozenset(stem(w) for w in EN_STOP | EN_EXTRA_STOP)
 
