@@ -161,6 +161,10 @@ class Settings:
     # ... and the index's Chinese terms that read as a pinyin word of an English question
     # ("Zhang Yonghai" -> 张永海; rag/retrieval/pinyin_names.py)
     bm25_pinyin: bool = True
+    # ... and score a word's renderings as one word (its best rendering plus a quarter of the
+    # others; rag/store/structured.py), not as several words summed. Opt-in until the answer
+    # benchmarks are re-run with it (docs/retrieval.md); the local store only (Milvus sums).
+    bm25_synonyms: bool = False
     max_per_document: int = 0  # passages of one document among the top k (0: no limit)
 
     # --- answering

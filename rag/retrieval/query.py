@@ -52,6 +52,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A structured BM25 query (``SparseQuery.synonyms``): a group scores as its best alternative;
+# an alternative as the sum of its parts, each a term or a group of its own.
+Alternative = tuple["str | Group", ...]
+Group = tuple[Alternative, ...]
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -109,12 +114,17 @@ class SparseQuery:
             question's whole words without the question words, then the renderings.
         sounds: The words of an English question that read as pinyin -> the index's terms
             they sound like (the answer chain's evidence step hears them too).
+        synonyms: For each English word that has renderings, its alternatives: the word, and
+            each rendering as the index's terms of it ("detector": 检测器 as 检测, 测器, 检测器),
+            which BM25 may score as one word (``Settings.bm25_synonyms``; the store's
+            ``groups``). Terms in no group are words of their own.
     """
 
     terms: list[str]
     groups: list[tuple[str, ...]] = field(default_factory=list)
     text: str = ""
     sounds: dict[str, list[str]] = field(default_factory=dict)
+    synonyms: list[Group] = field(default_factory=list)
 
 
 def is_question_word(term: str) -> bool:
@@ -211,13 +221,16 @@ def sparse_query(
     elif renderings > 0 and known is not None:
         source = " ".join(t for t in terms if _LATIN_WORD.fullmatch(t) and not known([t]))
     dictionary = (dictionary or _dictionary(cache_dir)) if source else None
+    synonyms: list[Group] = []
     if dictionary is not None:
         with_renderings = _add_renderings(
-            source, terms, groups, tokenizer, dictionary, renderings, known, heard
+            source, terms, groups, tokenizer, dictionary, renderings, known, heard, synonyms
         )
         added = with_renderings[len(terms) :]
         terms = with_renderings
-    return SparseQuery(terms, [tuple(g) for g in groups if g], " ".join(words + added), heard)
+    return SparseQuery(
+        terms, [tuple(g) for g in groups if g], " ".join(words + added), heard, synonyms
+    )
 
 
 def _add_renderings(
@@ -229,6 +242,7 @@ def _add_renderings(
     per_word: int,
     known: Callable[[Sequence[str]], Sequence[str]] | None,
     sounds: dict[str, list[str]] | None = None,
+    synonyms: list[Group] | None = None,
 ) -> list[str]:
     from rag.retrieval.crosslingual import english_words, stem
 
@@ -253,26 +267,40 @@ def _add_renderings(
         seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
         return [zh] if zh in seen else [t for t in parts if t in seen]
 
-    def add(pick: list[str], targets: Sequence[list[str]]) -> None:
+    alternatives: dict[int, list[Alternative]] = {
+        id(g): [(g[0],)] if g else [] for g in word_groups
+    }
+
+    def add(pick: list[str], targets: Sequence[list[str]], whole: str | None = None) -> Alternative:
         for t in pick:
             if t not in out:
                 out.append(t)
             for group in targets:
                 if t not in group:
                     group.append(t)
+        # as an alternative: the rendering as the index's terms of it (a Chinese question
+        # writing it would score them all)
+        return tuple(dict.fromkeys([*pick, *(_known(pieces(whole), known) if whole else [])]))
+
+    def alternative(group: list[str], alt: Alternative) -> None:
+        if alt and alt not in alternatives[id(group)]:
+            alternatives[id(group)].append(alt)
 
     # ML terms of several words first ("receptive field" -> 感受野): the words' own renderings
     # can't say it; the term joins the group of each of its words
+    spans: dict[tuple[int, int], list[Alternative]] = {}
     for start, end, renderings in dictionary.phrases_in(words):
         for zh in renderings[:per_word]:
-            add(usable(zh), word_groups[start:end])
+            alt = add(usable(zh), word_groups[start:end], zh)
+            if alt:
+                spans.setdefault((start, end), []).append(alt)
     for word, group in zip(words, word_groups, strict=True):
         added = 0
         for zh in dictionary.zh_for_stem(word):  # longest first; stop at per_word usable ones
             pick = usable(zh)
             if not pick:
                 continue
-            add(pick, [group])
+            alternative(group, add(pick, [group], zh))
             added += 1
             if added >= per_word:
                 break
@@ -282,12 +310,43 @@ def _add_renderings(
             unknown = known is None or not known([word])
             spelled = _acronym_renderings(word) if unknown else []
             for zh in _ml_renderings(dictionary, word)[:per_word] or spelled:
-                add(usable(zh), [group])
+                alternative(group, add(usable(zh), [group], zh))
     # names in pinyin ("Zhang Yonghai" -> 张永海): terms of the index already
     by_sound = {stem(w): ts for w, ts in (sounds or {}).items()}
     for word, group in zip(words, word_groups, strict=True):
-        add(by_sound.get(word, []), [group])
+        for name in by_sound.get(word, []):
+            alternative(group, add([name], [group]))
+    if synonyms is not None:
+        synonyms.extend(_structured([alternatives[id(g)] for g in word_groups], spans))
     return out
+
+
+def _structured(
+    words: list[list[Alternative]], spans: dict[tuple[int, int], list[Alternative]]
+) -> list[Group]:
+    """The groups BM25 scores as one word each: a word's alternatives, or, for the words of a
+    several-word term, one group: the term's renderings or the words' own groups together
+    ("linear attention": 线性注意力, or the best of linear's plus the best of attention's), so
+    the term counts once, not once per word. Overlapping terms: the first (longest) wins."""
+    taken: set[int] = set()
+    out: list[Group] = []
+    for (start, end), alts in spans.items():
+        if taken.isdisjoint(range(start, end)):
+            taken.update(range(start, end))
+            parts = tuple(tuple(a) for a in words[start:end] if a)
+            out.append((*alts, parts) if parts else tuple(alts))
+    seen: set[int] = set()
+    for i, alts in enumerate(words):
+        if i not in taken and len(alts) > 1 and id(alts) not in seen:
+            seen.add(id(alts))
+            out.append(tuple(alts))
+    return out
+
+
+def _known(
+    terms: Sequence[str], known: Callable[[Sequence[str]], Sequence[str]] | None
+) -> list[str]:
+    return list(terms) if known is None else list(known(list(terms)))
 
 
 def _acronym_renderings(word: str) -> list[str]:

@@ -167,7 +167,7 @@ class Retriever:
             timings["dense"] = time.perf_counter() - t
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
-            sparse = self.store.sparse_search(terms, depth, query=sq.text)
+            sparse = self.store.sparse_search(terms, depth, query=sq.text, **self._groups(sq))
             timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -287,7 +287,18 @@ class Retriever:
             dense_scores.update(_less(self.store.dense_scores(vector, missing_dense), penalty))
         missing_sparse = [i for i in ids if i not in sparse_scores]
         if missing_sparse and sq.terms:
-            sparse_scores.update(self.store.sparse_scores(sq.terms, missing_sparse, query=sq.text))
+            sparse_scores.update(
+                self.store.sparse_scores(
+                    sq.terms, missing_sparse, query=sq.text, **self._groups(sq)
+                )
+            )
+
+    def _groups(self, sq: SparseQuery) -> dict[str, Any]:
+        """``groups=`` for the store when a word's renderings score as one word (see
+        ``Settings.bm25_synonyms``) and the query has any."""
+        if not self.settings.bm25_synonyms or not sq.synonyms:
+            return {}
+        return {"groups": sq.synonyms}
 
     def _coverage(self, sq: SparseQuery, sparse: list[tuple[int, float]]) -> float:
         """Share of the question's words found in BM25's best passage (0 without one)."""

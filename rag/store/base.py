@@ -56,13 +56,21 @@ class Store(Protocol):
         ...
 
     def sparse_search(
-        self, terms: list[str], k: int, *, query: str | None = None
+        self,
+        terms: list[str],
+        k: int,
+        *,
+        query: str | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> list[tuple[int, float]]:
         """Top ``k`` chunk ids by BM25 over pre-tokenized query terms.
 
         ``query`` is the question's BM25 text (the retriever passes ``SparseQuery.text``, the
         terms as text, see :mod:`rag.retrieval.query`), for stores that tokenize it themselves
         (Milvus's BM25 function); stores with their own BM25 index use ``terms`` and ignore it.
+        ``groups`` (given only with ``RAG_BM25_SYNONYMS``) structures the terms: each group's
+        alternatives score as one word (:mod:`rag.store.structured`); a store may ignore it
+        and sum every term (Milvus does).
 
         A store may also offer ``known_terms(terms) -> list[str]`` (the terms its BM25 index
         has seen); the retriever then adds only Chinese renderings that can match; and
@@ -75,9 +83,15 @@ class Store(Protocol):
         ...
 
     def sparse_scores(
-        self, terms: list[str], ids: Sequence[int], *, query: str | None = None
+        self,
+        terms: list[str],
+        ids: Sequence[int],
+        *,
+        query: str | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> dict[int, float]:
-        """BM25 scores for given chunk ids (``query`` as in :meth:`sparse_search`)."""
+        """BM25 scores for given chunk ids (``query`` and ``groups`` as in
+        :meth:`sparse_search`)."""
         ...
 
     def chunks(self, ids: Sequence[int]) -> list[Chunk]:

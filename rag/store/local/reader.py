@@ -36,6 +36,7 @@ from rag.store.local.layout import (
     current_generation,
     read_manifest,
 )
+from rag.store.structured import frozen, structured_scores, terms_of
 
 
 class LocalStore:
@@ -48,7 +49,7 @@ class LocalStore:
         self._lock = threading.Lock()
         self._bm25_lock = threading.Lock()
         self._bm25: Any = None
-        self._bm25_last: tuple[tuple[str, ...], np.ndarray] | None = None
+        self._bm25_last: tuple[tuple[Any, ...], np.ndarray] | None = None
         self._load()
 
     # ------------------------------------------------------------------ opening
@@ -217,20 +218,43 @@ class LocalStore:
         bounds = [(int(start[int(i)]), int(start[int(i) + 1])) for i in ids]
         return [(spans[a:b, 1:], np.asarray(vectors[a:b], dtype=np.float32)) for a, b in bounds]
 
-    def _bm25_all(self, terms: list[str]) -> np.ndarray:
+    def _bm25_all(self, terms: list[str], groups: Sequence[Any] | None = None) -> np.ndarray:
         vocab = self.bm25.vocab_dict
         known = [t for t in terms if t in vocab]
         if not known:
             return np.zeros(int(self.vectors.shape[0]), dtype=np.float32)
         # Hybrid retrieval asks twice for the same question (top-k, then scores of the dense
         # hits): keep the last score vector instead of scoring the whole corpus again.
-        key = tuple(known)
+        key = (tuple(known), frozen(groups) if groups else None)
         last = self._bm25_last
         if last is not None and last[0] == key:
             return last[1]
-        scores = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        if groups and self.bm25.nonoccurrence_array is None:
+            scores = self._bm25_grouped(known, groups)
+        else:
+            scores = np.asarray(self.bm25.get_scores(known), dtype=np.float32)
         self._bm25_last = (key, scores)  # one tuple assignment: safe across threads
         return scores
+
+    def _bm25_grouped(self, known: list[str], groups: Sequence[Any]) -> np.ndarray:
+        """BM25 of a structured query (:mod:`rag.store.structured`): ``groups`` plus the
+        ``known`` terms in no group."""
+        bm25 = self.bm25
+        vocab, table = bm25.vocab_dict, bm25.scores
+        data, indices, indptr = table["data"], table["indices"], table["indptr"]
+        n = int(table["num_docs"])
+
+        def column(term: str) -> np.ndarray:
+            out = np.zeros(n, dtype=np.float32)
+            tid = vocab.get(term)
+            if tid is not None:
+                a, b = int(indptr[tid]), int(indptr[tid + 1])
+                out[np.asarray(indices[a:b])] = np.asarray(data[a:b], dtype=np.float32)
+            return out
+
+        grouped = terms_of(groups)
+        singles = [t for t in dict.fromkeys(known) if t not in grouped]
+        return structured_scores(groups, singles, column, n)
 
     def vocabulary(self) -> Collection[str]:
         """Every term of the BM25 index (a view: its size is cheap to ask)."""
@@ -242,9 +266,14 @@ class LocalStore:
         return [t for t in terms if t in vocab]
 
     def sparse_search(
-        self, terms: list[str], k: int, *, query: str | None = None
+        self,
+        terms: list[str],
+        k: int,
+        *,
+        query: str | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> list[tuple[int, float]]:
-        scores = self._bm25_all(terms)
+        scores = self._bm25_all(terms, groups)
         k = min(k, scores.shape[0])
         if k <= 0:
             return []
@@ -253,9 +282,14 @@ class LocalStore:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def sparse_scores(
-        self, terms: list[str], ids: Sequence[int], *, query: str | None = None
+        self,
+        terms: list[str],
+        ids: Sequence[int],
+        *,
+        query: str | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> dict[int, float]:
-        scores = self._bm25_all(terms)
+        scores = self._bm25_all(terms, groups)
         return {int(i): float(scores[i]) for i in ids}
 
     # ------------------------------------------------------------------ records

@@ -143,9 +143,15 @@ class MilvusStore:
         return (query if query is not None else " ".join(terms)).strip()
 
     def sparse_search(
-        self, terms: list[str], k: int, *, query: str | None = None
+        self,
+        terms: list[str],
+        k: int,
+        *,
+        query: str | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> list[tuple[int, float]]:
-        """Top ``k`` chunks by Milvus's BM25 on the raw ``query`` (``terms`` joined if absent)."""
+        """Top ``k`` chunks by Milvus's BM25 on the raw ``query`` (``terms`` joined if absent;
+        ``groups`` is ignored: Milvus sums every word)."""
         text = self._query_text(terms, query)
         if not text:
             return []
@@ -153,9 +159,15 @@ class MilvusStore:
         return [(i, _bm25(s)) for i, s in hits if s != 0]
 
     def sparse_scores(
-        self, terms: list[str], ids: Sequence[int], *, query: str | None = None
+        self,
+        terms: list[str],
+        ids: Sequence[int],
+        *,
+        query: str | None = None,
+        groups: Sequence[Any] | None = None,
     ) -> dict[int, float]:
-        """BM25 scores of given chunks (0 for chunks without a query word)."""
+        """BM25 scores of given chunks (0 for chunks without a query word; ``groups`` as in
+        :meth:`sparse_search`)."""
         text = self._query_text(terms, query)
         out = {int(i): 0.0 for i in ids}
         if not text or not ids:
