@@ -261,26 +261,26 @@ def _add_renderings(
             groups.append(group)
         word_groups.append(group)
 
-    def usable(zh: str) -> list[str]:
-        """``zh`` if the index has it, else those of its pieces it has."""
+    def usable(zh: str) -> tuple[list[str], Alternative]:
+        """What the query adds for ``zh`` (``zh`` if the index has it, else those of its pieces
+        it has), and ``zh`` as an alternative of its word: every term of it the index has (a
+        Chinese question writing it would score them all)."""
         parts = pieces(zh)
         seen = set(known([zh, *parts])) if known is not None else {zh, *parts}
-        return [zh] if zh in seen else [t for t in parts if t in seen]
+        alt = tuple(t for t in dict.fromkeys([zh, *parts]) if t in seen)
+        return ([zh] if zh in seen else [t for t in parts if t in seen]), alt
 
     alternatives: dict[int, list[Alternative]] = {
         id(g): [(g[0],)] if g else [] for g in word_groups
     }
 
-    def add(pick: list[str], targets: Sequence[list[str]], whole: str | None = None) -> Alternative:
+    def add(pick: list[str], targets: Sequence[list[str]]) -> None:
         for t in pick:
             if t not in out:
                 out.append(t)
             for group in targets:
                 if t not in group:
                     group.append(t)
-        # as an alternative: the rendering as the index's terms of it (a Chinese question
-        # writing it would score them all)
-        return tuple(dict.fromkeys([*pick, *(_known(pieces(whole), known) if whole else [])]))
 
     def alternative(group: list[str], alt: Alternative) -> None:
         if alt and alt not in alternatives[id(group)]:
@@ -291,16 +291,18 @@ def _add_renderings(
     spans: dict[tuple[int, int], list[Alternative]] = {}
     for start, end, renderings in dictionary.phrases_in(words):
         for zh in renderings[:per_word]:
-            alt = add(usable(zh), word_groups[start:end], zh)
+            pick, alt = usable(zh)
+            add(pick, word_groups[start:end])
             if alt:
                 spans.setdefault((start, end), []).append(alt)
     for word, group in zip(words, word_groups, strict=True):
         added = 0
         for zh in dictionary.zh_for_stem(word):  # longest first; stop at per_word usable ones
-            pick = usable(zh)
+            pick, alt = usable(zh)
             if not pick:
                 continue
-            alternative(group, add(pick, [group], zh))
+            add(pick, [group])
+            alternative(group, alt)
             added += 1
             if added >= per_word:
                 break
@@ -310,12 +312,15 @@ def _add_renderings(
             unknown = known is None or not known([word])
             spelled = _acronym_renderings(word) if unknown else []
             for zh in _ml_renderings(dictionary, word)[:per_word] or spelled:
-                alternative(group, add(usable(zh), [group], zh))
+                pick, alt = usable(zh)
+                add(pick, [group])
+                alternative(group, alt)
     # names in pinyin ("Zhang Yonghai" -> 张永海): terms of the index already
     by_sound = {stem(w): ts for w, ts in (sounds or {}).items()}
     for word, group in zip(words, word_groups, strict=True):
         for name in by_sound.get(word, []):
-            alternative(group, add([name], [group]))
+            add([name], [group])
+            alternative(group, (name,))
     if synonyms is not None:
         synonyms.extend(_structured([alternatives[id(g)] for g in word_groups], spans))
     return out
@@ -341,12 +346,6 @@ def _structured(
             seen.add(id(alts))
             out.append(tuple(alts))
     return out
-
-
-def _known(
-    terms: Sequence[str], known: Callable[[Sequence[str]], Sequence[str]] | None
-) -> list[str]:
-    return list(terms) if known is None else list(known(list(terms)))
 
 
 def _acronym_renderings(word: str) -> list[str]:
