@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from rag.text.pinyin import Pinyin
+from rag.text.wade_giles import wade_giles
 
 __all__ = ["PinyinNames"]
 
@@ -61,13 +62,13 @@ class PinyinNames:
         up unless capitalised inside the sentence (a name: CC-CEDICT knows "zhang" as a unit of
         length)."""
         words = [
-            (m.group(0).lower().replace("-", ""), m.start(), m.end())
+            (m.group(0).lower().replace("-", ""), m.start(), m.end(), self._spellings(m.group(0)))
             for m in _WORD.finditer(question)
-            if self.pinyin.split(m.group(0).replace("-", ""))
-            and (_capitalised_inside(question, m.start()) or not is_english(m.group(0).lower()))
+            if _capitalised_inside(question, m.start()) or not is_english(m.group(0).lower())
         ]
+        words = [w for w in words if w[3]]
         out: dict[str, list[str]] = {}
-        spans = {w: (s, e) for w, s, e in words}
+        spans = {w: (s, e) for w, s, e, _ in words}
 
         def add(word: str, terms: list[str]) -> None:
             surface = question[spans[word][0] : spans[word][1]].lower()
@@ -77,15 +78,23 @@ class PinyinNames:
                     if t not in out[key]:
                         out[key].append(t)
 
-        for (a, _, a_end), (b, b_start, _) in itertools.pairwise(words):
+        for (a, _, a_end, a_sp), (b, b_start, _, b_sp) in itertools.pairwise(words):
             if not question[a_end:b_start].strip():  # adjacent: "Zhang Yonghai"
-                terms = self.by_sound.get(a + b, [])
+                terms = [t for x in a_sp for y in b_sp for t in self.by_sound.get(x + y, [])]
                 add(a, terms)
                 add(b, terms)
-        for w, _, _ in words:
-            if len(self.pinyin.split(w) or ()) >= 2:
-                add(w, self.by_sound.get(w, []))
+        for w, _, _, sp in words:
+            for s in sp:
+                if len(self.pinyin.split(s) or ()) >= 2:
+                    add(w, self.by_sound.get(s, []))
         return {w: ts for w, ts in out.items() if ts}
+
+    def _spellings(self, word: str) -> list[str]:
+        """The toneless pinyin a Latin word may be: itself when it splits into pinyin
+        syllables, and its Wade-Giles readings ("Tsai" -> cai, zai)."""
+        plain = word.lower().replace("-", "")
+        out = [plain] if self.pinyin.split(plain) else []
+        return out + sorted(wade_giles(word, self.pinyin.syllables) - {plain})
 
 
 def _capitalised_inside(text: str, start: int) -> bool:

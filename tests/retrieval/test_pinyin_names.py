@@ -10,6 +10,7 @@ import pytest
 from rag.config import Settings
 from rag.retrieval.pinyin_names import PinyinNames
 from rag.text.pinyin import Pinyin
+from rag.text.wade_giles import wade_giles
 from tests.conftest import tiny_assistant
 
 PARAGRAPHS = {
@@ -20,6 +21,7 @@ PARAGRAPHS = {
     "nanjing": "南京大学是一所综合性大学，历史悠久，校园里有很多古树。",
     "zhan": "占旭刚，浙江省衢州市开化县人，著名男子举重运动员，两度获得奥运会金牌。",
     "runner": "刘翔是著名的田径运动员，曾获得奥运会金牌，让这项运动更受欢迎。",
+    "soprano": "蔡敏是台湾女高音，曾就学于台北市古亭国小，后赴米兰音乐院深造。",
 }
 
 
@@ -42,6 +44,27 @@ def test_english_words_are_never_read_as_pinyin(pinyin: Pinyin) -> None:
     assert found == {"zhang": ["张永海"], "yonghai": ["张永海"]}
 
 
+def test_wade_giles_names_read_as_the_pinyin_they_stand_for(pinyin: Pinyin) -> None:
+    """Taiwanese names in English keep Wade-Giles without its apostrophes: ch = zh/ch/j/q,
+    ts = z/c, hs = x, k = g/k, -ien = -ian, -ung = -ong."""
+    syl = pinyin.syllables
+    assert wade_giles("Tsai", syl) == {"cai", "zai"}
+    assert {"zhang", "chang"} <= wade_giles("Chang", syl) and "yusheng" in wade_giles(
+        "Yu-sheng", syl
+    )
+    assert "jiancheng" in wade_giles("Chien-cheng", syl)
+    assert wade_giles("Hsieh", syl) == {"xie"} and "guo" in wade_giles("Kuo", syl)
+    assert "gaoxiong" in wade_giles("Kaohsiung", syl)  # 高雄, no hyphen
+    for english in ("transformer", "attention", "model", "Stanley"):
+        assert wade_giles(english, syl) == set(), english
+    names = PinyinNames(pinyin, ["张雨生", "宋建成", "蔡敏", "国光"])
+    assert names.sounds("What is Chang Yu-sheng's sixth album?", lambda w: False)["chang"] == [
+        "张雨生"
+    ]
+    found = names.sounds("Did Tsai Min study at the Kuo Kuang school?", lambda w: False)
+    assert found["tsai"] == ["蔡敏"] and found["kuo"] == ["国光"]
+
+
 @pytest.fixture(scope="module")
 def names_index(base_settings: Settings, embedder, tmp_path_factory: pytest.TempPathFactory):
     assistant = tiny_assistant(PARAGRAPHS, base_settings, embedder, tmp_path_factory, "pinyin")
@@ -56,6 +79,7 @@ def names_index(base_settings: Settings, embedder, tmp_path_factory: pytest.Temp
         ("Which sport made Zhan Xugang famous?", "zhan", "占旭刚"),
         ("Which sport made Zhan Xu-gang famous?", "zhan", "占旭刚"),  # a hyphenated given name
         ("When was Nanning Erzhong founded?", "school", "二中"),
+        ("Where did Tsai Min study singing?", "soprano", "蔡敏"),  # Wade-Giles: cai min
     ],
 )
 def test_an_english_question_finds_the_name_it_writes_in_pinyin(
