@@ -572,6 +572,17 @@ def test_chinese_clause_over_an_english_sentence_uses_the_glossary_backwards(too
     assert check("DDIM 节省了显存 [1]。", english, tools).removed
 
 
+def test_chinese_clause_over_a_mixed_passage_reads_its_english_words_too(tools):
+    # a passage that opens in Chinese and goes on in English (a model card quoted in an
+    # article): "总参数 16B" stands on "(16B total) parameters"; it was removed for '总'
+    mixed = [
+        _p("视觉语言模型的语言部分: Moonlight MoE language model, 16B total parameters.", "kv")
+    ]
+    c = check("语言部分总参数 16B [1]。", mixed, tools)
+    assert c.removed == [] and c.text == "语言部分总参数 16B [1]。"
+    assert check("语言部分节省了显存 [1]。", mixed, tools).removed
+
+
 def test_a_yes_or_no_is_never_removed_from_the_statement_it_answers(tools, similarity):
     # seen on a held-out question: the model answered "不是。<the question restated>" and the
     # check removed only "不是", leaving the opposite answer in the article's name

@@ -58,6 +58,11 @@ _PROSE_WORD = re.compile(
     r"(?<![A-Za-z])(?:it|its|they|their|he|she|his|her|is|was|were|are|be|been|being|has|"
     r"have|had|this|these|those|there|which|who)(?![A-Za-z])"
 )
+# ... or one that opens the run capitalised before a lowercase word: "He graduated from
+# Tianjin师范…", "They moved to 北京" (a title capitalises its next word too: "It Takes Two")
+_PROSE_OPENING = re.compile(
+    r"(?:It|Its|They|Their|He|She|His|Her|This|These|Those|There)[ \t]+[a-z]"
+)
 
 
 def english_prose(text: str) -> list[re.Match[str]]:
@@ -65,11 +70,14 @@ def english_prose(text: str) -> list[re.Match[str]]:
 
     >>> [m.group(0) for m in english_prose("It was founded by拔都率部，在 Attention Is All You Need 中")]
     ['It was founded by']
+    >>> [m.group(0) for m in english_prose("He graduated from Tianjin师范专科学校，It Takes Two 里")]
+    ['He graduated from Tianjin']
     """
     return [
         m
         for m in LATIN_GROUP.finditer(text)
-        if " " in m.group(0).strip() and _PROSE_WORD.search(m.group(0))
+        if " " in m.group(0).strip()
+        and (_PROSE_WORD.search(m.group(0)) or _PROSE_OPENING.match(m.group(0)))
     ]
 
 

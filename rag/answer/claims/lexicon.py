@@ -303,7 +303,7 @@ class Lexicon:
                 return 1.0
             if any(s in text for s in ZH_SYNONYMS.get(u.key, ())):
                 return 1.0  # "用于提高搜索增长" over "目标提升渗透率"
-            if not CJK.search(text[:400]) and stems:  # an English passage: the term's English
+            if stems:  # English words of the passage (of a mixed one too): the term's English
                 parts = [p for p in u.subterms if len(p) >= 2] or [u.key]
                 if any(s in stems for s in self.english_of(u.key)) or all(
                     any(s in stems for s in self.english_of(p)) for p in parts
