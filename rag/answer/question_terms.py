@@ -134,6 +134,29 @@ class QuestionTerms:
         spaced = text.replace(" ", "")
         return any(z in text or z in spaced for z in self._chinese_of.get(word, ()))
 
+    def names_unheard(self, text: str) -> list[str]:
+        """The names an English question writes in pinyin (found among the index's terms by
+        their sound) that ``text`` never mentions, with the terms they read as. A sound that
+        reads as a dictionary word too ("Fahui" as 发挥, of 王法慧, whose name jieba cut) is no
+        evidence of a name and does not count.
+
+        >>> from rag.text.tokenize_zh import BM25Tokenizer
+        >>> q = QuestionTerms("Which schools did Tsai Min attend?", BM25Tokenizer(),
+        ...                   sounds={"tsai": ["蔡敏"], "min": ["蔡敏"]})
+        >>> q.names_unheard("符泳中学就读于喇沙书院"), q.names_unheard("蔡敏曾就学于台北市")
+        (['Tsai Min (蔡敏)'], [])
+        """
+        names: dict[tuple[str, ...], list[str]] = {}
+        for word, terms in self.sounds.items():
+            names.setdefault(terms, []).append(word)
+        return [
+            f"{' '.join(w.capitalize() for w in words)} ({'/'.join(terms)})"
+            for terms, words in names.items()
+            if terms
+            and not any(t in text for t in terms)
+            and not (self.glossary is not None and any(self.glossary.en_for(t) for t in terms))
+        ]
+
     def _stated_in_english(self, text: str) -> set[str]:
         """The Chinese terms whose English rendering ``text`` uses (a stem, or its start)."""
         if not self._english_of or not _LATIN.search(text):

@@ -183,6 +183,37 @@ def test_a_short_acronym_inside_a_longer_name_is_not_mentioned() -> None:
     )
 
 
+def _school(doc: str, text: str) -> Passage:
+    return Passage(text, doc, doc, "s", "c", 0.03, dense_score=0.78, bm25_score=4.0)
+
+
+def test_a_pinyin_name_no_passage_has_decides_the_low_band() -> None:
+    # an English CMRC near miss: "Which schools did Tsai Min attend?" with 蔡敏's paragraph out
+    # of reach was answered, under the low-confidence notice, with another swimmer's schools
+    from rag.answer.question_terms import QuestionTerms
+    from rag.text.glossary import Glossary
+
+    glossary = Glossary.load()
+    q = "Which schools did Tsai Min attend?"
+    heard = {"tsai": ["蔡敏"], "min": ["蔡敏"]}  # Retriever.sounds: the index has 蔡敏
+    other = _school("fu", "符泳，香港男游泳选手。中学就读于喇沙书院、英华书院和圣若瑟书院。")
+    hers = _school("cai", "蔡敏，台湾女高音。蔡敏曾就学于台北市古亭国小、万华女中。")
+    without = decide_coverage(
+        q, [other], TOK, model=MODEL, qterms=QuestionTerms(q, TOK, glossary, heard)
+    )
+    assert not without.covered and "Tsai Min (蔡敏)" in without.reason
+    assert MODEL.abstain_below <= without.probability < MODEL.confident_above  # the band
+    with_her = decide_coverage(
+        q, [hers], TOK, model=MODEL, qterms=QuestionTerms(q, TOK, glossary, heard)
+    )
+    assert with_her.covered
+    # a sound that is a dictionary word too (Wang Fahui, 王法慧, heard as 发挥) names no one
+    q = "Whose daughter was Wang Fahui?"
+    noisy = QuestionTerms(q, TOK, glossary, {"fahui": ["发挥", "法会"]})
+    assert decide_coverage(q, [other], TOK, model=MODEL, qterms=noisy).reason != without.reason
+    assert noisy.names_unheard(other.text) == []
+
+
 def test_a_matching_passage_is_covered() -> None:
     c = decide_coverage("DDIM 是怎么加速 DDPM 采样的?", [DDIM], TOK, model=MODEL)
     assert c.covered and c.overlap > 0.5
