@@ -19,8 +19,9 @@ leave-one-out near misses: the same question with its gold document removed). Tw
 cut the probability into three bands: below ``abstain_below`` the chain abstains; up to
 ``confident_above`` it answers under a visible low-confidence notice; above, it answers.
 ``RAG_ABSTAIN_THRESHOLD`` moves the first. A name the question gives that no passage mentions
-(:func:`distinctive_names`), or a name an English question writes in pinyin whose Chinese no
-passage has (:meth:`QuestionTerms.names_unheard`), decides the low-confidence band: not covered.
+(:func:`distinctive_names`) decides the low-confidence band: not covered; a name an English
+question writes in pinyin, whose Chinese the index has and no passage does
+(:meth:`QuestionTerms.names_unheard`), decides at any probability.
 
 Example:
     >>> from rag.schema import Passage
@@ -445,11 +446,12 @@ def decide_coverage(
     p = model.probability(feats, lang)
     low = model.abstain_below if abstain_below is None else abstain_below
     # a name the passages never mention decides the low-confidence band (a threshold of 0
-    # still turns abstention off); so does a name written in pinyin whose Chinese the index
-    # has and no passage does ("Tsai Min": 蔡敏; its features are unchanged)
+    # still turns abstention off); a name written in pinyin whose Chinese the index has and no
+    # passage does ("Tsai Min": 蔡敏) decides above it too: the index knows whom the question
+    # is about, and the passages are about someone else (its features are unchanged)
     unheard = qterms.names_unheard("\n".join(f"{x.title}\n{x.text}" for x in passages))
     unmet = low > 0 and bool(distinctive_names(missing) or unheard)
-    if p < low or (unmet and p < model.confident_above):
+    if p < low or (unmet and (unheard or p < model.confident_above)):
         named = [*missing, *unheard] if unmet else missing
         reason = (
             f"no passage mentions {', '.join(named)}"

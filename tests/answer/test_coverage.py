@@ -203,6 +203,12 @@ def test_a_pinyin_name_no_passage_has_decides_the_low_band() -> None:
     )
     assert not without.covered and "Tsai Min (蔡敏)" in without.reason
     assert MODEL.abstain_below <= without.probability < MODEL.confident_above  # the band
+    # ... and above it: the index knows 蔡敏, so passages that never name her answer nothing
+    closer = replace(other, dense_score=0.95)
+    sure = decide_coverage(
+        q, [closer], TOK, model=MODEL, qterms=QuestionTerms(q, TOK, glossary, heard)
+    )
+    assert sure.probability >= MODEL.confident_above and not sure.covered
     with_her = decide_coverage(
         q, [hers], TOK, model=MODEL, qterms=QuestionTerms(q, TOK, glossary, heard)
     )
