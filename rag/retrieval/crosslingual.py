@@ -116,6 +116,15 @@ class Renderings:
         self.zh_by_stem = zh_by_stem
         self.phrases = phrases or {}
         self.ml = ml or {}
+        self._rendered: frozenset[str] | None = None
+
+    @property
+    def rendered(self) -> frozenset[str]:
+        """Every Chinese word some English word renders as (发挥, 医生): common words, where a
+        name (蔡敏, 罗保铭) is none (built on first use)."""
+        if self._rendered is None:
+            self._rendered = frozenset(z for zs in self.zh_by_stem.values() for z in zs)
+        return self._rendered
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> Renderings:

@@ -27,6 +27,7 @@ from rag.config import Settings
 from rag.embed.embedder import Embedder
 from rag.retrieval.fusion import bm25_share, reciprocal_rank_fusion, zscore_fusion
 from rag.retrieval.language_bias import LanguageBias
+from rag.retrieval.named import SCAN, named_groups, pin_named
 from rag.retrieval.pinyin_names import PinyinNames
 from rag.retrieval.query import SparseQuery, matched_share, sparse_query
 from rag.schema import Passage
@@ -206,7 +207,11 @@ class Retriever:
                     self._with_sentences(vector, pool, dense_scores, sentence_scores, penalty)
                 )
                 ranked = zscore_fusion(pool, blended, sparse_scores, w, weights=weights)
-        ranked = self._cut(ranked, k)
+        ranked = (
+            self._named(self._cut(ranked, k), ranked, sq)
+            if mode == "hybrid"
+            else self._cut(ranked, k)
+        )
         ids = [i for i, _ in ranked]
         self._fill_scores(vector, sq, ids, dense_scores, sparse_scores, penalty)
         timings["fusion"] = time.perf_counter() - t
@@ -306,6 +311,24 @@ class Retriever:
             return 0.0
         (top,) = self.store.chunks([sparse[0][0]])
         return matched_share(sq.groups, f"{top.title}\n{top.text}")
+
+    def _named(
+        self, top: list[tuple[int, float]], ranked: list[tuple[int, float]], sq: SparseQuery
+    ) -> list[tuple[int, float]]:
+        """``top`` with a passage that names each person or place the question names in pinyin
+        (:mod:`rag.retrieval.named`; ``bm25_pinyin``)."""
+        if not sq.sounds:
+            return top
+        from rag.retrieval.crosslingual import Renderings
+
+        groups = named_groups(sq.sounds, Renderings.load(self.settings.cache_dir).rendered)
+        if not groups:
+            return top
+        ids = list(dict.fromkeys([i for i, _ in top] + [i for i, _ in ranked[:SCAN]]))
+        texts = {
+            i: f"{c.title}\n{c.text}" for i, c in zip(ids, self.store.chunks(ids), strict=True)
+        }
+        return pin_named(top, ranked, texts.__getitem__, groups)
 
     def _cut(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """The first ``k``, at most ``max_per_document`` passages of one document (0: no cap)."""

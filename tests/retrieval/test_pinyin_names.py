@@ -3,6 +3,7 @@ an English question finding the paragraph about a person, a school and a custom 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,24 @@ def test_the_calibration_features_hear_the_name_as_the_chain_does(names_index) -
         return case.features["top1_term_share"]
 
     assert share(retriever.sounds) > share(None)
+
+
+def test_a_passage_that_names_the_person_is_kept_among_the_passages(names_index) -> None:
+    """The fused list had put 罗保铭's paragraph 7th for "Which university did Luo Baoming
+    graduate from?" (the embeddings do not link the romanised name): when none of the passages
+    names whom the question names in pinyin, the best candidate that does takes the last place."""
+    retriever = names_index.retriever
+    q = "Which schools did Tsai Min attend?"
+    sq = retriever.sparse_query(q)
+    ranked = retriever.run(q, k=len(PARAGRAPHS), mode="hybrid")
+    soprano = next(
+        i for i, p in zip(ranked.ids, ranked.passages, strict=True) if p.doc_id == "soprano"
+    )
+    others = [(i, 1.0) for i in ranked.ids if i != soprano]
+    fused = [*others, (soprano, 0.0)]  # as if fusion had ranked her paragraph last
+    kept = retriever._named(others[:2], fused, sq)
+    assert [i for i, _ in kept] == [others[0][0], soprano]
+    # a sound that is a common word too names no one: "Fahui" heard as 发挥 pins nothing
+    assert (
+        retriever._named(others[:2], fused, replace(sq, sounds={"fahui": ["发挥"]})) == others[:2]
+    )
