@@ -5,7 +5,8 @@
 not link the romanised name to it and the fused list put it 7th, so the five passages were all
 about other people and the answer was about someone else. When no passage of the first ``k``
 names a person or place the question names in pinyin, :func:`pin_named` puts the best-ranked
-candidate that does in the last place. A sound that is also a dictionary word (Fahui as 发挥)
+candidate that does in the last place (the retriever passes BM25's list, which scores the name
+as a word of the text). A sound that is also a dictionary word (Fahui as 发挥)
 names no one (:func:`named_groups`).
 
 Example:
@@ -47,7 +48,7 @@ def pin_named(
 
     Args:
         top: The passages to return, ``(id, score)``, best first.
-        candidates: The fused list they were cut from, best first.
+        candidates: Where to look, best first (the retriever passes BM25's list).
         text_of: A chunk's title and text by id.
         groups: Per name, the index terms it reads as (:func:`named_groups`).
     """

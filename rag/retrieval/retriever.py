@@ -208,7 +208,7 @@ class Retriever:
                 )
                 ranked = zscore_fusion(pool, blended, sparse_scores, w, weights=weights)
         ranked = (
-            self._named(self._cut(ranked, k), ranked, sq)
+            self._named(self._cut(ranked, k), ranked, sparse, sq)
             if mode == "hybrid"
             else self._cut(ranked, k)
         )
@@ -313,10 +313,17 @@ class Retriever:
         return matched_share(sq.groups, f"{top.title}\n{top.text}")
 
     def _named(
-        self, top: list[tuple[int, float]], ranked: list[tuple[int, float]], sq: SparseQuery
+        self,
+        top: list[tuple[int, float]],
+        ranked: list[tuple[int, float]],
+        sparse: list[tuple[int, float]],
+        sq: SparseQuery,
     ) -> list[tuple[int, float]]:
         """``top`` with a passage that names each person or place the question names in pinyin
-        (:mod:`rag.retrieval.named`; ``bm25_pinyin``)."""
+        (:mod:`rag.retrieval.named`; ``bm25_pinyin``), looked for in BM25's order: BM25 scores
+        the name as a word of the text, where "区政" is only inside the 区政府 of a passage that
+        does not name 渠成 (the fused order had pinned it for "Qu Cheng"). A pinned passage keeps
+        its fused score."""
         if not sq.sounds:
             return top
         from rag.retrieval.crosslingual import Renderings
@@ -324,11 +331,14 @@ class Retriever:
         groups = named_groups(sq.sounds, Renderings.load(self.settings.cache_dir).rendered)
         if not groups:
             return top
-        ids = list(dict.fromkeys([i for i, _ in top] + [i for i, _ in ranked[:SCAN]]))
+        fused = dict(ranked)
+        floor = min((s for _, s in top), default=0.0)
+        candidates = [(i, fused.get(i, floor)) for i, _ in sparse[:SCAN]]
+        ids = list(dict.fromkeys([i for i, _ in top] + [i for i, _ in candidates]))
         texts = {
             i: f"{c.title}\n{c.text}" for i, c in zip(ids, self.store.chunks(ids), strict=True)
         }
-        return pin_named(top, ranked, texts.__getitem__, groups)
+        return pin_named(top, candidates, texts.__getitem__, groups)
 
     def _cut(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """The first ``k``, at most ``max_per_document`` passages of one document (0: no cap)."""

@@ -157,9 +157,10 @@ def test_a_passage_that_names_the_person_is_kept_among_the_passages(names_index)
     )
     others = [(i, 1.0) for i in ranked.ids if i != soprano]
     fused = [*others, (soprano, 0.0)]  # as if fusion had ranked her paragraph last
-    kept = retriever._named(others[:2], fused, sq)
+    kept = retriever._named(others[:2], fused, fused, sq)
     assert [i for i, _ in kept] == [others[0][0], soprano]
     # a sound that is a common word too names no one: "Fahui" heard as 发挥 pins nothing
     assert (
-        retriever._named(others[:2], fused, replace(sq, sounds={"fahui": ["发挥"]})) == others[:2]
+        retriever._named(others[:2], fused, fused, replace(sq, sounds={"fahui": ["发挥"]}))
+        == others[:2]
     )
