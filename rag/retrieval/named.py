@@ -24,8 +24,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 __all__ = ["named_groups", "pin_named"]
 
-SCAN = 30  # candidates of the fused list looked at for a passage that names them (the pool)
-
 
 def named_groups(
     sounds: Mapping[str, Sequence[str]], dictionary: Collection[str]
@@ -48,7 +46,8 @@ def pin_named(
 
     Args:
         top: The passages to return, ``(id, score)``, best first.
-        candidates: Where to look, best first (the retriever passes BM25's list).
+        candidates: Where to look, best first (the retriever passes BM25's list, as deep as the
+            fusion pool: ``Settings.candidates``).
         text_of: A chunk's title and text by id.
         groups: Per name, the index terms it reads as (:func:`named_groups`).
     """
@@ -61,7 +60,7 @@ def pin_named(
         found = next(
             (
                 (i, s)
-                for i, s in candidates[:SCAN]
+                for i, s in candidates
                 if i not in chosen and any(t in text_of(i) for t in group)
             ),
             None,

@@ -27,7 +27,7 @@ from rag.config import Settings
 from rag.embed.embedder import Embedder
 from rag.retrieval.fusion import bm25_share, reciprocal_rank_fusion, zscore_fusion
 from rag.retrieval.language_bias import LanguageBias
-from rag.retrieval.named import SCAN, named_groups, pin_named
+from rag.retrieval.named import named_groups, pin_named
 from rag.retrieval.pinyin_names import PinyinNames
 from rag.retrieval.query import SparseQuery, matched_share, sparse_query
 from rag.schema import Passage
@@ -207,11 +207,8 @@ class Retriever:
                     self._with_sentences(vector, pool, dense_scores, sentence_scores, penalty)
                 )
                 ranked = zscore_fusion(pool, blended, sparse_scores, w, weights=weights)
-        ranked = (
-            self._named(self._cut(ranked, k), ranked, sparse, sq)
-            if mode == "hybrid"
-            else self._cut(ranked, k)
-        )
+        top = self._cut(ranked, k)
+        ranked = self._named(top, ranked, sparse, sq) if mode == "hybrid" else top
         ids = [i for i, _ in ranked]
         self._fill_scores(vector, sq, ids, dense_scores, sparse_scores, penalty)
         timings["fusion"] = time.perf_counter() - t
@@ -333,7 +330,7 @@ class Retriever:
             return top
         fused = dict(ranked)
         floor = min((s for _, s in top), default=0.0)
-        candidates = [(i, fused.get(i, floor)) for i, _ in sparse[:SCAN]]
+        candidates = [(i, fused.get(i, floor)) for i, _ in sparse]
         ids = list(dict.fromkeys([i for i, _ in top] + [i for i, _ in candidates]))
         texts = {
             i: f"{c.title}\n{c.text}" for i, c in zip(ids, self.store.chunks(ids), strict=True)
