@@ -369,11 +369,20 @@ def test_prompt_injection_is_redacted_and_its_output_refused(
 
 def test_a_bare_yes_or_no_is_followed_by_the_sentence_it_rests_on(assistant, server, llm) -> None:
     server.script(Reply("不需要 [1]。"))
-    events, answer = run(make_chain(assistant, llm), "DDIM 需要重新训练模型吗?")
+    events, answer = run(make_chain(assistant, llm), "DDIM 采样需要 1000 步吗?")
     draft = next(e for e in events if e.kind == "draft")
     assert answer.llm == "scripted" and answer.model_text == "不需要 [1]。"
     assert answer.text.startswith("不需要 [1]。") and answer.text.endswith(draft.text)
     assert len(answer.text) > len("不需要 [1]。") and answer.citations
+
+
+def test_a_bare_no_no_article_speaks_to_is_not_shown(assistant, server, llm) -> None:
+    """`make run`'s question: no article speaks of retraining DDIM, so "不需要 [1]。" stands on
+    nothing; shown with a sentence that names DDIM it read as an answer."""
+    server.script(Reply("不需要 [1]。"))
+    _, answer = run(make_chain(assistant, llm), "DDIM 需要重新训练模型吗?")
+    assert answer.model_text == "不需要 [1]。" and not answer.text.startswith("不需要")
+    assert "not supported" in (answer.notice or "")
 
 
 def test_an_answer_its_passage_contradicts_gives_way_to_the_sentence_that_does(

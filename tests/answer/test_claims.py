@@ -336,8 +336,27 @@ def test_a_bare_yes_to_a_question_that_asks_no_yes_or_no_answers_nothing(tools, 
     assert how_much.text == ""
     assert [c.reason for c in how_much.removed] == ["a yes or no, and the question asks no yes/no"]
     ddim = _articles("ddim")
+    for question, said in (
+        ("DDIM 用不用马尔可夫假设?", "不是"),
+        ("DDIM 采样需要 1000 步吗?", "不需要"),
+    ):
+        assert check(f"{said} [1]。", ddim, tools, similarity, question=question).removed == []
+
+
+def test_a_bare_no_to_a_question_no_passage_speaks_to_is_no_answer(tools, similarity):
+    # `make run`'s first question, asked as a user: "DDIM 需要重新训练模型吗?" was answered
+    # "不是 [1]。" and shown with a Rectified Flow sentence that names DDIM; no article speaks
+    # of retraining at all
+    passages = _articles("ddim") + _articles("rectified-flow")
     for question in ("DDIM 需要重新训练模型吗?", "DDIM 需不需要重新训练模型?"):
-        assert check("不需要 [1]。", ddim, tools, similarity, question=question).removed == []
+        for said in ("不是 [2]。", "不需要 [1]。"):
+            bare = check(said, passages, tools, similarity, question=question)
+            assert bare.text == "", (question, said)
+            assert [c.reason for c in bare.removed] == ["no passage speaks to the question"]
+    # a paraphrase of the question's proposition is spoken to: the no stands
+    sa = _articles("stochastic-approximation")
+    asked = "用随机逼近求根或优化时,必须事先掌握目标函数及其导数的具体形式吗?"
+    assert check("不是 [1]。", sa, tools, similarity, question=asked).removed == []
 
 
 def test_an_answer_that_only_spells_out_the_question_s_acronym_restates_it(tools, similarity):

@@ -54,6 +54,10 @@ class Judge(Protocol):
     def clause(self, ci: int, clause: Clause, info: ClauseInfo, explain: bool = True) -> None: ...
 
 
+# a bare yes/no stands on a passage that holds at least half of its question's words (weighted)
+_BARE_MISSING = 0.5
+
+
 def cite_restatements(
     judge: Judge,
     clauses: Sequence[Clause],
@@ -82,8 +86,11 @@ def cite_restatement(
     number would stand. Judged again on its own words (``row`` of the judge), it gets the
     passage that says it; it stays (a restatement is not an invented claim) with its number when
     none does. A bare yes/no (``closest``, judged on the question's words) cites the passage
-    closest to the question even when none states the question's words outright: its own number
-    was given with nothing to check it by. So does a clause the model cited nothing for: judged
+    closest to the question even when none states the question's words outright (its paraphrase
+    may: "不需要知道目标函数的表达式" for "必须事先掌握目标函数的具体形式吗?"), but only when that
+    passage holds at least half of the question's words (weighted): "DDIM 需要重新训练模型吗?"
+    answered "不是 [2]。" from a passage that names DDIM and 模型 but never retraining is no
+    answer. So does a clause the model cited nothing for: judged
     on what it adds (nothing), every passage "supported" it and the first judgment's pick was
     arbitrary (an anchor-box restatement cited the reranking article).
 
@@ -98,6 +105,10 @@ def cite_restatement(
     if not again.supported:
         if yes and again.rule == "negation":
             return again
+        if closest and again.features.get("miss_share", 0.0) > _BARE_MISSING:
+            clause.status, clause.support, clause.rule = "unsupported", [], again.rule
+            clause.reason = "no passage speaks to the question"
+            return None
         if not ((closest or not clause.cited) and again.evidence_passage):
             return None
         again.support = [again.evidence_passage]
