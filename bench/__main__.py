@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("warmup", help="first answers of a session: cold vs warmed prompt cache")
     p.add_argument("--rounds", type=int, default=2, help="fresh processes per variant")
 
+    p = sub.add_parser(
+        "prompt-state", help="`rag ask`'s first token: prompt start read vs restored from disk"
+    )
+    p.add_argument("--rounds", type=int, default=3, help="fresh processes per variant and question")
+
     p = sub.add_parser("faiss", help="FAISS index types: build, latency, recall@10")
     p.add_argument(
         "--sizes",
@@ -213,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs.answer(tuple(args.budgets), n=args.n, questions=args.questions)
     elif args.command == "warmup":
         runs.warmup(args.rounds)
+    elif args.command == "prompt-state":
+        runs.prompt_state(args.rounds)
     elif args.command == "faiss":
         runs.faiss_types(args.sizes, args.hnsw_max, args.queries)
     elif args.command == "all":

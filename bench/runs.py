@@ -398,6 +398,46 @@ def warmup(rounds: int = 2) -> dict[str, Any]:
     return payload
 
 
+def prompt_state(rounds: int = 3) -> dict[str, Any]:
+    """One question per fresh process, as `rag ask` asks it (the embedded model started by the
+    question): the shared prompt start read every time (``llm_prompt_state`` off, as before) or
+    restored from the state an earlier process saved (:mod:`rag.llm.prompt_state`).
+    Interleaved, ``rounds`` each after one uncounted round that saves the states; ratios are
+    restored / read time to first token, per question."""
+    say("prompt-state: one question per process, start read vs restored")
+    by: dict[str, list[dict[str, Any]]] = {"read": [], "restored": []}
+    for n in range(rounds + 1):
+        for q in WARMUP_QUESTIONS:
+            for variant in ("read", "restored"):
+                r = run_worker(
+                    "first_answers",
+                    {
+                        "index_dir": str(ROOT / "data" / "index"),
+                        "questions": [q],
+                        "lazy": True,
+                        "prompt_state": variant == "restored",
+                    },
+                )
+                if n:  # the first round saves the states
+                    by[variant].append(r)
+    summary: dict[str, Any] = {}
+    for q in WARMUP_QUESTIONS:
+        ttft = {
+            v: [r["runs"][0]["ttft_s"] for r in by[v] if r["runs"][0]["question"] == q] for v in by
+        }
+        p50 = {v: percentiles([x for x in ttft[v] if x])["p50"] if ttft[v] else None for v in by}
+        summary[q] = {
+            "ttft_p50_read_s": p50["read"],
+            "ttft_p50_restored_s": p50["restored"],
+            "ratio_restored_over_read": p50["restored"] / p50["read"]
+            if p50["read"] and p50["restored"]
+            else None,
+        }
+    payload = {"runs": by, "summary": summary}
+    write_result("prompt-state", payload)
+    return payload
+
+
 # ---------------------------------------------------------------------------- faiss
 def faiss_types(sizes: list[int], hnsw_max: int, n_queries: int) -> dict[str, Any]:
     """See :mod:`bench.faiss_types`."""

@@ -209,6 +209,7 @@ def other_sections() -> list[str]:
             )
         out.append("")
     out += _warmup_section(read_result("warmup"))
+    out += _prompt_state_section(read_result("prompt-state"))
     for name in ("faiss", "faiss-real"):
         out += _faiss_section(read_result(name))
     return out
@@ -235,6 +236,28 @@ def _warmup_section(p: dict[str, Any] | None) -> list[str]:
         out.append(
             f"| {q} | {fmt(r['ttft_p50_cold_s'])} | {fmt(r['ttft_p50_warm_s'])} | "
             f"{fmt(r['ratio_warm_over_cold'], digits=2)} |"
+        )
+    return [*out, ""]
+
+
+def _prompt_state_section(p: dict[str, Any] | None) -> list[str]:
+    """`rag ask`'s first token: the shared prompt start read again or restored from disk."""
+    if not p:
+        return []
+    out = [
+        f"## One question per process: prompt start read vs restored (run {_day(p)}, {_la(p)})",
+        "",
+        "A fresh process per question, as `rag ask` (the question starts the embedded model);",
+        "`read`: the rules and example read by the model as before (`RAG_LLM_PROMPT_STATE=false`),",
+        "`restored`: loaded from the KV state an earlier process saved (`rag.llm.prompt_state`).",
+        "",
+        "| question | first token p50, read s | restored s | restored / read |",
+        "|---|---|---|---|",
+    ]
+    for q, r in p["summary"].items():
+        out.append(
+            f"| {q} | {fmt(r['ttft_p50_read_s'])} | {fmt(r['ttft_p50_restored_s'])} | "
+            f"{fmt(r['ratio_restored_over_read'], digits=2)} |"
         )
     return [*out, ""]
 

@@ -370,19 +370,25 @@ def imports(a: dict[str, Any]) -> dict[str, Any]:
 
 def first_answers(a: dict[str, Any]) -> dict[str, Any]:
     """The first answers of a fresh session: start the embedded model (and warm its prompt
-    cache when ``warm``), then ask each question once; time to first token of each."""
+    cache when ``warm``; nothing when ``lazy``, as `rag ask` does), then ask each question once;
+    time to first token of each (``prompt_state``: ``Settings.llm_prompt_state``)."""
     from rag.answer.warmup import warm_up_embedded
     from rag.api import Assistant
     from rag.config import Settings
 
-    settings = Settings.load(index_dir=Path(a["index_dir"]))
+    settings = Settings.load(
+        index_dir=Path(a["index_dir"]), llm_prompt_state=a.get("prompt_state", False)
+    )
     assistant = Assistant.open(settings=settings, auto_ingest=False, progress=False)
-    assistant.retrieve("warm-up", k=1)  # the question encoder and BM25, as the servers do
     llm = assistant.llm
     t = time.perf_counter()
-    if a["warm"]:
+    if a.get("lazy"):  # as `rag ask`: the question starts everything
+        pass
+    elif a["warm"]:
+        assistant.retrieve("warm-up", k=1)  # the question encoder and BM25, as the servers do
         warm_up_embedded(llm, settings)
     else:
+        assistant.retrieve("warm-up", k=1)
         llm.start()  # type: ignore[union-attr]
     ready_s = time.perf_counter() - t
     runs = []
@@ -405,7 +411,7 @@ def first_answers(a: dict[str, Any]) -> dict[str, Any]:
             }
         )
     assistant.close()
-    return {"warm": a["warm"], "ready_s": ready_s, "runs": runs}
+    return {"warm": a.get("warm"), "ready_s": ready_s, "runs": runs}
 
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

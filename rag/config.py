@@ -196,6 +196,9 @@ class Settings:
     llm_ctx: int = 4096  # context window of the embedded model
     llm_threads: int = 1  # decode threads of the embedded model
     llm_batch_threads: int = 2  # prompt-processing threads of the embedded model
+    # The embedded model's shared prompt start (rules + example) saved to cache_dir/llm-state
+    # once and restored by later processes (rag/llm/prompt_state.py); False: read every time.
+    llm_prompt_state: bool = True
 
     # ------------------------------------------------------------------ constructors
     @classmethod

@@ -42,6 +42,7 @@ from rag.answer.quote import with_quote
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
 from rag.answer.sentence_cap import STOP_NOTICES, stop_at
 from rag.answer.tools import AnswerTools
+from rag.answer.warmup import prime_prompt_cache
 from rag.config import Settings
 from rag.errors import LLMError
 from rag.llm.client import LLM, StreamState
@@ -282,6 +283,7 @@ class AnswerChain:
             prompt = self.prompts.build(ask_with, safe, history, turn.lang)
             turn.numbered = [turn.passages[safe.index(p)] for p in prompt.passages]
         yield StreamEvent("status", f"asking {llm.name}")
+        prime_prompt_cache(llm, self.prompts, turn.lang)  # restored from disk, once per process
         uncovered = self._judge(turn, llm, prompt.messages)
         if uncovered:
             yield self._answer(turn, NOTICES["abstain"][turn.lang], [], True, llm.name, uncovered)

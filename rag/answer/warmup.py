@@ -8,6 +8,10 @@ prompts (its prompt cache, in RAM), so reading both languages' start once, when 
 or the API server starts the embedded model, spares the first question of each language that
 wait. A remote endpoint is never warmed (it would cost tokens and gain nothing).
 
+A one-shot process (``rag ask``, a script) has no time to warm anything: before its first
+request the chain calls :func:`prime_prompt_cache`, which restores the start an earlier process
+saved (:meth:`rag.llm.local.EmbeddedLLM.prime`, :mod:`rag.llm.prompt_state`).
+
 Example:
     >>> from rag.config import Settings
     >>> warm_up_embedded(None, Settings())  # no LLM: nothing to do
@@ -24,7 +28,12 @@ from rag.config import Settings
 from rag.errors import LLMError
 from rag.llm.client import LLM
 
-__all__ = ["warm_prompt_cache", "warm_up_embedded", "warm_up_in_background"]
+__all__ = [
+    "prime_prompt_cache",
+    "warm_prompt_cache",
+    "warm_up_embedded",
+    "warm_up_in_background",
+]
 
 
 def warm_prompt_cache(
@@ -37,7 +46,26 @@ def warm_prompt_cache(
         LLMError: the model failed (the caller decides whether that matters).
     """
     for lang in langs:
-        llm.complete(prompts.warm_up_messages(lang), max_tokens=1, temperature=0.0)
+        prime = getattr(llm, "prime", None)
+        if prime is None or prime(prompts.warm_up_messages(lang), lang) == "off":
+            llm.complete(prompts.warm_up_messages(lang), max_tokens=1, temperature=0.0)
+
+
+def prime_prompt_cache(llm: LLM, prompts: PromptBuilder, lang: str) -> str:
+    """Before a request in ``lang``: the embedded model restores or reads the shared start
+    (once per process and language); any other LLM is left alone.
+
+    Returns:
+        What happened ("restored", "read", "cached", "off"; "failed": the model failed, which
+        the request that follows reports).
+    """
+    prime = getattr(llm, "prime", None)
+    if prime is None:
+        return "off"
+    try:
+        return str(prime(prompts.warm_up_messages(lang), lang))
+    except LLMError:
+        return "failed"
 
 
 def warm_up_embedded(llm: LLM | None, settings: Settings) -> bool:

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -41,6 +42,7 @@ from rag.config import Settings
 from rag.errors import LLMError, LocalModelError
 from rag.llm.client import LLM, Completion
 from rag.llm.gguf import ensure_gguf
+from rag.llm.prompt_state import PromptStateStore, slot_state, state_key
 
 #: The name the embedded server is given (``model_alias``); it reports it in ``/v1/models``
 #: and in every response's ``model`` field. Requests may pass any model name.
@@ -80,6 +82,8 @@ class LocalLLMServer:
         startup_timeout: Seconds to wait for the server to answer after loading.
         cache_ram_mib: Host-RAM budget (MiB) of llama.cpp's prompt cache, which keeps the
             KV state of earlier prompts so a follow-up on the same passages skips prefill.
+        state_dir: Where KV states are saved and restored (llama.cpp's ``slot_save_path``;
+            :mod:`rag.llm.prompt_state`). None: no saved states.
 
     Example:
         >>> import openai
@@ -108,6 +112,7 @@ class LocalLLMServer:
         verbose: bool = False,
         startup_timeout: float = 60.0,
         cache_ram_mib: int = 512,
+        state_dir: Path | None = None,
     ) -> None:
         if n_ctx < 256:
             raise ValueError(f"n_ctx must be at least 256, got {n_ctx}")
@@ -124,6 +129,7 @@ class LocalLLMServer:
         self.verbose = verbose
         self.startup_timeout = startup_timeout
         self.cache_ram_mib = cache_ram_mib
+        self.state_dir = state_dir
         self._lock = threading.RLock()
         self._holder: list[Any] = []  # the xllamacpp.Server while running (see _release)
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -254,6 +260,8 @@ class LocalLLMServer:
         # Pings are SSE comments, which the openai SDK ignores.
         p.sse_ping_interval = 1
         p.ui = False  # no web UI on the port
+        if self.state_dir is not None:
+            p.slot_save_path = str(self.state_dir) + os.sep  # llama.cpp joins it by string
         return p
 
     def _wait_ready(self, root: str) -> None:
@@ -303,6 +311,7 @@ def start_embedded_llm(
     *,
     progress: bool = True,
     verbose: bool = False,
+    state_dir: Path | None = None,
 ) -> LocalLLMServer:
     """Prepare the bundled GGUF in ``cache_dir`` and start a server on it.
 
@@ -317,6 +326,7 @@ def start_embedded_llm(
         batch_threads: Prompt-processing threads (``Settings.llm_batch_threads``).
         progress: Show a progress bar on stderr while joining the weights.
         verbose: Let llama.cpp log at info level.
+        state_dir: Where saved prompt states live (:mod:`rag.llm.prompt_state`); None: none.
 
     Returns:
         A running :class:`LocalLLMServer`.
@@ -332,7 +342,12 @@ def start_embedded_llm(
     """
     model_path = ensure_gguf(cache_dir, progress=progress)
     server = LocalLLMServer(
-        model_path, n_ctx=n_ctx, threads=threads, batch_threads=batch_threads, verbose=verbose
+        model_path,
+        n_ctx=n_ctx,
+        threads=threads,
+        batch_threads=batch_threads,
+        verbose=verbose,
+        state_dir=state_dir,
     )
     server.start()
     return server
@@ -343,7 +358,7 @@ class EmbeddedLLM(LLM):
 
     Args:
         settings: ``cache_dir``, ``llm_ctx``, ``llm_threads``, ``llm_batch_threads``,
-            ``llm_timeout``.
+            ``llm_timeout``, ``llm_prompt_state``.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -357,6 +372,9 @@ class EmbeddedLLM(LLM):
         self._busy = threading.Lock()  # one request at a time: a 2-core CPU cannot do better
         self.status = "not started"
         self.load_seconds: float | None = None
+        self._states: PromptStateStore | None = None
+        self._fresh = True  # nothing asked yet: the slot holds nothing a restore would lose
+        self._primed: set[str] = set()
 
     def start(self) -> None:
         """Join the model once (cached), start the server, connect the SDK to it."""
@@ -368,11 +386,14 @@ class EmbeddedLLM(LLM):
             self.status = "loading"
             t = time.perf_counter()
             try:
+                if self.settings.llm_prompt_state:
+                    self._states = PromptStateStore(Path(self.settings.cache_dir) / "llm-state")
                 self._server = start_embedded_llm(
                     Path(self.settings.cache_dir),
                     n_ctx=self.settings.llm_ctx,
                     threads=self.settings.llm_threads,
                     batch_threads=self.settings.llm_batch_threads,
+                    state_dir=self._states.folder if self._states else None,
                 )
             except Exception as exc:
                 self.status = f"failed: {exc}"
@@ -390,6 +411,7 @@ class EmbeddedLLM(LLM):
     def complete(self, messages: list[dict[str, str]], **kwargs: Any) -> Completion:
         self.start()
         with self._busy:
+            self._fresh = False
             return super().complete(messages, **kwargs)
 
     def first_token_probabilities(
@@ -397,12 +419,55 @@ class EmbeddedLLM(LLM):
     ) -> dict[str, float] | None:
         self.start()
         with self._busy:
+            self._fresh = False
             return super().first_token_probabilities(messages, top)
 
     def stream(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
         self.start()
         with self._busy:  # held until the stream ends or its consumer closes it
+            self._fresh = False
             yield from super().stream(messages, **kwargs)
+
+    def prime(self, messages: list[dict[str, str]], label: str) -> str:
+        """Make ``messages`` (a prompt start every later prompt of ``label`` shares) cached.
+
+        The first time in a process, the state an earlier process saved is restored (a few ms
+        instead of 3-5 s of prefill on 2 cores), but only while this server has answered
+        nothing: a restore replaces the slot's content, which llama.cpp keeps nowhere else.
+        Otherwise the start is read now (one token asked) and saved for the next process.
+
+        Args:
+            messages: The shared start (``PromptBuilder.warm_up_messages``).
+            label: Its name among the saved states (the language).
+
+        Returns:
+            "off" (``llm_prompt_state`` is off), "cached" (primed before in this process),
+            "restored" or "read".
+
+        Raises:
+            LLMError: the model failed while reading the start.
+        """
+        self.start()
+        states, server = self._states, self._server
+        if states is None or server is None:
+            return "off"
+        with self._busy:
+            if label in self._primed:
+                return "cached"
+            key = state_key(messages, server.model_path, self.settings.llm_ctx)
+            saved = states.verified(label, key)
+            if saved and self._fresh and slot_state(server.base_url, "restore", saved):
+                self._fresh = False
+                self._primed.add(label)
+                return "restored"
+            self._fresh = False
+            super().complete(messages, max_tokens=1, temperature=0.0)
+            if saved is None:
+                tmp = states.temporary(label, key)
+                if slot_state(server.base_url, "save", tmp):
+                    states.commit(label, key, tmp)
+            self._primed.add(label)
+            return "read"
 
     def close(self) -> None:
         with self._lock:
