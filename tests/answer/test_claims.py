@@ -1906,6 +1906,25 @@ def test_a_quote_of_the_passage_does_not_carry_an_ml_term_no_passage_has(tools, 
     assert said.removed == []
 
 
+def test_a_long_quote_is_cut_to_the_sentence_that_says_its_clause(tools, similarity):
+    # a real answer (articles-more m040): the model quoted three sentences of the FM/FFM article
+    # for one claim; judged with all of them, the clause rested on the first (FFM's definition)
+    # and was removed; the reader would have had to find the cost sentence in the stretch
+    fm = _articles("fm-ffm")
+    quote = (
+        "FFM(Fieldaware Factorization Machine)是Yuchin Juan等人在2015年的比赛中提出的一种对FM改进"
+        "算法,主要是引入了field概念,即认为每个feature对于不同field的交叉都有不同的特征表达。 "
+        "FFM相比于FM的计算时间复杂度更高,但同时也提高了本身模型的表达能力。 FM也可以看..."
+    )
+    said = f'FFM has a higher computational cost than FM ("{quote}") [1].'
+    c = check(
+        said, fm, tools, similarity, "en", "How does FFM compare with FM in computational cost?"
+    )
+    cost = "FFM相比于FM的计算时间复杂度更高,但同时也提高了本身模型的表达能力。"
+    assert c.text == f'FFM has a higher computational cost than FM ("{cost}") [1].'
+    assert c.removed == [] and c.clauses[0].supported
+
+
 def test_a_quoted_sentence_that_says_nothing_of_its_clause_is_not_its_source(tools, similarity):
     # a real near miss (articles-more m010, the ads article hidden): the model restated the
     # question and appended a DDPG sentence as its "quote"; the reader takes it for evidence

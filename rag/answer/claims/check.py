@@ -27,7 +27,12 @@ from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_an
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
 from rag.answer.claims.given import given_by_question, restates_question
-from rag.answer.claims.glosses import Gloss, drop_invented_glosses, drop_unrelated_quotes
+from rag.answer.claims.glosses import (
+    Gloss,
+    drop_invented_glosses,
+    drop_unrelated_quotes,
+    trim_long_quotes,
+)
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import name_mentioned
@@ -169,7 +174,7 @@ def _without_glosses(
     model's own ("点击率×广告ID"), a passage sentence that says nothing of its clause."""
     text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
     text, unrelated = drop_unrelated_quotes(text, partial(quote_holds, lex))
-    return text, glosses + unrelated
+    return trim_long_quotes(text, partial(quote_holds, lex)), glosses + unrelated
 
 
 def _clause_infos(
