@@ -387,7 +387,7 @@ class EmbeddedLLM(LLM):
             t = time.perf_counter()
             try:
                 if self.settings.llm_prompt_state:
-                    self._states = PromptStateStore(Path(self.settings.cache_dir) / "llm-state")
+                    self._states = PromptStateStore.open(Path(self.settings.cache_dir))
                 self._server = start_embedded_llm(
                     Path(self.settings.cache_dir),
                     n_ctx=self.settings.llm_ctx,

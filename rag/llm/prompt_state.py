@@ -102,6 +102,15 @@ class PromptStateStore:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
 
+    @classmethod
+    def open(cls, cache_dir: Path) -> PromptStateStore | None:
+        """The store in ``cache_dir/llm-state``; None when it cannot be created (a read-only
+        cache: the model then reads its prompt start in every process, as before)."""
+        try:
+            return cls(Path(cache_dir) / "llm-state")
+        except OSError:
+            return None
+
     def name(self, label: str, key: str) -> str:
         """The file name llama.cpp is given (a bare name: it refuses paths)."""
         return f"{label}-{key}{_SUFFIX}"

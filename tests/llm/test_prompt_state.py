@@ -53,6 +53,13 @@ def test_a_damaged_state_is_never_offered_for_restoring(tmp_path: Path, damage: 
     assert store.verified("zh", key) is None
 
 
+def test_a_cache_where_no_state_can_be_saved_only_turns_saving_off(tmp_path: Path) -> None:
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    assert PromptStateStore.open(blocked) is None
+    assert PromptStateStore.open(tmp_path / "fine").folder == tmp_path / "fine" / "llm-state"
+
+
 # --------------------------------------------------------------------------- real model
 
 _PROCESS = """
