@@ -1906,6 +1906,23 @@ def test_a_quote_of_the_passage_does_not_carry_an_ml_term_no_passage_has(tools, 
     assert said.removed == []
 
 
+def test_a_condition_whose_consequence_went_goes_with_it(tools, similarity):
+    # asked as a user, "Why does YOLO struggle with small objects?": the invented consequence
+    # went and left "This means that if an object is very small, and each grid cell will
+    # predict a bounding box for that object [1]."
+    said = (
+        "YOLO struggles with small objects because it predicts bounding boxes for each grid cell "
+        "[1]. This means that if an object is very small, it may fall within multiple grid "
+        "cells, and each grid cell will predict a bounding box for that object [1]."
+    )
+    asked = "Why does YOLO struggle with small objects?"
+    c = check(said, _articles("yolo"), tools, similarity, "en", asked)
+    assert "if an object is very small" not in c.text
+    assert "its condition lost what it conditions" in [x.reason for x in c.removed]
+    kept = "If the object's center falls in a grid cell, that cell predicts the object [1]."
+    assert "center falls" in check(kept, _articles("yolo"), tools, similarity, "en").text
+
+
 def test_a_long_quote_is_cut_to_the_sentence_that_says_its_clause(tools, similarity):
     # a real answer (articles-more m040): the model quoted three sentences of the FM/FFM article
     # for one claim; judged with all of them, the clause rested on the first (FFM's definition)

@@ -28,6 +28,7 @@ from rag.answer.claims.clauses import Parsed, Sentence, parenthetical
 from rag.answer.claims.remnants import (
     bare_connective,
     compared_only,
+    conditional,
     dependent,
     follows_on,
     pronoun_led,
@@ -310,6 +311,11 @@ def _why_it_goes(text: str, lay: Sentence, parsed: Parsed, kept: list[int]) -> s
         return "it depended on a removed clause"
     if all(_only_labels(clauses[i].text) for i in kept):
         return "a bracketed label, not a sentence"  # "[DPO]": written like a citation
+    # "This means that if an object is very small, [removed: it may fall within several grid
+    # cells], and each grid cell will predict…": a condition whose consequence went
+    for a, b in itertools.pairwise(idxs):
+        if a in kept and b not in kept and conditional(clauses[a].text, english):
+            return "its condition lost what it conditions"
     first = kept[0]
     # the rest cannot stand alone ("which …", "因为 …"), or says nothing ("具体来说 [1]。"
     # was left of a sentence whose every claim went; "equals 1, 2, and 4 respectively" of one

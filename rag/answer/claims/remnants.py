@@ -41,7 +41,9 @@ _EN_SUBORDINATE = re.compile(
     # a purpose whose main clause went: "To simplify the problem [1]."
     r"to (?!date\b)[a-z]+|"
     # one half of "the higher the temperature, the smoother the distribution"
-    r"the (?:more|less|fewer|\w+er) the)(?!\w)",
+    r"the (?:more|less|fewer|\w+er) the|"
+    # a condition or time whose main clause went ("If the batch is small [1].")
+    r"if|unless|when|whenever|until)(?!\w)",
     re.IGNORECASE,
 )
 _EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
@@ -56,6 +58,25 @@ _ZH_SUBORDINATE = (
 # an adverb that leans on the subject of the clause before it: "都存在一个对应的最优策略" was left
 # of "…DPO发现了一个数学上的捷径:对于任何奖励函数(removed)，都存在…" (not 还原, 都市: words)
 _ZH_LEANING = re.compile(r"^(?:都|也|就|才|又|还|便|却|仍|则|而是)(?![原市])")
+
+
+_EN_CONDITION = re.compile(
+    r"^(?:(?:this|that|which|it) means (?:that )?)?(?:if|unless|when|whenever|once)\b", re.I
+)
+_ZH_CONDITION = re.compile(r"^(?:如果|假如|假设|若|一旦|除非|只要|当)")
+
+
+def conditional(text: str, english: bool) -> bool:
+    """A clause that states a condition and leaves its consequence to the next clause.
+
+    Example:
+        >>> conditional("This means that if an object is very small", True)
+        True
+        >>> conditional("如果样本数量很大", False), conditional("Iffy results follow", True)
+        (True, False)
+    """
+    t = re.sub(r"^[\s，,；;：:]+", "", text)
+    return bool((_EN_CONDITION if english else _ZH_CONDITION).match(t))
 
 
 def says_little(texts: list[str]) -> bool:
@@ -122,6 +143,8 @@ def dependent(text: str, english: bool) -> bool:
         (True, False)
         >>> dependent("bounding box coordinates and confidence scores", True)
         False
+        >>> dependent("If the batch is small", True), dependent("Iffy results follow", True)
+        (True, False)
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
     if english:
