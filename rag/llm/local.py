@@ -464,8 +464,9 @@ class EmbeddedLLM(LLM):
             super().complete(messages, max_tokens=1, temperature=0.0)
             if saved is None:
                 tmp = states.temporary(label, key)
-                if slot_state(server.base_url, "save", tmp):
-                    states.commit(label, key, tmp)
+                report = slot_state(server.base_url, "save", tmp)
+                if report is not None:
+                    states.commit(label, key, tmp, report.get("n_written"))
             self._primed.add(label)
             return "read"
 

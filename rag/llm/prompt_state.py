@@ -27,6 +27,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["PromptStateStore", "slot_state", "state_key"]
 
@@ -56,7 +57,7 @@ def state_key(messages: Sequence[dict[str, str]], model: Path, n_ctx: int) -> st
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def slot_state(base_url: str, action: str, filename: str) -> bool:
+def slot_state(base_url: str, action: str, filename: str) -> dict[str, Any] | None:
     """Save slot 0's KV state to ``filename`` in the server's ``slot_save_path``
     (``action="save"``) or load it back (``"restore"``) through llama.cpp's ``/slots`` API.
 
@@ -67,7 +68,8 @@ def slot_state(base_url: str, action: str, filename: str) -> bool:
         base_url: The server's OpenAI base URL (``http://127.0.0.1:PORT/v1``).
 
     Returns:
-        False when the server refuses or does not answer.
+        The server's report (``n_written`` bytes for a save), or None when it refuses or does
+        not answer.
     """
     import httpx
 
@@ -75,9 +77,10 @@ def slot_state(base_url: str, action: str, filename: str) -> bool:
     try:
         with httpx.Client(timeout=30.0, trust_env=False) as http:
             r = http.post(f"{root}/slots/0", params={"action": action}, json={"filename": filename})
-    except httpx.HTTPError:
-        return False
-    return r.status_code == 200
+        report = r.json() if r.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
 
 
 def _sha256(path: Path) -> str:
@@ -130,13 +133,17 @@ class PromptStateStore:
             return None
         return path.name
 
-    def commit(self, label: str, key: str, temporary: str) -> bool:
+    def commit(self, label: str, key: str, temporary: str, written: int | None = None) -> bool:
         """Move a state llama.cpp wrote to ``temporary`` into place, with its sidecar, and drop
-        the label's older states. False (and nothing left behind) when it cannot."""
+        the label's older states. False (and nothing left behind) when it cannot, or when the
+        file is not the ``written`` bytes llama.cpp reported (a full disk cuts it short)."""
         tmp = self.folder / temporary
         final = self.folder / self.name(label, key)
         try:
-            meta = {"size": tmp.stat().st_size, "sha256": _sha256(tmp)}
+            size = tmp.stat().st_size
+            if written is not None and size != written:
+                raise OSError(f"{tmp} has {size} bytes, llama.cpp wrote {written}")
+            meta = {"size": size, "sha256": _sha256(tmp)}
             os.replace(tmp, final)
             sidecar = final.with_suffix(".json")
             partial = sidecar.with_name(f"tmp-{os.getpid()}-{sidecar.name}")

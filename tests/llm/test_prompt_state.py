@@ -35,6 +35,15 @@ def test_a_committed_state_is_verified_and_replaces_the_label_s_older_one(tmp_pa
     )
 
 
+def test_a_state_shorter_than_llama_cpp_wrote_is_not_kept(tmp_path: Path) -> None:
+    store = PromptStateStore(tmp_path)
+    key = state_key(MESSAGES, tmp_path / "m.gguf", 4096)
+    tmp = store.temporary("zh", key)
+    (tmp_path / tmp).write_bytes(b"x" * 900)  # the disk filled up at 900 of 1,000 bytes
+    assert not store.commit("zh", key, tmp, written=1000)
+    assert store.verified("zh", key) is None and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "no sidecar", "bad sidecar"])
 def test_a_damaged_state_is_never_offered_for_restoring(tmp_path: Path, damage: str) -> None:
     """llama.cpp aborts the whole process on a truncated state file: only intact ones pass."""
