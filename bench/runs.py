@@ -360,6 +360,16 @@ WARMUP_QUESTIONS = [
 ]
 
 
+def _compared(p50: dict[str, float | None], before: str, after: str) -> dict[str, Any]:
+    """First token p50 of two variants and ``after / before`` (None when one is missing)."""
+    a, b = p50[before], p50[after]
+    return {
+        f"ttft_p50_{before}_s": a,
+        f"ttft_p50_{after}_s": b,
+        f"ratio_{after}_over_{before}": b / a if a and b else None,
+    }
+
+
 def warmup(rounds: int = 2) -> dict[str, Any]:
     """The first Chinese and first English answer of a fresh session on the articles, with the
     embedded model only started (the previous preload) or started and its prompt cache warmed
@@ -382,13 +392,7 @@ def warmup(rounds: int = 2) -> dict[str, Any]:
     for i, q in enumerate(WARMUP_QUESTIONS):
         ttft = {v: [r["runs"][i]["ttft_s"] for r in by[v] if r["runs"][i]["ttft_s"]] for v in by}
         p50 = {v: percentiles(ttft[v])["p50"] if ttft[v] else None for v in by}
-        summary[q] = {
-            "ttft_p50_cold_s": p50["cold"],
-            "ttft_p50_warm_s": p50["warm"],
-            "ratio_warm_over_cold": p50["warm"] / p50["cold"]
-            if p50["cold"] and p50["warm"]
-            else None,
-        }
+        summary[q] = _compared(p50, "cold", "warm")
     payload = {
         "runs": by,
         "summary": summary,
@@ -426,13 +430,7 @@ def prompt_state(rounds: int = 3) -> dict[str, Any]:
             v: [r["runs"][0]["ttft_s"] for r in by[v] if r["runs"][0]["question"] == q] for v in by
         }
         p50 = {v: percentiles([x for x in ttft[v] if x])["p50"] if ttft[v] else None for v in by}
-        summary[q] = {
-            "ttft_p50_read_s": p50["read"],
-            "ttft_p50_restored_s": p50["restored"],
-            "ratio_restored_over_read": p50["restored"] / p50["read"]
-            if p50["read"] and p50["restored"]
-            else None,
-        }
+        summary[q] = _compared(p50, "read", "restored")
     payload = {"runs": by, "summary": summary}
     write_result("prompt-state", payload)
     return payload

@@ -232,12 +232,7 @@ def _warmup_section(p: dict[str, Any] | None) -> list[str]:
         "| question (asked in this order) | first token p50, cold s | warm s | warm / cold |",
         "|---|---|---|---|",
     ]
-    for q, r in p["summary"].items():
-        out.append(
-            f"| {q} | {fmt(r['ttft_p50_cold_s'])} | {fmt(r['ttft_p50_warm_s'])} | "
-            f"{fmt(r['ratio_warm_over_cold'], digits=2)} |"
-        )
-    return [*out, ""]
+    return [*out, *_ttft_rows(p["summary"], "cold", "warm"), ""]
 
 
 def _prompt_state_section(p: dict[str, Any] | None) -> list[str]:
@@ -254,12 +249,16 @@ def _prompt_state_section(p: dict[str, Any] | None) -> list[str]:
         "| question | first token p50, read s | restored s | restored / read |",
         "|---|---|---|---|",
     ]
-    for q, r in p["summary"].items():
-        out.append(
-            f"| {q} | {fmt(r['ttft_p50_read_s'])} | {fmt(r['ttft_p50_restored_s'])} | "
-            f"{fmt(r['ratio_restored_over_read'], digits=2)} |"
-        )
-    return [*out, ""]
+    return [*out, *_ttft_rows(p["summary"], "read", "restored"), ""]
+
+
+def _ttft_rows(summary: dict[str, Any], before: str, after: str) -> list[str]:
+    """One table row per question: first token p50 ``before``, ``after`` and their ratio."""
+    return [
+        f"| {q} | {fmt(r[f'ttft_p50_{before}_s'])} | {fmt(r[f'ttft_p50_{after}_s'])} | "
+        f"{fmt(r[f'ratio_{after}_over_{before}'], digits=2)} |"
+        for q, r in summary.items()
+    ]
 
 
 def fastpath_sections() -> list[str]:
