@@ -63,7 +63,7 @@ def run_question(
         if event.kind == "status" and not args.quiet:
             msg = event.text
             if msg.startswith("asking") and getattr(assistant.llm, "status", "ready") != "ready":
-                msg += " (the embedded model loads first; the first answer takes ~20-40 s)"
+                msg += " (the embedded model loads first; the first answer takes ~5-15 s)"
             print(f"… {msg}", file=sys.stderr, flush=True)
         elif event.kind == "passages":
             passages = event.passages
@@ -149,7 +149,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common, llm_options()],
         help="answer a question from the articles, with sources",
         description="Answer a question from the articles. With no endpoint configured, the "
-        "embedded local model answers (first answer ~20-40 s on 2 cores).",
+        "embedded local model answers (first answer ~5-15 s on 2 cores, model load included).",
     )
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as one JSON object")

@@ -287,7 +287,7 @@ class ChatUI:
             if one.busy:
                 return text + " (waiting: the local model is answering another question)"
             if getattr(llm, "status", "ready") != "ready":
-                return text + " (the local model is loading first; the first answer takes ~20-40 s)"
+                return text + " (the local model is loading first; the first answer takes ~5-15 s)"
         return text
 
     def show_passage(self, ref: str, session: dict[str, Any] | None) -> tuple[str, Any]:
