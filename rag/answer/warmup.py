@@ -45,10 +45,11 @@ def warm_prompt_cache(
     Raises:
         LLMError: the model failed (the caller decides whether that matters).
     """
+    prime = getattr(llm, "prime", None)
     for lang in langs:
-        prime = getattr(llm, "prime", None)
-        if prime is None or prime(prompts.warm_up_messages(lang), lang) == "off":
-            llm.complete(prompts.warm_up_messages(lang), max_tokens=1, temperature=0.0)
+        messages = prompts.warm_up_messages(lang)
+        if prime is None or prime(messages, lang) == "off":
+            llm.complete(messages, max_tokens=1, temperature=0.0)
 
 
 def prime_prompt_cache(llm: LLM, prompts: PromptBuilder, lang: str) -> str:

@@ -454,7 +454,7 @@ class EmbeddedLLM(LLM):
         with self._busy:
             if label in self._primed:
                 return "cached"
-            key = state_key(messages, server.model_path, self.settings.llm_ctx)
+            key = state_key(messages, server.model_path, server.n_ctx)
             saved = states.verified(label, key)
             if saved and self._fresh and slot_state(server.base_url, "restore", saved):
                 self._fresh = False

@@ -173,8 +173,9 @@ def _without_glosses(
     """The answer without the quotes that are no quotes, out before the check: a gloss of the
     model's own ("点击率×广告ID"), a passage sentence that says nothing of its clause."""
     text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
-    text, unrelated = drop_unrelated_quotes(text, partial(quote_holds, lex))
-    return trim_long_quotes(text, partial(quote_holds, lex)), glosses + unrelated
+    held = partial(quote_holds, lex)
+    text, unrelated = drop_unrelated_quotes(text, held)
+    return trim_long_quotes(text, held), glosses + unrelated
 
 
 def _clause_infos(

@@ -115,6 +115,15 @@ _SENTENCE_START = re.compile(r"(?:[.!?。！？]\s|\n|\))")
 _LONG_QUOTE = 15  # Chinese characters: a sentence of the passage, no term's gloss
 
 
+def _english_before(text: str, at: int) -> str | None:
+    """The English a quote at ``at`` stands for: the text since its sentence's start (or the
+    end of an earlier quote); None when that holds fewer than three English words (a Chinese
+    sentence, or a term and its gloss)."""
+    starts = [s.end() for s in _SENTENCE_START.finditer(text, 0, at)]
+    english = text[starts[-1] if starts else 0 : at]
+    return english if len(re.findall(r"[A-Za-z]{2,}", english)) >= 3 else None
+
+
 def drop_unrelated_quotes(
     text: str, held: Callable[[str, str], tuple[int, int]]
 ) -> tuple[str, list[Gloss]]:
@@ -148,10 +157,9 @@ def drop_unrelated_quotes(
     for m in _GLOSS.finditer(text):
         if not CJK.search(m.group(1)):
             continue
-        starts = [s.end() for s in _SENTENCE_START.finditer(text, 0, m.start())]
-        english = text[starts[-1] if starts else 0 : m.start()]
-        if len(re.findall(r"[A-Za-z]{2,}", english)) < 3:
-            continue  # a Chinese sentence, or a term and its gloss
+        english = _english_before(text, m.start())
+        if english is None:
+            continue
         if len(CJK.findall(m.group(1))) < _LONG_QUOTE:
             continue  # the gloss of a term ("碱性" for "basic")
         found, total = held(english, m.group(1))
@@ -192,12 +200,9 @@ def trim_long_quotes(text: str, held: Callable[[str, str], tuple[int, int]]) -> 
     """
     out, last = [], 0
     for m in _QUOTED.finditer(text):
-        if len(m.group(1)) < _TRIM_FROM:
+        english = _english_before(text, m.start()) if len(m.group(1)) >= _TRIM_FROM else None
+        if english is None:
             continue
-        starts = [s.end() for s in _SENTENCE_START.finditer(text, 0, m.start())]
-        english = text[starts[-1] if starts else 0 : m.start()]
-        if len(re.findall(r"[A-Za-z]{2,}", english)) < 3:
-            continue  # a Chinese sentence, or a term and its gloss
         parts = [p.strip() for p in _QUOTE_SENTENCE_END.split(m.group(1)) if p and p.strip()]
         found = [held(english, p)[0] for p in parts]
         if len(parts) < 2 or max(found) == 0 or min(found) == max(found):

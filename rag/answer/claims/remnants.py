@@ -31,6 +31,10 @@ __all__ = [
     "strip_lead",
 ]
 
+# the words that open a condition, in the rules of a clause left alone and of a condition left
+# without what it conditions
+_EN_IF = r"if|unless|when|whenever"
+_ZH_IF = ("如果", "假如", "除非")
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
     r"so that|making|where|who|whose|such as|including|e\.g\.|with|without|by|using|via|rather|"
@@ -43,7 +47,7 @@ _EN_SUBORDINATE = re.compile(
     # one half of "the higher the temperature, the smoother the distribution"
     r"the (?:more|less|fewer|\w+er) the|"
     # a condition or time whose main clause went ("If the batch is small [1].")
-    r"if|unless|when|whenever|until)(?!\w)",
+    rf"{_EN_IF}|until)(?!\w)",
     re.IGNORECASE,
 )
 _EN_RELATIVE = re.compile(r"^(?:which|who|whom|whose|where)(?!\w)", re.IGNORECASE)
@@ -51,7 +55,7 @@ _EN_PRONOUN_SUBJECT = re.compile(r"^(?:it|its|they|their|this|these|those)(?!\w)
 _ZH_SUBORDINATE = (
     *("其中", "从而", "使得", "以便", "以", "即", "比如", "例如", "譬如"),
     # a reason, concession, condition or purpose whose main clause went: "因为…", "为了…"
-    *("因为", "由于", "虽然", "尽管", "如果", "假如", "除非", "为了"),
+    *("因为", "由于", "虽然", "尽管", *_ZH_IF, "为了"),
     # a contrast with nothing left to contrast: "…是因为预训练…(removed)，但能够提高…"
     *("但是", "但", "然而", "不过", "可是"),
 )
@@ -61,9 +65,9 @@ _ZH_LEANING = re.compile(r"^(?:都|也|就|才|又|还|便|却|仍|则|而是)(?
 
 
 _EN_CONDITION = re.compile(
-    r"^(?:(?:this|that|which|it) means (?:that )?)?(?:if|unless|when|whenever|once)\b", re.I
+    rf"^(?:(?:this|that|which|it) means (?:that )?)?(?:{_EN_IF}|once)\b", re.I
 )
-_ZH_CONDITION = re.compile(r"^(?:如果|假如|假设|若|一旦|除非|只要|当)")
+_ZH_CONDITION = (*_ZH_IF, "假设", "若", "一旦", "只要", "当")
 
 
 def conditional(text: str, english: bool) -> bool:
@@ -76,7 +80,7 @@ def conditional(text: str, english: bool) -> bool:
         (True, False)
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
-    return bool((_EN_CONDITION if english else _ZH_CONDITION).match(t))
+    return bool(_EN_CONDITION.match(t)) if english else t.startswith(_ZH_CONDITION)
 
 
 def says_little(texts: list[str]) -> bool:
