@@ -408,6 +408,27 @@ def test_a_sentence_left_with_only_its_such_as_part_is_dropped(tools, similarity
     assert en.text == "Deep networks only process numerical data [1]."
 
 
+def test_the_evidence_is_the_sentence_that_says_the_clause(tools, similarity):
+    # (the sentence the chain quotes as "来源 [1]：…": of the sentences holding the clause's
+    # words, the one that says them in a row, not the shortest or the one e5 likes a hair more)
+    walk = check(
+        "醉汉问题 [1]。",
+        _articles("random-walk"),
+        tools,
+        similarity,
+        question="随机游走问题又被叫做什么?",
+    )
+    assert "叫做“醉汉问题”" in walk.clauses[0].evidence
+    carlo = check(
+        "蒙特卡洛方法不依赖环境模型 [1]。",
+        _articles("monte-carlo-rl"),
+        tools,
+        similarity,
+        question="蒙特卡洛方法不依赖什么?",
+    )
+    assert carlo.clauses[0].supported and "不依赖环境模型" in carlo.clauses[0].evidence
+
+
 def test_citation_to_no_passage_is_dropped(tools):
     c = check("YOLO 直接在输出层回归 bounding box 的位置和类别 [7]。", P3, tools)
     assert c.dropped_numbers == [7]

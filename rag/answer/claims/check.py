@@ -54,6 +54,7 @@ from rag.answer.claims.rejected import rejections
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
 from rag.answer.claims.rules import names_lacking, rule_against
+from rag.answer.claims.shown import show_sentences_that_say
 from rag.answer.claims.support import (
     anchored_support,
     cite_restatements,
@@ -142,6 +143,7 @@ def check_answer(
     for i, again in negated.items():
         negated_yes(clauses[i], again)
     yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
+    show_sentences_that_say(lex, clauses, infos)
     final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
         Clause(g.text, g.start, g.end, -1, "unsupported", reason=g.reason) for g in glosses

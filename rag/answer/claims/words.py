@@ -13,7 +13,9 @@ Example:
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+import unicodedata
 
 from rag.text.glossary import EN_STOPWORDS as EN_STOP
 from rag.text.glossary import IRREGULAR_PLURALS, Glossary, stem
@@ -33,6 +35,7 @@ __all__ = [
     "ZH_STOP",
     "is_english",
     "is_zh_stop",
+    "literal_run",
     "prefix_renderings",
     "stem",
     "stems_of",
@@ -154,6 +157,35 @@ def stems_of(text: str) -> frozenset[str]:
 
 _QUOTES = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」")
 _BRACKETS = re.compile(r"\([^()（）]*\)|（[^()（）]*）")  # innermost first
+
+
+_LITERAL_PIECE = re.compile(r"[\u3400-\u9fff]|[a-z][0-9a-z]+|[0-9]+")
+
+
+def literal_run(clause: str, sentence_norm: str) -> int:
+    """How many of ``clause``'s pieces (Chinese characters, Latin words, numbers) in a row (2+)
+    ``sentence_norm`` (lowercased, ``NORM_DROP`` removed) holds, as adjacent pairs.
+
+    Which of several sentences with a clause's words *says* it: "醉汉问题" is said by
+    "它又被形象地叫做“醉汉问题”", not by "(当然,醉汉是在三维空间走路的…"; unlike a share of
+    the clause's pairs it does not grow with the sentence, so the shorter of two that say it as
+    literally stays first.
+
+    >>> literal_run("醉汉问题 [1]", "它又被形象地叫做醉汉问题")
+    4
+    >>> literal_run("醉汉问题", "当然醉汉是在三维空间走路的"), literal_run("Thai National Railway", "泰国")
+    (2, 0)
+
+    A lone piece counts nothing (a character, or the variable "s" of a Chinese formula, is
+    found anywhere).
+    """
+    low = CITE.sub("", unicodedata.normalize("NFKC", clause)).lower()
+    pieces = _LITERAL_PIECE.findall(low)
+    best, run = 0, 1
+    for x, y in itertools.pairwise(pieces):
+        run = run + 1 if x + y in sentence_norm else 1
+        best = max(best, run if run > 1 else 0)
+    return best
 
 
 def is_english(text: str) -> bool:
