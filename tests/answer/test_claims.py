@@ -1944,6 +1944,22 @@ def test_a_condition_whose_consequence_went_goes_with_it(tools, similarity):
     assert "center falls" in check(kept, _articles("yolo"), tools, similarity, "en").text
 
 
+def test_a_condition_left_at_the_end_of_its_sentence_goes_alone(tools, similarity):
+    # asked as a user, "How does Rectified Flow make sampling faster?": the invented consequence
+    # went and left "…to a deterministic model, and if the goal is an ODE [2]."
+    said = (
+        "It makes sampling faster by using a deterministic sampling process (DDIM) that is the "
+        "continuous limit of a stochastic sampling process (DDPM) and an ODE. The process can be "
+        "thought of as transitioning from a random sampling model to a deterministic model, and "
+        'if the goal is an ODE, it may seem a bit "irregular". [2]'
+    )
+    asked = "How does Rectified Flow make sampling faster?"
+    c = check(said, _articles("ddim", "rectified-flow"), tools, similarity, "en", asked)
+    assert "if the goal" not in c.text
+    assert "from a random sampling model to a deterministic model [2]." in c.text
+    assert "its condition lost what it conditions" in [x.reason for x in c.removed]
+
+
 def test_a_long_quote_is_cut_to_the_sentence_that_says_its_clause(tools, similarity):
     # a real answer (articles-more m040): the model quoted three sentences of the FM/FFM article
     # for one claim; judged with all of them, the clause rested on the first (FFM's definition)

@@ -253,6 +253,7 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
         if removed_before and clauses[i].supported and follows:
             clauses[i].status = "unsupported"
             clauses[i].reason = "it depended on a removed clause"
+    _drop_trailing_condition(parsed, idxs, english)
     kept = [i for i in idxs if clauses[i].supported]
     why = _why_it_goes(text, lay, parsed, kept)
     if why or not kept:
@@ -296,6 +297,26 @@ def _sentence_text(text: str, lay: Sentence, parsed: Parsed, cited: list[int]) -
     if not english and punct.startswith(("..", "…")):
         punct = "。"  # "…HiPPO、S4、Mam... [1]。" (a cut-off quote) ended "Mam [1]."
     return sentence + punct[:1] if not sentence.endswith(punct[:1]) else sentence
+
+
+def _drop_trailing_condition(parsed: Parsed, idxs: list[int], english: bool) -> None:
+    """A condition that ends what is left of its sentence goes alone: "The process moves from
+    a random sampling model to a deterministic one, and if the goal is an ODE [removed: it may
+    seem a bit "irregular"]" keeps its first clause (a condition inside what is left still takes
+    the whole sentence with it: :func:`_why_it_goes`)."""
+    clauses = parsed.clauses
+    for j in range(1, len(idxs)):
+        i = idxs[j]
+        rest = idxs[j + 1 :]
+        if (
+            clauses[i].supported
+            and clauses[idxs[j - 1]].supported
+            and rest
+            and not any(clauses[r].supported for r in rest)
+            and conditional(clauses[i].text, english)
+        ):
+            clauses[i].status = "unsupported"
+            clauses[i].reason = "its condition lost what it conditions"
 
 
 def _why_it_goes(text: str, lay: Sentence, parsed: Parsed, kept: list[int]) -> str:

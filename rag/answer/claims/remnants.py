@@ -64,10 +64,16 @@ _ZH_SUBORDINATE = (
 _ZH_LEANING = re.compile(r"^(?:都|也|就|才|又|还|便|却|仍|则|而是)(?![原市])")
 
 
+# (after a conjunction too: "…, and if the goal is an ODE" once ", it may seem…" went)
 _EN_CONDITION = re.compile(
-    rf"^(?:(?:this|that|which|it) means (?:that )?)?(?:{_EN_IF}|once)\b", re.I
+    rf"^(?:(?:and|but|or|so|yet) )?(?:(?:this|that|which|it) means (?:that )?)?"
+    rf"(?:{_EN_IF}|once)\b",
+    re.I,
 )
 _ZH_CONDITION = (*_ZH_IF, "假设", "若", "一旦", "只要", "当")
+_ZH_CONJUNCTION = re.compile(
+    r"^(?:而且|并且|但是|可是|而|但|且|那么)(?=如果|假如|除非|假设|若|一旦|只要)"
+)
 
 
 def conditional(text: str, english: bool) -> bool:
@@ -78,9 +84,13 @@ def conditional(text: str, english: bool) -> bool:
         True
         >>> conditional("如果样本数量很大", False), conditional("Iffy results follow", True)
         (True, False)
+        >>> conditional("and if the goal is an ODE", True), conditional("而如果目标就是ODE", False)
+        (True, True)
     """
     t = re.sub(r"^[\s，,；;：:]+", "", text)
-    return bool(_EN_CONDITION.match(t)) if english else t.startswith(_ZH_CONDITION)
+    if english:
+        return bool(_EN_CONDITION.match(t))
+    return _ZH_CONJUNCTION.sub("", t).startswith(_ZH_CONDITION)
 
 
 def says_little(texts: list[str]) -> bool:
