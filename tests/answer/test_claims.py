@@ -429,6 +429,19 @@ def test_the_evidence_is_the_sentence_that_says_the_clause(tools, similarity):
     assert carlo.clauses[0].supported and "不依赖环境模型" in carlo.clauses[0].evidence
 
 
+def test_a_kept_sentence_shows_the_formula_its_copy_left_out(tools, similarity):
+    # the prompt gives the model the articles' sentences without [Math]; asked "线性 Attention
+    # 为什么能降低复杂度?", it copied "这一步我们得到一个 的矩阵" and the reader saw a gap
+    c = check(
+        "这一步我们得到一个 的矩阵,就是这一步决定了Attention的复杂度是 [1]。",
+        _articles("linear-attention"),
+        tools,
+        similarity,
+        question="线性 Attention 为什么能降低复杂度?",
+    )
+    assert "得到一个 [Math] 的矩阵" in c.text and "复杂度是 [Math]" in c.text, c.text
+
+
 def test_citation_to_no_passage_is_dropped(tools):
     c = check("YOLO 直接在输出层回归 bounding box 的位置和类别 [7]。", P3, tools)
     assert c.dropped_numbers == [7]

@@ -69,6 +69,7 @@ from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import CJK, EN_WORD, NORM_DROP
 from rag.schema import Passage
 from rag.text.glossary import Glossary
+from rag.text.placeholders import restore_placeholders
 from rag.text.sentences import evidence_spans
 
 __all__ = ["check_answer"]
@@ -150,7 +151,7 @@ def check_answer(
     ]
     kept = [(i, c) for i, c in enumerate(clauses) if c.supported]
     return CheckedAnswer(
-        text=final,
+        text=restore_placeholders(final, [p.text for p in passages]),  # (the prompt had none)
         clauses=clauses,
         removed=removed,
         cited=cited,
