@@ -442,6 +442,31 @@ def test_a_kept_sentence_shows_the_formula_its_copy_left_out(tools, similarity):
     assert "得到一个 [Math] 的矩阵" in c.text and "复杂度是 [Math]" in c.text, c.text
 
 
+def test_a_clause_said_again_in_a_later_sentence_goes(tools, similarity):
+    # asked as a user, "How does DeepSeek-R1 improve reasoning?": the second sentence ended with
+    # the first one's "focusing on…" word for word, and the reader read it twice
+    focus = (
+        "focusing on exploring LLMs' ability to develop reasoning capabilities without any "
+        "supervision data"
+    )
+    said = (
+        "It improves reasoning by using pure reinforcement learning (RL) to enhance language "
+        f"model inference capabilities, {focus}. DeepSeek-R1-Zero first explores using pure RL "
+        f"to improve language model inference capabilities, {focus}. [1]"
+    )
+    c = check(
+        said,
+        _articles("deepseek-r1"),
+        tools,
+        similarity,
+        "en",
+        "How does DeepSeek-R1 improve reasoning?",
+    )
+    assert c.text.count("focusing on") == 1, c.text
+    assert "DeepSeek-R1-Zero first explores using pure RL" in c.text
+    assert [x.reason for x in c.removed] == ["repeats an earlier sentence"]
+
+
 def test_citation_to_no_passage_is_dropped(tools):
     c = check("YOLO 直接在输出层回归 bounding box 的位置和类别 [7]。", P3, tools)
     assert c.dropped_numbers == [7]

@@ -54,6 +54,7 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
     out_sentences: list[str] = []
     cited: list[int] = []
     said: list[str] = []
+    said_clauses: list[str] = []  # the cores of the clauses kept so far
     lost = False  # a whole sentence went before anything was kept
     gone = False  # the sentence before went whole
     _announced_nothing(parsed)
@@ -67,6 +68,7 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
                     parsed.clauses[i].status = "unsupported"
                     parsed.clauses[i].reason = "it depended on a removed clause"
             continue
+        _repeated_clauses(parsed, sentence, said, said_clauses)
         rebuilt = _sentence_text(text, sentence, parsed, cited)
         gone = rebuilt is None
         if rebuilt is None:
@@ -91,6 +93,11 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
             del cited[mark:]  # what only it cited
             continue  # (said before: what follows may still explain it)
         said.append(core)
+        said_clauses.extend(
+            _core(parsed.clauses[i].text, sentence.english)
+            for i in sentence.clauses
+            if parsed.clauses[i].supported
+        )
         # "[removed…] Specifically, you should use…", "A. [removed B.] Instead, C.": what it
         # pointed back at is gone
         if after_gone or (lost and not out_sentences):
@@ -102,6 +109,29 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
 
 
 REPEATED = "repeats an earlier sentence"
+_REPEAT_MIN = 12  # characters of a clause's core: shorter ones ("as well") recur naturally
+
+
+def _repeated_clauses(
+    parsed: Parsed, sentence: Sentence, sentences: list[str], said: list[str]
+) -> None:
+    """A clause after the first of its sentence that says again what a kept clause (``said``)
+    said goes: "DeepSeek-R1-Zero first explores using pure RL…, focusing on exploring LLMs'
+    ability to develop reasoning capabilities without any supervision data" after a first
+    sentence that ended with the same "focusing on…". A sentence that repeats a kept one
+    (``sentences``) whole is left to go whole (:data:`REPEATED`)."""
+    kept = [i for i in sentence.clauses if parsed.clauses[i].supported]
+    whole = "".join(_core(parsed.clauses[i].text, sentence.english) for i in kept)
+    if any(_same(whole, o) for o in sentences):
+        return
+    for i in sentence.clauses[1:]:
+        clause = parsed.clauses[i]
+        core = _core(clause.text, sentence.english)
+        if clause.supported and len(core) >= _REPEAT_MIN and any(_same(core, o) for o in said):
+            clause.status = "unsupported"
+            clause.reason = REPEATED
+
+
 # a sentence that only gives a reason (因为/由于 … with no 所以/因此 of its own; "Because …" alone)
 _REASON_ZH = re.compile(r"^\W*(?:因为|由于)")
 _CONSEQUENCE_ZH = re.compile(r"所以|因此|因而|于是|从而|故而|才|就")
