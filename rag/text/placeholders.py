@@ -55,9 +55,10 @@ def restore_placeholders(text: str, sources: Sequence[str]) -> str:
     their words around one as if nothing stood there: "这一步我们得到一个 [Math] 的矩阵" became
     "这一步我们得到一个 的矩阵", "…的复杂度是 [Math] ;如果…" "…的复杂度是;". Where ``text`` has the
     four characters before a mid-sentence placeholder of a source directly followed by what came
-    after it (its next two characters, or its punctuation), the placeholder goes back between them, so the reader sees a formula stood there
-    (as the source shows it) rather than a sentence with a gap. A placeholder that opens a
-    sentence leaves no visible hole and is not restored.
+    after it (its next two characters, or its punctuation), the placeholder goes back between
+    them, so the reader sees a formula stood there (as the source shows it) rather than a
+    sentence with a gap. A placeholder that opens a sentence leaves no visible hole and is not
+    restored.
 
     Args:
         text: The answer.

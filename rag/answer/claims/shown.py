@@ -39,7 +39,7 @@ def show_sentences_that_say(
             ``evidence_end``).
         infos: What each clause claims (``infos[i]`` is ``clauses[i]``'s).
     """
-    for clause, info in zip(clauses, infos, strict=False):
+    for clause, info in zip(clauses, infos, strict=True):
         if not clause.supported or clause.rule or clause.evidence_passage < 1:
             continue  # (a rule's evidence is the sentence that rule read)
         now = lex.evidence_at(clause.evidence_passage, clause.evidence_start, clause.evidence_end)
