@@ -25,12 +25,16 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rag.answer.question_terms import QuestionTerms
 from rag.schema import Passage
 
 __all__ = ["DRIFTED", "drifted_from"]
+
+# what the cleaner may drop between the parts of a name (Kimi-VL, KimiVL, Kimi VL)
+_JOINERS = re.compile(r"[\s\-_]+")
 
 # the chain's reason for the fallback (see rag.answer.notices.REASONS_ZH)
 DRIFTED = "the model's answer rests on passages that do not speak of the question"
@@ -53,9 +57,24 @@ def drifted_from(
     """
     if terms is None or not numbered or not cited or 1 in cited:
         return None
-    first = terms.found(f"{numbered[0].title}\n{numbered[0].text}")
+    first = _found(terms, numbered[0])
     said: set[str] = set()
     for n in cited:
         if 0 < n <= len(numbered):
-            said.update(terms.found(f"{numbered[n - 1].title}\n{numbered[n - 1].text}"))
+            said.update(_found(terms, numbered[n - 1]))
     return next((t for t in first if t not in said), None)
+
+
+def _found(terms: QuestionTerms, passage: Passage) -> list[str]:
+    """The question's terms in the passage (its title included); a hyphenated name also run
+    together, as the articles' cleaner writes it: "Kimi-VL" is the article's "KimiVL".
+
+    (Sentence evidence does not join them: there a name every sentence of its article has tells
+    the sentences apart no better than not at all; here it says which article is about it.)
+    """
+    text = f"{passage.title}\n{passage.text}"
+    found = terms.found(text)
+    joined = _JOINERS.sub("", text.lower())
+    return found + [
+        t for t in terms.terms if t not in found and "-" in t and _JOINERS.sub("", t) in joined
+    ]
