@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from rag.answer.claims.names import is_strong_name, name_mentioned, question_names
 from rag.answer.claims.words import ASKS_WHY, NORM_DROP
 from rag.schema import Passage
+from rag.text.citations import CITATION
 from rag.text.language import question_language
 
 __all__ = ["unmet_figure", "unmet_judgement", "unmet_reason", "unmet_subject"]
@@ -97,7 +98,6 @@ def _opening_once(text: str, figure: re.Match[str]) -> bool:
     return figure.group(0).lower() == "once" and (not before or before[-1] in ".!?;:,(")
 
 
-_CITATION = re.compile(r"\[\d+\]")
 # a calendar date is no answer to "多少 GPU 小时" ("训练花了 24年12月"), unless the question asks about time
 _DATE = re.compile(
     r"\d{2,4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|"
@@ -154,7 +154,7 @@ def unmet_figure(question: str, text: str) -> str | None:
     m = _ASKS_FIGURE.search(question)
     if not m:
         return None
-    said = _CITATION.sub("", text)
+    said = CITATION.sub("", text)
     if not _ASKS_TIME.search(question):
         said = _DATE.sub(" ", said)
     if any(not _opening_once(said, f) for f in _FIGURE.finditer(said)):

@@ -30,6 +30,7 @@ import re
 
 from rag.answer.claims.clauses import split_sentences
 from rag.answer.repetition import loop_start
+from rag.text.citations import CITATION
 
 __all__ = ["STOP_NOTICES", "cap_at", "stop_at"]
 
@@ -38,7 +39,6 @@ __all__ = ["STOP_NOTICES", "cap_at", "stop_at"]
 STOP_NOTICES = {"repetition": ["the model repeated itself; its answer is cut before the loop"]}
 
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
-_CITE = re.compile(r"\[\d+\]")
 _ENDS = frozenset("。！？.!?；\n")
 
 
@@ -59,7 +59,7 @@ def cap_at(text: str, max_sentences: int) -> int | None:
     if len(spans) <= max_sentences:
         return None
     s, e = spans[max_sentences]
-    if len(_WORD.findall(_CITE.sub("", text[s:e]))) < 2:
+    if len(_WORD.findall(CITATION.sub("", text[s:e]))) < 2:
         return None
     return spans[max_sentences - 1][1]
 

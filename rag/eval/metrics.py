@@ -27,9 +27,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from rag.text.citations import CITATION
 from rag.text.language import CJK
 
-_CITATION = re.compile(r"\[\d+(?:\s*[,，、]\s*\d+)*\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
@@ -108,12 +108,12 @@ def retrieval_scores(
 
 # ---------------------------------------------------------------------------- answers
 def strip_citations(text: str) -> str:
-    """The answer text without ``[n]`` / ``[1, 2]`` citation markers.
+    """The answer text without ``[n]`` / ``[1, 2]`` / ``【n】`` citation markers.
 
     >>> strip_citations("DDIM 不需要重新训练[1]。它复用 DDPM 的模型[1, 2]。")
     'DDIM 不需要重新训练。它复用 DDPM 的模型。'
     """
-    return _CITATION.sub("", text)
+    return CITATION.sub("", text)
 
 
 def _is_punct(ch: str) -> bool:

@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Sequence
 from functools import partial
 
+from rag.text.citations import CITATION
+
 __all__ = ["PLACEHOLDER", "plain_math_letters", "restore_placeholders", "without_placeholders"]
 
 PLACEHOLDER = re.compile(r"\[(?:Math|公式|代码|Code|图片|Image|Formula|表格|Table)\]")
@@ -89,7 +91,7 @@ def restore_placeholders(text: str, sources: Sequence[str]) -> str:
             gap = " " if after[0].isalnum() else ""
             # (before punctuation, the answer may have cut the sentence there and cited it:
             # "…的复杂度是 [1]。" of "…的复杂度是 [Math] ;如果…")
-            then = re.escape(after) if gap else r"(?:\[\d+(?:\s*[,，]\s*\d+)*\])?\s*[^\w\s]"
+            then = re.escape(after) if gap else "(?:" + CITATION.pattern + r")?\s*[^\w\s]"
             hole = re.compile(re.escape(before) + r"[ \t]*(?=" + then + ")")
             text = hole.sub(partial(_fill, f"{before} {m.group(0)}{gap}"), text)
     return text

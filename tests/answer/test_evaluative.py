@@ -87,6 +87,9 @@ def test_a_question_asking_for_a_figure_needs_one_in_the_answer() -> None:
     assert unmet_figure("DDIM 采样需要多少步?", "仅需 20~100 步 [1]") is None
     # a name's digits, an article 一个, a citation number are no figures
     assert unmet_figure("训练用了多少 GPU 小时?", "DeepSeek-V3 用了一个新目标 [2]") == "多少"
+    # ... in any of the forms an answer cites with ([1, 2], 【1】: rag.text.citations)
+    for cited in ("[1, 2]", "[1，2]", "【1】"):
+        assert unmet_figure("DDIM 快多少倍?", f"DDIM 是确定性的采样过程 {cited}。") == "多少", cited
     # numerals with a counter, number words and a variable are
     for said in ("两大目标", "three layers", "N processes", "三个矩阵连乘"):
         assert unmet_figure("How many are there?", said) is None, said

@@ -107,6 +107,7 @@ def test_containment_ignores_citations_case_and_punctuation() -> None:
     assert contains_answer("DDIM 仅需 20~100 步[1]。", ["20～100 步"])
     assert contains_answer("It is an ECPM thing [2].", ["eCPM"])
     assert not contains_answer("热[1]图", ["热图谱"])
+    assert contains_answer("热【1】图", ["热图"]) and contains_answer("热[1，2]图", ["热图"])
     assert not contains_answer("anything", [])
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from rag.answer.claims.result import Clause
 from rag.answer.claims.words import CITE, CJK, EN_EXTRA_STOP, EN_STOP, EN_WORD, is_english
+from rag.text.citations import CITATION
 
 __all__ = [
     "NO_ANSWER",
@@ -87,7 +88,7 @@ _LIST_NUMBER = re.compile(
     r"(?:^|[\n：:。；;!?！？])[ \t]*\d{1,2}$|[.:][ \t]+\d{1,2}$|(?:[\u3400-\u9fff][,，]|，)[ \t]*\d{1,2}$"
 )
 LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*(?=\S)")
-_TAIL = re.compile(r"(?:\s*(?:\[\d+(?:\s*[,，、]\s*\d+)*\]|【\d+】|[。！？!?.…]))+\s*$")
+_TAIL = re.compile(r"(?:\s*(?:" + CITATION.pattern + r"|[。！？!?.…]))+\s*$")
 _CLAUSE_PUNCT = re.compile(r"[，；;]|(?<!\d),|,(?!\d)|：|:(?=\s)")  # not in 10,000
 _ZH_CONJ = ("但是", "但", "然而", "而且", "并且", "因此", "所以", "从而", "不过")
 # openings stripped before a fragment is sized (longest first where one holds another)

@@ -17,6 +17,7 @@ import itertools
 import re
 import unicodedata
 
+from rag.text.citations import CITATION_AFTER
 from rag.text.glossary import EN_STOPWORDS as EN_STOP
 from rag.text.glossary import IRREGULAR_PLURALS, Glossary, stem
 from rag.text.language import CJK
@@ -46,7 +47,7 @@ __all__ = [
 ASKS_WHY = re.compile(r"为什么|为何|原因|怎么会|(?i:\bwhy\b|\breasons?\b|\bhow come\b)")
 
 # ``[1]``, ``[1, 2]``, ``【1】`` with the space before them
-CITE = re.compile(r"\s*(?:\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+)】)")
+CITE = CITATION_AFTER
 
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 LATIN_GROUP = re.compile(
