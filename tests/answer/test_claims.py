@@ -556,6 +556,30 @@ def test_an_english_clause_asserting_what_the_chinese_source_negates_is_removed(
     assert check(ok, passages, tools, similarity, "en").removed == []
 
 
+def test_a_negation_is_not_contradicted_by_what_the_source_says_of_another_name(tools, similarity):
+    """Asked as a user: "Why is YOLO fast?" lost its answer, "…because it directly predicts
+    bounding box positions and classes without using proposals and classifiers", as a negation
+    not in the source: the sentence with most of its words says "但是fasterRCNN整体还是采用了RCNN那种
+    proposal+classifier的思想" — of Faster R-CNN, the contrast the article draws with YOLO. Likewise
+    (a stored answer, m078) "[N_RF] is not the same as the receptive field itself" over "其中,RF
+    是感受野 … 不要和RF混淆". What the source says of the clause's own subject still counts."""
+    yolo = _articles("yolo")
+    answer = (
+        "YOLO is fast because it directly predicts bounding box positions and classes without "
+        "using proposals and classifiers [1]."
+    )
+    c = check(answer, yolo, tools, similarity, "en", question="Why is YOLO fast?")
+    assert c.removed == [] and c.text == answer
+    bad = check(
+        "YOLO does not regress the bounding box positions [1].", yolo, tools, similarity, "en"
+    )
+    assert [r.reason for r in bad.removed] == ["negation not in the source [1]"]
+    rf = _articles("receptive-field")
+    said = "It is not the same as the receptive field itself [1]."
+    ok = check(said, rf, tools, similarity, "en", question="Is N_RF the receptive field itself?")
+    assert not any(r.reason.startswith("negation") for r in ok.removed), ok.removed
+
+
 def test_chinese_paraphrase_words_that_claim_nothing_of_their_own(tools, similarity):
     """The third detection set (dev): correct Chinese paraphrases lost a clause for a particle
     (的话), a degree adverb jieba joins to its word (比较慢 over "通常是缓慢的") and a magnitude read as

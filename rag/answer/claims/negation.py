@@ -224,6 +224,7 @@ def negated_scope_asserted(info: ClauseInfo, c: Candidate, renderings: Rendering
             negated_before(c.text, p, c.negations, 10)
             or _REMOVAL.search(c.text, max(0, p - 8), p)
             or _in_negated_clause(c.text, p, c.negations)
+            or _said_of_another(c.text, p, info.text)
             for p in hits
         ):
             return True
@@ -286,6 +287,26 @@ def asserted_but_negated(info: ClauseInfo, c: Candidate, renderings: Renderings)
 
 
 _CLAUSE_END = re.compile(r"[,，;；:：。!！?？]")
+
+
+# a name in Latin letters: an acronym or a capitalised word run together (fasterRCNN, GPT2)
+_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]*[A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*")
+
+
+def _said_of_another(text: str, pos: int, clause: str) -> bool:
+    """The (comma-bounded) Chinese clause around ``pos`` speaks of a name the English clause
+    does not: "…without using proposals and classifiers" (YOLO) is not contradicted by
+    "但是fasterRCNN整体还是采用了RCNN那种 proposal+classifier的思想", which says it of Faster R-CNN."""
+    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos)]
+    start = starts[-1] if starts else 0
+    end_m = _CLAUSE_END.search(text, pos)
+    around = text[start : end_m.start() if end_m else len(text)]
+    said = re.sub(r"[^a-z0-9]", "", clause.lower())
+    return any(
+        re.sub(r"[^a-z0-9]", "", m.group(0).lower()) not in said
+        for m in _LATIN_NAME.finditer(around)
+        if not (m.start() + start <= pos < m.end() + start)
+    )
 
 
 def _in_negated_clause(text: str, pos: int, negs: list[tuple[int, int]]) -> bool:
