@@ -580,6 +580,33 @@ def test_a_negation_is_not_contradicted_by_what_the_source_says_of_another_name(
     assert not any(r.reason.startswith("negation") for r in ok.removed), ok.removed
 
 
+def test_a_clause_repeating_the_question_rests_on_a_passage_that_speaks_of_it(tools, similarity):
+    """A stored answer (m114): "What does the @tf_export decorator do for a function?" got
+    "It is a way to make functions available for use in TensorFlow's API [3]" from the
+    FeatureColumn passage's "Tensorflow平台提供的FeatureColumn API…", which never speaks of
+    functions (函数), while [1] does. The question's word it repeats is no claim of its own, but
+    a passage that lacks every such word is not where it comes from; with none in any passage
+    there is nothing to compare, and the clause is judged as before."""
+    tf_export = _p(
+        "@tf_export为函数取了个名字! Tensorflow经常看到定义的函数前面加了@tf_export。"
+        "首先,@tf_export是一个修饰符。修饰符的本质是一个函数。",
+        "tf-export",
+    )
+    columns = _p(
+        "特征工程是机器学习流程中重要的一个环节。Tensorflow平台提供的FeatureColumn API为特征工程"
+        "提供了强大的支持。",
+        "tf-feature-column",
+        1,
+    )
+    question = "What does the @tf_export decorator do for a function?"
+    answer = "It is a way to make functions available for use in TensorFlow's API [2]."
+    c = check(answer, [tf_export, columns], tools, similarity, "en", question=question)
+    assert [r.reason for r in c.removed] == ["'functions' not in [2], the passage it rests on"]
+    # no passage speaks of functions: nothing tells one passage from the other
+    c = check(answer, [columns], tools, similarity, "en", question=question)
+    assert not any("rests on" in r.reason for r in c.removed), c.removed
+
+
 def test_chinese_paraphrase_words_that_claim_nothing_of_their_own(tools, similarity):
     """The third detection set (dev): correct Chinese paraphrases lost a clause for a particle
     (的话), a degree adverb jieba joins to its word (比较慢 over "通常是缓慢的") and a magnitude read as

@@ -177,6 +177,13 @@ def anchored_support(
     (经典); "someone proposed using deterministic policies" (to "Why does DDPG use a
     deterministic policy…") rested on a passage without 确定性策略.
 
+    A clause (cited by the model or not) resting on a passage that has *none* of the question
+    words it repeats, when another passage has one, is unsupported where no such passage
+    supports it: what it says of the question's subject does not come from a passage that never
+    speaks of it. "It is a way to make functions available for use in TensorFlow's API" (to
+    "What does the @tf_export decorator do for a function?") rested on the FeatureColumn
+    passage; "Yang Hao currently plays for Beijing国安队" cited a sentence on his youth team.
+
     Args:
         judge: The check's judge.
         clauses: Every clause of the answer, as judged.
@@ -190,20 +197,28 @@ def anchored_support(
         row, given, own = first_row + j, infos[ci], full[ci]
         clause = clauses[ci]
         words = given_words(given, own)
-        if ci not in judge.options or not clause.supported or not words:
+        if not clause.supported or not words:
             continue
         now = max(_held(lex, own, words, s - 1) for s in clause.support)
         if now == len(words):
             continue
-        again = _judged_again(judge, row, clause, own)
-        passing = judge.passing.get(row, {})
-        held = {p: _held(lex, own, words, p) for p in passing}
-        better = {p: v for p, v in passing.items() if held[p] > now}
-        if again.supported and better:
-            best = max(better, key=lambda p: (held[p], better[p]))
-            clause.support = [best + 1]
-            judge.options[ci] = better
-            judge.evidence_in(ci, clause, best)
+        if ci in judge.options:  # the check chose its support: another passage may hold more
+            again = _judged_again(judge, row, clause, own)
+            passing = judge.passing.get(row, {})
+            held = {p: _held(lex, own, words, p) for p in passing}
+            better = {p: v for p, v in passing.items() if held[p] > now}
+            if again.supported and better:
+                best = max(better, key=lambda p: (held[p], better[p]))
+                clause.support = [best + 1]
+                judge.options[ci] = better
+                judge.evidence_in(ci, clause, best)
+                continue
+        if now == 0 and any(_held(lex, own, words, p) for p in range(len(lex.pass_cands))):
+            # what it says of the question's subject, from a passage that never speaks of it
+            marks = "".join(f"[{x}]" for x in clause.support)
+            shown = next((u.surface for u in own.units if u.key in words), words[0])
+            clause.status, clause.support = "unsupported", []
+            clause.reason = f"'{shown}' not in {marks}, the passage it rests on"
 
 
 def restatements_cite_their_sentence(judge: Judge, parsed: Parsed, restated: list[int]) -> None:
