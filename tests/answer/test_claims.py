@@ -2811,3 +2811,20 @@ def test_a_lead_in_that_restates_the_question_with_respectively_is_no_claim(tool
     # an invented respectively-list is still checked on its items
     wrong = answer.replace("《Embrace》", "《Stayin' Alive》")
     assert [r.text for r in check(wrong, [passage], tools, similarity, question=question).removed]
+
+
+def test_a_title_before_a_name_ends_no_sentence():
+    """A stored CMRC answer, "…statues of St. John of Matha and St. Felix of Valois on either
+    side [1].", was split after each "St." and shown as "John of Matha and St [1]. Felix of
+    Valois on either side [1]." once its first clause went. A unit before a full stop still
+    ends its sentence."""
+    from rag.answer.claims.clauses import split_sentences
+
+    text = "It has statues of St. John of Matha and St. Felix of Valois on either side [1]."
+    assert split_sentences(text) == [(0, len(text))]
+    text = "Mr. Smith met Dr. Lee [1]. The latency is 20 ms. It is low [1]."
+    assert [text[s:e].strip() for s, e in split_sentences(text)] == [
+        "Mr. Smith met Dr. Lee [1].",
+        "The latency is 20 ms.",
+        "It is low [1].",
+    ]

@@ -80,6 +80,8 @@ def is_abstention(text: str) -> bool:
 _SENT_END = re.compile(r"[。！？!?]+|\.(?=\s|$)|\n+")
 # "etc." / "e.g." / "vs." inside an English sentence, or a full stop before a lowercase word: no end
 _ABBREVIATION = re.compile(r"(?:\b(?:etc|e\.g|i\.e|vs|cf|al|approx|resp|Fig|Eq))$", re.IGNORECASE)
+# a title before a name: "Saint Girolamo… and statues of St. John of Matha and St. Felix of Valois"
+_TITLE = re.compile(r"\b(?:St|Mr|Mrs|Ms|Dr|Prof|Mt)$")
 _LOWER_NEXT = re.compile(r"\s+[a-z]")
 # the number of a list item ("改进： 1. 使用了…", "2、提高了…", "(3) Uses…"): not a sentence's end,
 # and no figure the clause claims
@@ -183,12 +185,19 @@ def _not_an_end(text: str, dot: int) -> bool:
     >>> s = "Steps: 1. Start at t=0. 2. Move one step."
     >>> _not_an_end(s, s.index("2.") + 1)
     True
+    >>> s = "with statues of St. John of Matha and St. Felix on either side [1]. The latency is 20 ms. It"
+    >>> [_not_an_end(s, i) for i, ch in enumerate(s) if ch == "."]
+    [True, True, False, False]
     >>> s = "假如我们有N张显卡, 1. (缓解GIL限制)在DDP模式下,会有N个进程被启动。"
     >>> _not_an_end(s, s.index("1.") + 1), _not_an_end("The values are 1, 2. Next", 19)
     (True, False)
     """
     return bool(
         _ABBREVIATION.search(text[max(0, dot - 8) : dot])
+        or (
+            _TITLE.search(text[max(0, dot - 8) : dot])
+            and text[dot + 1 : dot + 3].strip()[:1].isupper()
+        )
         or _LOWER_NEXT.match(text, dot + 1)
         or (
             _LIST_NUMBER.search(text, 0, dot)
