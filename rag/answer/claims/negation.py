@@ -278,15 +278,21 @@ def asserted_but_negated(info: ClauseInfo, c: Candidate, renderings: Renderings)
         if not hits or not all(any(0 <= p - e <= 2 for _s, e in negs) for p in hits):
             continue
         for p in hits:
-            s = max((m.end() for m in _CLAUSE_END.finditer(c.text, 0, p)), default=0)
-            m = _CLAUSE_END.search(c.text, p)
-            part = c.text[s : m.start() if m else len(c.text)]
+            s, e = _clause_span(c.text, p)
+            part = c.text[s:e]
             if any(o is not u and any(z in part for z in oz) for o, oz in forms):
                 return True
     return False
 
 
 _CLAUSE_END = re.compile(r"[,，;；:：。!！?？]")
+
+
+def _clause_span(text: str, pos: int) -> tuple[int, int]:
+    """Start and end of the comma-bounded clause of ``text`` that holds ``pos``."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, pos)), default=0)
+    end = _CLAUSE_END.search(text, pos)
+    return start, end.start() if end else len(text)
 
 
 # a name in Latin letters: an acronym or a capitalised word run together (fasterRCNN, GPT2)
@@ -297,10 +303,8 @@ def _said_of_another(text: str, pos: int, clause: str) -> bool:
     """The (comma-bounded) Chinese clause around ``pos`` speaks of a name the English clause
     does not: "…without using proposals and classifiers" (YOLO) is not contradicted by
     "但是fasterRCNN整体还是采用了RCNN那种 proposal+classifier的思想", which says it of Faster R-CNN."""
-    starts = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos)]
-    start = starts[-1] if starts else 0
-    end_m = _CLAUSE_END.search(text, pos)
-    around = text[start : end_m.start() if end_m else len(text)]
+    start, end = _clause_span(text, pos)
+    around = text[start:end]
     said = re.sub(r"[^a-z0-9]", "", clause.lower())
     return any(
         re.sub(r"[^a-z0-9]", "", m.group(0).lower()) not in said
