@@ -607,6 +607,21 @@ def test_a_clause_repeating_the_question_rests_on_a_passage_that_speaks_of_it(to
     assert not any("rests on" in r.reason for r in c.removed), c.removed
 
 
+def test_a_passage_naming_the_questions_subject_speaks_of_it(tools, similarity):
+    """A user asked "What does SPP stand for and what problem does it solve?" and lost the
+    model's right "It solves the problem of detecting objects of different scales…": it rests on
+    the SPP article, which names neither "solve" nor "problem", while the random-walk article
+    writes 问题 (problem). The SPP article names the question's subject, so it does speak of it."""
+    passages = _articles("spp", "random-walk")
+    question = "What does SPP stand for and what problem does it solve?"
+    answer = (
+        "SPP stands for Spatial Pyramid Pooling [1]. It solves the problem of detecting objects "
+        "of different scales by dividing the feature maps into m×m bins [1]."
+    )
+    c = check(answer, passages, tools, similarity, "en", question=question)
+    assert c.removed == [] and c.text == answer, [(r.text, r.reason) for r in c.removed]
+
+
 def test_chinese_paraphrase_words_that_claim_nothing_of_their_own(tools, similarity):
     """The third detection set (dev): correct Chinese paraphrases lost a clause for a particle
     (的话), a degree adverb jieba joins to its word (比较慢 over "通常是缓慢的") and a magnitude read as

@@ -132,7 +132,7 @@ def check_answer(
     for ci, (clause, info) in enumerate(zip(clauses, infos, strict=True)):
         judge.clause(ci, clause, info)
     negated = cite_restatements(judge, clauses, full, restated, bare, len(infos))
-    anchored_support(judge, clauses, infos, full, anchored, len(infos) + len(restated))
+    anchored_support(judge, clauses, infos, full, anchored, len(infos) + len(restated), question)
     figures_about_the_question(judge, clauses, infos, full)
     figures_of_their_statement(lex, clauses, full)
     chosen = {ci: o for ci, o in judge.options.items() if ci < len(infos) and ci not in restated}

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from rag.answer.claims.clauses import Parsed
 from rag.answer.claims.lexicon import Lexicon
-from rag.answer.claims.names import name_in, name_mentioned, question_names
+from rag.answer.claims.names import is_strong_name, name_in, name_mentioned, question_names
 from rag.answer.claims.remnants import pronoun_led
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import Candidate, ClauseInfo
@@ -153,6 +153,12 @@ def _held(lex: Lexicon, own: ClauseInfo, words: list[str], p: int) -> int:
     return units + sum(name_mentioned(n, pc.norm, pc.low) for _, n in own.names if n in words)
 
 
+def _names_subject(lex: Lexicon, names: Sequence[str], p: int) -> bool:
+    """Passage ``p`` mentions one of the question's strong ``names`` (normalised)."""
+    pc = lex.pass_cands[p]
+    return any(name_mentioned(n, pc.norm, pc.low) for n in names)
+
+
 def given_words(given: ClauseInfo, own: ClauseInfo) -> list[str]:
     """The unit keys and names of a clause (``own``) that its question gave (not in ``given``)."""
     kept = {u.key for u in given.units} | {n for _, n in given.names}
@@ -168,6 +174,7 @@ def anchored_support(
     full: Sequence[ClauseInfo],
     anchored: Sequence[int],
     first_row: int,
+    question: str = "",
 ) -> None:
     """A clause whose support the check chose on the words it adds to the question rests on a
     passage that lacks question words it repeats: judged on all its words, it cites a passage
@@ -183,6 +190,10 @@ def anchored_support(
     speaks of it. "It is a way to make functions available for use in TensorFlow's API" (to
     "What does the @tf_export decorator do for a function?") rested on the FeatureColumn
     passage; "Yang Hao currently plays for Beijing国安队" cited a sentence on his youth team.
+    A passage naming the question's subject (an acronym, CamelCase or a name with digits) does
+    speak of it: "It solves the problem of detecting objects of different scales…" (to "What
+    does SPP stand for and what problem does it solve?") rests on the SPP passage, though the
+    random-walk passage has 问题 ("problem").
 
     Args:
         judge: The check's judge.
@@ -191,8 +202,10 @@ def anchored_support(
         full: Each clause on all its words.
         anchored: The clauses to look at (those that repeat some of the question's words).
         first_row: The judge's row of the first of them on all its words (the others follow).
+        question: The question (its strong names).
     """
     lex = judge.lex
+    subject = [n for s, n in question_names(question) if is_strong_name(s)]
     for j, ci in enumerate(anchored):
         row, given, own = first_row + j, infos[ci], full[ci]
         clause = clauses[ci]
@@ -214,6 +227,8 @@ def anchored_support(
                 judge.evidence_in(ci, clause, best)
                 continue
         if now == 0 and any(_held(lex, own, words, p) for p in range(len(lex.pass_cands))):
+            if any(_names_subject(lex, subject, s - 1) for s in clause.support):
+                continue
             # what it says of the question's subject, from a passage that never speaks of it
             marks = "".join(f"[{x}]" for x in clause.support)
             shown = next((u.surface for u in own.units if u.key in words), words[0])
