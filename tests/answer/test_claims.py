@@ -1380,6 +1380,23 @@ def test_it_after_a_named_clause_rests_on_a_passage_that_names_it(tools, similar
     assert "It trains the language model directly [1]" in c.text and not c.removed
 
 
+def test_it_after_a_conjunction_is_the_name_before_it(tools, similarity):
+    """Asked as a user, "Why is YOLO bad at detecting small objects?" got "YOLO is bad at
+    detecting small objects [3] because it uses a simple strategy of detecting objects of
+    different scales ("SPP applies a slightly different strategy…") [2]": what SPP does, told
+    of YOLO. "because it …" speaks of YOLO as "It …" does; the SPP article never names YOLO."""
+    passages = _articles("small-object-detection", "spp", "yolo")
+    answer = (
+        "YOLO is bad at detecting small objects [3] because it uses a simple strategy of "
+        'detecting objects of different scales ("SPP applies a slightly different strategy in '
+        'detecting objects of different scales") [2].'
+    )
+    question = "Why is YOLO bad at detecting small objects?"
+    c = check(answer, passages, tools, similarity, "en", question=question)
+    assert "SPP" not in c.text and "strategy" not in c.text, c.text
+    assert any("'YOLO' not in [2]" in r.reason for r in c.removed), c.removed
+
+
 def test_a_name_in_the_passage_title_counts(tools, similarity):
     """A real test-split answer: "是 [2]。" to a question about Google's FLASH paper, whose
     passage names it only in its title (the prompt shows titles); [2] was FlashAttention."""

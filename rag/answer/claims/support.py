@@ -23,7 +23,7 @@ from typing import Protocol
 from rag.answer.claims.clauses import Parsed
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.names import is_strong_name, name_in, name_mentioned, question_names
-from rag.answer.claims.remnants import pronoun_led
+from rag.answer.claims.remnants import pronoun_led, strip_lead
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import Candidate, ClauseInfo
 from rag.answer.claims.words import NORM_DROP
@@ -284,6 +284,9 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
     English "It"/"Its" clause speaks of a name of the clause before it even when that clause
     stands: "It uses a reward model… [3]" after "No, DDIM doesn't need to retrain the model [1]"
     rested on the DPO passage, which never names DDIM (removed; not moved to another passage).
+    So does "because it …", "and it …": "YOLO is bad at detecting small objects [3] because it
+    uses a simple strategy of detecting objects of different scales [2]" told SPP's strategy of
+    YOLO.
     """
     lex = judge.lex
     names = _names_the_passages_have(lex, question)
@@ -307,7 +310,7 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
             orphaned = orphaned and clause.rule == "name"
         elif unsupported_subject and pointer:
             said, inherited = unsupported_subject, True  # "It replaces…": "it" is that name
-        elif subject and clause.lang == "en" and _IT.match(clause.text):
+        elif subject and clause.lang == "en" and _IT.match(strip_lead(clause.text, True)):
             # "It uses a reward model… [3]" after "No, DDIM doesn't… [2]": no passage naming
             # DDIM is looked for (the rest of the clause may pass anywhere: "to determine" ~ 行列式)
             said, inherited, it = subject, True, True
