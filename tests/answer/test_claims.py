@@ -580,6 +580,23 @@ def test_a_negation_is_not_contradicted_by_what_the_source_says_of_another_name(
     assert not any(r.reason.startswith("negation") for r in ok.removed), ok.removed
 
 
+def test_a_chinese_negation_said_of_another_name_is_no_contradiction(tools, similarity):
+    """Asked as a user, "Anchor-free 检测器和 anchor-based 的区别是什么?" lost the model's right
+    "而 anchor-based 的检测器使用锚框来预测目标的位置和形状" as "negation not in the source": the
+    sentence with its words is "而在"anchorfree"方法中,不再使用锚框…", said of anchor-free
+    detectors. A negation said of the clause's own name still contradicts it."""
+    passages = _articles("anchor-free", "small-object-detection")
+    question = "Anchor-free 检测器和 anchor-based 的区别是什么?"
+    answer = (
+        "Anchor-free 检测器直接预测目标的位置和形状,而 anchor-based 的检测器使用锚框来预测目标的"
+        "位置和形状 [1]。"
+    )
+    c = check(answer, passages, tools, similarity, question=question)
+    assert c.removed == [] and c.text == answer, [(r.text, r.reason) for r in c.removed]
+    bad = check("anchorfree 方法使用锚框 [1]。", passages, tools, similarity, question=question)
+    assert [r.reason for r in bad.removed] == ["negation not in the source [1]"], bad.removed
+
+
 def test_a_clause_repeating_the_question_rests_on_a_passage_that_speaks_of_it(tools, similarity):
     """A stored answer (m114): "What does the @tf_export decorator do for a function?" got
     "It is a way to make functions available for use in TensorFlow's API [3]" from the
@@ -1119,6 +1136,22 @@ def test_an_as_it_clause_is_not_shown_alone_when_its_main_clause_went(tools, sim
     q = "What is the reparameterization trick used for?"
     c = check(answer, rp, tools, similarity, lang="en", question=q)
     assert not c.text.startswith("As it")
+
+
+def test_the_other_branch_of_a_removed_condition_is_not_shown_alone(tools, similarity):
+    """Asked as a user, "Why do we need a bias term in a perceptron?" showed "Otherwise it
+    outputs 0 [2]." once "if the weighted sum is greater than or equal to the bias term, the
+    perceptron outputs 1" went: "otherwise" of what the reader no longer sees."""
+    passages = _articles("bias-in-dl", "llm-activations")
+    answer = (
+        "We need a bias term because it lets the perceptron learn the threshold [1]. If the "
+        "weighted sum is greater than or equal to the bias term, the perceptron outputs 1, "
+        "otherwise it outputs 0 [1]."
+    )
+    q = "Why do we need a bias term in a perceptron?"
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert "outputs 1" not in c.text and "therwise" not in c.text, c.text
+    assert "learn the threshold" in c.text
 
 
 def test_an_answer_does_not_open_with_a_word_pointing_at_a_removed_sentence(tools, similarity):

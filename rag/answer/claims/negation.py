@@ -325,8 +325,41 @@ def _in_negated_clause(text: str, pos: int, negs: list[tuple[int, int]]) -> bool
     )
 
 
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9\-_ ]*[A-Za-z0-9]|[A-Za-z]")
+
+
+def _latin_names(text: str) -> set[str]:
+    """The Latin runs of a Chinese text, lowercased, separators dropped (anchor-based ->
+    anchorbased)."""
+    return {re.sub(r"[^a-z0-9]", "", m.group(0).lower()) for m in _LATIN_RUN.finditer(text)}
+
+
+def _of_another(clause: str, sentence: str) -> bool:
+    """Each of the two names something in Latin letters the other does not: the sentence speaks
+    of another subject. "而 anchor-based 的检测器使用锚框…" is not contradicted by "而在"anchorfree"
+    方法中,不再使用锚框", which says it of anchor-free detectors.
+
+    >>> _of_another("而 anchor-based 的检测器使用锚框", '而在"anchorfree"方法中,不再使用锚框')
+    True
+    >>> _of_another("DDIM 利用了马尔可夫假设", "DDIM 在不利用马尔可夫假设的情况下推导")
+    False
+    """
+    mine, theirs = _latin_names(clause), _latin_names(sentence)
+    flat = re.sub(r"[^a-z0-9]", "", sentence.lower())
+    said = re.sub(r"[^a-z0-9]", "", clause.lower())
+    return (
+        bool(mine)
+        and bool(theirs)
+        and not any(n in flat for n in mine)
+        and not any(n in said for n in theirs)
+    )
+
+
 def _zh_neg_mismatch(info: ClauseInfo, c: Candidate, tok: Terms) -> bool:
-    """Chinese: a negated predicate in one, the same predicate un-negated in the other."""
+    """Chinese: a negated predicate in one, the same predicate un-negated in the other (not
+    when the two speak of different names: :func:`_of_another`)."""
+    if _of_another(info.text, c.text):
+        return False
     for pred in info.neg_preds:
         if pred and pred in c.text:
             pos = [m.start() for m in re.finditer(re.escape(pred), c.text)]

@@ -38,6 +38,8 @@ _ZH_IF = ("如果", "假如", "除非")
 _EN_SUBORDINATE = re.compile(
     r"^(?:which|while|whereas|although|though|because|and because|"
     r"so that|making|where|who|whose|such as|including|e\.g\.|with|without|by|using|via|rather|"
+    # the other branch of a condition that went: "…, otherwise it outputs 0"
+    r"otherwise|or else|else|"
     # "…, as it allows the use of discrete distributions": its "it" was the removed clause's
     r"as (?:it|they|this|these|those)|since|"
     r"but rather|thereby|allowing|enabling|leading to|resulting in|instead of|in order to|"
@@ -150,6 +152,8 @@ def dependent(text: str, english: bool) -> bool:
         >>> dependent("the smoother the distribution", True), dependent("The larger model wins", True)
         (True, False)
         >>> dependent("as it allows the use of discrete distributions", True)
+        True
+        >>> dependent("otherwise it outputs 0", True)  # its condition went
         True
         >>> dependent("As shown in Table 1, DDIM is faster", True)
         False
