@@ -2893,3 +2893,25 @@ def test_a_title_before_a_name_ends_no_sentence():
         "The latency is 20 ms.",
         "It is low [1].",
     ]
+
+
+def test_an_answer_announcing_what_it_never_says_is_no_answer(tools, similarity):
+    """Asked as a user, "DPO 和 RLHF 有什么区别?" was answered "DPO 是直接偏好优化(DPO) 传统的RLHF
+    方法分两步走: [1]。" and shown as "…分两步走 [1]。": the two steps never came, and the words
+    are the passage's own. A clause ending in a colon with nothing kept after it goes (the
+    chain then shows the extractive answer); one followed by what it announces stays."""
+    passages = _articles("dpo")
+    question = "DPO 和 RLHF 有什么区别?"
+    c = check(
+        "DPO 是直接偏好优化(DPO) 传统的RLHF方法分两步走: [1]。",
+        passages,
+        tools,
+        similarity,
+        question=question,
+    )
+    assert c.text == "" and [r.reason for r in c.removed] == [
+        "it announced what the answer never says"
+    ]
+    said = "传统的RLHF方法分两步走: 先训练一个奖励模型来判断哪个回答更好 [1]。"
+    c = check(said, passages, tools, similarity, question=question)
+    assert "先训练一个奖励模型" in c.text and not c.removed, c.removed

@@ -173,18 +173,23 @@ def _announced_nothing(parsed: Parsed) -> None:
     ...     c.status = "unsupported"
     >>> _announced_nothing(p); p.clauses[0].status, p.clauses[0].reason
     ('unsupported', 'it announced a list whose items were removed')
+
+    So does a clause ending in a colon with nothing after it: "DPO 和 RLHF 有什么区别?" was
+    answered "DPO 是直接偏好优化(DPO) 传统的RLHF方法分两步走: [1]。", the two steps never given.
+
+    >>> p = parse_answer("传统的RLHF方法分两步走: [1]。", 1)
+    >>> _announced_nothing(p); p.clauses[0].reason
+    'it announced what the answer never says'
     """
     clauses = parsed.clauses
     for i, c in enumerate(clauses):
         after = clauses[i + 1 :]
-        if (
-            c.supported
-            and after
-            and _ANNOUNCES.search(c.text)
-            and not any(a.supported for a in after)
-        ):
-            c.status = "unsupported"
-            c.reason = ANNOUNCED
+        if not c.supported or any(a.supported for a in after):
+            continue
+        if after and _ANNOUNCES.search(c.text):
+            c.status, c.reason = "unsupported", ANNOUNCED
+        elif CITE.sub("", c.text).rstrip().endswith((":", "：")):
+            c.status, c.reason = "unsupported", "it announced what the answer never says"
 
 
 def _opens_with_pronoun(sentence: Sentence, parsed: Parsed) -> bool:
