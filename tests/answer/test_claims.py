@@ -2915,3 +2915,19 @@ def test_an_answer_announcing_what_it_never_says_is_no_answer(tools, similarity)
     said = "传统的RLHF方法分两步走: 先训练一个奖励模型来判断哪个回答更好 [1]。"
     c = check(said, passages, tools, similarity, question=question)
     assert "先训练一个奖励模型" in c.text and not c.removed, c.removed
+
+
+def test_a_quote_after_its_sentences_full_stop_is_shown_with_it(tools, similarity):
+    """Asked as a user, "How many GPU processes does DDP start with N GPUs?" was answered
+    "N processes are started with N GPUs. ("N个进程被启动,…") [1]" and shown as two sentences,
+    the quote alone and ending in "。". The quote belongs to the sentence before it."""
+    answer = (
+        'N processes are started with N GPUs. ("N个进程被启动,每个进程在一张卡上加载一个模型,'
+        '这些模型的参数在数值上是相同的") [1]'
+    )
+    q = "How many GPU processes does DDP start with N GPUs?"
+    c = check(answer, _articles("pytorch-ddp"), tools, similarity, lang="en", question=q)
+    assert c.text == (
+        'N processes are started with N GPUs ("N个进程被启动,每个进程在一张卡上加载一个模型,'
+        '这些模型的参数在数值上是相同的") [1].'
+    ), c.text

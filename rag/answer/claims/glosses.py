@@ -38,6 +38,7 @@ from rag.answer.claims.words import CJK
 
 __all__ = [
     "Gloss",
+    "attach_stray_quotes",
     "drop_echoes",
     "drop_invented_glosses",
     "drop_unrelated_quotes",
@@ -177,6 +178,33 @@ _QUOTED = re.compile(r'\(\s*"([^"]+)"\s*\)')
 # the sentences of a quote: after 。！？, or after ". " before a capital
 _QUOTE_SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|(?<=\.)\s+(?=[A-Z])")
 _TRIM_FROM = 60  # characters: a quote this long is cut to the sentences that say the English
+
+
+# an English sentence's full stop, then a quote in parentheses and its citation: the quote the
+# model meant for that sentence ("N processes are started with N GPUs. ("N个进程被启动…") [1]")
+_STRAY_QUOTE = re.compile(
+    r"([A-Za-z0-9])\.\s+(\(\s*[\"“][^\"”()]+[\"”]\s*\))(\s*\[\d+(?:\s*,\s*\d+)*\])?(\s*[.。])?"
+)
+
+
+def attach_stray_quotes(text: str) -> str:
+    """``text`` with a quote written after its English sentence's full stop moved inside it.
+
+    "How many GPU processes does DDP start with N GPUs?" was answered "N processes are started
+    with N GPUs. ("N个进程被启动…") [1]" and shown with the quote as a sentence of its own
+    ending in "。".
+
+    Example:
+        >>> attach_stray_quotes('N processes are started. ("N个进程被启动") [1]')
+        'N processes are started ("N个进程被启动") [1].'
+        >>> attach_stray_quotes('It is linear. ("具有线性时间复杂度") [1]. FM is fast [1].')
+        'It is linear ("具有线性时间复杂度") [1]. FM is fast [1].'
+    """
+
+    def moved(m: re.Match[str]) -> str:
+        return f"{m.group(1)} {m.group(2)}{m.group(3) or ''}."
+
+    return _STRAY_QUOTE.sub(moved, text)
 
 
 def trim_long_quotes(text: str, held: Callable[[str, str], tuple[int, int]]) -> str:
