@@ -2931,3 +2931,24 @@ def test_a_quote_after_its_sentences_full_stop_is_shown_with_it(tools, similarit
         'N processes are started with N GPUs ("N个进程被启动,每个进程在一张卡上加载一个模型,'
         '这些模型的参数在数值上是相同的") [1].'
     ), c.text
+
+
+def test_a_drawback_is_not_given_as_an_advantage(tools, similarity):
+    """Asked as a user, "What are the advantages of FM?" got "…, linear time complexity, ability
+    to generalize to unseen cross-feature information, and lack of consideration of
+    higher-order features [1]": the last is what the FM article lists under "不足:". It goes; the
+    same point given as a drawback, or in answer to a question asking for drawbacks, stays."""
+    passages = _articles("fm-ffm")
+    answer = (
+        "FM has several advantages, including effective handling of sparse scenarios, linear "
+        "time complexity, and lack of consideration of higher-order features [1]."
+    )
+    c = check(answer, passages, tools, similarity, "en", question="What are the advantages of FM?")
+    assert [r.reason for r in c.removed] == ["[1] lists it under '不足'"], c.removed
+    assert "linear time complexity [1]." in c.text and "higher-order" not in c.text
+    said = "FM does not consider higher-order features [1]."
+    c = check(said, passages, tools, similarity, "en", question="What are the drawbacks of FM?")
+    assert not any(r.rule == "judgement" for r in c.removed), c.removed
+    zh = "FM 的不足是没有考虑高阶特征的信息 [1]。"
+    c = check(zh, passages, tools, similarity, question="FM 有哪些优点?")
+    assert not any(r.rule == "judgement" for r in c.removed), c.removed

@@ -34,6 +34,7 @@ from rag.answer.claims.glosses import (
     drop_unrelated_quotes,
     trim_long_quotes,
 )
+from rag.answer.claims.judged import filed_under_the_other
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import name_mentioned
@@ -142,10 +143,9 @@ def check_answer(
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
     rejections(lex, clauses, full, bare, question)
-    for i, again in negated.items():
-        negated_yes(clauses[i], again)
-    yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
+    _yes_no(clauses, negated, bare, question)
     show_sentences_that_say(lex, clauses, infos)
+    filed_under_the_other(clauses, [p.text for p in passages], question)
     final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
         Clause(g.text, g.start, g.end, -1, "unsupported", reason=g.reason) for g in glosses
@@ -164,6 +164,16 @@ def check_answer(
         and not is_polar(question)
         and all(restates_question(c, infos[i]) for i, c in kept),
     )
+
+
+def _yes_no(
+    clauses: Sequence[Clause], negated: dict[int, Clause], bare: Sequence[int], question: str
+) -> None:
+    """A yes the passages negate becomes unsupported; a bare yes/no to a question that asks
+    no yes/no question goes (:func:`negated_yes`, :func:`yes_no_to_no_yes_no_question`)."""
+    for i, again in negated.items():
+        negated_yes(clauses[i], again)
+    yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
 
 
 def _calibrated_spans(text: str) -> list[tuple[int, int]]:
