@@ -2952,3 +2952,18 @@ def test_a_drawback_is_not_given_as_an_advantage(tools, similarity):
     zh = "FM 的不足是没有考虑高阶特征的信息 [1]。"
     c = check(zh, passages, tools, similarity, question="FM 有哪些优点?")
     assert not any(r.rule == "judgement" for r in c.removed), c.removed
+
+
+def test_a_quote_never_closed_is_checked_as_one_quote(tools, similarity):
+    """Asked as a user, "What are the limitations of the image pyramid approach?" was answered
+    with an English lead-in and a quote the model never closed; the quote's three sentences
+    were shown as the answer's own, each with a citation inside the open parenthesis."""
+    answer = (
+        'The image pyramid approach has limitations ("在正式介绍之前,先简单回顾一下现有的两大类方法。'
+        " 第一大类,也是从非Deep时代,乃至CV初期就被就被广泛使用的方法叫做image pyramid。"
+        " 在image pyramid中,我们直接对图像进行不同尺度的缩放,然后将这些图像直接输入到detector中去进行检测。"
+    )
+    q = "What are the limitations of the image pyramid approach?"
+    passages = _articles("image-feature-pyramid", "spp")
+    c = check(answer, passages, tools, similarity, lang="en", question=q)
+    assert c.text.count("[") == 1 and c.text.count("(") == c.text.count(")"), c.text

@@ -30,6 +30,7 @@ from rag.answer.claims.given import given_by_question, restates_question
 from rag.answer.claims.glosses import (
     Gloss,
     attach_stray_quotes,
+    close_open_quote,
     drop_invented_glosses,
     drop_unrelated_quotes,
     trim_long_quotes,
@@ -186,7 +187,7 @@ def _without_glosses(
 ) -> tuple[str, list[Gloss]]:
     """The answer without the quotes that are no quotes, out before the check: a gloss of the
     model's own ("点击率×广告ID"), a passage sentence that says nothing of its clause."""
-    text = attach_stray_quotes(text)
+    text = attach_stray_quotes(close_open_quote(text))
     text, glosses = drop_invented_glosses(text, [f"{p.title}\n{p.text}" for p in passages])
     held = partial(quote_holds, lex)
     text, unrelated = drop_unrelated_quotes(text, held)

@@ -39,6 +39,7 @@ from rag.answer.claims.words import CJK
 __all__ = [
     "Gloss",
     "attach_stray_quotes",
+    "close_open_quote",
     "drop_echoes",
     "drop_invented_glosses",
     "drop_unrelated_quotes",
@@ -205,6 +206,35 @@ def attach_stray_quotes(text: str) -> str:
         return f"{m.group(1)} {m.group(2)}{m.group(3) or ''}."
 
     return _STRAY_QUOTE.sub(moved, text)
+
+
+_OPEN_QUOTE = re.compile(r"\(\s*([\"“])")
+_TAIL = re.compile(r"(\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)*)$")
+
+
+def close_open_quote(text: str) -> str:
+    """``text`` with a quote the model opened and never closed closed at its end.
+
+    "What are the limitations of the image pyramid approach?" was answered "The image pyramid
+    approach has limitations ("在正式介绍之前,… 然后将这些图像直接输入到detector中去进行检测。" (the
+    reply stopped there): the passage's sentences were checked and shown as the answer's own,
+    each with a citation inside the open parenthesis. Closed, it is one quote like the others.
+
+    Example:
+        >>> close_open_quote('It has limitations ("第一大类方法叫做image pyramid。')
+        'It has limitations ("第一大类方法叫做image pyramid。")'
+        >>> close_open_quote('It is slow ("这种方法通常是缓慢的。 [1]')
+        'It is slow ("这种方法通常是缓慢的。") [1]'
+        >>> close_open_quote('It is slow ("这种方法通常是缓慢的") [1].')
+        'It is slow ("这种方法通常是缓慢的") [1].'
+    """
+    opened = list(_OPEN_QUOTE.finditer(text))
+    if not opened or ")" in text[opened[-1].end() :]:
+        return text
+    tail = _TAIL.search(text)
+    cut = tail.start() if tail else len(text)
+    close = "”)" if opened[-1].group(1) == "“" else '")'
+    return text[:cut] + close + text[cut:]
 
 
 def trim_long_quotes(text: str, held: Callable[[str, str], tuple[int, int]]) -> str:
