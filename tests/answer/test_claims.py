@@ -2967,3 +2967,17 @@ def test_a_quote_never_closed_is_checked_as_one_quote(tools, similarity):
     passages = _articles("image-feature-pyramid", "spp")
     c = check(answer, passages, tools, similarity, lang="en", question=q)
     assert c.text.count("[") == 1 and c.text.count("(") == c.text.count(")"), c.text
+
+
+def test_an_english_restatement_around_a_chinese_quote_only_restates(tools, similarity):
+    """The unclosed-quote answer above, closed: "The image pyramid approach has limitations
+    ("第一大类…叫做image pyramid。") [1]" says only the question back (the quote is the passage's
+    words, not the answer's), so the chain shows the extract instead. An English clause that
+    says something of its own beside its quote is an answer."""
+    q = "What are the limitations of the image pyramid approach?"
+    passages = _articles("image-feature-pyramid", "spp")
+    quote = "第一大类,也是从非Deep时代,乃至CV初期就被就被广泛使用的方法叫做image pyramid。"
+    answer = f'The image pyramid approach has limitations ("{quote}") [1].'
+    assert check(answer, passages, tools, similarity, lang="en", question=q).restated
+    said = 'It scales the image to different sizes and feeds each to the detector ("在image pyramid中,我们直接对图像进行不同尺度的缩放") [1].'
+    assert not check(said, passages, tools, similarity, lang="en", question=q).restated

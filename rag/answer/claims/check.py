@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -161,10 +162,34 @@ def check_answer(
         abstained=False,
         notice=notice(removed, parsed.dropped, lang),
         support=(sum(c.supported for c in clauses) / len(clauses)) if clauses else 0.0,
-        restated=bool(kept)
-        and not is_polar(question)
-        and all(restates_question(c, infos[i]) for i, c in kept),
+        restated=_only_restates(lex, kept, infos, question),
     )
+
+
+# a Chinese quote in an English clause: the passage's words, not the clause's own
+_ZH_QUOTE = re.compile(r"\s*\(\s*[\"“][^\"”()]*[\u4e00-\u9fff][^\"”()]*[\"”]\s*\)")
+
+
+def _only_restates(
+    lex: Lexicon, kept: list[tuple[int, Clause]], infos: list[ClauseInfo], question: str
+) -> bool:
+    """Every kept clause adds nothing to the question (the chain then shows the extract). An
+    English clause's Chinese quote is the passage speaking, not the clause: "The image pyramid
+    approach has limitations ("第一大类,…方法叫做image pyramid。") [1]" says only the question back."""
+    if not kept or is_polar(question):
+        return False
+    for i, c in kept:
+        info, bare = infos[i], _ZH_QUOTE.sub("", c.text)
+        if bare != c.text and not CJK.search(bare) and not restates_question(c, info):
+            info = given_by_question(
+                lex.clause_info(strip_lead(bare, True), True),
+                question,
+                lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low),
+                lex.question_renderings(question),
+            )
+        if not restates_question(c, info):
+            return False
+    return True
 
 
 def _yes_no(
