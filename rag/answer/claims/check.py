@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -181,12 +181,8 @@ def _only_restates(
     for i, c in kept:
         info, bare = infos[i], _ZH_QUOTE.sub("", c.text)
         if bare != c.text and not CJK.search(bare) and not restates_question(c, info):
-            info = given_by_question(
-                lex.clause_info(strip_lead(bare, True), True),
-                question,
-                lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low),
-                lex.question_renderings(question),
-            )
+            own = lex.clause_info(strip_lead(bare, True), True)
+            info = _given(lex, own, question, lex.question_renderings(question))
         if not restates_question(c, info):
             return False
     return True
@@ -219,6 +215,15 @@ def _without_glosses(
     return trim_long_quotes(text, held), glosses + unrelated
 
 
+def _given(
+    lex: Lexicon, info: ClauseInfo, question: str, question_zh: Collection[str]
+) -> ClauseInfo:
+    """What ``info`` claims beyond the question (:func:`given_by_question` over these passages)."""
+    return given_by_question(
+        info, question, lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low), question_zh
+    )
+
+
 def _clause_infos(
     lex: Lexicon, parsed: Parsed, question: str
 ) -> tuple[list[ClauseInfo], list[ClauseInfo], list[int], list[int], list[int]]:
@@ -237,12 +242,7 @@ def _clause_infos(
             not CJK.search(c.text) and len(EN_WORD.findall(c.text)) >= 3
         )
         info = lex.clause_info(strip_lead(c.text, english), english)
-        given = given_by_question(
-            info,
-            question,
-            lambda norm: name_mentioned(norm, lex.all_norm, lex.all_low),
-            question_zh,
-        )
+        given = _given(lex, info, question, question_zh)
         # a term the question names and no passage mentions is a claim, checked as a name; so
         # is an English ML term of the clause's own that no passage mentions in any form
         own = [

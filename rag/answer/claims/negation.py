@@ -299,15 +299,20 @@ def _clause_span(text: str, pos: int) -> tuple[int, int]:
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]*[A-Z][A-Za-z]*[A-Z0-9][A-Za-z0-9]*")
 
 
+def _latin_flat(text: str) -> str:
+    """``text`` lowercased, only its Latin letters and digits kept (anchor-based -> anchorbased)."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
 def _said_of_another(text: str, pos: int, clause: str) -> bool:
     """The (comma-bounded) Chinese clause around ``pos`` speaks of a name the English clause
     does not: "…without using proposals and classifiers" (YOLO) is not contradicted by
     "但是fasterRCNN整体还是采用了RCNN那种 proposal+classifier的思想", which says it of Faster R-CNN."""
     start, end = _clause_span(text, pos)
     around = text[start:end]
-    said = re.sub(r"[^a-z0-9]", "", clause.lower())
+    said = _latin_flat(clause)
     return any(
-        re.sub(r"[^a-z0-9]", "", m.group(0).lower()) not in said
+        _latin_flat(m.group(0)) not in said
         for m in _LATIN_NAME.finditer(around)
         if not (m.start() + start <= pos < m.end() + start)
     )
@@ -331,7 +336,7 @@ _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9\-_ ]*[A-Za-z0-9]|[A-Za-z]")
 def _latin_names(text: str) -> set[str]:
     """The Latin runs of a Chinese text, lowercased, separators dropped (anchor-based ->
     anchorbased)."""
-    return {re.sub(r"[^a-z0-9]", "", m.group(0).lower()) for m in _LATIN_RUN.finditer(text)}
+    return {_latin_flat(m.group(0)) for m in _LATIN_RUN.finditer(text)}
 
 
 def _of_another(clause: str, sentence: str) -> bool:
@@ -345,8 +350,7 @@ def _of_another(clause: str, sentence: str) -> bool:
     False
     """
     mine, theirs = _latin_names(clause), _latin_names(sentence)
-    flat = re.sub(r"[^a-z0-9]", "", sentence.lower())
-    said = re.sub(r"[^a-z0-9]", "", clause.lower())
+    flat, said = _latin_flat(sentence), _latin_flat(clause)
     return (
         bool(mine)
         and bool(theirs)
