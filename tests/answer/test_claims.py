@@ -2645,6 +2645,28 @@ def test_a_chinese_question_term_an_english_passage_writes_in_english_is_not_abs
     assert c.removed == []
 
 
+def test_a_question_term_the_passage_writes_as_its_synonym_is_not_absent(tools, similarity):
+    """大模型 of "现在的大模型还用 ReLU 吗?" over an article that says 大型语言模型(LLM): the answer's
+    "而现在的大模型似乎都在使用…更高级的激活函数" was removed as "'大模型' not in the passages"."""
+    p = [_p("最近,似乎现在每个大型语言模型(LLM)都使用略有不同的激活函数。", "llm-activations")]
+    c = check(
+        "现在的大模型似乎都在使用略有不同的激活函数 [1]。",
+        p,
+        tools,
+        similarity,
+        question="现在的大模型还用 ReLU 吗？",
+    )
+    assert c.removed == []
+    gone = check(
+        "现在的大模型似乎都在使用略有不同的激活函数 [1]。",
+        [_p("最近,似乎现在每个神经网络都使用略有不同的激活函数。")],
+        tools,
+        similarity,
+        question="现在的大模型还用 ReLU 吗？",
+    )
+    assert [r.reason for r in gone.removed] == ["'大模型' not in the passages"]
+
+
 def test_not_yet_negates_the_verb_and_every_new_are_words(tools, similarity):
     """ "has not yet reached" negates "reached" (it was judged on "yet", found in 尚未's 尚 and
     removed as a negation the source does not make); every/new are 每/新."""

@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rag.answer.claims.words import ZH_SYNONYMS
 from rag.text.glossary import ML_TERMS, ml_term_pairs
 
 __all__ = ["MlTerms", "ml_terms"]
@@ -139,11 +140,13 @@ class MlTerms:
 
     def _chinese_absent(self, chinese: list[str], passages_low: str) -> list[str]:
         """The Chinese terms the passages mention neither as such (or a variant: see
-        :func:`_present`) nor by an English rendering ("convolutional layer" for 卷积层)."""
+        :func:`_present`), nor by a synonym (大模型 as 大型语言模型) nor by an English rendering
+        ("convolutional layer" for 卷积层)."""
         return [
             z
             for z in chinese
             if not _present(z, passages_low)
+            and not any(s in passages_low for s in ZH_SYNONYMS.get(z, ()))
             and not any(
                 re.search(rf"(?<![a-z]){re.escape(en)}", passages_low)
                 for en in self.chinese_en.get(z, ())

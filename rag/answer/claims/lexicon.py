@@ -47,6 +47,7 @@ from rag.answer.claims.words import (
     CJK,
     NORM_DROP,
     ZH_STOP,
+    ZH_SYNONYMS,
     is_english,
     is_zh_stop,
     prefix_renderings,
@@ -98,31 +99,6 @@ def dev_terms_left_out() -> Iterator[None]:
     finally:
         EXTRA_TERMS.clear()
         EXTRA_TERMS.update(saved)
-
-
-# Chinese words of general explanation that the articles and the model use interchangeably
-_ZH_SYNONYM_GROUPS = (
-    "提高 提升 增强",
-    "降低 减少 减小 下降",
-    "使用 采用 利用",
-    "明显 显著",
-    "快速 迅速",
-    "目的 目标",
-    "方式 方法",
-    "缺点 不足 弊端",
-    "优点 优势 好处",
-    "通信 通讯",
-    "前向 正向",
-    "获得 获取 拿到",
-    "起点 起始",
-    "处在 处于",
-    "大模型 大型语言模型 大语言模型 llm",
-)
-ZH_SYNONYMS = {
-    w: tuple(o for o in group.split() if o != w)
-    for group in _ZH_SYNONYM_GROUPS
-    for w in group.split()
-}
 
 
 _DEGREE = re.compile(r"^(?:比较|相对|非常|十分|相当|很|较)(?=[\u4e00-\u9fff])")

@@ -34,6 +34,7 @@ __all__ = [
     "LATIN_GROUP",
     "NORM_DROP",
     "ZH_STOP",
+    "ZH_SYNONYMS",
     "is_english",
     "is_zh_stop",
     "literal_run",
@@ -250,3 +251,28 @@ def prefix_renderings(glossary: Glossary, word: str) -> set[str]:
             out.update(glossary.zh_by_en[k])
         i += 1
     return out
+
+
+# Chinese words of general explanation that the articles and the model use interchangeably
+_ZH_SYNONYM_GROUPS = (
+    "提高 提升 增强",
+    "降低 减少 减小 下降",
+    "使用 采用 利用",
+    "明显 显著",
+    "快速 迅速",
+    "目的 目标",
+    "方式 方法",
+    "缺点 不足 弊端",
+    "优点 优势 好处",
+    "通信 通讯",
+    "前向 正向",
+    "获得 获取 拿到",
+    "起点 起始",
+    "处在 处于",
+    "大模型 大型语言模型 大语言模型 llm",
+)
+ZH_SYNONYMS = {
+    w: tuple(o for o in group.split() if o != w)
+    for group in _ZH_SYNONYM_GROUPS
+    for w in group.split()
+}
