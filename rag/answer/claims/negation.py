@@ -92,7 +92,9 @@ ZH_CMP = re.compile(
 )
 CMP_EVIDENCE_ZH = re.compile(
     r"(?<![宽占正反])比(?![例如赛特率重])|更(?![新改换正])|最(?![终初后])|相比|相较|超过|优于|胜过|不如|高于|低于|强于|弱于|远超|"
-    r"领先|加速|提速|倍|\bthan\b"
+    r"领先|加速|提速|倍|\bthan\b|"
+    # 略低 / 稍快 / 较高: "slightly lower (than offline)", the comparison's other side left unsaid
+    r"[略稍较]微?[高低大小快慢多少好差强弱长短]"
 )
 CMP_EVIDENCE_EN = re.compile(
     r"\bthan\b|\b(?:most|best|worst|least|more|less|fewer|maximum|minimum)\b|[a-z]{3,}(?:er|est)\b",
@@ -432,7 +434,9 @@ def comparative_unsaid(info: ClauseInfo, c: Candidate) -> str:
     for m in _COMPARATIVE.finditer(info.text):
         word = m.group(1).lower()
         chars = _COMPARATIVES[word]
-        said = rf"更[{chars}]|[{chars}]于|比[^，。；;,]{{0,12}}[{chars}]|倍|加速|提速|超过|胜过"
+        said = (  # (略低 / 稍快 / 较高: "slightly lower", its other side left unsaid)
+            rf"[更略稍较]微?[{chars}]|[{chars}]于|比[^，。；;,]{{0,12}}[{chars}]|倍|加速|提速|超过|胜过"
+        )
         if not re.search(said, c.text):
             return word
     return ""

@@ -105,7 +105,7 @@ EN_EXTRA_STOP = frozenset(
     way ways thing things fact case cases part parts kind kinds form forms need needs needed become
     becomes became bring brings brought cover covers covered yes yet names named
     notes noted says said without never unlike cannot none neither nor far seen
-    regarded date dates dated allow allows allowed allowing across respectively""".split()  # noqa: SIM905 - a word list reads better as text
+    regarded date dates dated allow allows allowed allowing across respectively due owing""".split()  # noqa: SIM905 - a word list reads better as text
 )
 EN_STOP_STEMS = frozenset(stem(w) for w in EN_STOP | EN_EXTRA_STOP)
 
