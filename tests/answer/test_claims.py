@@ -3031,3 +3031,20 @@ def test_lower_due_to_over_a_chinese_slightly_lower_is_supported(tools, similari
     )
     assert [r.rule for r in higher.removed] == ["comparison"]
 
+
+def test_a_chinese_sentence_listing_names_keeps_its_quote(tools, similarity):
+    """ "Which linear RNN models can be counted as SSMs?" got 'RWKV、RetNet、LRU都可以归入此类
+    ("当然,当我们谈到SSM时,也可能泛指一切线性RNN模型") [1].' and the user read the quote removed as
+    unsupported: the three names were taken for English words the quote had to hold."""
+    ssm = _articles("ssm-hippo")
+    c = check(
+        'RWKV、RetNet、LRU都可以归入此类 ("当然,当我们谈到SSM时,也可能泛指一切线性RNN模型") [1].',
+        ssm,
+        tools,
+        similarity,
+        "en",
+        question="Which linear RNN models can be counted as SSMs?",
+    )
+    assert c.removed == []
+    assert "泛指一切线性RNN模型" in c.text
+

@@ -120,10 +120,12 @@ _LONG_QUOTE = 15  # Chinese characters: a sentence of the passage, no term's glo
 def _english_before(text: str, at: int) -> str | None:
     """The English a quote at ``at`` stands for: the text since its sentence's start (or the
     end of an earlier quote); None when that holds fewer than three English words (a Chinese
-    sentence, or a term and its gloss)."""
+    sentence, or a term and its gloss) or more Chinese characters than English words (a Chinese
+    sentence listing names: "RWKV、RetNet、LRU都可以归入此类")."""
     starts = [s.end() for s in _SENTENCE_START.finditer(text, 0, at)]
     english = text[starts[-1] if starts else 0 : at]
-    return english if len(re.findall(r"[A-Za-z]{2,}", english)) >= 3 else None
+    words = len(re.findall(r"[A-Za-z]{2,}", english))
+    return english if words >= 3 and len(CJK.findall(english)) <= words else None
 
 
 def drop_unrelated_quotes(
