@@ -36,7 +36,7 @@ __all__ = ["CONTRADICTED", "contradicting_extract"]
 
 # the claim check's rules by which a passage says the opposite of a clause: it does without what
 # the clause asserts, or says what the clause denies (rag.answer.claims.rejected)
-_CONTRADICTED_BY = ("without", "affirmed")
+_CONTRADICTED_BY = ("without", "affirmed", "list")
 # the chain's reason for the fallback (see rag.answer.notices.REASONS_ZH)
 CONTRADICTED = "a passage says otherwise than the model's answer"
 

@@ -3048,3 +3048,19 @@ def test_a_chinese_sentence_listing_names_keeps_its_quote(tools, similarity):
     assert c.removed == []
     assert "泛指一切线性RNN模型" in c.text
 
+
+def test_a_list_answer_with_one_item_swapped_is_removed(tools, similarity):
+    """ "重排的一般方法分为哪三个方面?" was answered "精排、关注序和上下文、特殊需求重排 [1]。" over
+    “更加精准打分”、“关注序和上下文”、“特殊需求重排”三方面 and kept: 精排 is the article's subject, so
+    every word was in the passage. The right list, or one reworded item, is kept."""
+    rerank = _articles("rerank")
+    q = "重排的一般方法分为哪三个方面？"
+    wrong = check("精排、关注序和上下文、特殊需求重排 [1]。", rerank, tools, similarity, question=q)
+    assert [(r.rule, r.reason) for r in wrong.removed] == [
+        ("list", "'精排' where [1] lists '更加精准打分'")
+    ]
+    for right in (
+        "更加精准打分、关注序和上下文、特殊需求重排 [1]。",
+        "更精准的打分、关注序和上下文、特殊需求重排 [1]。",
+    ):
+        assert check(right, rerank, tools, similarity, question=q).removed == []

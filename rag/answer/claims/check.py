@@ -38,6 +38,7 @@ from rag.answer.claims.glosses import (
 )
 from rag.answer.claims.judged import filed_under_the_other
 from rag.answer.claims.lexicon import Lexicon
+from rag.answer.claims.listed import item_swapped
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
 from rag.answer.claims.names import name_mentioned
 from rag.answer.claims.negation import (
@@ -148,6 +149,7 @@ def check_answer(
     _yes_no(clauses, negated, bare, question)
     show_sentences_that_say(lex, clauses, infos)
     filed_under_the_other(clauses, [p.text for p in passages], question)
+    item_swapped(clauses)
     final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
         Clause(g.text, g.start, g.end, -1, "unsupported", reason=g.reason) for g in glosses
