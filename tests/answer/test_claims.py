@@ -3064,3 +3064,33 @@ def test_a_list_answer_with_one_item_swapped_is_removed(tools, similarity):
         "更精准的打分、关注序和上下文、特殊需求重排 [1]。",
     ):
         assert check(right, rerank, tools, similarity, question=q).removed == []
+
+
+def test_an_it_sentence_after_a_removed_it_sentence_speaks_of_the_question(tools, similarity):
+    """ "What is functools.partial used for in tf_export?" got "It is used to create a partial
+    function that can be exported to TensorFlow's API. It allows you to fix some parameters of a
+    function…": the first sentence went, and the right second one went with it, as if its "it"
+    had meant something of the removed sentence; both "it"s are the question's subject. A
+    "This …" after a removed sentence still goes (it points at what was removed)."""
+    tf_export = _articles("tf-export")
+    q = "What is functools.partial used for in tf_export?"
+    c = check(
+        "It is used to create a partial function that can be exported to TensorFlow's API. "
+        "It allows you to fix some parameters of a function [1].",
+        tf_export,
+        tools,
+        similarity,
+        "en",
+        question=q,
+    )
+    assert c.text == "It allows you to fix some parameters of a function [1]."
+    this = check(
+        "functools.partial is exported to TensorFlow's API. "
+        "This allows you to fix some parameters of a function [1].",
+        tf_export,
+        tools,
+        similarity,
+        "en",
+        question=q,
+    )
+    assert "fix some parameters" not in this.text

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 from rag.answer.claims.clauses import Parsed, Sentence, parenthetical
 from rag.answer.claims.remnants import (
@@ -58,8 +59,8 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
     lost = False  # a whole sentence went before anything was kept
     gone = False  # the sentence before went whole
     _announced_nothing(parsed)
-    for sentence in parsed.sentences:
-        mark, after_gone = len(cited), gone
+    for n, sentence in enumerate(parsed.sentences):
+        mark, after_gone, before = len(cited), gone, parsed.sentences[:n]
         if gone and not asks_why and _reason_for_before(text, sentence, parsed):
             # "[removed: YOLO 的缺点是需要大量的计算资源。] 因为每个网格要预测 B 个 bounding box…":
             # the reason would now explain nothing the reader sees
@@ -74,7 +75,7 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
         if rebuilt is None:
             lost = lost or not out_sentences
             continue
-        if lost and not out_sentences and _opens_with_pronoun(sentence, parsed):
+        if lost and not out_sentences and _opens_with_pronoun(sentence, parsed, before):
             # "[removed: The bias term adds a constant…] This allows the network to learn a
             # bias [2]." would open the answer about nothing the reader can see
             for i in sentence.clauses:
@@ -192,10 +193,19 @@ def _announced_nothing(parsed: Parsed) -> None:
             c.status, c.reason = "unsupported", "it announced what the answer never says"
 
 
-def _opens_with_pronoun(sentence: Sentence, parsed: Parsed) -> bool:
-    """An English sentence whose first kept clause is led by a pronoun (it/this/they…)."""
+def _opens_with_pronoun(sentence: Sentence, parsed: Parsed, before: Sequence[Sentence]) -> bool:
+    """An English sentence whose first kept clause is led by a pronoun (it/this/they…), but
+    not an "it" when every sentence ``before`` it opened with "it" too: that "it" is the
+    question's subject ("[removed: It is used to create a partial function…] It allows you to
+    fix some parameters of a function [1]." to "What is functools.partial used for?")."""
     kept = [i for i in sentence.clauses if parsed.clauses[i].supported]
-    return sentence.english and bool(kept) and pronoun_led(parsed.clauses[kept[0]].text)
+    if not (sentence.english and kept and pronoun_led(parsed.clauses[kept[0]].text)):
+        return False
+    opening = (parsed.clauses[s.clauses[0]].text for s in before if s.clauses)
+    return not (_IT.match(parsed.clauses[kept[0]].text) and all(_IT.match(t) for t in opening))
+
+
+_IT = re.compile(r"^\W*(?:it|its)\b", re.IGNORECASE)
 
 
 _NEGATING = re.compile(r"[不没无非未别勿]|not|no|never")
