@@ -47,7 +47,7 @@ from rag.answer.evidence import EvidenceSet
 from rag.answer.question_terms import QuestionTerms
 from rag.errors import RagError
 from rag.schema import Passage
-from rag.text.glossary import acronym_renderings
+from rag.text.glossary import EN_STOPWORDS, acronym_renderings
 from rag.text.language import question_language
 
 MODEL_FILE = Path(__file__).with_name("coverage_model.json")
@@ -91,22 +91,56 @@ def question_entities(question: str) -> list[str]:
 
     >>> question_entities("What is the 'wind vane' (风向标) product form of Taobao?")
     ['风向标']
+
+    English prose inside a Chinese question (a follow-up carried over with the turns before it)
+    is read as English: only its names count.
+
+    >>> question_entities("What is DeepSeek-V3? 它用了什么策略? How many parameters does it activate?")
+    ['DeepSeek-V3']
     """
     chinese = question_language(question) == "zh"
     out = [] if chinese else list(dict.fromkeys(_CJK_TERM.findall(question)))
-    terms = _LATIN.findall(question)
-    if not chinese:  # "one-process-per-GPU" is English words, not a name (DeepSeek-V3, R1-Zero are)
-        terms = [part for t in terms for part in _compound_parts(t)]
-    for term in terms:
-        if _ORDINAL.fullmatch(term):  # "7th", "1960s": no names
-            continue
-        upper = sum(1 for c in term if c.isupper())
-        letters = sum(1 for c in term if c.isalpha())
-        named = upper >= 2 or (any(c.isdigit() for c in term) and letters >= 2)
-        wanted = (chinese and letters >= 2) or named
-        if wanted and term.lower() not in _COMMON_ACRONYMS and term not in out:
-            out.append(term)
+    prose = [m.span() for m in _EN_RUN.finditer(question) if _is_prose(m.group(0))]
+    for m in _LATIN.finditer(question):
+        term = m.group(0)
+        english = not chinese or any(a <= m.start() < b for a, b in prose)
+        # "one-process-per-GPU" is English words, not a name (DeepSeek-V3, R1-Zero are)
+        for part in _compound_parts(term) if english else [term]:
+            _add_entity(part, not english, out)
     return out
+
+
+# three or more Latin words in a row (not a title in 《》)
+_EN_RUN = re.compile(r"(?<!《)\b[A-Za-z][\w'.-]*(?:\s+[A-Za-z][\w'.-]*){2,}")
+_EN_ASKS = re.compile(r"(?:what|how|why|when|which|who|where|does|do|did|is|are|can)\b", re.I)
+
+
+def _is_prose(run: str) -> bool:
+    """English prose, not a title: a question ("What is DeepSeek-V3"), or function words with a
+    lowercase word ("parameters does it activate"); "Transformer Quality in Linear Time" is a
+    title.
+
+    >>> _is_prose("What is DeepSeek-V3"), _is_prose("This Is Where I Came In")
+    (True, False)
+    """
+    words = [w.strip(".'") for w in run.split()]
+    if _EN_ASKS.fullmatch(words[0]) and words[0][:1].isupper() and words[1].islower():
+        return True
+    stop = any(w.lower() in EN_STOPWORDS for w in words)
+    return stop and any(len(w) >= 3 and w.islower() and w not in EN_STOPWORDS for w in words)
+
+
+def _add_entity(term: str, chinese: bool, out: list[str]) -> None:
+    """Add ``term`` to ``out`` when it is a name: any Latin word of two letters in Chinese text,
+    an acronym, CamelCase or a word with digits in English."""
+    if _ORDINAL.fullmatch(term):  # "7th", "1960s": no names
+        return
+    upper = sum(1 for c in term if c.isupper())
+    letters = sum(1 for c in term if c.isalpha())
+    named = upper >= 2 or (any(c.isdigit() for c in term) and letters >= 2)
+    wanted = (chinese and letters >= 2) or named
+    if wanted and term.lower() not in _COMMON_ACRONYMS and term not in out:
+        out.append(term)
 
 
 def _compound_parts(term: str) -> list[str]:

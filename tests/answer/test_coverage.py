@@ -79,6 +79,36 @@ def test_an_english_question_with_its_question_word_inside_is_english(assistant)
     assert "点击回退query推荐" in answer.text
 
 
+def test_an_english_follow_up_after_a_chinese_turn_is_not_refused_for_its_words(
+    assistant,
+) -> None:
+    """A conversation asked "What is DeepSeek-V3?", "它用了什么新的负载均衡策略?", then "How many
+    parameters does it activate per token?": carried over with the turns before it, the follow-up
+    reads as a Chinese question, whose every Latin word is a name, and it was refused with "no
+    passage mentions What, is, How, many, does, it, per". English prose inside a Chinese
+    question is read as English; a title in it stays a name."""
+    turns = ["What is DeepSeek-V3?", "它用了什么新的负载均衡策略?"]
+    history = [
+        m
+        for q in turns
+        for m in ({"role": "user", "content": q}, {"role": "assistant", "content": "…"})
+    ]
+    answer = assistant.ask("How many parameters does it activate per token?", history=history)
+    assert not answer.abstained, answer.notice
+    assert "37B" in answer.text
+    carried = " ".join([*turns, "How many parameters does it activate per token?"])
+    assert question_entities(carried) == ["DeepSeek-V3"]
+    assert question_entities("《This Is Where I Came In》是Bee Gees的第几张原创专辑？") == [
+        "This",
+        "Is",
+        "Where",
+        "Came",
+        "In",
+        "Bee",
+        "Gees",
+    ]
+
+
 def test_question_about_an_absent_name_is_not_covered() -> None:
     c = decide_coverage("LoRA 的秩一般取多少?", [DDIM], TOK, model=MODEL)
     assert not c.covered and c.missing_entities == ["LoRA"]
