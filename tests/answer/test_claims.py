@@ -3094,3 +3094,44 @@ def test_an_it_sentence_after_a_removed_it_sentence_speaks_of_the_question(tools
         question=q,
     )
     assert "fix some parameters" not in this.text
+
+
+def test_an_open_quote_with_a_parenthesis_of_its_own_is_still_closed(tools, similarity):
+    """ "How does it pool features?" (after "SPP 解决了什么问题?") got 'It pools features over
+    spatial bins ("SPP applies … It replaces the last pooling layer (after the last convolutional
+    layer) with … respectively.' and the reply stopped: the passage's parenthesis counted as the
+    quote's end, and its three sentences were shown as the answer's own, each cited. Closed, the
+    quote is trimmed to the sentence that says it."""
+    spp = _articles("spp")
+    c = check(
+        'It pools features over spatial bins ("SPP applies a slightly different strategy in '
+        "detecting objects of different scales. It replaces the last pooling layer (after the "
+        "last convolutional layer) with a spatial pyramid pooling layer. The feature maps are "
+        "spatially divided into m×m bins with m, say, equals 1, 2, and 4 respectively.",
+        spp,
+        tools,
+        similarity,
+        "en",
+        question="SPP 解决了什么问题? How does it pool features?",
+    )
+    assert c.text == (
+        'It pools features over spatial bins ("The feature maps are spatially divided into m×m '
+        'bins with m, say, equals 1, 2, and 4 respectively.") [1].'
+    )
+
+
+def test_ranking_jargon_renders_into_the_chinese_of_the_rerank_article(tools, similarity):
+    """ "What are the shortcomings of fine ranking…?" lost "heterogeneity content mixing (like
+    products, content, ads)" over "异质内容的混排调控(如商品、内容、广告等物料的混排)": 混排 and
+    商品 were not renderings of "mixing" and "products"."""
+    c = check(
+        "Direct use of fine ranking scores cannot meet special overallity ranking requirements, "
+        "such as diversity (like price, region, brand, style), discoverability, heterogeneity "
+        "content mixing (like products, content, ads), traffic control, etc. [1]",
+        _articles("rerank"),
+        tools,
+        similarity,
+        "en",
+        question="What are the shortcomings of fine ranking that motivate re-ranking?",
+    )
+    assert c.removed == []

@@ -229,9 +229,13 @@ def close_open_quote(text: str) -> str:
         'It is slow ("这种方法通常是缓慢的。") [1]'
         >>> close_open_quote('It is slow ("这种方法通常是缓慢的") [1].')
         'It is slow ("这种方法通常是缓慢的") [1].'
+        >>> close_open_quote('It pools ("It replaces the last pooling layer (after the last conv).')
+        'It pools ("It replaces the last pooling layer (after the last conv).")'
     """
     opened = list(_OPEN_QUOTE.finditer(text))
-    if not opened or ")" in text[opened[-1].end() :]:
+    # (closed: its quote mark, then the parenthesis; a parenthesis of the passage inside the
+    # quote, "(after the last convolutional layer)", closes nothing)
+    if not opened or re.search(r"[\"”]\s*\)", text[opened[-1].end() :]):
         return text
     tail = _TAIL.search(text)
     cut = tail.start() if tail else len(text)
