@@ -47,8 +47,8 @@ from rag.answer.evidence import EvidenceSet
 from rag.answer.question_terms import QuestionTerms
 from rag.errors import RagError
 from rag.schema import Passage
-from rag.text.glossary import EN_STOPWORDS, acronym_renderings
-from rag.text.language import question_language
+from rag.text.glossary import acronym_renderings
+from rag.text.language import english_prose_spans, question_language
 
 MODEL_FILE = Path(__file__).with_name("coverage_model.json")
 
@@ -100,7 +100,7 @@ def question_entities(question: str) -> list[str]:
     """
     chinese = question_language(question) == "zh"
     out = [] if chinese else list(dict.fromkeys(_CJK_TERM.findall(question)))
-    prose = [m.span() for m in _EN_RUN.finditer(question) if _is_prose(m.group(0))]
+    prose = english_prose_spans(question)
     for m in _LATIN.finditer(question):
         term = m.group(0)
         english = not chinese or any(a <= m.start() < b for a, b in prose)
@@ -108,26 +108,6 @@ def question_entities(question: str) -> list[str]:
         for part in _compound_parts(term) if english else [term]:
             _add_entity(part, not english, out)
     return out
-
-
-# three or more Latin words in a row (not a title in 《》)
-_EN_RUN = re.compile(r"(?<!《)\b[A-Za-z][\w'.-]*(?:\s+[A-Za-z][\w'.-]*){2,}")
-_EN_ASKS = re.compile(r"(?:what|how|why|when|which|who|where|does|do|did|is|are|can)\b", re.I)
-
-
-def _is_prose(run: str) -> bool:
-    """English prose, not a title: a question ("What is DeepSeek-V3"), or function words with a
-    lowercase word ("parameters does it activate"); "Transformer Quality in Linear Time" is a
-    title.
-
-    >>> _is_prose("What is DeepSeek-V3"), _is_prose("This Is Where I Came In")
-    (True, False)
-    """
-    words = [w.strip(".'") for w in run.split()]
-    if _EN_ASKS.fullmatch(words[0]) and words[0][:1].isupper() and words[1].islower():
-        return True
-    stop = any(w.lower() in EN_STOPWORDS for w in words)
-    return stop and any(len(w) >= 3 and w.islower() and w not in EN_STOPWORDS for w in words)
 
 
 def _add_entity(term: str, chinese: bool, out: list[str]) -> None:

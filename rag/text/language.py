@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text.glossary import EN_STOPWORDS
+
 # a Chinese character (CJK unified ideographs, extension A, compatibility ideographs)
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A question mark or a Chinese question word: the part of "is this a question?" that does not
@@ -52,3 +54,32 @@ def question_language(text: str) -> str:
         _EN_ASKS.search(text) and words >= 4 and words >= len(CJK.findall(text)) / 2
     )
     return "en" if english and not _ZH_ASKS.search(text) else "zh"
+
+
+# three or more Latin words in a row (not a title in 《》)
+_EN_RUN = re.compile(r"(?<!《)\b[A-Za-z][\w'.-]*(?:\s+[A-Za-z][\w'.-]*){2,}")
+_EN_RUN_ASKS = re.compile(r"(?:what|how|why|when|which|who|where|does|do|did|is|are|can)\b", re.I)
+
+
+def english_prose_spans(text: str) -> list[tuple[int, int]]:
+    """Where a Chinese text holds English prose, not names: a run of three or more Latin words
+    that asks ("What is DeepSeek-V3") or mixes function words with a lowercase word ("How many
+    parameters does it activate"); a title ("Transformer Quality in Linear Time", "This Is Where
+    I Came In") is names. A follow-up carried over with the turns before it mixes both.
+
+    Example:
+        >>> q = "What is DeepSeek-V3? 它用了什么策略? How many parameters does it activate?"
+        >>> [q[a:b] for a, b in english_prose_spans(q)]
+        ['What is DeepSeek-V3', 'How many parameters does it activate']
+        >>> english_prose_spans("《This Is Where I Came In》是第几张专辑?")
+        []
+    """
+    return [m.span() for m in _EN_RUN.finditer(text) if _is_prose(m.group(0))]
+
+
+def _is_prose(run: str) -> bool:
+    words = [w.strip(".'") for w in run.split()]
+    if _EN_RUN_ASKS.fullmatch(words[0]) and words[0][:1].isupper() and words[1].islower():
+        return True
+    stop = any(w.lower() in EN_STOPWORDS for w in words)
+    return stop and any(len(w) >= 3 and w.islower() and w not in EN_STOPWORDS for w in words)

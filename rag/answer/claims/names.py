@@ -30,7 +30,7 @@ import re
 
 from rag.answer.claims.numbers import EN_NUM
 from rag.answer.claims.words import EN_STOP, NORM_DROP
-from rag.text.language import question_language
+from rag.text.language import english_prose_spans, question_language
 
 __all__ = [
     "CLAUSE_SEGMENT",
@@ -200,16 +200,21 @@ def question_names(question: str) -> list[tuple[str, str]]:
         ['KimiVL']
         >>> question_names("What is the receptive field?")
         []
+        >>> [n for n, _ in question_names("What is DDIM? 它快多少? How many steps does it need?")]
+        ['DDIM']
     """
     out: dict[str, str] = {}
     english = question_language(question) == "en"
+    # (English prose inside a Chinese question, a follow-up carried over: its names only)
+    prose = [] if english else english_prose_spans(question)
     for i, m in enumerate(_LATIN_WORD.finditer(question)):
         tok = m.group(0)
         if tok.endswith("'s"):
             tok = tok[:-2]
         strong = is_strong_name(tok)
         capital = english and i > 0 and tok[:1].isupper() and tok.lower() not in EN_STOP
-        if strong or capital or not english:
+        in_prose = any(a <= m.start() < b for a, b in prose)
+        if strong or capital or not (english or in_prose):
             out.setdefault(tok, NORM_DROP.sub("", tok.lower()))
     return [(name, norm) for name, norm in out.items() if norm]
 
