@@ -3135,3 +3135,31 @@ def test_ranking_jargon_renders_into_the_chinese_of_the_rerank_article(tools, si
         question="What are the shortcomings of fine ranking that motivate re-ranking?",
     )
     assert c.removed == []
+
+
+def test_a_point_of_a_section_labelled_with_another_name_is_not_said_of_this_one(tools, similarity):
+    """ "What is FFM?" was answered "FFM is a factorization machine…, which can be effective
+    for sparse scenarios [1]. It has linear time complexity and can generalize to unseen
+    cross-feature information [1]." — the advantages the FM article lists under "FM:Factorization
+    Machines … 优势:", before it ever names FFM. What the article says of FFM is kept."""
+    c = check(
+        "FFM can be effective for sparse scenarios [1]. It has linear time complexity and can "
+        "generalize to unseen cross-feature information [1]. However, FFM has a higher "
+        "computational complexity compared to FM [1].",
+        _articles("fm-ffm"),
+        tools,
+        similarity,
+        "en",
+        question="What is FFM?",
+    )
+    assert [r.reason for r in c.removed] == ["[1] says it of 'FM'"] * 2
+    assert c.text == "FFM has a higher computational complexity compared to FM [1]."
+    fm = check(
+        "It has linear time complexity [1].",
+        _articles("fm-ffm"),
+        tools,
+        similarity,
+        "en",
+        question="What is FM?",
+    )
+    assert fm.removed == []

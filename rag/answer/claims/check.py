@@ -36,7 +36,7 @@ from rag.answer.claims.glosses import (
     drop_unrelated_quotes,
     trim_long_quotes,
 )
-from rag.answer.claims.judged import filed_under_the_other
+from rag.answer.claims.judged import filed_elsewhere
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.listed import item_swapped
 from rag.answer.claims.model import ClaimModel, default_model, features, model_reason
@@ -148,7 +148,7 @@ def check_answer(
     rejections(lex, clauses, full, bare, question)
     _yes_no(clauses, negated, bare, question)
     show_sentences_that_say(lex, clauses, infos)
-    filed_under_the_other(clauses, [p.text for p in passages], question)
+    filed_elsewhere(clauses, [p.text for p in passages], question)
     item_swapped(clauses)
     final, cited = compose(text, parsed, lang, question)
     removed = [c for c in clauses if not c.supported] + [
