@@ -111,6 +111,9 @@ def reversed_comparison(clause: str, evidence: str) -> tuple[str, str] | None:
 
 
 _THAN = re.compile(r"(?<!rather )(?<!other )\bthan\s+(?![\d.])([^,;:()]+)", re.IGNORECASE)
+_AFTER_OBJECT = re.compile(
+    r"\s+(?:by|in|at|for|on|during|when|while|because|since|which)\b", re.IGNORECASE
+)
 
 
 def compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
@@ -121,11 +124,13 @@ def compared_with_unmet(lex: Lexicon, info: ClauseInfo, c: Candidate) -> str:
     m = _THAN.search(info.text) if info.english and info.comparative else None
     if m is None:
         return ""
-    obj = lex.clause_info(m.group(1), True)
+    # what is compared with, not the phrase after it: "than DDPM [by a factor of 10 to 50]"
+    what = _AFTER_OBJECT.split(m.group(1), maxsplit=1)[0]
+    obj = lex.clause_info(what, True)
     if (
         any(not name_mentioned(norm, c.norm, c.low) for _, norm in obj.names)
         or any(lex.unit_score(u, c) < 0.5 for u in obj.units)
         or comparison_unmade(info, c)
     ):
-        return m.group(1).strip()
+        return what.strip()
     return ""
