@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.claims.words import ASKS_WHY
+from rag.answer.claims.names import is_strong_name, question_names
+from rag.answer.claims.words import ASKS_WHY, NORM_DROP
 from rag.answer.evidence import (
     Evidence,
     EvidenceSet,
@@ -58,7 +59,9 @@ def extractive_answer(
     if not ranked:
         return Extract("", [])
     best = [ranked[0]] + [
-        e for e in ranked[1:max_sentences] if e.score >= ranked[0].score - keep_within
+        e
+        for e in ranked[1:max_sentences]
+        if e.score >= ranked[0].score - keep_within and _same_subject(ranked[0], e, evidence)
     ]
     best.sort(key=lambda e: (e.passage, e.start))
     best = _with_what_follows_a_colon(best, evidence.candidates)
@@ -78,6 +81,23 @@ def extractive_answer(
         parts.append(text if joins_next else f"{text}[{n}]")
     joined = "".join(parts) if any(CJK.search(p) for p in parts) else " ".join(parts)
     return Extract(joined, cited, best)
+
+
+def _same_subject(best: Evidence, other: Evidence, evidence: EvidenceSet) -> bool:
+    """Whether ``other``'s passage mentions each name of the question (an acronym, CamelCase,
+    digits) that ``best``'s passage mentions: to "Kimi-VL 的总参数量是多少?" the Kimi-VL sentence
+    was shown beside DeepSeek-V3's "总参数量达到 671B", a near tie in score about another model."""
+    if evidence.terms is None or other.passage == best.passage:
+        return True
+    names = [norm for s, norm in question_names(evidence.terms.question) if is_strong_name(s)]
+
+    def text(p: int) -> str:
+        return NORM_DROP.sub(
+            "", " ".join(c.text for c in evidence.candidates if c.passage == p).lower()
+        )
+
+    theirs, mine = text(other.passage), text(best.passage)
+    return all(n in theirs for n in names if n in mine)
 
 
 _SENTENCE_END = re.compile(r"[。！？!?.…;；][”\"’）)]*\s*$")

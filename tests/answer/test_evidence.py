@@ -357,3 +357,13 @@ def test_a_draft_does_not_end_with_the_first_words_of_the_next_sentence(assistan
     # asked as a user: "What is the key idea of FlashAttention?" ended "…注意力分数 在深度学习中,[1]"
     answer = assistant.ask("What is the key idea of FlashAttention?", llm="none")
     assert "分块" in answer.text and "在深度学习中" not in answer.text
+
+
+def test_a_draft_does_not_add_a_sentence_about_another_model(assistant) -> None:
+    # asked as a user: "Kimi-VL 的总参数量是多少?" fell back to Kimi-VL's "仅激活 2.8B 参数" beside
+    # DeepSeek-V3's "总参数量达到 671B" [2], a near tie in score about another model
+    answer = assistant.ask("Kimi-VL 的总参数量是多少?", llm="none")
+    assert "KimiVL" in answer.text and "671B" not in answer.text
+    # a question naming both keeps both
+    both = assistant.ask("DeepSeek-V3 和 Kimi-VL 的参数量分别是多少?", llm="none")
+    assert "671B" in both.text
