@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from rag.answer.claims.clauses import Parsed, Sentence, parenthetical
 from rag.answer.claims.remnants import (
+    IT_LED,
     bare_connective,
     compared_only,
     conditional,
@@ -202,10 +203,9 @@ def _opens_with_pronoun(sentence: Sentence, parsed: Parsed, before: Sequence[Sen
     if not (sentence.english and kept and pronoun_led(parsed.clauses[kept[0]].text)):
         return False
     opening = (parsed.clauses[s.clauses[0]].text for s in before if s.clauses)
-    return not (_IT.match(parsed.clauses[kept[0]].text) and all(_IT.match(t) for t in opening))
-
-
-_IT = re.compile(r"^\W*(?:it|its)\b", re.IGNORECASE)
+    return not (
+        IT_LED.match(parsed.clauses[kept[0]].text) and all(IT_LED.match(t) for t in opening)
+    )
 
 
 _NEGATING = re.compile(r"[不没无非未别勿]|not|no|never")

@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.claims.result import Clause
+from rag.answer.claims.words import CJK
 
 __all__ = ["item_swapped", "swapped_item"]
 
@@ -60,8 +61,8 @@ def swapped_item(clause: str, evidence: str) -> tuple[str, str] | None:
         >>> swapped_item("甲乙、丙丁、戊己", "它列出了“甲乙”、“丙丁”、“庚辛”三项")
         ('戊己', '庚辛')
     """
-    mine = _items(re.sub(r"\s*\[\d+(?:[,，]\s*\d+)*\]", "", clause))
-    if len(mine) < 3 or not all(mine) or not re.search(r"[\u4e00-\u9fff]", clause):
+    mine = _items(clause)
+    if len(mine) < 3 or not all(mine) or not CJK.search(clause):
         return None
     for segment in _SEGMENT.split(evidence):
         listed = _items(segment)

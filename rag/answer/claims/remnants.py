@@ -21,6 +21,7 @@ from rag.answer.claims.clauses import EN_LEAD
 from rag.answer.claims.words import CITE, EN_EXTRA_STOP, EN_STOP, EN_WORD
 
 __all__ = [
+    "IT_LED",
     "bare_connective",
     "compared_only",
     "dependent",
@@ -296,6 +297,11 @@ def relative(text: str) -> bool:
         (True, True, False)
     """
     return bool(_EN_RELATIVE.match(re.sub(r"^[\s,;:]+", "", text)))
+
+
+# an English clause whose subject is "it" (or "its …"): the thing it speaks of is the one
+# named before it, or the question's
+IT_LED = re.compile(r"^\W*(?:it|its)\b", re.IGNORECASE)
 
 
 def pronoun_led(text: str) -> bool:

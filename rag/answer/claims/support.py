@@ -23,7 +23,7 @@ from typing import Protocol
 from rag.answer.claims.clauses import Parsed
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.names import is_strong_name, name_in, name_mentioned, question_names
-from rag.answer.claims.remnants import pronoun_led, strip_lead
+from rag.answer.claims.remnants import IT_LED, pronoun_led, strip_lead
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import Candidate, ClauseInfo
 from rag.answer.claims.words import NORM_DROP
@@ -310,7 +310,7 @@ def given_names_in_support(judge: Judge, clauses: list[Clause], question: str) -
             orphaned = orphaned and clause.rule == "name"
         elif unsupported_subject and pointer:
             said, inherited = unsupported_subject, True  # "It replaces…": "it" is that name
-        elif subject and clause.lang == "en" and _IT.match(strip_lead(clause.text, True)):
+        elif subject and clause.lang == "en" and IT_LED.match(strip_lead(clause.text, True)):
             # "It uses a reward model… [3]" after "No, DDIM doesn't… [2]": no passage naming
             # DDIM is looked for (the rest of the clause may pass anywhere: "to determine" ~ 行列式)
             said, inherited, it = subject, True, True
@@ -352,9 +352,6 @@ def _lacking(lex: Lexicon, said: list[tuple[str, str]], c: Candidate) -> list[st
         and not lex.name_rendered(n, c)
         and not any(z in c.norm for z in acronym_renderings(norm))
     ]
-
-
-_IT = re.compile(r"^\W*(?:it|its)\b", re.IGNORECASE)
 
 
 def _names_the_passages_have(lex: Lexicon, question: str) -> list[tuple[str, str]]:
