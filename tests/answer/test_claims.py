@@ -326,6 +326,20 @@ def test_a_follow_on_clause_and_a_bare_comparison_go_with_the_clause_they_hung_o
     assert "从而获得所有进程的梯度" in kept.text
 
 
+def test_a_qualifier_left_without_its_clause_is_not_shown_as_a_sentence(tools, similarity):
+    # asked as a user: "What happens if a neuron has no bias term?" showed "Regardless of the
+    # input [2]." once "the neuron will always produce the same output" had gone
+    passages = [_p("感知器的输出取决于阈值 T。", "a"), _p("无论输入是什么,模型都会更新参数。", "b")]
+    answer = "Without a bias term, the neuron will always produce the same output, regardless of the input [1]."
+    c = check(
+        answer, passages, tools, similarity, "en", "What happens if a neuron has no bias term?"
+    )
+    assert c.text == ""
+    assert [x.reason for x in c.clauses if x.text.startswith("regardless")] == [
+        "its sentence lost its main clause"
+    ]
+
+
 def test_a_bare_yes_to_a_question_that_asks_no_yes_or_no_answers_nothing(tools, similarity):
     # asked as a user: "FlashAttention 是什么?" then "它比标准 attention 快多少?" was answered
     # "是 [1]。", shown with the draft after it as if it answered
@@ -656,6 +670,32 @@ def test_chinese_paraphrase_words_that_claim_nothing_of_their_own(tools, similar
     bad = "上万个候选的精排有时也无法落地更复杂的模型 [1]。"
     c = check(bad, _articles("rerank"), tools, similarity)
     assert [x.reason for x in c.removed] == ["number 上万 not in [1]"]
+
+
+def test_a_layer_is_not_found_as_the_lay_of_a_foundation(tools, similarity):
+    # "What does the coupling layer in NICE do?" over the NICE article, which never speaks of
+    # one: "The coupling layer in NICE does the same thing as the coupling layer in Glow [1]"
+    # was kept, "layer" found as "lay" (奠基 of "glow的奠基石")
+    nice = _articles("nice-flow")
+    q = "What does the coupling layer in NICE do?"
+    answer = "The coupling layer in NICE does the same thing as the coupling layer in Glow [1]."
+    c = check(answer, nice, tools, similarity, "en", question=q)
+    assert c.empty and c.removed[0].reason == "'coupling layer' not in the passages"
+
+
+def test_a_fraction_is_one_figure_not_its_two_numerals(tools, similarity):
+    # "醉汉问题中粒子回到原点的概率是多少?" was answered "概率是 1/2" and kept: the article has a
+    # "+1" and a 二项分布, and no probability of returning at all
+    walk = _articles("random-walk")
+    q = "醉汉问题中粒子回到原点的概率是多少?"
+    c = check("醉汉问题中粒子回到原点的概率是 1/2 [1]。", walk, tools, similarity, question=q)
+    assert [x.reason for x in c.removed] == ["number 1/2 not in [1]"]
+    half = [_p("每一步向前的概率是 1/2,向后的概率也是 1/2。", "walk")]
+    assert check("每一步向前的概率是 1/2 [1]。", half, tools, similarity).removed == []
+    assert check("每一步向前的概率是二分之一 [1]。", half, tools, similarity).removed == []
+    # "0/1" in a passage is the values 0 and 1, and no fraction to an answer's "0 和 1"
+    binary = [_p("训练数据只有0/1的值。", "ctr")]
+    assert check("训练数据只有 0 和 1 的值 [1]。", binary, tools, similarity).removed == []
 
 
 def test_a_removed_figure_is_named_by_the_one_no_passage_has(tools, similarity):

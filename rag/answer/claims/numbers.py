@@ -101,6 +101,9 @@ ARABIC = re.compile(
     r"([x×X](?![A-Za-z]))?"  # "10-50x": a multiple, as 倍 says
     rf"(?:(?![A-Za-z0-9_])|(?={_MEASURE}))"  # no letter after it but a unit: 1750.33km², 5kg
 )
+# a fraction: "1/2", "3 / 4" (not a date 2021/01/05, a path, nor "1/n"): in an answer clause
+# its value alone (a "1/2" the model wrote is not met by a 1 and a 2 of the passage)
+_FRACTION = re.compile(r"(?<![\w./])(\d{1,3})\s?/\s?(\d{1,3})(?![\w/]|\.\d)")
 _EN_NUM_RE = re.compile(
     r"\b(?:(a|one|\d+)\s+)?(" + "|".join(sorted(EN_NUM, key=len, reverse=True)) + r")\b"
     r"(?:\s+(hundred|thousand|million|billion)\b)?",
@@ -232,13 +235,21 @@ def numbers_in(text: str, strict: bool = True) -> list[Number]:
     ([3.0], 5.0)
     >>> [(n.low, n.high, n.counter) for n in numbers_in("a 10-50x speedup, 2×, a 3x3 kernel")]
     [(10.0, 50.0, '倍'), (2.0, 2.0, '倍')]
+    >>> [n.low for n in numbers_in("概率是 1/2")], [n.low for n in numbers_in("2021/01/05, 1/n")]
+    ([0.5], [2021.0, 1.0, 5.0, 1.0])
     """
     text = unicodedata.normalize("NFKC", text)
     out: list[Number] = []
     taken: list[tuple[int, int]] = []
     markers = [m.span() for m in _LIST_MARKER.finditer(text)]
+    for m in _FRACTION.finditer(text):  # "0/1" is two values; evidence keeps the parts too
+        numer, denom = int(m.group(1)), int(m.group(2))
+        if numer and denom:
+            out.append(Number(numer / denom, numer / denom, False, m.group(0), ""))
+            if strict:
+                taken.append(m.span())
     for m in ARABIC.finditer(text):
-        if any(s <= m.start() < e for s, e in markers):
+        if any(s <= m.start() < e for s, e in markers + taken):
             continue
         lo, pct = _scaled(m.group(2), m.group(3))
         counter = "倍" if m.group(6) else _counter_after(text, m.end())
@@ -374,5 +385,9 @@ def _numbered_list(text: str) -> tuple[int, int] | None:
 def is_numeral(t: str) -> bool:
     """A jieba term that is only a Chinese figure (``两种``, ``第三``): no content word."""
     return bool(
-        re.fullmatch(r"[零一二两三四五六七八九十百千万亿第]+[种个点大步次维倍层类项条]?", t)
+        re.fullmatch(
+            r"[零一二两三四五六七八九十百千万亿第]+(?:分之[零一二两三四五六七八九十]+)?"
+            r"[种个点大步次维倍层类项条]?",
+            t,
+        )
     )

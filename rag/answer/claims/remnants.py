@@ -45,6 +45,8 @@ _EN_SUBORDINATE = re.compile(
     r"as (?:it|they|this|these|those)|since|"
     r"but rather|thereby|allowing|enabling|leading to|resulting in|instead of|in order to|"
     r"unlike|as well as|compared (?:with|to)|thus \w+ing|"
+    # "…the same output, regardless of the input": a qualifier of the clause that went
+    r"regardless of|irrespective of|no matter|despite|in spite of|"
     # a purpose whose main clause went: "To simplify the problem [1]."
     r"to (?!date\b)[a-z]+|"
     # one half of "the higher the temperature, the smoother the distribution"

@@ -136,10 +136,23 @@ _SUFFIXES = (
 )
 
 
+# words whose "-er" is no suffix, cut to another word ("layer" is no one who lays: it met 奠基
+# of 奠基石 through "lay a foundation"; a "number" is not "numb")
+_NOT_ER = frozenset(
+    ("layer", "number", "master", "center", "corner", "flower", "shower", "tower", "hammer")
+)
+
+
 def variants(w: str) -> set[str]:
-    """Forms under which an English word may appear (the glossary's stemmer is rough)."""
+    """Forms under which an English word may appear (the glossary's stemmer is rough).
+
+    >>> sorted(variants("faster")), sorted(variants("layers"))
+    (['fast', 'faste', 'faster'], ['layer', 'layers'])
+    """
     forms = {w, IRREGULAR_PLURALS.get(w, w)}
     for suf, reps in _SUFFIXES:
+        if suf == "er" and (w in _NOT_ER or w[:-1] in _NOT_ER):
+            continue
         if w.endswith(suf) and len(w) - len(suf) >= 3 and not (suf == "s" and w.endswith("ss")):
             forms.update(w[: -len(suf)] + r for r in reps)
     return forms | {stem(f) for f in forms}
