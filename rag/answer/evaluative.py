@@ -34,7 +34,7 @@ from rag.schema import Passage
 from rag.text.citations import CITATION
 from rag.text.language import question_language
 
-__all__ = ["unmet_figure", "unmet_judgement", "unmet_reason", "unmet_subject"]
+__all__ = ["judgement_spoken", "unmet_figure", "unmet_judgement", "unmet_reason", "unmet_subject"]
 
 # (the question's words, the words a text speaks of them with: Chinese and English)
 _JUDGEMENTS = (
@@ -49,6 +49,24 @@ _JUDGEMENTS = (
         r"优点|优势|好处|长处|益处|advantage|benefit|strength|merit",
     ),
 )
+
+
+def judgement_spoken(question: str) -> re.Pattern[str] | None:
+    """The words a text speaks of the question's judgement with (lowercase text), when the
+    question asks for one: "What is the drawback of image pyramid methods?" is answered by
+    "然而其缺点也是很明显的,测试时间大幅度提高", which does not name image pyramids again.
+
+    Example:
+        >>> judged = judgement_spoken("What is the drawback of image pyramid methods?")
+        >>> bool(judged.search("然而其缺点也是很明显的")), judgement_spoken("什么是 FPN?")
+        (True, None)
+    """
+    if ASKS_WHY.search(question):
+        return None
+    for asked, spoken in _JUDGEMENTS:
+        if re.search(asked, question, re.IGNORECASE):
+            return re.compile(spoken)
+    return None
 
 
 def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.answer.evaluative import judgement_spoken
 from rag.answer.question_terms import QuestionTerms
 from rag.answer.term_weights import rarity_weights
 from rag.schema import Passage
@@ -214,12 +215,15 @@ class EvidenceSelector:
         candidates = self._candidates(qterms, passages)
         if not candidates:
             return EvidenceSet([], [], qterms)
+        # a question asking for a judgement (缺点, "drawback") is answered where it is spoken of
+        judged = judgement_spoken(question)
+        spoken = [judged is not None and bool(judged.search(c.text.lower())) for c in candidates]
         if self.embed_passages is not None and (
             query_vector is not None or self.embed_queries is not None
         ):
             by_words = sorted(
                 range(len(candidates)),
-                key=lambda i: -(candidates[i].lexical - 0.02 * candidates[i].passage),
+                key=lambda i: -(candidates[i].lexical + spoken[i] - 0.02 * candidates[i].passage),
             )
             scored = by_words[: self.rescore] if self.rescore else by_words
             if query_vector is None:
@@ -229,9 +233,9 @@ class EvidenceSelector:
             for i, sim in zip(scored, sims, strict=True):
                 shift = offsets[candidates[i].passage] if offsets else 0.0
                 candidates[i].similarity = float(sim) + shift
-        for c in candidates:
+        for c, judging in zip(candidates, spoken, strict=True):
             base = c.similarity if c.similarity is not None else 0.0
-            c.score = base + self.lexical_weight * c.weighted - 0.005 * c.passage
+            c.score = base + self.lexical_weight * (c.weighted + judging) - 0.005 * c.passage
         keep = max_sentences or self.max_sentences
         chosen: list[Evidence] = []
         spent = 0

@@ -36,8 +36,13 @@ _GENERIC_ZH_WORDS = (
 )
 GENERIC_ZH = frozenset(_GENERIC_ZH_WORDS.split())
 # ... and their English stems: "What is the difference between FM and FFM?" is about FM and FFM,
-# not about 区别/不同 ("between" stays: "a bridge between what?" needs its 之间)
-GENERIC_EN = frozenset(english_terms("difference differences differ compare comparison"))
+# not about 区别/不同 ("between" stays: "a bridge between what?" needs its 之间); "What is the
+# drawback of image pyramid methods?" is not about 方法, which GENERIC_ZH leaves out too
+GENERIC_EN = frozenset(
+    english_terms(
+        "difference differences differ compare comparison method methods approach approaches"
+    )
+)
 # ... and the words of a Chinese question's frame, but for those that judge (缺点: QuestionTerms)
 _FRAMES = FRAME_WORDS_ZH - EVALUATIVE_ZH
 
