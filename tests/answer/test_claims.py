@@ -340,6 +340,27 @@ def test_a_qualifier_left_without_its_clause_is_not_shown_as_a_sentence(tools, s
     ]
 
 
+def test_a_yes_that_only_a_question_of_the_article_holds_is_removed(tools, similarity):
+    # asked as a user: "Is ReLU still used in the latest LLMs?" was answered "Yes, ReLU is still
+    # used in the latest LLMs ("曾经优秀的 ReLUs 怎么了") [1]." and kept: its every word is the
+    # question's, and the article's sentence holding them is its own question
+    # ("…是什么促使最新的大型语言模型(LLMs)的创造者们开始使用不同的(更高级的)激活函数?")
+    article = _articles("llm-activations")
+    q = "Is ReLU still used in the latest LLMs?"
+    answer = 'Yes, ReLU is still used in the latest LLMs ("曾经优秀的 ReLUs 怎么了") [1].'
+    c = check(answer, article, tools, similarity, "en", question=q)
+    assert c.empty and c.removed[0].reason == "[1] only asks it"
+    # what the article's question takes for granted may answer a no
+    no = "No, the latest LLMs use different activation functions [1]."
+    assert check(no, article, tools, similarity, "en", question=q).removed == []
+    # and a yes the article states stays
+    said = [_p("最新的大型语言模型(LLMs)仍然使用 ReLU 作为激活函数。", "relu")]
+    kept = check(
+        "Yes, ReLU is still used in the latest LLMs [1].", said, tools, similarity, "en", q
+    )
+    assert kept.removed == []
+
+
 def test_a_bare_yes_to_a_question_that_asks_no_yes_or_no_answers_nothing(tools, similarity):
     # asked as a user: "FlashAttention 是什么?" then "它比标准 attention 快多少?" was answered
     # "是 [1]。", shown with the draft after it as if it answered

@@ -53,7 +53,7 @@ from rag.answer.claims.polar import (
     bare_yes_no,
     is_denial,
     is_polar,
-    yes_no_to_no_yes_no_question,
+    polar_answers,
 )
 from rag.answer.claims.rejected import rejections
 from rag.answer.claims.remnants import strip_lead
@@ -194,10 +194,10 @@ def _yes_no(
     clauses: Sequence[Clause], negated: dict[int, Clause], bare: Sequence[int], question: str
 ) -> None:
     """A yes the passages negate becomes unsupported; a bare yes/no to a question that asks
-    no yes/no question goes (:func:`negated_yes`, :func:`yes_no_to_no_yes_no_question`)."""
+    no yes/no question goes, a yes only a passage's question holds too (:func:`polar_answers`)."""
     for i, again in negated.items():
         negated_yes(clauses[i], again)
-    yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
+    polar_answers(clauses, bare, question)
 
 
 def _calibrated_spans(text: str) -> list[tuple[int, int]]:

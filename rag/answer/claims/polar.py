@@ -8,11 +8,20 @@ proposition and is judged on the question's words.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rag.answer.claims.clauses import Parsed, is_polarity_only
 from rag.answer.claims.result import Clause
 
-__all__ = ["YES_NO", "bare_yes_no", "is_denial", "is_polar", "yes_no_to_no_yes_no_question"]
+__all__ = [
+    "YES_NO",
+    "asked_not_said",
+    "bare_yes_no",
+    "is_denial",
+    "is_polar",
+    "polar_answers",
+    "yes_no_to_no_yes_no_question",
+]
 
 YES_NO = re.compile(
     r"^\W*(?:是|不是|对|不对|不|否|可以|能|不能|会|不会|(?:yes|no)\b)", re.IGNORECASE
@@ -81,3 +90,43 @@ def yes_no_to_no_yes_no_question(bare: list[Clause], question: str) -> None:
     for clause in bare:
         clause.status, clause.support = "unsupported", []
         clause.reason = "a yes or no, and the question asks no yes/no"
+
+
+# a clause that says no, or negates: what a passage's question presupposes may answer it
+_NEGATES = re.compile(r"\b(?:not|no|never|neither|nor)\b|n't\b|不|没|无|非|未", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[。！!？?])\s*")
+
+
+def asked_not_said(clauses: Sequence[Clause], question: str) -> None:
+    """Remove a yes to a yes/no question whose only evidence is a question of the passage.
+
+    "Is ReLU still used in the latest LLMs?" was answered "Yes, ReLU is still used in the
+    latest LLMs ("曾经优秀的 ReLUs 怎么了") [1]." over an article that asks "曾经优秀的 ReLUs
+    怎么了,以及是什么促使最新的大型语言模型(LLMs)的创造者们开始使用不同的(更高级的)激活函数?":
+    every word of the clause is the question's, and the sentence that holds them asks, it does
+    not say. A clause that says no or negates is left alone (what the passage's question takes
+    for granted may answer it: "…开始使用不同的激活函数?").
+
+    Example:
+        >>> c = Clause("Yes, ReLU is still used", 0, 0, 0, "supported", support=[1])
+        >>> c.evidence, c.evidence_passage = "曾经优秀的 ReLUs 怎么了?", 1
+        >>> asked_not_said([c], "Is ReLU still used?")
+        >>> c.status, c.reason
+        ('unsupported', '[1] only asks it')
+    """
+    if not is_polar(question):
+        return
+    for c in clauses:
+        if not c.supported or not c.evidence.strip() or _NEGATES.search(c.text):
+            continue
+        pieces = [x for x in _SENTENCE_END.split(c.evidence.strip()) if x.strip()]
+        if pieces and all(x.rstrip().endswith(("?", "？")) for x in pieces):
+            c.status, c.support = "unsupported", []
+            c.reason = f"[{c.evidence_passage}] only asks it"
+
+
+def polar_answers(clauses: Sequence[Clause], bare: Sequence[int], question: str) -> None:
+    """The yes/no rules of a checked answer: :func:`yes_no_to_no_yes_no_question` on the bare
+    yes/no clauses (indices ``bare``), :func:`asked_not_said` on every clause."""
+    yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
+    asked_not_said(clauses, question)
