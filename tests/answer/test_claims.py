@@ -361,6 +361,27 @@ def test_a_yes_that_only_a_question_of_the_article_holds_is_removed(tools, simil
     assert kept.removed == []
 
 
+def test_a_no_that_claims_nothing_else_needs_evidence_that_says_no(tools, similarity):
+    # asked as a user: "Does the image pyramid approach require extracting features several
+    # times?" was answered "No, … does not require extracting features several times [1]." from
+    # the feature pyramid's "直接在feature层面上来近似image pyramid"; the image pyramid's own
+    # passage says "但仍需要做多个特征提取"
+    passages = _articles("image-feature-pyramid", "small-object-detection")
+    q = "Does the image pyramid approach require extracting features several times?"
+    answer = (
+        "No, the image pyramid approach does not require extracting features several times [1]."
+    )
+    c = check(answer, passages, tools, similarity, "en", question=q)
+    assert c.empty and c.removed[0].reason == "negation not in the source [2]"
+    # the sentence that says otherwise is where the chain's fallback comes from
+    assert c.removed[0].rule == "affirmed" and "仍需要做多个特征提取" in c.removed[0].evidence
+    # a no its evidence says stays
+    ddim = _articles("ddim")
+    q = "Does DDIM use the Markov assumption?"
+    no = "No, DDIM does not use the Markov assumption [1]."
+    assert check(no, ddim, tools, similarity, "en", question=q).removed == []
+
+
 def test_a_bare_yes_to_a_question_that_asks_no_yes_or_no_answers_nothing(tools, similarity):
     # asked as a user: "FlashAttention 是什么?" then "它比标准 attention 快多少?" was answered
     # "是 [1]。", shown with the draft after it as if it answered

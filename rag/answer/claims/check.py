@@ -49,12 +49,7 @@ from rag.answer.claims.negation import (
     negated_scope_asserted,
 )
 from rag.answer.claims.opposites import degree_said
-from rag.answer.claims.polar import (
-    bare_yes_no,
-    is_denial,
-    is_polar,
-    polar_answers,
-)
+from rag.answer.claims.polar import bare_yes_no, is_denial, is_polar, polar_answers
 from rag.answer.claims.rejected import rejections
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
@@ -66,7 +61,6 @@ from rag.answer.claims.support import (
     figures_about_the_question,
     given_names_in_support,
     given_words,
-    negated_yes,
     quote_holds,
     restatements_cite_their_sentence,
 )
@@ -146,7 +140,7 @@ def check_answer(
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
     rejections(lex, clauses, full, bare, question)
-    _yes_no(clauses, negated, bare, question)
+    polar_answers(lex, clauses, infos, full, negated, bare, question)
     show_sentences_that_say(lex, clauses, infos)
     filed_elsewhere(clauses, [p.text for p in passages], question)
     item_swapped(clauses)
@@ -188,16 +182,6 @@ def _only_restates(
         if not restates_question(c, info):
             return False
     return True
-
-
-def _yes_no(
-    clauses: Sequence[Clause], negated: dict[int, Clause], bare: Sequence[int], question: str
-) -> None:
-    """A yes the passages negate becomes unsupported; a bare yes/no to a question that asks
-    no yes/no question goes, a yes only a passage's question holds too (:func:`polar_answers`)."""
-    for i, again in negated.items():
-        negated_yes(clauses[i], again)
-    polar_answers(clauses, bare, question)
 
 
 def _calibrated_spans(text: str) -> list[tuple[int, int]]:

@@ -11,12 +11,17 @@ import re
 from collections.abc import Sequence
 
 from rag.answer.claims.clauses import Parsed, is_polarity_only
+from rag.answer.claims.lexicon import Lexicon
+from rag.answer.claims.negation import EN_NEG, neg_mismatch, zh_negations
 from rag.answer.claims.result import Clause
+from rag.answer.claims.support import negated_yes
+from rag.answer.claims.units import Candidate, ClauseInfo
 
 __all__ = [
     "YES_NO",
     "asked_not_said",
     "bare_yes_no",
+    "denied_unsaid",
     "is_denial",
     "is_polar",
     "polar_answers",
@@ -125,8 +130,99 @@ def asked_not_said(clauses: Sequence[Clause], question: str) -> None:
             c.reason = f"[{c.evidence_passage}] only asks it"
 
 
-def polar_answers(clauses: Sequence[Clause], bare: Sequence[int], question: str) -> None:
-    """The yes/no rules of a checked answer: :func:`yes_no_to_no_yes_no_question` on the bare
-    yes/no clauses (indices ``bare``), :func:`asked_not_said` on every clause."""
+# what may say no, or only: a negation, a restriction (只能处理数值数据), a replacement (而是)
+_SAYS_NO = re.compile(
+    EN_NEG.pattern + r"|\b(?:only|instead|rather|replace[sd]?|unnecessary)\b"
+    r"|只|仅|唯一|而是|取代|替代|代替|代之|免去|省去|去掉|摆脱|跳过|避免|放弃",
+    re.IGNORECASE,
+)
+
+
+def denied_unsaid(
+    lex: Lexicon,
+    clauses: Sequence[Clause],
+    infos: Sequence[ClauseInfo],
+    full: Sequence[ClauseInfo],
+    question: str,
+) -> None:
+    """Remove a no to a yes/no question that claims nothing but the no, over evidence that
+    says no in no way, when a passage says yes.
+
+    "Does the image pyramid approach require extracting features several times?" was answered
+    "No, the image pyramid approach does not require extracting features several times [1]."
+    from "这一类方法的思想是直接在feature层面上来近似image pyramid" (of the feature pyramid),
+    while the image pyramid's passage says "但仍需要做多个特征提取". Every word of the clause is
+    the question's: its only claim is the negation. Evidence with a negation, a restriction (只,
+    only) or a replacement (而是, instead) may make it; evidence that only implies it ("No, DDIM
+    doesn't need to retrain the model" over "DDPM模型中,也隐含了一个确定性的采样过程DDIM") stands
+    unless a passage states what the clause denies (the negation rule's test, :func:`neg_mismatch`).
+    A clause with a word of its own ("No, DDP uses processes") is judged on that word as before.
+
+    Example:
+        >>> from rag.answer.claims.units import Candidate, ClauseInfo
+        >>> c = Clause("it does not require it", 0, 0, 0, "supported", support=[1])
+        >>> c.evidence, c.evidence_passage = "直接在feature层面上来近似", 1
+        >>> info = ClauseInfo(c.text, True, [], [], [], True, [])
+        >>> denied_unsaid(None, [c], [info], [info], "What is it?")  # no yes/no question: no rule
+        >>> c.status
+        'supported'
+    """
+    if not is_polar(question):
+        return
+    for i, (c, info) in enumerate(zip(clauses, infos, strict=False)):
+        if not c.supported or not info.negated or info.denied or not c.evidence.strip():
+            continue
+        if info.units or info.names or info.numbers:
+            continue
+        if zh_negations(c.evidence) or _SAYS_NO.search(c.evidence):
+            continue
+        # a sentence about the clause (most of its words) that states what it denies
+        about = [(o, _held(lex, full[i], o)) for o in lex.cands]
+        said = max(
+            (
+                x
+                for x in about
+                if x[1] >= _ABOUT and neg_mismatch(info, x[0], lex.renderings, lex.tok)
+            ),
+            key=lambda x: x[1],
+            default=(None, 0.0),
+        )[0]
+        if said is not None:
+            # (rule "affirmed": the chain shows the sentence that says what the clause denies)
+            c.status, c.support, c.rule = "unsupported", [], "affirmed"
+            c.reason = f"negation not in the source [{said.passage + 1}]"
+            c.evidence_passage, c.evidence = said.passage + 1, said.text
+            c.evidence_start, c.evidence_end = said.start, said.end
+
+
+_ABOUT = 0.6  # share of a clause's words a sentence holds to be about it
+
+
+def _held(lex: Lexicon, info: ClauseInfo, c: Candidate) -> float:
+    """Share (by weight) of the clause's content words that candidate ``c`` holds."""
+    total = sum(u.weight for u in info.units)
+    if not total:
+        return 0.0
+    return sum(u.weight for u in info.units if lex.unit_score(u, c) >= 0.5) / total
+
+
+def polar_answers(
+    lex: Lexicon,
+    clauses: Sequence[Clause],
+    infos: Sequence[ClauseInfo],
+    full: Sequence[ClauseInfo],
+    negated: dict[int, Clause],
+    bare: Sequence[int],
+    question: str,
+) -> None:
+    """The yes/no rules of a checked answer: a yes the passages negate (``negated``: clause ->
+    its question judged again, :func:`negated_yes`), a bare yes or no (indices ``bare``) to a
+    question that asks none (:func:`yes_no_to_no_yes_no_question`), a yes only a passage's
+    question holds (:func:`asked_not_said`), a no that claims nothing else and no evidence says
+    (:func:`denied_unsaid`; ``infos``: what each clause claims beyond its question, ``full``:
+    on all its words)."""
+    for i, again in negated.items():
+        negated_yes(clauses[i], again)
     yes_no_to_no_yes_no_question([clauses[i] for i in bare], question)
     asked_not_said(clauses, question)
+    denied_unsaid(lex, clauses, infos, full, question)
