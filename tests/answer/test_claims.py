@@ -740,6 +740,27 @@ def test_a_fraction_is_one_figure_not_its_two_numerals(tools, similarity):
     assert check("训练数据只有 0 和 1 的值 [1]。", binary, tools, similarity).removed == []
 
 
+def test_a_figure_from_another_part_of_the_sentence_is_swapped(tools, similarity):
+    # asked as a user: "Does DeepSeek-V3 activate all 671B parameters for each token?" was
+    # answered "Yes, DeepSeek-V3 activates all 671B parameters for each token (\"每个 token 会激活
+    # 37B 个参数\") [1]." and kept: the sentence has 671B, of the total ("总参数量达到 671B,其中
+    # 每个 token 会激活 37B 个参数")
+    v3 = [_p(_body("deepseek-v3"), "deepseek-v3")]
+    q = "Does DeepSeek-V3 activate all 671B parameters for each token?"
+    answer = 'Yes, DeepSeek-V3 activates all 671B parameters for each token ("每个 token 会激活 37B 个参数") [1].'
+    c = check(answer, v3, tools, similarity, "en", question=q)
+    assert c.empty and c.removed[0].reason == "'671B' where [1] says '37B'"
+    zh = check("DeepSeek-V3 每个 token 激活 671B 参数 [1]。", v3, tools, similarity)
+    assert [x.reason for x in zh.removed] == ["'671B' where [1] says '37B'"]
+    # each figure with its own part stays, and so does a clause that gives both
+    for kept in (
+        "DeepSeek-V3 的总参数量是 671B [1]。",
+        "DeepSeek-V3 每个 token 激活 37B 参数 [1]。",
+        "DeepSeek-V3 has 671B total parameters, of which 37B are activated for each token [1].",
+    ):
+        assert check(kept, v3, tools, similarity, "zh" if "的" in kept else "en").removed == []
+
+
 def test_a_removed_figure_is_named_by_the_one_no_passage_has(tools, similarity):
     # "number 0 not in [1]" was given for "0/1 两种取值" over "训练数据只有0/1的值": the 0 is there
     ctr = _articles("ctr-prediction")

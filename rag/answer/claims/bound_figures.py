@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rag.answer.claims.lexicon import Lexicon
@@ -25,7 +26,12 @@ from rag.answer.claims.numbers import Number, number_found, numbers_in
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import Candidate, ClauseInfo
 
-__all__ = ["figure_elsewhere", "figures_of_their_statement", "swapped_figure"]
+__all__ = [
+    "figure_elsewhere",
+    "figure_in_its_sentence",
+    "figures_of_their_statement",
+    "swapped_figure",
+]
 
 # the share of the clause's word weight the figures' sentence must lack (two words at least: one
 # is a paraphrase, "其面积" for "卡塞雷斯的面积", or a verb the sentence leaves out)
@@ -39,9 +45,21 @@ def _year(n: Number) -> bool:
     return n.low == n.high and n.low.is_integer() and 1000 <= n.low <= 2100 and not n.percent
 
 
+# the scale a figure is written with: "671B" and "37B" are figures of one kind (a count of
+# parameters), whatever counter word follows one of them
+_SCALE = re.compile(r"(?<=\d)\s*(?:[KkMBT](?![A-Za-z])|万|亿|billion|million|thousand)", re.I)
+
+
+def _scale(n: Number) -> str:
+    m = _SCALE.search(n.surface)
+    return m.group(0).strip().lower() if m else ""
+
+
 def _same_kind(a: Number, b: Number) -> bool:
     if _year(a) and _year(b):
         return not a.counter or not b.counter or a.counter == b.counter
+    if _scale(a) and _scale(a) == _scale(b) and a.percent == b.percent:
+        return True
     return bool(a.counter) and a.counter == b.counter and a.percent == b.percent
 
 
@@ -86,17 +104,68 @@ def figure_elsewhere(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tuple[str,
     return None
 
 
+_PART = re.compile(r"[^,，;；]+")  # the parts of a sentence, between its commas
+# a Chinese quote in an English clause: '… for each token ("每个 token 会激活 37B 个参数")'
+_QUOTED_ZH = re.compile(r"[\"“][^\"”]*[\u4e00-\u9fff][^\"”]*[\"”]")
+
+
+def figure_in_its_sentence(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tuple[str, str] | None:
+    """The swapped figure of a clause whose evidence sentence ``c`` gives its figure in one part
+    and says its statement, with another figure of the same kind, in another: "DeepSeek-V3
+    activates 671B parameters for each token" over "总参数量达到 671B,其中每个 token 会激活 37B
+    个参数" (as :func:`figure_elsewhere` across sentences).
+
+    Example:
+        >>> from rag.answer.claims.numbers import numbers_in
+        >>> [n.surface for n in numbers_in("总参数量达到 671B,其中每个 token 会激活 37B 个参数")]
+        ['671B', '37B']
+    """
+    counters = {n.counter for n in info.numbers} | set(_DATE_WORDS)
+    words = [u for u in info.units if u.key not in counters]
+    parts = [lex.candidate_of(m.group(0)) for m in _PART.finditer(c.text)]
+    if not info.numbers or not words or len(parts) < 2:
+        return None
+    total = sum(u.weight for u in words)
+    for part in parts:
+        keys = frozenset((*n.key(), n.counter) for n in numbers_in(part.text, strict=False))
+        if not any(not n.vague and number_found(n, keys) for n in info.numbers):
+            continue
+        lacking = [u for u in words if lex.unit_score(u, part) < 0.5]
+        for o in parts:
+            if o is part:
+                continue
+            # (a word a third part holds is the sentence's context: its subject, DeepSeek-V3)
+            rest = [q for q in parts if q is not part and q is not o]
+            needed = [u for u in lacking if all(lex.unit_score(u, q) < 0.5 for q in rest)]
+            if len(needed) < 2 or sum(u.weight for u in needed) < _LACKING * total:
+                continue
+            if all(lex.unit_score(u, o) >= 0.5 for u in needed):
+                # (a figure the clause gives too is its own: "671B total parameters, of which
+                # 37B are activated for each token" says both parts)
+                own = _QUOTED_ZH.sub("", info.text)  # (a quote is the passage's figure)
+                mine = {n.key() for n in numbers_in(own)}
+                theirs = [n for n in numbers_in(o.text, strict=False) if n.key() not in mine]
+                swap = swapped_figure(info.numbers, theirs)
+                if swap:
+                    return swap
+    return None
+
+
 def figures_of_their_statement(
     lex: Lexicon, clauses: Sequence[Clause], full: Sequence[ClauseInfo]
 ) -> None:
-    """Mark unsupported each supported clause whose figure :func:`figure_elsewhere` finds
-    swapped, judged on all its words (``full``: the question's words it repeats included, since
+    """Mark unsupported each supported clause whose figure :func:`figure_elsewhere` (another
+    sentence) or :func:`figure_in_its_sentence` (another part of its own) finds swapped, judged on all its words (``full``: the question's words it repeats included, since
     those are what the figure is said of)."""
     for clause, info in zip(clauses, full, strict=True):
         if not clause.supported or not info.numbers:
             continue
         c = lex.evidence_at(clause.evidence_passage, clause.evidence_start, clause.evidence_end)
-        swap = figure_elsewhere(lex, info, c) if c is not None else None
+        swap = (
+            (figure_elsewhere(lex, info, c) or figure_in_its_sentence(lex, info, c))
+            if c is not None
+            else None
+        )
         if swap:
             clause.status, clause.support = "unsupported", []
             clause.reason = f"'{swap[0]}' where [{clause.evidence_passage}] says '{swap[1]}'"
