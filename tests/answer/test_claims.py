@@ -382,6 +382,29 @@ def test_a_no_that_claims_nothing_else_needs_evidence_that_says_no(tools, simila
     assert check(no, ddim, tools, similarity, "en", question=q).removed == []
 
 
+def test_a_clause_whose_own_quote_says_not_is_removed(tools, similarity):
+    # asked as a user: "Does FM consider higher-order feature interactions?" was answered "Yes,
+    # FM considers higher-order feature interactions ("…没有考虑高阶特征的信息") [1]." and kept
+    fm = _articles("fm-ffm")
+    q = "Does FM consider higher-order feature interactions?"
+    answer = (
+        'Yes, FM considers higher-order feature interactions ("2way的FM仅枚举了所有特征的'
+        '二阶交叉信息, 没有考虑高阶特征的信息") [1].'
+    )
+    c = check(answer, fm, tools, similarity, "en", question=q)
+    assert c.empty and c.removed[0].reason == "'considers': its own quote says not (没有)"
+    second = 'Yes, FM considers second-order feature interactions ("仅枚举了所有特征的二阶交叉信息") [1].'
+    assert check(second, fm, tools, similarity, "en", question=q).removed == []
+    # a negation inside the quoted word is the clause's own word: 不确定 is "uncertain"
+    rl = _articles("rl-basics")
+    uncertain = (
+        "Reinforcement learning maximizes the reward an agent gets in a complex, uncertain "
+        'environment ("复杂、不确定的环境") [1].'
+    )
+    kept = check(uncertain, rl, tools, similarity, "en", question="What is reinforcement learning?")
+    assert not any("quote says not" in r.reason for r in kept.removed), kept.removed
+
+
 def test_a_bare_yes_to_a_question_that_asks_no_yes_or_no_answers_nothing(tools, similarity):
     # asked as a user: "FlashAttention 是什么?" then "它比标准 attention 快多少?" was answered
     # "是 [1]。", shown with the draft after it as if it answered

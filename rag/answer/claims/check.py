@@ -50,6 +50,7 @@ from rag.answer.claims.negation import (
 )
 from rag.answer.claims.opposites import degree_said
 from rag.answer.claims.polar import bare_yes_no, is_denial, is_polar, polar_answers
+from rag.answer.claims.quote_negates import quote_says_not
 from rag.answer.claims.rejected import rejections
 from rag.answer.claims.remnants import strip_lead
 from rag.answer.claims.result import CheckedAnswer, Clause
@@ -140,6 +141,7 @@ def check_answer(
     restatements_cite_their_sentence(judge, parsed, restated)
     given_names_in_support(judge, clauses, question)
     rejections(lex, clauses, full, bare, question)
+    quote_says_not(lex, clauses, full)
     polar_answers(lex, clauses, infos, full, negated, bare, question)
     show_sentences_that_say(lex, clauses, infos)
     filed_elsewhere(clauses, [p.text for p in passages], question)
