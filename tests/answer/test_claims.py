@@ -757,6 +757,22 @@ def test_spending_work_is_needing_it(tools, similarity):
     assert check("这可能要花大量算力 [1]。", anchor, tools, similarity).removed
 
 
+def test_threads_no_passage_mentions_are_a_claim(tools, similarity):
+    # asked as a user: "Does DDP use multiple threads in one process?" was answered "Yes, DDP
+    # uses multiple threads in one process [1]." and kept: the DDP article starts N processes and
+    # never speaks of threads, but the words were the question's
+    ddp = _articles("pytorch-ddp")
+    q = "Does DDP use multiple threads in one process?"
+    c = check("Yes, DDP uses multiple threads in one process [1].", ddp, tools, similarity, "en", q)
+    assert c.empty and c.removed[0].reason == "'multiple threads' not in the passages"
+    no = check("No, DDP uses multiple processes, one per GPU [1].", ddp, tools, similarity, "en", q)
+    assert no.removed == []
+    # threads set aside ("instead of multiple threads") are no claim that the passages have them
+    why = "Why does DDP use multiple processes instead of multiple threads?"
+    aside = "DDP uses multiple processes instead of multiple threads [1]."
+    assert not check(aside, ddp, tools, similarity, "en", why).empty
+
+
 def test_a_fraction_is_one_figure_not_its_two_numerals(tools, similarity):
     # "醉汉问题中粒子回到原点的概率是多少?" was answered "概率是 1/2" and kept: the article has a
     # "+1" and a 二项分布, and no probability of returning at all

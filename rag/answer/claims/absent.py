@@ -42,6 +42,8 @@ from rag.text.glossary import ML_TERMS, ml_term_pairs
 __all__ = ["MlTerms", "ml_terms"]
 
 _MIN_ZH = 3  # Chinese terms this long or longer (two-character words are too general)
+# what a clause sets aside right before a term ("instead of multiple threads", "而不是多线程")
+_SET_ASIDE = re.compile(r"(?:\b(?:instead of|rather than|not|without)|而不是|而非|不是|不用)\s*$")
 
 
 @dataclass
@@ -154,13 +156,25 @@ class MlTerms:
         ]
 
     def named_in(self, clause: str, terms: Sequence[str]) -> list[str]:
-        """Which of ``terms`` (from :meth:`absent`) the clause names (English plurals too)."""
+        """Which of ``terms`` (from :meth:`absent`) the clause names (English plurals too), but
+        only as what it sets aside: "Because DDP uses multiple processes instead of multiple
+        threads" repeats the question's contrast and claims no threads of the passages.
+
+        Example:
+            >>> terms = MlTerms.from_lines(["multiple threads\t多线程"])
+            >>> terms.named_in("DDP uses multiple threads", ["multiple threads"])
+            ['multiple threads']
+            >>> terms.named_in("processes instead of multiple threads", ["multiple threads"])
+            []
+        """
         low = " ".join(clause.lower().split())
-        return [
-            t
-            for t in terms
-            if (t in low if not t.isascii() else re.search(rf"\b{re.escape(t)}(?:s|es)?\b", low))
-        ]
+        named = []
+        for t in terms:
+            pattern = re.escape(t) if not t.isascii() else rf"\b{re.escape(t)}(?:s|es)?\b"
+            hits = list(re.finditer(pattern, low))
+            if hits and not all(_SET_ASIDE.search(low[: m.start()]) for m in hits):
+                named.append(t)
+        return named
 
 
 def _present(term: str, text: str) -> bool:
