@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from rag.answer.claims.names import is_strong_name, name_mentioned, question_names
 from rag.answer.claims.words import ASKS_WHY, NORM_DROP
@@ -51,6 +51,17 @@ _JUDGEMENTS = (
 )
 
 
+def _asked(question: str) -> Iterator[tuple[str, str]]:
+    """(the question's word, the words a text speaks of it with) of each judgement the question
+    asks for; none for a why-question ("Why is … seen as a drawback?" asks for the reason given)."""
+    if ASKS_WHY.search(question):
+        return
+    for asked, spoken in _JUDGEMENTS:
+        m = re.search(asked, question, re.IGNORECASE)
+        if m:
+            yield m.group(0), spoken
+
+
 def judgement_spoken(question: str) -> re.Pattern[str] | None:
     """The words a text speaks of the question's judgement with (lowercase text), when the
     question asks for one: "What is the drawback of image pyramid methods?" is answered by
@@ -61,12 +72,8 @@ def judgement_spoken(question: str) -> re.Pattern[str] | None:
         >>> bool(judged.search("然而其缺点也是很明显的")), judgement_spoken("什么是 FPN?")
         (True, None)
     """
-    if ASKS_WHY.search(question):
-        return None
-    for asked, spoken in _JUDGEMENTS:
-        if re.search(asked, question, re.IGNORECASE):
-            return re.compile(spoken)
-    return None
+    first = next(_asked(question), None)
+    return re.compile(first[1]) if first else None
 
 
 def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
@@ -80,13 +87,10 @@ def unmet_judgement(question: str, texts: Sequence[str]) -> str | None:
         The question's word ("缺点", "drawbacks"), or None when the question judges nothing or a
         text speaks of the judgement.
     """
-    if ASKS_WHY.search(question):  # "Why is … seen as a drawback?" asks for the reason given
-        return None
     low = [t.lower() for t in texts]
-    for asked, spoken in _JUDGEMENTS:
-        m = re.search(asked, question, re.IGNORECASE)
-        if m and not any(re.search(spoken, t) for t in low):
-            return m.group(0)
+    for word, spoken in _asked(question):
+        if not any(re.search(spoken, t) for t in low):
+            return word
     return None
 
 

@@ -25,6 +25,7 @@ from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.numbers import Number, number_found, numbers_in
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import Candidate, ClauseInfo
+from rag.answer.claims.words import ZH_QUOTE
 
 __all__ = [
     "figure_elsewhere",
@@ -105,8 +106,6 @@ def figure_elsewhere(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tuple[str,
 
 
 _PART = re.compile(r"[^,，;；]+")  # the parts of a sentence, between its commas
-# a Chinese quote in an English clause: '… for each token ("每个 token 会激活 37B 个参数")'
-_QUOTED_ZH = re.compile(r"[\"“][^\"”]*[\u4e00-\u9fff][^\"”]*[\"”]")
 
 
 def figure_in_its_sentence(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tuple[str, str] | None:
@@ -126,6 +125,9 @@ def figure_in_its_sentence(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tupl
     if not info.numbers or not words or len(parts) < 2:
         return None
     total = sum(u.weight for u in words)
+    # a figure the clause gives too is its own ("671B total parameters, of which 37B are
+    # activated for each token" says both parts); a Chinese quote's is the passage's
+    mine = {n.key() for n in numbers_in(ZH_QUOTE.sub("", info.text))}
     for part in parts:
         keys = frozenset((*n.key(), n.counter) for n in numbers_in(part.text, strict=False))
         if not any(not n.vague and number_found(n, keys) for n in info.numbers):
@@ -140,10 +142,6 @@ def figure_in_its_sentence(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tupl
             if len(needed) < 2 or sum(u.weight for u in needed) < _LACKING * total:
                 continue
             if all(lex.unit_score(u, o) >= 0.5 for u in needed):
-                # (a figure the clause gives too is its own: "671B total parameters, of which
-                # 37B are activated for each token" says both parts)
-                own = _QUOTED_ZH.sub("", info.text)  # (a quote is the passage's figure)
-                mine = {n.key() for n in numbers_in(own)}
                 theirs = [n for n in numbers_in(o.text, strict=False) if n.key() not in mine]
                 swap = swapped_figure(info.numbers, theirs)
                 if swap:
@@ -155,8 +153,9 @@ def figures_of_their_statement(
     lex: Lexicon, clauses: Sequence[Clause], full: Sequence[ClauseInfo]
 ) -> None:
     """Mark unsupported each supported clause whose figure :func:`figure_elsewhere` (another
-    sentence) or :func:`figure_in_its_sentence` (another part of its own) finds swapped, judged on all its words (``full``: the question's words it repeats included, since
-    those are what the figure is said of)."""
+    sentence) or :func:`figure_in_its_sentence` (another part of its own) finds swapped, judged
+    on all its words (``full``: the question's words it repeats included, since those are what
+    the figure is said of)."""
     for clause, info in zip(clauses, full, strict=True):
         if not clause.supported or not info.numbers:
             continue

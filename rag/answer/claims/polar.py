@@ -138,6 +138,9 @@ _SAYS_NO = re.compile(
 )
 
 
+_ABOUT = 0.6  # share of a clause's words a sentence holds to be about it
+
+
 def denied_unsaid(
     lex: Lexicon,
     clauses: Sequence[Clause],
@@ -193,9 +196,6 @@ def denied_unsaid(
             c.reason = f"negation not in the source [{said.passage + 1}]"
             c.evidence_passage, c.evidence = said.passage + 1, said.text
             c.evidence_start, c.evidence_end = said.start, said.end
-
-
-_ABOUT = 0.6  # share of a clause's words a sentence holds to be about it
 
 
 def _held(lex: Lexicon, info: ClauseInfo, c: Candidate) -> float:

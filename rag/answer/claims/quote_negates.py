@@ -17,18 +17,16 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.negation import en_negations, real_zh_negations
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo
+from rag.answer.claims.words import ZH_QUOTE
 
 __all__ = ["quote_says_not"]
 
-# a quote holding Chinese, in quotation marks (the parentheses around it need not close)
-_QUOTE = re.compile(r"[\"“]([^\"”]*[\u4e00-\u9fff][^\"”]*)[\"”]")
 _REACH = 3  # a rendering starts within this many characters after the negation
 
 
@@ -38,21 +36,23 @@ def quote_says_not(lex: Lexicon, clauses: Sequence[Clause], full: Sequence[Claus
     for clause, info in zip(clauses, full, strict=True):
         if not clause.supported or not info.english:
             continue
-        bare = _QUOTE.sub("", clause.text)
-        if en_negations(bare):
+        if en_negations(ZH_QUOTE.sub("", clause.text)):
             continue
-        for m in _QUOTE.finditer(clause.text):
-            quote = m.group(1)
-            for s, e in real_zh_negations(quote):
-                hit = _negated_unit(lex, info, quote, s, e)
-                if hit:
-                    clause.status, clause.support, clause.score = "unsupported", [], 0.0
-                    clause.rule = "negation"
-                    clause.reason = f"'{hit}': its own quote says not ({quote[s:e]})"
-                    clause.evidence = quote
-                    break
-            if not clause.supported:
-                break
+        hit = next(
+            (
+                (word, quote, quote[s:e])
+                for quote in (m.group(1) for m in ZH_QUOTE.finditer(clause.text))
+                for s, e in real_zh_negations(quote)
+                if (word := _negated_unit(lex, info, quote, s, e))
+            ),
+            None,
+        )
+        if hit:
+            word, quote, negation = hit
+            clause.status, clause.support, clause.score = "unsupported", [], 0.0
+            clause.rule = "negation"
+            clause.reason = f"'{word}': its own quote says not ({negation})"
+            clause.evidence = quote
 
 
 def _negated_unit(lex: Lexicon, info: ClauseInfo, quote: str, s: int, e: int) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "EN_WORD",
     "LATIN_GROUP",
     "NORM_DROP",
+    "ZH_QUOTE",
     "ZH_STOP",
     "ZH_SYNONYMS",
     "is_english",
@@ -55,6 +56,8 @@ LATIN_GROUP = re.compile(
     r"[A-Za-z][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*(?:[ \t]+[A-Za-z][A-Za-z0-9_]*(?:[-./][A-Za-z0-9_]+)*)*"
     r"|\d+[A-Za-z][A-Za-z0-9_]*"
 )
+# a quote holding Chinese, in quotation marks ('…for each token ("每个 token 会激活 37B 个参数")')
+ZH_QUOTE = re.compile(r"[\"“]([^\"”]*[\u4e00-\u9fff][^\"”]*)[\"”]")
 NORM_DROP = re.compile(r"[^0-9a-z\u3400-\u9fff]+")  # what a normalised (lowercased) text drops
 EN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 
