@@ -256,8 +256,65 @@ class EvidenceSelector:
                     continue
                 spent += cost
             chosen.append(c)
+        chosen = with_whole_lists(chosen, candidates)
         chosen.sort(key=lambda c: (c.passage, c.start))
         return EvidenceSet([without_list_marks(c) for c in chosen], candidates, qterms)
+
+
+# an enumeration comma where a long sentence was cut: the list goes on in the next piece
+_LIST_GOES_ON = "、"
+
+
+def with_whole_lists(chosen: list[Evidence], candidates: Sequence[Evidence]) -> list[Evidence]:
+    """``chosen`` with the pieces of any list a chosen piece cuts: a sentence over the length
+    limit is cut at commas (:func:`rag.text.sentences.evidence_spans`), sometimes after an
+    enumeration comma, mid-list. "五月艾分布在哪些地区?" was given "分布于越南、老挝、…湖北、贵州、"
+    and the model copied it, cut, as its answer; the piece after it ("广西、河南、山东、广东等地，…")
+    and the one before a piece that opens mid-list belong to it.
+
+    Example:
+        >>> a = Evidence(0, 0, 6, "分布于越南、")
+        >>> b = Evidence(0, 6, 12, "老挝、缅甸等地，")
+        >>> [e.text for e in with_whole_lists([a], [a, b])]
+        ['分布于越南、', '老挝、缅甸等地，']
+        >>> [e.text for e in with_whole_lists([b], [a, b])]
+        ['老挝、缅甸等地，', '分布于越南、']
+        >>> [e.text for e in with_whole_lists([b], [b])]
+        ['老挝、缅甸等地，']
+    """
+    if not any(c.text.endswith(_LIST_GOES_ON) for c in candidates):
+        return chosen
+    at = {(c.passage, c.start): c for c in candidates}
+    ends = {(c.passage, c.end): c for c in candidates}
+    out = list(chosen)
+    have = {(c.passage, c.start) for c in out}
+    i = 0
+    while i < len(out) and len(out) < len(chosen) + 4:  # a list is at most a few pieces long
+        c = out[i]
+        i += 1
+        if c.text.endswith(_LIST_GOES_ON):
+            nxt = _adjacent(at, c.passage, c.end, forward=True)
+            if nxt is not None and (nxt.passage, nxt.start) not in have:
+                out.append(nxt)
+                have.add((nxt.passage, nxt.start))
+        prev = _adjacent(ends, c.passage, c.start, forward=False)
+        opens_list = prev is not None and prev.text.endswith(_LIST_GOES_ON)
+        if opens_list and prev is not None and (prev.passage, prev.start) not in have:
+            out.append(prev)
+            have.add((prev.passage, prev.start))
+    return out
+
+
+def _adjacent(
+    index: Mapping[tuple[int, int], Evidence], passage: int, offset: int, forward: bool
+) -> Evidence | None:
+    """The piece of ``passage`` that starts (``forward``) or ends at ``offset``, across the few
+    spaces the splitter trims between pieces."""
+    for gap in range(4):
+        found = index.get((passage, offset + gap if forward else offset - gap))
+        if found is not None:
+            return found
+    return None
 
 
 # A list flattened into one line ("分两步走: 1. 先训练奖励模型 1. 然后用强化学习…") leaves its

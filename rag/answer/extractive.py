@@ -71,6 +71,7 @@ def extractive_answer(
     best = [without_next_begun(without_heading(e)) for e in best]
     cited: list[int] = []
     parts = []
+    runs_on = False  # the part before runs on into this one
     for i, e in enumerate(best):
         n = e.passage + 1
         if n not in cited:
@@ -78,7 +79,10 @@ def extractive_answer(
         announces = e.text.rstrip().endswith(_GOES_ON) and i + 1 < len(best)
         joins_next = announces and best[i + 1].passage == e.passage
         text = e.text if joins_next else as_piece(e, evidence.candidates)
+        if runs_on and text.startswith("…") and not e.text.startswith("…"):
+            text = text[1:]  # the rest of the list the part before began
         parts.append(text if joins_next else f"{text}[{n}]")
+        runs_on = joins_next
     joined = "".join(parts) if any(CJK.search(p) for p in parts) else " ".join(parts)
     return Extract(joined, cited, best)
 
@@ -101,7 +105,7 @@ def _same_subject(best: Evidence, other: Evidence, evidence: EvidenceSet) -> boo
 
 
 _SENTENCE_END = re.compile(r"[。！？!?.…;；][”\"’）)]*\s*$")
-_CUT_AT = re.compile(r"\s*[,，、]\s*$")
+_CUT_AT = re.compile(r"\s*[,，、:：]\s*$")
 _BEGUN = re.compile(r"^\s*[、，,；;：:]\s*")  # a chunk that began inside a sentence
 
 
@@ -109,7 +113,8 @@ def as_piece(e: Evidence, candidates: list[Evidence]) -> str:
     """A sentence the evidence split cut at a comma (it cuts sentences over 130 characters),
     marked as a piece: "…" before it when the piece before it in the passage does not end its
     sentence, and instead of the comma it ends at ("InstructGPT, 以及 搜索算法(…)" read as a whole
-    sentence; it is the end of "研究界已探索多种方法来提高模型的推理能力:比如 …代表工作:").
+    sentence; it is the end of "研究界已探索多种方法来提高模型的推理能力:比如 …代表工作:"), or the
+    colon of one whose announced part is not shown.
 
     A piece that opens with the punctuation of the sentence it was cut from (a chunk that began
     inside a sentence: "、热传导方程等内容的联系。") opens with "…" instead.
@@ -163,14 +168,17 @@ def _next_sentence(e: Evidence, candidates: list[Evidence]) -> Evidence | None:
     return min(after, key=lambda c: c.start) if after else None
 
 
-_GOES_ON = (":", "：", ";", "；")
+# a colon or semicolon announces what follows; an enumeration comma ends a piece cut mid-list
+_GOES_ON = (":", "：", ";", "；", "、")
 
 
 def _with_what_follows_a_colon(best: list[Evidence], candidates: list[Evidence]) -> list[Evidence]:
     """A sentence that ends with a colon announces what follows it ("推荐系统优化流程:" before
     "1. 明确业务目标 1. 将业务目标转化为…"), and one cut at a semicolon is half of its sentence
     ("搜索的本质是给定query,匹配doc;" before "推荐的本质是给定user,推荐item。", the half a question
-    about recommendation asks for): the next sentence of its passage comes with it."""
+    about recommendation asks for), and one cut after an enumeration comma is the start of a list
+    ("分布于越南、老挝、…贵州、" before "广西、河南、山东、广东等地，"): the next sentence of its
+    passage comes with it."""
     out: list[Evidence] = []
     for e in best:
         out.append(e)

@@ -383,3 +383,41 @@ def test_a_question_asking_for_a_drawback_gets_the_sentence_that_speaks_of_one(a
     # a question judging nothing still gets the method itself
     plain = assistant.ask("What is the image pyramid method?", llm="none")
     assert "缺点" not in plain.text and "image pyramid" in plain.text
+
+
+_WIDE_LIST = (
+    "五月艾是菊科蒿属的植物。分布于越南、老挝、缅甸、台湾岛、泰国、尼泊尔、菲律宾、印度、锡金、"
+    "不丹、斯里兰卡、印度尼西亚、新加坡、日本、马来西亚、巴基斯坦、朝鲜、柬埔寨以及中国大陆的四川、"
+    "浙江、江西、西藏、陕西、山西、内蒙古、云南、辽宁、河北、福建、安徽、甘肃、江苏、湖南、湖北、"
+    "贵州、广西、河南、山东、广东等地，生长于海拔100米至2,800米的地区，见于灌丛处、坡地、"
+    "中海拔湿润地区的路旁、低海拔、林缘及森林草原地区，目前尚未由人工引种栽培。"
+)
+
+
+def test_a_list_cut_by_the_sentence_length_limit_is_given_whole() -> None:
+    """CMRC trial: "五月艾分布在哪些地区?" got the piece of the long sentence that ends
+    "…湖北、贵州、" (sentences over 130 characters are cut at commas) and the model answered with
+    the list cut there; the draft ended "贵州…"."""
+    from rag.schema import Passage
+
+    p = Passage(_WIDE_LIST, "d", "五月艾", "d.md", "d#0", 1.0)
+    sel = EvidenceSelector(lambda t: [w for w in ("五月艾", "分布") if w in t])
+    evidence = sel.select("五月艾分布在哪些地区?", [p], max_sentences=1)
+    shown = "".join(e.text for e in evidence.chosen)
+    assert "贵州、广西、河南、山东、广东等地" in shown
+    for e in evidence.chosen:  # every piece still maps back to the passage
+        assert p.text[e.start : e.end] == e.text
+    draft = extractive_answer(evidence).text
+    assert "湖北、贵州、广西、河南、山东、广东等地" in draft
+    assert "…" not in draft and draft.count("[1]") == 1
+
+
+def test_a_short_list_brings_no_other_piece() -> None:
+    from rag.schema import Passage
+
+    p = Passage(
+        "五月艾分布于越南、老挝。五月艾是菊科蒿属的植物。", "d", "五月艾", "d.md", "d#0", 1.0
+    )
+    sel = EvidenceSelector(lambda t: [w for w in ("五月艾", "分布") if w in t])
+    chosen = sel.select("五月艾分布在哪些地区?", [p], max_sentences=1).chosen
+    assert [e.text for e in chosen] == ["五月艾分布于越南、老挝。"]
