@@ -145,6 +145,24 @@ def test_an_api_name_is_read_whole_and_found_by_its_last_part(assistant) -> None
     assert assistant.ask("tf.data.Dataset 怎么用?").abstained
 
 
+def test_a_code_identifier_no_passage_writes_is_refused_in_english_too(assistant) -> None:
+    """Asked as a user, "What does bucketized_column do in TensorFlow feature columns?" was
+    answered, with confidence (p 0.71), "It bucketizes the values of a column into a fixed number
+    of buckets" from the FeatureColumn article, which never names it: an English question's
+    lower-case words were no names, and a missing name only decided the low-confidence band. An
+    identifier is written the same in every language; one no passage has decides."""
+    assert question_entities("What does bucketized_column do?") == ["bucketized_column"]
+    answer = assistant.ask("What does bucketized_column do in TensorFlow feature columns?")
+    assert answer.abstained
+    assert "no passage mentions bucketized_column" in (answer.notice or ""), answer.notice
+    # identifiers the articles write are found (tf_export; N_RF in the receptive-field formula)
+    for q in (
+        "What does the tf_export decorator do?",
+        "What is N_RF in the receptive-field formula?",
+    ):
+        assert not assistant.ask(q).abstained, q
+
+
 def test_a_misspelt_long_name_is_still_the_name(assistant) -> None:
     """Asked with a typo, "flashatention 怎么减少显存访问" was refused ("no passage mentions
     flashatention") with the FlashAttention article first; another version of a name (a digit
