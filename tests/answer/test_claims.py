@@ -3142,6 +3142,18 @@ def test_a_quote_never_closed_is_checked_as_one_quote(tools, similarity):
     assert c.text.count("[") == 1 and c.text.count("(") == c.text.count(")"), c.text
 
 
+def test_a_quote_closed_after_its_citation_is_not_closed_again(tools, similarity):
+    """Asked as a user, "What are the advantages of DPO over RLHF?" was answered '… stage
+    ("…不如直接训练语言模型,让它自己内化" [1]).' and shown ending '内化").") [1].': the quote, closed
+    after its citation, read as one the model never closed."""
+    quote = "与其先训练奖励模型再训练语言模型,不如直接训练语言模型,让它自己内化"
+    answer = f'DPO skips the separate reward modeling stage ("{quote}" [1]).'
+    q = "What are the advantages of DPO over RLHF?"
+    c = check(answer, _articles("dpo"), tools, similarity, lang="en", question=q)
+    assert c.text.count('"') == 2 and c.text.count(")") == 1, c.text
+    assert c.text.endswith('内化") [1].'), c.text
+
+
 def test_an_english_restatement_around_a_chinese_quote_only_restates(tools, similarity):
     """The unclosed-quote answer above, closed: "The image pyramid approach has limitations
     ("第一大类…叫做image pyramid。") [1]" says only the question back (the quote is the passage's

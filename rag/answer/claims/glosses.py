@@ -212,6 +212,7 @@ def attach_stray_quotes(text: str) -> str:
 
 _OPEN_QUOTE = re.compile(r"\(\s*([\"“])")
 _TAIL = re.compile(r"(\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)*)$")
+_CLOSED = re.compile(r"[\"”]\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)*\)")
 
 
 def close_open_quote(text: str) -> str:
@@ -229,13 +230,16 @@ def close_open_quote(text: str) -> str:
         'It is slow ("这种方法通常是缓慢的。") [1]'
         >>> close_open_quote('It is slow ("这种方法通常是缓慢的") [1].')
         'It is slow ("这种方法通常是缓慢的") [1].'
+        >>> close_open_quote('It skips it ("不如直接训练语言模型" [1]).')
+        'It skips it ("不如直接训练语言模型" [1]).'
         >>> close_open_quote('It pools ("It replaces the last pooling layer (after the last conv).')
         'It pools ("It replaces the last pooling layer (after the last conv).")'
     """
     opened = list(_OPEN_QUOTE.finditer(text))
-    # (closed: its quote mark, then the parenthesis; a parenthesis of the passage inside the
-    # quote, "(after the last convolutional layer)", closes nothing)
-    if not opened or re.search(r"[\"”]\s*\)", text[opened[-1].end() :]):
+    # (closed: its quote mark, then the parenthesis, perhaps with the citation between them,
+    # '"…内化" [1]).'; a parenthesis of the passage inside the quote, "(after the last
+    # convolutional layer)", closes nothing)
+    if not opened or _CLOSED.search(text[opened[-1].end() :]):
         return text
     tail = _TAIL.search(text)
     cut = tail.start() if tail else len(text)
