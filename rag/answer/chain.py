@@ -30,7 +30,7 @@ from rag.answer.claims import CheckedAnswer, check_answer
 from rag.answer.contradicted import CONTRADICTED, contradicting_extract
 from rag.answer.coverage import Coverage, decide_coverage
 from rag.answer.drift import DRIFTED, drifted_from
-from rag.answer.evaluative import unmet_figure, unmet_judgement, unmet_reason
+from rag.answer.evaluative import UNJUDGED, unmet_figure, unmet_judgement, unmet_reason
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
@@ -364,10 +364,13 @@ class AnswerChain:
         turn.timings["verify"] = time.perf_counter() - t
         turn.model_text, turn.checked = reply.raw, checked
         figure = unmet_figure(turn.standalone, checked.text)  # "how many" and no number
+        cited = [turn.numbered[n - 1].text for n in checked.cited]  # (drawbacks no passage
+        judged = bool(cited) and unmet_judgement(turn.standalone, cited) is not None  # names)
         terms = None if turn.coverage.confident or not turn.evidence else turn.evidence.terms
         drift = drifted_from(terms, turn.numbered, checked.cited)  # off the question's subject
-        if checked.abstained or checked.empty or checked.restated or figure or drift:
-            yield from self._no_answer(turn, llm, reply, checked, DRIFTED if drift else None)
+        if checked.abstained or checked.empty or checked.restated or figure or judged or drift:
+            why = DRIFTED if drift else UNJUDGED if judged else None
+            yield from self._no_answer(turn, llm, reply, checked, why)
             return
         if checked.notice:
             turn.notices.append(checked.notice)

@@ -34,7 +34,18 @@ from rag.schema import Passage
 from rag.text.citations import CITATION
 from rag.text.language import question_language
 
-__all__ = ["judgement_spoken", "unmet_figure", "unmet_judgement", "unmet_reason", "unmet_subject"]
+__all__ = [
+    "UNJUDGED",
+    "judgement_spoken",
+    "unmet_figure",
+    "unmet_judgement",
+    "unmet_reason",
+    "unmet_subject",
+]
+
+# the chain's reason for the fallback when the model's answer rests on passages that speak of no
+# drawback (advantage) the question asks for (see rag.answer.notices.REASONS_ZH)
+UNJUDGED = "the model's answer rests on passages that say nothing of what the question asks"
 
 # (the question's words, the words a text speaks of them with: Chinese and English)
 _JUDGEMENTS = (
@@ -46,7 +57,9 @@ _JUDGEMENTS = (
     ),
     (
         r"优点|优势|好处|长处|\badvantages?\b|\bbenefits?\b|\bstrengths?\b|\bmerits?\b",
-        r"优点|优势|好处|长处|益处|advantage|benefit|strength|merit",
+        # (an advantage over another method is often said as what it spares or does better)
+        r"优点|优势|好处|长处|益处|advantage|benefit|strength|merit|"
+        r"无需|不需要|不必|省去|省掉|不如直接|更快|更简单|更稳定|更高效|更少",
     ),
 )
 

@@ -204,6 +204,27 @@ def test_a_judging_question_the_article_says_nothing_about_abstains(assistant, s
     assert not answer.abstained and answer.llm == "extractive"
 
 
+def test_a_kept_answer_to_a_judging_question_rests_on_a_passage_that_judges(
+    assistant, server, llm
+) -> None:
+    # asked as a user in a conversation ("What is YOLO?", …, "What are its drawbacks?"): the
+    # model copied YOLO's grid sentences, the check removed "YOLO v1 的缺点包括…" and kept "每个网格
+    # 要预测B个bounding box…" as the drawbacks; the article names none
+    server.script(
+        Reply(
+            "YOLO v1 的缺点包括它将一幅图像分成SxS个网格 [1]。每个网格要预测B个bounding box,"
+            "每个bounding box除了要回归自身的位置之外,还要附带预测一个confidence值 [1]。"
+        )
+    )
+    _, answer = run(make_chain(assistant, llm), "What are the drawbacks of YOLO?")
+    assert answer.abstained, answer.text
+    assert "say nothing of 'drawbacks'" in (answer.notice or ""), answer.notice
+    # an advantage said as what a method spares ("不如直接训练语言模型") is spoken of
+    server.script(Reply("因为它直接训练语言模型,让它自己内化“什么是好的” [1]。"))
+    _, answer = run(make_chain(assistant, llm), "DPO 相比 RLHF 有什么优势?")
+    assert not answer.abstained and "直接训练语言模型" in answer.text, answer.notice
+
+
 def test_an_answer_to_how_many_without_a_figure_is_no_answer(assistant, server, llm) -> None:
     # dev near misses: "How much faster is DDIM sampling than DDPM?" (DDIM article hidden) got
     # two Rectified Flow sentences that give no speed-up; "Rectified Flow 生成样本时一般用几步
