@@ -28,6 +28,7 @@ _MIN_STEM = 4  # shorter English stems (box, map) say too little alone
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}(?![A-Za-z0-9])")
 _WHOLE = r"(?<![A-Za-z0-9]){}(?![A-Za-z0-9])"
 _PLAIN_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}(?![A-Za-z0-9])")
+_PLAIN_COMPOUND = re.compile(r"(?<![A-Za-z\-])[a-z]+(?:-[a-z]+)+(?![A-Za-z0-9\-])")
 
 # Words that say what kind of question it is, not what it is about.
 _GENERIC_ZH_WORDS = (
@@ -104,6 +105,12 @@ class QuestionTerms:
                     zh = tuple(z for z in glossary.zh_for(t) if len(z) >= 2) if t in plain else ()
                     if zh:
                         self._chinese_of[t] = zh
+                # a hyphenated one, which the tokenizer cuts but the coverage decision reads
+                # whole ("它和 fine-tuning 有什么区别?" over "Prompt微调")
+                for w in dict.fromkeys(_PLAIN_COMPOUND.findall(question)):
+                    zh = tuple(z for z in glossary.zh_for(w) if len(z) >= 2)
+                    if zh:
+                        self._chinese_of.setdefault(w, zh)
             for t in self.terms:  # an acronym the text writes out in Chinese: MTP, 多 token 预测
                 self._chinese_of.setdefault(t, tuple(acronym_renderings(t)))
 

@@ -314,6 +314,25 @@ def test_an_english_word_of_a_chinese_question_counts_where_the_articles_say_it_
     assert answer.passages[0].doc_id == "rerank"  # retrieved through 重排 (it was 5th)
 
 
+def test_a_hyphenated_english_word_of_a_chinese_question_counts_where_said_in_chinese(
+    assistant,
+) -> None:
+    """In a conversation ("什么是 Prefix-Tuning?", "它和 fine-tuning 有什么区别?", "Which earlier
+    model is it an upgrade of?") the second turn was refused with "no passage mentions
+    fine-tuning" over the Prefix-Tuning article's "Prompt微调", and so was the third, whose
+    standalone question carries the second: the tokenizer cuts "fine-tuning", the coverage
+    decision reads it whole, and only whole words had their Chinese looked up."""
+    first = [{"role": "user", "content": "什么是 Prefix-Tuning?"}]
+    first.append({"role": "assistant", "content": "PrefixTuning 是 CTRL 模型的连续化升级版 [1]。"})
+    second = assistant.ask("它和 fine-tuning 有什么区别?", history=first)
+    assert "fine-tuning" not in (second.notice or ""), second.notice
+    turns = [*first, {"role": "user", "content": "它和 fine-tuning 有什么区别?"}]
+    turns.append({"role": "assistant", "content": second.text})
+    third = assistant.ask("Which earlier model is it an upgrade of?", history=turns)
+    assert not third.abstained, third.notice
+    assert "CTRL" in third.text
+
+
 def test_a_question_frame_the_article_does_not_use_does_not_count_against_coverage(
     assistant,
 ) -> None:
