@@ -364,12 +364,12 @@ class AnswerChain:
         turn.timings["verify"] = time.perf_counter() - t
         turn.model_text, turn.checked = reply.raw, checked
         figure = unmet_figure(turn.standalone, checked.text)  # "how many" and no number
-        cited = [turn.numbered[n - 1].text for n in checked.cited]  # (drawbacks no passage
-        judged = bool(cited) and unmet_judgement(turn.standalone, cited) is not None  # names)
+        cited = [turn.numbered[n - 1].text for n in checked.cited]
+        unjudged = bool(cited) and unmet_judgement(turn.standalone, cited) is not None
         terms = None if turn.coverage.confident or not turn.evidence else turn.evidence.terms
         drift = drifted_from(terms, turn.numbered, checked.cited)  # off the question's subject
-        if checked.abstained or checked.empty or checked.restated or figure or judged or drift:
-            why = DRIFTED if drift else UNJUDGED if judged else None
+        if checked.abstained or checked.empty or checked.restated or figure or unjudged or drift:
+            why = DRIFTED if drift else UNJUDGED if unjudged else None
             yield from self._no_answer(turn, llm, reply, checked, why)
             return
         if checked.notice:

@@ -292,16 +292,15 @@ def with_whole_lists(chosen: list[Evidence], candidates: Sequence[Evidence]) -> 
     while i < len(out) and len(out) < len(chosen) + 4:  # a list is at most a few pieces long
         c = out[i]
         i += 1
-        if c.text.endswith(_LIST_GOES_ON):
-            nxt = _adjacent(at, c.passage, c.end, forward=True)
-            if nxt is not None and (nxt.passage, nxt.start) not in have:
-                out.append(nxt)
-                have.add((nxt.passage, nxt.start))
-        prev = _adjacent(ends, c.passage, c.start, forward=False)
-        opens_list = prev is not None and prev.text.endswith(_LIST_GOES_ON)
-        if opens_list and prev is not None and (prev.passage, prev.start) not in have:
-            out.append(prev)
-            have.add((prev.passage, prev.start))
+        after = _adjacent(at, c.passage, c.end, forward=True)
+        before = _adjacent(ends, c.passage, c.start, forward=False)
+        # (cut: the piece that ends mid-list; piece: the one it belongs with)
+        for cut, piece in ((c, after), (before, before)):
+            if piece is None or cut is None or not cut.text.endswith(_LIST_GOES_ON):
+                continue
+            if (piece.passage, piece.start) not in have:
+                out.append(piece)
+                have.add((piece.passage, piece.start))
     return out
 
 
