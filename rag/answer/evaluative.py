@@ -112,7 +112,7 @@ _ASKS_FIGURE = re.compile(
     r"多少|(?<!哪)几[个位种步次年天层倍块台份张条项名家所座大]|多大|多长|多久|多高|多远|哪一?年|"
     r"(?i:\bhow (?:many|much|long|old|large|big|fast|far|often)\b|\b(?:what|which) year\b|"
     # "What batch size does DDP recommend?", "What learning rate …": a quantity named
-    r"\bwhat (?:\w+ )?(?:size|rate|ratio|percentage|number|dimension)s?\b)"
+    r"\bwhat (?:\w+ )?(?:size|rate|ratio|percentage|number|dimension|speedup|speed-up)s?\b)"
 )
 # a figure: digits (not of a name: DeepSeek-V3, GPT2), a Chinese numeral and its counter (一个,
 # 一种 are articles), an English number word, or a variable ("With N GPUs, how many processes

@@ -134,6 +134,13 @@ def test_a_question_naming_a_quantity_asks_for_a_figure() -> None:
     # "what value" names a kind of output as often as a figure ("a confidence value")
     value = "Each bounding box predicts a confidence value [1]."
     assert unmet_figure("What extra value does each YOLO box predict?", value) is None
+    # asked as a user: "What speedup does FlashAttention give?" (the articles give none) was
+    # answered under the notice with how it works, "It gives a speedup by using a tiled approach…"
+    how = "It gives a speedup by using a tiled approach to compute self-attention [1]."
+    assert unmet_figure("What speedup does FlashAttention give?", how) == "What speedup"
+    assert unmet_figure("What speedup does DDIM give?", "A 10~50x speedup [1].") is None
+    # (the verb asks for no figure: "What does DDIM drop to speed up sampling?")
+    assert unmet_figure("What assumption does DDIM drop to speed up sampling?", how) is None
 
 
 def test_an_opening_once_is_no_figure() -> None:
