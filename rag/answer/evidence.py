@@ -284,36 +284,42 @@ def with_whole_lists(chosen: list[Evidence], candidates: Sequence[Evidence]) -> 
     """
     if not any(c.text.endswith(_LIST_GOES_ON) for c in candidates):
         return chosen
-    at = {(c.passage, c.start): c for c in candidates}
-    ends = {(c.passage, c.end): c for c in candidates}
     out = list(chosen)
     have = {(c.passage, c.start) for c in out}
     i = 0
     while i < len(out) and len(out) < len(chosen) + 4:  # a list is at most a few pieces long
         c = out[i]
         i += 1
-        after = _adjacent(at, c.passage, c.end, forward=True)
-        before = _adjacent(ends, c.passage, c.start, forward=False)
-        # (cut: the piece that ends mid-list; piece: the one it belongs with)
+        after, before = next_piece(c, candidates), previous_piece(c, candidates)
+        # (cut: the piece that ends mid-list; piece: the one it belongs with, the few spaces the
+        # splitter trims away between them)
         for cut, piece in ((c, after), (before, before)):
             if piece is None or cut is None or not cut.text.endswith(_LIST_GOES_ON):
                 continue
-            if (piece.passage, piece.start) not in have:
+            if _gap(c, piece) <= _TRIMMED and (piece.passage, piece.start) not in have:
                 out.append(piece)
                 have.add((piece.passage, piece.start))
     return out
 
 
-def _adjacent(
-    index: Mapping[tuple[int, int], Evidence], passage: int, offset: int, forward: bool
-) -> Evidence | None:
-    """The piece of ``passage`` that starts (``forward``) or ends at ``offset``, across the few
-    spaces the splitter trims between pieces."""
-    for gap in range(4):
-        found = index.get((passage, offset + gap if forward else offset - gap))
-        if found is not None:
-            return found
-    return None
+_TRIMMED = 3  # spaces the splitter trims between two pieces of one sentence
+
+
+def _gap(a: Evidence, b: Evidence) -> int:
+    """Characters between two pieces of one passage."""
+    return b.start - a.end if b.start >= a.end else a.start - b.end
+
+
+def next_piece(e: Evidence, candidates: Sequence[Evidence]) -> Evidence | None:
+    """The candidate that follows ``e`` in its passage (None at the passage's end)."""
+    after = [c for c in candidates if c.passage == e.passage and c.start >= e.end]
+    return min(after, key=lambda c: c.start) if after else None
+
+
+def previous_piece(e: Evidence, candidates: Sequence[Evidence]) -> Evidence | None:
+    """The candidate before ``e`` in its passage (None at the passage's start)."""
+    before = [c for c in candidates if c.passage == e.passage and c.end <= e.start]
+    return max(before, key=lambda c: c.end) if before else None
 
 
 # A list flattened into one line ("分两步走: 1. 先训练奖励模型 1. 然后用强化学习…") leaves its

@@ -24,6 +24,8 @@ from rag.answer.claims.words import ASKS_WHY, NORM_DROP
 from rag.answer.evidence import (
     Evidence,
     EvidenceSet,
+    next_piece,
+    previous_piece,
     without_heading,
     without_list_marks,
     without_next_begun,
@@ -131,8 +133,7 @@ def as_piece(e: Evidence, candidates: list[Evidence]) -> str:
     text = e.text.rstrip()
     if _BEGUN.match(text):
         text = "…" + _BEGUN.sub("", text)
-    before = [c for c in candidates if c.passage == e.passage and c.end <= e.start]
-    prev = max(before, key=lambda c: c.end, default=None)
+    prev = previous_piece(e, candidates)
     begun = prev is not None and e.start - prev.end <= 2 and not _SENTENCE_END.search(prev.text)
     if begun and not text.startswith("…"):
         text = "…" + text.lstrip()
@@ -156,16 +157,10 @@ def _with_the_reason(best: list[Evidence], candidates: list[Evidence]) -> list[E
     if not best or any(_REASON.search(e.text) for e in best):
         return best
     first = best[0]
-    nxt = _next_sentence(first, candidates)
+    nxt = next_piece(first, candidates)
     if nxt is None or not _GIVES_REASON.search(nxt.text) or any(nxt.start == e.start for e in best):
         return best
     return [first, nxt, *best[1:]]
-
-
-def _next_sentence(e: Evidence, candidates: list[Evidence]) -> Evidence | None:
-    """The candidate that follows ``e`` in its passage (None at the passage's end)."""
-    after = [c for c in candidates if c.passage == e.passage and c.start >= e.end]
-    return min(after, key=lambda c: c.start) if after else None
 
 
 # a colon or semicolon announces what follows; an enumeration comma ends a piece cut mid-list
@@ -184,7 +179,7 @@ def _with_what_follows_a_colon(best: list[Evidence], candidates: list[Evidence])
         out.append(e)
         if not e.text.rstrip().endswith(_GOES_ON):
             continue
-        after = _next_sentence(e, candidates)
+        after = next_piece(e, candidates)
         if after is not None:
             nxt = without_list_marks(after)
             if all(nxt.start != o.start for o in best):

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from rag.answer.claims.lexicon import Lexicon
 from rag.answer.claims.numbers import Number, number_found, numbers_in
 from rag.answer.claims.result import Clause
-from rag.answer.claims.units import Candidate, ClauseInfo
+from rag.answer.claims.units import Candidate, ClauseInfo, Unit
 from rag.answer.claims.words import ZH_QUOTE
 
 __all__ = [
@@ -77,18 +77,28 @@ def swapped_figure(clause: list[Number], other: list[Number]) -> tuple[str, str]
     return None
 
 
+def _statement(info: ClauseInfo) -> list[Unit]:
+    """The words of a clause's statement, not the counters of its figures (年 in "2010 年")."""
+    counters = {n.counter for n in info.numbers} | set(_DATE_WORDS)
+    return [u for u in info.units if u.key not in counters]
+
+
+def _lacks_statement(lacking: Sequence[Unit], words: Sequence[Unit]) -> bool:
+    """Whether the ``lacking`` words are enough of the statement ``words`` (two at least, and
+    :data:`_LACKING` of its weight) that a sentence without them does not say it."""
+    total = sum(u.weight for u in words)
+    return len(lacking) >= 2 and sum(u.weight for u in lacking) >= _LACKING * total
+
+
 def figure_elsewhere(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tuple[str, str] | None:
     """The swapped figure of a clause (``info``: all its words, the question's included) whose
     figures' sentence ``c`` lacks its statement while another sentence of the passage says it
     with another figure of the same kind (see the module docstring); else None."""
-    # the words of the statement, not the counters of its figures (年 in "2010 年")
-    counters = {n.counter for n in info.numbers} | set(_DATE_WORDS)
-    words = [u for u in info.units if u.key not in counters]
+    words = _statement(info)
     if not info.numbers or not words:
         return None
-    total = sum(u.weight for u in words)
     lacking = [u for u in words if lex.unit_score(u, c) < 0.5]
-    if len(lacking) < 2 or sum(u.weight for u in lacking) < _LACKING * total:
+    if not _lacks_statement(lacking, words):
         return None
     others = [
         o
@@ -119,12 +129,10 @@ def figure_in_its_sentence(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tupl
         >>> [n.surface for n in numbers_in("总参数量达到 671B,其中每个 token 会激活 37B 个参数")]
         ['671B', '37B']
     """
-    counters = {n.counter for n in info.numbers} | set(_DATE_WORDS)
-    words = [u for u in info.units if u.key not in counters]
+    words = _statement(info)
     parts = [lex.candidate_of(m.group(0)) for m in _PART.finditer(c.text)]
     if not info.numbers or not words or len(parts) < 2:
         return None
-    total = sum(u.weight for u in words)
     # a figure the clause gives too is its own ("671B total parameters, of which 37B are
     # activated for each token" says both parts); a Chinese quote's is the passage's
     mine = {n.key() for n in numbers_in(ZH_QUOTE.sub("", info.text))}
@@ -139,7 +147,7 @@ def figure_in_its_sentence(lex: Lexicon, info: ClauseInfo, c: Candidate) -> tupl
             # (a word a third part holds is the sentence's context: its subject, DeepSeek-V3)
             rest = [q for q in parts if q is not part and q is not o]
             needed = [u for u in lacking if all(lex.unit_score(u, q) < 0.5 for q in rest)]
-            if len(needed) < 2 or sum(u.weight for u in needed) < _LACKING * total:
+            if not _lacks_statement(needed, words):
                 continue
             if all(lex.unit_score(u, o) >= 0.5 for u in needed):
                 theirs = [n for n in numbers_in(o.text, strict=False) if n.key() not in mine]
