@@ -1,7 +1,7 @@
 """The faithfulness benchmark of the claim checker (:mod:`rag.answer.claims`).
 
     rag eval data/eval/faithfulness.jsonl --format faithfulness --split test
-    python -m rag.eval.faithfulness --fit            # refit claims_model.json on the dev split
+    python -m rag.eval.refit                         # refit claims_model.json on the dev splits
 
 Each case of ``data/eval/faithfulness.jsonl`` is a correct cited answer (``answer_ok``) and the
 same answer with one unsupported clause injected (``answer_bad``, the injected text in
@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -380,60 +379,5 @@ def run_faithfulness(
     return result
 
 
-# ---------------------------------------------------------------------------- refitting
-def fit_on_dev(
-    path: Path, settings: Settings, rounds: int = 2, say: Callable[[str], None] = print
-) -> ClaimModel:
-    """Refit the clause model on the dev cases (``rounds`` times, each round's features from
-    the previous round's model; the ``(dev)`` words of claims_terms.tsv left out)."""
-    from rag.answer.claims.fit import Labelled, fit_model
-    from rag.answer.claims.lexicon import dev_terms_left_out
-
-    cases, errors = load_cases(path, "dev")
-    if errors:
-        raise ValueError(f"{path}: {len(errors)} bad lines, first: {errors[0]}")
-    assistant, checker = open_checker(settings, None, say)
-    try:
-        model = ClaimModel.load()
-        with dev_terms_left_out():
-            for i in range(rounds):
-                checker.model = model
-                checked = check_cases(cases, checker, warm=False)
-                model = fit_model([Labelled(r.ok, r.bad, r.case.injected_span) for r in checked])
-                say(f"round {i + 1}: thresholds {model.threshold}, weights {model.weights}")
-    finally:
-        assistant.close()
-    return model
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m rag.eval.faithfulness --fit``: refit ``claims_model.json`` on the dev split."""
-    from rag.answer.claims.model import MODEL_PATH
-    from rag.config import PROJECT_ROOT
-
-    p = argparse.ArgumentParser(prog="python -m rag.eval.faithfulness", description=main.__doc__)
-    p.add_argument("--fit", action="store_true", help="refit the model on the dev split")
-    p.add_argument("--file", default=str(PROJECT_ROOT / "data" / "eval" / "faithfulness.jsonl"))
-    p.add_argument("--rounds", type=int, default=2, help="fitting rounds (default 2)")
-    p.add_argument(
-        "--out", default=str(MODEL_PATH), help="where the model goes (default: the packaged one)"
-    )
-    p.add_argument("--index", help="index to read the articles from (default: RAG_INDEX_DIR)")
-    args = p.parse_args(argv)
-    if not args.fit:
-        p.print_help()
-        return 2
-    settings = Settings.load()
-    if args.index:
-        settings = settings.replace(index_dir=Path(args.index))
-    before = ClaimModel.load()
-    model = fit_on_dev(Path(args.file), settings, rounds=args.rounds)
-    for lang in model.threshold:
-        print(f"{lang}: threshold {before.threshold.get(lang)} -> {model.threshold[lang]}")
-    model.save(args.out)
-    print(f"model written to {args.out}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit("refitting the clause model moved: python -m rag.eval.refit --help")

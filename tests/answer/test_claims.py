@@ -2878,9 +2878,11 @@ def test_a_word_jieba_cut_across_two_words_is_found_by_its_neighbours(tools, sim
     answer = "公式一从 top 往下层层迭代,直到追溯回 input image,从而计算出 RF [1]。"
     c = check(answer, rf, tools, similarity, question="公式一是怎样计算感受野的?")
     assert not c.removed, [(x.text, x.reason) for x in c.removed]
-    # a swapped word is still missing although each of its characters has a neighbour
-    c = check(answer.replace("层层", "层层反向"), rf, tools, similarity)
-    assert any("反向" in x.reason for x in c.removed)
+    # a word put in is still missing although its characters stand beside words of the article
+    # (池化, pooling: not in this article; stop 63 took 反向, a verb the model now weighs less and
+    # arguably said by 从 top 往下…追溯回 input, out of this test)
+    c = check(answer.replace("层层", "层层池化"), rf, tools, similarity)
+    assert any("池化" in x.reason for x in c.removed)
 
 
 def test_a_long_chinese_term_is_not_present_by_two_words_of_other_sentences(tools, similarity):
@@ -3344,3 +3346,41 @@ def test_a_comparison_s_object_is_what_follows_than_not_the_phrase_after_it(
         "DDIM is faster than GANs by a factor of 10 to 50 [1].", ddim, tools, similarity, "en", q
     )
     assert [r.reason for r in gans.removed] == ["'GANs' not in the passages"]
+
+
+# ------------------------------------------------- paraphrase: linking words, potential verbs
+def test_a_paraphrase_that_changes_only_linking_words_and_verbs_is_kept(tools, similarity):
+    # the articles say 确保 / 没法直接用; an answer says 保证 / 可惜: no claim of its own
+    v3 = _articles("deepseek-v3")
+    c = check(
+        "它用 MLA 来保证推理效率，用 DeepSeekMoE 实现经济高效的训练 [1]。", v3, tools, similarity
+    )
+    assert not c.removed, [(x.text, x.reason) for x in c.removed]
+    metrics = _articles("differentiable-metrics")
+    answer = "最理想的是用正确率的相反数做损失函数，可惜正确率不可导，没法直接用 [1]。"
+    c = check(answer, metrics, tools, similarity)
+    assert not c.removed, [(x.text, x.reason) for x in c.removed]
+    # a claim the article never makes, in the same words, still goes
+    c = check(
+        "它用 MLA 来保证推理效率，用 DeepSeekMoE 实现经济高效的训练，还彻底解决了专家负载失衡 [1]。",
+        v3,
+        tools,
+        similarity,
+    )
+    assert [x.text for x in c.removed] == ["还彻底解决了专家负载失衡"]
+
+
+def test_cannot_said_with_a_potential_complement_is_the_passages_cannot(tools, similarity):
+    rerank = [_p("资源效率限制下,上千候选的精排有时也无法落地更加复杂的模型。", "rerank")]
+    kept = check("上千候选的精排有时落地不了更加复杂的模型 [1]。", rerank, tools, similarity)
+    assert not kept.removed, [(x.text, x.reason) for x in kept.removed]
+    turned = check("上千候选的精排可以落地更加复杂的模型 [1]。", rerank, tools, similarity)
+    assert turned.removed
+
+
+def test_either_or_with_bu_shi_jiu_shi_denies_nothing(tools, similarity):
+    walk = [_p("数轴上的一个粒子,每过一秒,它要不向前移动一格(+1),要不就向后移动一格(-1)。", "walk")]
+    c = check("粒子每过一秒不是向前移动一格就是向后移动一格 [1]。", walk, tools, similarity)
+    assert not c.removed, [(x.text, x.reason) for x in c.removed]
+    assert zh_negations("不是向前移动一格就是向后移动一格") == []
+    assert zh_negations("它不是向前移动一格") == [(1, 3)]

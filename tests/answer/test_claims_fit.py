@@ -94,3 +94,44 @@ def test_fit_needs_both_labels() -> None:
     only_ok.bad.clauses.clear()
     with pytest.raises(ValueError, match="need correct and injected"):
         fit_model([only_ok])
+
+
+def test_keep_recall_raises_the_threshold_until_dev_catches_what_it_caught(tools, embedder) -> None:
+    from rag.answer.claims import ClaimModel
+    from rag.eval.faithfulness import CachedSimilarity, Case, Checker, check_cases
+    from rag.eval.refit import caught_per_set, keep_recall
+    from rag.schema import Passage
+
+    text = (
+        "为了加速 DDPM 的采样过程,DDIM 在不利用马尔可夫假设的情况下推导出了 diffusion 的反向过程,"
+        "最终可以实现仅采样 20~100 步的情况下达到和 DDPM 采样 1000 步相近的生成效果。"
+    )
+    passage = Passage(text, "ddim", "DDIM", "ddim.md", "ddim#0", 1.0)
+    ok = "DDIM 推导出了 diffusion 的反向过程，仅采样 20~100 步 [1]。"
+    bad = "DDIM 推导出了 diffusion 的反向过程，可惜仅采样 20~100 步 [1]。"
+    cases = [Case("k1", "ddim", "zh", ok, bad, "可惜", "added_claim", "dev")]
+    source = {"k1": "set.jsonl"}
+    checker = Checker(
+        lambda _doc: passage, tools["terms"], tools["glossary"], CachedSimilarity(embedder)
+    )
+    packaged = ClaimModel.load()
+
+    def with_zh(t: float) -> ClaimModel:
+        return ClaimModel(packaged.weights, {**packaged.threshold, "zh": t}, packaged.meta)
+
+    # the injected clause's probability under the packaged weights, as the check records it
+    checker.model = with_zh(0.05)
+    (first,) = check_cases(cases, checker, warm=False)
+    (clause,) = [c for c in first.bad.clauses if "可惜" in c.text]
+    p = clause.score
+    assert 0.2 < p < 0.85, p  # decided by the model, not by a rule
+    checker.model = with_zh(p + 0.01)  # the model being replaced caught it
+    anchor = caught_per_set(check_cases(cases, checker, warm=False), source)
+    assert anchor == {("set.jsonl", "zh"): 1}
+    said: list[str] = []
+    kept = keep_recall(with_zh(p - 0.12), "zh", cases, checker, source, anchor, said.append)
+    assert p < kept.threshold["zh"] <= p + 0.055  # raised in steps of 0.05 until it catches
+    assert kept.meta["zh"]["threshold_kept_recall"] == kept.threshold["zh"]
+    assert said and "catches fewer injected clauses on set.jsonl" in said[0]
+    checker.model = kept
+    assert caught_per_set(check_cases(cases, checker, warm=False), source) == anchor

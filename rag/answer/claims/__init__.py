@@ -30,7 +30,7 @@ question gave must be in the passage a clause rests on), :mod:`~.bound_figures` 
 from another statement of the passage), :mod:`~.compose` (the rebuilt answer),
 :mod:`~.check`
 (:func:`check_answer`); :mod:`~.fit`
-refits the model (``python -m rag.eval.faithfulness --fit``).
+refits the model (``python -m rag.eval.refit``).
 
 Example:
     >>> from rag.schema import Passage

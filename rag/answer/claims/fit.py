@@ -9,7 +9,7 @@ probability) is dropped and the model refitted, so it stays explainable. The thr
 highest (in steps of 0.01 from 0.05) whose false-removal rate on the correct clauses, rule
 removals included, stays at or below ``max_false_removal``.
 
-``python -m rag.eval.faithfulness --fit`` runs it on the dev split (see :mod:`rag.eval.faithfulness`).
+``python -m rag.eval.refit`` runs it on the dev splits (see :mod:`rag.eval.refit`).
 
 Example:
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
@@ -37,6 +37,8 @@ SIGN = {
     "miss_c": -1,
     "miss_a": -1,
     "miss_share": -1,
+    "miss_g": -1,
+    "miss_v": -1,
     "name_miss": -1,
     "neg": -1,
     "cmp": -1,
@@ -153,7 +155,10 @@ def _threshold(p_ok: np.ndarray, rule_ok: int, n_ok: int, max_false_removal: flo
 
 
 def fit_model(
-    cases: Sequence[Labelled], max_false_removal: float = 0.045, C: float = 1.0
+    cases: Sequence[Labelled],
+    max_false_removal: float = 0.045,
+    C: float = 1.0,
+    fitted_on: str = "faithfulness.jsonl",
 ) -> ClaimModel:
     """Fit the per-language model on checked cases and pick its threshold (module docstring)."""
     weights: dict[str, dict[str, float]] = {}
@@ -182,7 +187,7 @@ def fit_model(
                 (rule_ok + float((p[y == 1] < thr).sum())) / max(1, n_ok), 4
             ),
         }
-    meta["fitted_on"] = "faithfulness.jsonl dev split (features computed without the (dev) terms)"
+    meta["fitted_on"] = f"{fitted_on}: dev split (features computed without the (dev) terms)"
     meta["C"] = C
     meta["max_false_removal"] = max_false_removal
     return ClaimModel(weights, thresholds, meta)

@@ -33,7 +33,14 @@ from rag.answer.claims.absent import ml_terms
 from rag.answer.claims.english_units import clause_names, english_prose, english_units
 from rag.answer.claims.glosses import without_glossed
 from rag.answer.claims.names import name_in
-from rag.answer.claims.negation import EN_CMP, ZH_CMP, en_negations, predicate, zh_negations
+from rag.answer.claims.negation import (
+    EN_CMP,
+    ZH_CMP,
+    en_negations,
+    is_negation_word,
+    negated_predicate,
+    zh_negations,
+)
 from rag.answer.claims.numbers import (
     Number,
     is_numeral,
@@ -43,6 +50,7 @@ from rag.answer.claims.numbers import (
     numbers_in,
 )
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
+from rag.answer.claims.word_class import GENERIC_CLASSES, word_class
 from rag.answer.claims.words import (
     CJK,
     NORM_DROP,
@@ -243,9 +251,9 @@ class Lexicon:
                 if after and not _SCOPE_ENDS.search(text, m.end(), after[0].pos):
                     scope.append(after[0])
         else:
-            for _s, e in zh_negations(text):
+            for s, e in zh_negations(text):
                 negated = True
-                preds.append(predicate(text, e, self.tok))
+                preds.append(negated_predicate(text, s, e, self.tok))
         comparative = bool((EN_CMP if english else ZH_CMP).search(text))
         return ClauseInfo(text, english, numbers, names, units, negated, preds, scope, comparative)
 
@@ -253,7 +261,11 @@ class Lexicon:
         """The maximal jieba terms of ``text`` (the shorter terms inside each kept with it)."""
         units = []
         cjk_terms = [t for t in dict.fromkeys(self.tok(text)) if CJK.search(t)]
-        cjk_terms = [t for t in cjk_terms if not is_zh_stop(t) and not is_numeral(t)]
+        cjk_terms = [
+            t
+            for t in cjk_terms
+            if not is_zh_stop(t) and not is_numeral(t) and not is_negation_word(t)
+        ]
         maximal = [t for t in cjk_terms if not any(t != o and t in o for o in cjk_terms)]
         low = text.lower()
         for t in maximal:
@@ -264,7 +276,9 @@ class Lexicon:
             left = low[:pos].rstrip()[-1:]
             right = low[pos + len(t) :].lstrip()[:1]
             around = (_word_char(left), _word_char(right))
-            units.append(Unit("zh", t, float(min(len(t), 4)), t, subs, pos, around))
+            cls = word_class(t)
+            cls = "g" if cls in GENERIC_CLASSES else cls
+            units.append(Unit("zh", t, float(min(len(t), 4)), t, subs, pos, around, cls))
         return units
 
     # ---- matching

@@ -2,13 +2,18 @@
 
 ``claims_model.json`` (beside this module) stores the feature names next to the weights and
 the threshold of each language; loading a file fitted for another feature set fails instead of
-silently mis-scoring. Refit it on the dev split with ``python -m rag.eval.faithfulness --fit``.
+silently mis-scoring. Refit it on the dev splits with ``python -m rag.eval.refit``.
 
 Features of a clause against one evidence candidate (:func:`features`):
 
 - ``cov``: weighted share of the clause's content units (and names) in the candidate;
 - ``miss_c`` / ``miss_a``: weight of the units missing from the candidate / from its passage;
 - ``miss_share``: share of the units' weight missing from the passage;
+- ``miss_g`` / ``miss_v``: weight of the Chinese units missing from the passage that jieba's
+  dictionary tags as linking or qualifying words (adverbs, conjunctions, pronouns...: 可惜, 此前,
+  有些) / as verbs (借助, 保证, 改用); ``miss_a`` counts the others (nouns, adjectives, words the
+  dictionary lacks, English). A paraphrase changes those words far more often than the things
+  it speaks of (:mod:`rag.answer.claims.word_class`);
 - ``name_miss``: names missing from the candidate; ``neg``: polarity mismatch; ``cmp``: a
   comparison the candidate does not make;
 - ``sim``: e5 similarity (scaled around 0.85); ``sim_x``: the same, only when the clause and
@@ -41,6 +46,8 @@ FEATURES = (
     "miss_c",
     "miss_a",
     "miss_share",
+    "miss_g",
+    "miss_v",
     "name_miss",
     "neg",
     "cmp",
@@ -70,7 +77,7 @@ class ClaimModel:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(
                 f"claims model {path or MODEL_PATH} was fitted for features {data['features']}, "
-                f"the code computes {list(FEATURES)}: refit it (python -m rag.eval.faithfulness --fit)"
+                f"the code computes {list(FEATURES)}: refit it (python -m rag.eval.refit)"
             )
         return cls(data["weights"], data["threshold"], data.get("meta", {}))
 
@@ -126,7 +133,9 @@ def features(
     name_miss = sum(1 for _, n in info.names if n and not name_in(n, c.norm))
     n_units = len(info.units) + len(info.names)
     miss_c = sum(u.weight for u in info.units if lex.unit_score(u, c) < 0.5)
-    miss_a = sum(u.weight for u in miss_units)
+    miss_a = sum(u.weight for u in miss_units if not u.word_class)
+    miss_g = sum(u.weight for u in miss_units if u.word_class == "g")
+    miss_v = sum(u.weight for u in miss_units if u.word_class == "v")
     scale = 0.5 if not info.english else 1.0  # Chinese weights count characters (up to 4)
     cross = info.english == bool(CJK.search(c.text))  # the clause's language is not the text's
     s = 0.85 if sim is None else sim
@@ -135,6 +144,8 @@ def features(
         "miss_c": min(miss_c * scale, 4.0),
         "miss_a": min(miss_a * scale, 4.0),
         "miss_share": miss_share,
+        "miss_g": min(miss_g * scale, 4.0),
+        "miss_v": min(miss_v * scale, 4.0),
         "name_miss": float(min(name_miss, 2)),
         "neg": 1.0 if neg_mismatch(info, c, lex.renderings, lex.tok) else 0.0,
         "cmp": 1.0 if comparison_unmade(info, c) else 0.0,

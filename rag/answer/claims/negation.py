@@ -144,8 +144,52 @@ def zh_negations(text: str) -> list[tuple[int, int]]:
             for w in _ZH_NEG_FALSE
         ):
             continue
+        if m.group(0) == "不是" and _EITHER_OR.match(text, m.end()):
+            continue  # 不是向前走一格就是向后走一格: either … or, nothing denied
         spans.append(m.span())
     return spans
+
+
+# "不是 A 就是 B" (either A or B) within one clause
+_EITHER_OR = re.compile(r"[^，,。;；！？!?]{1,20}?就是")
+# the complements of a potential verb: 落地不了, 做不到, 看不出 (cannot land, cannot do, cannot see)
+_POTENTIAL = "了到出起动来下住掉完"
+
+
+def cannot(text: str, end: int, negs: list[tuple[int, int]]) -> bool:
+    """The word ending at ``end`` is negated by a potential complement after it (落地|不了).
+
+    >>> t = "往往落地不了更复杂的模型"
+    >>> cannot(t, 4, zh_negations(t)), cannot(t, 2, zh_negations(t))
+    (True, False)
+    """
+    return any(s == end and text[s:e] == "不" and text[e : e + 1] in _POTENTIAL for s, e in negs)
+
+
+def is_negation_word(term: str) -> bool:
+    """A word that is only a negation (不是, the 不了 of 落地不了, the 不到 of 做不到): its polarity is judged by the
+    negation rules, not as a content word that must appear.
+
+    >>> is_negation_word("不了"), is_negation_word("不是"), is_negation_word("不同")
+    (True, True, False)
+    """
+    return term in _NEGATION_WORDS or (len(term) == 2 and term[0] == "不" and term[1] in _POTENTIAL)
+
+
+_NEGATION_WORDS = frozenset(("不是",))
+
+
+def negated_predicate(text: str, start: int, end: int, tok: Callable[[str], list[str]]) -> str:
+    """The word a negation at ``text[start:end]`` governs: the verb before a potential
+    complement (``落地不了`` -> ``落地``), else :func:`predicate`'s word after it."""
+    if text[start:end] == "不" and text[end : end + 1] in _POTENTIAL:
+        m = re.search(r"[\u3400-\u9fff]+$", text[max(0, start - 10) : start])
+        if m:
+            words = [t for t in tok(m.group(0)) if m.group(0).endswith(t)]
+            word = max(words, key=len, default="")
+            if len(word) >= 2:
+                return word
+    return predicate(text, end, tok)
 
 
 def negated_before(text: str, pos: int, negs: list[tuple[int, int]], window: int = 5) -> bool:
@@ -369,17 +413,23 @@ def _zh_neg_mismatch(info: ClauseInfo, c: Candidate, tok: Terms) -> bool:
     for pred in info.neg_preds:
         if pred and pred in c.text:
             pos = [m.start() for m in re.finditer(re.escape(pred), c.text)]
-            if not any(negated_before(c.text, p, c.negations) for p in pos):
+            if not any(
+                negated_before(c.text, p, c.negations) or cannot(c.text, p + len(pred), c.negations)
+                for p in pos
+            ):
                 return True
     for s, e in c.negations:
         if c.text[s:e] in _COMPOUND_NEGS:
             continue  # 无模型 / 非线性 / 未标注: a compound, not a negated predicate
-        pred = predicate(c.text, e, tok)
+        pred = negated_predicate(c.text, s, e, tok)
         if not pred or len(pred) < 2 or pred not in info.text:
             continue
         pos = [m.start() for m in re.finditer(re.escape(pred), info.text)]
         negs = zh_negations(info.text)
-        if not any(negated_before(info.text, p, negs) for p in pos):
+        if not any(
+            negated_before(info.text, p, negs) or cannot(info.text, p + len(pred), negs)
+            for p in pos
+        ):
             return True
     return False
 

@@ -387,7 +387,7 @@ def is_numeral(t: str) -> bool:
     return bool(
         re.fullmatch(
             r"[零一二两三四五六七八九十百千万亿第]+(?:分之[零一二两三四五六七八九十]+)?"
-            r"[种个点大步次维倍层类项条]?",
+            r"[种个点大步次维倍层类项条分]?",  # 分: the 二分 jieba cuts off 二分之一
             t,
         )
     )

@@ -44,6 +44,9 @@ class Unit:
     # zh: the clause's characters either side of the term ("" at an edge or beside punctuation),
     # so a term jieba cut across a word ("公式一从 top" -> 一从) is found by its neighbours
     around: tuple[str, str] = ("", "")
+    # zh: "g" a word that links or qualifies (jieba's adverbs, conjunctions, pronouns...), "v" a
+    # verb, "" anything else (nouns, adjectives, words jieba's dictionary lacks); en: ""
+    word_class: str = ""
 
 
 @dataclass
