@@ -152,8 +152,9 @@ def zh_negations(text: str) -> list[tuple[int, int]]:
 
 # "不是 A 就是 B" (either A or B) within one clause
 _EITHER_OR = re.compile(r"[^，,。;；！？!?]{1,20}?就是")
-# the complements of a potential verb: 落地不了, 做不到, 看不出 (cannot land, cannot do, cannot see)
-_POTENTIAL = "了到出起动来下住掉完"
+# the complements of a potential verb: 落地不了, 做不到, 看不出 (cannot land, cannot do, cannot see);
+# not 下/起/动/来, whose 不下于 (no less than), 不起眼, 不动点 negate nothing before them
+_POTENTIAL = "了到出住掉完"
 
 
 def cannot(text: str, end: int, negs: list[tuple[int, int]]) -> bool:
@@ -167,16 +168,13 @@ def cannot(text: str, end: int, negs: list[tuple[int, int]]) -> bool:
 
 
 def is_negation_word(term: str) -> bool:
-    """A word that is only a negation (不是, the 不了 of 落地不了, the 不到 of 做不到): its polarity is judged by the
-    negation rules, not as a content word that must appear.
+    """A word that is only a negation (不是; the 不了 of 落地不了, the 不到 of 做不到): the negation
+    rules judge its polarity; it is no content word that must appear in the passage.
 
     >>> is_negation_word("不了"), is_negation_word("不是"), is_negation_word("不同")
     (True, True, False)
     """
-    return term in _NEGATION_WORDS or (len(term) == 2 and term[0] == "不" and term[1] in _POTENTIAL)
-
-
-_NEGATION_WORDS = frozenset(("不是",))
+    return term == "不是" or (len(term) == 2 and term[0] == "不" and term[1] in _POTENTIAL)
 
 
 def negated_predicate(text: str, start: int, end: int, tok: Callable[[str], list[str]]) -> str:
