@@ -3384,3 +3384,20 @@ def test_either_or_with_bu_shi_jiu_shi_denies_nothing(tools, similarity):
     assert not c.removed, [(x.text, x.reason) for x in c.removed]
     assert zh_negations("不是向前移动一格就是向后移动一格") == []
     assert zh_negations("它不是向前移动一格") == [(1, 3)]
+
+
+def test_a_name_swapped_for_its_sibling_by_ending_is_removed(tools, similarity):
+    # heldout3 dev k049: "精排用 listwise 的方式…" where the article says pointwise there and
+    # brings up listwise for the reranking stage; the versioned-name rule (DeepSeek-V2/-R1)
+    # missed names that differ at their start
+    rerank = [
+        _p(
+            "精排通常用 pointwise 的方式预估商品的 CTR/CVR。精排之后还有重排阶段。"
+            "重排会考虑上下文,可以用 listwise 的方式建模整个候选列表。",
+            "rerank",
+        )
+    ]
+    kept = check("精排用 pointwise 的方式预估商品的 CTR/CVR [1]。", rerank, tools, similarity)
+    assert not kept.removed, [(x.text, x.reason) for x in kept.removed]
+    swapped = check("精排用 listwise 的方式预估商品的 CTR/CVR [1]。", rerank, tools, similarity)
+    assert [x.reason for x in swapped.removed] == ["'listwise' where [1] says 'pointwise'"]

@@ -259,6 +259,8 @@ def name_swapped(names: list[tuple[str, str]], text: str) -> tuple[str, str] | N
         True
         >>> name_swapped([("DeepSeekMoE", "deepseekmoe")], "DeepSeek-V3 采用了 MLA") is None
         True
+        >>> name_swapped([("listwise", "listwise")], "精排用 pointwise 的方式预估 CTR")
+        ('listwise', 'pointwise')
     """
     if _COMPARES.search(text):
         return None
@@ -385,4 +387,12 @@ def _siblings(a: str, anorm: str, b: str, bnorm: str) -> bool:
     # a version is a number on both sides ("GridWorld" over "GridWord" is a typo, DeepSeekMoE
     # is no version of DeepSeek-V3)
     short = p >= 4 and 0 < len(anorm) - p <= 3 and 0 < len(bnorm) - p <= 3
-    return short and all(any(ch.isdigit() for ch in t) for t in (anorm[p:], bnorm[p:]))
+    if short and all(any(ch.isdigit() for ch in t) for t in (anorm[p:], bnorm[p:])):
+        return True
+    # one family by its ending: "listwise" / "pointwise", "Performer" / "Transformer" (a shared
+    # ending of 4+ letters after a head of 3+ letters on each side, letters only)
+    q = next(
+        (i for i, (x, y) in enumerate(zip(anorm[::-1], bnorm[::-1], strict=False)) if x != y),
+        min(len(anorm), len(bnorm)),
+    )
+    return q >= 4 and anorm.isalpha() and bnorm.isalpha() and min(len(anorm), len(bnorm)) - q >= 3
