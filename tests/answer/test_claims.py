@@ -3401,3 +3401,13 @@ def test_a_name_swapped_for_its_sibling_by_ending_is_removed(tools, similarity):
     assert not kept.removed, [(x.text, x.reason) for x in kept.removed]
     swapped = check("精排用 listwise 的方式预估商品的 CTR/CVR [1]。", rerank, tools, similarity)
     assert [x.reason for x in swapped.removed] == ["'listwise' where [1] says 'pointwise'"]
+
+
+def test_a_year_stands_on_a_date_written_year_dot_month(tools, similarity):
+    # heldout2 dev g052: "(2021, 'Optimizing Continuous Prompts for Generation')" was removed as
+    # "number 2021 not in [1]" over "Paper: 2021.1 Optimizing…", read as the decimal 2021.1
+    paper = [_p("PrefixTuning Paper: 2021.1 Optimizing Continuous Prompts for Generation。", "pt")]
+    c = check("Prefix-Tuning 的论文发表于 2021 年 [1]。", paper, tools, similarity)
+    assert not c.removed, [(x.text, x.reason) for x in c.removed]
+    wrong = check("Prefix-Tuning 的论文发表于 2020 年 [1]。", paper, tools, similarity)
+    assert [x.reason for x in wrong.removed] == ["number 2020 not in [1]"]

@@ -350,8 +350,20 @@ def number_found(n: Number, have: frozenset[tuple[float, float, bool, str]]) -> 
 
 
 def number_keys(text: str) -> frozenset[tuple[float, float, bool, str]]:
-    """What :func:`number_found` looks figures up in: the evidence side's figures (not strict)."""
-    return frozenset((*n.key(), n.counter) for n in numbers_in(text, strict=False))
+    """What :func:`number_found` looks figures up in: the evidence side's figures (not strict),
+    and the year of a date written year.month ("Paper: 2021.1" holds 2021).
+
+    >>> n = numbers_in("dates from January 2021")[0]
+    >>> number_found(n, number_keys("Paper: 2021.1 Optimizing")), number_found(n, number_keys("2021.15"))
+    (True, False)
+    """
+    keys = {(*n.key(), n.counter) for n in numbers_in(text, strict=False)}
+    keys |= {(float(y), float(y), False, "") for y in _YEAR_MONTH.findall(text)}
+    return frozenset(keys)
+
+
+# a date written year.month (2021.1, 2019.12), not a decimal with more digits
+_YEAR_MONTH = re.compile(r"(?<![\d.])((?:19|20)\d\d)\.(?:1[0-2]|0?[1-9])(?![\d.])")
 
 
 def list_length(text: str, start: int, end: int) -> frozenset[tuple[float, float, bool, str]]:
