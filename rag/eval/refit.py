@@ -15,10 +15,10 @@ whose answers paraphrase the most, and lets many injected clauses pass on the ot
 Example:
     >>> before = ClaimModel({"zh": {"bias": 0.0}, "en": {"bias": 1.0}}, {"zh": 0.3, "en": 0.3})
     >>> fitted = ClaimModel({"zh": {"bias": 2.0}, "en": {"bias": 2.0}}, {"zh": 0.1, "en": 0.1},
-    ...                     {"zh": {}, "en": {}, "fitted_on": "x.jsonl"})
+    ...                     {"zh": {"fitted_on": "x.jsonl"}, "en": {}, "C": 1.0})
     >>> m = merged(before, fitted, ["zh"], {})
-    >>> m.weights["zh"]["bias"], m.weights["en"]["bias"], m.threshold
-    (2.0, 1.0, {'zh': 0.1, 'en': 0.3})
+    >>> m.weights["zh"]["bias"], m.weights["en"]["bias"], m.threshold, m.meta
+    (2.0, 1.0, {'zh': 0.1, 'en': 0.3}, {'zh': {'fitted_on': 'x.jsonl'}, 'C': 1.0})
 """
 
 from __future__ import annotations
@@ -146,21 +146,17 @@ def merged(
     thresholds: dict[str, float],
 ) -> ClaimModel:
     """``fitted`` for the languages in ``langs`` (all when None), ``before`` for the others;
-    ``thresholds`` override the fitted thresholds. Each language's meta says what it was
-    fitted on."""
+    ``thresholds`` override the fitted thresholds. Each language's meta (what it was fitted on)
+    goes with its weights; the fit's other meta (``C``...) is the fitted model's."""
     weights, threshold, meta = dict(before.weights), dict(before.threshold), dict(before.meta)
-    for lang in weights:
-        meta[lang] = {"fitted_on": before.meta.get("fitted_on", ""), **meta.get(lang, {})}
     for lang in fitted.weights:
         if langs is None or lang in langs:
             weights[lang], threshold[lang] = fitted.weights[lang], fitted.threshold[lang]
-            meta[lang] = {**fitted.meta[lang], "fitted_on": fitted.meta.get("fitted_on", "")}
+            meta[lang] = dict(fitted.meta[lang])
             if lang in thresholds:
                 meta[lang]["fitted_threshold"] = fitted.threshold[lang]
                 threshold[lang] = thresholds[lang]
-    skip = {*fitted.weights, "fitted_on"}
-    meta.update({k: v for k, v in fitted.meta.items() if k not in skip})
-    meta.pop("fitted_on", None)
+    meta.update({k: v for k, v in fitted.meta.items() if k not in fitted.weights})
     return ClaimModel(weights, threshold, meta)
 
 

@@ -178,6 +178,7 @@ def fit_model(
         }
         thresholds[lang] = round(thr, 2)
         meta[lang] = {
+            "fitted_on": f"{fitted_on}: dev split (features computed without the (dev) terms)",
             "n_pos": int((y == 1).sum()),
             "n_neg": int((y == 0).sum()),
             "ok_clauses": n_ok,
@@ -187,7 +188,6 @@ def fit_model(
                 (rule_ok + float((p[y == 1] < thr).sum())) / max(1, n_ok), 4
             ),
         }
-    meta["fitted_on"] = f"{fitted_on}: dev split (features computed without the (dev) terms)"
     meta["C"] = C
     meta["max_false_removal"] = max_false_removal
     return ClaimModel(weights, thresholds, meta)

@@ -50,7 +50,7 @@ from rag.answer.claims.numbers import (
     numbers_in,
 )
 from rag.answer.claims.units import Candidate, ClauseInfo, Unit
-from rag.answer.claims.word_class import GENERIC_CLASSES, word_class
+from rag.answer.claims.word_class import word_class
 from rag.answer.claims.words import (
     CJK,
     NORM_DROP,
@@ -276,9 +276,7 @@ class Lexicon:
             left = low[:pos].rstrip()[-1:]
             right = low[pos + len(t) :].lstrip()[:1]
             around = (_word_char(left), _word_char(right))
-            cls = word_class(t)
-            cls = "g" if cls in GENERIC_CLASSES else cls
-            units.append(Unit("zh", t, float(min(len(t), 4)), t, subs, pos, around, cls))
+            units.append(Unit("zh", t, float(min(len(t), 4)), t, subs, pos, around, word_class(t)))
         return units
 
     # ---- matching

@@ -167,6 +167,12 @@ def cannot(text: str, end: int, negs: list[tuple[int, int]]) -> bool:
     return any(s == end and text[s:e] == "不" and text[e : e + 1] in _POTENTIAL for s, e in negs)
 
 
+def _negated_at(text: str, pos: int, word: str, negs: list[tuple[int, int]]) -> bool:
+    """``word`` at ``pos`` is negated: by a negation shortly before it, or a potential
+    complement right after it (落地不了)."""
+    return negated_before(text, pos, negs) or cannot(text, pos + len(word), negs)
+
+
 def is_negation_word(term: str) -> bool:
     """A word that is only a negation (不是; the 不了 of 落地不了, the 不到 of 做不到): the negation
     rules judge its polarity; it is no content word that must appear in the passage.
@@ -181,7 +187,7 @@ def negated_predicate(text: str, start: int, end: int, tok: Callable[[str], list
     """The word a negation at ``text[start:end]`` governs: the verb before a potential
     complement (``落地不了`` -> ``落地``), else :func:`predicate`'s word after it."""
     if text[start:end] == "不" and text[end : end + 1] in _POTENTIAL:
-        m = re.search(r"[\u3400-\u9fff]+$", text[max(0, start - 10) : start])
+        m = re.search(f"(?:{CJK_RUN.pattern})$", text[max(0, start - 10) : start])
         if m:
             words = [t for t in tok(m.group(0)) if m.group(0).endswith(t)]
             word = max(words, key=len, default="")
@@ -411,10 +417,7 @@ def _zh_neg_mismatch(info: ClauseInfo, c: Candidate, tok: Terms) -> bool:
     for pred in info.neg_preds:
         if pred and pred in c.text:
             pos = [m.start() for m in re.finditer(re.escape(pred), c.text)]
-            if not any(
-                negated_before(c.text, p, c.negations) or cannot(c.text, p + len(pred), c.negations)
-                for p in pos
-            ):
+            if not any(_negated_at(c.text, p, pred, c.negations) for p in pos):
                 return True
     for s, e in c.negations:
         if c.text[s:e] in _COMPOUND_NEGS:
@@ -424,10 +427,7 @@ def _zh_neg_mismatch(info: ClauseInfo, c: Candidate, tok: Terms) -> bool:
             continue
         pos = [m.start() for m in re.finditer(re.escape(pred), info.text)]
         negs = zh_negations(info.text)
-        if not any(
-            negated_before(info.text, p, negs) or cannot(info.text, p + len(pred), negs)
-            for p in pos
-        ):
+        if not any(_negated_at(info.text, p, pred, negs) for p in pos):
             return True
     return False
 

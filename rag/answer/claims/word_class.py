@@ -5,8 +5,8 @@ A paraphrase changes the words that connect and qualify a statement (可惜, 只
 says less about a clause's support than a missing noun.
 
 Example:
-    >>> is_generic("尽可能"), is_generic("锚框")
-    (True, False)
+    >>> word_class("尽可能"), word_class("借助"), word_class("锚框")
+    ('g', 'v', '')
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jieba
 
-__all__ = ["GENERIC_CLASSES", "is_generic", "word_class"]
+__all__ = ["GENERIC_CLASSES", "word_class"]
 
 #: jieba's part-of-speech tags (first letter) of words that link or qualify: adverbs, conjunctions,
 #: pronouns, prepositions, time and place words, classifiers, particles, interjections.
@@ -25,22 +25,18 @@ GENERIC_CLASSES = frozenset("dcrptfquyeo")
 
 @functools.cache
 def _classes() -> dict[str, str]:
-    """word -> the first letter of its jieba tag, for the words of GENERIC_CLASSES and verbs."""
+    """word -> "g" (a tag of GENERIC_CLASSES) or "v" (a verb), for the words jieba tags so."""
     path = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
     out: dict[str, str] = {}
     with path.open(encoding="utf-8") as f:
         for line in f:
             parts = line.split()
             if len(parts) == 3 and (parts[2][0] in GENERIC_CLASSES or parts[2][0] == "v"):
-                out[parts[0]] = parts[2][0]
+                out[parts[0]] = "g" if parts[2][0] in GENERIC_CLASSES else "v"
     return out
 
 
 def word_class(word: str) -> str:
-    """The first letter of ``word``'s jieba tag among GENERIC_CLASSES and ``v``; "" otherwise."""
+    """ "g" for a word that links or qualifies (its jieba tag in GENERIC_CLASSES), "v" for a
+    verb, "" for anything else (nouns, adjectives, words the dictionary lacks)."""
     return _classes().get(word, "")
-
-
-def is_generic(word: str) -> bool:
-    """Whether ``word`` is, in jieba's dictionary, a word that links or qualifies."""
-    return word_class(word) in GENERIC_CLASSES
