@@ -165,6 +165,9 @@ class Settings:
     # others; rag/store/structured.py), not as several words summed. Opt-in until the answer
     # benchmarks are re-run with it (docs/retrieval.md); the local store only (Milvus sums).
     bm25_synonyms: bool = False
+    # ... and score a Chinese word of the question and the shorter words the tokenizer cuts from
+    # it (爬行动物: 爬行, 行动, 动物) as one word, by its best form (docs/retrieval.md).
+    bm25_compounds: bool = True
     max_per_document: int = 0  # passages of one document among the top k (0: no limit)
 
     # --- answering

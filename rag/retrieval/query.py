@@ -21,6 +21,12 @@ The terms are grouped by the question word they stand for (:attr:`SparseQuery.gr
 Chinese term alone, or an English word with its renderings), so the fusion can ask how much of
 the question BM25's best passage matched (:func:`matched_share`).
 
+**A Chinese word counts once** (:attr:`SparseQuery.compounds`): the tokenizer cuts 爬行动物 into
+爬行动物, 爬行, 行动 and 动物 (jieba's search mode, so that a passage writing 动物 alone still
+matches), and summed they made one compound of the question outweigh its rarest word ("Plotosaurus
+这种海生爬行动物…" ranked a paragraph on 扁掌龙 above the only one naming Plotosaurus). The store
+scores such a word by its best form in each chunk (:class:`rag.store.structured.Word`).
+
 Example:
     >>> from rag.text.tokenize_zh import BM25Tokenizer
     >>> sparse_query("DPO 为什么不需要奖励模型?", BM25Tokenizer(), renderings=0).terms
@@ -32,6 +38,8 @@ Example:
     ['鸟巢', '奥运', '奥运会', '百米', '飞人', '大战', '上演']
     >>> q.text  # for Milvus, whose analyzer cuts it again (and drops 的, 在)
     '鸟巢 奥运会 的 百米 飞人 大战 在 上演'
+    >>> q.compounds  # 奥运会 and 奥运 are one word of the question
+    [(('奥运',), ('奥运会',))]
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.store.structured import Word, terms_of
 from rag.text.language import question_language
 
 if TYPE_CHECKING:
@@ -118,6 +127,10 @@ class SparseQuery:
             each rendering as the index's terms of it ("detector": 检测器 as 检测, 测器, 检测器),
             which BM25 may score as one word (``Settings.bm25_synonyms``; the store's
             ``groups``). Terms in no group are words of their own.
+        compounds: For each word of the question the tokenizer cut into several terms, those
+            terms (each an alternative), which BM25 scores as one word, by the best of them
+            (``Settings.bm25_compounds``; :class:`rag.store.structured.Word` groups). Terms that
+            are in a synonym group are left to it.
     """
 
     terms: list[str]
@@ -125,6 +138,7 @@ class SparseQuery:
     text: str = ""
     sounds: dict[str, list[str]] = field(default_factory=dict)
     synonyms: list[Group] = field(default_factory=list)
+    compounds: list[Group] = field(default_factory=list)
 
 
 def is_question_word(term: str) -> bool:
@@ -229,8 +243,38 @@ def sparse_query(
         added = with_renderings[len(terms) :]
         terms = with_renderings
     return SparseQuery(
-        terms, [tuple(g) for g in groups if g], " ".join(words + added), heard, synonyms
+        terms,
+        [tuple(g) for g in groups if g],
+        " ".join(words + added),
+        heard,
+        synonyms,
+        compounds(words, terms, _memo(tokenizer), synonyms),
     )
+
+
+def compounds(
+    words: Sequence[str],
+    terms: Sequence[str],
+    pieces: Callable[[str], Sequence[str]],
+    synonyms: Sequence[Group] = (),
+) -> list[Group]:
+    """One :class:`rag.store.structured.Word` group per word that ``pieces`` cuts into several
+    of ``terms`` (those terms, each an alternative; a term goes to its first word only and
+    never to a word when a synonym group already holds it).
+
+    >>> cut = {"爬行动物": ["爬行", "行动", "动物", "爬行动物"], "骨头": ["骨头"]}.get
+    >>> compounds(["爬行动物", "骨头"], ["爬行", "行动", "动物", "爬行动物", "骨头"], cut)
+    [(('爬行',), ('行动',), ('动物',), ('爬行动物',))]
+    """
+    have = set(terms)
+    taken = terms_of(list(synonyms)) if synonyms else set()
+    out: list[Group] = []
+    for word in dict.fromkeys(words):
+        parts = [t for t in dict.fromkeys(pieces(word)) if t in have and t not in taken]
+        if len(parts) > 1:
+            taken.update(parts)
+            out.append(Word((p,) for p in parts))
+    return out
 
 
 def _add_renderings(

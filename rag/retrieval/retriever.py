@@ -296,11 +296,15 @@ class Retriever:
             )
 
     def _groups(self, sq: SparseQuery) -> dict[str, Any]:
-        """``groups=`` for the store when a word's renderings score as one word (see
-        ``Settings.bm25_synonyms``) and the query has any."""
-        if not self.settings.bm25_synonyms or not sq.synonyms:
-            return {}
-        return {"groups": sq.synonyms}
+        """``groups=`` for the store when a word's renderings (``Settings.bm25_synonyms``) or a
+        Chinese word's pieces (``Settings.bm25_compounds``) score as one word and the query has
+        any."""
+        s = self.settings
+        groups = [
+            *(sq.synonyms if s.bm25_synonyms else ()),
+            *(sq.compounds if s.bm25_compounds else ()),
+        ]
+        return {"groups": groups} if groups else {}
 
     def _coverage(self, sq: SparseQuery, sparse: list[tuple[int, float]]) -> float:
         """Share of the question's words found in BM25's best passage (0 without one)."""

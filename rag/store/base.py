@@ -68,9 +68,9 @@ class Store(Protocol):
         ``query`` is the question's BM25 text (the retriever passes ``SparseQuery.text``, the
         terms as text, see :mod:`rag.retrieval.query`), for stores that tokenize it themselves
         (Milvus's BM25 function); stores with their own BM25 index use ``terms`` and ignore it.
-        ``groups`` (given only with ``RAG_BM25_SYNONYMS``) structures the terms: each group's
-        alternatives score as one word (:mod:`rag.store.structured`); a store may ignore it
-        and sum every term (Milvus does).
+        ``groups`` (``RAG_BM25_COMPOUNDS``, ``RAG_BM25_SYNONYMS``) structures the terms: each
+        group's alternatives score as one word (:mod:`rag.store.structured`); a store may
+        ignore it and sum every term (Milvus does).
 
         A store may also offer ``known_terms(terms) -> list[str]`` (the terms its BM25 index
         has seen); the retriever then adds only Chinese renderings that can match; and

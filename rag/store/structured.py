@@ -14,6 +14,11 @@ a part a term or a group of its own (a several-word term: "linear attention" is 
 best of linear's renderings plus the best of attention's); the terms in no group add up as
 usual. The retriever builds it (:attr:`rag.retrieval.query.SparseQuery.synonyms`).
 
+A :class:`Word` group scores its best alternative alone: a Chinese word of the question with
+the shorter words jieba's search mode cuts from it (爬行动物: 爬行, 行动, 动物), which every chunk
+holding the word holds too. Summed, one compound counted four times and outweighed the name the
+question asks about (:attr:`rag.retrieval.query.SparseQuery.compounds`).
+
 Example:
     >>> import numpy as np
     >>> columns = {"渠成": np.array([0, 0, 4.0]), "最初": np.array([3.0, 0, 0]),
@@ -31,9 +36,23 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OTHERS", "frozen", "structured_scores", "terms_of"]
+__all__ = ["OTHERS", "Word", "frozen", "structured_scores", "terms_of"]
 
 OTHERS = 0.25  # weight of a group's other alternatives beside its best (0: the maximum alone)
+
+
+class Word(tuple):  # type: ignore[type-arg]
+    """A group whose chunk score is its best alternative alone (the others add nothing).
+
+    >>> import numpy as np
+    >>> columns = {"爬行动物": np.array([2.2, 0]), "爬行": np.array([2.0, 2.0]),
+    ...            "动物": np.array([2.0, 1.3])}
+    >>> word = Word([("爬行动物",), ("爬行",), ("动物",)])
+    >>> [round(float(s), 2) for s in structured_scores([word], [], columns.get, 2)]
+    [2.2, 2.0]
+    """
+
+    __slots__ = ()
 
 
 def structured_scores(
@@ -59,6 +78,8 @@ def structured_scores(
     def group(alternatives: Sequence[Any]) -> np.ndarray:
         scores = np.array([alternative(a) for a in alternatives], dtype=np.float32)
         best = scores.max(axis=0)
+        if isinstance(alternatives, Word):
+            return best
         return best + others * (scores.sum(axis=0) - best)
 
     def alternative(parts: Sequence[Any]) -> np.ndarray:
@@ -79,5 +100,8 @@ def terms_of(node: Any) -> set[str]:
 
 
 def frozen(node: Any) -> Any:
-    """A structured query as nested tuples (hashable)."""
-    return node if isinstance(node, str) else tuple(frozen(x) for x in node)
+    """A structured query as nested tuples (hashable; a :class:`Word` stays one, tagged)."""
+    if isinstance(node, str):
+        return node
+    inner = tuple(frozen(x) for x in node)
+    return ("<word>", *inner) if isinstance(node, Word) else inner

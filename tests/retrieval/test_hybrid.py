@@ -40,12 +40,13 @@ class TinyStore:
     def _bm25(self, terms: list[str]) -> list[float]:
         return [sum(BM25.get(t, [0.0] * 6)[i] for t in terms) for i in range(6)]
 
-    def sparse_search(self, terms, k, *, query=None) -> list[tuple[int, float]]:
+    # a store may ignore ``groups`` and sum every term, as Milvus does (rag/store/base.py)
+    def sparse_search(self, terms, k, *, query=None, groups=None) -> list[tuple[int, float]]:
         s = self._bm25(terms)
         order = sorted(range(6), key=lambda i: -s[i])
         return [(i, s[i]) for i in order[:k] if s[i] > 0]
 
-    def sparse_scores(self, terms, ids, *, query=None) -> dict[int, float]:
+    def sparse_scores(self, terms, ids, *, query=None, groups=None) -> dict[int, float]:
         s = self._bm25(terms)
         return {i: s[i] for i in ids}
 
