@@ -3411,3 +3411,17 @@ def test_a_year_stands_on_a_date_written_year_dot_month(tools, similarity):
     assert not c.removed, [(x.text, x.reason) for x in c.removed]
     wrong = check("Prefix-Tuning 的论文发表于 2020 年 [1]。", paper, tools, similarity)
     assert [x.reason for x in wrong.removed] == ["number 2020 not in [1]"]
+
+
+def test_a_western_name_the_article_writes_by_its_sound_is_there(tools, similarity):
+    # faithfulness dev f111 and heldout3 k069/h061: "Frank Rosenblatt implemented it in hardware
+    # …" over "弗兰克·罗森布拉特在 1957 年于康奈尔航空实验室为美国海军在硬件上…" was removed as
+    # "'Rosenblatt' not in the passages": no dictionary lists 罗森布拉特
+    acts = [_p(_body("llm-activations"), "llm-activations")]
+    question = "Who conceived the perceptron?"
+    answer = "It was conceived by McCulloch and Walter Pitts of the University of Chicago [1]."
+    c = check(answer, acts, tools, similarity, "en", question)
+    assert not c.removed, [(x.text, x.reason) for x in c.removed]
+    # a name the article does not write, by sound or otherwise, is still missing
+    c = check(answer.replace("Walter Pitts", "Geoffrey Hinton"), acts, tools, similarity, "en")
+    assert c.removed and "Hinton" in c.removed[0].reason

@@ -66,6 +66,7 @@ from rag.answer.claims.words import (
 from rag.schema import Passage
 from rag.text.glossary import Glossary, english_terms
 from rag.text.language import question_language
+from rag.text.transliteration import transliterated
 
 __all__ = ["EXTRA_TERMS", "Lexicon", "dev_terms_left_out"]
 
@@ -323,6 +324,8 @@ class Lexicon:
             for z in self.renderings(u):
                 if z in text:
                     return 1.0
+            if u.surface[:1].isupper() and transliterated(u.surface, text):
+                return 1.0  # a Western name the text writes by its sound: 罗森布拉特
         return 0.0
 
     def renderings(self, u: Unit) -> frozenset[str]:
@@ -366,6 +369,17 @@ class Lexicon:
         return (
             self.unit_score(Unit("en", stem(lw), 1.0, word, tuple(sorted(variants(lw)))), where)
             >= 0.5
+        )
+
+    def name_sounded(self, name: str, where: Candidate | None = None) -> bool:
+        """A name in Latin letters (capitalised words) that the passages (or ``where``) write
+        word by word by its sound: "Walter Pitts" ~ 沃尔特·皮茨 (:mod:`rag.text.transliteration`)."""
+        low = self.all_low if where is None else where.low
+        words = [w for w in re.split(r"[\s\-]+", name) if w]
+        return (
+            bool(words)
+            and bool(CJK.search(low))
+            and all(w[:1].isupper() and transliterated(w, low) for w in words)
         )
 
     def name_rendered(self, name: str, where: Candidate | None = None) -> bool:
@@ -426,7 +440,9 @@ class Lexicon:
             return 1.0
         got = sum(u.weight * self.unit_score(u, c) for u in info.units)
         norm = self.all_norm if c is None else c.norm
-        got += 1.5 * sum(1 for _, n in info.names if n and name_in(n, norm))
+        got += 1.5 * sum(
+            1 for m, n in info.names if n and (name_in(n, norm) or self.name_sounded(m, c))
+        )
         return got / total
 
     def numbers_missing(self, info: ClauseInfo, c: Candidate) -> list[Number]:

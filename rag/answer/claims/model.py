@@ -130,7 +130,9 @@ def features(
     ``sim_raw`` (the unscaled similarity, 0.85 when none was computed) rides along for the
     clause's record; the model does not read it.
     """
-    name_miss = sum(1 for _, n in info.names if n and not name_in(n, c.norm))
+    name_miss = sum(
+        1 for m, n in info.names if n and not name_in(n, c.norm) and not lex.name_sounded(m, c)
+    )
     n_units = len(info.units) + len(info.names)
     miss_c = sum(u.weight for u in info.units if lex.unit_score(u, c) < 0.5)
     miss_a = sum(u.weight for u in miss_units if not u.word_class)

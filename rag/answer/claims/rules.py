@@ -87,6 +87,8 @@ def names_lacking(lex: Lexicon, info: ClauseInfo, norm_text: str, low_text: str)
     for n, norm in info.names:
         if not norm or name_mentioned(norm, norm_text, low_text) or lex.name_rendered(n):
             continue
+        if lex.name_sounded(n):  # 麦克洛奇 for McCulloch
+            continue
         words = expansion_of(n, info.text)
         if not (words and all(lex.word_found(w) for w in words)):
             out.append(n)
