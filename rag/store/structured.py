@@ -75,23 +75,32 @@ def structured_scores(
         A float32 array of ``n`` scores.
     """
 
-    def group(alternatives: Sequence[Any]) -> np.ndarray:
-        scores = np.array([alternative(a) for a in alternatives], dtype=np.float32)
-        best = scores.max(axis=0)
-        if isinstance(alternatives, Word):
-            return best
-        return best + others * (scores.sum(axis=0) - best)
-
-    def alternative(parts: Sequence[Any]) -> np.ndarray:
-        out = np.zeros(n, dtype=np.float32)
-        for part in parts:
-            out += column(part) if isinstance(part, str) else group(part)
-        return out
-
-    total = alternative(list(singles))
+    # module-level functions, not closures calling each other: such closures form a reference
+    # cycle that keeps ``column`` (and the index's memory-mapped arrays it reads) alive until
+    # the cyclic garbage collector runs, so a replaced index generation stayed mapped
+    total = _alternative(list(singles), column, n, others)
     for g in groups:
-        total += group(g)
+        total += _group(g, column, n, others)
     return total
+
+
+def _group(
+    alternatives: Sequence[Any], column: Callable[[str], np.ndarray], n: int, others: float
+) -> np.ndarray:
+    scores = np.array([_alternative(a, column, n, others) for a in alternatives], np.float32)
+    best = scores.max(axis=0)
+    if isinstance(alternatives, Word):
+        return best
+    return best + others * (scores.sum(axis=0) - best)
+
+
+def _alternative(
+    parts: Sequence[Any], column: Callable[[str], np.ndarray], n: int, others: float
+) -> np.ndarray:
+    out = np.zeros(n, dtype=np.float32)
+    for part in parts:
+        out += column(part) if isinstance(part, str) else _group(part, column, n, others)
+    return out
 
 
 def terms_of(node: Any) -> set[str]:

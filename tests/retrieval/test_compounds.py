@@ -4,6 +4,9 @@ so a compound can no longer outweigh the rare name the question asks about."""
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
+
 import pytest
 
 from rag.config import Settings
@@ -80,3 +83,28 @@ def test_a_word_scores_its_best_form_not_the_sum(reptiles_index) -> None:
         assert best[i] == pytest.approx(max(s[i] for s in per_term))
         assert flat[i] == pytest.approx(sum(s[i] for s in per_term))
     assert max(flat.values()) > max(best.values()) > 0
+
+
+def _mapped(folder: str) -> list[str]:
+    return [line for line in Path("/proc/self/maps").read_text().splitlines() if folder in line]
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_a_closed_index_is_unmapped_at_once_after_a_grouped_query(
+    base_settings: Settings, embedder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The grouped scorer's helpers were closures calling each other: a reference cycle that
+    # kept the BM25 arrays of a replaced index generation mapped until the garbage collector
+    # ran (rag serve's reload test saw the old generation still open); and close() never let
+    # go of the sentence vectors.
+    assistant = tiny_assistant(PARAGRAPHS, base_settings, embedder, tmp_path_factory, "unmap")
+    index = str(assistant.settings.index_dir)
+    gc.disable()
+    try:
+        assert assistant.retriever.sparse_query(QUESTION).compounds
+        assert assistant.retrieve(QUESTION, k=3, mode="bm25")
+        assert any("bm25" in line for line in _mapped(index))
+        assistant.close()
+        assert _mapped(index) == []
+    finally:
+        gc.enable()

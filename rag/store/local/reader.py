@@ -354,13 +354,14 @@ class LocalStore:
         return gen is None or gen.name == self.gen_dir.name
 
     def close(self) -> None:
-        """Close the database and let go of the memory-mapped FAISS, vector and BM25 files (a
-        generation removed by a later ingest then frees its disk space)."""
+        """Close the database and let go of the memory-mapped FAISS, vector, sentence-vector
+        and BM25 files (a generation removed by a later ingest then frees its disk space)."""
         with self._lock, contextlib.suppress(Exception):
             self.db.close()
         with self._bm25_lock:
             self._bm25 = self._bm25_last = None
         self.dense = self.vectors = None
+        self.sentence_vectors = self._sentence_spans = self._sentence_start = None
 
 
 # Search-time parameters of approximate indexes (bench/scale_types.py, docs/performance.md);
