@@ -7,8 +7,8 @@ matched. Both sides are reduced to a *consonant skeleton*, classes of consonants
 tables render alike (b/p, d/t, g/k, f/v/w, l/r, s/z/ts/x, j/ch/q/zh, m, n, initial h), vowels
 dropped and repeats merged: Rosenblatt and 罗森布拉特 (luo sen bu la te) are both ``LSNPLT``. A
 name matches a run of transliteration characters whose skeleton is the same, or, for names of
-four or more consonants, close (one consonant more or less, the same first one: Walter
-``FLTL`` ~ 沃尔特 ``FLT``). Only runs made entirely of transliteration characters count, so
+five or more consonants, close (one consonant more or less, the same first one: Supervielle
+``SPLFL`` ~ 苏佩维埃尔 ``SPFL``), for a whole run only. Only runs made entirely of transliteration characters count, so
 ordinary Chinese words do not sound like names.
 
 Example:
@@ -60,7 +60,7 @@ _TABLE = """
 塔ta 泰tai 坦tan 汤tang 唐tang 陶tao 特te 滕teng 提ti 廷ting 汀ting 通tong 图tu 托tuo
 瓦wa 万wan 旺wang 威wei 韦wei 维wei 魏wei 温wen 翁weng 沃wo 乌wu 伍wu
 西xi 希xi 锡xi 席xi 夏xia 仙xian 香xiang 肖xiao 谢xie 辛xin 欣xin 休xiu 修xiu 许xu
-亚ya 雅ya 扬yang 耶ye 叶ye 伊yi 依yi 因yin 英ying 尤you 于yu 约yue
+亚ya 雅ya 扬yang 耶ye 叶ye 伊yi 依yi 因yin 英ying 尤you  约yue
 扎za 泽ze 曾zeng 詹zhan 章zhang 哲zhe 珍zhen 朱zhu 祖zu 佐zuo 兹zi
 """
 PINYIN: dict[str, str] = {
@@ -151,26 +151,27 @@ _RUN = re.compile("[" + "".join(sorted(PINYIN)) + "]+")
 
 
 @functools.lru_cache(maxsize=256)
-def transliteration_runs(text: str) -> tuple[tuple[str, str], ...]:
+def transliteration_runs(text: str) -> tuple[tuple[str, str, bool], ...]:
     """Every substring (2 to 8 characters) of the text's transliteration runs, with its
-    skeleton."""
-    out: list[tuple[str, str]] = []
+    skeleton and whether it is a whole run (a name between other characters or a ·)."""
+    out: list[tuple[str, str, bool]] = []
     for m in _RUN.finditer(text):
         run = m.group(0)
         for i in range(len(run)):
             for j in range(i + 2, min(len(run), i + 8) + 1):
-                out.append((run[i:j], skeleton_zh(run[i:j])))
+                out.append((run[i:j], skeleton_zh(run[i:j]), i == 0 and j == len(run)))
     return tuple(out)
 
 
 def sounds_alike(en: str, zh: str) -> bool:
-    """Whether two skeletons match: the same, or (four or more consonants) one apart with the
-    same first consonant."""
+    """Whether two skeletons match: the same, or (five consonants or more, against four or
+    more) one apart with the same first consonant. Shorter ones must be the same: over a
+    corpus of names, Walter ``FLTL`` is one apart from 沃尔特 but also from 维多利亚 ``FTL``."""
     if len(en) < 2 or not zh:
         return False
     if en == zh:
         return True
-    if len(en) < 4 or en[0] != zh[0] or abs(len(en) - len(zh)) > 1:
+    if len(en) < 5 or len(zh) < 4 or en[0] != zh[0] or abs(len(en) - len(zh)) > 1:
         return False
     return difflib.SequenceMatcher(None, en, zh).ratio() >= 0.8
 
@@ -178,12 +179,14 @@ def sounds_alike(en: str, zh: str) -> bool:
 def transliterated(name: str, text: str) -> str | None:
     """The run of ``text`` that writes ``name`` (one Latin word) by its sound, or None.
 
-    Names of fewer than two consonants ("Ng", "Ali") never match.
+    Names of fewer than two consonants ("Ng", "Ali") never match; a close skeleton counts only
+    for a whole run (沃尔特 between 和 and ·), not for a piece of a longer one.
     """
     en = skeleton_en(name)
     if len(en) < 2:
         return None
-    exact = [run for run, zh in transliteration_runs(text) if zh == en]
+    runs = transliteration_runs(text)
+    exact = [run for run, zh, _ in runs if zh == en]
     if exact:
         return max(exact, key=len)  # 利普希茨, not 利普希
-    return next((run for run, zh in transliteration_runs(text) if sounds_alike(en, zh)), None)
+    return next((run for run, zh, whole in runs if whole and sounds_alike(en, zh)), None)

@@ -3419,9 +3419,9 @@ def test_a_western_name_the_article_writes_by_its_sound_is_there(tools, similari
     # "'Rosenblatt' not in the passages": no dictionary lists 罗森布拉特
     acts = [_p(_body("llm-activations"), "llm-activations")]
     question = "Who conceived the perceptron?"
-    answer = "It was conceived by McCulloch and Walter Pitts of the University of Chicago [1]."
+    answer = "It was conceived by McCulloch and Pitts of the University of Chicago [1]."
     c = check(answer, acts, tools, similarity, "en", question)
     assert not c.removed, [(x.text, x.reason) for x in c.removed]
     # a name the article does not write, by sound or otherwise, is still missing
-    c = check(answer.replace("Walter Pitts", "Geoffrey Hinton"), acts, tools, similarity, "en")
+    c = check(answer.replace("Pitts", "Geoffrey Hinton"), acts, tools, similarity, "en")
     assert c.removed and "Hinton" in c.removed[0].reason
