@@ -8,8 +8,8 @@ tables render alike (b/p, d/t, g/k, f/v/w, l/r, s/z/ts/x, j/ch/q/zh, m, n, initi
 dropped and repeats merged: Rosenblatt and 罗森布拉特 (luo sen bu la te) are both ``LSNPLT``. A
 name matches a run of transliteration characters whose skeleton is the same, or, for names of
 five or more consonants, close (one consonant more or less, the same first one: Supervielle
-``SPLFL`` ~ 苏佩维埃尔 ``SPFL``), for a whole run only. Only runs made entirely of transliteration characters count, so
-ordinary Chinese words do not sound like names.
+``SPLFL`` ~ 苏佩维埃尔 ``SPFL``), for a whole run only. Only runs made entirely of
+transliteration characters count, so ordinary Chinese words rarely sound like names.
 
 Example:
     >>> skeleton_en("Rosenblatt"), skeleton_zh("罗森布拉特")
