@@ -136,6 +136,18 @@ def web_settings(base_settings: Settings, tmp_path: Path) -> Settings:
     )
 
 
+def retrieved_docs(assistant, question: str, k: int, mode: str, **settings) -> list[str]:
+    """The doc ids ``assistant`` retrieves for ``question`` with some of its retriever's
+    settings changed (``bm25_compounds=False``), restored afterwards."""
+    retriever = assistant.retriever
+    before = retriever.settings
+    retriever.settings = before.replace(**settings)
+    try:
+        return [p.doc_id for p in assistant.retrieve(question, k=k, mode=mode)]
+    finally:
+        retriever.settings = before
+
+
 def tiny_assistant(
     texts: dict[str, str],
     settings: Settings,

@@ -13,7 +13,7 @@ from rag.config import Settings
 from rag.retrieval.query import sparse_query
 from rag.store.structured import Word
 from rag.text.tokenize_zh import BM25Tokenizer
-from tests.conftest import tiny_assistant
+from tests.conftest import retrieved_docs, tiny_assistant
 
 # The CMRC low-overlap case (TRIAL_788): 爬行动物 is cut into 爬行动物, 爬行, 行动 and 动物, four
 # terms that the paragraph on another family of sea reptiles holds twice over.
@@ -55,13 +55,7 @@ def reptiles_index(base_settings: Settings, embedder, tmp_path_factory: pytest.T
 
 
 def ranked(assistant, compounds: bool) -> list[str]:
-    retriever = assistant.retriever
-    before = retriever.settings
-    retriever.settings = before.replace(bm25_compounds=compounds)
-    try:
-        return [p.doc_id for p in assistant.retrieve(QUESTION, k=3, mode="bm25")]
-    finally:
-        retriever.settings = before
+    return retrieved_docs(assistant, QUESTION, 3, "bm25", bm25_compounds=compounds)
 
 
 def test_the_name_asked_about_outweighs_a_compound_counted_four_times(reptiles_index) -> None:

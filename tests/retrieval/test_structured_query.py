@@ -10,7 +10,7 @@ from rag.config import Settings
 from rag.retrieval.crosslingual import Renderings, ml_phrases
 from rag.retrieval.query import sparse_query
 from rag.text.tokenize_zh import BM25Tokenizer
-from tests.conftest import tiny_assistant
+from tests.conftest import retrieved_docs, tiny_assistant
 
 # The CMRC trial case (TRIAL_970): "primary" has the renderings 主要, 最初 and 第一, which the
 # cartoonist's paragraph all holds; the footballer's holds the name asked about and 学校.
@@ -74,13 +74,7 @@ def names_index(base_settings: Settings, embedder, tmp_path_factory: pytest.Temp
 
 
 def ranked(assistant, synonyms: bool) -> list[str]:
-    retriever = assistant.retriever
-    before = retriever.settings
-    retriever.settings = before.replace(bm25_synonyms=synonyms)
-    try:
-        return [p.doc_id for p in assistant.retrieve(QUESTION, k=3, mode="bm25")]
-    finally:
-        retriever.settings = before
+    return retrieved_docs(assistant, QUESTION, 3, "bm25", bm25_synonyms=synonyms)
 
 
 def test_the_name_asked_about_outweighs_two_renderings_of_one_word(names_index) -> None:
