@@ -16,14 +16,11 @@ under ``eval-out/``).
 from __future__ import annotations
 
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
-import numpy as np
+from bench.common import ROOT, percentiles, say, write_result
 
-ROOT = Path(__file__).resolve().parent.parent
 SETS = [
     ("articles", ROOT / "data" / "index", ROOT / "data" / "eval" / "questions.jsonl"),
     (
@@ -42,13 +39,6 @@ SETS = [
 def _questions(path: Path) -> list[str]:
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     return [r["question"] for r in rows if r.get("question")]
-
-
-def _stats(ms: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(float(np.percentile(ms, 50)), 3),
-        "p95_ms": round(float(np.percentile(ms, 95)), 3),
-    }
 
 
 def measure(index: Path, questions: list[str]) -> dict:
@@ -73,41 +63,31 @@ def measure(index: Path, questions: list[str]) -> dict:
                         times[v]["bm25"].append(r.timings.get("bm25", 0.0) * 1000)
                 if not timed:
                     grouped += bool(retriever.sparse_query(q).compounds)
-        off, on = times[False], times[True]
+        off = {k: percentiles(v) for k, v in times[False].items()}
+        on = {k: percentiles(v) for k, v in times[True].items()}
         return {
+            "unit": "ms",
             "chunks": int(a.store.vectors.shape[0]),
             "questions": len(questions),
             "questions_with_a_compound": grouped,
-            "off": {k: _stats(v) for k, v in off.items()},
-            "on": {k: _stats(v) for k, v in on.items()},
-            "ratio_p50_total": round(
-                float(np.percentile(on["total"], 50) / np.percentile(off["total"], 50)), 3
-            ),
-            "delta_p50_total_ms": round(
-                float(np.percentile(on["total"], 50) - np.percentile(off["total"], 50)), 3
-            ),
+            "off": off,
+            "on": on,
+            "ratio_p50_total": round(on["total"]["p50"] / off["total"]["p50"], 3),
+            "delta_p50_total_ms": round(on["total"]["p50"] - off["total"]["p50"], 3),
         }
     finally:
         a.close()
 
 
 def main() -> dict:
-    out: dict = {
-        "command": "python -m bench.bm25_words",
-        "when": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "sets": {},
-    }
+    out: dict = {"command": "python -m bench.bm25_words", "sets": {}}
     for name, index, questions in SETS:
         if not index.exists() or not questions.exists():
-            print(f"{name}: skipped ({index} or {questions} missing)")
+            say(f"{name}: skipped ({index} or {questions} missing)")
             continue
         out["sets"][name] = measure(index, _questions(questions))
-        print(name, json.dumps(out["sets"][name]))
-    path = ROOT / "bench" / "results" / "bm25-words.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {path}")
+        say(f"{name} {json.dumps(out['sets'][name])}")
+    say(f"wrote {write_result('bm25-words', out)}")
     return out
 
 
