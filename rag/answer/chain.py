@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -34,9 +33,10 @@ from rag.answer.evaluative import UNJUDGED, unmet_figure, unmet_judgement, unmet
 from rag.answer.evidence import EvidenceSet, usable_passages
 from rag.answer.extractive import Extract, extractive_answer
 from rag.answer.guard import check_question
-from rag.answer.injection import redact_instructions
+from rag.answer.injection import redacted
 from rag.answer.judge import judge
 from rag.answer.notices import NOTICES, REASONS_ZH, fallback_reason
+from rag.answer.off_point import OFF_POINT, off_point
 from rag.answer.prompt import PromptBuilder
 from rag.answer.quote import with_quote
 from rag.answer.rewrite import clean_rewrite, heuristic_rewrite, needs_rewrite, rewrite_messages
@@ -279,7 +279,7 @@ class AnswerChain:
                 ask_with, turn.passages, history, turn.lang, turn.evidence.chosen
             )
         else:
-            safe = [_redacted(p) for p in turn.passages]
+            safe = [redacted(p) for p in turn.passages]
             prompt = self.prompts.build(ask_with, safe, history, turn.lang)
             turn.numbered = [turn.passages[safe.index(p)] for p in prompt.passages]
         yield StreamEvent("status", f"asking {llm.name}")
@@ -354,7 +354,7 @@ class AnswerChain:
         t = time.perf_counter()
         checked = check_answer(
             reply.raw,
-            [_redacted(p) for p in turn.numbered],
+            [redacted(p) for p in turn.numbered],
             question=turn.standalone,
             lang=turn.lang,
             terms=self.retriever.tokenizer,
@@ -368,8 +368,13 @@ class AnswerChain:
         unjudged = bool(cited) and unmet_judgement(turn.standalone, cited) is not None
         terms = None if turn.coverage.confident or not turn.evidence else turn.evidence.terms
         drift = drifted_from(terms, turn.numbered, checked.cited)  # off the question's subject
-        if checked.abstained or checked.empty or checked.restated or figure or unjudged or drift:
-            why = DRIFTED if drift else UNJUDGED if unjudged else None
+        why = DRIFTED if drift else UNJUDGED if unjudged else None
+        plain = not (checked.abstained or checked.empty or checked.restated or figure)
+        shown = turn.coverage.confident or turn.coverage.likely  # the draft would be shown
+        if plain and shown and not why and not self._unmet(turn):  # beside the question's point?
+            missed = off_point(turn.evidence, checked, turn.extract, turn.numbered, turn.passages)
+            why = OFF_POINT if missed else None
+        if not plain or why:
             yield from self._no_answer(turn, llm, reply, checked, why)
             return
         if checked.notice:
@@ -492,9 +497,3 @@ class AnswerChain:
             claims=[c.verdict() for c in turn.checked.clauses] if turn.checked else [],
         )
         return StreamEvent("answer", answer=answer)
-
-
-def _redacted(p: Passage) -> Passage:
-    """``p`` with instruction-like sentences replaced by a marker (the same object if none)."""
-    text = redact_instructions(p.text)
-    return p if text == p.text else dataclasses.replace(p, text=text)

@@ -27,9 +27,11 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import lru_cache
 
+from rag.schema import Passage
 from rag.text.sentences import spans as cut
 
 MARKER = "[removed: instruction-like text]"
@@ -416,3 +418,9 @@ def redact_instructions(text: str) -> str:
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+def redacted(p: Passage) -> Passage:
+    """``p`` with instruction-like sentences replaced by a marker (the same object if none)."""
+    text = redact_instructions(p.text)
+    return p if text == p.text else dataclasses.replace(p, text=text)

@@ -36,6 +36,7 @@ REASONS_ZH = {
     "a passage says otherwise than the model's answer": "资料的说法与模型的回答相反",
     "the model's answer rests on passages that do not speak of the question": "模型的回答依据的资料没有谈到所问的内容",
     "the model's answer rests on passages that say nothing of what the question asks": "模型的回答依据的资料没有谈到所问的优缺点",
+    "the model's answer rests on a sentence without the question's words": "模型的回答依据的句子没有谈到所问的内容",
 }
 
 
