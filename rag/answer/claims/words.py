@@ -72,7 +72,8 @@ ZH_STOP = frozenset(
     当 每当 以后 之后 以前 之前 给出 列出 提到 指出 说到 写道 讲到 谈到 具体 如下
     沿着 沿 按照 依照 根据 随着 关于 向 往 朝 从 到 直到 自 经过
     一是 二是 三是 四是 其一 其二 其三 首先 其次 文中 文章中 原文 作者 笔者 认为 的话 面对 面临
-    分别 各自""".split()  # noqa: SIM905 - a word list reads better as text
+    分别 各自 实际 实际上 其实 本来 大致 大概 依次 接着 随后 尽可能 或者 干脆 往往 总之 这类 像 为例 先
+    自己 做法 情形 概括 总结""".split()  # noqa: SIM905 - a word list reads better as text
 )
 # Single characters that, next to stop words, still make a function word (这会, 是因为, 也就).
 _ZH_STOP_CHARS = frozenset("这那也还就都会是在有要能可又才再已曾正将则便")
