@@ -141,7 +141,13 @@ class EvidenceSelector:
                 self._vectors.popitem(last=False)
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """e5 passage vectors of sentences, cached by text (safe across threads)."""
+        """e5 passage vectors of sentences, cached by text (safe across threads).
+
+        A sentence the cache lacks is embedded alone: the int8 model quantises a batch's
+        activations together, so a sentence embedded beside others gets a vector up to 0.01 off
+        in a dimension, and the cache would keep whichever batch came first: what an answer
+        said could depend on the questions asked before it (a quote of one sentence or of two).
+        """
         assert self.embed_passages is not None
         unique = list(dict.fromkeys(texts))
         with self._lock:  # a server's requests share the cache: read it in one step
@@ -150,7 +156,7 @@ class EvidenceSelector:
                 self._vectors.move_to_end(t)
         missing = [t for t in unique if t not in found]
         if missing:  # embedded outside the lock, so other questions are not held up
-            fresh = dict(zip(missing, self.embed_passages(missing), strict=True))
+            fresh = {t: self.embed_passages([t])[0] for t in missing}
             found.update(fresh)
             self.remember(fresh)
         return np.stack([found[t] for t in texts])

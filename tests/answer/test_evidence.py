@@ -421,3 +421,18 @@ def test_a_short_list_brings_no_other_piece() -> None:
     sel = EvidenceSelector(lambda t: [w for w in ("五月艾", "分布") if w in t])
     chosen = sel.select("五月艾分布在哪些地区?", [p], max_sentences=1).chosen
     assert [e.text for e in chosen] == ["五月艾分布于越南、老挝。"]
+
+
+def test_a_sentence_s_vector_does_not_depend_on_the_questions_asked_before(embedder) -> None:
+    """The int8 model quantises a batch together: embedded beside a long sentence, a sentence's
+    vector moves (up to 0.01 in a dimension); cached, that vector would decide the next
+    question's near ties. Replayed after the articles test run's questions, the held-out h016
+    answer quoted one sentence where, replayed alone, it quoted two."""
+    import numpy as np
+
+    short = "蒙特卡洛方法在强化学习算法谱系中处于无模型方法的起始位置。"
+    long = "无模型强化学习的核心理念可以简述为:如果没有模型,我们必须有数据,而且需要大量的数据来估计价值函数。"
+    before = EvidenceSelector(lambda t: [], embed_passages=embedder.embed_passages)
+    before.sentence_vectors([long, short, "短句。"])  # another question's sentences first
+    alone = EvidenceSelector(lambda t: [], embed_passages=embedder.embed_passages)
+    np.testing.assert_array_equal(before.sentence_vectors([short]), alone.sentence_vectors([short]))
