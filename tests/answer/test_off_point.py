@@ -137,3 +137,29 @@ def test_an_english_question_is_not_judged(tools) -> None:
     assert terms.found(said) == ["else"]  # what the rule would have read
     draft = Extract(f"{said}[1]", [1], [best])
     assert off_point(EvidenceSet([best], [best], terms), checked, draft, [passage], [passage]) == []
+
+
+def test_an_answer_resting_on_the_other_half_of_a_semicolon_misses_the_point(tools) -> None:
+    """CMRC trial TRIAL_583_4, "乌尔巴克齿龙与拜伦龙的差异在哪儿?", was answered "乌尔巴克齿龙的体型较大":
+    the difference from 寐龙, the other half of the sentence."""
+    text = "乌尔巴克齿龙与拜伦龙的差异在于，血管沟较少；与寐龙的差异在于，乌尔巴克齿龙的体型较大。"
+    passage = Passage(text, "u", "乌尔巴克齿龙", "u.md", "u#0", 1.0)
+    terms = QuestionTerms("乌尔巴克齿龙与拜伦龙的差异在哪儿?", tools["terms"], tools["glossary"])
+    start = text.index("乌尔巴克齿龙的体型较大")
+    clause = Clause(
+        "乌尔巴克齿龙的体型较大",
+        0,
+        11,
+        0,
+        cited=[1],
+        support=[1],
+        evidence_passage=1,
+        evidence_start=start,
+        evidence_end=start + 11,
+    )
+    checked = CheckedAnswer("乌尔巴克齿龙的体型较大 [1]。", [clause], cited=[1])
+    said = text[: text.index("；") + 1]
+    best = Evidence(0, 0, len(said), said)
+    draft = Extract(f"{said}[1]", [1], [best])
+    missed = off_point(EvidenceSet([best], [best], terms), checked, draft, [passage], [passage])
+    assert "拜伦" in missed
