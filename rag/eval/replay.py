@@ -30,7 +30,15 @@ from rag.eval.model_answers import check_stored
 if TYPE_CHECKING:
     from rag.eval.faithfulness import Checker
 
-__all__ = ["changed", "main", "replay"]
+__all__ = [
+    "changed",
+    "main",
+    "parse_results_args",
+    "read_rows",
+    "replay",
+    "results_parser",
+    "write_rows",
+]
 
 
 def replay(paths: Iterable[Path], checker: Checker) -> Iterator[dict[str, Any]]:
@@ -55,39 +63,64 @@ def replay(paths: Iterable[Path], checker: Checker) -> Iterator[dict[str, Any]]:
 
 
 def changed(
-    now: Iterable[dict[str, Any]], before: Iterable[dict[str, Any]]
+    now: Iterable[dict[str, Any]],
+    before: Iterable[dict[str, Any]],
+    fields: tuple[str, ...] = ("checked", "restated"),
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Pairs (before, now) of the same stored answer whose kept text or verdict differ."""
+    """Pairs (before, now) of the same stored answer whose ``fields`` differ (by default its
+    kept text or verdict)."""
     old = {(r["file"], r["id"]): r for r in before}
     out = []
     for r in now:
         b = old.get((r["file"], r["id"]))
-        if b is not None and (b["checked"], b["restated"]) != (r["checked"], r["restated"]):
+        if b is not None and any(b[f] != r[f] for f in fields):
             out.append((b, r))
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.eval.replay", description=__doc__)
+def results_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """The arguments every replay takes: the runs' ``results.jsonl``, ``--out``, ``--compare``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("results", nargs="+", type=Path, help="results.jsonl of LLM eval runs")
     parser.add_argument("--out", type=Path, help="write the replayed answers here (JSON lines)")
     parser.add_argument("--compare", type=Path, help="an earlier --out: print what changed")
+    return parser
+
+
+def parse_results_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None
+) -> argparse.Namespace:
+    """The parsed arguments; a results file that is not there is named (and exits)."""
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.results if not p.is_file()]
     if missing:
         parser.error(f"no such results file: {', '.join(missing)}")
+    return args
+
+
+def write_rows(path: Path | None, rows: list[dict[str, Any]]) -> None:
+    """``rows`` as JSON lines at ``path`` (None: nowhere)."""
+    if path is not None:
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows an earlier ``--out`` wrote."""
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_results_args(results_parser("python -m rag.eval.replay", __doc__), argv)
 
     from rag.config import Settings
     from rag.eval.faithfulness import open_checker
 
     _, checker = open_checker(Settings.load(), None, lambda m: None)
     rows = list(replay(args.results, checker))
-    if args.out:
-        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_rows(args.out, rows)
     print(f"{len(rows)} stored answers checked again")
     if args.compare:
-        before = [json.loads(x) for x in args.compare.read_text(encoding="utf-8").splitlines()]
-        diffs = changed(rows, before)
+        diffs = changed(rows, read_rows(args.compare))
         for b, r in diffs:
             print(f"{r['id']}  {r['question'][:70]}")
             print(f"   before: {b['checked'][:160]}{'  (restated)' if b['restated'] else ''}")

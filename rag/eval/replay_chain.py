@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.errors import LLMError
 from rag.eval.metrics import contains_answer
+from rag.eval.replay import changed, parse_results_args, read_rows, results_parser, write_rows
 from rag.llm.client import LLM, Completion, StreamState
 
 if TYPE_CHECKING:
@@ -112,28 +112,10 @@ def replay_chain(paths: Iterable[Path], assistant: Assistant) -> Iterator[dict[s
             }
 
 
-def _changed(
-    now: list[dict[str, Any]], before: list[dict[str, Any]]
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    old = {(r["file"], r["id"]): r for r in before}
-    pairs = [(old.get((r["file"], r["id"])), r) for r in now]
-    return [
-        (b, r)
-        for b, r in pairs
-        if b is not None and (b["text"], b["abstained"]) != (r["text"], r["abstained"])
-    ]
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.eval.replay_chain", description=__doc__)
-    parser.add_argument("results", nargs="+", type=Path, help="results.jsonl of LLM eval runs")
+    parser = results_parser("python -m rag.eval.replay_chain", __doc__)
     parser.add_argument("--index", type=Path, help="the index the runs used (default data/index)")
-    parser.add_argument("--out", type=Path, help="write the replayed answers here (JSON lines)")
-    parser.add_argument("--compare", type=Path, help="an earlier --out: print what changed")
-    args = parser.parse_args(argv)
-    missing = [str(p) for p in args.results if not p.is_file()]
-    if missing:
-        parser.error(f"no such results file: {', '.join(missing)}")
+    args = parse_results_args(parser, argv)
 
     from rag.api import Assistant
 
@@ -142,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = list(replay_chain(args.results, assistant))
     finally:
         assistant.close()
-    if args.out:
-        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_rows(args.out, rows)
     graded = [r["contains"] for r in rows if r["contains"] is not None]
     stored = sum(r["stored"] == r["text"] for r in rows)
     print(
@@ -151,8 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(graded)} of {len(graded)}"
     )
     if args.compare:
-        before = [json.loads(x) for x in args.compare.read_text(encoding="utf-8").splitlines()]
-        diffs = _changed(rows, before)
+        diffs = changed(rows, read_rows(args.compare), ("text", "abstained"))
         for b, r in diffs:
             print(f"{r['id']}  {r['question'][:70]}  contained {b['contains']} -> {r['contains']}")
             print(f"   before: {' | '.join(b['text'].splitlines())[:160]}")

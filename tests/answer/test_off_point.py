@@ -49,11 +49,19 @@ PASSAGE = Passage(
 OTHER = Passage("霍奇金研究了计算神经科学的起源。", "h", "霍奇金", "h.md", "h#0", 1.0)
 
 
-def _case(tools: dict, question: str, clause_at: str, best_at: str, best_in: int = 0):
-    """The check's verdict on an answer resting on the sentence at ``clause_at`` of PASSAGE,
-    and the draft's best sentence ``best_at`` of passage ``best_in`` (0: PASSAGE, 1: OTHER)."""
-    passages = [PASSAGE, OTHER]
-    start = PASSAGE.text.index(clause_at)
+def _case(
+    tools: dict,
+    question: str,
+    clause_at: str,
+    best_at: str,
+    best_in: int = 0,
+    passages: tuple[Passage, ...] = (PASSAGE, OTHER),
+    answer: str | None = None,
+) -> list[str]:
+    """``off_point`` of an answer (``answer``, default ``clause_at`` cited [1]) resting on the
+    words ``clause_at`` of ``passages[0]``, and the draft's best sentence ``best_at`` of
+    ``passages[best_in]``."""
+    start = passages[0].text.index(clause_at)
     clause = Clause(
         clause_at,
         0,
@@ -66,7 +74,7 @@ def _case(tools: dict, question: str, clause_at: str, best_at: str, best_in: int
         evidence_end=start + len(clause_at),
         evidence=clause_at,
     )
-    checked = CheckedAnswer(f"{clause_at} [1]。", [clause], cited=[1])
+    checked = CheckedAnswer(answer or f"{clause_at} [1]。", [clause], cited=[1])
     text = passages[best_in].text
     best = Evidence(best_in, text.index(best_at), text.index(best_at) + len(best_at), best_at)
     terms = QuestionTerms(question, tools["terms"], tools["glossary"])
@@ -94,22 +102,7 @@ def test_a_better_sentence_in_another_passage_is_not_evidence(tools) -> None:
     lone = Passage(
         "霍奇金研究了起源。有关此领域的研究可追溯自赫胥黎。", "x", "X", "x.md", "x#0", 1.0
     )
-    terms = QuestionTerms(question, tools["terms"], tools["glossary"])
-    clause = Clause(
-        "赫胥黎",
-        0,
-        3,
-        0,
-        cited=[1],
-        support=[1],
-        evidence_passage=1,
-        evidence_start=21,
-        evidence_end=24,
-    )
-    checked = CheckedAnswer("赫胥黎 [1]。", [clause], cited=[1])
-    best = Evidence(0, 0, 9, "霍奇金研究了起源。")
-    draft = Extract("霍奇金研究了起源。[1]", [1], [best])
-    assert off_point(EvidenceSet([best], [best], terms), checked, draft, [lone], [lone])
+    assert _case(tools, question, "赫胥黎", "霍奇金研究了起源。", passages=(lone,))
 
 
 def test_an_english_question_is_not_judged(tools) -> None:
@@ -118,25 +111,12 @@ def test_an_english_question_is_not_judged(tools) -> None:
     have given way to the sentence that says 其他 ("else")."""
     text = "锦地罗又称作宽叶毛毡苔，是茅膏菜属的植物。该种是一个小小的毛毡苔，相较于其他毛毡苔，它捕虫更快。"
     passage = Passage(text, "d", "锦地罗", "d.md", "d#0", 1.0)
-    terms = QuestionTerms("What else is the sundew called?", tools["terms"], tools["glossary"])
-    start = text.index("宽叶毛毡苔")
-    clause = Clause(
-        "It is also known as 宽叶毛毡苔",
-        0,
-        24,
-        0,
-        cited=[1],
-        support=[1],
-        evidence_passage=1,
-        evidence_start=start,
-        evidence_end=start + 5,
-    )
-    checked = CheckedAnswer("It is also known as 宽叶毛毡苔 [1].", [clause], cited=[1])
+    question = "What else is the sundew called?"
     said = "该种是一个小小的毛毡苔，相较于其他毛毡苔，它捕虫更快。"
-    best = Evidence(0, text.index(said), len(text), said)
+    terms = QuestionTerms(question, tools["terms"], tools["glossary"])
     assert terms.found(said) == ["else"]  # what the rule would have read
-    draft = Extract(f"{said}[1]", [1], [best])
-    assert off_point(EvidenceSet([best], [best], terms), checked, draft, [passage], [passage]) == []
+    answer = "It is also known as 宽叶毛毡苔 [1]."
+    assert _case(tools, question, "宽叶毛毡苔", said, passages=(passage,), answer=answer) == []
 
 
 def test_an_answer_resting_on_the_other_half_of_a_semicolon_misses_the_point(tools) -> None:
@@ -144,22 +124,6 @@ def test_an_answer_resting_on_the_other_half_of_a_semicolon_misses_the_point(too
     the difference from 寐龙, the other half of the sentence."""
     text = "乌尔巴克齿龙与拜伦龙的差异在于，血管沟较少；与寐龙的差异在于，乌尔巴克齿龙的体型较大。"
     passage = Passage(text, "u", "乌尔巴克齿龙", "u.md", "u#0", 1.0)
-    terms = QuestionTerms("乌尔巴克齿龙与拜伦龙的差异在哪儿?", tools["terms"], tools["glossary"])
-    start = text.index("乌尔巴克齿龙的体型较大")
-    clause = Clause(
-        "乌尔巴克齿龙的体型较大",
-        0,
-        11,
-        0,
-        cited=[1],
-        support=[1],
-        evidence_passage=1,
-        evidence_start=start,
-        evidence_end=start + 11,
-    )
-    checked = CheckedAnswer("乌尔巴克齿龙的体型较大 [1]。", [clause], cited=[1])
+    question = "乌尔巴克齿龙与拜伦龙的差异在哪儿?"
     said = text[: text.index("；") + 1]
-    best = Evidence(0, 0, len(said), said)
-    draft = Extract(f"{said}[1]", [1], [best])
-    missed = off_point(EvidenceSet([best], [best], terms), checked, draft, [passage], [passage])
-    assert "拜伦" in missed
+    assert "拜伦" in _case(tools, question, "乌尔巴克齿龙的体型较大", said, passages=(passage,))

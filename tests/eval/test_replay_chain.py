@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval.replay_chain import _changed, main, replay_chain
+from rag.eval.replay import changed
+from rag.eval.replay_chain import main, replay_chain
 
 QUESTION = "DDPM 原始论文使用了多少个时间步?"
 
@@ -42,7 +43,8 @@ def test_stored_answers_go_through_the_chain_again(results, assistant) -> None:
     assert "a sentence without the question's words" in beside["notice"]
     # compared with an earlier replay where the stored text stood, only that answer changed
     before = [dict(r, text=r["stored"]) if r["id"] == "beside" else r for r in rows.values()]
-    assert [now["id"] for _, now in _changed(list(rows.values()), before)] == ["beside"]
+    fields = ("text", "abstained")
+    assert [now["id"] for _, now in changed(rows.values(), before, fields)] == ["beside"]
 
 
 def test_a_missing_results_file_is_named(tmp_path, capsys) -> None:
