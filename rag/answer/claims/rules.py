@@ -8,6 +8,7 @@ raised cost said as a gain, a comparison turned around: each gives a reason the 
 
 from __future__ import annotations
 
+from rag.answer.claims.agents import agent_swapped
 from rag.answer.claims.attributed import attributed_to_another
 from rag.answer.claims.contrasted import contrasted_name
 from rag.answer.claims.counted import counted_unmet, counted_unmet_zh
@@ -52,7 +53,7 @@ def rule_against(
     equated = names_equated(info.text, sentence)
     if equated:
         return f"'{equated[0]}' is not '{equated[1]}' in [{c.passage + 1}]", "name"
-    given_to = attributed_to_another(info.text, sentence)
+    given_to = attributed_to_another(info.text, sentence) or agent_swapped(lex, info, sentence)
     if given_to:
         return f"'{given_to[0]}' where [{c.passage + 1}] says '{given_to[1]}'", "name"
     apart = contrasted_name(info.text, sentence)
