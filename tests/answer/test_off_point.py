@@ -127,3 +127,27 @@ def test_an_answer_resting_on_the_other_half_of_a_semicolon_misses_the_point(too
     question = "乌尔巴克齿龙与拜伦龙的差异在哪儿?"
     said = text[: text.index("；") + 1]
     assert "拜伦" in _case(tools, question, "乌尔巴克齿龙的体型较大", said, passages=(passage,))
+
+
+def test_a_compound_counts_once_and_how_many_words_not_at_all(tools) -> None:
+    """ "感知机是谁构思的?" answered from "它由…皮茨构思" speaks of 构思; the draft's sentence names
+    感知机 but not 构思: one question word each (感知机 is not also 感知 and 知机), so the answer
+    stands. A "how many" word (几座 of "有哪几座") found in an answer's "几座城市…" is no word of
+    the point: the draft's sentence naming 卫星城 still wins."""
+    text = (
+        "1957 年,罗森布拉特建造了“感知机”。"
+        "它由芝加哥大学的爱德华·麦克洛奇和沃尔特·皮茨构思,后来由罗森布拉特实现了。"
+    )
+    passage = Passage(text, "a", "激活函数", "a.md", "a#0", 1.0)
+    question = "感知机是谁构思的?"
+    said = "它由芝加哥大学的爱德华·麦克洛奇和沃尔特·皮茨构思"
+    best = "1957 年,罗森布拉特建造了“感知机”。"
+    assert len(QuestionTerms(question, tools["terms"]).found(best)) > 1  # 感知, 知机, 感知机
+    assert _case(tools, question, said, best, passages=(passage,)) == []
+
+    text = "达曼的卫星城有Khobar和札哈兰。几座城市（达曼、寇巴和札哈兰）共有200万人口。"
+    passage = Passage(text, "d", "达曼", "d.md", "d#0", 1.0)
+    question = "达曼的卫星城有哪几座?"
+    said = "几座城市（达曼、寇巴和札哈兰）共有200万人口"
+    missed = _case(tools, question, said, "达曼的卫星城有Khobar和札哈兰。", passages=(passage,))
+    assert missed == ["卫星城"]
