@@ -546,6 +546,25 @@ def test_a_clause_said_again_in_a_later_sentence_goes(tools, similarity):
     assert [x.reason for x in c.removed] == ["repeats an earlier sentence"]
 
 
+def test_a_clause_said_twice_in_one_sentence_is_shown_once(tools, similarity):
+    # asked as a user, "分类问题中为什么说“类别”是离散的?": the model said its two invented clauses
+    # and the kept "而“类别”的概率是连续的" twice; once the invented ones went, the reader read the
+    # kept one twice in a row, and the notice named each removed clause twice
+    invented = "因为分类问题的输出结果是唯一的，比如“类别”是“狗”或“猫”"
+    said = f"分类问题中“类别”是离散的，{invented}，而“类别”的概率是连续的，{invented}，而“类别”的概率是连续的。"
+    c = check(
+        said,
+        _articles("differentiable-metrics"),
+        tools,
+        similarity,
+        question="分类问题中为什么说“类别”是离散的?",
+    )
+    assert c.text.startswith("分类问题中“类别”是离散的，而“类别”的概率是连续的 [1]"), c.text
+    assert c.text.count("连续") == 1, c.text
+    assert "repeats an earlier sentence" in [x.reason for x in c.removed]
+    assert (c.notice or "").count("唯一") == 1, c.notice
+
+
 def test_citation_to_no_passage_is_dropped(tools):
     c = check("YOLO 直接在输出层回归 bounding box 的位置和类别 [7]。", P3, tools)
     assert c.dropped_numbers == [7]

@@ -112,6 +112,7 @@ def compose(text: str, parsed: Parsed, lang: str, question: str = "") -> tuple[s
 
 REPEATED = "repeats an earlier sentence"
 _REPEAT_MIN = 12  # characters of a clause's core: shorter ones ("as well") recur naturally
+_REPEAT_MIN_HERE = 4  # the same, said again within one sentence
 
 
 def _repeated_clauses(
@@ -126,12 +127,20 @@ def _repeated_clauses(
     whole = "".join(_core(parsed.clauses[i].text, sentence.english) for i in kept)
     if any(_same(whole, o) for o in sentences):
         return
-    for i in sentence.clauses[1:]:
+    mine: set[str] = set()  # the kept clauses of this sentence so far
+    for k, i in enumerate(sentence.clauses):
         clause = parsed.clauses[i]
         core = _core(clause.text, sentence.english)
-        if clause.supported and len(core) >= _REPEAT_MIN and any(_same(core, o) for o in said):
+        if not clause.supported:
+            continue
+        # the same clause twice in one sentence ("…，而“类别”的概率是连续的，而“类别”的概率是连续的"
+        # once the model's clauses between them went), short ones too
+        again = core in mine and len(core) >= _REPEAT_MIN_HERE
+        if k and (again or (len(core) >= _REPEAT_MIN and any(_same(core, o) for o in said))):
             clause.status = "unsupported"
             clause.reason = REPEATED
+        else:
+            mine.add(core)
 
 
 # a sentence that only gives a reason (因为/由于 … with no 所以/因此 of its own; "Because …" alone)
@@ -453,7 +462,8 @@ def notice(removed: list[Clause], dropped: list[int], lang: str) -> str | None:
         return None
     parts = []
     if removed:
-        shown = [c.text if len(c.text) <= 40 else c.text[:38] + "…" for c in removed[:3]]
+        texts = list(dict.fromkeys(c.text for c in removed))  # a clause the model said twice: once
+        shown = [t if len(t) <= 40 else t[:38] + "…" for t in texts[:3]]
         quoted = (
             "、".join(f"“{s}”" for s in shown)
             if lang == "zh"
