@@ -128,6 +128,21 @@ def test_an_answer_that_only_repeats_the_question_gives_the_extractive_answer(
     assert "（模型只复述了问题；" in answer.text  # the reason in the reader's language
 
 
+def test_the_questions_own_figure_given_as_the_answer_is_no_restatement(
+    assistant, server, llm
+) -> None:
+    # asked as a user: "有 N 张显卡时会启动 N 个进程 [1]。" is the right answer, every word of it in
+    # the question; it was replaced by the draft under "the model only repeated the question"
+    question = "在 DDP 模式下,有 N 张显卡时会启动多少个进程?"
+    server.script(Reply("有 N 张显卡时会启动 N 个进程 [1]。"))
+    _, answer = run(make_chain(assistant, llm), question)
+    assert answer.llm == "scripted" and answer.text.startswith("有 N 张显卡时会启动 N 个进程")
+    assert "repeated the question" not in (answer.notice or "")
+    server.script(Reply("有 N 张显卡时会启动多少个进程 [1]。"))  # the question said back
+    _, answer = run(make_chain(assistant, llm), question)
+    assert answer.llm == "extractive" and "repeated the question" in (answer.notice or "")
+
+
 def test_a_model_refusal_in_the_low_confidence_band_abstains(assistant, server, llm) -> None:
     server.script(Reply("资料中没有相关内容。"))
     chain = make_chain(assistant, llm, abstain_threshold=0.0)  # nothing is refused outright

@@ -27,7 +27,7 @@ from rag.answer.claims.bound_figures import figures_of_their_statement
 from rag.answer.claims.clauses import NO_ANSWER, Parsed, is_abstention, parse_answer
 from rag.answer.claims.cohere import cohere
 from rag.answer.claims.compose import compose, notice
-from rag.answer.claims.given import given_by_question, restates_question
+from rag.answer.claims.given import fills_asked_figure, given_by_question, restates_question
 from rag.answer.claims.glosses import (
     Gloss,
     attach_stray_quotes,
@@ -176,6 +176,8 @@ def _only_restates(
     approach has limitations ("第一大类,…方法叫做image pyramid。") [1]" says only the question back."""
     if not kept or is_polar(question):
         return False
+    if fills_asked_figure(question, " ".join(c.text for _, c in kept)):
+        return False  # "有 N 张显卡时会启动多少个进程?" "…启动 N 个进程"
     for i, c in kept:
         info, bare = infos[i], _ZH_QUOTE.sub("", c.text)
         if bare != c.text and not CJK.search(bare) and not restates_question(c, info):

@@ -16,7 +16,7 @@ from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo
 from rag.answer.claims.words import CJK, stems_of
 
-__all__ = ["given_by_question", "restates_question"]
+__all__ = ["fills_asked_figure", "given_by_question", "restates_question"]
 
 
 def given_by_question(
@@ -147,3 +147,27 @@ def restates_question(clause: Clause, given: ClauseInfo) -> bool:
     if given.units or given.names or given.numbers or given.negated:
         return False
     return not YES_NO.match(clause.text)
+
+
+# a question asking for a figure, and a figure: digits, or a lone capital (N of "N 张显卡")
+_ASKS_FIGURE = re.compile(
+    r"多少|几[个位种步次年天层倍块台份张条项名家所座]|(?i:\bhow (?:many|much)\b)"
+)
+_FIGURE = re.compile(r"\d+(?:\.\d+)?|(?<![A-Za-z0-9_\-/])[A-Z](?![A-Za-z0-9_'\-/])")
+
+
+def fills_asked_figure(question: str, text: str) -> bool:
+    """The question asks for a figure and ``text`` says more figures than the question: the
+    question's own figure given as its answer is no restatement.
+
+    Example:
+        >>> q = "在 DDP 模式下,有 N 张显卡时会启动多少个进程?"
+        >>> fills_asked_figure(q, "有 N 张显卡时会启动 N 个进程 [1]。")
+        True
+        >>> fills_asked_figure(q, "有 N 张显卡时会启动多少个进程 [1]。")
+        False
+    """
+    if not _ASKS_FIGURE.search(question):
+        return False
+    said = re.sub(r"\[\d+(?:\s*[,，]\s*\d+)*\]", "", text)  # not the citations
+    return len(_FIGURE.findall(said)) > len(_FIGURE.findall(question))
