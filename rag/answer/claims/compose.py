@@ -410,15 +410,24 @@ def _says_nothing(text: str, english: bool) -> bool:
 
 
 def _list_of_removed_head(text: str, idxs: list[int], kept: list[int], parsed: Parsed) -> bool:
-    """Every kept clause of the sentence follows a removed clause that ended with a colon, and
-    none has a verb: the items of a list whose head went."""
+    """Every kept clause of the sentence follows a removed clause that ended with a colon (or
+    with the list's first item after one), and none has a verb: the items of a list whose head
+    went."""
     clauses = parsed.clauses
     heads = [
         i
         for i in idxs
         if i < kept[0]
         and not clauses[i].supported
-        and re.match(r"\s*[:：]", text[clauses[i].end : clauses[i].end + 3])
+        and (
+            re.match(r"\s*[:：]", text[clauses[i].end : clauses[i].end + 3])
+            # the list's first item went with it ("…two stages of RLHF: SFT", then "Reward
+            # Model, and RL microtuning")
+            or (
+                verbless(re.split(r"[:：]", clauses[i].text)[-1])
+                and re.search(r"[:：]", clauses[i].text)
+            )
+        )
     ]
     return bool(heads) and all(verbless(clauses[i].text) for i in kept)
 
