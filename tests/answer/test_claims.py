@@ -1942,6 +1942,19 @@ def test_the_items_of_a_list_whose_head_went_go_with_it(tools, similarity):
         "What is DPO?",
     )
     assert "microtuning" not in c.text
+    # asked "What is the difference between DPO and RLHF?", the first item went with the head
+    # ("…of RLHF: SFT") and "Reward Model, and RL microtuning [1]." opened the answer
+    c = check(
+        "DPO is a method that combines the two stages of RLHF: SFT, Reward Model, and RL "
+        "microtuning. DPO combines learning to judge and learning to generate good content "
+        "into one task [1].",
+        _articles("dpo"),
+        tools,
+        similarity,
+        "en",
+        "What is the difference between DPO and RLHF?",
+    )
+    assert "microtuning" not in c.text and "Reward Model" not in c.text, c.text
     # a list whose head stays keeps its items
     kept = check(
         "DeepSeek-V3 adopts two architectures: MLA and DeepSeekMoE [1].",
@@ -1952,6 +1965,34 @@ def test_the_items_of_a_list_whose_head_went_go_with_it(tools, similarity):
         "Which architectures does DeepSeek-V3 adopt?",
     )
     assert "MLA and DeepSeekMoE" in kept.text, kept.removed
+
+
+def test_a_clause_joining_a_cut_sentence_and_the_next_rests_on_both(tools, similarity):
+    # asked as a user, "DeepSeek-V3 用了哪些新的训练策略?": the right answer joins two sentences, the
+    # first one long enough to be read in two pieces ("首先…策略(…)," / "有效降低了…。"); no
+    # candidate held both strategies and the answer was replaced by the draft
+    said = (
+        "DeepSeek-V3 采用了无辅助损失的负载均衡 策略(auxiliary-loss-free strategy for load "
+        "balancing)和多 token 预测训练目标 [1]。"
+    )
+    c = check(
+        said,
+        _articles("deepseek-v3"),
+        tools,
+        similarity,
+        question="DeepSeek-V3 用了哪些新的训练策略?",
+    )
+    assert c.clauses[0].supported, c.clauses[0].reason
+    assert "无辅助损失" in c.clauses[0].evidence and "多 token 预测" in c.clauses[0].evidence
+    # two sentences that are not one cut in two and the next stay apart
+    far = check(
+        "DeepSeek-V3 的总参数量达到 671B,并采用了多 token 预测训练目标 [1]。",
+        _articles("deepseek-v3"),
+        tools,
+        similarity,
+        question="DeepSeek-V3 的总参数量是多少?",
+    )
+    assert not any("671B" in x.evidence and "多 token" in x.evidence for x in far.clauses)
 
 
 def test_a_sentence_said_again_in_other_connectives_is_shown_once(tools, similarity):

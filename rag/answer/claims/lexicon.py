@@ -7,7 +7,8 @@ word over Chinese text, through its Chinese renderings: the glossary (CC-CEDICT 
 ``claims_terms.tsv`` beside this module, inflection variants and long shared prefixes.
 
 :class:`Lexicon` holds the passages' evidence candidates (every sentence and every pair of
-adjacent sentences) with caches, built once per answer.
+adjacent sentences; a long sentence read in two pieces with the sentence after it) with caches,
+built once per answer.
 
 Example:
     >>> from rag.schema import Passage
@@ -150,6 +151,11 @@ class Lexicon:
                     nxt = singles[k + 1]
                     idx.append(len(self.cands))
                     self.cands.append(self._merge(p.text, c, nxt))
+                # a long sentence cut in two (evidence_spans) and the sentence after it: what a
+                # pair of whole sentences would be ("首先…策略(…)," "有效降低了…。" "另外…多 token 预测…")
+                if k + 2 < len(singles) and not _ENDS_SENTENCE.search(c.text):
+                    idx.append(len(self.cands))
+                    self.cands.append(self._merge(p.text, c, singles[k + 2]))
             self.by_passage.append(idx)
         # each passage as one pseudo-candidate: "is this word anywhere in passage p?" (its
         # title included: the prompt shows it, and it often holds the subject's name)
@@ -449,6 +455,7 @@ class Lexicon:
         return [n for n in info.numbers if not number_found(n, c.numbers)]
 
 
+_ENDS_SENTENCE = re.compile(r"[。！？!?.;；]\s*[”」』\"')）]*\s*$")
 _CJK_QUOTE = re.compile(r"[\"“「][^\"”」]*[\u3400-\u9fff][^\"”」]*[\"”」]")
 
 
