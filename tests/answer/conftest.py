@@ -1,8 +1,9 @@
 """Fixtures of the answer-chain tests: a scripted OpenAI-compatible server on loopback, and the
-claim check's tokenizer and glossary."""
+claim check's tokenizer, glossary and similarity."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rag.llm.client import LLM
@@ -32,3 +33,13 @@ def llm(server: ScriptedLLM):
 def tools() -> dict:
     """The claim check's tokenizer and glossary (loaded once: the glossary takes seconds)."""
     return {"terms": BM25Tokenizer(), "glossary": Glossary.load(max_sense_words=2)}
+
+
+@pytest.fixture(scope="session")
+def similarity(embedder):
+    """The claim check's e5 similarity of clauses to evidence sentences."""
+
+    def cosine(clauses: list[str], sentences: list[str]) -> np.ndarray:
+        return embedder.embed_queries(clauses) @ embedder.embed_passages(sentences).T
+
+    return cosine

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from rag.answer.claims import check_answer
 from rag.answer.claims.agents import persons
 from rag.schema import Passage
+from tests.answer.test_claims import check
 from tests.conftest import ARTICLES
 
 QUESTION_ZH = "感知机是谁在硬件上实现的?"
@@ -27,24 +26,9 @@ def perceptron() -> list[Passage]:
     ]
 
 
-@pytest.fixture(scope="module")
-def similarity(embedder):
-    def cosine(clauses: list[str], sentences: list[str]) -> np.ndarray:
-        return embedder.embed_queries(clauses) @ embedder.embed_passages(sentences).T
-
-    return cosine
-
-
 def _check(answer, passages, tools, similarity, question):
-    lang = "en" if question.isascii() else "zh"
-    return check_answer(
-        answer,
-        passages,
-        question=question,
-        lang=lang,
-        terms=tools["terms"],
-        glossary=tools["glossary"],
-        similarity=similarity,
+    return check(
+        answer, passages, tools, similarity, "en" if question.isascii() else "zh", question
     )
 
 

@@ -31,14 +31,6 @@ def _articles(*ids: str) -> list[Passage]:
 
 
 @pytest.fixture(scope="session")
-def similarity(embedder):
-    def cosine(clauses: list[str], sentences: list[str]) -> np.ndarray:
-        return embedder.embed_queries(clauses) @ embedder.embed_passages(sentences).T
-
-    return cosine
-
-
-@pytest.fixture(scope="session")
 def ddim() -> list[Passage]:
     return [_p(_body("ddim"), "ddim")]
 
