@@ -14,7 +14,7 @@ from rag.answer.claims.numbers import Number
 from rag.answer.claims.polar import YES_NO
 from rag.answer.claims.result import Clause
 from rag.answer.claims.units import ClauseInfo
-from rag.answer.claims.words import CJK, stems_of
+from rag.answer.claims.words import CITE, CJK, stems_of
 
 __all__ = ["fills_asked_figure", "given_by_question", "restates_question"]
 
@@ -169,5 +169,5 @@ def fills_asked_figure(question: str, text: str) -> bool:
     """
     if not _ASKS_FIGURE.search(question):
         return False
-    said = re.sub(r"\[\d+(?:\s*[,，]\s*\d+)*\]", "", text)  # not the citations
+    said = CITE.sub("", text)  # not the citations
     return len(_FIGURE.findall(said)) > len(_FIGURE.findall(question))
